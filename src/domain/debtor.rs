@@ -1,0 +1,178 @@
+//! Who owes, where they live, how they may be reached, and what they owe.
+
+use chrono::NaiveDate;
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use super::{Document, Jurisdiction, Money, MoneyError};
+
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhoneKind {
+    Mobile,
+    Landline,
+    Work,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Phone {
+    pub number: String,
+    pub kind: PhoneKind,
+    /// The debtor agreed to be reached on this number; without it the
+    /// number is never called nor messaged.
+    pub consent: bool,
+}
+
+/// The debtor's IANA time zone, kept as given when it names no real zone:
+/// call windows are in the debtor's own time, so an unknown zone blocks
+/// calls rather than guess.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum Zone {
+    Known(Tz),
+    Unknown(Box<str>),
+}
+
+impl Zone {
+    pub fn parse(name: &str) -> Zone {
+        name.parse::<Tz>()
+            .map(Zone::Known)
+            .unwrap_or_else(|_| Zone::Unknown(name.into()))
+    }
+
+    pub fn tz(&self) -> Option<Tz> {
+        match self {
+            Zone::Known(tz) => Some(*tz),
+            Zone::Unknown(_) => None,
+        }
+    }
+}
+
+impl fmt::Display for Zone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Zone::Known(tz) => f.write_str(tz.name()),
+            Zone::Unknown(name) => f.write_str(name),
+        }
+    }
+}
+
+impl Serialize for Zone {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Zone {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Zone::parse(&String::deserialize(d)?))
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Debt {
+    pub id: i64,
+    pub creditor: String,
+    pub original: Money,
+    /// What is owed now, payments taken off.
+    pub balance: Money,
+    /// The part of `balance` that is interest and fees: what a discount for
+    /// payment in full may forgive.
+    pub interest_and_fees: Money,
+    pub due_date: NaiveDate,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Debtor {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub document: Document,
+    pub phones: Vec<Phone>,
+    pub email: Option<String>,
+    pub jurisdiction: Jurisdiction,
+    pub time_zone: Zone,
+    pub segment: String,
+    pub tags: Vec<String>,
+    pub debts: Vec<Debt>,
+}
+
+impl Debtor {
+    /// Total owed across debts; an error if they are in different currencies.
+    pub fn balance(&self) -> Result<Option<Money>, MoneyError> {
+        let mut total: Option<Money> = None;
+        for debt in &self.debts {
+            total = Some(match total {
+                None => debt.balance,
+                Some(t) => t.checked_add(debt.balance)?,
+            });
+        }
+        Ok(total)
+    }
+
+    /// The oldest due date among debts still owing: days past due count from it.
+    pub fn oldest_due(&self) -> Option<NaiveDate> {
+        self.debts
+            .iter()
+            .filter(|d| d.balance.is_positive())
+            .map(|d| d.due_date)
+            .min()
+    }
+
+    pub fn has_consented_phone(&self) -> bool {
+        self.phones.iter().any(|p| p.consent)
+    }
+
+    /// The number to dial: a consented mobile first, then any consented one.
+    pub fn phone_to_call(&self) -> Option<&Phone> {
+        self.phones
+            .iter()
+            .filter(|p| p.consent)
+            .min_by_key(|p| p.kind != PhoneKind::Mobile)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Currency;
+
+    #[test]
+    fn unknown_zones_are_kept_not_guessed() {
+        assert_eq!(
+            Zone::parse("America/Sao_Paulo").tz(),
+            Some(Tz::America__Sao_Paulo)
+        );
+        let z = Zone::parse("America/Sao_Paul");
+        assert_eq!(z.tz(), None);
+        assert_eq!(z.to_string(), "America/Sao_Paul");
+    }
+
+    #[test]
+    fn balance_refuses_mixed_currencies() {
+        let debt = |id, minor, currency| Debt {
+            id,
+            creditor: "Loja".into(),
+            original: Money::new(minor, currency),
+            balance: Money::new(minor, currency),
+            interest_and_fees: Money::zero(currency),
+            due_date: NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
+        };
+        let mut d = Debtor {
+            id: 1,
+            external_id: "x".into(),
+            name: "Maria".into(),
+            document: "529.982.247-25".parse().unwrap(),
+            phones: vec![],
+            email: None,
+            jurisdiction: "SP".parse().unwrap(),
+            time_zone: Zone::parse("America/Sao_Paulo"),
+            segment: "retail".into(),
+            tags: vec![],
+            debts: vec![debt(1, 100, Currency::BRL), debt(2, 50, Currency::BRL)],
+        };
+        assert_eq!(d.balance(), Ok(Some(Money::new(150, Currency::BRL))));
+        d.debts.push(debt(3, 1, Currency::USD));
+        assert!(d.balance().is_err());
+    }
+}

@@ -1,0 +1,35 @@
+//! How numbers and dates are written for the people reading them.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub enum Locale {
+    #[default]
+    #[serde(rename = "pt-BR")]
+    PtBr,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Locale {
+    pub fn date(self, date: NaiveDate) -> impl fmt::Display {
+        match self {
+            Locale::PtBr => date.format("%d/%m/%Y"),
+            Locale::En => date.format("%Y-%m-%d"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_by_locale() {
+        let d = NaiveDate::from_ymd_opt(2026, 3, 9).unwrap();
+        assert_eq!(Locale::PtBr.date(d).to_string(), "09/03/2026");
+        assert_eq!(Locale::En.date(d).to_string(), "2026-03-09");
+    }
+}

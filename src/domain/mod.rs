@@ -1,0 +1,23 @@
+//! Plain types of the collection domain. No I/O: no HTTP, SQL or terminal.
+
+mod contact;
+mod debtor;
+mod document;
+mod history;
+mod jurisdiction;
+mod locale;
+mod money;
+mod outcome;
+mod promises;
+mod time;
+
+pub use contact::{Channel, Firmness};
+pub use debtor::{Debt, Debtor, Phone, PhoneKind, Zone};
+pub use document::{Document, DocumentError, cpf_from_base};
+pub use history::{ContactResult, Event, EventKind, Flag, Flags, Installment};
+pub use jurisdiction::{Jurisdiction, Uf, UnknownJurisdiction, UsState};
+pub use locale::Locale;
+pub use money::{Currency, Money, MoneyError};
+pub use outcome::{Disposition, Reason};
+pub use promises::{Ledger, OpenPromise, PromiseStatus, breaks_at};
+pub use time::{Clock, SystemClock, local_to_utc};

@@ -1,0 +1,318 @@
+//! Promises and installment plans, kept or broken, folded from a history.
+//!
+//! A promise is kept when payments made after it reach its amount by its
+//! date plus grace (the end of that day in the debtor's zone), and broken
+//! when that moment passes first. A new promise replaces an open one; in a
+//! plan every installment is a promise, and one broken installment breaks
+//! the plan.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::{Event, EventKind, Installment, Money};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum PromiseStatus {
+    Pending,
+    Kept,
+    Broken,
+}
+
+/// The open promise (or installment) the debtor is working towards.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct OpenPromise {
+    pub made_at: DateTime<Utc>,
+    pub date: NaiveDate,
+    pub grace_days: u16,
+    /// What is still to be paid of this promise or installment.
+    pub remaining: Money,
+    /// Installments after this one (0 for a single promise).
+    pub later_installments: u16,
+}
+
+impl OpenPromise {
+    /// The last day a payment still keeps it.
+    pub fn last_day(&self) -> NaiveDate {
+        self.date + Days::new(self.grace_days as u64)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Ledger {
+    pub kept: u16,
+    pub broken: u16,
+    pub open: Option<OpenPromise>,
+    /// When the latest promise broke, if the latest one to end did break.
+    pub last_broken_at: Option<DateTime<Utc>>,
+}
+
+/// The moment a promise with this last day breaks: the start of the next
+/// day in the debtor's zone (UTC when the zone is unknown).
+pub fn breaks_at(last_day: NaiveDate, tz: Option<Tz>) -> DateTime<Utc> {
+    let next = (last_day + Days::new(1)).and_time(NaiveTime::MIN);
+    match tz {
+        Some(tz) => crate::domain::local_to_utc(tz, next),
+        None => Utc.from_utc_datetime(&next),
+    }
+}
+
+struct Open<'a> {
+    made_at: DateTime<Utc>,
+    installments: &'a [Installment],
+    single: Option<Installment>,
+    next: usize,
+    remaining: Money,
+    grace_days: u16,
+}
+
+impl Open<'_> {
+    fn current(&self) -> Installment {
+        self.single.unwrap_or_else(|| self.installments[self.next])
+    }
+
+    fn count(&self) -> usize {
+        if self.single.is_some() {
+            1
+        } else {
+            self.installments.len()
+        }
+    }
+
+    fn last_day(&self) -> NaiveDate {
+        self.current().date + Days::new(self.grace_days as u64)
+    }
+}
+
+impl Ledger {
+    pub fn fold(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Ledger {
+        let mut ledger = Ledger::default();
+        let mut open: Option<Open> = None;
+        let mut deadline = DateTime::<Utc>::MAX_UTC;
+
+        let expire = |open: &mut Option<Open>, deadline: DateTime<Utc>, t, ledger: &mut Ledger| {
+            if open.is_some() && t >= deadline {
+                ledger.broken += 1;
+                ledger.last_broken_at = Some(deadline);
+                *open = None;
+            }
+        };
+
+        for event in history {
+            expire(&mut open, deadline, event.at, &mut ledger);
+            match &event.kind {
+                EventKind::Promise {
+                    amount,
+                    date,
+                    grace_days,
+                } => {
+                    let single = Installment {
+                        date: *date,
+                        amount: *amount,
+                    };
+                    open = Some(Open {
+                        made_at: event.at,
+                        installments: &[],
+                        single: Some(single),
+                        next: 0,
+                        remaining: *amount,
+                        grace_days: *grace_days,
+                    });
+                }
+                EventKind::InstallmentPlan {
+                    installments,
+                    grace_days,
+                } if !installments.is_empty() => {
+                    open = Some(Open {
+                        made_at: event.at,
+                        installments,
+                        single: None,
+                        next: 0,
+                        remaining: installments[0].amount,
+                        grace_days: *grace_days,
+                    });
+                }
+                EventKind::Payment { amount } => {
+                    if let Some(o) = open.as_mut() {
+                        // A payment in another currency keeps no promise.
+                        let mut left = if amount.currency == o.remaining.currency {
+                            amount.minor
+                        } else {
+                            0
+                        };
+                        while left > 0 {
+                            let take = left.min(o.remaining.minor);
+                            o.remaining.minor -= take;
+                            left -= take;
+                            if o.remaining.minor > 0 {
+                                break;
+                            }
+                            ledger.kept += 1;
+                            o.next += 1;
+                            if o.next >= o.count() {
+                                open = None;
+                                ledger.last_broken_at = None;
+                                break;
+                            }
+                            o.remaining = o.current().amount;
+                        }
+                    }
+                }
+                _ => continue,
+            }
+            if let Some(o) = &open {
+                deadline = breaks_at(o.last_day(), tz);
+            }
+        }
+        expire(&mut open, deadline, now, &mut ledger);
+        if let Some(o) = &open {
+            ledger.last_broken_at = None;
+            ledger.open = Some(OpenPromise {
+                made_at: o.made_at,
+                date: o.current().date,
+                grace_days: o.grace_days,
+                remaining: o.remaining,
+                later_installments: (o.count() - o.next - 1) as u16,
+            });
+        }
+        ledger
+    }
+
+    pub fn status(&self) -> Option<PromiseStatus> {
+        if self.open.is_some() {
+            Some(PromiseStatus::Pending)
+        } else if self.last_broken_at.is_some() {
+            Some(PromiseStatus::Broken)
+        } else if self.kept > 0 {
+            Some(PromiseStatus::Kept)
+        } else {
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Currency;
+
+    fn at(d: u32, h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap()
+    }
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 3, d).unwrap()
+    }
+    fn brl(minor: i64) -> Money {
+        Money::new(minor, Currency::BRL)
+    }
+    fn promise(t: DateTime<Utc>, amount: i64, date: NaiveDate) -> Event {
+        Event {
+            at: t,
+            kind: EventKind::Promise {
+                amount: brl(amount),
+                date,
+                grace_days: 2,
+            },
+        }
+    }
+    fn pay(t: DateTime<Utc>, amount: i64) -> Event {
+        Event {
+            at: t,
+            kind: EventKind::Payment {
+                amount: brl(amount),
+            },
+        }
+    }
+    const SP: Option<Tz> = Some(Tz::America__Sao_Paulo);
+
+    #[test]
+    fn a_promise_is_pending_then_kept_by_payments_that_reach_it() {
+        let mut h = vec![promise(at(1, 15), 1000, day(10))];
+        let l = Ledger::fold(&h, SP, at(5, 12));
+        assert_eq!(l.status(), Some(PromiseStatus::Pending));
+        assert_eq!(l.open.unwrap().last_day(), day(12));
+        h.push(pay(at(6, 12), 400));
+        assert_eq!(
+            Ledger::fold(&h, SP, at(7, 12)).open.unwrap().remaining,
+            brl(600)
+        );
+        h.push(pay(at(11, 12), 600));
+        let l = Ledger::fold(&h, SP, at(20, 12));
+        assert_eq!(
+            (l.kept, l.broken, l.status()),
+            (1, 0, Some(PromiseStatus::Kept))
+        );
+    }
+
+    #[test]
+    fn a_promise_breaks_at_the_end_of_its_grace_in_the_debtors_zone() {
+        let h = vec![promise(at(1, 15), 1000, day(10))];
+        // Last day 12 March; São Paulo is UTC-3, so it breaks 13 March 03:00 UTC.
+        assert_eq!(
+            Ledger::fold(&h, SP, at(13, 2)).status(),
+            Some(PromiseStatus::Pending)
+        );
+        let l = Ledger::fold(&h, SP, at(13, 3));
+        assert_eq!((l.broken, l.status()), (1, Some(PromiseStatus::Broken)));
+        assert_eq!(l.last_broken_at, Some(at(13, 3)));
+        // A late payment does not mend it.
+        let h = vec![promise(at(1, 15), 1000, day(10)), pay(at(14, 12), 1000)];
+        assert_eq!(
+            Ledger::fold(&h, SP, at(20, 0)).status(),
+            Some(PromiseStatus::Broken)
+        );
+    }
+
+    #[test]
+    fn a_new_promise_replaces_an_open_one_and_clears_a_broken_one() {
+        let h = vec![
+            promise(at(1, 15), 1000, day(3)),
+            promise(at(2, 15), 500, day(20)),
+        ];
+        let l = Ledger::fold(&h, SP, at(10, 0));
+        assert_eq!((l.kept, l.broken), (0, 0));
+        assert_eq!(l.open.unwrap().remaining, brl(500));
+        let h = vec![
+            promise(at(1, 15), 1000, day(3)),
+            promise(at(8, 15), 500, day(20)),
+        ];
+        let l = Ledger::fold(&h, SP, at(10, 0));
+        assert_eq!((l.broken, l.status()), (1, Some(PromiseStatus::Pending)));
+    }
+
+    #[test]
+    fn installments_are_kept_one_by_one_and_one_broken_breaks_the_plan() {
+        let plan = Event {
+            at: at(1, 15),
+            kind: EventKind::InstallmentPlan {
+                installments: vec![
+                    Installment {
+                        date: day(5),
+                        amount: brl(300),
+                    },
+                    Installment {
+                        date: day(15),
+                        amount: brl(300),
+                    },
+                    Installment {
+                        date: day(25),
+                        amount: brl(300),
+                    },
+                ]
+                .into(),
+                grace_days: 0,
+            },
+        };
+        let h = vec![plan.clone(), pay(at(4, 12), 300)];
+        let o = Ledger::fold(&h, SP, at(6, 12)).open.unwrap();
+        assert_eq!((o.date, o.later_installments), (day(15), 1));
+        let l = Ledger::fold(&h, SP, at(17, 12));
+        assert_eq!((l.kept, l.broken, l.open), (1, 1, None));
+        // One payment can cover several installments.
+        let h = vec![plan, pay(at(4, 12), 900)];
+        let l = Ledger::fold(&h, SP, at(30, 12));
+        assert_eq!(
+            (l.kept, l.broken, l.status()),
+            (3, 0, Some(PromiseStatus::Kept))
+        );
+    }
+}

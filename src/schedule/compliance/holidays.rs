@@ -1,0 +1,226 @@
+//! Days nobody is called where the window closes on holidays: Brazil's
+//! national holidays (the fixed ones and those that move with Easter), each
+//! state's own, and whatever dates a policy adds.
+
+use chrono::{Datelike, Days, NaiveDate};
+
+use crate::domain::{Jurisdiction, Uf};
+
+/// Easter Sunday (Gregorian), by the anonymous algorithm (Meeus/Jones/Butcher).
+pub fn easter(year: i32) -> NaiveDate {
+    let a = year % 19;
+    let b = year / 100;
+    let c = year % 100;
+    let d = b / 4;
+    let e = b % 4;
+    let f = (b + 8) / 25;
+    let g = (b - f + 1) / 3;
+    let h = (19 * a + b - d - g + 15) % 30;
+    let i = c / 4;
+    let k = c % 4;
+    let l = (32 + 2 * e + 2 * i - h - k) % 7;
+    let m = (a + 11 * h + 22 * l) / 451;
+    let month = (h + l - 7 * m + 114) / 31;
+    let day = (h + l - 7 * m + 114) % 31 + 1;
+    NaiveDate::from_ymd_opt(year, month as u32, day as u32).expect("Easter is a real date")
+}
+
+const FIXED_NATIONAL: &[(u32, u32, &str)] = &[
+    (1, 1, "Confraternização Universal"),
+    (4, 21, "Tiradentes"),
+    (5, 1, "Dia do Trabalho"),
+    (9, 7, "Independência do Brasil"),
+    (10, 12, "Nossa Senhora Aparecida"),
+    (11, 2, "Finados"),
+    (11, 15, "Proclamação da República"),
+    (11, 20, "Dia Nacional de Zumbi e da Consciência Negra"),
+    (12, 25, "Natal"),
+];
+
+/// Days from Easter. Carnival and Corpus Christi are *pontos facultativos*
+/// nationally, but banks and most offices close: we treat them as holidays,
+/// since calling on a day people are off is the error to avoid.
+const MOVABLE_NATIONAL: &[(i64, &str)] = &[
+    (-48, "Carnaval (segunda-feira)"),
+    (-47, "Carnaval (terça-feira)"),
+    (-2, "Sexta-feira Santa"),
+    (60, "Corpus Christi"),
+];
+
+/// State holidays set by state law (the dates most widely observed; a policy
+/// can add more under `[compliance.holidays]`).
+const STATE: &[(Uf, u32, u32, &str)] = &[
+    (Uf::AC, 1, 23, "Dia do Evangélico"),
+    (Uf::AC, 6, 15, "Aniversário do Acre"),
+    (Uf::AC, 8, 6, "Início da Revolução Acreana"),
+    (Uf::AC, 9, 5, "Dia da Amazônia"),
+    (Uf::AC, 11, 17, "Tratado de Petrópolis"),
+    (Uf::AL, 6, 24, "São João"),
+    (Uf::AL, 6, 29, "São Pedro"),
+    (Uf::AL, 9, 16, "Emancipação Política de Alagoas"),
+    (Uf::AP, 3, 19, "Dia de São José"),
+    (Uf::AP, 10, 5, "Criação do Estado do Amapá"),
+    (
+        Uf::AM,
+        9,
+        5,
+        "Elevação do Amazonas à Categoria de Província",
+    ),
+    (Uf::BA, 7, 2, "Independência da Bahia"),
+    (Uf::CE, 3, 19, "Dia de São José"),
+    (Uf::CE, 3, 25, "Data Magna do Ceará"),
+    (Uf::DF, 11, 30, "Dia do Evangélico"),
+    (Uf::MA, 7, 28, "Adesão do Maranhão à Independência"),
+    (Uf::MS, 10, 11, "Criação do Estado de Mato Grosso do Sul"),
+    (Uf::PA, 8, 15, "Adesão do Grão-Pará à Independência"),
+    (Uf::PB, 8, 5, "Fundação do Estado da Paraíba"),
+    (Uf::PE, 3, 6, "Revolução Pernambucana"),
+    (Uf::PI, 10, 19, "Dia do Piauí"),
+    (Uf::PR, 12, 19, "Emancipação Política do Paraná"),
+    (Uf::RJ, 4, 23, "Dia de São Jorge"),
+    (Uf::RN, 10, 3, "Mártires de Cunhaú e Uruaçu"),
+    (Uf::RO, 1, 4, "Criação do Estado de Rondônia"),
+    (Uf::RO, 6, 18, "Dia do Evangélico"),
+    (Uf::RR, 10, 5, "Criação do Estado de Roraima"),
+    (Uf::RS, 9, 20, "Revolução Farroupilha"),
+    (Uf::SE, 7, 8, "Emancipação Política de Sergipe"),
+    (Uf::SP, 7, 9, "Revolução Constitucionalista de 1932"),
+    (Uf::TO, 3, 18, "Autonomia do Tocantins"),
+    (Uf::TO, 9, 8, "Nossa Senhora da Natividade"),
+    (Uf::TO, 10, 5, "Criação do Estado do Tocantins"),
+];
+
+/// Brazil's national holiday on this date, if any.
+pub fn brazil_national(date: NaiveDate) -> Option<&'static str> {
+    let (m, d) = (date.month(), date.day());
+    if let Some((_, _, name)) = FIXED_NATIONAL
+        .iter()
+        .find(|(fm, fd, _)| (*fm, *fd) == (m, d))
+    {
+        return Some(name);
+    }
+    // Movable feasts fall between February and June.
+    if !(2..=6).contains(&m) {
+        return None;
+    }
+    let easter = easter(date.year());
+    let offset = (date - easter).num_days();
+    MOVABLE_NATIONAL
+        .iter()
+        .find(|(o, _)| *o == offset)
+        .map(|(_, name)| *name)
+}
+
+pub fn state(uf: Uf, date: NaiveDate) -> Option<&'static str> {
+    let (m, d) = (date.month(), date.day());
+    STATE
+        .iter()
+        .find(|(u, sm, sd, _)| *u == uf && (*sm, *sd) == (m, d))
+        .map(|(.., name)| *name)
+}
+
+/// The built-in holiday of a jurisdiction on a date. US call windows do not
+/// close on holidays (FDCPA sets hours, not days), so US ones have none.
+pub fn built_in(jurisdiction: Jurisdiction, date: NaiveDate) -> Option<&'static str> {
+    match jurisdiction {
+        Jurisdiction::Br(uf) => brazil_national(date).or_else(|| state(uf, date)),
+        Jurisdiction::Us(_) => None,
+    }
+}
+
+/// Extra dates a policy names, for every jurisdiction or one.
+#[derive(Clone, Debug, Default)]
+pub struct ExtraHolidays {
+    all: Vec<NaiveDate>,
+    by_jurisdiction: Vec<Vec<NaiveDate>>,
+}
+
+impl ExtraHolidays {
+    pub fn new(mut all: Vec<NaiveDate>, by: Vec<(Jurisdiction, Vec<NaiveDate>)>) -> ExtraHolidays {
+        all.sort();
+        let mut by_jurisdiction = vec![Vec::new(); Jurisdiction::COUNT];
+        for (j, mut dates) in by {
+            dates.sort();
+            by_jurisdiction[j.index()].extend(dates);
+        }
+        ExtraHolidays {
+            all,
+            by_jurisdiction,
+        }
+    }
+
+    pub fn contains(&self, jurisdiction: Jurisdiction, date: NaiveDate) -> bool {
+        self.all.binary_search(&date).is_ok()
+            || self
+                .by_jurisdiction
+                .get(jurisdiction.index())
+                .is_some_and(|d| d.binary_search(&date).is_ok())
+    }
+}
+
+/// The next day after `date` (for loops over days without overflow panics).
+pub fn next_day(date: NaiveDate) -> NaiveDate {
+    date.checked_add_days(Days::new(1)).unwrap_or(date)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn easter_matches_known_dates() {
+        for (y, m, day) in [
+            (2024, 3, 31),
+            (2025, 4, 20),
+            (2026, 4, 5),
+            (2027, 3, 28),
+            (2038, 4, 25),
+            (2000, 4, 23),
+        ] {
+            assert_eq!(easter(y), d(y, m, day), "{y}");
+        }
+    }
+
+    #[test]
+    fn national_holidays_fixed_and_movable() {
+        assert_eq!(brazil_national(d(2026, 4, 21)), Some("Tiradentes"));
+        assert_eq!(
+            brazil_national(d(2026, 11, 20)),
+            Some("Dia Nacional de Zumbi e da Consciência Negra")
+        );
+        assert_eq!(brazil_national(d(2026, 4, 3)), Some("Sexta-feira Santa"));
+        assert_eq!(
+            brazil_national(d(2026, 2, 17)),
+            Some("Carnaval (terça-feira)")
+        );
+        assert_eq!(brazil_national(d(2026, 6, 4)), Some("Corpus Christi"));
+        assert_eq!(brazil_national(d(2026, 4, 6)), None);
+    }
+
+    #[test]
+    fn state_holidays_only_in_their_state() {
+        let sp = Jurisdiction::Br(Uf::SP);
+        let rj = Jurisdiction::Br(Uf::RJ);
+        assert_eq!(
+            built_in(sp, d(2026, 7, 9)),
+            Some("Revolução Constitucionalista de 1932")
+        );
+        assert_eq!(built_in(rj, d(2026, 7, 9)), None);
+        assert_eq!(built_in(rj, d(2026, 4, 23)), Some("Dia de São Jorge"));
+        assert_eq!(built_in("US-NY".parse().unwrap(), d(2026, 12, 25)), None);
+    }
+
+    #[test]
+    fn extra_holidays_for_all_or_one() {
+        let sp = Jurisdiction::Br(Uf::SP);
+        let extra = ExtraHolidays::new(vec![d(2026, 12, 24)], vec![(sp, vec![d(2026, 1, 25)])]);
+        assert!(extra.contains(sp, d(2026, 12, 24)));
+        assert!(extra.contains(Jurisdiction::Br(Uf::RJ), d(2026, 12, 24)));
+        assert!(extra.contains(sp, d(2026, 1, 25)));
+        assert!(!extra.contains(Jurisdiction::Br(Uf::RJ), d(2026, 1, 25)));
+    }
+}

@@ -1,0 +1,352 @@
+//! Call windows: the hours a debtor may be called (or messaged on their
+//! phone), in their own local time, by kind of day.
+
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
+use chrono_tz::Tz;
+use std::fmt;
+use std::sync::Arc;
+
+use super::holidays::{self, ExtraHolidays};
+use crate::domain::{Jurisdiction, Uf, local_to_utc};
+
+/// Opening hours within one day, in minutes after midnight: open at `open`,
+/// closed from `close` on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Hours {
+    pub open: u16,
+    pub close: u16,
+}
+
+impl Hours {
+    pub const fn new(open_h: u16, close_h: u16) -> Hours {
+        Hours {
+            open: open_h * 60,
+            close: close_h * 60,
+        }
+    }
+
+    pub fn open_time(self) -> NaiveTime {
+        NaiveTime::from_hms_opt((self.open / 60) as u32, (self.open % 60) as u32, 0)
+            .expect("valid hours")
+    }
+}
+
+impl fmt::Display for Hours {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{:02}:{:02}-{:02}:{:02}",
+            self.open / 60,
+            self.open % 60,
+            self.close / 60,
+            self.close % 60
+        )
+    }
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct CallWindow {
+    /// Who sets these hours, as people say it: "São Paulo (Lei 15.426/2014)".
+    pub authority: Arc<str>,
+    pub weekdays: Option<Hours>,
+    pub saturday: Option<Hours>,
+    pub sunday: Option<Hours>,
+    pub closed_on_holidays: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DayKind {
+    Weekday,
+    Saturday,
+    Sunday,
+    Holiday(&'static str),
+}
+
+impl fmt::Display for DayKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DayKind::Weekday => f.write_str("weekdays"),
+            DayKind::Saturday => f.write_str("Saturday"),
+            DayKind::Sunday => f.write_str("Sunday"),
+            DayKind::Holiday(name) => write!(f, "holiday ({name})"),
+        }
+    }
+}
+
+/// Why the window is shut at a moment.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Shut {
+    BeforeOpen { day: DayKind, hours: Hours },
+    AfterClose { day: DayKind, hours: Hours },
+    ClosedAllDay { day: DayKind },
+}
+
+impl fmt::Display for Shut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let h = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        match self {
+            Shut::BeforeOpen { day, hours } => write!(f, "{day} before {}", h(hours.open)),
+            Shut::AfterClose { day, hours } => write!(f, "{day} after {}", h(hours.close)),
+            Shut::ClosedAllDay { day } => write!(f, "no calls on {day}"),
+        }
+    }
+}
+
+/// The custom name for "a policy-named holiday".
+const POLICY_HOLIDAY: &str = "named in the policy";
+
+impl CallWindow {
+    pub fn day_kind(&self, j: Jurisdiction, date: NaiveDate, extra: &ExtraHolidays) -> DayKind {
+        if self.closed_on_holidays {
+            if let Some(name) = holidays::built_in(j, date) {
+                return DayKind::Holiday(name);
+            }
+            if extra.contains(j, date) {
+                return DayKind::Holiday(POLICY_HOLIDAY);
+            }
+        }
+        match date.weekday() {
+            Weekday::Sat => DayKind::Saturday,
+            Weekday::Sun => DayKind::Sunday,
+            _ => DayKind::Weekday,
+        }
+    }
+
+    pub fn hours(&self, day: DayKind) -> Option<Hours> {
+        match day {
+            DayKind::Weekday => self.weekdays,
+            DayKind::Saturday => self.saturday,
+            DayKind::Sunday => self.sunday,
+            DayKind::Holiday(_) => None,
+        }
+    }
+
+    /// Whether the window is open at `local`; if not, why.
+    pub fn check_local(
+        &self,
+        j: Jurisdiction,
+        local: NaiveDateTime,
+        extra: &ExtraHolidays,
+    ) -> Result<(), Shut> {
+        let day = self.day_kind(j, local.date(), extra);
+        let Some(hours) = self.hours(day) else {
+            return Err(Shut::ClosedAllDay { day });
+        };
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        if minute < hours.open {
+            Err(Shut::BeforeOpen { day, hours })
+        } else if minute >= hours.close {
+            Err(Shut::AfterClose { day, hours })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// The first instant at or after `at` when the window is open, looking
+    /// up to three weeks ahead (a window shut longer than that is shut).
+    pub fn next_open(
+        &self,
+        j: Jurisdiction,
+        tz: Tz,
+        at: DateTime<Utc>,
+        extra: &ExtraHolidays,
+    ) -> Option<DateTime<Utc>> {
+        let local = at.with_timezone(&tz).naive_local();
+        if self.check_local(j, local, extra).is_ok() {
+            return Some(at);
+        }
+        let mut date = local.date();
+        for _ in 0..21 {
+            if let Some(hours) = self.hours(self.day_kind(j, date, extra)) {
+                let open = local_to_utc(tz, date.and_time(hours.open_time()));
+                // An opening already past means we are after today's close.
+                if open >= at {
+                    return Some(open);
+                }
+            }
+            date = holidays::next_day(date);
+        }
+        None
+    }
+}
+
+/// The national default where a state has no law of its own on call hours.
+/// No federal statute sets collection-call hours; CDC art. 42 forbids
+/// exposing or harassing a debtor. These hours follow what consumer
+/// agencies (Procons) hold to be reasonable, the same as São Paulo's law.
+fn brazil_default(uf: Uf) -> CallWindow {
+    CallWindow {
+        authority: format!(
+            "{} (national default: no state law on call hours)",
+            uf.name()
+        )
+        .into(),
+        weekdays: Some(Hours::new(8, 20)),
+        saturday: Some(Hours::new(8, 14)),
+        sunday: None,
+        closed_on_holidays: true,
+    }
+}
+
+/// The built-in window of a jurisdiction.
+pub fn preset(j: Jurisdiction) -> CallWindow {
+    match j {
+        Jurisdiction::Br(Uf::SP) => CallWindow {
+            authority: "São Paulo (Lei 15.426/2014)".into(),
+            weekdays: Some(Hours::new(8, 20)),
+            saturday: Some(Hours::new(8, 14)),
+            sunday: None,
+            closed_on_holidays: true,
+        },
+        Jurisdiction::Br(Uf::RJ) => CallWindow {
+            authority: "Rio de Janeiro (Lei 7.868/2018)".into(),
+            weekdays: Some(Hours::new(9, 19)),
+            saturday: None,
+            sunday: None,
+            closed_on_holidays: true,
+        },
+        Jurisdiction::Br(uf) => brazil_default(uf),
+        Jurisdiction::Us(_) => us_fdcpa(),
+    }
+}
+
+/// FDCPA § 805(a)(1): before 8 a.m. or after 9 p.m. local time is presumed
+/// inconvenient, on any day.
+pub fn us_fdcpa() -> CallWindow {
+    CallWindow {
+        authority: "US FDCPA § 805(a)(1)".into(),
+        weekdays: Some(Hours::new(8, 21)),
+        saturday: Some(Hours::new(8, 21)),
+        sunday: Some(Hours::new(8, 21)),
+        closed_on_holidays: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(y, m, d)
+            .unwrap()
+            .and_hms_opt(h, min, 0)
+            .unwrap()
+    }
+
+    const SP: Jurisdiction = Jurisdiction::Br(Uf::SP);
+    const RJ: Jurisdiction = Jurisdiction::Br(Uf::RJ);
+
+    #[test]
+    fn sao_paulo_saturday_closes_at_14() {
+        let w = preset(SP);
+        let none = ExtraHolidays::default();
+        // 2026-03-07 is a Saturday.
+        assert_eq!(w.check_local(SP, local(2026, 3, 7, 13, 55), &none), Ok(()));
+        assert_eq!(
+            w.check_local(SP, local(2026, 3, 7, 14, 5), &none),
+            Err(Shut::AfterClose {
+                day: DayKind::Saturday,
+                hours: Hours::new(8, 14)
+            })
+        );
+        assert!(
+            w.check_local(SP, local(2026, 3, 8, 10, 0), &none).is_err(),
+            "never Sundays"
+        );
+        assert_eq!(
+            w.check_local(SP, local(2026, 3, 9, 7, 59), &none)
+                .unwrap_err()
+                .to_string(),
+            "weekdays before 08:00"
+        );
+        assert!(w.check_local(SP, local(2026, 3, 9, 19, 59), &none).is_ok());
+        assert!(w.check_local(SP, local(2026, 3, 9, 20, 0), &none).is_err());
+        assert_eq!(
+            w.check_local(SP, local(2026, 7, 9, 10, 0), &none),
+            Err(Shut::ClosedAllDay {
+                day: DayKind::Holiday("Revolução Constitucionalista de 1932")
+            })
+        );
+    }
+
+    #[test]
+    fn blocked_saturday_afternoon_clears_monday_at_eight_local() {
+        let w = preset(SP);
+        let tz = Tz::America__Sao_Paulo;
+        let sat_1405 = tz
+            .with_ymd_and_hms(2026, 3, 7, 14, 5, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let monday_8 = tz
+            .with_ymd_and_hms(2026, 3, 9, 8, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            w.next_open(SP, tz, sat_1405, &ExtraHolidays::default()),
+            Some(monday_8)
+        );
+        // Before Tiradentes (Tuesday 2026-04-21), Monday evening clears Wednesday.
+        let mon_21h = tz
+            .with_ymd_and_hms(2026, 4, 20, 21, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        let wed_8 = tz
+            .with_ymd_and_hms(2026, 4, 22, 8, 0, 0)
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            w.next_open(SP, tz, mon_21h, &ExtraHolidays::default()),
+            Some(wed_8)
+        );
+    }
+
+    #[test]
+    fn rio_weekdays_nine_to_seven_only() {
+        let w = preset(RJ);
+        let none = ExtraHolidays::default();
+        assert!(w.check_local(RJ, local(2026, 3, 9, 8, 30), &none).is_err());
+        assert!(w.check_local(RJ, local(2026, 3, 9, 9, 0), &none).is_ok());
+        assert!(w.check_local(RJ, local(2026, 3, 9, 19, 0), &none).is_err());
+        assert!(
+            w.check_local(RJ, local(2026, 3, 7, 10, 0), &none).is_err(),
+            "no Saturdays"
+        );
+    }
+
+    #[test]
+    fn every_uf_has_a_preset_that_names_its_authority() {
+        for uf in Uf::ALL {
+            let w = preset(Jurisdiction::Br(uf));
+            assert!(w.authority.starts_with(uf.name()), "{}", w.authority);
+            if !matches!(uf, Uf::SP | Uf::RJ) {
+                assert!(w.authority.contains("national default"));
+            }
+        }
+    }
+
+    #[test]
+    fn fdcpa_follows_daylight_saving_in_local_time() {
+        let j: Jurisdiction = "US-NY".parse().unwrap();
+        let w = preset(j);
+        let tz = Tz::America__New_York;
+        let none = ExtraHolidays::default();
+        // 12:30 UTC is 07:30 EST in January (shut) but 08:30 EDT in July (open).
+        let jan = Utc.with_ymd_and_hms(2026, 1, 15, 12, 30, 0).unwrap();
+        let jul = Utc.with_ymd_and_hms(2026, 7, 15, 12, 30, 0).unwrap();
+        assert!(
+            w.check_local(j, jan.with_timezone(&tz).naive_local(), &none)
+                .is_err()
+        );
+        assert!(
+            w.check_local(j, jul.with_timezone(&tz).naive_local(), &none)
+                .is_ok()
+        );
+        assert_eq!(
+            w.next_open(j, tz, jan, &none),
+            Some(Utc.with_ymd_and_hms(2026, 1, 15, 13, 0, 0).unwrap())
+        );
+        // Sundays are fine under the FDCPA.
+        assert!(w.check_local(j, local(2026, 3, 8, 10, 0), &none).is_ok());
+    }
+}

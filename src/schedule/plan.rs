@@ -1,0 +1,398 @@
+//! `plan(debtor, history, policy, now)`: what the régua will do next with a
+//! debtor and why, what is blocked and until when, which queue they belong
+//! in and how urgently.
+
+use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+use super::compliance::{Block, Refusal};
+use super::policy::{Policy, QueueIdx};
+use super::score::{Score, score};
+use crate::domain::{
+    Channel, Debtor, Event, EventKind, Firmness, Flag, Flags, Ledger, Money, breaks_at,
+    local_to_utc,
+};
+
+/// Which step or rule asked for an action.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Source {
+    /// `policy.steps[i]`.
+    Step(u16),
+    /// The nudge before a promised date.
+    Encouragement,
+    /// `policy.engagement[i]`.
+    Engagement(u16),
+    /// A callback the debtor asked for.
+    Callback,
+    /// The follow-up call after a broken promise.
+    BrokenPromise,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Action {
+    pub at: DateTime<Utc>,
+    pub channel: Channel,
+    pub firmness: Firmness,
+    pub source: Source,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Blocked {
+    pub channel: Channel,
+    pub firmness: Firmness,
+    pub source: Source,
+    pub refusal: Refusal,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum State {
+    Active,
+    /// A promise (or installment) is open; firm steps wait until this day ends.
+    PromisePending {
+        last_day: NaiveDate,
+    },
+    PaidInFull,
+    Stopped(Flag),
+    /// Debts in different currencies: nothing is planned until someone looks.
+    MixedCurrencies,
+}
+
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Plan {
+    pub state: State,
+    pub days_past_due: i32,
+    pub balance: Option<Money>,
+    /// The queue the debtor waits in for a call, if a call is due.
+    pub queue: Option<QueueIdx>,
+    /// A call is due and allowed right now.
+    pub callable_now: bool,
+    /// What will happen, soonest first: due now (`at` is now) or later.
+    pub actions: Vec<Action>,
+    /// What would happen but may not, with the rule and when it clears.
+    pub blocked: Vec<Blocked>,
+    pub score: Score,
+}
+
+/// How many future steps a plan shows beyond what is due now.
+const UPCOMING_STEPS: usize = 3;
+
+struct Candidate {
+    earliest: DateTime<Utc>,
+    channel: Channel,
+    firmness: Firmness,
+    source: Source,
+    /// The debtor asked for it (exempt from call caps).
+    requested: bool,
+}
+
+/// What one pass over the history tells the planner.
+#[derive(Default)]
+pub(crate) struct Facts {
+    pub last_contact: [Option<DateTime<Utc>>; Channel::ALL.len()],
+    pub last_opened: [Option<DateTime<Utc>>; Channel::ALL.len()],
+    pub last_payment: Option<DateTime<Utc>>,
+    /// When the callback was asked for, and for when.
+    pub callback: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub flags: Flags,
+}
+
+impl Facts {
+    pub(crate) fn fold(history: &[Event]) -> Facts {
+        let mut f = Facts::default();
+        for e in history {
+            match &e.kind {
+                EventKind::Contact { channel, .. } => {
+                    f.last_contact[*channel as usize] = Some(e.at)
+                }
+                EventKind::MessageOpened { channel } => {
+                    f.last_opened[*channel as usize] = Some(e.at)
+                }
+                EventKind::Payment { .. } => f.last_payment = Some(e.at),
+                EventKind::Callback { due } => f.callback = Some((e.at, *due)),
+                EventKind::Outcome { disposition, .. } => {
+                    if let Some(flag) = Flag::from_disposition(*disposition) {
+                        f.flags.set(flag, true);
+                    }
+                }
+                EventKind::Flag { flag, set } => f.flags.set(*flag, *set),
+                EventKind::Promise { .. } | EventKind::InstallmentPlan { .. } => {}
+            }
+        }
+        f
+    }
+
+    fn contacted_since(&self, channel: Channel, t: DateTime<Utc>) -> bool {
+        self.last_contact[channel as usize].is_some_and(|c| c >= t)
+    }
+}
+
+/// Local day boundaries, exact across daylight-saving changes.
+pub(crate) struct LocalDays {
+    tz: Option<Tz>,
+}
+
+impl LocalDays {
+    pub(crate) fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
+        match self.tz {
+            Some(tz) => t.with_timezone(&tz).date_naive(),
+            None => t.date_naive(),
+        }
+    }
+
+    pub(crate) fn start_of(&self, date: NaiveDate) -> DateTime<Utc> {
+        let midnight = date.and_time(NaiveTime::MIN);
+        match self.tz {
+            Some(tz) => local_to_utc(tz, midnight),
+            None => Utc.from_utc_datetime(&midnight),
+        }
+    }
+}
+
+fn offset_days(date: NaiveDate, days: i64) -> NaiveDate {
+    if days >= 0 {
+        date.checked_add_days(Days::new(days as u64))
+            .unwrap_or(NaiveDate::MAX)
+    } else {
+        date.checked_sub_days(Days::new(days.unsigned_abs()))
+            .unwrap_or(NaiveDate::MIN)
+    }
+}
+
+impl Plan {
+    fn idle(state: State, balance: Option<Money>, days_past_due: i32, score: Score) -> Plan {
+        Plan {
+            state,
+            days_past_due,
+            balance,
+            queue: None,
+            callable_now: false,
+            actions: Vec::new(),
+            blocked: Vec::new(),
+            score,
+        }
+    }
+}
+
+/// Plans a debtor. `history` must be in time order. Pure: the same inputs
+/// give the same plan.
+pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<Utc>) -> Plan {
+    let tz = debtor.time_zone.tz();
+    let days = LocalDays { tz };
+    let today = days.date_of(now);
+    let facts = Facts::fold(history);
+    let ledger = Ledger::fold(history, tz, now);
+
+    let balance = match debtor.balance() {
+        Ok(b) => b,
+        Err(_) => return Plan::idle(State::MixedCurrencies, None, 0, Score::default()),
+    };
+    let due = debtor.oldest_due();
+    let days_past_due = due.map_or(0, |d| (today - d).num_days() as i32);
+    let score = score(days_past_due, balance, &ledger, &facts, now);
+    let (Some(balance), Some(due)) = (balance.filter(|b| b.is_positive()), due) else {
+        return Plan::idle(State::PaidInFull, balance, days_past_due, score);
+    };
+
+    let mut candidates: Vec<Candidate> = Vec::with_capacity(8);
+
+    // Appointments and follow-ups come before the calendar.
+    if let Some((asked_at, due_at)) = facts.callback {
+        if !facts.contacted_since(Channel::Call, asked_at + Duration::seconds(1)) {
+            candidates.push(Candidate {
+                earliest: due_at,
+                channel: Channel::Call,
+                firmness: Firmness::Friendly,
+                source: Source::Callback,
+                requested: true,
+            });
+        }
+    }
+    if let Some(broke_at) = ledger.last_broken_at {
+        if !facts.contacted_since(Channel::Call, broke_at) {
+            candidates.push(Candidate {
+                earliest: broke_at,
+                channel: Channel::Call,
+                firmness: policy.broken_promise.firmness,
+                source: Source::BrokenPromise,
+                requested: false,
+            });
+        }
+    }
+    if let (Some(open), Some(enc)) = (ledger.open, &policy.promise.encourage) {
+        let date = offset_days(open.date, -(enc.days_before as i64));
+        let made_on = days.date_of(open.made_at);
+        if date > made_on && today <= open.date {
+            let start = days.start_of(date);
+            if !facts.contacted_since(enc.channel, start.max(open.made_at)) {
+                candidates.push(Candidate {
+                    earliest: start,
+                    channel: enc.channel,
+                    firmness: Firmness::Friendly,
+                    source: Source::Encouragement,
+                    requested: false,
+                });
+            }
+        }
+    }
+    for (i, rule) in policy.engagement.iter().enumerate() {
+        let opened = match rule.opened_on {
+            Some(ch) => facts.last_opened[ch as usize],
+            None => facts.last_opened.iter().flatten().max().copied(),
+        };
+        let Some(opened) = opened else { continue };
+        if facts.last_payment.is_some_and(|p| p >= opened)
+            || facts.contacted_since(rule.channel, opened)
+        {
+            continue;
+        }
+        candidates.push(Candidate {
+            earliest: opened + Duration::hours(rule.no_payment_within_hours as i64),
+            channel: rule.channel,
+            firmness: rule.firmness,
+            source: Source::Engagement(i as u16),
+            requested: false,
+        });
+    }
+
+    // The calendar: per channel, the latest step due and not yet done (a
+    // later step supersedes an earlier one), then the next few ahead.
+    let mut due_step: [Option<(usize, NaiveDate)>; Channel::ALL.len()] = [None; Channel::ALL.len()];
+    let mut upcoming = 0;
+    for (i, step) in policy.steps.iter().enumerate() {
+        if !step.applies(&debtor.segment, balance) {
+            continue;
+        }
+        let date = offset_days(due, step.day as i64);
+        if date <= today {
+            due_step[step.channel as usize] = Some((i, date));
+        } else if upcoming < UPCOMING_STEPS {
+            upcoming += 1;
+            candidates.push(Candidate {
+                earliest: days.start_of(date),
+                channel: step.channel,
+                firmness: step.firmness,
+                source: Source::Step(i as u16),
+                requested: false,
+            });
+        }
+    }
+    for (i, date) in due_step.iter().flatten().copied() {
+        let step = &policy.steps[i];
+        let start = days.start_of(date);
+        if !facts.contacted_since(step.channel, start) {
+            candidates.push(Candidate {
+                earliest: start,
+                channel: step.channel,
+                firmness: step.firmness,
+                source: Source::Step(i as u16),
+                requested: false,
+            });
+        }
+    }
+
+    // One call at a time: the most pressing due call stands for the rest.
+    let call_rank = |c: &Candidate| match c.source {
+        Source::Callback => 0,
+        Source::BrokenPromise => 1,
+        _ => 2,
+    };
+    if let Some(first) = candidates
+        .iter()
+        .filter(|c| c.channel == Channel::Call && c.earliest <= now)
+        .min_by_key(|c| call_rank(c))
+        .map(|c| c.source)
+    {
+        candidates.retain(|c| c.channel != Channel::Call || c.earliest > now || c.source == first);
+    }
+
+    let stopped = facts.flags.stopping();
+    let pause = ledger
+        .open
+        .map(|o| (o.last_day(), breaks_at(o.last_day(), tz)));
+    let compliance = &policy.compliance;
+    let mut plan = Plan {
+        state: match (stopped, pause) {
+            (Some(flag), _) => State::Stopped(flag),
+            (None, Some((last_day, _))) => State::PromisePending { last_day },
+            (None, None) => State::Active,
+        },
+        days_past_due,
+        balance: Some(balance),
+        queue: None,
+        callable_now: false,
+        actions: Vec::with_capacity(candidates.len()),
+        blocked: Vec::new(),
+        score,
+    };
+
+    for c in candidates {
+        let block = |refusal| Blocked {
+            channel: c.channel,
+            firmness: c.firmness,
+            source: c.source,
+            refusal,
+        };
+        if let Some(flag) = stopped {
+            plan.blocked.push(block(Refusal {
+                block: Block::Stopped(flag),
+                clears_at: None,
+            }));
+            continue;
+        }
+        let paused_until = pause.filter(|&(_, ends)| {
+            matches!(c.source, Source::Step(_))
+                && c.firmness >= policy.promise.pauses_from
+                && c.earliest < ends
+        });
+        if let Some((last_day, ends)) = paused_until {
+            let clears_at = compliance
+                .earliest(debtor, history, c.channel, c.requested, ends.max(now))
+                .ok()
+                .map(|(at, _)| at);
+            plan.blocked.push(block(Refusal {
+                block: Block::PromisePause { until: last_day },
+                clears_at,
+            }));
+            continue;
+        }
+        let due_now = c.earliest <= now;
+        let allowed = if due_now {
+            compliance
+                .check(debtor, history, c.channel, c.requested, now)
+                .map(|()| now)
+        } else {
+            compliance
+                .earliest(debtor, history, c.channel, c.requested, c.earliest)
+                .map(|(at, _)| at)
+        };
+        if c.channel == Channel::Call && due_now {
+            let queue = match c.source {
+                Source::Callback => Some(policy.callback_queue),
+                Source::BrokenPromise => Some(policy.broken_promise.queue),
+                _ => policy.queue_for_days(days_past_due),
+            };
+            if queue.is_some() {
+                plan.queue = queue;
+                plan.callable_now = allowed.is_ok();
+            }
+        }
+        match allowed {
+            Ok(at) => plan.actions.push(Action {
+                at,
+                channel: c.channel,
+                firmness: c.firmness,
+                source: c.source,
+            }),
+            Err(refusal) => plan.blocked.push(block(refusal)),
+        }
+    }
+    if let Some(flag) = stopped {
+        plan.queue = Some(match flag {
+            Flag::Dispute => policy.stop_queues.dispute,
+            Flag::CeaseContact => policy.stop_queues.cease_contact,
+            Flag::Deceased => policy.stop_queues.deceased,
+        });
+    }
+    plan.actions.sort_by_key(|a| a.at);
+    plan
+}

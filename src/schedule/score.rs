@@ -1,0 +1,128 @@
+//! The priority score that orders a queue, made of a few factors a person
+//! can read and argue with: each factor's points and what they came from.
+
+use chrono::{DateTime, Duration, Utc};
+use std::fmt;
+
+use super::plan::Facts;
+use crate::domain::{Ledger, Money};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Factor {
+    /// Value: days past due.
+    DaysPastDue,
+    /// Value: balance in minor units.
+    Balance,
+    /// Value: kept × 1000 + broken.
+    Promises,
+    /// Value: hours since the last contact attempt (-1: never).
+    LastContact,
+    /// Value: days since the last payment (-1: none).
+    Payments,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Part {
+    pub factor: Factor,
+    pub points: i32,
+    pub value: i64,
+}
+
+/// Higher is called sooner; 0 to 100.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct Score {
+    pub total: i32,
+    pub parts: [Option<Part>; 5],
+}
+
+impl Score {
+    pub fn parts(&self) -> impl Iterator<Item = &Part> {
+        self.parts.iter().flatten()
+    }
+}
+
+pub(crate) fn score(
+    days_past_due: i32,
+    balance: Option<Money>,
+    ledger: &Ledger,
+    facts: &Facts,
+    now: DateTime<Utc>,
+) -> Score {
+    // Older debts first, up to four months (30 points).
+    let dpd = Part {
+        factor: Factor::DaysPastDue,
+        points: days_past_due.clamp(0, 120) / 4,
+        value: days_past_due as i64,
+    };
+    // Larger balances first, in steps (up to 20 points).
+    let minor = balance.map_or(0, |b| b.minor.max(0));
+    let major = minor / 100;
+    let balance_points = match major {
+        0..100 => 2,
+        100..500 => 5,
+        500..2_000 => 10,
+        2_000..10_000 => 15,
+        _ => 20,
+    };
+    let bal = Part {
+        factor: Factor::Balance,
+        points: balance_points,
+        value: minor,
+    };
+    // Someone who keeps promises pays when reached; broken ones lower the odds.
+    let promises = Part {
+        factor: Factor::Promises,
+        points: (ledger.kept.min(3) as i32) * 4 - (ledger.broken.min(3) as i32) * 3,
+        value: ledger.kept as i64 * 1000 + ledger.broken as i64,
+    };
+    // Leave people alone who were just contacted; reach those never reached.
+    let last = facts.last_contact.iter().flatten().max().copied();
+    let hours = last.map_or(-1, |t| (now - t).num_hours().max(0));
+    let contact_points = match last {
+        None => 10,
+        Some(t) if now - t < Duration::hours(24) => -15,
+        Some(t) if now - t < Duration::hours(72) => -5,
+        Some(_) => 5,
+    };
+    let contact = Part {
+        factor: Factor::LastContact,
+        points: contact_points,
+        value: hours,
+    };
+    // A recent payment shows someone engaged and able to pay.
+    let pay_points = match facts.last_payment {
+        Some(t) if now - t < Duration::days(30) => 8,
+        Some(_) => 3,
+        None => 0,
+    };
+    let payments = Part {
+        factor: Factor::Payments,
+        points: pay_points,
+        value: facts
+            .last_payment
+            .map_or(-1, |t| (now - t).num_days().max(0)),
+    };
+    let parts = [dpd, bal, promises, contact, payments];
+    let total = 20 + parts.iter().map(|p| p.points).sum::<i32>();
+    Score {
+        total: total.clamp(0, 100),
+        parts: parts.map(Some),
+    }
+}
+
+impl fmt::Display for Part {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = self.value;
+        match self.factor {
+            Factor::DaysPastDue if v <= 0 => write!(f, "not yet past due")?,
+            Factor::DaysPastDue => write!(f, "{v} days past due")?,
+            Factor::Balance => write!(f, "balance {}.{:02}", v / 100, v % 100)?,
+            Factor::Promises => write!(f, "promises kept {}, broken {}", v / 1000, v % 1000)?,
+            Factor::LastContact if v < 0 => write!(f, "never contacted")?,
+            Factor::LastContact => write!(f, "last contact {v} h ago")?,
+            Factor::Payments if v < 0 => write!(f, "no payments yet")?,
+            Factor::Payments => write!(f, "last payment {v} days ago")?,
+        }
+        write!(f, ": {:+}", self.points)
+    }
+}
