@@ -33,10 +33,10 @@ struct SimulateArgs {
     #[arg(long)]
     policy: Option<PathBuf>,
     /// Debtors in the synthetic portfolio
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = 10_000, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     debtors: usize,
     /// Days to run
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
     days: u32,
     /// Seed: the same seed gives the same portfolio and the same run
     #[arg(long, default_value_t = 1)]
@@ -98,6 +98,28 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(code) => code,
         },
-        Some(Command::Simulate(_args)) => ExitCode::from(1),
+        Some(Command::Simulate(args)) => simulate(args),
+    }
+}
+
+fn simulate(args: SimulateArgs) -> ExitCode {
+    let policy = match &args.policy {
+        Some(path) => match read_policy(path) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+        None => schedule::default_policy(),
+    };
+    let report = regua::simulate::simulate(&policy, args.debtors, args.days, args.seed);
+    if args.json {
+        println!("{}", report.to_json());
+    } else {
+        print!("{}", report.to_text());
+    }
+    if report.violations.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("regua: {} compliance violation(s)", report.violations.len());
+        ExitCode::from(1)
     }
 }

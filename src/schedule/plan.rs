@@ -71,6 +71,8 @@ pub struct Plan {
     /// What would happen but may not, with the rule and when it clears.
     pub blocked: Vec<Blocked>,
     pub score: Score,
+    /// Promises kept and broken, and the one open now.
+    pub promises: Ledger,
 }
 
 /// How many future steps a plan shows beyond what is due now.
@@ -159,7 +161,7 @@ fn offset_days(date: NaiveDate, days: i64) -> NaiveDate {
 }
 
 impl Plan {
-    fn idle(state: State, balance: Option<Money>, days_past_due: i32, score: Score) -> Plan {
+    fn idle(state: State, balance: Option<Money>, days_past_due: i32, score: Score, promises: Ledger) -> Plan {
         Plan {
             state,
             days_past_due,
@@ -169,6 +171,7 @@ impl Plan {
             actions: Vec::new(),
             blocked: Vec::new(),
             score,
+            promises,
         }
     }
 }
@@ -184,13 +187,13 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
 
     let balance = match debtor.balance() {
         Ok(b) => b,
-        Err(_) => return Plan::idle(State::MixedCurrencies, None, 0, Score::default()),
+        Err(_) => return Plan::idle(State::MixedCurrencies, None, 0, Score::default(), ledger),
     };
     let due = debtor.oldest_due();
     let days_past_due = due.map_or(0, |d| (today - d).num_days() as i32);
     let score = score(days_past_due, balance, &ledger, &facts, now);
     let (Some(balance), Some(due)) = (balance.filter(|b| b.is_positive()), due) else {
-        return Plan::idle(State::PaidInFull, balance, days_past_due, score);
+        return Plan::idle(State::PaidInFull, balance, days_past_due, score, ledger);
     };
 
     let mut candidates: Vec<Candidate> = Vec::with_capacity(8);
@@ -323,6 +326,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         actions: Vec::with_capacity(candidates.len()),
         blocked: Vec::new(),
         score,
+        promises: ledger,
     };
 
     for c in candidates {
