@@ -19,5 +19,5 @@ pub use jurisdiction::{Jurisdiction, Uf, UnknownJurisdiction, UsState};
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};
 pub use outcome::{Disposition, Reason};
-pub use promises::{Ledger, OpenPromise, PromiseStatus, breaks_at};
-pub use time::{Clock, SystemClock, local_to_utc};
+pub use promises::{Ledger, LedgerFold, OpenPromise, PromiseStatus, breaks_at};
+pub use time::{Clock, LocalZone, SystemClock, local_to_utc};

@@ -51,7 +51,7 @@ pub struct Ledger {
 pub fn breaks_at(last_day: NaiveDate, tz: Option<Tz>) -> DateTime<Utc> {
     let next = (last_day + Days::new(1)).and_time(NaiveTime::MIN);
     match tz {
-        Some(tz) => crate::domain::local_to_utc(tz, next),
+        Some(tz) => crate::domain::LocalZone::new(tz).to_utc(next),
         None => Utc.from_utc_datetime(&next),
     }
 }
@@ -83,88 +83,106 @@ impl Open<'_> {
     }
 }
 
-impl Ledger {
-    pub fn fold(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Ledger {
-        let mut ledger = Ledger::default();
-        let mut open: Option<Open> = None;
-        let mut deadline = DateTime::<Utc>::MAX_UTC;
+/// Folds a history into a `Ledger` one event at a time, so a caller that
+/// passes over the history anyway need not pass twice.
+pub struct LedgerFold<'a> {
+    tz: Option<Tz>,
+    ledger: Ledger,
+    open: Option<Open<'a>>,
+    deadline: DateTime<Utc>,
+}
 
-        let expire = |open: &mut Option<Open>, deadline: DateTime<Utc>, t, ledger: &mut Ledger| {
-            if open.is_some() && t >= deadline {
-                ledger.broken += 1;
-                ledger.last_broken_at = Some(deadline);
-                *open = None;
-            }
-        };
-
-        for event in history {
-            expire(&mut open, deadline, event.at, &mut ledger);
-            match &event.kind {
-                EventKind::Promise {
-                    amount,
-                    date,
-                    grace_days,
-                } => {
-                    let single = Installment {
-                        date: *date,
-                        amount: *amount,
-                    };
-                    open = Some(Open {
-                        made_at: event.at,
-                        installments: &[],
-                        single: Some(single),
-                        next: 0,
-                        remaining: *amount,
-                        grace_days: *grace_days,
-                    });
-                }
-                EventKind::InstallmentPlan {
-                    installments,
-                    grace_days,
-                } if !installments.is_empty() => {
-                    open = Some(Open {
-                        made_at: event.at,
-                        installments,
-                        single: None,
-                        next: 0,
-                        remaining: installments[0].amount,
-                        grace_days: *grace_days,
-                    });
-                }
-                EventKind::Payment { amount } => {
-                    if let Some(o) = open.as_mut() {
-                        // A payment in another currency keeps no promise.
-                        let mut left = if amount.currency == o.remaining.currency {
-                            amount.minor
-                        } else {
-                            0
-                        };
-                        while left > 0 {
-                            let take = left.min(o.remaining.minor);
-                            o.remaining.minor -= take;
-                            left -= take;
-                            if o.remaining.minor > 0 {
-                                break;
-                            }
-                            ledger.kept += 1;
-                            o.next += 1;
-                            if o.next >= o.count() {
-                                open = None;
-                                ledger.last_broken_at = None;
-                                break;
-                            }
-                            o.remaining = o.current().amount;
-                        }
-                    }
-                }
-                _ => continue,
-            }
-            if let Some(o) = &open {
-                deadline = breaks_at(o.last_day(), tz);
-            }
+impl<'a> LedgerFold<'a> {
+    pub fn new(tz: Option<Tz>) -> LedgerFold<'a> {
+        LedgerFold {
+            tz,
+            ledger: Ledger::default(),
+            open: None,
+            deadline: DateTime::<Utc>::MAX_UTC,
         }
-        expire(&mut open, deadline, now, &mut ledger);
-        if let Some(o) = &open {
+    }
+
+    fn expire(&mut self, t: DateTime<Utc>) {
+        if self.open.is_some() && t >= self.deadline {
+            self.ledger.broken += 1;
+            self.ledger.last_broken_at = Some(self.deadline);
+            self.open = None;
+        }
+    }
+
+    /// The next event, in time order.
+    pub fn push(&mut self, event: &'a Event) {
+        match &event.kind {
+            EventKind::Promise {
+                amount,
+                date,
+                grace_days,
+            } => {
+                self.expire(event.at);
+                let single = Installment {
+                    date: *date,
+                    amount: *amount,
+                };
+                self.open = Some(Open {
+                    made_at: event.at,
+                    installments: &[],
+                    single: Some(single),
+                    next: 0,
+                    remaining: *amount,
+                    grace_days: *grace_days,
+                });
+            }
+            EventKind::InstallmentPlan {
+                installments,
+                grace_days,
+            } if !installments.is_empty() => {
+                self.expire(event.at);
+                self.open = Some(Open {
+                    made_at: event.at,
+                    installments,
+                    single: None,
+                    next: 0,
+                    remaining: installments[0].amount,
+                    grace_days: *grace_days,
+                });
+            }
+            EventKind::Payment { amount } => {
+                self.expire(event.at);
+                let Some(o) = self.open.as_mut() else { return };
+                // A payment in another currency keeps no promise.
+                let mut left = if amount.currency == o.remaining.currency {
+                    amount.minor
+                } else {
+                    0
+                };
+                while left > 0 {
+                    let take = left.min(o.remaining.minor);
+                    o.remaining.minor -= take;
+                    left -= take;
+                    if o.remaining.minor > 0 {
+                        break;
+                    }
+                    self.ledger.kept += 1;
+                    o.next += 1;
+                    if o.next >= o.count() {
+                        self.open = None;
+                        self.ledger.last_broken_at = None;
+                        break;
+                    }
+                    o.remaining = o.current().amount;
+                }
+            }
+            _ => return,
+        }
+        if let Some(o) = &self.open {
+            self.deadline = breaks_at(o.last_day(), self.tz);
+        }
+    }
+
+    pub fn finish(mut self, now: DateTime<Utc>) -> Ledger {
+        self.expire(now);
+        let mut ledger = self.ledger;
+        if let Some(o) = &self.open {
             ledger.last_broken_at = None;
             ledger.open = Some(OpenPromise {
                 made_at: o.made_at,
@@ -175,6 +193,16 @@ impl Ledger {
             });
         }
         ledger
+    }
+}
+
+impl Ledger {
+    pub fn fold(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Ledger {
+        let mut fold = LedgerFold::new(tz);
+        for event in history {
+            fold.push(event);
+        }
+        fold.finish(now)
     }
 
     pub fn status(&self) -> Option<PromiseStatus> {

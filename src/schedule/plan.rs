@@ -3,14 +3,13 @@
 //! in and how urgently.
 
 use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
-use chrono_tz::Tz;
 
-use super::compliance::{Block, Refusal};
+use super::compliance::{Block, Recent, Refusal};
 use super::policy::{Policy, QueueIdx};
 use super::score::{Score, score};
 use crate::domain::{
-    Channel, Debtor, Event, EventKind, Firmness, Flag, Flags, Ledger, Money, breaks_at,
-    local_to_utc,
+    Channel, Debtor, Event, EventKind, Firmness, Flag, Flags, Ledger, LedgerFold, LocalZone, Money,
+    breaks_at,
 };
 
 /// Which step or rule asked for an action.
@@ -96,15 +95,27 @@ pub(crate) struct Facts {
     /// When the callback was asked for, and for when.
     pub callback: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub flags: Flags,
+    pub last_conversation: Option<DateTime<Utc>>,
 }
 
 impl Facts {
-    pub(crate) fn fold(history: &[Event]) -> Facts {
+    /// One pass over the history for the facts and the promise ledger.
+    pub(crate) fn fold(
+        history: &[Event],
+        tz: Option<chrono_tz::Tz>,
+        now: DateTime<Utc>,
+    ) -> (Facts, Ledger) {
         let mut f = Facts::default();
+        let mut ledger = LedgerFold::new(tz);
         for e in history {
             match &e.kind {
-                EventKind::Contact { channel, .. } => {
-                    f.last_contact[*channel as usize] = Some(e.at)
+                EventKind::Contact {
+                    channel, result, ..
+                } => {
+                    f.last_contact[*channel as usize] = Some(e.at);
+                    if *channel == Channel::Call && result.is_conversation() {
+                        f.last_conversation = Some(e.at);
+                    }
                 }
                 EventKind::MessageOpened { channel } => {
                     f.last_opened[*channel as usize] = Some(e.at)
@@ -119,8 +130,9 @@ impl Facts {
                 EventKind::Flag { flag, set } => f.flags.set(*flag, *set),
                 EventKind::Promise { .. } | EventKind::InstallmentPlan { .. } => {}
             }
+            ledger.push(e);
         }
-        f
+        (f, ledger.finish(now))
     }
 
     fn contacted_since(&self, channel: Channel, t: DateTime<Utc>) -> bool {
@@ -130,21 +142,21 @@ impl Facts {
 
 /// Local day boundaries, exact across daylight-saving changes.
 pub(crate) struct LocalDays {
-    tz: Option<Tz>,
+    zone: Option<LocalZone>,
 }
 
 impl LocalDays {
     pub(crate) fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
-        match self.tz {
-            Some(tz) => t.with_timezone(&tz).date_naive(),
+        match &self.zone {
+            Some(zone) => zone.to_local(t).date(),
             None => t.date_naive(),
         }
     }
 
     pub(crate) fn start_of(&self, date: NaiveDate) -> DateTime<Utc> {
         let midnight = date.and_time(NaiveTime::MIN);
-        match self.tz {
-            Some(tz) => local_to_utc(tz, midnight),
+        match &self.zone {
+            Some(zone) => zone.to_utc(midnight),
             None => Utc.from_utc_datetime(&midnight),
         }
     }
@@ -161,7 +173,13 @@ fn offset_days(date: NaiveDate, days: i64) -> NaiveDate {
 }
 
 impl Plan {
-    fn idle(state: State, balance: Option<Money>, days_past_due: i32, score: Score, promises: Ledger) -> Plan {
+    fn idle(
+        state: State,
+        balance: Option<Money>,
+        days_past_due: i32,
+        score: Score,
+        promises: Ledger,
+    ) -> Plan {
         Plan {
             state,
             days_past_due,
@@ -180,10 +198,11 @@ impl Plan {
 /// give the same plan.
 pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<Utc>) -> Plan {
     let tz = debtor.time_zone.tz();
-    let days = LocalDays { tz };
+    let days = LocalDays {
+        zone: tz.map(LocalZone::new),
+    };
     let today = days.date_of(now);
-    let facts = Facts::fold(history);
-    let ledger = Ledger::fold(history, tz, now);
+    let (facts, ledger) = Facts::fold(history, tz, now);
 
     let balance = match debtor.balance() {
         Ok(b) => b,
@@ -259,19 +278,17 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
 
     // The calendar: per channel, the latest step due and not yet done (a
     // later step supersedes an earlier one), then the next few ahead.
-    let mut due_step: [Option<(usize, NaiveDate)>; Channel::ALL.len()] = [None; Channel::ALL.len()];
+    let mut due_step: [Option<usize>; Channel::ALL.len()] = [None; Channel::ALL.len()];
     let mut upcoming = 0;
     for (i, step) in policy.steps.iter().enumerate() {
-        if !step.applies(&debtor.segment, balance) {
-            continue;
-        }
-        let date = offset_days(due, step.day as i64);
-        if date <= today {
-            due_step[step.channel as usize] = Some((i, date));
-        } else if upcoming < UPCOMING_STEPS {
+        if step.day <= days_past_due {
+            if step.applies(&debtor.segment, balance) {
+                due_step[step.channel as usize] = Some(i);
+            }
+        } else if upcoming < UPCOMING_STEPS && step.applies(&debtor.segment, balance) {
             upcoming += 1;
             candidates.push(Candidate {
-                earliest: days.start_of(date),
+                earliest: days.start_of(offset_days(due, step.day as i64)),
                 channel: step.channel,
                 firmness: step.firmness,
                 source: Source::Step(i as u16),
@@ -279,9 +296,9 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             });
         }
     }
-    for (i, date) in due_step.iter().flatten().copied() {
+    for i in due_step.iter().flatten().copied() {
         let step = &policy.steps[i];
-        let start = days.start_of(date);
+        let start = days.start_of(offset_days(due, step.day as i64));
         if !facts.contacted_since(step.channel, start) {
             candidates.push(Candidate {
                 earliest: start,
@@ -313,6 +330,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         .open
         .map(|o| (o.last_day(), breaks_at(o.last_day(), tz)));
     let compliance = &policy.compliance;
+    let recent = Recent::with_last_conversation(debtor, history, facts.last_conversation);
     let mut plan = Plan {
         state: match (stopped, pause) {
             (Some(flag), _) => State::Stopped(flag),
@@ -350,7 +368,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         });
         if let Some((last_day, ends)) = paused_until {
             let clears_at = compliance
-                .earliest(debtor, history, c.channel, c.requested, ends.max(now))
+                .earliest_in(debtor, &recent, c.channel, c.requested, ends.max(now))
                 .ok()
                 .map(|(at, _)| at);
             plan.blocked.push(block(Refusal {
@@ -362,11 +380,11 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         let due_now = c.earliest <= now;
         let allowed = if due_now {
             compliance
-                .check(debtor, history, c.channel, c.requested, now)
+                .check_in(debtor, &recent, c.channel, c.requested, now)
                 .map(|()| now)
         } else {
             compliance
-                .earliest(debtor, history, c.channel, c.requested, c.earliest)
+                .earliest_in(debtor, &recent, c.channel, c.requested, c.earliest)
                 .map(|(at, _)| at)
         };
         if c.channel == Channel::Call && due_now {

@@ -9,7 +9,9 @@
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use serde::Serialize;
 
-use crate::domain::{Channel, ContactResult, Debtor, Disposition, Event, EventKind, Flag, Jurisdiction, Uf};
+use crate::domain::{
+    Channel, ContactResult, Debtor, Disposition, Event, EventKind, Flag, Jurisdiction, Uf,
+};
 use crate::schedule::Policy;
 use crate::schedule::compliance::holidays as state_holidays;
 
@@ -47,7 +49,17 @@ const EASTER: [(i32, u32, u32); 21] = [
 ];
 
 fn brazil_holiday(date: NaiveDate) -> bool {
-    let fixed = [(1, 1), (4, 21), (5, 1), (9, 7), (10, 12), (11, 2), (11, 15), (11, 20), (12, 25)];
+    let fixed = [
+        (1, 1),
+        (4, 21),
+        (5, 1),
+        (9, 7),
+        (10, 12),
+        (11, 2),
+        (11, 15),
+        (11, 20),
+        (12, 25),
+    ];
     if fixed.contains(&(date.month(), date.day())) {
         return true;
     }
@@ -58,7 +70,9 @@ fn brazil_holiday(date: NaiveDate) -> bool {
     };
     let easter = NaiveDate::from_ymd_opt(y, m, d).expect("table dates are real");
     // Carnival Monday and Tuesday, Good Friday, Corpus Christi.
-    [-48, -47, -2, 60].iter().any(|&off| easter + Duration::days(off) == date)
+    [-48, -47, -2, 60]
+        .iter()
+        .any(|&off| easter + Duration::days(off) == date)
 }
 
 fn state_holiday(j: Jurisdiction, date: NaiveDate) -> bool {
@@ -140,13 +154,29 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
             EventKind::Contact { .. } => {}
             _ => continue,
         }
-        let EventKind::Contact { channel, requested, .. } = e.kind else { unreachable!() };
+        let EventKind::Contact {
+            channel, requested, ..
+        } = e.kind
+        else {
+            unreachable!()
+        };
         checked += 1;
-        let mut broke = |rule: String| violations.push(Violation { debtor_id: debtor.id, at: e.at, channel, rule });
+        let mut broke = |rule: String| {
+            violations.push(Violation {
+                debtor_id: debtor.id,
+                at: e.at,
+                channel,
+                rule,
+            })
+        };
         if let Some(flag) = stopped.first() {
             broke(format!("contact after {}", flag.name()));
         }
-        if let Some(tag) = debtor.tags.iter().find(|t| policy.compliance.do_not_contact_tags.contains(t)) {
+        if let Some(tag) = debtor
+            .tags
+            .iter()
+            .find(|t| policy.compliance.do_not_contact_tags.contains(t))
+        {
             broke(format!("contact with do-not-contact tag '{tag}'"));
         }
         let phone = matches!(channel, Channel::Call | Channel::Sms | Channel::Whatsapp);
@@ -155,17 +185,27 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
                 broke("phone contact without a consented number".into());
             }
             match debtor.time_zone.tz() {
-                None => broke(format!("phone contact with unknown time zone '{}'", debtor.time_zone)),
+                None => broke(format!(
+                    "phone contact with unknown time zone '{}'",
+                    debtor.time_zone
+                )),
                 Some(tz) => {
                     let local = e.at.with_timezone(&tz);
                     let (date, minute) = (local.date_naive(), local.hour() * 60 + local.minute());
                     if let Some(hours) = statutory(debtor.jurisdiction, date) {
                         if !within(hours, minute) {
-                            broke(format!("outside the statutory hours of {} at {}", debtor.jurisdiction, local.format("%a %H:%M")));
+                            broke(format!(
+                                "outside the statutory hours of {} at {}",
+                                debtor.jurisdiction,
+                                local.format("%a %H:%M")
+                            ));
                         }
                     }
                     if !policy_window_open(policy, debtor.jurisdiction, date, minute) {
-                        broke(format!("outside the policy's call window at {}", local.format("%a %Y-%m-%d %H:%M")));
+                        broke(format!(
+                            "outside the policy's call window at {}",
+                            local.format("%a %Y-%m-%d %H:%M")
+                        ));
                     }
                 }
             }
@@ -190,18 +230,28 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
                         && e.at - o.at < quiet
                         && matches!(
                             o.kind,
-                            EventKind::Contact { channel: Channel::Call, result: ContactResult::Connected { right_party: true }, .. }
+                            EventKind::Contact {
+                                channel: Channel::Call,
+                                result: ContactResult::Connected { right_party: true },
+                                ..
+                            }
                         )
                 });
                 if after_conversation {
-                    broke(format!("call within {} days after a conversation", caps.quiet_days_after_conversation));
+                    broke(format!(
+                        "call within {} days after a conversation",
+                        caps.quiet_days_after_conversation
+                    ));
                 }
             }
         }
         if let Some(cap) = policy.compliance.messages[channel as usize] {
             let n = in_window(channel, cap.per_days);
             if n > cap.max {
-                broke(format!("{n} {channel} messages within {} days", cap.per_days));
+                broke(format!(
+                    "{n} {channel} messages within {} days",
+                    cap.per_days
+                ));
             }
         }
     }

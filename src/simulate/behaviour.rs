@@ -66,12 +66,32 @@ fn disposition_weights(reason: Reason) -> &'static [(Disposition, u32)] {
     use Disposition::*;
     match reason {
         Reason::Forgot => &[(PromiseToPay, 85), (RightPartyContact, 15)],
-        Reason::CashFlow => &[(PromiseToPay, 50), (PaymentPlan, 25), (CallbackRequested, 10), (Refused, 15)],
-        Reason::JobLoss => &[(PaymentPlan, 40), (PromiseToPay, 20), (CallbackRequested, 20), (Hardship, 20)],
-        Reason::Illness => &[(PaymentPlan, 35), (PromiseToPay, 25), (CallbackRequested, 25), (Hardship, 15)],
+        Reason::CashFlow => &[
+            (PromiseToPay, 50),
+            (PaymentPlan, 25),
+            (CallbackRequested, 10),
+            (Refused, 15),
+        ],
+        Reason::JobLoss => &[
+            (PaymentPlan, 40),
+            (PromiseToPay, 20),
+            (CallbackRequested, 20),
+            (Hardship, 20),
+        ],
+        Reason::Illness => &[
+            (PaymentPlan, 35),
+            (PromiseToPay, 25),
+            (CallbackRequested, 25),
+            (Hardship, 15),
+        ],
         Reason::BillingError => &[(Dispute, 50), (PromiseToPay, 30), (RightPartyContact, 20)],
         Reason::DisputesDebt => &[(Dispute, 60), (Refused, 25), (RightPartyContact, 15)],
-        Reason::Other => &[(PromiseToPay, 40), (PaymentPlan, 10), (CallbackRequested, 20), (RightPartyContact, 30)],
+        Reason::Other => &[
+            (PromiseToPay, 40),
+            (PaymentPlan, 10),
+            (CallbackRequested, 20),
+            (RightPartyContact, 30),
+        ],
     }
 }
 

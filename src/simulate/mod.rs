@@ -36,7 +36,13 @@ pub fn simulate(policy: &Policy, debtors: usize, days: u32, seed: u64) -> Report
             },
         );
     Report {
-        settings: Settings { policy: policy.name.clone(), debtors, days, seed, start: start_date() },
+        settings: Settings {
+            policy: policy.name.clone(),
+            debtors,
+            days,
+            seed,
+            start: start_date(),
+        },
         currency: policy.currency,
         days: outcome.days,
         totals,

@@ -8,7 +8,8 @@ use rand::{Rng, RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use crate::domain::{
-    Currency, Debt, Debtor, Jurisdiction, Money, Phone, PhoneKind, Reason, Uf, UsState, Zone, cpf_from_base,
+    Currency, Debt, Debtor, Jurisdiction, Money, Phone, PhoneKind, Reason, Uf, UsState, Zone,
+    cpf_from_base,
 };
 
 /// Share of the portfolio per UF, in tenths of a percent (roughly IBGE 2022).
@@ -50,16 +51,76 @@ const US: [(UsState, Tz); 4] = [
 ];
 
 const FIRST: &[&str] = &[
-    "Ana", "Maria", "João", "José", "Francisca", "Antônio", "Juliana", "Carlos", "Fernanda", "Paulo", "Adriana",
-    "Lucas", "Patrícia", "Marcos", "Aline", "Rafael", "Camila", "Pedro", "Luana", "Gabriel", "Beatriz", "Thiago",
-    "Larissa", "Bruno", "Vanessa", "Felipe", "Raimunda", "Sebastião", "Letícia", "Mateus",
+    "Ana",
+    "Maria",
+    "João",
+    "José",
+    "Francisca",
+    "Antônio",
+    "Juliana",
+    "Carlos",
+    "Fernanda",
+    "Paulo",
+    "Adriana",
+    "Lucas",
+    "Patrícia",
+    "Marcos",
+    "Aline",
+    "Rafael",
+    "Camila",
+    "Pedro",
+    "Luana",
+    "Gabriel",
+    "Beatriz",
+    "Thiago",
+    "Larissa",
+    "Bruno",
+    "Vanessa",
+    "Felipe",
+    "Raimunda",
+    "Sebastião",
+    "Letícia",
+    "Mateus",
 ];
 const LAST: &[&str] = &[
-    "Silva", "Santos", "Oliveira", "Souza", "Rodrigues", "Ferreira", "Alves", "Pereira", "Lima", "Gomes", "Costa",
-    "Ribeiro", "Martins", "Carvalho", "Almeida", "Lopes", "Soares", "Fernandes", "Vieira", "Barbosa", "Rocha",
-    "Dias", "Nascimento", "Andrade", "Moreira", "Nunes", "Marques", "Machado", "Mendes", "Freitas",
+    "Silva",
+    "Santos",
+    "Oliveira",
+    "Souza",
+    "Rodrigues",
+    "Ferreira",
+    "Alves",
+    "Pereira",
+    "Lima",
+    "Gomes",
+    "Costa",
+    "Ribeiro",
+    "Martins",
+    "Carvalho",
+    "Almeida",
+    "Lopes",
+    "Soares",
+    "Fernandes",
+    "Vieira",
+    "Barbosa",
+    "Rocha",
+    "Dias",
+    "Nascimento",
+    "Andrade",
+    "Moreira",
+    "Nunes",
+    "Marques",
+    "Machado",
+    "Mendes",
+    "Freitas",
 ];
-const CREDITORS: &[&str] = &["Loja Aurora", "TelePlus", "Banco Horizonte", "Energia Sul", "Escola Saber"];
+const CREDITORS: &[&str] = &[
+    "Loja Aurora",
+    "TelePlus",
+    "Banco Horizonte",
+    "Energia Sul",
+    "Escola Saber",
+];
 
 /// Why this debtor owes, as they would tell an agent (the model's hidden
 /// truth), with its share of the portfolio in percent.
@@ -96,7 +157,8 @@ fn pick<T: Copy>(rng: &mut impl Rng, weighted: &[(T, u32)]) -> T {
 /// Debtor `index` of the portfolio of `seed`, with debts due around `start`
 /// (from 90 days before it to 20 days after: every stage of the régua).
 pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let mut rng =
+        ChaCha8Rng::seed_from_u64(seed ^ (index as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
     let id = index as i64 + 1;
     let (jurisdiction, zone) = if rng.random_bool(0.02) {
         let (state, tz) = US[rng.random_range(0..US.len())];
@@ -106,7 +168,11 @@ pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
         (Jurisdiction::Br(uf), Zone::Known(uf.capital_time_zone()))
     };
     // A file from the real world: now and then a zone nobody can read.
-    let time_zone = if rng.random_bool(0.002) { Zone::parse("America/Sao_Paul") } else { zone };
+    let time_zone = if rng.random_bool(0.002) {
+        Zone::parse("America/Sao_Paul")
+    } else {
+        zone
+    };
     let base: [u8; 9] = std::array::from_fn(|_| rng.random_range(0..10));
     let name = format!(
         "{} {} {}",
@@ -116,7 +182,11 @@ pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
     );
     let mut phones = vec![Phone {
         number: format!("+55119{:08}", rng.random_range(0..100_000_000u32)),
-        kind: if rng.random_bool(0.85) { PhoneKind::Mobile } else { PhoneKind::Landline },
+        kind: if rng.random_bool(0.85) {
+            PhoneKind::Mobile
+        } else {
+            PhoneKind::Landline
+        },
         consent: rng.random_bool(0.93),
     }];
     if rng.random_bool(0.3) {
@@ -126,9 +196,19 @@ pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
             consent: rng.random_bool(0.7),
         });
     }
-    let email = rng.random_bool(0.7).then(|| format!("devedor{id}@exemplo.com.br"));
-    let segment = pick(&mut rng, &[("retail", 60), ("telecom", 25), ("small_business", 15)]).to_string();
-    let tags = if rng.random_bool(0.005) { vec!["represented_by_attorney".to_string()] } else { vec![] };
+    let email = rng
+        .random_bool(0.7)
+        .then(|| format!("devedor{id}@exemplo.com.br"));
+    let segment = pick(
+        &mut rng,
+        &[("retail", 60), ("telecom", 25), ("small_business", 15)],
+    )
+    .to_string();
+    let tags = if rng.random_bool(0.005) {
+        vec!["represented_by_attorney".to_string()]
+    } else {
+        vec![]
+    };
     // Balances from R$ 50 to about R$ 20,000, most of them small.
     let balance = (5_000.0 * (rng.random_range(0.0..1.0f64) * 6.0).exp()) as i64;
     let balance = balance.min(2_000_000);

@@ -56,13 +56,20 @@ impl Figures {
             .map(|&ch| {
                 let row: serde_json::Map<String, Value> = Firmness::ALL
                     .iter()
-                    .map(|&f| (f.name().to_string(), json!(self.contacts[ch as usize][f as usize])))
+                    .map(|&f| {
+                        (
+                            f.name().to_string(),
+                            json!(self.contacts[ch as usize][f as usize]),
+                        )
+                    })
                     .collect();
                 (ch.name().to_string(), Value::Object(row))
             })
             .collect();
-        let by_firmness: serde_json::Map<String, Value> =
-            Firmness::ALL.iter().map(|&f| (f.name().to_string(), json!(self.by_firmness(f)))).collect();
+        let by_firmness: serde_json::Map<String, Value> = Firmness::ALL
+            .iter()
+            .map(|&f| (f.name().to_string(), json!(self.by_firmness(f))))
+            .collect();
         json!({
             "contacts": by_channel,
             "contacts_by_firmness": by_firmness,
@@ -126,7 +133,11 @@ impl Report {
     }
 
     pub fn to_text(&self) -> String {
-        let money = |minor| Money::new(minor, self.currency).display(Locale::En).to_string();
+        let money = |minor| {
+            Money::new(minor, self.currency)
+                .display(Locale::En)
+                .to_string()
+        };
         let s = &self.settings;
         let t = &self.totals;
         let mut out = String::new();
@@ -135,11 +146,30 @@ impl Report {
             "regua simulate — policy '{}', {} debtors, {} days from {}, seed {}",
             s.policy, s.debtors, s.days, s.start, s.seed
         );
-        let _ = writeln!(out, "portfolio balance at start: {}\n", money(self.start_balance_minor));
+        let _ = writeln!(
+            out,
+            "portfolio balance at start: {}\n",
+            money(self.start_balance_minor)
+        );
         let _ = writeln!(
             out,
             "{:<10} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} │ {:>7} {:>6} {:>6} │ {:>6} {:>5} {:>5} {:>5} │ {:>16}",
-            "day", "call", "sms", "email", "whats", "letter", "bureau", "legal", "friendly", "firm", "legal", "RPC", "made", "kept", "broke", "recovered"
+            "day",
+            "call",
+            "sms",
+            "email",
+            "whats",
+            "letter",
+            "bureau",
+            "legal",
+            "friendly",
+            "firm",
+            "legal",
+            "RPC",
+            "made",
+            "kept",
+            "broke",
+            "recovered"
         );
         for (date, f) in &self.days {
             let _ = writeln!(
@@ -191,7 +221,8 @@ impl Report {
             "  promises: {} made, {} kept, {} broken (the rest still open)",
             t.promises_made, t.promises_kept, t.promises_broken
         );
-        let recovered_share = 100.0 * t.recovered_minor as f64 / self.start_balance_minor.max(1) as f64;
+        let recovered_share =
+            100.0 * t.recovered_minor as f64 / self.start_balance_minor.max(1) as f64;
         let _ = writeln!(
             out,
             "  recovered: {} in {} payments ({:.1} % of the starting balance)",
@@ -207,10 +238,21 @@ impl Report {
             self.violations.len()
         );
         for v in self.violations.iter().take(LISTED_VIOLATIONS) {
-            let _ = writeln!(out, "  debtor {} at {} ({}): {}", v.debtor_id, v.at.format("%Y-%m-%d %H:%M UTC"), v.channel, v.rule);
+            let _ = writeln!(
+                out,
+                "  debtor {} at {} ({}): {}",
+                v.debtor_id,
+                v.at.format("%Y-%m-%d %H:%M UTC"),
+                v.channel,
+                v.rule
+            );
         }
         if self.violations.len() > LISTED_VIOLATIONS {
-            let _ = writeln!(out, "  … and {} more", self.violations.len() - LISTED_VIOLATIONS);
+            let _ = writeln!(
+                out,
+                "  … and {} more",
+                self.violations.len() - LISTED_VIOLATIONS
+            );
         }
         out
     }

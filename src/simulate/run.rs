@@ -16,7 +16,8 @@ use super::behaviour as model;
 use super::portfolio;
 use super::report::Figures;
 use crate::domain::{
-    Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, Reason, breaks_at, local_to_utc,
+    Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, Reason,
+    breaks_at, local_to_utc,
 };
 use crate::schedule::offers;
 use crate::schedule::{Plan, Policy, Source, State, plan};
@@ -55,7 +56,10 @@ struct CallRequest {
 
 impl Account {
     fn push(&mut self, at: DateTime<Utc>, kind: EventKind) {
-        debug_assert!(self.history.last().is_none_or(|e| e.at <= at), "history stays in time order");
+        debug_assert!(
+            self.history.last().is_none_or(|e| e.at <= at),
+            "history stays in time order"
+        );
         self.history.push(Event { at, kind });
     }
 
@@ -86,7 +90,12 @@ impl Account {
                     }
                     f.recovered_minor += pay;
                     f.payments += 1;
-                    self.push(at, EventKind::Payment { amount: Money::new(pay, amount.currency) });
+                    self.push(
+                        at,
+                        EventKind::Payment {
+                            amount: Money::new(pay, amount.currency),
+                        },
+                    );
                 }
             }
         }
@@ -102,7 +111,10 @@ impl Account {
     /// A wall-clock time on a local date in the debtor's zone.
     fn local(&self, date: NaiveDate, hour: u32, minute: u32) -> DateTime<Utc> {
         let tz = self.debtor.time_zone.tz().unwrap_or(chrono_tz::Tz::UTC);
-        local_to_utc(tz, date.and_time(NaiveTime::from_hms_opt(hour, minute, 0).expect("valid time")))
+        local_to_utc(
+            tz,
+            date.and_time(NaiveTime::from_hms_opt(hour, minute, 0).expect("valid time")),
+        )
     }
 
     fn local_date(&self, t: DateTime<Utc>) -> NaiveDate {
@@ -112,13 +124,27 @@ impl Account {
 
     fn send(&mut self, channel: Channel, firmness: Firmness, at: DateTime<Utc>, f: &mut Figures) {
         let delivered = self.rng.random_bool(model::DELIVERED);
-        let result = if delivered { ContactResult::Delivered } else { ContactResult::Failed };
-        self.push(at, EventKind::Contact { channel, firmness, result, requested: false });
+        let result = if delivered {
+            ContactResult::Delivered
+        } else {
+            ContactResult::Failed
+        };
+        self.push(
+            at,
+            EventKind::Contact {
+                channel,
+                firmness,
+                result,
+                requested: false,
+            },
+        );
         f.count_contact(channel, firmness);
         if !delivered {
             return;
         }
-        if matches!(channel, Channel::Email | Channel::Whatsapp) && self.rng.random_bool(model::OPENED) {
+        if matches!(channel, Channel::Email | Channel::Whatsapp)
+            && self.rng.random_bool(model::OPENED)
+        {
             let later = at + Duration::minutes(self.rng.random_range(10..24 * 60));
             self.schedule(later, Scheduled::Opened(channel));
         }
@@ -141,20 +167,51 @@ impl Account {
         let day = first + Days::new(self.rng.random_range(1..=span) as u64);
         let (hour, minute) = (self.rng.random_range(9..21), self.rng.random_range(0..60));
         let at = self.local(day, hour, minute);
-        self.schedule(at.max(after + Duration::minutes(30)), Scheduled::Payment(amount));
+        self.schedule(
+            at.max(after + Duration::minutes(30)),
+            Scheduled::Payment(amount),
+        );
     }
 
-    fn call(&mut self, policy: &Policy, at: DateTime<Utc>, firmness: Firmness, requested: bool, f: &mut Figures) {
-        let tz = self.debtor.time_zone.tz().expect("calls are only allowed with a known zone");
+    fn call(
+        &mut self,
+        policy: &Policy,
+        at: DateTime<Utc>,
+        firmness: Firmness,
+        requested: bool,
+        f: &mut Figures,
+    ) {
+        let tz = self
+            .debtor
+            .time_zone
+            .tz()
+            .expect("calls are only allowed with a known zone");
         let hour = at.with_timezone(&tz).hour();
         f.count_contact(Channel::Call, firmness);
-        let contact = |result| EventKind::Contact { channel: Channel::Call, firmness, result, requested };
-        let outcome = |disposition, reason| EventKind::Outcome { disposition, reason, note: None };
+        let contact = |result| EventKind::Contact {
+            channel: Channel::Call,
+            firmness,
+            result,
+            requested,
+        };
+        let outcome = |disposition, reason| EventKind::Outcome {
+            disposition,
+            reason,
+            note: None,
+        };
         if !self.rng.random_bool(model::answer_rate(hour)) {
             let voicemail = self.rng.random_bool(0.3);
-            let result = if voicemail { ContactResult::Voicemail } else { ContactResult::NoAnswer };
+            let result = if voicemail {
+                ContactResult::Voicemail
+            } else {
+                ContactResult::NoAnswer
+            };
             self.push(at, contact(result));
-            let d = if voicemail { Disposition::LeftMessage } else { Disposition::NoAnswer };
+            let d = if voicemail {
+                Disposition::LeftMessage
+            } else {
+                Disposition::NoAnswer
+            };
             self.push(at, outcome(d, None));
             return;
         }
@@ -194,8 +251,15 @@ impl Account {
                     return;
                 };
                 self.push(at, outcome(d, reason));
-                self.push(at, EventKind::InstallmentPlan { installments: installments.clone().into(), grace_days });
-                f.promises_made += 1;
+                self.push(
+                    at,
+                    EventKind::InstallmentPlan {
+                        installments: installments.clone().into(),
+                        grace_days,
+                    },
+                );
+                // Each installment is a promise, kept or broken on its own.
+                f.promises_made += installments.len() as u64;
                 for i in installments {
                     if !self.rng.random_bool((keeps + 0.1).min(1.0)) {
                         break;
@@ -209,16 +273,28 @@ impl Account {
                 let amount = if self.rng.random_bool(0.6) {
                     terms.balance
                 } else {
-                    Money::new(terms.balance.minor * self.rng.random_range(30..=70) / 100, terms.balance.currency)
+                    Money::new(
+                        terms.balance.minor * self.rng.random_range(30..=70) / 100,
+                        terms.balance.currency,
+                    )
                 };
-                let days_ahead = self.rng.random_range(1..=policy.offers.max_promise_days.clamp(1, 10));
+                let days_ahead = self
+                    .rng
+                    .random_range(1..=policy.offers.max_promise_days.clamp(1, 10));
                 let date = today + Days::new(days_ahead as u64);
                 if terms.check_promise(amount, date, today).is_err() {
                     self.push(at, outcome(Disposition::RightPartyContact, reason));
                     return;
                 }
                 self.push(at, outcome(Disposition::PromiseToPay, reason));
-                self.push(at, EventKind::Promise { amount, date, grace_days });
+                self.push(
+                    at,
+                    EventKind::Promise {
+                        amount,
+                        date,
+                        grace_days,
+                    },
+                );
                 f.promises_made += 1;
                 if self.rng.random_bool(keeps) {
                     self.pay_by(at, date, amount);
@@ -240,7 +316,13 @@ impl Account {
 
     /// Runs this debtor up to `until`: messages go out at once; a call due is
     /// returned for the day's call allocation.
-    fn advance(&mut self, index: usize, policy: &Policy, until: DateTime<Utc>, f: &mut Figures) -> Option<CallRequest> {
+    fn advance(
+        &mut self,
+        index: usize,
+        policy: &Policy,
+        until: DateTime<Utc>,
+        f: &mut Figures,
+    ) -> Option<CallRequest> {
         for _ in 0..24 {
             let t = self.wake;
             if t >= until {
@@ -269,7 +351,11 @@ impl Account {
             if call.is_some() {
                 return call;
             }
-            self.wake = if sent { t + Duration::minutes(1) } else { self.next_wake(&p, t) };
+            self.wake = if sent {
+                t + Duration::minutes(1)
+            } else {
+                self.next_wake(&p, t)
+            };
         }
         None
     }
@@ -374,7 +460,12 @@ pub(super) fn run(policy: &Policy, debtors: usize, days: u32, seed: u64) -> Outc
                 if let Some((next, _)) = a.scheduled.first() {
                     at = at.min(*next);
                 }
-                if at < r.at || policy.compliance.check(&a.debtor, &a.history, Channel::Call, r.requested, at).is_err() {
+                if at < r.at
+                    || policy
+                        .compliance
+                        .check(&a.debtor, &a.history, Channel::Call, r.requested, at)
+                        .is_err()
+                {
                     at = r.at;
                 }
                 a.call(policy, at, r.firmness, r.requested, &mut day);
@@ -383,5 +474,9 @@ pub(super) fn run(policy: &Policy, debtors: usize, days: u32, seed: u64) -> Outc
         }
         figures.push((date, day));
     }
-    Outcome { days: figures, accounts, start_balance_minor }
+    Outcome {
+        days: figures,
+        accounts,
+        start_balance_minor,
+    }
 }

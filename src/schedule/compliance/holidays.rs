@@ -6,8 +6,9 @@ use chrono::{Datelike, Days, NaiveDate};
 
 use crate::domain::{Jurisdiction, Uf};
 
-/// Easter Sunday (Gregorian), by the anonymous algorithm (Meeus/Jones/Butcher).
-pub fn easter(year: i32) -> NaiveDate {
+/// Easter Sunday (Gregorian) as (month, day), by the anonymous algorithm
+/// (Meeus/Jones/Butcher).
+const fn easter_month_day(year: i32) -> (u32, u32) {
     let a = year % 19;
     let b = year / 100;
     let c = year % 100;
@@ -22,7 +23,29 @@ pub fn easter(year: i32) -> NaiveDate {
     let m = (a + 11 * h + 22 * l) / 451;
     let month = (h + l - 7 * m + 114) / 31;
     let day = (h + l - 7 * m + 114) % 31 + 1;
-    NaiveDate::from_ymd_opt(year, month as u32, day as u32).expect("Easter is a real date")
+    (month as u32, day as u32)
+}
+
+const TABLE_FROM: i32 = 1900;
+const TABLE_YEARS: usize = 300;
+
+/// Easter for 1900–2199, worked out at compile time: the hot path looks up.
+static EASTER_TABLE: [(u32, u32); TABLE_YEARS] = {
+    let mut table = [(0, 0); TABLE_YEARS];
+    let mut i = 0;
+    while i < TABLE_YEARS {
+        table[i] = easter_month_day(TABLE_FROM + i as i32);
+        i += 1;
+    }
+    table
+};
+
+pub fn easter(year: i32) -> NaiveDate {
+    let (month, day) = match usize::try_from(year - TABLE_FROM) {
+        Ok(i) if i < TABLE_YEARS => EASTER_TABLE[i],
+        _ => easter_month_day(year),
+    };
+    NaiveDate::from_ymd_opt(year, month, day).expect("Easter is a real date")
 }
 
 const FIXED_NATIONAL: &[(u32, u32, &str)] = &[
@@ -182,6 +205,13 @@ mod tests {
             (2000, 4, 23),
         ] {
             assert_eq!(easter(y), d(y, m, day), "{y}");
+        }
+    }
+
+    #[test]
+    fn state_table_keeps_each_uf_together_so_the_index_finds_every_entry() {
+        for (uf, m, day, name) in STATE {
+            assert_eq!(state(*uf, d(2026, *m, *day)), Some(*name));
         }
     }
 

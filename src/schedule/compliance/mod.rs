@@ -7,10 +7,13 @@ pub mod holidays;
 pub mod windows;
 
 use chrono::{DateTime, Duration, Utc};
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 
-use crate::domain::{Channel, ContactResult, Debtor, Event, EventKind, Flag, Jurisdiction};
+use crate::domain::{
+    Channel, ContactResult, Debtor, Event, EventKind, Flag, Jurisdiction, LocalZone,
+};
 pub use holidays::ExtraHolidays;
 pub use windows::{CallWindow, DayKind, Hours, Shut};
 
@@ -171,26 +174,9 @@ fn days(n: u32) -> Duration {
     Duration::days(n as i64)
 }
 
-/// Times of the contacts on `channel` that count against a cap, in the
-/// rolling window `(t - per, t]`.
-fn counted(
-    history: &[Event],
-    channel: Channel,
-    t: DateTime<Utc>,
-    per: Duration,
-) -> impl Iterator<Item = DateTime<Utc>> + '_ {
-    let from = t - per;
-    history.iter().filter_map(move |e| match e.kind {
-        EventKind::Contact {
-            channel: c,
-            requested,
-            ..
-        } if c == channel && !requested && e.at > from && e.at <= t => Some(e.at),
-        _ => None,
-    })
-}
-
-/// When a cap of `max` in `per` is next satisfied at or after `t`.
+/// Whether a cap of `max` contacts on `channel` in any `per` is kept at `t`;
+/// if not, how many count and when enough leave the window. One backward
+/// pass over the recent end of the history, which is in time order.
 fn cap_clears(
     history: &[Event],
     channel: Channel,
@@ -198,15 +184,37 @@ fn cap_clears(
     max: u32,
     per: Duration,
 ) -> Result<(), (u32, DateTime<Utc>)> {
-    let n = counted(history, channel, t, per).count() as u32;
-    if n < max {
-        return Ok(());
+    let (t_unix, from) = (t.timestamp(), t.timestamp() - per.num_seconds());
+    let mut n = 0u32;
+    // Counting back from the newest, the one at position `max - 1` is the
+    // one whose leaving brings the count under the cap.
+    let mut leaving = None;
+    for e in history.iter().rev() {
+        let at = e.at.timestamp();
+        if at > t_unix {
+            continue;
+        }
+        if at <= from {
+            break;
+        }
+        if let EventKind::Contact {
+            channel: c,
+            requested: false,
+            ..
+        } = e.kind
+        {
+            if c == channel {
+                if n + 1 == max {
+                    leaving = Some(e.at);
+                }
+                n += 1;
+            }
+        }
     }
-    // The attempt whose leaving the window brings the count under the cap.
-    let leaving = counted(history, channel, t, per)
-        .nth((n - max) as usize)
-        .expect("n >= max");
-    Err((n, leaving + per))
+    match leaving {
+        Some(at) if n >= max => Err((n, at + per)),
+        _ => Ok(()),
+    }
 }
 
 fn last_conversation(history: &[Event], t: DateTime<Utc>) -> Option<DateTime<Utc>> {
@@ -218,6 +226,51 @@ fn last_conversation(history: &[Event], t: DateTime<Utc>) -> Option<DateTime<Utc
         } if e.at <= t => Some(e.at),
         _ => None,
     })
+}
+
+/// What the rules need of a debtor's history, worked out once for the many
+/// checks of one plan.
+pub struct Recent<'a> {
+    history: &'a [Event],
+    /// The last call conversation in the whole history.
+    last_conversation: Option<DateTime<Utc>>,
+    zone: Option<LocalZone>,
+    /// The window's state at the instant last asked: a plan asks about the
+    /// same instant for every channel that reaches the phone.
+    window_memo: Cell<Option<(DateTime<Utc>, Result<(), Shut>)>>,
+}
+
+impl<'a> Recent<'a> {
+    /// `history` must be in time order.
+    pub fn new(debtor: &Debtor, history: &'a [Event]) -> Recent<'a> {
+        Recent::with_last_conversation(
+            debtor,
+            history,
+            last_conversation(history, DateTime::<Utc>::MAX_UTC),
+        )
+    }
+
+    /// When the caller already knows the last call conversation.
+    pub(crate) fn with_last_conversation(
+        debtor: &Debtor,
+        history: &'a [Event],
+        last_conversation: Option<DateTime<Utc>>,
+    ) -> Recent<'a> {
+        Recent {
+            history,
+            last_conversation,
+            zone: debtor.time_zone.tz().map(LocalZone::new),
+            window_memo: Cell::new(None),
+        }
+    }
+
+    fn last_conversation_at(&self, t: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self.last_conversation {
+            Some(c) if c <= t => Some(c),
+            Some(_) => last_conversation(self.history, t),
+            None => None,
+        }
+    }
 }
 
 impl Compliance {
@@ -253,24 +306,35 @@ impl Compliance {
     fn temporal(
         &self,
         debtor: &Debtor,
-        history: &[Event],
+        recent: &Recent,
         channel: Channel,
         requested: bool,
         t: DateTime<Utc>,
     ) -> Option<(Block, Option<DateTime<Utc>>)> {
+        let history = recent.history;
         if channel.reaches_phone() {
-            let tz = debtor.time_zone.tz()?;
+            let zone = recent.zone?;
             let window = self.window(debtor.jurisdiction);
-            let local = t.with_timezone(&tz).naive_local();
-            if let Err(shut) = window.check_local(debtor.jurisdiction, local, &self.extra_holidays)
-            {
+            let state = match recent.window_memo.get() {
+                Some((at, state)) if at == t => state,
+                _ => {
+                    let state = window.check_local(
+                        debtor.jurisdiction,
+                        zone.to_local(t),
+                        &self.extra_holidays,
+                    );
+                    recent.window_memo.set(Some((t, state)));
+                    state
+                }
+            };
+            if let Err(shut) = state {
                 let block = Block::Window {
                     authority: window.authority.clone(),
                     shut,
                 };
                 return Some((
                     block,
-                    window.next_open(debtor.jurisdiction, tz, t, &self.extra_holidays),
+                    window.next_open(debtor.jurisdiction, &zone, t, &self.extra_holidays),
                 ));
             }
         }
@@ -286,7 +350,7 @@ impl Compliance {
                     return Some((Block::CallCap { attempts, caps }, Some(clears)));
                 }
                 if caps.quiet_days_after_conversation > 0 {
-                    if let Some(since) = last_conversation(history, t) {
+                    if let Some(since) = recent.last_conversation_at(t) {
                         let until = since + days(caps.quiet_days_after_conversation);
                         if t < until {
                             let block = Block::QuietAfterConversation {
@@ -321,6 +385,18 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<Block>), Refusal> {
+        self.earliest_in(debtor, &Recent::new(debtor, history), channel, requested, t)
+    }
+
+    /// `earliest`, with the history's summary worked out beforehand.
+    pub fn earliest_in(
+        &self,
+        debtor: &Debtor,
+        recent: &Recent,
+        channel: Channel,
+        requested: bool,
+        t: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, Option<Block>), Refusal> {
         if let Some(block) = self.permanent(debtor, channel) {
             return Err(Refusal {
                 block,
@@ -332,7 +408,7 @@ impl Compliance {
         // Each rule moves `at` forward; a few rounds settle it (a cap clearing
         // on a Sunday moves to Monday's opening, which no cap blocks).
         for _ in 0..16 {
-            match self.temporal(debtor, history, channel, requested, at) {
+            match self.temporal(debtor, recent, channel, requested, at) {
                 None => return Ok((at, first)),
                 Some((block, Some(later))) if later > at => {
                     first.get_or_insert(block);
@@ -360,7 +436,19 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(), Refusal> {
-        match self.earliest(debtor, history, channel, requested, t)? {
+        self.check_in(debtor, &Recent::new(debtor, history), channel, requested, t)
+    }
+
+    /// `check`, with the history's summary worked out beforehand.
+    pub fn check_in(
+        &self,
+        debtor: &Debtor,
+        recent: &Recent,
+        channel: Channel,
+        requested: bool,
+        t: DateTime<Utc>,
+    ) -> Result<(), Refusal> {
+        match self.earliest_in(debtor, recent, channel, requested, t)? {
             (_, None) => Ok(()),
             (at, Some(block)) => Err(Refusal {
                 block,

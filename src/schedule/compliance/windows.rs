@@ -2,12 +2,11 @@
 //! phone), in their own local time, by kind of day.
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
-use chrono_tz::Tz;
 use std::fmt;
 use std::sync::Arc;
 
 use super::holidays::{self, ExtraHolidays};
-use crate::domain::{Jurisdiction, Uf, local_to_utc};
+use crate::domain::{Jurisdiction, LocalZone, Uf};
 
 /// Opening hours within one day, in minutes after midnight: open at `open`,
 /// closed from `close` on.
@@ -147,18 +146,18 @@ impl CallWindow {
     pub fn next_open(
         &self,
         j: Jurisdiction,
-        tz: Tz,
+        zone: &LocalZone,
         at: DateTime<Utc>,
         extra: &ExtraHolidays,
     ) -> Option<DateTime<Utc>> {
-        let local = at.with_timezone(&tz).naive_local();
+        let local = zone.to_local(at);
         if self.check_local(j, local, extra).is_ok() {
             return Some(at);
         }
         let mut date = local.date();
         for _ in 0..21 {
             if let Some(hours) = self.hours(self.day_kind(j, date, extra)) {
-                let open = local_to_utc(tz, date.and_time(hours.open_time()));
+                let open = zone.to_utc(date.and_time(hours.open_time()));
                 // An opening already past means we are after today's close.
                 if open >= at {
                     return Some(open);
@@ -226,6 +225,7 @@ pub fn us_fdcpa() -> CallWindow {
 mod tests {
     use super::*;
     use chrono::TimeZone;
+    use chrono_tz::Tz;
 
     fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
         NaiveDate::from_ymd_opt(y, m, d)
@@ -283,7 +283,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(
-            w.next_open(SP, tz, sat_1405, &ExtraHolidays::default()),
+            w.next_open(SP, &LocalZone::new(tz), sat_1405, &ExtraHolidays::default()),
             Some(monday_8)
         );
         // Before Tiradentes (Tuesday 2026-04-21), Monday evening clears Wednesday.
@@ -296,7 +296,7 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         assert_eq!(
-            w.next_open(SP, tz, mon_21h, &ExtraHolidays::default()),
+            w.next_open(SP, &LocalZone::new(tz), mon_21h, &ExtraHolidays::default()),
             Some(wed_8)
         );
     }
@@ -343,7 +343,7 @@ mod tests {
                 .is_ok()
         );
         assert_eq!(
-            w.next_open(j, tz, jan, &none),
+            w.next_open(j, &LocalZone::new(tz), jan, &none),
             Some(Utc.with_ymd_and_hms(2026, 1, 15, 13, 0, 0).unwrap())
         );
         // Sundays are fine under the FDCPA.
