@@ -5,6 +5,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use regua::config::{self, Config};
 use regua::schedule::{self, Policy};
 
 #[derive(Parser, Debug)]
@@ -102,8 +103,19 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+fn load_config() -> Result<Config, ExitCode> {
+    config::load(std::env::var_os("REGUA_CONFIG").map(PathBuf::from)).map_err(|e| {
+        eprintln!("regua: {e}");
+        ExitCode::from(2)
+    })
+}
+
 fn simulate(args: SimulateArgs) -> ExitCode {
-    let policy = match &args.policy {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let policy = match args.policy.as_ref().or(config.policy.as_ref()) {
         Some(path) => match read_policy(path) {
             Ok(p) => p,
             Err(code) => return code,
@@ -114,7 +126,7 @@ fn simulate(args: SimulateArgs) -> ExitCode {
     if args.json {
         println!("{}", report.to_json());
     } else {
-        print!("{}", report.to_text());
+        print!("{}", report.to_text(config.locale));
     }
     if report.violations.is_empty() {
         ExitCode::SUCCESS

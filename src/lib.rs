@@ -2,6 +2,7 @@
 //! collection engine behind it. Layers depend downward only: `domain` and
 //! `schedule` are pure; `simulate` runs the engine on a synthetic portfolio.
 
+pub mod config;
 pub mod domain;
 pub mod schedule;
 pub mod simulate;

@@ -9,7 +9,7 @@
 use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
-use super::{Event, EventKind, Installment, Money};
+use super::{Event, EventKind, Installment, LocalZone, Money};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum PromiseStatus {
@@ -49,9 +49,13 @@ pub struct Ledger {
 /// The moment a promise with this last day breaks: the start of the next
 /// day in the debtor's zone (UTC when the zone is unknown).
 pub fn breaks_at(last_day: NaiveDate, tz: Option<Tz>) -> DateTime<Utc> {
+    breaks_at_in(last_day, tz.map(LocalZone::new).as_ref())
+}
+
+fn breaks_at_in(last_day: NaiveDate, zone: Option<&LocalZone>) -> DateTime<Utc> {
     let next = (last_day + Days::new(1)).and_time(NaiveTime::MIN);
-    match tz {
-        Some(tz) => crate::domain::LocalZone::new(tz).to_utc(next),
+    match zone {
+        Some(zone) => zone.to_utc(next),
         None => Utc.from_utc_datetime(&next),
     }
 }
@@ -86,7 +90,7 @@ impl Open<'_> {
 /// Folds a history into a `Ledger` one event at a time, so a caller that
 /// passes over the history anyway need not pass twice.
 pub struct LedgerFold<'a> {
-    tz: Option<Tz>,
+    zone: Option<LocalZone>,
     ledger: Ledger,
     open: Option<Open<'a>>,
     deadline: DateTime<Utc>,
@@ -95,7 +99,7 @@ pub struct LedgerFold<'a> {
 impl<'a> LedgerFold<'a> {
     pub fn new(tz: Option<Tz>) -> LedgerFold<'a> {
         LedgerFold {
-            tz,
+            zone: tz.map(LocalZone::new),
             ledger: Ledger::default(),
             open: None,
             deadline: DateTime::<Utc>::MAX_UTC,
@@ -175,7 +179,7 @@ impl<'a> LedgerFold<'a> {
             _ => return,
         }
         if let Some(o) = &self.open {
-            self.deadline = breaks_at(o.last_day(), self.tz);
+            self.deadline = breaks_at_in(o.last_day(), self.zone.as_ref());
         }
     }
 

@@ -3,6 +3,7 @@
 //! in and how urgently.
 
 use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use smallvec::SmallVec;
 
 use super::compliance::{Block, Recent, Refusal};
 use super::policy::{Policy, QueueIdx};
@@ -215,7 +216,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         return Plan::idle(State::PaidInFull, balance, days_past_due, score, ledger);
     };
 
-    let mut candidates: Vec<Candidate> = Vec::with_capacity(8);
+    let mut candidates: SmallVec<[Candidate; 16]> = SmallVec::new();
 
     // Appointments and follow-ups come before the calendar.
     if let Some((asked_at, due_at)) = facts.callback {

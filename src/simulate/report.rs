@@ -132,19 +132,19 @@ impl Report {
         })
     }
 
-    pub fn to_text(&self) -> String {
-        let money = |minor| {
-            Money::new(minor, self.currency)
-                .display(Locale::En)
-                .to_string()
-        };
+    pub fn to_text(&self, locale: Locale) -> String {
+        let money = |minor| Money::new(minor, self.currency).display(locale).to_string();
         let s = &self.settings;
         let t = &self.totals;
         let mut out = String::new();
         let _ = writeln!(
             out,
             "regua simulate — policy '{}', {} debtors, {} days from {}, seed {}",
-            s.policy, s.debtors, s.days, s.start, s.seed
+            s.policy,
+            s.debtors,
+            s.days,
+            locale.date(s.start),
+            s.seed
         );
         let _ = writeln!(
             out,
@@ -175,7 +175,7 @@ impl Report {
             let _ = writeln!(
                 out,
                 "{:<10} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} │ {:>7} {:>6} {:>6} │ {:>6} {:>5} {:>5} {:>5} │ {:>16}",
-                date.format("%Y-%m-%d").to_string(),
+                locale.date(*date).to_string(),
                 f.by_channel(Channel::Call),
                 f.by_channel(Channel::Sms),
                 f.by_channel(Channel::Email),

@@ -113,6 +113,85 @@ const STATE: &[(Uf, u32, u32, &str)] = &[
     (Uf::TO, 10, 5, "Criação do Estado do Tocantins"),
 ];
 
+const fn is_leap(year: i32) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+/// 0-based day of the year.
+const fn ordinal0(year: i32, month: u32, day: u32) -> usize {
+    const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
+    let leap_day = if month > 2 && is_leap(year) { 1 } else { 0 };
+    (BEFORE[(month - 1) as usize] + leap_day + day - 1) as usize
+}
+
+/// A set of days of one year, a bit each.
+type DaySet = [u64; 6];
+
+const fn with_day(mut set: DaySet, ordinal0: usize) -> DaySet {
+    set[ordinal0 / 64] |= 1 << (ordinal0 % 64);
+    set
+}
+
+fn contains(set: &DaySet, ordinal0: usize) -> bool {
+    set[ordinal0 / 64] & (1 << (ordinal0 % 64)) != 0
+}
+
+/// Brazil's national holidays of 1900–2199 as day sets, worked out at
+/// compile time: the hot path tests a bit, and only names a holiday it found.
+static NATIONAL_DAYS: [DaySet; TABLE_YEARS] = {
+    let mut table = [[0u64; 6]; TABLE_YEARS];
+    let mut y = 0;
+    while y < TABLE_YEARS {
+        let year = TABLE_FROM + y as i32;
+        let mut set = [0u64; 6];
+        let mut i = 0;
+        while i < FIXED_NATIONAL.len() {
+            set = with_day(
+                set,
+                ordinal0(year, FIXED_NATIONAL[i].0, FIXED_NATIONAL[i].1),
+            );
+            i += 1;
+        }
+        let (em, ed) = EASTER_TABLE[y];
+        let easter = ordinal0(year, em, ed) as i64;
+        let mut i = 0;
+        while i < MOVABLE_NATIONAL.len() {
+            set = with_day(set, (easter + MOVABLE_NATIONAL[i].0) as usize);
+            i += 1;
+        }
+        table[y] = set;
+        y += 1;
+    }
+    table
+};
+
+/// Each UF's own holidays as day sets, for common and for leap years.
+static STATE_DAYS: [[DaySet; 2]; 27] = {
+    let mut table = [[[0u64; 6]; 2]; 27];
+    let mut i = 0;
+    while i < STATE.len() {
+        let (uf, m, d, _) = STATE[i];
+        let u = uf as usize;
+        table[u][0] = with_day(table[u][0], ordinal0(2001, m, d));
+        table[u][1] = with_day(table[u][1], ordinal0(2000, m, d));
+        i += 1;
+    }
+    table
+};
+
+/// Whether the date is a built-in holiday of the jurisdiction (fast).
+pub fn is_built_in(jurisdiction: Jurisdiction, date: NaiveDate) -> bool {
+    let Jurisdiction::Br(uf) = jurisdiction else {
+        return false;
+    };
+    let day = date.ordinal0() as usize;
+    let national = match usize::try_from(date.year() - TABLE_FROM) {
+        Ok(i) if i < TABLE_YEARS => contains(&NATIONAL_DAYS[i], day),
+        _ => brazil_national(date).is_some(),
+    };
+    national || contains(&STATE_DAYS[uf as usize][is_leap(date.year()) as usize], day)
+}
+
 /// Brazil's national holiday on this date, if any.
 pub fn brazil_national(date: NaiveDate) -> Option<&'static str> {
     let (m, d) = (date.month(), date.day());
@@ -145,6 +224,9 @@ pub fn state(uf: Uf, date: NaiveDate) -> Option<&'static str> {
 /// The built-in holiday of a jurisdiction on a date. US call windows do not
 /// close on holidays (FDCPA sets hours, not days), so US ones have none.
 pub fn built_in(jurisdiction: Jurisdiction, date: NaiveDate) -> Option<&'static str> {
+    if !is_built_in(jurisdiction, date) {
+        return None;
+    }
     match jurisdiction {
         Jurisdiction::Br(uf) => brazil_national(date).or_else(|| state(uf, date)),
         Jurisdiction::Us(_) => None,
@@ -156,23 +238,29 @@ pub fn built_in(jurisdiction: Jurisdiction, date: NaiveDate) -> Option<&'static 
 pub struct ExtraHolidays {
     all: Vec<NaiveDate>,
     by_jurisdiction: Vec<Vec<NaiveDate>>,
+    has_any: bool,
 }
 
 impl ExtraHolidays {
     pub fn new(mut all: Vec<NaiveDate>, by: Vec<(Jurisdiction, Vec<NaiveDate>)>) -> ExtraHolidays {
         all.sort();
         let mut by_jurisdiction = vec![Vec::new(); Jurisdiction::COUNT];
-        for (j, mut dates) in by {
-            dates.sort();
+        for (j, dates) in by {
             by_jurisdiction[j.index()].extend(dates);
+            by_jurisdiction[j.index()].sort();
         }
+        let has_any = !all.is_empty() || by_jurisdiction.iter().any(|d| !d.is_empty());
         ExtraHolidays {
             all,
             by_jurisdiction,
+            has_any,
         }
     }
 
     pub fn contains(&self, jurisdiction: Jurisdiction, date: NaiveDate) -> bool {
+        if !self.has_any {
+            return false;
+        }
         self.all.binary_search(&date).is_ok()
             || self
                 .by_jurisdiction
@@ -212,6 +300,19 @@ mod tests {
     fn state_table_keeps_each_uf_together_so_the_index_finds_every_entry() {
         for (uf, m, day, name) in STATE {
             assert_eq!(state(*uf, d(2026, *m, *day)), Some(*name));
+        }
+    }
+
+    #[test]
+    fn the_day_sets_agree_with_the_lists_every_day_for_decades() {
+        let mut date = d(1995, 1, 1);
+        while date < d(2045, 1, 1) {
+            for uf in Uf::ALL {
+                let j = Jurisdiction::Br(uf);
+                let listed = brazil_national(date).is_some() || state(uf, date).is_some();
+                assert_eq!(is_built_in(j, date), listed, "{uf:?} {date}");
+            }
+            date = next_day(date);
         }
     }
 

@@ -235,10 +235,13 @@ pub struct Recent<'a> {
     /// The last call conversation in the whole history.
     last_conversation: Option<DateTime<Utc>>,
     zone: Option<LocalZone>,
-    /// The window's state at the instant last asked: a plan asks about the
-    /// same instant for every channel that reaches the phone.
-    window_memo: Cell<Option<(DateTime<Utc>, Result<(), Shut>)>>,
+    /// The window at the last two instants asked, and when it next opens if
+    /// shut: a plan asks about the same instants (now, the next opening) for
+    /// every channel that reaches the phone.
+    window_memo: Cell<[Option<WindowAt>; 2]>,
 }
+
+type WindowAt = (DateTime<Utc>, Result<(), (Shut, Option<DateTime<Utc>>)>);
 
 impl<'a> Recent<'a> {
     /// `history` must be in time order.
@@ -260,7 +263,7 @@ impl<'a> Recent<'a> {
             history,
             last_conversation,
             zone: debtor.time_zone.tz().map(LocalZone::new),
-            window_memo: Cell::new(None),
+            window_memo: Cell::new([None, None]),
         }
     }
 
@@ -315,27 +318,26 @@ impl Compliance {
         if channel.reaches_phone() {
             let zone = recent.zone?;
             let window = self.window(debtor.jurisdiction);
-            let state = match recent.window_memo.get() {
-                Some((at, state)) if at == t => state,
-                _ => {
-                    let state = window.check_local(
-                        debtor.jurisdiction,
-                        zone.to_local(t),
-                        &self.extra_holidays,
-                    );
-                    recent.window_memo.set(Some((t, state)));
+            let memo = recent.window_memo.get();
+            let state = match memo.iter().flatten().find(|(at, _)| *at == t) {
+                Some((_, state)) => *state,
+                None => {
+                    let j = debtor.jurisdiction;
+                    let state = window
+                        .check_local(j, zone.to_local(t), &self.extra_holidays)
+                        .map_err(|shut| {
+                            (shut, window.next_open(j, &zone, t, &self.extra_holidays))
+                        });
+                    recent.window_memo.set([Some((t, state)), memo[0]]);
                     state
                 }
             };
-            if let Err(shut) = state {
+            if let Err((shut, opens)) = state {
                 let block = Block::Window {
                     authority: window.authority.clone(),
                     shut,
                 };
-                return Some((
-                    block,
-                    window.next_open(debtor.jurisdiction, &zone, t, &self.extra_holidays),
-                ));
+                return Some((block, opens));
             }
         }
         if channel == Channel::Call && !requested {
