@@ -1,0 +1,220 @@
+//! The command line as a user meets it: the real binary, its output and its
+//! exit codes (0 ok, 1 runtime failure or violations, 2 bad input).
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn regua(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(args)
+        // Never read the developer's own config file.
+        .env("REGUA_CONFIG", config_file("locale = \"en\"\n"))
+        .output()
+        .expect("the regua binary runs")
+}
+
+fn temp_file(name: &str, text: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("regua-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn config_file(text: &str) -> PathBuf {
+    temp_file("config.toml", text)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn policy_print_writes_a_policy_that_checks() {
+    let out = regua(&["policy", "print"]);
+    assert!(out.status.success());
+    let path = temp_file("printed.toml", &text(&out.stdout));
+    let check = regua(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(check.status.code(), Some(0), "{}", text(&check.stderr));
+    assert!(text(&check.stdout).contains("ok"));
+}
+
+#[test]
+fn a_bad_policy_exits_2_naming_file_line_and_key_of_each_mistake() {
+    let good = text(&regua(&["policy", "print"]).stdout);
+    let bad = good
+        .replacen(
+            "business_time_zone = \"America/Sao_Paulo\"",
+            "business_time_zone = \"America/Sao_Paul\"",
+            1,
+        )
+        .replacen(
+            "sms = { max = 2, per_days = 7 }",
+            "sms = { max = -1, per_days = 7 }",
+            1,
+        );
+    let line_of = |needle: &str| bad.lines().position(|l| l.contains(needle)).unwrap() + 1;
+    let path = temp_file("bad.toml", &bad);
+    let out = regua(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    let file = path.display().to_string();
+    assert!(
+        err.contains(&format!("{file}:{}:", line_of("America/Sao_Paul\"")))
+            && err.contains("policy.business_time_zone"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{file}:{}:", line_of("max = -1")))
+            && err.contains("compliance.messages.sms.max"),
+        "{err}"
+    );
+    assert!(err.contains("negative"), "{err}");
+}
+
+#[test]
+fn a_policy_that_is_not_toml_or_has_an_unknown_channel_exits_2() {
+    let good = text(&regua(&["policy", "print"]).stdout);
+    let fax = good.replacen("channel = \"letter\"", "channel = \"fax\"", 1);
+    let path = temp_file("fax.toml", &fax);
+    let out = regua(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let line = fax.lines().position(|l| l.contains("\"fax\"")).unwrap() + 1;
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(":{line}:")) && err.contains("channel") && err.contains("fax"),
+        "{err}"
+    );
+
+    let path = temp_file("garbage.toml", "[policy\nname = ");
+    assert_eq!(
+        regua(&["policy", "check", path.to_str().unwrap()])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        regua(&["policy", "check", "/nonexistent/policy.toml"])
+            .status
+            .code(),
+        Some(2)
+    );
+}
+
+#[test]
+fn simulate_json_has_totals_and_no_violations_and_is_deterministic() {
+    let args = [
+        "simulate",
+        "--debtors",
+        "800",
+        "--days",
+        "12",
+        "--seed",
+        "7",
+        "--json",
+    ];
+    let out = regua(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut a: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["violations"], serde_json::json!([]));
+    assert_eq!(a["days"].as_array().unwrap().len(), 12);
+    let totals = &a["totals"];
+    assert!(
+        totals["contacts"]["call"]["friendly"].as_u64().unwrap()
+            + totals["contacts"]["call"]["firm"].as_u64().unwrap()
+            > 0
+    );
+    assert!(totals["promises_made"].as_u64().unwrap() > 0);
+    assert!(totals["recovered_minor"].as_i64().unwrap() > 0);
+    assert!(a["audit"]["contacts_checked"].as_u64().unwrap() > 1000);
+
+    let mut b: serde_json::Value = serde_json::from_slice(&regua(&args).stdout).unwrap();
+    a["seconds"] = 0.into();
+    b["seconds"] = 0.into();
+    assert_eq!(a, b, "the same seed gives the same run");
+    let mut c: serde_json::Value = serde_json::from_slice(
+        &regua(&[
+            "simulate",
+            "--debtors",
+            "800",
+            "--days",
+            "12",
+            "--seed",
+            "8",
+            "--json",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    c["seconds"] = 0.into();
+    assert_ne!(a["totals"], c["totals"], "another seed, another portfolio");
+}
+
+#[test]
+fn simulate_text_prints_days_totals_and_the_audit() {
+    let out = regua(&["simulate", "--debtors", "300", "--days", "3"]);
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    assert!(s.contains("2026-03-02") && s.contains("2026-03-04"), "{s}");
+    assert!(
+        s.contains("right-party contacts") && s.contains("0 violations"),
+        "{s}"
+    );
+}
+
+#[test]
+fn a_policy_that_breaks_the_law_fails_the_audit_with_exit_1() {
+    // Widen São Paulo's window past its law: the engine obeys the policy, the
+    // independent audit holds it to Lei 15.426/2014.
+    let good = text(&regua(&["policy", "print"]).stdout);
+    let lawless = good.replacen(
+        "[compliance]\n",
+        "[compliance.windows.SP]\nweekdays = \"06:00-23:00\"\nsaturday = \"06:00-23:00\"\nsunday = \"06:00-23:00\"\nclosed_on_holidays = false\n\n[compliance]\n",
+        1,
+    );
+    let path = temp_file("lawless.toml", &lawless);
+    let out = regua(&[
+        "simulate",
+        "--policy",
+        path.to_str().unwrap(),
+        "--debtors",
+        "1500",
+        "--days",
+        "8",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let s = text(&out.stdout);
+    assert!(s.contains("outside the statutory hours of SP"), "{s}");
+    assert!(text(&out.stderr).contains("violation"));
+}
+
+#[test]
+fn bad_numbers_and_a_bad_config_exit_2() {
+    assert_eq!(
+        regua(&["simulate", "--debtors", "0"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(regua(&["simulate", "--days", "-3"]).status.code(), Some(2));
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["simulate", "--debtors", "10", "--days", "1"])
+        .env(
+            "REGUA_CONFIG",
+            temp_file("bad-config.toml", "locale = \"en\"\ncolour = \"blue\"\n"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad-config.toml:2:") && err.contains("colour"),
+        "{err}"
+    );
+}
+
+#[test]
+fn no_command_lists_the_commands() {
+    let out = regua(&[]);
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("simulate") && s.contains("policy"), "{s}");
+}
