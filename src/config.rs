@@ -74,10 +74,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             message: e.message().trim().to_string(),
         }
     })?;
-    if let (Some(policy), Some(dir)) = (&config.policy, path.parent()) {
-        if policy.is_relative() {
-            config.policy = Some(dir.join(policy));
-        }
+    if let (Some(policy), Some(dir)) = (&config.policy, path.parent())
+        && policy.is_relative()
+    {
+        config.policy = Some(dir.join(policy));
     }
     Ok(config)
 }

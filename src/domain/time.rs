@@ -122,23 +122,24 @@ impl LocalZone {
     pub fn to_local(&self, t: DateTime<Utc>) -> NaiveDateTime {
         if let Some((since, offset)) = self.fixed {
             let unix = t.timestamp();
-            if unix >= since && unix < FIXED_UNTIL {
-                if let Some(local) = t.naive_utc().checked_add_offset(offset) {
-                    return local;
-                }
+            if unix >= since
+                && unix < FIXED_UNTIL
+                && let Some(local) = t.naive_utc().checked_add_offset(offset)
+            {
+                return local;
             }
         }
         t.with_timezone(&self.tz).naive_local()
     }
 
     pub fn to_utc(&self, local: NaiveDateTime) -> DateTime<Utc> {
-        if let Some((since, offset)) = self.fixed {
-            if let Some(utc) = local.checked_sub_offset(offset) {
-                let unix = utc.and_utc().timestamp();
-                // A day's margin keeps clear of the last change's gap or fold.
-                if unix >= since + 86_400 && unix < FIXED_UNTIL {
-                    return utc.and_utc();
-                }
+        if let Some((since, offset)) = self.fixed
+            && let Some(utc) = local.checked_sub_offset(offset)
+        {
+            let unix = utc.and_utc().timestamp();
+            // A day's margin keeps clear of the last change's gap or fold.
+            if unix >= since + 86_400 && unix < FIXED_UNTIL {
+                return utc.and_utc();
             }
         }
         local_to_utc(self.tz, local)

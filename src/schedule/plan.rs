@@ -219,27 +219,27 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     let mut candidates: SmallVec<[Candidate; 16]> = SmallVec::new();
 
     // Appointments and follow-ups come before the calendar.
-    if let Some((asked_at, due_at)) = facts.callback {
-        if !facts.contacted_since(Channel::Call, asked_at + Duration::seconds(1)) {
-            candidates.push(Candidate {
-                earliest: due_at,
-                channel: Channel::Call,
-                firmness: Firmness::Friendly,
-                source: Source::Callback,
-                requested: true,
-            });
-        }
+    if let Some((asked_at, due_at)) = facts.callback
+        && !facts.contacted_since(Channel::Call, asked_at + Duration::seconds(1))
+    {
+        candidates.push(Candidate {
+            earliest: due_at,
+            channel: Channel::Call,
+            firmness: Firmness::Friendly,
+            source: Source::Callback,
+            requested: true,
+        });
     }
-    if let Some(broke_at) = ledger.last_broken_at {
-        if !facts.contacted_since(Channel::Call, broke_at) {
-            candidates.push(Candidate {
-                earliest: broke_at,
-                channel: Channel::Call,
-                firmness: policy.broken_promise.firmness,
-                source: Source::BrokenPromise,
-                requested: false,
-            });
-        }
+    if let Some(broke_at) = ledger.last_broken_at
+        && !facts.contacted_since(Channel::Call, broke_at)
+    {
+        candidates.push(Candidate {
+            earliest: broke_at,
+            channel: Channel::Call,
+            firmness: policy.broken_promise.firmness,
+            source: Source::BrokenPromise,
+            requested: false,
+        });
     }
     if let (Some(open), Some(enc)) = (ledger.open, &policy.promise.encourage) {
         let date = offset_days(open.date, -(enc.days_before as i64));

@@ -398,14 +398,15 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
                 );
             }
             for other in &queues {
-                if let Some((olo, ohi)) = other.days_past_due {
-                    if lo <= ohi as i64 && olo as i64 <= hi {
-                        r.error(
-                            d.span(),
-                            format!("{key}.days_past_due"),
-                            format!("[{lo}, {hi}] overlaps queue '{}' [{olo}, {ohi}]", other.id),
-                        );
-                    }
+                if let Some((olo, ohi)) = other.days_past_due
+                    && lo <= ohi as i64
+                    && olo as i64 <= hi
+                {
+                    r.error(
+                        d.span(),
+                        format!("{key}.days_past_due"),
+                        format!("[{lo}, {hi}] overlaps queue '{}' [{olo}, {ohi}]", other.id),
+                    );
                 }
             }
             (

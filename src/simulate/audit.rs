@@ -137,10 +137,10 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
     for (i, e) in history.iter().enumerate() {
         match &e.kind {
             EventKind::Outcome { disposition, .. } => {
-                if let Some(flag) = flag_of(*disposition) {
-                    if !stopped.contains(&flag) {
-                        stopped.push(flag);
-                    }
+                if let Some(flag) = flag_of(*disposition)
+                    && !stopped.contains(&flag)
+                {
+                    stopped.push(flag);
                 }
                 continue;
             }
@@ -192,14 +192,14 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
                 Some(tz) => {
                     let local = e.at.with_timezone(&tz);
                     let (date, minute) = (local.date_naive(), local.hour() * 60 + local.minute());
-                    if let Some(hours) = statutory(debtor.jurisdiction, date) {
-                        if !within(hours, minute) {
-                            broke(format!(
-                                "outside the statutory hours of {} at {}",
-                                debtor.jurisdiction,
-                                local.format("%a %H:%M")
-                            ));
-                        }
+                    if let Some(hours) = statutory(debtor.jurisdiction, date)
+                        && !within(hours, minute)
+                    {
+                        broke(format!(
+                            "outside the statutory hours of {} at {}",
+                            debtor.jurisdiction,
+                            local.format("%a %H:%M")
+                        ));
                     }
                     if !policy_window_open(policy, debtor.jurisdiction, date, minute) {
                         broke(format!(
@@ -218,31 +218,32 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
                 .filter(|o| matches!(o.kind, EventKind::Contact { channel: c, requested: false, .. } if c == ch) && o.at > from)
                 .count() as u32
         };
-        if channel == Channel::Call && !requested {
-            if let Some(caps) = policy.compliance.calls {
-                let n = in_window(Channel::Call, caps.per_days);
-                if n > caps.max_attempts {
-                    broke(format!("{n} call attempts within {} days", caps.per_days));
-                }
-                let quiet = Duration::days(caps.quiet_days_after_conversation as i64);
-                let after_conversation = earlier.iter().any(|o| {
-                    o.at < e.at
-                        && e.at - o.at < quiet
-                        && matches!(
-                            o.kind,
-                            EventKind::Contact {
-                                channel: Channel::Call,
-                                result: ContactResult::Connected { right_party: true },
-                                ..
-                            }
-                        )
-                });
-                if after_conversation {
-                    broke(format!(
-                        "call within {} days after a conversation",
-                        caps.quiet_days_after_conversation
-                    ));
-                }
+        if channel == Channel::Call
+            && !requested
+            && let Some(caps) = policy.compliance.calls
+        {
+            let n = in_window(Channel::Call, caps.per_days);
+            if n > caps.max_attempts {
+                broke(format!("{n} call attempts within {} days", caps.per_days));
+            }
+            let quiet = Duration::days(caps.quiet_days_after_conversation as i64);
+            let after_conversation = earlier.iter().any(|o| {
+                o.at < e.at
+                    && e.at - o.at < quiet
+                    && matches!(
+                        o.kind,
+                        EventKind::Contact {
+                            channel: Channel::Call,
+                            result: ContactResult::Connected { right_party: true },
+                            ..
+                        }
+                    )
+            });
+            if after_conversation {
+                broke(format!(
+                    "call within {} days after a conversation",
+                    caps.quiet_days_after_conversation
+                ));
             }
         }
         if let Some(cap) = policy.compliance.messages[channel as usize] {

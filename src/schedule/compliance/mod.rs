@@ -202,13 +202,12 @@ fn cap_clears(
             requested: false,
             ..
         } = e.kind
+            && c == channel
         {
-            if c == channel {
-                if n + 1 == max {
-                    leaving = Some(e.at);
-                }
-                n += 1;
+            if n + 1 == max {
+                leaving = Some(e.at);
             }
+            n += 1;
         }
     }
     match leaving {
@@ -340,37 +339,37 @@ impl Compliance {
                 return Some((block, opens));
             }
         }
-        if channel == Channel::Call && !requested {
-            if let Some(caps) = self.calls {
-                if let Err((attempts, clears)) = cap_clears(
-                    history,
-                    Channel::Call,
-                    t,
-                    caps.max_attempts,
-                    days(caps.per_days),
-                ) {
-                    return Some((Block::CallCap { attempts, caps }, Some(clears)));
-                }
-                if caps.quiet_days_after_conversation > 0 {
-                    if let Some(since) = recent.last_conversation_at(t) {
-                        let until = since + days(caps.quiet_days_after_conversation);
-                        if t < until {
-                            let block = Block::QuietAfterConversation {
-                                since,
-                                days: caps.quiet_days_after_conversation,
-                            };
-                            return Some((block, Some(until)));
-                        }
-                    }
+        if channel == Channel::Call
+            && !requested
+            && let Some(caps) = self.calls
+        {
+            if let Err((attempts, clears)) = cap_clears(
+                history,
+                Channel::Call,
+                t,
+                caps.max_attempts,
+                days(caps.per_days),
+            ) {
+                return Some((Block::CallCap { attempts, caps }, Some(clears)));
+            }
+            if caps.quiet_days_after_conversation > 0
+                && let Some(since) = recent.last_conversation_at(t)
+            {
+                let until = since + days(caps.quiet_days_after_conversation);
+                if t < until {
+                    let block = Block::QuietAfterConversation {
+                        since,
+                        days: caps.quiet_days_after_conversation,
+                    };
+                    return Some((block, Some(until)));
                 }
             }
         }
-        if let Some(cap) = self.messages[channel as usize] {
-            if let Err((sent, clears)) =
+        if let Some(cap) = self.messages[channel as usize]
+            && let Err((sent, clears)) =
                 cap_clears(history, channel, t, cap.max, days(cap.per_days))
-            {
-                return Some((Block::MessageCap { channel, sent, cap }, Some(clears)));
-            }
+        {
+            return Some((Block::MessageCap { channel, sent, cap }, Some(clears)));
         }
         None
     }
