@@ -119,6 +119,19 @@ impl LocalZone {
         self.tz
     }
 
+    /// The instant `days` whole local days before `start` (a local midnight,
+    /// as Unix seconds): plain arithmetic while the offset is fixed.
+    pub fn days_before(&self, start: i64, days: i64) -> i64 {
+        let guess = start - days * 86_400;
+        match self.fixed {
+            Some((since, _)) if guess >= since + 86_400 && start < FIXED_UNTIL => guess,
+            _ => {
+                let local = self.to_local(DateTime::from_timestamp(start, 0).unwrap_or_default());
+                self.to_utc(local - Duration::days(days)).timestamp()
+            }
+        }
+    }
+
     pub fn to_local(&self, t: DateTime<Utc>) -> NaiveDateTime {
         if let Some((since, offset)) = self.fixed {
             let unix = t.timestamp();
@@ -176,6 +189,19 @@ mod tests {
             }
         }
         assert!(LocalZone::new(Tz::America__Sao_Paulo).fixed.is_some());
+        // Whole days back from a local midnight, across DST changes too.
+        for tz in zones {
+            let z = LocalZone::new(tz);
+            let midnight = NaiveDate::from_ymd_opt(2026, 11, 20)
+                .unwrap()
+                .and_hms_opt(0, 0, 0)
+                .unwrap();
+            let start = z.to_utc(midnight).timestamp();
+            for days in [0, 1, 30, 250, 3000] {
+                let expected = local_to_utc(tz, midnight - Duration::days(days)).timestamp();
+                assert_eq!(z.days_before(start, days), expected, "{tz} {days}");
+            }
+        }
         assert!(LocalZone::new(Tz::America__New_York).fixed.is_none());
     }
 

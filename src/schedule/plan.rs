@@ -91,6 +91,8 @@ struct Candidate {
 #[derive(Default)]
 pub(crate) struct Facts {
     pub last_contact: [Option<DateTime<Utc>>; Channel::ALL.len()],
+    /// The same, as Unix seconds (`i64::MIN`: never), for cheap comparisons.
+    pub last_contact_unix: [i64; Channel::ALL.len()],
     pub last_opened: [Option<DateTime<Utc>>; Channel::ALL.len()],
     pub last_payment: Option<DateTime<Utc>>,
     /// When the callback was asked for, and for when.
@@ -106,7 +108,10 @@ impl Facts {
         tz: Option<chrono_tz::Tz>,
         now: DateTime<Utc>,
     ) -> (Facts, Ledger) {
-        let mut f = Facts::default();
+        let mut f = Facts {
+            last_contact_unix: [i64::MIN; Channel::ALL.len()],
+            ..Facts::default()
+        };
         let mut ledger = LedgerFold::new(tz);
         for e in history {
             match &e.kind {
@@ -114,6 +119,7 @@ impl Facts {
                     channel, result, ..
                 } => {
                     f.last_contact[*channel as usize] = Some(e.at);
+                    f.last_contact_unix[*channel as usize] = e.at.timestamp();
                     if *channel == Channel::Call && result.is_conversation() {
                         f.last_conversation = Some(e.at);
                     }
@@ -147,6 +153,14 @@ pub(crate) struct LocalDays {
 }
 
 impl LocalDays {
+    /// The start of the local day `days` before the one starting at `start`.
+    fn days_before(&self, start: i64, days: i64) -> i64 {
+        match &self.zone {
+            Some(zone) => zone.days_before(start, days),
+            None => start - days * 86_400,
+        }
+    }
+
     pub(crate) fn date_of(&self, t: DateTime<Utc>) -> NaiveDate {
         match &self.zone {
             Some(zone) => zone.to_local(t).date(),
@@ -297,12 +311,16 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             });
         }
     }
+    // A due step is done once its channel was used on or after its day.
+    let today_start = days.start_of(today).timestamp();
     for i in due_step.iter().flatten().copied() {
         let step = &policy.steps[i];
-        let start = days.start_of(offset_days(due, step.day as i64));
-        if !facts.contacted_since(step.channel, start) {
+        let last = facts.last_contact_unix[step.channel as usize];
+        if last == i64::MIN
+            || last < days.days_before(today_start, (days_past_due - step.day) as i64)
+        {
             candidates.push(Candidate {
-                earliest: start,
+                earliest: now,
                 channel: step.channel,
                 firmness: step.firmness,
                 source: Source::Step(i as u16),
@@ -348,7 +366,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         promises: ledger,
     };
 
-    for c in candidates {
+    for c in &candidates {
         let block = |refusal| Blocked {
             channel: c.channel,
             firmness: c.firmness,

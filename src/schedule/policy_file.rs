@@ -140,7 +140,7 @@ struct RawEngagement {
 struct RawCompliance {
     #[serde(default)]
     windows: BTreeMap<Spanned<String>, RawWindow>,
-    calls: Option<RawCalls>,
+    calls: Option<Spanned<RawCalls>>,
     #[serde(default)]
     messages: BTreeMap<Spanned<Channel>, RawCap>,
     #[serde(default)]
@@ -278,6 +278,11 @@ fn key_at(text: &str, span: Option<Range<usize>>) -> String {
     let start = span.start.min(text.len());
     let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
     let line = text[line_start..].lines().next().unwrap_or("").trim();
+    // A table missing altogether has no line of its own: the span is the
+    // whole file, whose first line may be blank or a comment.
+    if line.is_empty() || line.starts_with('#') {
+        return "(file)".into();
+    }
     if line.starts_with('[') {
         return line
             .trim_matches(|c| c == '[' || c == ']')
@@ -631,7 +636,8 @@ fn compliance(r: &mut Report, raw: &RawCompliance) -> Compliance {
 
     c.calls = match &raw.calls {
         None => Some(CallCaps::REG_F),
-        Some(calls) => {
+        Some(spanned) => {
+            let calls = spanned.get_ref();
             let fields = [
                 &calls.max_attempts,
                 &calls.per_days,
@@ -669,7 +675,7 @@ fn compliance(r: &mut Report, raw: &RawCompliance) -> Compliance {
                     }),
                     _ => {
                         r.error(
-                            0..0,
+                            spanned.span(),
                             "compliance.calls",
                             "give preset, or both max_attempts and per_days",
                         );
@@ -728,3 +734,6 @@ fn compliance(r: &mut Report, raw: &RawCompliance) -> Compliance {
     c.extra_holidays = ExtraHolidays::new(all, by);
     c
 }
+
+#[cfg(test)]
+mod tests;

@@ -184,17 +184,16 @@ fn cap_clears(
     max: u32,
     per: Duration,
 ) -> Result<(), (u32, DateTime<Utc>)> {
-    let (t_unix, from) = (t.timestamp(), t.timestamp() - per.num_seconds());
+    let from = t - per;
     let mut n = 0u32;
     // Counting back from the newest, the one at position `max - 1` is the
     // one whose leaving brings the count under the cap.
     let mut leaving = None;
     for e in history.iter().rev() {
-        let at = e.at.timestamp();
-        if at > t_unix {
+        if e.at > t {
             continue;
         }
-        if at <= from {
+        if e.at <= from {
             break;
         }
         if let EventKind::Contact {
@@ -458,3 +457,6 @@ impl Compliance {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
