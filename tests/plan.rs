@@ -290,9 +290,18 @@ fn a_pending_promise_pauses_firm_steps_and_keeps_friendly_ones() {
     // Monday at eight.
     let second_call = Source::Step(step_index(&policy, "second_call"));
     assert_eq!(action_for(&p, second_call).unwrap().at, sp(21, 8, 0));
-    // Friendly steps go on.
+    // Friendly steps go on (the default's "due today" message expires after
+    // a day, so here it is kept open).
     let due_today = Source::Step(step_index(&policy, "due_today"));
-    assert_eq!(action_for(&p, due_today).unwrap().at, now);
+    assert_eq!(
+        action_for(&p, due_today),
+        None,
+        "expired in the default policy"
+    );
+    let mut lasting = policy.clone();
+    lasting.steps[step_index(&policy, "due_today") as usize].expires_after_days = None;
+    let q = plan(&debtor, &history, &lasting, now);
+    assert_eq!(action_for(&q, due_today).unwrap().at, now);
     // The encouragement SMS the day before the date (Tuesday 17 March).
     let enc = action_for(&p, Source::Encouragement).expect("encouragement planned");
     assert_eq!(
@@ -834,7 +843,7 @@ fn installments_sum_to_the_balance_within_the_limits() {
     );
     assert_eq!(
         t.installments(0, first, today),
-        Err(OfferError::TooManyInstallments(12))
+        Err(OfferError::NoInstallments)
     );
     assert_eq!(
         t.installments(3, today - Days::new(1), today),
@@ -917,4 +926,52 @@ fn same_inputs_same_plan() {
             explain::explain(&b, &policy, &debtor, now)
         );
     }
+}
+
+#[test]
+fn a_step_past_its_expiry_is_not_sent() {
+    let policy = default_policy();
+    let debtor = debtor("SP", 50_000);
+    let reminder = Source::Step(step_index(&policy, "reminder"));
+    // On D-2 (a Saturday morning) the reminder before the due date is due…
+    let p = plan(&debtor, &[], &policy, sp(-2, 10, 0));
+    assert!(action_for(&p, reminder).is_some());
+    // …but a debtor first planned at D+40 does not get it, nor the "due
+    // today" message; the calendar's later steps still come.
+    let p = plan(&debtor, &[], &policy, sp(40, 10, 0));
+    assert_eq!(action_for(&p, reminder), None);
+    assert_eq!(blocked_for(&p, reminder), None);
+    assert_eq!(
+        action_for(&p, Source::Step(step_index(&policy, "due_today"))),
+        None
+    );
+    assert!(action_for(&p, Source::Step(step_index(&policy, "second_call"))).is_some());
+}
+
+#[test]
+fn one_contact_per_channel_at_a_time() {
+    // A policy whose SMS step falls on the day the encouragement is due: only
+    // one SMS goes out now, the encouragement (the more pressing).
+    let mut policy = default_policy();
+    let i = step_index(&policy, "reminder") as usize;
+    policy.steps[i].day = 14;
+    policy.steps[i].expires_after_days = None;
+    policy.steps.sort_by_key(|s| s.day);
+    let debtor = debtor("SP", 50_000);
+    let history = vec![ev(
+        sp(10, 11, 0),
+        EventKind::Promise {
+            amount: brl(50_000),
+            date: d(16),
+            grace_days: 2,
+        },
+    )];
+    let p = plan(&debtor, &history, &policy, sp(15, 10, 0));
+    let sms_now: Vec<_> = p
+        .actions
+        .iter()
+        .filter(|a| a.channel == Channel::Sms && a.at == sp(15, 10, 0))
+        .collect();
+    assert_eq!(sms_now.len(), 1, "{:?}", p.actions);
+    assert_eq!(sms_now[0].source, Source::Encouragement);
 }

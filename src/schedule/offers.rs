@@ -31,6 +31,8 @@ pub enum OfferError {
     PastDate,
     #[error("the date is after {0}, the latest the policy allows")]
     TooLate(NaiveDate),
+    #[error("a plan needs at least one installment")]
+    NoInstallments,
     #[error("at most {0} installments")]
     TooManyInstallments(u32),
     #[error("each installment would be {}, under the minimum of {}", .0.display(Locale::En), .1.display(Locale::En))]
@@ -97,7 +99,10 @@ impl Terms {
         first: NaiveDate,
         today: NaiveDate,
     ) -> Result<Vec<Installment>, OfferError> {
-        if count == 0 || count > self.max_installments {
+        if count == 0 {
+            return Err(OfferError::NoInstallments);
+        }
+        if count > self.max_installments {
             return Err(OfferError::TooManyInstallments(self.max_installments));
         }
         if first < today {

@@ -298,7 +298,12 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     for (i, step) in policy.steps.iter().enumerate() {
         if step.day <= days_past_due {
             if step.applies(&debtor.segment, balance) {
-                due_step[step.channel as usize] = Some(i);
+                // A later step supersedes an earlier one on its channel;
+                // one past its expiry is not sent at all.
+                let expired = step
+                    .expires_after_days
+                    .is_some_and(|d| days_past_due >= step.day + d as i32);
+                due_step[step.channel as usize] = (!expired).then_some(i);
             }
         } else if upcoming < UPCOMING_STEPS && step.applies(&debtor.segment, balance) {
             upcoming += 1;
@@ -329,20 +334,33 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         }
     }
 
-    // One call at a time: the most pressing due call stands for the rest.
-    let call_rank = |c: &Candidate| match c.source {
+    // One contact per channel at a time: the most pressing due one stands
+    // for the rest (two messages at once would also slip past a cap that
+    // counts only what was already sent).
+    let rank = |c: &Candidate| match c.source {
         Source::Callback => 0,
         Source::BrokenPromise => 1,
-        _ => 2,
+        Source::Encouragement => 2,
+        Source::Engagement(_) => 3,
+        Source::Step(_) => 4,
     };
-    if let Some(first) = candidates
+    let mut best: [Option<(u8, usize)>; Channel::ALL.len()] = [None; Channel::ALL.len()];
+    for (i, c) in candidates
         .iter()
-        .filter(|c| c.channel == Channel::Call && c.earliest <= now)
-        .min_by_key(|c| call_rank(c))
-        .map(|c| c.source)
+        .enumerate()
+        .filter(|(_, c)| c.earliest <= now)
     {
-        candidates.retain(|c| c.channel != Channel::Call || c.earliest > now || c.source == first);
+        let slot = &mut best[c.channel as usize];
+        if slot.is_none_or(|(r, _)| rank(c) < r) {
+            *slot = Some((rank(c), i));
+        }
     }
+    let mut index = 0;
+    candidates.retain(|c| {
+        let keep = c.earliest > now || best[c.channel as usize].is_some_and(|(_, i)| i == index);
+        index += 1;
+        keep
+    });
 
     let stopped = facts.flags.stopping();
     let pause = ledger

@@ -39,6 +39,9 @@ pub struct Step {
     pub segments: Vec<String>,
     /// Only when the balance is at least this.
     pub min_balance: Option<Money>,
+    /// Not sent once this many days have passed since its day (a reminder
+    /// before the due date makes no sense a month after it).
+    pub expires_after_days: Option<u32>,
 }
 
 impl Step {

@@ -72,6 +72,7 @@ struct RawStep {
     #[serde(default)]
     segment: Vec<String>,
     min_balance: Option<Spanned<String>>,
+    expires_after_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -91,8 +92,8 @@ struct RawPromiseRule {
     pauses_from: Firmness,
     grace_days: Spanned<i64>,
     encourage_days_before: Option<Spanned<i64>>,
-    encourage_channel: Option<Channel>,
-    encourage_template: Option<String>,
+    encourage_channel: Option<Spanned<Channel>>,
+    encourage_template: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -289,9 +290,40 @@ fn key_at(text: &str, span: Option<Range<usize>>) -> String {
             .trim()
             .to_string();
     }
-    match line.split_once('=') {
+    let key = match line.split_once('=') {
         Some((key, _)) => key.trim().to_string(),
-        None => line.chars().take(40).collect(),
+        None => return line.chars().take(40).collect(),
+    };
+    // Name the key by its full path, as the engine's own checks do:
+    // `step[3].channel`, `compliance.calls.preset`.
+    match table_path(&text[..line_start]) {
+        Some(table) => format!("{table}.{key}"),
+        None => key,
+    }
+}
+
+/// The table the text just before a key is in: `step[2]` for the third
+/// `[[step]]`, `rules.promise` for `[rules.promise]`.
+fn table_path(before: &str) -> Option<String> {
+    let header = before
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))?;
+    if let Some(name) = header.strip_prefix("[[").and_then(|h| h.split("]]").next()) {
+        let name = name.trim();
+        let marker = format!("[[{name}]]");
+        let index = before
+            .lines()
+            .filter(|l| l.trim().starts_with(&marker))
+            .count()
+            .saturating_sub(1);
+        Some(format!("{name}[{index}]"))
+    } else {
+        header
+            .strip_prefix('[')
+            .and_then(|h| h.split(']').next())
+            .map(|h| h.trim().to_string())
     }
 }
 
@@ -474,6 +506,10 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
             template: s.template.clone(),
             segments: s.segment.clone(),
             min_balance,
+            expires_after_days: s
+                .expires_after_days
+                .as_ref()
+                .map(|d| r.int(d, &format!("{key}.expires_after_days"), 1..=3650) as u32),
         });
     }
     steps.sort_by_key(|s| s.day);
@@ -482,24 +518,32 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
     let grace_days = r.int(&p.grace_days, "rules.promise.grace_days", 0..=60) as u16;
     let encourage = match (
         &p.encourage_days_before,
-        p.encourage_channel,
+        &p.encourage_channel,
         &p.encourage_template,
     ) {
         (None, None, None) => None,
         (Some(days), Some(channel), Some(template)) => Some(Encouragement {
             days_before: r.int(days, "rules.promise.encourage_days_before", 1..=30) as u16,
-            channel,
-            template: template.clone(),
+            channel: *channel.get_ref(),
+            template: template.get_ref().clone(),
         }),
-        _ => {
+        (days, channel, template) => {
+            // Point at the one that is there.
+            let span = days
+                .as_ref()
+                .map(|d| d.span())
+                .or_else(|| channel.as_ref().map(|c| c.span()))
+                .or_else(|| template.as_ref().map(|t| t.span()))
+                .unwrap_or_else(|| p.grace_days.span());
             r.error(
-                p.grace_days.span(),
+                span,
                 "rules.promise",
                 "encourage_days_before, encourage_channel and encourage_template go together: give all three or none",
             );
             None
         }
     };
+
     let promise = PromiseRule {
         pauses_from: p.pauses_from,
         grace_days,

@@ -231,7 +231,7 @@ fn an_unknown_channel_is_named_on_its_line() {
     assert_error(
         &e,
         line_of(&text, "\"fax\""),
-        "channel",
+        "step[3].channel",
         "unknown variant `fax`",
     );
     assert_eq!(e.column, column_of(&text, "\"fax\""));
@@ -239,7 +239,10 @@ fn an_unknown_channel_is_named_on_its_line() {
     // Display is file:line:column: key: message.
     assert_eq!(
         e.to_string(),
-        format!("{FILE}:{}:{}: channel: {}", e.line, e.column, e.message)
+        format!(
+            "{FILE}:{}:{}: step[3].channel: {}",
+            e.line, e.column, e.message
+        )
     );
 }
 
@@ -365,7 +368,7 @@ fn unknown_keys_are_named() {
     assert_error(
         &e,
         line_of(&text, "colour"),
-        "colour",
+        "policy.colour",
         "unknown field `colour`",
     );
 
@@ -374,7 +377,7 @@ fn unknown_keys_are_named() {
     assert_error(
         &e,
         line_of(&text, "templat ="),
-        "templat",
+        "step[1].templat",
         "unknown field `templat`",
     );
 
@@ -386,7 +389,7 @@ fn unknown_keys_are_named() {
     assert_error(
         &e,
         line_of(&text, "per_day ="),
-        "sms",
+        "compliance.messages.sms",
         "unknown field `per_day`",
     );
 }
@@ -489,7 +492,12 @@ fn bad_holiday_dates_are_named() {
     // A TOML date that is not a real day is refused by the parser.
     let text = edited("all = []", "all = [2026-02-30]");
     let e = the_error(&text);
-    assert_error(&e, line_of(&text, "2026-02-30"), "all", "invalid date");
+    assert_error(
+        &e,
+        line_of(&text, "2026-02-30"),
+        "compliance.holidays.all",
+        "invalid date",
+    );
 
     // A date with a time is not a day.
     let text = edited("all = []", "all = [2026-12-24T10:00:00]");
@@ -578,7 +586,7 @@ fn encouragement_fields_go_together() {
     let e = the_error(&text);
     assert_error(
         &e,
-        line_of(&text, "grace_days = 2"),
+        line_of(&text, "encourage_days_before = 1"),
         "rules.promise",
         "give all three or none",
     );
