@@ -975,3 +975,50 @@ fn one_contact_per_channel_at_a_time() {
     assert_eq!(sms_now.len(), 1, "{:?}", p.actions);
     assert_eq!(sms_now[0].source, Source::Encouragement);
 }
+
+#[test]
+fn score_parts_read_what_the_history_says() {
+    let policy = default_policy();
+    let debtor = debtor("SP", 50_000);
+    let part = |p: &Plan, f: Factor| *p.score.parts().find(|x| x.factor == f).unwrap();
+    // Never contacted, never paid.
+    let p = plan(&debtor, &[], &policy, sp(20, 10, 0));
+    assert_eq!(
+        (
+            part(&p, Factor::Payments).points,
+            part(&p, Factor::Payments).value
+        ),
+        (0, -1)
+    );
+    assert_eq!(
+        (
+            part(&p, Factor::LastContact).points,
+            part(&p, Factor::LastContact).value
+        ),
+        (10, -1)
+    );
+    assert_eq!(
+        part(&p, Factor::Payments).to_string(),
+        "no payments yet: +0"
+    );
+    // Called yesterday, paid ten days ago.
+    let history = vec![
+        ev(sp(10, 12, 0), EventKind::Payment { amount: brl(1_000) }),
+        contact(sp(19, 10, 0), Channel::Call, ContactResult::NoAnswer),
+    ];
+    let p = plan(&debtor, &history, &policy, sp(20, 9, 0));
+    assert_eq!(
+        (
+            part(&p, Factor::Payments).points,
+            part(&p, Factor::Payments).value
+        ),
+        (8, 9)
+    );
+    assert_eq!(
+        (
+            part(&p, Factor::LastContact).points,
+            part(&p, Factor::LastContact).value
+        ),
+        (-15, 23)
+    );
+}

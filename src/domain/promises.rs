@@ -6,7 +6,7 @@
 //! plan every installment is a promise, and one broken installment breaks
 //! the plan.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Event, EventKind, Installment, LocalZone, Money};
@@ -93,23 +93,36 @@ pub struct LedgerFold<'a> {
     zone: Option<LocalZone>,
     ledger: Ledger,
     open: Option<Open<'a>>,
-    deadline: DateTime<Utc>,
+    /// The open promise's last day, and before this moment (10:00 UTC that
+    /// day, earlier than its end in any zone from UTC-12 to UTC+14) it
+    /// cannot have broken: the exact moment is worked out only after it.
+    last_day: NaiveDate,
+    safe_until: NaiveDateTime,
 }
 
 impl<'a> LedgerFold<'a> {
     pub fn new(tz: Option<Tz>) -> LedgerFold<'a> {
+        LedgerFold::in_zone(tz.map(LocalZone::new))
+    }
+
+    pub fn in_zone(zone: Option<LocalZone>) -> LedgerFold<'a> {
         LedgerFold {
-            zone: tz.map(LocalZone::new),
+            zone,
             ledger: Ledger::default(),
             open: None,
-            deadline: DateTime::<Utc>::MAX_UTC,
+            last_day: NaiveDate::MAX,
+            safe_until: NaiveDateTime::MAX,
         }
     }
 
     fn expire(&mut self, t: DateTime<Utc>) {
-        if self.open.is_some() && t >= self.deadline {
+        if self.open.is_none() || t.naive_utc() < self.safe_until {
+            return;
+        }
+        let deadline = breaks_at_in(self.last_day, self.zone.as_ref());
+        if t >= deadline {
             self.ledger.broken += 1;
-            self.ledger.last_broken_at = Some(self.deadline);
+            self.ledger.last_broken_at = Some(deadline);
             self.open = None;
         }
     }
@@ -179,7 +192,10 @@ impl<'a> LedgerFold<'a> {
             _ => return,
         }
         if let Some(o) = &self.open {
-            self.deadline = breaks_at_in(o.last_day(), self.zone.as_ref());
+            self.last_day = o.last_day();
+            self.safe_until = self
+                .last_day
+                .and_time(NaiveTime::from_hms_opt(10, 0, 0).expect("a real time"));
         }
     }
 

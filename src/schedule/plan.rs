@@ -93,6 +93,7 @@ pub(crate) struct Facts {
     pub last_contact: [Option<DateTime<Utc>>; Channel::ALL.len()],
     /// The same, as Unix seconds (`i64::MIN`: never), for cheap comparisons.
     pub last_contact_unix: [i64; Channel::ALL.len()],
+    pub last_payment_unix: i64,
     pub last_opened: [Option<DateTime<Utc>>; Channel::ALL.len()],
     pub last_payment: Option<DateTime<Utc>>,
     /// When the callback was asked for, and for when.
@@ -105,14 +106,15 @@ impl Facts {
     /// One pass over the history for the facts and the promise ledger.
     pub(crate) fn fold(
         history: &[Event],
-        tz: Option<chrono_tz::Tz>,
+        zone: Option<LocalZone>,
         now: DateTime<Utc>,
     ) -> (Facts, Ledger) {
         let mut f = Facts {
             last_contact_unix: [i64::MIN; Channel::ALL.len()],
+            last_payment_unix: i64::MIN,
             ..Facts::default()
         };
-        let mut ledger = LedgerFold::new(tz);
+        let mut ledger = LedgerFold::in_zone(zone);
         for e in history {
             match &e.kind {
                 EventKind::Contact {
@@ -127,7 +129,11 @@ impl Facts {
                 EventKind::MessageOpened { channel } => {
                     f.last_opened[*channel as usize] = Some(e.at)
                 }
-                EventKind::Payment { .. } => f.last_payment = Some(e.at),
+                EventKind::Payment { .. } => {
+                    f.last_payment = Some(e.at);
+                    f.last_payment_unix = e.at.timestamp();
+                    ledger.push(e);
+                }
                 EventKind::Callback { due } => f.callback = Some((e.at, *due)),
                 EventKind::Outcome { disposition, .. } => {
                     if let Some(flag) = Flag::from_disposition(*disposition) {
@@ -135,9 +141,8 @@ impl Facts {
                     }
                 }
                 EventKind::Flag { flag, set } => f.flags.set(*flag, *set),
-                EventKind::Promise { .. } | EventKind::InstallmentPlan { .. } => {}
+                EventKind::Promise { .. } | EventKind::InstallmentPlan { .. } => ledger.push(e),
             }
-            ledger.push(e);
         }
         (f, ledger.finish(now))
     }
@@ -213,11 +218,10 @@ impl Plan {
 /// give the same plan.
 pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<Utc>) -> Plan {
     let tz = debtor.time_zone.tz();
-    let days = LocalDays {
-        zone: tz.map(LocalZone::new),
-    };
+    let zone = tz.map(LocalZone::new);
+    let days = LocalDays { zone };
     let today = days.date_of(now);
-    let (facts, ledger) = Facts::fold(history, tz, now);
+    let (facts, ledger) = Facts::fold(history, zone, now);
 
     let balance = match debtor.balance() {
         Ok(b) => b,
@@ -367,7 +371,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         .open
         .map(|o| (o.last_day(), breaks_at(o.last_day(), tz)));
     let compliance = &policy.compliance;
-    let recent = Recent::with_last_conversation(debtor, history, facts.last_conversation);
+    let recent = Recent::with_parts(history, facts.last_conversation, zone);
     let mut plan = Plan {
         state: match (stopped, pause) {
             (Some(flag), _) => State::Stopped(flag),

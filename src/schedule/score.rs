@@ -1,7 +1,7 @@
 //! The priority score that orders a queue, made of a few factors a person
 //! can read and argue with: each factor's points and what they came from.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use std::fmt;
 
 use super::plan::Facts;
@@ -76,31 +76,36 @@ pub(crate) fn score(
         value: ledger.kept as i64 * 1000 + ledger.broken as i64,
     };
     // Leave people alone who were just contacted; reach those never reached.
-    let last = facts.last_contact.iter().flatten().max().copied();
-    let hours = last.map_or(-1, |t| (now - t).num_hours().max(0));
-    let contact_points = match last {
+    let now_unix = now.timestamp();
+    let last = facts
+        .last_contact_unix
+        .iter()
+        .copied()
+        .max()
+        .filter(|&t| t != i64::MIN);
+    const HOUR: i64 = 3_600;
+    let contact_points = match last.map(|t| now_unix - t) {
         None => 10,
-        Some(t) if now - t < Duration::hours(24) => -15,
-        Some(t) if now - t < Duration::hours(72) => -5,
+        Some(age) if age < 24 * HOUR => -15,
+        Some(age) if age < 72 * HOUR => -5,
         Some(_) => 5,
     };
     let contact = Part {
         factor: Factor::LastContact,
         points: contact_points,
-        value: hours,
+        value: last.map_or(-1, |t| ((now_unix - t) / HOUR).max(0)),
     };
     // A recent payment shows someone engaged and able to pay.
-    let pay_points = match facts.last_payment {
-        Some(t) if now - t < Duration::days(30) => 8,
+    let paid = (facts.last_payment_unix != i64::MIN).then(|| now_unix - facts.last_payment_unix);
+    let pay_points = match paid {
+        Some(age) if age < 30 * 24 * HOUR => 8,
         Some(_) => 3,
         None => 0,
     };
     let payments = Part {
         factor: Factor::Payments,
         points: pay_points,
-        value: facts
-            .last_payment
-            .map_or(-1, |t| (now - t).num_days().max(0)),
+        value: paid.map_or(-1, |age| (age / (24 * HOUR)).max(0)),
     };
     let parts = [dpd, bal, promises, contact, payments];
     let total = 20 + parts.iter().map(|p| p.points).sum::<i32>();

@@ -244,23 +244,20 @@ type WindowAt = (DateTime<Utc>, Result<(), (Shut, Option<DateTime<Utc>>)>);
 impl<'a> Recent<'a> {
     /// `history` must be in time order.
     pub fn new(debtor: &Debtor, history: &'a [Event]) -> Recent<'a> {
-        Recent::with_last_conversation(
-            debtor,
-            history,
-            last_conversation(history, DateTime::<Utc>::MAX_UTC),
-        )
+        let last = last_conversation(history, DateTime::<Utc>::MAX_UTC);
+        Recent::with_parts(history, last, debtor.time_zone.tz().map(LocalZone::new))
     }
 
-    /// When the caller already knows the last call conversation.
-    pub(crate) fn with_last_conversation(
-        debtor: &Debtor,
+    /// When the caller already knows the last call conversation and the zone.
+    pub(crate) fn with_parts(
         history: &'a [Event],
         last_conversation: Option<DateTime<Utc>>,
+        zone: Option<LocalZone>,
     ) -> Recent<'a> {
         Recent {
             history,
             last_conversation,
-            zone: debtor.time_zone.tz().map(LocalZone::new),
+            zone,
             window_memo: Cell::new([None, None]),
         }
     }
