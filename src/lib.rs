@@ -5,4 +5,5 @@
 pub mod config;
 pub mod domain;
 pub mod schedule;
+pub mod server;
 pub mod simulate;

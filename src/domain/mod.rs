@@ -10,6 +10,7 @@ mod money;
 mod outcome;
 mod promises;
 mod time;
+mod user;
 
 pub use contact::{Channel, Firmness};
 pub use debtor::{Debt, Debtor, Phone, PhoneKind, Zone};
@@ -21,3 +22,4 @@ pub use money::{Currency, Money, MoneyError};
 pub use outcome::{Disposition, Reason};
 pub use promises::{Ledger, LedgerFold, OpenPromise, PromiseStatus, breaks_at};
 pub use time::{Clock, LocalZone, SystemClock, local_to_utc};
+pub use user::{Role, UnknownRole, User};

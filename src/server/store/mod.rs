@@ -1,0 +1,230 @@
+//! One `Store` trait, two implementations (SQLite and PostgreSQL), one
+//! conformance suite (`tests/store.rs`) run against both. Chosen by the
+//! URL's scheme; migrations under `migrations/` are applied on connect.
+
+mod rows;
+mod sql;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use std::sync::Arc;
+
+use crate::domain::{Debtor, Event, Role, User};
+
+pub use sql::SqlStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0}")]
+    BadUrl(String),
+    #[error("stored data could not be read: {0}")]
+    Corrupt(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+/// The engine's verdict on a debtor, kept beside them so queues are a query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    pub queue: Option<String>,
+    /// A call is due and allowed now.
+    pub callable: bool,
+    pub priority: i32,
+    /// When to plan again even if nothing happens (a window opening, a
+    /// promise's end).
+    pub review_at: Option<DateTime<Utc>>,
+}
+
+/// What one write changes about a debtor, all or nothing.
+#[derive(Clone, Debug, Default)]
+pub struct Change {
+    /// Appended to the history, in order.
+    pub events: Vec<Event>,
+    /// New balances by debt id (after a payment).
+    pub balances: Vec<(i64, i64)>,
+    pub verdict: Option<Verdict>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub id: i64,
+    pub debtor_id: i64,
+    pub agent_id: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DebtorSummary {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub document: String,
+}
+
+/// Where a request with an Idempotency-Key stands.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// First seen: go on, then `idempotency_finish`.
+    New,
+    /// Seen and answered: give this answer again.
+    Replay { status: u16, body: String },
+    /// Seen, still being answered.
+    InFlight,
+    /// Seen with another body.
+    Mismatch,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FeedItem {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub debtor_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub body: serde_json::Value,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueueCount {
+    pub queue: String,
+    pub waiting: i64,
+    pub callable: i64,
+    pub leased: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Imported {
+    /// The stored id of each debtor, in the order given.
+    pub ids: Vec<i64>,
+    pub created: u64,
+    pub updated: u64,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError>;
+    /// The user and their password hash.
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    /// The user of an unexpired session.
+    async fn session_user(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError>;
+
+    /// Creates or updates debtors by external id, replacing their debts; all
+    /// or nothing.
+    async fn import_debtors(
+        &self,
+        debtors: &[Debtor],
+        now: DateTime<Utc>,
+    ) -> Result<Imported, StoreError>;
+    async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError>;
+    /// By name (any part, any case), external id or document digits.
+    async fn search_debtors(
+        &self,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<DebtorSummary>, StoreError>;
+    /// The history in time order.
+    async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
+    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<(), StoreError>;
+    /// Debtors whose verdict asks to be planned again by `now`.
+    async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError>;
+
+    /// The highest-priority callable debtor of the queue that nobody holds,
+    /// held for `agent_id` until `now + ttl`. Never the same debtor to two
+    /// agents at once.
+    async fn lease_next(
+        &self,
+        queue: &str,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError>;
+    /// Extends a lease its agent still holds.
+    async fn renew_lease(
+        &self,
+        lease_id: i64,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError>;
+    async fn release_lease(&self, lease_id: i64, agent_id: i64) -> Result<bool, StoreError>;
+    /// The unexpired lease on a debtor.
+    async fn lease_on(
+        &self,
+        debtor_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lease>, StoreError>;
+    /// Removes expired leases; how many.
+    async fn expire_leases(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError>;
+
+    async fn idempotency_begin(
+        &self,
+        user_id: i64,
+        key: &str,
+        body_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Idempotency, StoreError>;
+    async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError>;
+    /// Forgets a key whose request failed before answering, so a retry runs.
+    async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<(), StoreError>;
+    /// Forgets keys older than `before`.
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+
+    async fn publish(
+        &self,
+        kind: &str,
+        debtor_id: Option<i64>,
+        user_id: Option<i64>,
+        body: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
+    async fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        debtor_id: Option<i64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+}
+
+/// Opens the store a URL names: `sqlite://PATH` (created if missing) or
+/// `postgres://…`; applies the migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(SqlStore::connect_sqlite(url).await?))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Ok(Arc::new(SqlStore::connect_postgres(url).await?))
+    } else {
+        Err(StoreError::BadUrl(format!(
+            "'{url}' is neither sqlite://PATH nor postgres://…"
+        )))
+    }
+}

@@ -1,0 +1,273 @@
+//! What both stores share: SQL that reads the same on SQLite and PostgreSQL
+//! (both take `$1` parameters), and turning rows into domain values.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::{DebtorSummary, FeedItem, Idempotency, QueueCount, StoreError};
+use crate::domain::{
+    Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone,
+};
+
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+pub fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+pub const USER_BY_NAME: &str = "SELECT id, name, role, password_hash FROM users WHERE name = $1";
+pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND s.expires_ms > $2";
+pub const DEBTOR: &str = "SELECT id, external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags \
+     FROM debtors WHERE id = $1";
+pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
+     WHERE lower(name) LIKE $1 ESCAPE '\\' OR external_id = $2 \
+     OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \
+     ORDER BY name, id LIMIT $4";
+pub const DEBTS: &str = "SELECT id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date \
+     FROM debts WHERE debtor_id = $1 ORDER BY id";
+pub const HISTORY: &str = "SELECT event FROM history WHERE debtor_id = $1 ORDER BY at_ms, id";
+pub const UPSERT_DEBTOR: &str = "INSERT INTO debtors \
+     (external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags, updated_ms) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+     ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, document = excluded.document, \
+     phones = excluded.phones, email = excluded.email, jurisdiction = excluded.jurisdiction, \
+     time_zone = excluded.time_zone, segment = excluded.segment, tags = excluded.tags, \
+     updated_ms = excluded.updated_ms \
+     RETURNING id";
+pub const DEBTOR_ID_BY_EXTERNAL: &str = "SELECT id FROM debtors WHERE external_id = $1";
+pub const DELETE_DEBTS: &str = "DELETE FROM debts WHERE debtor_id = $1";
+pub const INSERT_DEBT: &str = "INSERT INTO debts \
+     (debtor_id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+pub const INSERT_HISTORY: &str =
+    "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3)";
+pub const SET_BALANCE: &str =
+    "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
+pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms) \
+     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
+     callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms";
+pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
+pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 AND agent_id = $3 AND expires_ms > $4 \
+     RETURNING id, debtor_id, agent_id, expires_ms";
+pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE id = $1 AND agent_id = $2";
+pub const LEASE_ON: &str = "SELECT id, debtor_id, agent_id, expires_ms FROM leases WHERE debtor_id = $1 AND expires_ms > $2";
+pub const NEXT_IN_QUEUE: &str = "SELECT v.debtor_id FROM verdicts v \
+     WHERE v.queue = $1 AND v.callable \
+     AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.debtor_id = v.debtor_id AND l.expires_ms > $2) \
+     ORDER BY v.priority DESC, v.debtor_id LIMIT 1";
+/// The same, for PostgreSQL: the row taken stays locked until the lease is
+/// written, and rows other servers hold are skipped.
+pub const NEXT_IN_QUEUE_SKIP_LOCKED: &str = "SELECT v.debtor_id FROM verdicts v \
+     WHERE v.queue = $1 AND v.callable \
+     AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.debtor_id = v.debtor_id AND l.expires_ms > $2) \
+     ORDER BY v.priority DESC, v.debtor_id LIMIT 1 FOR UPDATE OF v SKIP LOCKED";
+pub const EXPIRE_LEASE_OF: &str = "DELETE FROM leases WHERE debtor_id = $1 AND expires_ms <= $2";
+pub const INSERT_LEASE: &str = "INSERT INTO leases (debtor_id, agent_id, expires_ms) VALUES ($1, $2, $3) \
+     ON CONFLICT (debtor_id) DO NOTHING RETURNING id, debtor_id, agent_id, expires_ms";
+pub const EXPIRE_LEASES: &str = "DELETE FROM leases WHERE expires_ms <= $1";
+pub const QUEUE_COUNTS: &str = "SELECT v.queue, COUNT(*) AS waiting, \
+     SUM(CASE WHEN v.callable AND l.id IS NULL THEN 1 ELSE 0 END) AS callable, \
+     SUM(CASE WHEN l.id IS NULL THEN 0 ELSE 1 END) AS leased \
+     FROM verdicts v LEFT JOIN leases l ON l.debtor_id = v.debtor_id AND l.expires_ms > $1 \
+     WHERE v.queue IS NOT NULL GROUP BY v.queue ORDER BY v.queue";
+pub const IDEMPOTENCY_GET: &str =
+    "SELECT body_hash, status, response FROM idempotency WHERE user_id = $1 AND key = $2";
+pub const IDEMPOTENCY_INSERT: &str = "INSERT INTO idempotency (user_id, key, body_hash, created_ms) VALUES ($1, $2, $3, $4) \
+     ON CONFLICT (user_id, key) DO NOTHING";
+pub const IDEMPOTENCY_FINISH: &str =
+    "UPDATE idempotency SET status = $1, response = $2 WHERE user_id = $3 AND key = $4";
+pub const IDEMPOTENCY_ABANDON: &str =
+    "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status IS NULL";
+pub const IDEMPOTENCY_PRUNE: &str = "DELETE FROM idempotency WHERE created_ms < $1";
+pub const PUBLISH: &str = "INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+pub const FEED_AFTER: &str =
+    "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE id > $1 ORDER BY id LIMIT $2";
+pub const AUDIT: &str =
+    "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
+pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const CREATE_SESSION: &str =
+    "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)";
+
+/// A column by name, with the store's own error.
+fn get<'r, R, T>(row: &'r R, column: &str) -> Result<T, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    T: Decode<'r, R::Database> + Type<R::Database>,
+{
+    row.try_get(column).map_err(StoreError::from)
+}
+
+pub fn user<'r, R>(row: &'r R) -> Result<User, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let role: String = get(row, "role")?;
+    Ok(User {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        role: role.parse().map_err(|e| corrupt("role", e))?,
+    })
+}
+
+pub fn debt<'r, R>(row: &'r R) -> Result<Debt, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let code: String = get(row, "currency")?;
+    let currency = Currency::new(&code).map_err(|e| corrupt("currency", e))?;
+    let due: String = get(row, "due_date")?;
+    Ok(Debt {
+        id: get(row, "id")?,
+        creditor: get(row, "creditor")?,
+        original: Money::new(get(row, "original_minor")?, currency),
+        balance: Money::new(get(row, "balance_minor")?, currency),
+        interest_and_fees: Money::new(get(row, "interest_fees_minor")?, currency),
+        due_date: NaiveDate::parse_from_str(&due, "%Y-%m-%d")
+            .map_err(|e| corrupt("due_date", e))?,
+    })
+}
+
+pub fn debtor<'r, R>(row: &'r R, debts: Vec<Debt>) -> Result<Debtor, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let document: String = get(row, "document")?;
+    let jurisdiction: String = get(row, "jurisdiction")?;
+    let phones: String = get(row, "phones")?;
+    let tags: String = get(row, "tags")?;
+    let zone: String = get(row, "time_zone")?;
+    Ok(Debtor {
+        id: get(row, "id")?,
+        external_id: get(row, "external_id")?,
+        name: get(row, "name")?,
+        document: document
+            .parse::<Document>()
+            .map_err(|e| corrupt("document", e))?,
+        phones: serde_json::from_str::<Vec<Phone>>(&phones).map_err(|e| corrupt("phones", e))?,
+        email: get(row, "email")?,
+        jurisdiction: jurisdiction
+            .parse::<Jurisdiction>()
+            .map_err(|e| corrupt("jurisdiction", e))?,
+        time_zone: Zone::parse(&zone),
+        segment: get(row, "segment")?,
+        tags: serde_json::from_str(&tags).map_err(|e| corrupt("tags", e))?,
+        debts,
+    })
+}
+
+pub fn event(json: &str) -> Result<Event, StoreError> {
+    serde_json::from_str(json).map_err(|e| corrupt("history event", e))
+}
+
+/// The three ways a search matches: a part of the name (any case), the
+/// external id, or at least three digits of the document.
+pub fn search_terms(query: &str) -> (String, String, String) {
+    let q = query.trim();
+    let escaped: String = q
+        .to_lowercase()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    let digits: String = q.chars().filter(char::is_ascii_digit).collect();
+    let digits = if digits.len() >= 3 {
+        format!("%{digits}%")
+    } else {
+        String::new()
+    };
+    (format!("%{escaped}%"), q.to_string(), digits)
+}
+
+pub fn summary<'r, R>(row: &'r R) -> Result<DebtorSummary, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(DebtorSummary {
+        id: get(row, "id")?,
+        external_id: get(row, "external_id")?,
+        name: get(row, "name")?,
+        document: get(row, "document")?,
+    })
+}
+
+pub fn queue_count<'r, R>(row: &'r R) -> Result<QueueCount, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(QueueCount {
+        queue: get(row, "queue")?,
+        waiting: get(row, "waiting")?,
+        callable: get(row, "callable")?,
+        leased: get(row, "leased")?,
+    })
+}
+
+pub fn feed_item<'r, R>(row: &'r R) -> Result<FeedItem, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let body: String = get(row, "body")?;
+    Ok(FeedItem {
+        id: get(row, "id")?,
+        at: from_ms(get(row, "at_ms")?),
+        kind: get(row, "kind")?,
+        debtor_id: get(row, "debtor_id")?,
+        user_id: get(row, "user_id")?,
+        body: serde_json::from_str(&body).map_err(|e| corrupt("feed body", e))?,
+    })
+}
+
+/// A key seen before: the same body is a replay (or still in flight),
+/// another body a mismatch.
+pub fn idempotency_state<'r, R>(row: &'r R, body_hash: &[u8]) -> Result<Idempotency, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    Vec<u8>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let stored: Vec<u8> = get(row, "body_hash")?;
+    if stored != body_hash {
+        return Ok(Idempotency::Mismatch);
+    }
+    let status: Option<i64> = get(row, "status")?;
+    let response: Option<String> = get(row, "response")?;
+    Ok(match (status, response) {
+        (Some(status), Some(body)) => Idempotency::Replay {
+            status: status as u16,
+            body,
+        },
+        _ => Idempotency::InFlight,
+    })
+}

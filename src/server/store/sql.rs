@@ -1,0 +1,602 @@
+//! The store on SQL: SQLite (one file in WAL mode, foreign keys on) or
+//! PostgreSQL. The SQL is written once (`rows`); each method runs it on
+//! whichever pool this store has. SQLite lets one writer at a time, so its
+//! writes go through a pool of one connection (no lock to wait for, no
+//! `SQLITE_BUSY`) and reads through several.
+
+use async_trait::async_trait;
+use chrono::{DateTime, Duration, Utc};
+use sqlx::Row;
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+
+use super::rows::{self, from_ms, ms};
+use super::*;
+
+enum Pools {
+    Sqlite {
+        writer: SqlitePool,
+        reader: SqlitePool,
+    },
+    Postgres(PgPool),
+}
+
+pub struct SqlStore {
+    pools: Pools,
+}
+
+/// Runs `$body` with `$pool` bound to the pool for writes.
+macro_rules! on_writer {
+    ($self:ident, |$pool:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { writer: $pool, .. } => $body,
+            Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$pool` bound to the pool for reads.
+macro_rules! on_reader {
+    ($self:ident, |$pool:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { reader: $pool, .. } => $body,
+            Pools::Postgres($pool) => $body,
+        }
+    };
+}
+
+fn lease(id: i64, debtor_id: i64, agent_id: i64, expires_ms: i64) -> Lease {
+    Lease {
+        id,
+        debtor_id,
+        agent_id,
+        expires_at: from_ms(expires_ms),
+    }
+}
+
+/// A lease row, whichever the database.
+macro_rules! lease_row {
+    ($row:expr) => {{
+        let row = $row;
+        lease(
+            row.try_get("id")?,
+            row.try_get("debtor_id")?,
+            row.try_get("agent_id")?,
+            row.try_get("expires_ms")?,
+        )
+    }};
+}
+
+impl SqlStore {
+    pub async fn connect_postgres(url: &str) -> Result<SqlStore, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        Ok(SqlStore {
+            pools: Pools::Postgres(pool),
+        })
+    }
+
+    pub async fn connect_sqlite(url: &str) -> Result<SqlStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Durable at every commit in WAL mode without an fsync per read.
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(std::time::Duration::from_secs(5));
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqlStore {
+            pools: Pools::Sqlite { writer, reader },
+        })
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn create_user(
+        &self,
+        name: &str,
+        role: Role,
+        password_hash: &str,
+        now: DateTime<Utc>,
+    ) -> Result<User, StoreError> {
+        let result = on_writer!(self, |pool| {
+            sqlx::query(rows::CREATE_USER)
+                .bind(name)
+                .bind(role.name())
+                .bind(password_hash)
+                .bind(ms(now))
+                .fetch_one(pool)
+                .await
+                .and_then(|row| row.try_get::<i64, _>("id"))
+        });
+        match result {
+            Ok(id) => Ok(User {
+                id,
+                name: name.to_string(),
+                role,
+            }),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::Conflict(format!("user '{name}'")))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::USER_BY_NAME)
+                .bind(name)
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| Ok((rows::user(&r)?, r.try_get("password_hash")?)))
+                .transpose()
+        })
+    }
+
+    async fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        expires_at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_writer!(self, |pool| {
+            sqlx::query(rows::CREATE_SESSION)
+                .bind(token_hash)
+                .bind(user_id)
+                .bind(ms(expires_at))
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    async fn session_user(
+        &self,
+        token_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Option<User>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::SESSION_USER)
+                .bind(token_hash)
+                .bind(ms(now))
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(rows::user).transpose()
+        })
+    }
+
+    async fn import_debtors(
+        &self,
+        debtors: &[Debtor],
+        now: DateTime<Utc>,
+    ) -> Result<Imported, StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let mut imported = Imported::default();
+            for d in debtors {
+                let existing = sqlx::query(rows::DEBTOR_ID_BY_EXTERNAL)
+                    .bind(&d.external_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let row = sqlx::query(rows::UPSERT_DEBTOR)
+                    .bind(&d.external_id)
+                    .bind(&d.name)
+                    .bind(d.document.to_string())
+                    .bind(serde_json::to_string(&d.phones).expect("phones serialize"))
+                    .bind(&d.email)
+                    .bind(d.jurisdiction.to_string())
+                    .bind(d.time_zone.to_string())
+                    .bind(&d.segment)
+                    .bind(serde_json::to_string(&d.tags).expect("tags serialize"))
+                    .bind(ms(now))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let id: i64 = row.try_get("id")?;
+                if existing.is_some() {
+                    imported.updated += 1;
+                } else {
+                    imported.created += 1;
+                }
+                sqlx::query(rows::DELETE_DEBTS)
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+                for debt in &d.debts {
+                    sqlx::query(rows::INSERT_DEBT)
+                        .bind(id)
+                        .bind(&debt.creditor)
+                        .bind(debt.balance.currency.code())
+                        .bind(debt.original.minor)
+                        .bind(debt.balance.minor)
+                        .bind(debt.interest_and_fees.minor)
+                        .bind(debt.due_date.format("%Y-%m-%d").to_string())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                imported.ids.push(id);
+            }
+            tx.commit().await?;
+            Ok(imported)
+        })
+    }
+
+    async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError> {
+        on_reader!(self, |pool| {
+            let Some(row) = sqlx::query(rows::DEBTOR)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let debts = sqlx::query(rows::DEBTS).bind(id).fetch_all(pool).await?;
+            let debts = debts
+                .iter()
+                .map(rows::debt)
+                .collect::<Result<Vec<_>, _>>()?;
+            rows::debtor(&row, debts).map(Some)
+        })
+    }
+
+    async fn search_debtors(
+        &self,
+        query: &str,
+        limit: u32,
+    ) -> Result<Vec<DebtorSummary>, StoreError> {
+        let (name, external, digits) = rows::search_terms(query);
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::SEARCH)
+                .bind(&name)
+                .bind(&external)
+                .bind(&digits)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::summary).collect()
+        })
+    }
+
+    async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::HISTORY)
+                .bind(debtor_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| rows::event(&r.try_get::<String, _>("event")?))
+                .collect()
+        })
+    }
+
+    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<(), StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for e in &change.events {
+                sqlx::query(rows::INSERT_HISTORY)
+                    .bind(debtor_id)
+                    .bind(ms(e.at))
+                    .bind(serde_json::to_string(e).expect("events serialize"))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            for (debt_id, balance) in &change.balances {
+                sqlx::query(rows::SET_BALANCE)
+                    .bind(balance)
+                    .bind(debt_id)
+                    .bind(debtor_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            if let Some(v) = &change.verdict {
+                sqlx::query(rows::UPSERT_VERDICT)
+                    .bind(debtor_id)
+                    .bind(&v.queue)
+                    .bind(v.callable)
+                    .bind(v.priority)
+                    .bind(v.review_at.map(ms))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::DUE_FOR_REVIEW)
+                .bind(ms(now))
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| r.try_get("debtor_id").map_err(StoreError::from))
+                .collect()
+        })
+    }
+
+    async fn lease_next(
+        &self,
+        queue: &str,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        match &self.pools {
+            // SQLite: the single writer connection makes select-then-insert
+            // atomic.
+            Pools::Sqlite { writer, .. } => {
+                let mut tx = writer.begin().await?;
+                let candidate = sqlx::query(rows::NEXT_IN_QUEUE)
+                    .bind(queue)
+                    .bind(ms(now))
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                let Some(candidate) = candidate else {
+                    return Ok(None);
+                };
+                let debtor_id: i64 = candidate.try_get("debtor_id")?;
+                sqlx::query(rows::EXPIRE_LEASE_OF)
+                    .bind(debtor_id)
+                    .bind(ms(now))
+                    .execute(&mut *tx)
+                    .await?;
+                let row = sqlx::query(rows::INSERT_LEASE)
+                    .bind(debtor_id)
+                    .bind(agent_id)
+                    .bind(ms(now + ttl))
+                    .fetch_one(&mut *tx)
+                    .await?;
+                let lease = lease_row!(row);
+                tx.commit().await?;
+                Ok(Some(lease))
+            }
+            // PostgreSQL: many servers lease at once. Each locks the row it
+            // takes and skips rows others hold; a statement that began
+            // before another's lease committed can still pick that debtor,
+            // so the insert yields on conflict and the next statement, which
+            // sees the lease, picks again.
+            Pools::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                for _ in 0..8 {
+                    let candidate = sqlx::query(rows::NEXT_IN_QUEUE_SKIP_LOCKED)
+                        .bind(queue)
+                        .bind(ms(now))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    let Some(candidate) = candidate else {
+                        return Ok(None);
+                    };
+                    let debtor_id: i64 = candidate.try_get("debtor_id")?;
+                    sqlx::query(rows::EXPIRE_LEASE_OF)
+                        .bind(debtor_id)
+                        .bind(ms(now))
+                        .execute(&mut *tx)
+                        .await?;
+                    let row = sqlx::query(rows::INSERT_LEASE)
+                        .bind(debtor_id)
+                        .bind(agent_id)
+                        .bind(ms(now + ttl))
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                    if let Some(row) = row {
+                        let lease = lease_row!(row);
+                        tx.commit().await?;
+                        return Ok(Some(lease));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    async fn renew_lease(
+        &self,
+        lease_id: i64,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        on_writer!(self, |pool| {
+            let row = sqlx::query(rows::RENEW_LEASE)
+                .bind(ms(now + ttl))
+                .bind(lease_id)
+                .bind(agent_id)
+                .bind(ms(now))
+                .fetch_optional(pool)
+                .await?;
+            Ok(match row {
+                Some(row) => Some(lease_row!(row)),
+                None => None,
+            })
+        })
+    }
+
+    async fn release_lease(&self, lease_id: i64, agent_id: i64) -> Result<bool, StoreError> {
+        on_writer!(self, |pool| {
+            let done = sqlx::query(rows::RELEASE_LEASE)
+                .bind(lease_id)
+                .bind(agent_id)
+                .execute(pool)
+                .await?;
+            Ok(done.rows_affected() > 0)
+        })
+    }
+
+    async fn lease_on(
+        &self,
+        debtor_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lease>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::LEASE_ON)
+                .bind(debtor_id)
+                .bind(ms(now))
+                .fetch_optional(pool)
+                .await?;
+            Ok(match row {
+                Some(row) => Some(lease_row!(row)),
+                None => None,
+            })
+        })
+    }
+
+    async fn expire_leases(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_writer!(self, |pool| Ok(sqlx::query(rows::EXPIRE_LEASES)
+            .bind(ms(now))
+            .execute(pool)
+            .await?
+            .rows_affected()))
+    }
+
+    async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::QUEUE_COUNTS)
+                .bind(ms(now))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::queue_count).collect()
+        })
+    }
+
+    async fn idempotency_begin(
+        &self,
+        user_id: i64,
+        key: &str,
+        body_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Idempotency, StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            let inserted = sqlx::query(rows::IDEMPOTENCY_INSERT)
+                .bind(user_id)
+                .bind(key)
+                .bind(body_hash)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let state = if inserted == 1 {
+                Idempotency::New
+            } else {
+                let row = sqlx::query(rows::IDEMPOTENCY_GET)
+                    .bind(user_id)
+                    .bind(key)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                rows::idempotency_state(&row, body_hash)?
+            };
+            tx.commit().await?;
+            Ok(state)
+        })
+    }
+
+    async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        on_writer!(self, |pool| {
+            sqlx::query(rows::IDEMPOTENCY_FINISH)
+                .bind(status as i64)
+                .bind(body)
+                .bind(user_id)
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<(), StoreError> {
+        on_writer!(self, |pool| {
+            sqlx::query(rows::IDEMPOTENCY_ABANDON)
+                .bind(user_id)
+                .bind(key)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+
+    async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_writer!(self, |pool| Ok(sqlx::query(rows::IDEMPOTENCY_PRUNE)
+            .bind(ms(before))
+            .execute(pool)
+            .await?
+            .rows_affected()))
+    }
+
+    async fn publish(
+        &self,
+        kind: &str,
+        debtor_id: Option<i64>,
+        user_id: Option<i64>,
+        body: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        on_writer!(self, |pool| {
+            let row = sqlx::query(rows::PUBLISH)
+                .bind(ms(now))
+                .bind(kind)
+                .bind(debtor_id)
+                .bind(user_id)
+                .bind(body.to_string())
+                .fetch_one(pool)
+                .await?;
+            Ok(row.try_get("id")?)
+        })
+    }
+
+    async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::FEED_AFTER)
+                .bind(after_id)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::feed_item).collect()
+        })
+    }
+
+    async fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        debtor_id: Option<i64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        on_writer!(self, |pool| {
+            sqlx::query(rows::AUDIT)
+                .bind(ms(now))
+                .bind(user_id)
+                .bind(action)
+                .bind(debtor_id)
+                .bind(detail)
+                .execute(pool)
+                .await?;
+        });
+        Ok(())
+    }
+}

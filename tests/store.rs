@@ -1,0 +1,678 @@
+//! The store conformance suite: every test runs against SQLite and against
+//! PostgreSQL (through REGUA_TEST_POSTGRES_URL, which `.ci/run` sets; each
+//! test in a schema of its own). Without that variable the PostgreSQL half
+//! says it was skipped.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use std::collections::HashSet;
+use std::io::Write;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use regua::domain::{
+    ContactResult, Currency, Debt, Debtor, Event, EventKind, Firmness, Money, Phone, PhoneKind,
+    Role, Zone, cpf_from_base,
+};
+use regua::server::store::{Change, Idempotency, Store, StoreError, Verdict, connect};
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+fn unique(prefix: &str) -> String {
+    format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A store in a new SQLite file, and the folder that goes when dropped.
+async fn sqlite() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("regua.db").display());
+    (connect(&url).await.expect("sqlite store"), dir)
+}
+
+static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// A store in a fresh schema of the test database, or `None` (skipped).
+async fn postgres() -> Option<Arc<dyn Store>> {
+    let Ok(url) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
+        // Straight to stderr: the test harness would swallow eprintln!.
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: REGUA_TEST_POSTGRES_URL is not set, so this test did not run on PostgreSQL"
+        );
+        return None;
+    };
+    let schema = unique("regua_test");
+    let admin = sqlx::PgPool::connect(&url)
+        .await
+        .expect("PostgreSQL at REGUA_TEST_POSTGRES_URL answers");
+    // Schemas of earlier runs go once per run.
+    CLEANED
+        .get_or_init(|| async {
+            let mine = format!("regua_test_{}_%", std::process::id());
+            let old: Vec<String> = sqlx::query_scalar(
+                "SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'regua_test_%' AND nspname NOT LIKE $1",
+            )
+            .bind(mine)
+            .fetch_all(&admin)
+            .await
+            .unwrap();
+            for schema in old {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {schema} CASCADE")))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let separator = if url.contains('?') { '&' } else { '?' };
+    let url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
+    Some(connect(&url).await.expect("postgres store"))
+}
+
+/// Runs a test body against both stores.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let (store, _dir) = super::sqlite().await;
+                    super::$name(store).await;
+                }
+            )*
+        }
+        mod on_postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(store) = super::postgres().await {
+                        super::$name(store).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    users_and_sessions,
+    import_creates_then_updates_by_external_id,
+    history_and_balances_change_together,
+    search_by_name_external_id_or_document,
+    leases_go_by_priority_and_come_back,
+    concurrent_agents_never_share_a_debtor,
+    idempotency_keys,
+    the_feed_is_ordered_and_resumable,
+    queue_counts_and_reviews,
+);
+
+fn t(day: u32, hour: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()
+}
+
+fn debtor(n: u32, name: &str) -> Debtor {
+    let base: [u8; 9] = std::array::from_fn(|i| ((n as usize * 7 + i * 3 + 1) % 10) as u8);
+    Debtor {
+        id: 0,
+        external_id: format!("EXT-{n}"),
+        name: name.to_string(),
+        document: cpf_from_base(base),
+        phones: vec![Phone {
+            number: format!("+551199999{n:04}"),
+            kind: PhoneKind::Mobile,
+            consent: true,
+        }],
+        email: Some(format!("d{n}@example.com")),
+        jurisdiction: "SP".parse().unwrap(),
+        time_zone: Zone::parse("America/Sao_Paulo"),
+        segment: "retail".into(),
+        tags: vec!["vip".into()],
+        debts: vec![Debt {
+            id: 0,
+            creditor: "Loja Azul".into(),
+            original: Money::new(10_000, Currency::BRL),
+            balance: Money::new(12_000, Currency::BRL),
+            interest_and_fees: Money::new(2_000, Currency::BRL),
+            due_date: NaiveDate::from_ymd_opt(2026, 2, 10).unwrap(),
+        }],
+    }
+}
+
+async fn users_and_sessions(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "hash-a", t(1, 9))
+        .await
+        .unwrap();
+    assert_eq!((ana.name.as_str(), ana.role), ("ana", Role::Agent));
+    assert!(matches!(
+        store.create_user("ana", Role::Admin, "x", t(1, 9)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let (found, hash) = store.user_by_name("ana").await.unwrap().unwrap();
+    assert_eq!((found, hash.as_str()), (ana.clone(), "hash-a"));
+    assert_eq!(store.user_by_name("nobody").await.unwrap(), None);
+
+    store
+        .create_session(b"token-hash", ana.id, t(1, 17))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.session_user(b"token-hash", t(1, 16)).await.unwrap(),
+        Some(ana)
+    );
+    assert_eq!(
+        store.session_user(b"token-hash", t(1, 17)).await.unwrap(),
+        None,
+        "expired"
+    );
+    assert_eq!(store.session_user(b"other", t(1, 10)).await.unwrap(), None);
+}
+
+async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
+    let first = store
+        .import_debtors(
+            &[debtor(1, "Maria Silva"), debtor(2, "João Souza")],
+            t(1, 9),
+        )
+        .await
+        .unwrap();
+    assert_eq!((first.created, first.updated, first.ids.len()), (2, 0, 2));
+
+    let mut changed = debtor(1, "Maria Silva Santos");
+    changed.debts[0].balance = Money::new(5_000, Currency::BRL);
+    changed.debts.push(debtor(9, "x").debts[0].clone());
+    let second = store.import_debtors(&[changed], t(2, 9)).await.unwrap();
+    assert_eq!((second.created, second.updated), (0, 1));
+    assert_eq!(second.ids[0], first.ids[0], "the same debtor, no duplicate");
+
+    let stored = store.debtor(first.ids[0]).await.unwrap().unwrap();
+    assert_eq!(stored.name, "Maria Silva Santos");
+    assert_eq!(stored.debts.len(), 2, "debts replaced by the import's");
+    assert_eq!(stored.debts[0].balance, Money::new(5_000, Currency::BRL));
+    assert_eq!(stored.document, debtor(1, "").document);
+    assert_eq!(stored.phones, debtor(1, "").phones);
+    assert_eq!(stored.tags, vec!["vip".to_string()]);
+    assert_eq!(store.debtor(999_999).await.unwrap(), None);
+
+    // Names with control characters are data, stored as given.
+    let odd = debtor(3, "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J Nome");
+    let ids = store
+        .import_debtors(std::slice::from_ref(&odd), t(2, 9))
+        .await
+        .unwrap()
+        .ids;
+    assert_eq!(store.debtor(ids[0]).await.unwrap().unwrap().name, odd.name);
+}
+
+async fn history_and_balances_change_together(store: Arc<dyn Store>) {
+    let id = store
+        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .await
+        .unwrap()
+        .ids[0];
+    let debt_id = store.debtor(id).await.unwrap().unwrap().debts[0].id;
+    let call = Event {
+        at: t(3, 10),
+        kind: EventKind::Contact {
+            channel: regua::domain::Channel::Call,
+            firmness: Firmness::Friendly,
+            result: ContactResult::Connected { right_party: true },
+            requested: false,
+        },
+    };
+    let pay = Event {
+        at: t(4, 12),
+        kind: EventKind::Payment {
+            amount: Money::new(2_000, Currency::BRL),
+        },
+    };
+    let verdict = Verdict {
+        queue: Some("early".into()),
+        callable: true,
+        priority: 40,
+        review_at: Some(t(5, 8)),
+    };
+    store
+        .apply(
+            id,
+            &Change {
+                events: vec![pay.clone(), call.clone()],
+                balances: vec![(debt_id, 10_000)],
+                verdict: Some(verdict),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.history(id).await.unwrap(),
+        vec![call, pay],
+        "in time order, whatever the order written"
+    );
+    assert_eq!(
+        store.debtor(id).await.unwrap().unwrap().debts[0]
+            .balance
+            .minor,
+        10_000
+    );
+    assert_eq!(store.due_for_review(t(5, 8), 10).await.unwrap(), vec![id]);
+    assert!(store.due_for_review(t(5, 7), 10).await.unwrap().is_empty());
+    // An event for a debtor that does not exist changes nothing.
+    let bad = Change {
+        events: vec![Event {
+            at: t(6, 1),
+            kind: EventKind::Payment {
+                amount: Money::new(1, Currency::BRL),
+            },
+        }],
+        ..Change::default()
+    };
+    assert!(store.apply(424_242, &bad).await.is_err());
+}
+
+async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
+    let maria = debtor(1, "Maria Aparecida Silva");
+    let ids = store
+        .import_debtors(
+            &[
+                maria.clone(),
+                debtor(2, "João Souza"),
+                debtor(3, "100% Pago_Ltda"),
+            ],
+            t(1, 9),
+        )
+        .await
+        .unwrap()
+        .ids;
+    let names = |found: Vec<regua::server::store::DebtorSummary>| {
+        found.into_iter().map(|s| s.name).collect::<Vec<_>>()
+    };
+    assert_eq!(
+        names(store.search_debtors("aparecida", 10).await.unwrap()),
+        vec!["Maria Aparecida Silva"]
+    );
+    assert_eq!(
+        names(store.search_debtors("EXT-2", 10).await.unwrap()),
+        vec!["João Souza"]
+    );
+    let digits: String = maria
+        .document
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let found = store.search_debtors(&digits, 10).await.unwrap();
+    assert_eq!(found.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[0]]);
+    // Wildcards in what the agent types are letters, not patterns.
+    assert_eq!(
+        names(store.search_debtors("%", 10).await.unwrap()),
+        vec!["100% Pago_Ltda"]
+    );
+    assert_eq!(
+        names(store.search_debtors("_", 10).await.unwrap()),
+        vec!["100% Pago_Ltda"]
+    );
+    assert_eq!(store.search_debtors("", 2).await.unwrap().len(), 2, "limit");
+}
+
+async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {
+    let debtors: Vec<Debtor> = (0..n).map(|i| debtor(i, &format!("Devedor {i}"))).collect();
+    let ids = store.import_debtors(&debtors, t(1, 9)).await.unwrap().ids;
+    for (i, id) in ids.iter().enumerate() {
+        let verdict = Verdict {
+            queue: Some("early".into()),
+            callable: true,
+            priority: i as i32,
+            review_at: None,
+        };
+        store
+            .apply(
+                *id,
+                &Change {
+                    verdict: Some(verdict),
+                    ..Change::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    ids
+}
+
+async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let bruno = store
+        .create_user("bruno", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let ids = setup_queue(&store, 3).await;
+    let ttl = Duration::minutes(10);
+    let now = t(2, 10);
+    let a = store
+        .lease_next("early", ana.id, now, ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (a.debtor_id, a.agent_id, a.expires_at),
+        (ids[2], ana.id, now + ttl),
+        "highest priority first"
+    );
+    let b = store
+        .lease_next("early", bruno.id, now, ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.debtor_id, ids[1]);
+    assert_eq!(store.lease_on(ids[2], now).await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.lease_next("late_30", ana.id, now, ttl).await.unwrap(),
+        None,
+        "another queue is empty"
+    );
+
+    // Only the holder renews or releases.
+    assert_eq!(
+        store.renew_lease(a.id, bruno.id, now, ttl).await.unwrap(),
+        None
+    );
+    let renewed = store
+        .renew_lease(a.id, ana.id, now + Duration::minutes(5), ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(renewed.expires_at, now + Duration::minutes(15));
+    assert!(!store.release_lease(b.id, ana.id).await.unwrap());
+    assert!(store.release_lease(b.id, bruno.id).await.unwrap());
+    // A released lease returns the debtor to the queue.
+    let again = store
+        .lease_next("early", bruno.id, now, ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again.debtor_id, ids[1]);
+    let c = store
+        .lease_next("early", bruno.id, now, ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c.debtor_id, ids[0]);
+    assert_eq!(
+        store.lease_next("early", bruno.id, now, ttl).await.unwrap(),
+        None,
+        "all held"
+    );
+    // So does an expired one, and a lapsed lease cannot be renewed.
+    let later = now + Duration::minutes(16);
+    assert_eq!(
+        store.renew_lease(a.id, ana.id, later, ttl).await.unwrap(),
+        None
+    );
+    let d = store
+        .lease_next("early", bruno.id, later, ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.debtor_id, ids[2]);
+    assert_eq!(
+        store
+            .lease_on(ids[2], later)
+            .await
+            .unwrap()
+            .unwrap()
+            .agent_id,
+        bruno.id
+    );
+    // A debtor who may not be called now is not leased.
+    let verdict = Verdict {
+        queue: Some("early".into()),
+        callable: false,
+        priority: 99,
+        review_at: None,
+    };
+    store
+        .apply(
+            ids[0],
+            &Change {
+                verdict: Some(verdict),
+                ..Change::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(
+        store
+            .expire_leases(later + Duration::hours(1))
+            .await
+            .unwrap()
+            >= 2
+    );
+    let e = store
+        .lease_next("early", ana.id, later + Duration::hours(1), ttl)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_ne!(e.debtor_id, ids[0]);
+}
+
+async fn concurrent_agents_never_share_a_debtor(store: Arc<dyn Store>) {
+    const DEBTORS: u32 = 60;
+    const AGENTS: usize = 24;
+    setup_queue(&store, DEBTORS).await;
+    let mut agents = Vec::new();
+    for i in 0..AGENTS {
+        agents.push(
+            store
+                .create_user(&format!("agent{i}"), Role::Agent, "h", t(1, 9))
+                .await
+                .unwrap(),
+        );
+    }
+    let now = t(2, 10);
+    let mut tasks = Vec::new();
+    for agent in agents {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut mine = Vec::new();
+            while let Some(lease) = store
+                .lease_next("early", agent.id, now, Duration::minutes(10))
+                .await
+                .unwrap()
+            {
+                mine.push(lease.debtor_id);
+            }
+            mine
+        }));
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for task in tasks {
+        for debtor in task.await.unwrap() {
+            assert!(seen.insert(debtor), "debtor {debtor} leased twice");
+            total += 1;
+        }
+    }
+    assert_eq!(total, DEBTORS as usize, "every debtor leased once");
+}
+
+async fn idempotency_keys(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let bruno = store
+        .create_user("bruno", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 10))
+            .await
+            .unwrap(),
+        Idempotency::New
+    );
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 10))
+            .await
+            .unwrap(),
+        Idempotency::InFlight
+    );
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k1", b"body-b", t(1, 10))
+            .await
+            .unwrap(),
+        Idempotency::Mismatch
+    );
+    // Keys belong to their user.
+    assert_eq!(
+        store
+            .idempotency_begin(bruno.id, "k1", b"body-b", t(1, 10))
+            .await
+            .unwrap(),
+        Idempotency::New
+    );
+    store
+        .idempotency_finish(ana.id, "k1", 201, "{\"id\":7}")
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 11))
+            .await
+            .unwrap(),
+        Idempotency::Replay {
+            status: 201,
+            body: "{\"id\":7}".into()
+        }
+    );
+    // A request that failed before answering can be tried again…
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k2", b"x", t(1, 10))
+            .await
+            .unwrap(),
+        Idempotency::New
+    );
+    store.idempotency_abandon(ana.id, "k2").await.unwrap();
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k2", b"x", t(1, 10))
+            .await
+            .unwrap(),
+        Idempotency::New
+    );
+    // …but an answered one is kept until pruned.
+    store.idempotency_abandon(ana.id, "k1").await.unwrap();
+    assert!(matches!(
+        store
+            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 11))
+            .await
+            .unwrap(),
+        Idempotency::Replay { .. }
+    ));
+    assert_eq!(
+        store
+            .idempotency_prune(t(1, 10) + Duration::seconds(1))
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .idempotency_begin(ana.id, "k1", b"body-a", t(9, 11))
+            .await
+            .unwrap(),
+        Idempotency::New
+    );
+}
+
+async fn the_feed_is_ordered_and_resumable(store: Arc<dyn Store>) {
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        ids.push(
+            store
+                .publish(
+                    "outcome_recorded",
+                    Some(i),
+                    None,
+                    &serde_json::json!({ "n": i }),
+                    t(1, 10),
+                )
+                .await
+                .unwrap(),
+        );
+    }
+    assert!(ids.windows(2).all(|w| w[0] < w[1]), "increasing ids");
+    let all = store.feed_after(0, 100).await.unwrap();
+    assert_eq!(all.iter().map(|f| f.id).collect::<Vec<_>>(), ids);
+    assert_eq!(all[2].body, serde_json::json!({ "n": 2 }));
+    assert_eq!(all[2].kind, "outcome_recorded");
+    let rest = store.feed_after(ids[1], 2).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|f| f.id).collect::<Vec<_>>(),
+        ids[2..4].to_vec()
+    );
+    store
+        .audit(None, "read_debtor", Some(1), "full record", t(1, 10))
+        .await
+        .unwrap();
+}
+
+async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let ids = setup_queue(&store, 4).await;
+    let verdict = Verdict {
+        queue: Some("broken_promises".into()),
+        callable: false,
+        priority: 1,
+        review_at: Some(t(3, 8)),
+    };
+    store
+        .apply(
+            ids[0],
+            &Change {
+                verdict: Some(verdict),
+                ..Change::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .lease_next("early", ana.id, t(2, 10), Duration::minutes(10))
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = store.queue_counts(t(2, 10)).await.unwrap();
+    let early = counts.iter().find(|c| c.queue == "early").unwrap();
+    assert_eq!((early.waiting, early.callable, early.leased), (3, 2, 1));
+    let broken = counts
+        .iter()
+        .find(|c| c.queue == "broken_promises")
+        .unwrap();
+    assert_eq!((broken.waiting, broken.callable, broken.leased), (1, 0, 0));
+    // Once the lease lapses, the debtor counts as waiting again.
+    let later = store.queue_counts(t(2, 11)).await.unwrap();
+    assert_eq!(
+        later.iter().find(|c| c.queue == "early").unwrap().callable,
+        3
+    );
+    assert_eq!(
+        store.due_for_review(t(3, 9), 10).await.unwrap(),
+        vec![ids[0]]
+    );
+}
