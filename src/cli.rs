@@ -26,6 +26,40 @@ enum Command {
     /// Print or check a policy file
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run the collection API
+    Serve(ServeArgs),
+    /// Manage users
+    #[command(subcommand)]
+    Users(UsersCommand),
+}
+
+#[derive(clap::Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1:7878")]
+    listen: std::net::SocketAddr,
+    /// sqlite://PATH or postgres://… (default: REGUA_DATABASE_URL, else SQLite in the data directory)
+    #[arg(long, env = "REGUA_DATABASE_URL")]
+    database: Option<String>,
+    /// Policy file (the built-in default when absent)
+    #[arg(long)]
+    policy: Option<PathBuf>,
+    /// Seed demo users (password "demo") and a demo portfolio into an empty database
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UsersCommand {
+    /// Add a user; the password comes from standard input (one line)
+    Add {
+        name: String,
+        #[arg(long)]
+        role: regua::domain::Role,
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "REGUA_DATABASE_URL")]
+        database: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -100,6 +134,12 @@ pub fn run(cli: Cli) -> ExitCode {
             Err(code) => code,
         },
         Some(Command::Simulate(args)) => simulate(args),
+        Some(Command::Serve(args)) => runtime().block_on(serve(args)),
+        Some(Command::Users(UsersCommand::Add {
+            name,
+            role,
+            database,
+        })) => runtime().block_on(add_user(name, role, database)),
     }
 }
 
@@ -133,5 +173,130 @@ fn simulate(args: SimulateArgs) -> ExitCode {
     } else {
         eprintln!("regua: {} compliance violation(s)", report.violations.len());
         ExitCode::from(1)
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime starts")
+}
+
+/// The data directory: REGUA_DATA_DIR, else the platform's.
+fn data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("REGUA_DATA_DIR") {
+        return PathBuf::from(dir);
+    }
+    directories::ProjectDirs::from("", "", "regua")
+        .map_or_else(|| PathBuf::from("."), |d| d.data_dir().to_path_buf())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term.recv() => {}
+    }
+    eprintln!("regua serve: stopping; requests in flight finish first");
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let policy = match &args.policy {
+        Some(path) => match read_policy(path) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+        None => schedule::default_policy(),
+    };
+    let url = args.database.unwrap_or_else(|| {
+        let dir = data_dir();
+        let _ = std::fs::create_dir_all(&dir);
+        format!("sqlite://{}", dir.join("regua.db").display())
+    });
+    let store = match regua::server::store::connect(&url).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("regua serve: {url}: {e}");
+            return ExitCode::from(
+                if matches!(e, regua::server::store::StoreError::BadUrl(_)) {
+                    2
+                } else {
+                    1
+                },
+            );
+        }
+    };
+    let state = regua::server::app::AppState::new(
+        store,
+        policy,
+        std::sync::Arc::new(regua::domain::SystemClock),
+    );
+    if args.demo {
+        match regua::server::seed_demo(&state, 500, 1).await {
+            Ok(true) => {
+                eprintln!("regua serve: seeded demo users (password \"demo\") and 500 debtors")
+            }
+            Ok(false) => {}
+            Err(e) => {
+                eprintln!("regua serve: seeding demo data: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let listener = match tokio::net::TcpListener::bind(args.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("regua serve: cannot listen on {}: {e}", args.listen);
+            return ExitCode::from(1);
+        }
+    };
+    eprintln!(
+        "regua serve: listening on http://{}",
+        listener.local_addr().map_or(args.listen, |a| a)
+    );
+    match regua::server::serve(listener, state, shutdown_signal()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("regua serve: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn add_user(name: String, role: regua::domain::Role, database: String) -> ExitCode {
+    let mut password = String::new();
+    if std::io::stdin().read_line(&mut password).is_err() || password.trim().is_empty() {
+        eprintln!("regua users add: give the password on standard input (one line)");
+        return ExitCode::from(2);
+    }
+    let store = match regua::server::store::connect(&database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("regua users add: {database}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let hash =
+        regua::server::auth::hash_password(password.trim_end_matches(['\r', '\n']).to_string())
+            .await;
+    match store
+        .create_user(&name, role, &hash, chrono::Utc::now())
+        .await
+    {
+        Ok(user) => {
+            println!("added {} ({}), id {}", user.name, user.role, user.id);
+            ExitCode::SUCCESS
+        }
+        Err(regua::server::store::StoreError::Conflict(what)) => {
+            eprintln!("regua users add: {what} already exists");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("regua users add: {e}");
+            ExitCode::from(1)
+        }
     }
 }

@@ -1,7 +1,10 @@
 //! regua: a terminal console for debt-collection call centres, and the
-//! collection engine behind it. Layers depend downward only: `domain` and
-//! `schedule` are pure; `simulate` runs the engine on a synthetic portfolio.
+//! collection server and engine behind it. Layers depend downward only:
+//! `domain` and `schedule` are pure; `simulate` runs the engine on a
+//! synthetic portfolio; `api` is the wire both server and clients speak;
+//! `server` serves it over a `Store`.
 
+pub mod api;
 pub mod config;
 pub mod domain;
 pub mod schedule;

@@ -240,7 +240,7 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
         priority: 40,
         review_at: Some(t(5, 8)),
     };
-    store
+    let written = store
         .apply(
             id,
             &Change {
@@ -251,6 +251,8 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
+    assert_eq!(written.len(), 2);
+    assert!(written[0] < written[1], "ids of the rows written, in order");
     assert_eq!(
         store.history(id).await.unwrap(),
         vec![call, pay],

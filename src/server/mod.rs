@@ -1,4 +1,140 @@
-//! The collection server: the store behind it (SQLite for one desk,
-//! PostgreSQL for a call centre).
+//! The collection server: the API over HTTP, its auth and the store behind
+//! it (SQLite for one desk, PostgreSQL for a call centre).
 
+pub mod app;
+pub mod auth;
+pub mod error;
+pub mod routes;
 pub mod store;
+
+use chrono::Duration;
+use std::future::Future;
+use std::net::SocketAddr;
+use tokio::net::TcpListener;
+
+use crate::domain::Role;
+use app::{AppState, plan_debtor, verdict};
+use store::{Change, StoreError};
+
+/// Serves the API on `listener` until `shutdown` resolves; requests in
+/// flight finish first. The scheduler runs beside it.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let scheduler = tokio::spawn(scheduler(state.clone()));
+    let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let result = axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await;
+    scheduler.abort();
+    result
+}
+
+/// How often the scheduler looks for debtors to re-plan and leases to end.
+pub const SCHEDULER_EVERY_SECONDS: u64 = 15;
+
+/// Re-plans debtors whose verdict asked to be looked at again (a window
+/// opened, a promise ended), ends expired leases, forgets idempotency keys
+/// older than 7 days.
+async fn scheduler(state: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(SCHEDULER_EVERY_SECONDS));
+    loop {
+        tick.tick().await;
+        if let Err(e) = scheduler_pass(&state).await {
+            eprintln!("regua serve: scheduler: {e:?}");
+        }
+    }
+}
+
+pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
+    let now = state.clock.now();
+    state.store.expire_leases(now).await?;
+    state
+        .store
+        .idempotency_prune(now - Duration::days(7))
+        .await?;
+    loop {
+        let due = state.store.due_for_review(now, 500).await?;
+        if due.is_empty() {
+            return Ok(());
+        }
+        for id in due {
+            replan(state, id).await?;
+        }
+    }
+}
+
+/// Plans a debtor again and stores the verdict; publishes a broken promise.
+pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiError> {
+    let now = state.clock.now();
+    let (debtor, history, p) = plan_debtor(state, debtor_id, &[]).await?;
+    let before = crate::domain::Ledger::fold(
+        &history,
+        debtor.time_zone.tz(),
+        now - Duration::seconds(SCHEDULER_EVERY_SECONDS as i64 * 2),
+    );
+    let mut v = verdict(&state.policy, &debtor, &p, now);
+    // Nothing left to wait for: do not come back by ourselves.
+    if v.review_at.is_some_and(|t| t <= now) {
+        v.review_at = None;
+    }
+    state
+        .store
+        .apply(
+            debtor_id,
+            &Change {
+                verdict: Some(v),
+                ..Change::default()
+            },
+        )
+        .await?;
+    if p.promises.broken > before.broken {
+        state
+            .store
+            .publish(
+                "promise_broken",
+                Some(debtor_id),
+                None,
+                &serde_json::json!({ "debtor_id": debtor_id }),
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+/// The demo users of DESIGN.md, password `demo`.
+pub const DEMO_USERS: [(&str, Role); 6] = [
+    ("ana", Role::Agent),
+    ("bruno", Role::Agent),
+    ("carla", Role::Agent),
+    ("davi", Role::Agent),
+    ("sofia", Role::Supervisor),
+    ("admin", Role::Admin),
+];
+
+/// Seeds an empty database with the demo users and a portfolio of `debtors`
+/// synthetic debtors, each planned; a database with users is left alone.
+pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bool, StoreError> {
+    if state.store.user_by_name("admin").await?.is_some() {
+        return Ok(false);
+    }
+    let now = state.clock.now();
+    let hash = auth::hash_password("demo".into()).await;
+    for (name, role) in DEMO_USERS {
+        state.store.create_user(name, role, &hash, now).await?;
+    }
+    let today = now.date_naive();
+    let portfolio: Vec<_> = (0..debtors)
+        .map(|i| crate::simulate::portfolio::debtor(seed, i, today).debtor)
+        .collect();
+    let ids = state.store.import_debtors(&portfolio, now).await?.ids;
+    for id in ids {
+        if let Err(e) = replan(state, id).await {
+            eprintln!("regua: demo debtor {id}: {e:?}");
+        }
+    }
+    Ok(true)
+}

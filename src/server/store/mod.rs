@@ -144,7 +144,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DebtorSummary>, StoreError>;
     /// The history in time order.
     async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
-    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<(), StoreError>;
+    /// Returns the ids of the history rows written, in order.
+    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
     /// Debtors whose verdict asks to be planned again by `now`.
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError>;
 

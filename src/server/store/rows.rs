@@ -47,7 +47,7 @@ pub const INSERT_DEBT: &str = "INSERT INTO debts \
      (debtor_id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date) \
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 pub const INSERT_HISTORY: &str =
-    "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3)";
+    "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3) RETURNING id";
 pub const SET_BALANCE: &str =
     "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
 pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms) \

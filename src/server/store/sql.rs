@@ -286,16 +286,18 @@ impl Store for SqlStore {
         })
     }
 
-    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<(), StoreError> {
+    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
+            let mut ids = Vec::with_capacity(change.events.len());
             for e in &change.events {
-                sqlx::query(rows::INSERT_HISTORY)
+                let row = sqlx::query(rows::INSERT_HISTORY)
                     .bind(debtor_id)
                     .bind(ms(e.at))
                     .bind(serde_json::to_string(e).expect("events serialize"))
-                    .execute(&mut *tx)
+                    .fetch_one(&mut *tx)
                     .await?;
+                ids.push(row.try_get::<i64, _>("id")?);
             }
             for (debt_id, balance) in &change.balances {
                 sqlx::query(rows::SET_BALANCE)
@@ -316,8 +318,8 @@ impl Store for SqlStore {
                     .await?;
             }
             tx.commit().await?;
-        });
-        Ok(())
+            Ok(ids)
+        })
     }
 
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {

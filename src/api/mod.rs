@@ -1,0 +1,206 @@
+//! The wire: request and response bodies and the error body, shared by the
+//! server and its clients so the two cannot drift. Field names are
+//! DESIGN.md's contract.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Debtor, Disposition, PhoneKind, Reason, Role};
+
+/// Every 4xx and 5xx: `{"error": {"code", "message", "field"?}}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    pub code: String,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub field: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserView {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub user: UserView,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueView {
+    pub id: String,
+    pub name: String,
+    /// Debtors waiting for a call.
+    pub depth: i64,
+    /// Of those, how many may be called now and nobody holds.
+    pub callable: i64,
+    pub leased: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseView {
+    pub id: i64,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhoneView {
+    pub number: String,
+    pub kind: PhoneKind,
+    pub consent: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtView {
+    pub id: i64,
+    pub creditor: String,
+    pub currency: String,
+    pub original_minor: i64,
+    pub balance_minor: i64,
+    pub interest_and_fees_minor: i64,
+    pub due_date: NaiveDate,
+}
+
+/// A debtor as the wire shows them: the document masked unless asked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtorView {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub document: String,
+    pub document_revealed: bool,
+    pub phones: Vec<PhoneView>,
+    pub email: Option<String>,
+    pub jurisdiction: String,
+    pub time_zone: String,
+    pub segment: String,
+    pub tags: Vec<String>,
+    pub debts: Vec<DebtView>,
+}
+
+impl DebtorView {
+    pub fn of(d: &Debtor, reveal: bool) -> DebtorView {
+        DebtorView {
+            id: d.id,
+            external_id: d.external_id.clone(),
+            name: d.name.clone(),
+            document: if reveal {
+                d.document.to_string()
+            } else {
+                d.document.masked()
+            },
+            document_revealed: reveal,
+            phones: d
+                .phones
+                .iter()
+                .map(|p| PhoneView {
+                    number: p.number.clone(),
+                    kind: p.kind,
+                    consent: p.consent,
+                })
+                .collect(),
+            email: d.email.clone(),
+            jurisdiction: d.jurisdiction.to_string(),
+            time_zone: d.time_zone.to_string(),
+            segment: d.segment.clone(),
+            tags: d.tags.clone(),
+            debts: d
+                .debts
+                .iter()
+                .map(|debt| DebtView {
+                    id: debt.id,
+                    creditor: debt.creditor.clone(),
+                    currency: debt.balance.currency.code().to_string(),
+                    original_minor: debt.original.minor,
+                    balance_minor: debt.balance.minor,
+                    interest_and_fees_minor: debt.interest_and_fees.minor,
+                    due_date: debt.due_date,
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseResponse {
+    pub lease: LeaseView,
+    pub debtor: DebtorView,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromiseRequest {
+    pub amount_minor: i64,
+    pub due_date: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    pub installments: u32,
+    pub first_date: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeRequest {
+    pub disposition: Disposition,
+    #[serde(default)]
+    pub reason: Option<Reason>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub promise: Option<PromiseRequest>,
+    #[serde(default)]
+    pub plan: Option<PlanRequest>,
+    #[serde(default)]
+    pub callback_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutcomeResponse {
+    pub id: i64,
+    pub debtor_id: i64,
+    pub disposition: Disposition,
+    pub recorded_at: DateTime<Utc>,
+    /// The queue the debtor is in after the re-plan, if any.
+    pub queue: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanLine {
+    pub at: Option<DateTime<Utc>>,
+    pub channel: String,
+    pub firmness: String,
+    pub why: String,
+}
+
+/// What the régua will do next with a debtor, and what is blocked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlanView {
+    pub state: String,
+    pub queue: Option<String>,
+    pub callable_now: bool,
+    pub days_past_due: i32,
+    pub priority: i32,
+    pub actions: Vec<PlanLine>,
+    pub blocked: Vec<PlanLine>,
+    /// Every line in words, as the agent's plan panel shows it.
+    pub explanation: Vec<String>,
+}

@@ -1,0 +1,169 @@
+//! The server's shared state, its router and the pieces every route uses:
+//! a JSON body reader that names the field at fault, and re-planning a
+//! debtor through the engine after every write.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use chrono::{DateTime, Duration, Utc};
+use serde::de::DeserializeOwned;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use super::error::ApiError;
+use super::routes;
+use super::store::{Store, Verdict};
+use crate::domain::{Clock, Debtor, Event, breaks_at};
+use crate::schedule::{Plan, Policy, State, plan};
+
+/// Bodies larger than this are refused with 413 before they are read whole.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// Failed logins by (user name, address): how many, and the first one.
+pub type FailedLogins = HashMap<(String, String), (u32, DateTime<Utc>)>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub policy: Arc<Policy>,
+    pub clock: Arc<dyn Clock>,
+    pub lease_ttl: Duration,
+    pub session_ttl: Duration,
+    pub failed_logins: Arc<Mutex<FailedLogins>>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, policy: Policy, clock: Arc<dyn Clock>) -> AppState {
+        AppState {
+            store,
+            policy: Arc::new(policy),
+            clock,
+            lease_ttl: Duration::minutes(10),
+            session_ttl: Duration::hours(12),
+            failed_logins: Arc::default(),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/v1/sessions", post(routes::sessions::login))
+        .route("/v1/me", get(routes::sessions::me))
+        .route("/v1/queues", get(routes::queues::list))
+        .route("/v1/queues/{id}/lease", post(routes::queues::lease))
+        .route("/v1/leases/{id}/renew", post(routes::queues::renew))
+        .route("/v1/leases/{id}", delete(routes::queues::release))
+        .route("/v1/debtors", get(routes::debtors::search))
+        .route("/v1/debtors/{id}", get(routes::debtors::show))
+        .route("/v1/debtors/{id}/timeline", get(routes::debtors::timeline))
+        .route("/v1/debtors/{id}/plan", get(routes::debtors::plan))
+        .route("/v1/debtors/{id}/outcomes", post(routes::outcomes::record))
+        .fallback(|| async { ApiError::not_found("not_found", "no such route") })
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// A JSON body: malformed JSON, wrong types, unknown fields and invalid
+/// UTF-8 are a 4xx naming the field, never a 500; too large is a 413.
+pub struct Body<T>(pub T, pub Bytes);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Body<T>, ApiError> {
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    format!("the body is over {BODY_LIMIT} bytes"),
+                )
+            } else {
+                ApiError::new(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text())
+            }
+        })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let parsed: Result<T, ApiError> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let error = json_error(e.into_inner());
+            // serde_path_to_error says "." for the root and "?" when lost.
+            if path == "." || path == "?" {
+                error
+            } else {
+                error.field(path)
+            }
+        });
+        let value = parsed?;
+        de.end().map_err(json_error)?;
+        Ok(Body(value, bytes))
+    }
+}
+
+/// A numeric id from the path; anything else is a 404 with the error body.
+pub struct Id(pub i64);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Id, ApiError> {
+        match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(id)) => Ok(Id(id)),
+            Err(_) => Err(ApiError::not_found("not_found", "ids are whole numbers")),
+        }
+    }
+}
+
+/// Syntax is a 400; well-formed JSON of the wrong shape a 422.
+fn json_error(e: serde_json::Error) -> ApiError {
+    if e.is_syntax() || e.is_eof() {
+        ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
+    } else {
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+    }
+}
+
+/// The engine's verdict for a plan: its queue, whether it may be called
+/// now, its priority, and when to look again.
+pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -> Verdict {
+    let promise_ends = match p.state {
+        State::PromisePending { last_day } => Some(breaks_at(last_day, debtor.time_zone.tz())),
+        _ => None,
+    };
+    let review_at = p
+        .actions
+        .iter()
+        .map(|a| a.at)
+        .chain(p.blocked.iter().filter_map(|b| b.refusal.clears_at))
+        .chain(promise_ends)
+        .filter(|&t| t > now)
+        .min();
+    Verdict {
+        queue: p.queue.map(|q| policy.queue(q).id.clone()),
+        callable: p.callable_now,
+        priority: p.score.total,
+        review_at,
+    }
+}
+
+/// A debtor, their history (with `more` events after it) and their plan now.
+pub async fn plan_debtor(
+    state: &AppState,
+    debtor_id: i64,
+    more: &[Event],
+) -> Result<(Debtor, Vec<Event>, Plan), ApiError> {
+    let debtor =
+        state.store.debtor(debtor_id).await?.ok_or_else(|| {
+            ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}"))
+        })?;
+    let mut history = state.store.history(debtor_id).await?;
+    history.extend_from_slice(more);
+    history.sort_by_key(|e| e.at);
+    let p = plan(&debtor, &history, &state.policy, state.clock.now());
+    Ok((debtor, history, p))
+}

@@ -1,0 +1,86 @@
+//! Passwords (argon2id, hashed off the async threads), bearer tokens (256
+//! random bits, stored only as their SHA-256) and the role checks.
+
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use rand::RngExt;
+use sha2::{Digest, Sha256};
+
+use super::app::AppState;
+use super::error::ApiError;
+use crate::domain::{Role, User};
+
+pub async fn hash_password(password: String) -> String {
+    tokio::task::spawn_blocking(move || {
+        // Argon2id with the crate's recommended parameters and a random salt.
+        let hash: PasswordHash = Argon2::default()
+            .hash_password(password.as_bytes())
+            .expect("argon2 hashes any password");
+        hash.to_string()
+    })
+    .await
+    .expect("hashing does not panic")
+}
+
+/// Checks a password against a stored hash; a malformed hash never matches.
+pub async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash).is_ok_and(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// A new bearer token and the hash under which it is stored.
+pub fn new_token() -> (String, Vec<u8>) {
+    let bytes: [u8; 32] = rand::rng().random();
+    let token = hex::encode(bytes);
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> Vec<u8> {
+    Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// The caller, from `Authorization: Bearer TOKEN`; 401 without a valid one.
+pub struct Caller(pub User);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .ok_or_else(ApiError::unauthorized)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::unauthorized)?;
+        let user = state
+            .store
+            .session_user(&token_hash(token), state.clock.now())
+            .await?;
+        user.map(Caller).ok_or_else(ApiError::unauthorized)
+    }
+}
+
+impl Caller {
+    /// 403 unless the caller has one of these roles.
+    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), ApiError> {
+        if roles.contains(&self.0.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(what))
+        }
+    }
+}

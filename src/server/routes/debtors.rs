@@ -1,0 +1,148 @@
+//! Reading debtors: search, the full record (audited, the document masked
+//! unless revealed, which is audited too), the timeline and the plan.
+
+use axum::Json;
+use axum::extract::{Query, State};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{DebtorView, PlanLine, PlanView};
+use crate::domain::Event;
+use crate::schedule::State as PlanState;
+use crate::schedule::explain::{explain, source_name};
+use crate::server::app::{AppState, Id, plan_debtor};
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+
+#[derive(Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    limit: Option<u32>,
+}
+
+#[derive(Serialize)]
+pub struct Found {
+    id: i64,
+    external_id: String,
+    name: String,
+    document: String,
+}
+
+pub async fn search(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Query(q): Query<SearchQuery>,
+) -> Result<Json<Vec<Found>>, ApiError> {
+    let limit = q.limit.unwrap_or(20).clamp(1, 100);
+    let found = state.store.search_debtors(&q.q, limit).await?;
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|s| Found {
+                id: s.id,
+                external_id: s.external_id,
+                name: s.name,
+                // Masked in lists: the full record reveals it, audited.
+                document: s
+                    .document
+                    .parse::<crate::domain::Document>()
+                    .map_or(s.document, |d| d.masked()),
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct ShowQuery {
+    #[serde(default)]
+    reveal: bool,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    Query(q): Query<ShowQuery>,
+) -> Result<Json<DebtorView>, ApiError> {
+    let debtor = state
+        .store
+        .debtor(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {id}")))?;
+    let action = if q.reveal {
+        "read_debtor_revealed"
+    } else {
+        "read_debtor"
+    };
+    state
+        .store
+        .audit(
+            Some(caller.0.id),
+            action,
+            Some(id),
+            "full record",
+            state.clock.now(),
+        )
+        .await?;
+    Ok(Json(DebtorView::of(&debtor, q.reveal)))
+}
+
+pub async fn timeline(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Id(id): Id,
+) -> Result<Json<Vec<Event>>, ApiError> {
+    if state.store.debtor(id).await?.is_none() {
+        return Err(ApiError::not_found(
+            "debtor_not_found",
+            format!("no debtor {id}"),
+        ));
+    }
+    Ok(Json(state.store.history(id).await?))
+}
+
+pub async fn plan(
+    State(state): State<AppState>,
+    _caller: Caller,
+    Id(id): Id,
+) -> Result<Json<PlanView>, ApiError> {
+    let (debtor, _, p) = plan_debtor(&state, id, &[]).await?;
+    let policy = &state.policy;
+    let now = state.clock.now();
+    let state_name = match p.state {
+        PlanState::Active => "active".to_string(),
+        PlanState::PromisePending { .. } => "promise_pending".into(),
+        PlanState::PaidInFull => "paid_in_full".into(),
+        PlanState::Stopped(flag) => format!("stopped_{}", flag.name()),
+        PlanState::MixedCurrencies => "mixed_currencies".into(),
+    };
+    Ok(Json(PlanView {
+        state: state_name,
+        queue: p.queue.map(|q| policy.queue(q).id.clone()),
+        callable_now: p.callable_now,
+        days_past_due: p.days_past_due,
+        priority: p.score.total,
+        actions: p
+            .actions
+            .iter()
+            .map(|a| PlanLine {
+                at: Some(a.at),
+                channel: a.channel.name().into(),
+                firmness: a.firmness.name().into(),
+                why: source_name(policy, a.source),
+            })
+            .collect(),
+        blocked: p
+            .blocked
+            .iter()
+            .map(|b| PlanLine {
+                at: b.refusal.clears_at,
+                channel: b.channel.name().into(),
+                firmness: b.firmness.name().into(),
+                why: b.refusal.block.to_string(),
+            })
+            .collect(),
+        explanation: explain(&p, policy, &debtor, now),
+    }))
+}

@@ -1,0 +1,135 @@
+//! Queues and leases: the next debtor an agent may call now, held for them
+//! alone until the lease expires or they let go.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+
+use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueView};
+use crate::server::app::{AppState, Id, plan_debtor, verdict};
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::store::Change;
+
+pub async fn list(
+    State(state): State<AppState>,
+    _caller: Caller,
+) -> Result<Json<Vec<QueueView>>, ApiError> {
+    let counts = state.store.queue_counts(state.clock.now()).await?;
+    let views = state
+        .policy
+        .queues
+        .iter()
+        .map(|q| {
+            let c = counts.iter().find(|c| c.queue == q.id);
+            QueueView {
+                id: q.id.clone(),
+                name: q.name.clone(),
+                depth: c.map_or(0, |c| c.waiting),
+                callable: c.map_or(0, |c| c.callable),
+                leased: c.map_or(0, |c| c.leased),
+            }
+        })
+        .collect();
+    Ok(Json(views))
+}
+
+/// How many stale candidates a lease skips before saying the queue is empty.
+const STALE_TRIES: usize = 16;
+
+pub async fn lease(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(queue): Path<String>,
+) -> Result<Json<LeaseResponse>, ApiError> {
+    if state.policy.queue_index(&queue).is_none() {
+        return Err(ApiError::not_found(
+            "unknown_queue",
+            format!("no queue '{queue}'"),
+        ));
+    }
+    for _ in 0..STALE_TRIES {
+        let now = state.clock.now();
+        let Some(lease) = state
+            .store
+            .lease_next(&queue, caller.0.id, now, state.lease_ttl)
+            .await?
+        else {
+            break;
+        };
+        // The stored verdict may be stale (a window closed since): the engine
+        // decides again before the agent gets the debtor.
+        let (debtor, _, p) = plan_debtor(&state, lease.debtor_id, &[]).await?;
+        let fresh = verdict(&state.policy, &debtor, &p, now);
+        if fresh.callable && fresh.queue.as_deref() == Some(queue.as_str()) {
+            state
+                .store
+                .audit(
+                    Some(caller.0.id),
+                    "lease",
+                    Some(debtor.id),
+                    &format!("lease {}", lease.id),
+                    now,
+                )
+                .await?;
+            return Ok(Json(LeaseResponse {
+                lease: LeaseView {
+                    id: lease.id,
+                    expires_at: lease.expires_at,
+                },
+                debtor: DebtorView::of(&debtor, false),
+            }));
+        }
+        state.store.release_lease(lease.id, caller.0.id).await?;
+        state
+            .store
+            .apply(
+                debtor.id,
+                &Change {
+                    verdict: Some(fresh),
+                    ..Change::default()
+                },
+            )
+            .await?;
+    }
+    Err(ApiError::not_found(
+        "queue_empty",
+        format!("nobody in '{queue}' may be called now"),
+    ))
+}
+
+pub async fn renew(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<Json<LeaseView>, ApiError> {
+    let lease = state
+        .store
+        .renew_lease(id, caller.0.id, state.clock.now(), state.lease_ttl)
+        .await?;
+    let lease = lease.ok_or_else(|| {
+        ApiError::not_found(
+            "lease_not_found",
+            format!("you hold no lease {id}: it expired or was released"),
+        )
+    })?;
+    Ok(Json(LeaseView {
+        id: lease.id,
+        expires_at: lease.expires_at,
+    }))
+}
+
+pub async fn release(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+) -> Result<StatusCode, ApiError> {
+    if state.store.release_lease(id, caller.0.id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(
+            "lease_not_found",
+            format!("you hold no lease {id}"),
+        ))
+    }
+}

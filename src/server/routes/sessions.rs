@@ -1,0 +1,89 @@
+//! Logging in and out, and who the caller is. Failed logins are limited per
+//! user and address, so a password cannot be guessed at network speed.
+
+use axum::Json;
+use axum::extract::{ConnectInfo, State};
+use axum::http::StatusCode;
+use chrono::Duration;
+use std::net::SocketAddr;
+
+use crate::api::{LoginRequest, LoginResponse, UserView};
+use crate::server::app::{AppState, Body};
+use crate::server::auth::{Caller, hash_password, new_token, verify_password};
+use crate::server::error::ApiError;
+
+/// Failed logins allowed per user and address within the window.
+pub const MAX_FAILURES: u32 = 5;
+pub const FAILURE_WINDOW_MINUTES: i64 = 15;
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(addr): ConnectInfo<SocketAddr>,
+    Body(req, _): Body<LoginRequest>,
+) -> Result<Json<LoginResponse>, ApiError> {
+    let now = state.clock.now();
+    let key = (req.username.clone(), addr.ip().to_string());
+    let window = Duration::minutes(FAILURE_WINDOW_MINUTES);
+    {
+        let mut failed = state.failed_logins.lock().expect("not poisoned");
+        failed.retain(|_, (_, first)| now - *first < window);
+        if failed
+            .get(&key)
+            .is_some_and(|(count, _)| *count >= MAX_FAILURES)
+        {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_attempts",
+                format!(
+                    "too many failed logins; try again within {FAILURE_WINDOW_MINUTES} minutes"
+                ),
+            ));
+        }
+    }
+    let found = state.store.user_by_name(&req.username).await?;
+    // Verify against something even for an unknown user, so timing does not
+    // tell which names exist.
+    let (user, hash) = match found {
+        Some((user, hash)) => (Some(user), hash),
+        None => (None, hash_password("not a password".into()).await),
+    };
+    let ok = verify_password(req.password, hash).await && user.is_some();
+    let Some(user) = user.filter(|_| ok) else {
+        let mut failed = state.failed_logins.lock().expect("not poisoned");
+        failed.entry(key).or_insert((0, now)).0 += 1;
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "bad_credentials",
+            "wrong user name or password",
+        ));
+    };
+    state
+        .failed_logins
+        .lock()
+        .expect("not poisoned")
+        .remove(&key);
+    let (token, token_hash) = new_token();
+    let expires_at = now + state.session_ttl;
+    state
+        .store
+        .create_session(&token_hash, user.id, expires_at)
+        .await?;
+    Ok(Json(LoginResponse {
+        token,
+        expires_at,
+        user: UserView {
+            id: user.id,
+            name: user.name,
+            role: user.role,
+        },
+    }))
+}
+
+pub async fn me(caller: Caller) -> Json<UserView> {
+    let u = caller.0;
+    Json(UserView {
+        id: u.id,
+        name: u.name,
+        role: u.role,
+    })
+}

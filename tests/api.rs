@@ -1,0 +1,536 @@
+//! The API end to end: a real server on 127.0.0.1:0 over a SQLite file, a
+//! real HTTP client, a clock the test sets (a Tuesday morning in São Paulo,
+//! so calls are allowed).
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+use regua::domain::Clock;
+use regua::schedule::default_policy;
+use regua::server::app::AppState;
+use regua::server::store::connect;
+
+struct TestClock(Mutex<DateTime<Utc>>);
+
+impl Clock for TestClock {
+    fn now(&self) -> DateTime<Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct Server {
+    base: String,
+    http: Client,
+    _dir: tempfile::TempDir,
+    _stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Tuesday 2026-03-10, 10:00 in São Paulo.
+fn morning() -> DateTime<Utc> {
+    chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc)
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let store = connect(&format!(
+        "sqlite://{}",
+        dir.path().join("regua.db").display()
+    ))
+    .await
+    .unwrap();
+    let clock = Arc::new(TestClock(Mutex::new(morning())));
+    let state = AppState::new(store, default_policy(), clock);
+    regua::server::seed_demo(&state, 80, 3).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(regua::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Server {
+        base: format!("http://{addr}"),
+        http: Client::new(),
+        _dir: dir,
+        _stop: stop,
+    }
+}
+
+impl Server {
+    async fn login(&self, user: &str) -> String {
+        let r = self
+            .post(
+                "/v1/sessions",
+                None,
+                &json!({ "username": user, "password": "demo" }),
+            )
+            .await;
+        assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+        r.1["token"].as_str().unwrap().to_string()
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Vec<u8>>,
+        key: Option<&str>,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(k) = key {
+            req = req.header("Idempotency-Key", k);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        (status, value, headers)
+    }
+
+    async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .call(
+                Method::POST,
+                path,
+                token,
+                Some(body.to_string().into_bytes()),
+                None,
+            )
+            .await;
+        (r.0, r.1)
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let r = self.call(Method::GET, path, Some(token), None, None).await;
+        (r.0, r.1)
+    }
+
+    async fn outcome(
+        &self,
+        debtor: i64,
+        token: &str,
+        key: Option<&str>,
+        body: &Value,
+    ) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        self.call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/outcomes"),
+            Some(token),
+            Some(body.to_string().into_bytes()),
+            key,
+        )
+        .await
+    }
+}
+
+fn assert_error(r: &(StatusCode, Value), status: StatusCode, code: &str, field: Option<&str>) {
+    assert_eq!(r.0, status, "{}", r.1);
+    assert_eq!(r.1["error"]["code"], code, "{}", r.1);
+    assert!(
+        r.1["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{}",
+        r.1
+    );
+    assert_eq!(r.1["error"]["field"].as_str(), field, "{}", r.1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_me_and_every_route_needs_a_token() {
+    let s = start().await;
+    let token = s.login("ana").await;
+    let me = s.get("/v1/me", &token).await;
+    assert_eq!(
+        (me.1["name"].as_str(), me.1["role"].as_str()),
+        (Some("ana"), Some("agent"))
+    );
+
+    let wrong = s
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "username": "ana", "password": "nope" }),
+        )
+        .await;
+    assert_error(&wrong, StatusCode::UNAUTHORIZED, "bad_credentials", None);
+    let nobody = s
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "username": "zed", "password": "demo" }),
+        )
+        .await;
+    assert_error(&nobody, StatusCode::UNAUTHORIZED, "bad_credentials", None);
+
+    for (method, path) in [
+        (Method::GET, "/v1/me"),
+        (Method::GET, "/v1/queues"),
+        (Method::POST, "/v1/queues/early/lease"),
+        (Method::POST, "/v1/leases/1/renew"),
+        (Method::DELETE, "/v1/leases/1"),
+        (Method::GET, "/v1/debtors?q=a"),
+        (Method::GET, "/v1/debtors/1"),
+        (Method::GET, "/v1/debtors/1/timeline"),
+        (Method::GET, "/v1/debtors/1/plan"),
+        (Method::POST, "/v1/debtors/1/outcomes"),
+    ] {
+        let r = s
+            .call(method.clone(), path, None, Some(b"{}".to_vec()), Some("k"))
+            .await;
+        assert_error(
+            &(r.0, r.1.clone()),
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            None,
+        );
+        let r = s
+            .call(
+                method.clone(),
+                path,
+                Some("not-a-token"),
+                Some(b"{}".to_vec()),
+                Some("k"),
+            )
+            .await;
+        assert_eq!(r.0, StatusCode::UNAUTHORIZED, "{method} {path}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_are_limited_per_user_and_address() {
+    let s = start().await;
+    for _ in 0..5 {
+        let r = s
+            .post(
+                "/v1/sessions",
+                None,
+                &json!({ "username": "bruno", "password": "guess" }),
+            )
+            .await;
+        assert_eq!(r.0, StatusCode::UNAUTHORIZED);
+    }
+    let r = s
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "username": "bruno", "password": "demo" }),
+        )
+        .await;
+    assert_error(&r, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None);
+    // Another user is not locked out by bruno's failures.
+    s.login("carla").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lease_read_record_a_promise_once_and_replan() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let queues = s.get("/v1/queues", &ana).await.1;
+    let queue = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["callable"].as_i64().unwrap() > 0)
+        .expect("someone callable");
+    let queue_id = queue["id"].as_str().unwrap();
+    let leased = s
+        .post(
+            &format!("/v1/queues/{queue_id}/lease"),
+            Some(&ana),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(leased.0, StatusCode::OK, "{}", leased.1);
+    let debtor = leased.1["debtor"]["id"].as_i64().unwrap();
+    assert!(
+        leased.1["debtor"]["document"]
+            .as_str()
+            .unwrap()
+            .starts_with("***."),
+        "CPF masked"
+    );
+    let other = s
+        .post(
+            &format!("/v1/queues/{queue_id}/lease"),
+            Some(&bruno),
+            &json!({}),
+        )
+        .await;
+    if other.0 == StatusCode::OK {
+        assert_ne!(
+            other.1["debtor"]["id"].as_i64().unwrap(),
+            debtor,
+            "never the same debtor to two agents"
+        );
+    }
+    let lease_id = leased.1["lease"]["id"].as_i64().unwrap();
+    assert_eq!(
+        s.post(
+            &format!("/v1/leases/{lease_id}/renew"),
+            Some(&ana),
+            &json!({})
+        )
+        .await
+        .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        s.post(
+            &format!("/v1/leases/{lease_id}/renew"),
+            Some(&bruno),
+            &json!({})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+
+    // The full record and the plan.
+    let full = s
+        .get(&format!("/v1/debtors/{debtor}?reveal=true"), &ana)
+        .await;
+    assert_eq!(full.1["document_revealed"], true);
+    assert!(!full.1["document"].as_str().unwrap().contains('*'));
+    let plan = s.get(&format!("/v1/debtors/{debtor}/plan"), &ana).await.1;
+    assert_eq!(plan["callable_now"], true, "{plan}");
+    let balance: i64 = full.1["debts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["balance_minor"].as_i64().unwrap())
+        .sum();
+
+    // Bruno may not record on ana's debtor.
+    let promise = json!({
+        "disposition": "promise_to_pay", "reason": "cash_flow", "note": "paga dia 15\n\u{1b}[2J",
+        "promise": { "amount_minor": balance, "due_date": "2026-03-15" }
+    });
+    let r = s.outcome(debtor, &bruno, Some("b-1"), &promise).await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::FORBIDDEN,
+        "leased_to_another",
+        None,
+    );
+
+    let first = s.outcome(debtor, &ana, Some("k-1"), &promise).await;
+    assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
+    assert!(first.2.get("idempotency-replayed").is_none());
+    let again = s.outcome(debtor, &ana, Some("k-1"), &promise).await;
+    assert_eq!(
+        (again.0, &again.1),
+        (StatusCode::CREATED, &first.1),
+        "the first answer again"
+    );
+    assert_eq!(again.2.get("idempotency-replayed").unwrap(), "true");
+    let mut other_body = promise.clone();
+    other_body["note"] = json!("another");
+    let mismatch = s.outcome(debtor, &ana, Some("k-1"), &other_body).await;
+    assert_error(
+        &(mismatch.0, mismatch.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("Idempotency-Key"),
+    );
+    let missing = s.outcome(debtor, &ana, None, &promise).await;
+    assert_error(
+        &(missing.0, missing.1),
+        StatusCode::BAD_REQUEST,
+        "missing_idempotency_key",
+        Some("Idempotency-Key"),
+    );
+
+    // Stored once, with the note as given; the promise pauses the régua.
+    let timeline = s
+        .get(&format!("/v1/debtors/{debtor}/timeline"), &ana)
+        .await
+        .1;
+    let promises: Vec<_> = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "promise")
+        .collect();
+    assert_eq!(promises.len(), 1, "{timeline}");
+    let outcome = timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "outcome")
+        .unwrap();
+    assert_eq!(outcome["note"], "paga dia 15\n\u{1b}[2J");
+    let plan = s.get(&format!("/v1/debtors/{debtor}/plan"), &ana).await.1;
+    assert_eq!(plan["state"], "promise_pending", "{plan}");
+    assert_eq!(plan["callable_now"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_4xx_naming_the_field() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let debtor = 1;
+    let raw = |body: &[u8]| body.to_vec();
+    let post = |body: Vec<u8>, key: &'static str| {
+        let s = &s;
+        let ana = ana.clone();
+        async move {
+            s.call(
+                Method::POST,
+                &format!("/v1/debtors/{debtor}/outcomes"),
+                Some(&ana),
+                Some(body),
+                Some(key),
+            )
+            .await
+        }
+    };
+    let r = post(raw(b"{\"disposition\": "), "a").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::BAD_REQUEST,
+        "malformed_json",
+        Some("disposition"),
+    );
+    let r = post(raw(b"{\"disposition\": \"no_answer\", \"colour\": 1}"), "b").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("colour"),
+    );
+    let r = post(raw(b"{\"disposition\": \"promise_to_pay\", \"promise\": {\"amount_minor\": \"ten\", \"due_date\": \"2026-03-15\"}}"), "c").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("promise.amount_minor"),
+    );
+    let r = post(raw(b"{\"disposition\": \"shouted\"}"), "d").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("disposition"),
+    );
+    let r = post(
+        raw(b"{\"disposition\": \"no_answer\", \"note\": \"\xff\xfe\"}"),
+        "e",
+    )
+    .await;
+    assert!(
+        r.0 == StatusCode::BAD_REQUEST || r.0 == StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        r.1
+    );
+    assert!(r.1["error"]["code"].is_string());
+    let big = format!(
+        "{{\"disposition\": \"no_answer\", \"note\": \"{}\"}}",
+        "x".repeat(300 * 1024)
+    );
+    let r = post(big.into_bytes(), "f").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        None,
+    );
+    // Business rules name their field too.
+    let r = post(raw(b"{\"disposition\": \"promise_to_pay\"}"), "g").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("promise"),
+    );
+    let far = json!({ "disposition": "promise_to_pay", "promise": { "amount_minor": 100, "due_date": "2026-09-01" } });
+    let r = s.outcome(debtor, &ana, Some("h"), &far).await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("promise"),
+    );
+    // Sunday is closed in every UF's preset: a callback then is refused with the reason.
+    let sunday = chrono_tz::America::Sao_Paulo
+        .from_local_datetime(
+            &NaiveDate::from_ymd_opt(2026, 3, 15)
+                .unwrap()
+                .and_hms_opt(10, 0, 0)
+                .unwrap(),
+        )
+        .unwrap();
+    let cb =
+        json!({ "disposition": "callback_requested", "callback_at": sunday.with_timezone(&Utc) });
+    let r = s.outcome(debtor, &ana, Some("i"), &cb).await;
+    assert_error(
+        &(r.0, r.1.clone()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("callback_at"),
+    );
+    assert!(
+        r.1["error"]["message"].as_str().unwrap().contains("Sunday"),
+        "{}",
+        r.1
+    );
+
+    // Ids that do not exist, or are not ids.
+    assert_error(
+        &s.get("/v1/debtors/999999", &ana).await,
+        StatusCode::NOT_FOUND,
+        "debtor_not_found",
+        None,
+    );
+    assert_error(
+        &s.get("/v1/debtors/abc", &ana).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+    assert_error(
+        &s.get("/v1/debtors/999999/plan", &ana).await,
+        StatusCode::NOT_FOUND,
+        "debtor_not_found",
+        None,
+    );
+    let r = s
+        .outcome(
+            999_999,
+            &ana,
+            Some("j"),
+            &json!({ "disposition": "no_answer" }),
+        )
+        .await;
+    assert_error(&(r.0, r.1), StatusCode::NOT_FOUND, "debtor_not_found", None);
+    assert_error(
+        &s.post("/v1/queues/nope/lease", Some(&ana), &json!({}))
+            .await,
+        StatusCode::NOT_FOUND,
+        "unknown_queue",
+        None,
+    );
+    assert_error(
+        &s.get("/v1/nothing", &ana).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+}
