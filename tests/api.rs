@@ -37,15 +37,17 @@ fn morning() -> DateTime<Utc> {
 
 async fn start() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let store = connect(&format!(
-        "sqlite://{}",
-        dir.path().join("regua.db").display()
-    ))
-    .await
-    .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("regua.db").display());
+    start_on(&url, true, dir).await
+}
+
+async fn start_on(url: &str, seed: bool, dir: tempfile::TempDir) -> Server {
+    let store = connect(url).await.unwrap();
     let clock = Arc::new(TestClock(Mutex::new(morning())));
     let state = AppState::new(store, default_policy(), clock);
-    regua::server::seed_demo(&state, 80, 3).await.unwrap();
+    if seed {
+        regua::server::seed_demo(&state, 80, 3).await.unwrap();
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -533,4 +535,229 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "not_found",
         None,
     );
+}
+
+/// Reads server-sent events until one of `kind` arrives (or gives up).
+async fn next_event(
+    resp: &mut reqwest::Response,
+    kind: &str,
+    buffer: &mut String,
+) -> Option<(String, Value)> {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            let mut id = String::new();
+            let mut event = String::new();
+            let mut data = String::new();
+            for line in block.lines() {
+                if let Some(v) = line.strip_prefix("id:") {
+                    id = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("event:") {
+                    event = v.trim().to_string();
+                } else if let Some(v) = line.strip_prefix("data:") {
+                    data.push_str(v.trim());
+                }
+            }
+            if event == kind {
+                return Some((id, serde_json::from_str(&data).unwrap_or(Value::Null)));
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .ok()?
+            .ok()??;
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+async fn open_stream(s: &Server, token: &str, last_id: Option<&str>) -> reqwest::Response {
+    let mut req = s
+        .http
+        .get(format!("{}/v1/events", s.base))
+        .bearer_auth(token);
+    if let Some(id) = last_id {
+        req = req.header("Last-Event-ID", id);
+    }
+    let resp = req.send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    resp
+}
+
+async fn lease_any(s: &Server, token: &str) -> i64 {
+    for q in ["early", "late_30", "due_soon"] {
+        let r = s
+            .post(&format!("/v1/queues/{q}/lease"), Some(token), &json!({}))
+            .await;
+        if r.0 == StatusCode::OK {
+            return r.1["debtor"]["id"].as_i64().unwrap();
+        }
+    }
+    panic!("nobody to lease");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outcomes_reach_live_streams_and_a_reconnect_misses_nothing() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let mut live = open_stream(&s, &sofia, None).await;
+    let debtor = lease_any(&s, &ana).await;
+    let sent = std::time::Instant::now();
+    let r = s
+        .outcome(
+            debtor,
+            &ana,
+            Some("live-1"),
+            &json!({ "disposition": "no_answer" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let mut buffer = String::new();
+    let (id, event) = next_event(&mut live, "outcome_recorded", &mut buffer)
+        .await
+        .expect("the outcome arrives");
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(1),
+        "within a second"
+    );
+    assert_eq!(event["debtor_id"], debtor);
+    // Reconnecting from before it gets it again: nothing missed.
+    let before: i64 = id.parse::<i64>().unwrap() - 1;
+    let mut again = open_stream(&s, &sofia, Some(&before.to_string())).await;
+    let (id2, _) = next_event(&mut again, "outcome_recorded", &mut String::new())
+        .await
+        .expect("resumed");
+    assert_eq!(id2, id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn payments_keep_the_ledger_and_stop_the_regua() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let admin = s.login("admin").await;
+    let debtor = 5;
+    let owed: i64 = s.get(&format!("/v1/debtors/{debtor}"), &admin).await.1["debts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["balance_minor"].as_i64().unwrap())
+        .sum();
+    let pay = |amount: i64| json!({ "debtor_id": debtor, "amount_minor": amount });
+    let post = |token: String, body: Value, key: &'static str| {
+        let s = &s;
+        async move {
+            s.call(
+                Method::POST,
+                "/v1/payments",
+                Some(&token),
+                Some(body.to_string().into_bytes()),
+                Some(key),
+            )
+            .await
+        }
+    };
+    let r = post(ana.clone(), pay(100), "p-0").await;
+    assert_error(&(r.0, r.1), StatusCode::FORBIDDEN, "forbidden", None);
+    let r = post(admin.clone(), pay(owed + 1), "p-1").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("amount_minor"),
+    );
+    let r = post(admin.clone(), pay(-5), "p-2").await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("amount_minor"),
+    );
+    let r = post(
+        admin.clone(),
+        json!({ "debtor_id": 999999, "amount_minor": 1 }),
+        "p-3",
+    )
+    .await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::NOT_FOUND,
+        "debtor_not_found",
+        Some("debtor_id"),
+    );
+    let first = post(admin.clone(), pay(owed), "p-4").await;
+    assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
+    assert_eq!(first.1["balance_minor"], 0);
+    let again = post(admin.clone(), pay(owed), "p-4").await;
+    assert_eq!((again.0, again.1.clone()), (first.0, first.1.clone()));
+    let timeline = s
+        .get(&format!("/v1/debtors/{debtor}/timeline"), &admin)
+        .await
+        .1;
+    assert_eq!(
+        timeline
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["kind"] == "payment")
+            .count(),
+        1,
+        "recorded once"
+    );
+    let plan = s.get(&format!("/v1/debtors/{debtor}/plan"), &admin).await.1;
+    assert_eq!(plan["state"], "paid_in_full", "{plan}");
+    assert!(plan["actions"].as_array().unwrap().is_empty());
+}
+
+/// Two servers on one PostgreSQL database: an outcome written through one
+/// reaches the live stream of the other (LISTEN/NOTIFY).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_an_event_reaches_the_other_servers_streams() {
+    let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: REGUA_TEST_POSTGRES_URL is not set, so two servers on PostgreSQL were not tested"
+        );
+        return;
+    };
+    let schema = format!("regua_api_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&admin)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+        .execute(&admin)
+        .await
+        .unwrap();
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let one = start_on(&url, true, tempfile::tempdir().unwrap()).await;
+    let two = start_on(&url, false, tempfile::tempdir().unwrap()).await;
+    let ana = one.login("ana").await;
+    let sofia = two.login("sofia").await;
+    let mut live = open_stream(&two, &sofia, None).await;
+    let debtor = lease_any(&one, &ana).await;
+    let r = one
+        .outcome(
+            debtor,
+            &ana,
+            Some("pg-1"),
+            &json!({ "disposition": "no_answer" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let (_, event) = next_event(&mut live, "outcome_recorded", &mut String::new())
+        .await
+        .expect("the other server hears of it");
+    assert_eq!(event["debtor_id"], debtor);
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP SCHEMA IF EXISTS {schema} CASCADE"
+    )))
+    .execute(&admin)
+    .await
+    .ok();
 }

@@ -204,3 +204,23 @@ pub struct PlanView {
     /// Every line in words, as the agent's plan panel shows it.
     pub explanation: Vec<String>,
 }
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    pub debtor_id: i64,
+    pub amount_minor: i64,
+    /// When it was paid (now when absent).
+    #[serde(default)]
+    pub paid_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentResponse {
+    pub id: i64,
+    pub debtor_id: i64,
+    pub amount_minor: i64,
+    /// What is still owed after it.
+    pub balance_minor: i64,
+    pub queue: Option<String>,
+}

@@ -32,6 +32,9 @@ pub struct AppState {
     pub lease_ttl: Duration,
     pub session_ttl: Duration,
     pub failed_logins: Arc<Mutex<FailedLogins>>,
+    /// The id of the newest feed item any process published: what live
+    /// streams wait on.
+    pub latest: Arc<tokio::sync::watch::Sender<i64>>,
 }
 
 impl AppState {
@@ -43,7 +46,31 @@ impl AppState {
             lease_ttl: Duration::minutes(10),
             session_ttl: Duration::hours(12),
             failed_logins: Arc::default(),
+            latest: Arc::new(tokio::sync::watch::Sender::new(0)),
         }
+    }
+
+    /// Appends to the feed and wakes this process's live streams (other
+    /// processes hear of it through the store's `listen`).
+    pub async fn publish(
+        &self,
+        kind: &str,
+        debtor_id: Option<i64>,
+        user_id: Option<i64>,
+        body: serde_json::Value,
+    ) -> Result<i64, ApiError> {
+        let id = self
+            .store
+            .publish(kind, debtor_id, user_id, &body, self.clock.now())
+            .await?;
+        self.latest.send_if_modified(|l| {
+            let newer = id > *l;
+            if newer {
+                *l = id;
+            }
+            newer
+        });
+        Ok(id)
     }
 }
 
@@ -61,6 +88,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/debtors/{id}/timeline", get(routes::debtors::timeline))
         .route("/v1/debtors/{id}/plan", get(routes::debtors::plan))
         .route("/v1/debtors/{id}/outcomes", post(routes::outcomes::record))
+        .route("/v1/payments", post(routes::payments::record))
+        .route("/v1/events", get(routes::events::stream))
         .fallback(|| async { ApiError::not_found("not_found", "no such route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

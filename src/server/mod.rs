@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod idempotent;
 pub mod routes;
 pub mod store;
 
@@ -23,6 +24,12 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    if let Ok(Some((_, newest))) = state.store.feed_bounds().await {
+        state.latest.send_replace(newest);
+    }
+    if let Err(e) = state.store.listen(state.latest.clone()).await {
+        eprintln!("regua serve: cannot listen for other servers' events: {e}");
+    }
     let scheduler = tokio::spawn(scheduler(state.clone()));
     let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
@@ -92,13 +99,11 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
         .await?;
     if p.promises.broken > before.broken {
         state
-            .store
             .publish(
                 "promise_broken",
                 Some(debtor_id),
                 None,
-                &serde_json::json!({ "debtor_id": debtor_id }),
-                now,
+                serde_json::json!({ "debtor_id": debtor_id }),
             )
             .await?;
     }

@@ -1,6 +1,8 @@
 //! The API's routes, one module per area.
 
 pub mod debtors;
+pub mod events;
 pub mod outcomes;
+pub mod payments;
 pub mod queues;
 pub mod sessions;

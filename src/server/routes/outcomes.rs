@@ -1,16 +1,13 @@
-//! Recording what came of a call. Idempotent by `Idempotency-Key`: the same
-//! key and body give the first answer again (marked as a replay), the same
-//! key with another body is a 422, and while the first is in flight a 409.
-//! The outcome is appended with its contact and any promise, plan or
-//! callback, and the debtor re-planned at once, in one write.
+//! Recording what came of a call, once per `Idempotency-Key`. The outcome
+//! is appended with its contact and any promise, plan or callback, and the
+//! debtor re-planned at once, in one write.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 
 use chrono::DateTime;
 use chrono::Utc;
-use sha2::{Digest, Sha256};
 
 use crate::api::{OutcomeRequest, OutcomeResponse};
 use crate::domain::{
@@ -20,36 +17,8 @@ use crate::schedule::offers;
 use crate::server::app::{AppState, Body, Id, plan_debtor, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
-use crate::server::store::{Change, Idempotency};
-
-pub const REPLAY_HEADER: &str = "idempotency-replayed";
-
-/// The key from the header: 1 to 200 visible ASCII characters.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let missing = || {
-        ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "missing_idempotency_key",
-            "an Idempotency-Key header is required",
-        )
-        .field("Idempotency-Key")
-    };
-    let key = headers
-        .get("idempotency-key")
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?
-        .trim();
-    if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_idempotency_key",
-            "1 to 200 visible ASCII characters",
-        )
-        .field("Idempotency-Key"));
-    }
-    Ok(key.to_string())
-}
+use crate::server::idempotent::once;
+use crate::server::store::Change;
 
 pub async fn record(
     State(state): State<AppState>,
@@ -58,63 +27,16 @@ pub async fn record(
     headers: HeaderMap,
     Body(req, raw): Body<OutcomeRequest>,
 ) -> Result<Response, ApiError> {
-    let key = idempotency_key(&headers)?;
     let user = caller.0.id;
     let now = state.clock.now();
-    // The body's meaning, not its bytes, is what must match on a replay;
-    // the request's own bytes are close enough and cheap.
-    let body_hash = Sha256::digest(&raw).to_vec();
-    match state
-        .store
-        .idempotency_begin(user, &key, &body_hash, now)
-        .await?
-    {
-        Idempotency::New => {}
-        Idempotency::Replay { status, body } => {
-            let mut response =
-                (StatusCode::from_u16(status).unwrap_or(StatusCode::OK), body).into_response();
-            response
-                .headers_mut()
-                .insert(REPLAY_HEADER, HeaderValue::from_static("true"));
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            return Ok(response);
-        }
-        Idempotency::InFlight => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "in_flight",
-                "a request with this Idempotency-Key is still being answered",
-            )
-            .field("Idempotency-Key"));
-        }
-        Idempotency::Mismatch => {
-            return Err(ApiError::invalid(
-                "Idempotency-Key",
-                "this Idempotency-Key was used with another body",
-            ));
-        }
-    }
-    match record_new(&state, user, debtor_id, req, now).await {
-        Ok(done) => {
-            let body = serde_json::to_string(&done).expect("responses serialize");
-            state
-                .store
-                .idempotency_finish(user, &key, StatusCode::CREATED.as_u16(), &body)
-                .await?;
-            let mut response = (StatusCode::CREATED, body).into_response();
-            response
-                .headers_mut()
-                .insert("content-type", HeaderValue::from_static("application/json"));
-            Ok(response)
-        }
-        Err(e) => {
-            // Nothing was written: the same key may be tried again.
-            state.store.idempotency_abandon(user, &key).await?;
-            Err(e)
-        }
-    }
+    once(
+        &state,
+        user,
+        &headers,
+        &raw,
+        record_new(&state, user, debtor_id, req, now),
+    )
+    .await
 }
 
 async fn record_new(
@@ -154,8 +76,7 @@ async fn record_new(
     let body =
         serde_json::json!({ "outcome_id": id, "disposition": req.disposition, "queue": queue });
     state
-        .store
-        .publish("outcome_recorded", Some(debtor_id), Some(user), &body, now)
+        .publish("outcome_recorded", Some(debtor_id), Some(user), body)
         .await?;
     Ok(OutcomeResponse {
         id,

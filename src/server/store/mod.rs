@@ -206,6 +206,14 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
     async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
+    /// The oldest and newest ids kept (`None`: the feed is empty).
+    async fn feed_bounds(&self) -> Result<Option<(i64, i64)>, StoreError>;
+    /// Forgets feed items older than `before`.
+    async fn feed_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Tells `latest` of every item published by any process on this
+    /// database (PostgreSQL's LISTEN/NOTIFY); SQLite has one process, whose
+    /// own publishing tells it.
+    async fn listen(&self, latest: Arc<tokio::sync::watch::Sender<i64>>) -> Result<(), StoreError>;
     async fn audit(
         &self,
         user_id: Option<i64>,

@@ -89,6 +89,9 @@ pub const IDEMPOTENCY_PRUNE: &str = "DELETE FROM idempotency WHERE created_ms < 
 pub const PUBLISH: &str = "INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 pub const FEED_AFTER: &str =
     "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE id > $1 ORDER BY id LIMIT $2";
+pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM feed";
+pub const FEED_PRUNE: &str = "DELETE FROM feed WHERE at_ms < $1";
+pub const NOTIFY: &str = "SELECT pg_notify('regua_feed', $1)";
 pub const AUDIT: &str =
     "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
 pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";

@@ -12,6 +12,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 use std::str::FromStr;
+use std::sync::Arc;
 
 use super::rows::{self, from_ms, ms};
 use super::*;
@@ -558,16 +559,66 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
             let row = sqlx::query(rows::PUBLISH)
                 .bind(ms(now))
                 .bind(kind)
                 .bind(debtor_id)
                 .bind(user_id)
                 .bind(body.to_string())
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await?;
-            Ok(row.try_get("id")?)
+            let id: i64 = row.try_get("id")?;
+            if matches!(self.pools, Pools::Postgres(_)) {
+                // Delivered at commit, to every server listening.
+                sqlx::query(rows::NOTIFY)
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await?;
+            Ok(id)
         })
+    }
+
+    async fn feed_bounds(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::FEED_BOUNDS).fetch_one(pool).await?;
+            let oldest: Option<i64> = row.try_get("oldest")?;
+            let newest: Option<i64> = row.try_get("newest")?;
+            Ok(oldest.zip(newest))
+        })
+    }
+
+    async fn feed_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_writer!(self, |pool| Ok(sqlx::query(rows::FEED_PRUNE)
+            .bind(ms(before))
+            .execute(pool)
+            .await?
+            .rows_affected()))
+    }
+
+    async fn listen(&self, latest: Arc<tokio::sync::watch::Sender<i64>>) -> Result<(), StoreError> {
+        let Pools::Postgres(pool) = &self.pools else {
+            return Ok(());
+        };
+        let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+        listener.listen("regua_feed").await?;
+        tokio::spawn(async move {
+            // recv reconnects by itself after a dropped connection.
+            while let Ok(note) = listener.recv().await {
+                if let Ok(id) = note.payload().parse::<i64>() {
+                    latest.send_if_modified(|l| {
+                        let newer = id > *l;
+                        if newer {
+                            *l = id;
+                        }
+                        newer
+                    });
+                }
+            }
+        });
+        Ok(())
     }
 
     async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError> {

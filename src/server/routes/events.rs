@@ -1,0 +1,128 @@
+//! The live stream: Server-Sent Events from the feed. `Last-Event-ID`
+//! resumes after the last one seen, so nothing is missed across
+//! reconnects; a cursor older than what is kept gets a `reset` event first
+//! (reload the snapshot). A comment every 15 s keeps proxies from closing
+//! an idle stream. Agents see their own doings and their leased debtors'.
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::stream::{self, Stream};
+use std::collections::VecDeque;
+use std::convert::Infallible;
+use std::time::Duration;
+
+use crate::domain::{Role, User};
+use crate::server::app::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::store::FeedItem;
+
+pub const KEEP_ALIVE_SECONDS: u64 = 15;
+
+struct Cursor {
+    state: AppState,
+    user: User,
+    after: i64,
+    pending: VecDeque<SseEvent>,
+    latest: tokio::sync::watch::Receiver<i64>,
+}
+
+async fn visible(state: &AppState, user: &User, item: &FeedItem) -> bool {
+    if user.role != Role::Agent || item.user_id == Some(user.id) {
+        return true;
+    }
+    match item.debtor_id {
+        Some(d) => state
+            .store
+            .lease_on(d, state.clock.now())
+            .await
+            .ok()
+            .flatten()
+            .is_some_and(|l| l.agent_id == user.id),
+        None => false,
+    }
+}
+
+fn sse(item: &FeedItem) -> SseEvent {
+    let data = serde_json::json!({
+        "id": item.id,
+        "at": item.at,
+        "kind": item.kind,
+        "debtor_id": item.debtor_id,
+        "user_id": item.user_id,
+        "body": item.body,
+    });
+    SseEvent::default()
+        .id(item.id.to_string())
+        .event(item.kind.clone())
+        .data(data.to_string())
+}
+
+pub async fn stream(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    let resume = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<i64>().ok());
+    let bounds = state.store.feed_bounds().await?;
+    let mut pending = VecDeque::new();
+    let after = match (resume, bounds) {
+        // Older than what is kept: say so, and go on from the oldest kept.
+        (Some(last), Some((oldest, _))) if last + 1 < oldest => {
+            pending.push_back(
+                SseEvent::default()
+                    .event("reset")
+                    .data("{\"reason\":\"cursor older than the events kept\"}"),
+            );
+            oldest - 1
+        }
+        (Some(last), _) => last,
+        // No cursor: from now on.
+        (None, Some((_, newest))) => newest,
+        (None, None) => 0,
+    };
+    let latest = state.latest.subscribe();
+    let cursor = Cursor {
+        state,
+        user: caller.0,
+        after,
+        pending,
+        latest,
+    };
+    let events = stream::unfold(cursor, |mut c| async move {
+        loop {
+            if let Some(event) = c.pending.pop_front() {
+                return Some((Ok(event), c));
+            }
+            match c.state.store.feed_after(c.after, 200).await {
+                Ok(items) if !items.is_empty() => {
+                    for item in &items {
+                        c.after = item.id;
+                        if visible(&c.state, &c.user, item).await {
+                            c.pending.push_back(sse(item));
+                        }
+                    }
+                }
+                Ok(_) => {
+                    // Nothing new: wait to be told, with a slow look now and
+                    // then in case a notice was lost.
+                    let _ = tokio::time::timeout(
+                        Duration::from_secs(KEEP_ALIVE_SECONDS),
+                        c.latest.changed(),
+                    )
+                    .await;
+                }
+                Err(e) => {
+                    eprintln!("regua serve: event stream: {e}");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+    Ok(Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(KEEP_ALIVE_SECONDS))))
+}

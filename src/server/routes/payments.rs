@@ -1,0 +1,123 @@
+//! Payments from the creditor's feed, once per `Idempotency-Key`: taken off
+//! the oldest debts first, kept promises counted, the debtor re-planned (a
+//! payment in full stops the régua).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+
+use crate::api::{PaymentRequest, PaymentResponse};
+use crate::domain::{Event, EventKind, Money, Role};
+use crate::server::app::{AppState, Body, plan_debtor, verdict};
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::idempotent::once;
+use crate::server::store::Change;
+
+pub async fn record(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    Body(req, raw): Body<PaymentRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(&[Role::Supervisor, Role::Admin], "record payments")?;
+    let user = caller.0.id;
+    once(&state, user, &headers, &raw, record_new(&state, user, req)).await
+}
+
+async fn record_new(
+    state: &AppState,
+    user: i64,
+    req: PaymentRequest,
+) -> Result<PaymentResponse, ApiError> {
+    if req.amount_minor <= 0 {
+        return Err(ApiError::invalid(
+            "amount_minor",
+            "a payment is more than zero",
+        ));
+    }
+    let now = state.clock.now();
+    let at = req.paid_at.unwrap_or(now);
+    if at > now {
+        return Err(ApiError::invalid(
+            "paid_at",
+            "a payment cannot be in the future",
+        ));
+    }
+    let (debtor, _, _) = plan_debtor(state, req.debtor_id, &[]).await.map_err(|e| {
+        if e.status == StatusCode::NOT_FOUND {
+            e.field("debtor_id")
+        } else {
+            e
+        }
+    })?;
+    let owed: i64 = debtor.debts.iter().map(|d| d.balance.minor.max(0)).sum();
+    if req.amount_minor > owed {
+        return Err(ApiError::invalid(
+            "amount_minor",
+            format!("more than what is owed ({owed})"),
+        ));
+    }
+    let currency = debtor
+        .debts
+        .first()
+        .map(|d| d.balance.currency)
+        .ok_or_else(|| ApiError::invalid("debtor_id", "this debtor has no debts"))?;
+    // Oldest due first.
+    let mut debts: Vec<_> = debtor
+        .debts
+        .iter()
+        .filter(|d| d.balance.is_positive())
+        .collect();
+    debts.sort_by_key(|d| (d.due_date, d.id));
+    let mut left = req.amount_minor;
+    let mut balances = Vec::new();
+    for d in debts {
+        let take = left.min(d.balance.minor);
+        if take > 0 {
+            balances.push((d.id, d.balance.minor - take));
+            left -= take;
+        }
+    }
+    let event = Event {
+        at,
+        kind: EventKind::Payment {
+            amount: Money::new(req.amount_minor, currency),
+        },
+    };
+    let mut paid = debtor.clone();
+    for (id, balance) in &balances {
+        if let Some(d) = paid.debts.iter_mut().find(|d| d.id == *id) {
+            d.balance.minor = *balance;
+        }
+    }
+    let mut history = state.store.history(req.debtor_id).await?;
+    history.push(event.clone());
+    history.sort_by_key(|e| e.at);
+    let p = crate::schedule::plan(&paid, &history, &state.policy, now);
+    let v = verdict(&state.policy, &paid, &p, now);
+    let queue = v.queue.clone();
+    let ids = state
+        .store
+        .apply(
+            req.debtor_id,
+            &Change {
+                events: vec![event],
+                balances,
+                verdict: Some(v),
+            },
+        )
+        .await?;
+    let balance_minor = owed - req.amount_minor;
+    let body = serde_json::json!({ "payment_id": ids[0], "amount_minor": req.amount_minor, "balance_minor": balance_minor });
+    state
+        .publish("payment_received", Some(req.debtor_id), Some(user), body)
+        .await?;
+    Ok(PaymentResponse {
+        id: ids[0],
+        debtor_id: req.debtor_id,
+        amount_minor: req.amount_minor,
+        balance_minor,
+        queue,
+    })
+}
