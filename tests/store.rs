@@ -112,7 +112,42 @@ conformance!(
     idempotency_keys,
     the_feed_is_ordered_and_resumable,
     queue_counts_and_reviews,
+    one_scheduler_leads,
 );
+
+async fn one_scheduler_leads(store: Arc<dyn Store>) {
+    assert!(store.try_lead().await.unwrap().is_some());
+}
+
+/// Two servers on one PostgreSQL database: one leads the scheduler; when it
+/// goes, the other takes over.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_only_one_server_leads_the_scheduler() {
+    let (Some(a), Some(b)) = (postgres().await, postgres().await) else {
+        return;
+    };
+    // Whoever else holds it now (another test's server) must let go first.
+    let mut lead = None;
+    for _ in 0..100 {
+        lead = a.try_lead().await.unwrap();
+        if lead.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(lead.is_some(), "the first server leads");
+    assert!(b.try_lead().await.unwrap().is_none(), "the second waits");
+    drop(lead);
+    let mut taken = false;
+    for _ in 0..50 {
+        if b.try_lead().await.unwrap().is_some() {
+            taken = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(taken, "the second takes over when the first goes");
+}
 
 fn t(day: u32, hour: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 3, day, hour, 0, 0).unwrap()

@@ -45,11 +45,22 @@ pub const SCHEDULER_EVERY_SECONDS: u64 = 15;
 /// Re-plans debtors whose verdict asked to be looked at again (a window
 /// opened, a promise ended), ends expired leases, forgets idempotency keys
 /// older than 7 days.
+/// With several servers on one database, one leads and the others wait to
+/// take over.
 async fn scheduler(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(SCHEDULER_EVERY_SECONDS));
+    let mut lead = None;
     loop {
         tick.tick().await;
-        if let Err(e) = scheduler_pass(&state).await {
+        if lead.is_none() {
+            lead = state.store.try_lead().await.unwrap_or_else(|e| {
+                eprintln!("regua serve: scheduler: {e}");
+                None
+            });
+        }
+        if lead.is_some()
+            && let Err(e) = scheduler_pass(&state).await
+        {
             eprintln!("regua serve: scheduler: {e:?}");
         }
     }

@@ -214,6 +214,10 @@ pub trait Store: Send + Sync + 'static {
     /// database (PostgreSQL's LISTEN/NOTIFY); SQLite has one process, whose
     /// own publishing tells it.
     async fn listen(&self, latest: Arc<tokio::sync::watch::Sender<i64>>) -> Result<(), StoreError>;
+    /// Asks to be the one process running the scheduler; the answer holds the
+    /// right while kept (PostgreSQL: an advisory lock on a connection of its
+    /// own, released if the process dies), `None` if another holds it.
+    async fn try_lead(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError>;
     async fn audit(
         &self,
         user_id: Option<i64>,

@@ -92,6 +92,8 @@ pub const FEED_AFTER: &str =
 pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM feed";
 pub const FEED_PRUNE: &str = "DELETE FROM feed WHERE at_ms < $1";
 pub const NOTIFY: &str = "SELECT pg_notify('regua_feed', $1)";
+/// Any constant does: every regua server asks for the same one.
+pub const TRY_LEAD: &str = "SELECT pg_try_advisory_lock(7878) AS lead";
 pub const AUDIT: &str =
     "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
 pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";

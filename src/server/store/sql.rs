@@ -632,6 +632,22 @@ impl Store for SqlStore {
         })
     }
 
+    async fn try_lead(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError> {
+        match &self.pools {
+            // One process per SQLite file.
+            Pools::Sqlite { .. } => Ok(Some(Box::new(()))),
+            Pools::Postgres(pool) => {
+                let mut conn = pool.acquire().await?;
+                let row = sqlx::query(rows::TRY_LEAD).fetch_one(&mut *conn).await?;
+                // The lock lives as long as this connection: keep it out of
+                // the pool by holding it.
+                Ok(row
+                    .try_get::<bool, _>("lead")?
+                    .then(|| Box::new(conn.detach()) as Box<dyn std::any::Any + Send>))
+            }
+        }
+    }
+
     async fn audit(
         &self,
         user_id: Option<i64>,
