@@ -31,6 +31,18 @@ enum Command {
     /// Manage users
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Fill an empty database with demo users and a lived-in demo portfolio
+    DemoData {
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "REGUA_DATABASE_URL")]
+        database: String,
+        /// Debtors in the demo portfolio
+        #[arg(long, default_value_t = 500, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000))]
+        debtors: usize,
+        /// Seed: the same seed gives the same portfolio
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
 }
 
 #[derive(clap::Args, Debug)]
@@ -135,6 +147,11 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Some(Command::Simulate(args)) => simulate(args),
         Some(Command::Serve(args)) => runtime().block_on(serve(args)),
+        Some(Command::DemoData {
+            database,
+            debtors,
+            seed,
+        }) => runtime().block_on(demo_data(database, debtors, seed)),
         Some(Command::Users(UsersCommand::Add {
             name,
             role,
@@ -296,6 +313,43 @@ async fn add_user(name: String, role: regua::domain::Role, database: String) -> 
         }
         Err(e) => {
             eprintln!("regua users add: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn demo_data(database: String, debtors: usize, seed: u64) -> ExitCode {
+    let store = match regua::server::store::connect(&database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("regua demo-data: {database}: {e}");
+            return ExitCode::from(
+                if matches!(e, regua::server::store::StoreError::BadUrl(_)) {
+                    2
+                } else {
+                    1
+                },
+            );
+        }
+    };
+    let state = regua::server::app::AppState::new(
+        store,
+        schedule::default_policy(),
+        std::sync::Arc::new(regua::domain::SystemClock),
+    );
+    match regua::server::seed_demo(&state, debtors, seed).await {
+        Ok(true) => {
+            println!(
+                "seeded {database}: demo users (password \"demo\") and {debtors} debtors with 45 days of history"
+            );
+            ExitCode::SUCCESS
+        }
+        Ok(false) => {
+            eprintln!("regua demo-data: {database} already has users; nothing was changed");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("regua demo-data: {e}");
             ExitCode::from(1)
         }
     }

@@ -131,8 +131,11 @@ pub const DEMO_USERS: [(&str, Role); 6] = [
     ("admin", Role::Admin),
 ];
 
-/// Seeds an empty database with the demo users and a portfolio of `debtors`
-/// synthetic debtors, each planned; a database with users is left alone.
+/// Seeds an empty database with the demo users and a believable portfolio:
+/// `debtors` synthetic debtors (valid CPFs, names, every UF with its zone,
+/// debts at every stage) with 45 days of history lived through the engine
+/// (calls, messages, promises kept and broken, payments), each planned. A
+/// database that has users is left alone.
 pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bool, StoreError> {
     if state.store.user_by_name("admin").await?.is_some() {
         return Ok(false);
@@ -142,13 +145,31 @@ pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bo
     for (name, role) in DEMO_USERS {
         state.store.create_user(name, role, &hash, now).await?;
     }
-    let today = now.date_naive();
-    let portfolio: Vec<_> = (0..debtors)
-        .map(|i| crate::simulate::portfolio::debtor(seed, i, today).debtor)
-        .collect();
+    let today = now
+        .with_timezone(&state.policy.business_time_zone)
+        .date_naive();
+    let policy = state.policy.clone();
+    let lived = tokio::task::spawn_blocking(move || {
+        crate::simulate::lived_in(&policy, debtors, 45, seed, today)
+    })
+    .await
+    .expect("the simulation does not panic");
+    let portfolio: Vec<_> = lived.iter().map(|(d, _)| d.clone()).collect();
     let ids = state.store.import_debtors(&portfolio, now).await?.ids;
-    for id in ids {
-        if let Err(e) = replan(state, id).await {
+    for (id, (_, history)) in ids.iter().zip(lived) {
+        // Nothing in a demo history is later than now.
+        let history: Vec<_> = history.into_iter().filter(|e| e.at <= now).collect();
+        state
+            .store
+            .apply(
+                *id,
+                &Change {
+                    events: history,
+                    ..Change::default()
+                },
+            )
+            .await?;
+        if let Err(e) = replan(state, *id).await {
             eprintln!("regua: demo debtor {id}: {e:?}");
         }
     }

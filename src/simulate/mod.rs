@@ -16,9 +16,28 @@ pub use run::start_date;
 
 use crate::schedule::Policy;
 
+/// A portfolio with lived-in histories: `debtors` synthetic debtors run
+/// `days` days through the engine, ending the day before `today` — calls,
+/// messages, promises kept and broken, payments, disputes. Each debtor comes
+/// with their history in time order and their balances after it.
+pub fn lived_in(
+    policy: &Policy,
+    debtors: usize,
+    days: u32,
+    seed: u64,
+    today: chrono::NaiveDate,
+) -> Vec<(crate::domain::Debtor, Vec<crate::domain::Event>)> {
+    let start = today - chrono::Days::new(days as u64);
+    run::run(policy, debtors, days, seed, start)
+        .accounts
+        .into_iter()
+        .map(|a| (a.debtor, a.history))
+        .collect()
+}
+
 pub fn simulate(policy: &Policy, debtors: usize, days: u32, seed: u64) -> Report {
     let started = Instant::now();
-    let outcome = run::run(policy, debtors, days, seed);
+    let outcome = run::run(policy, debtors, days, seed, start_date());
     let mut totals = Figures::default();
     for (_, f) in &outcome.days {
         totals.add(f);

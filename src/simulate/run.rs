@@ -384,8 +384,13 @@ pub(super) struct Outcome {
     pub start_balance_minor: i64,
 }
 
-pub(super) fn run(policy: &Policy, debtors: usize, days: u32, seed: u64) -> Outcome {
-    let start = start_date();
+pub(super) fn run(
+    policy: &Policy,
+    debtors: usize,
+    days: u32,
+    seed: u64,
+    start: NaiveDate,
+) -> Outcome {
     let mut accounts: Vec<Account> = (0..debtors)
         .into_par_iter()
         .map(|i| {
