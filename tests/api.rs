@@ -776,3 +776,46 @@ async fn on_postgres_an_event_reaches_the_other_servers_streams() {
     .await
     .ok();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_and_metrics() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    s.get("/v1/queues", &ana).await;
+    s.get("/v1/debtors/1", &ana).await;
+    let health = s
+        .http
+        .get(format!("{}/healthz", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.text().await.unwrap(), "ok");
+    let text = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        text.contains(
+            "regua_http_requests_total{method=\"GET\",route=\"/v1/queues\",status=\"200\"} 1"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("route=\"/v1/debtors/{id}\""),
+        "routes by template, not by id: {text}"
+    );
+    assert!(
+        text.contains("regua_http_request_duration_seconds_count"),
+        "{text}"
+    );
+    assert!(
+        text.contains("regua_queue_depth{queue=\"late_30\"}"),
+        "{text}"
+    );
+    assert!(text.contains("regua_leases_active 0"), "{text}");
+}

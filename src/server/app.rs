@@ -35,6 +35,7 @@ pub struct AppState {
     /// The id of the newest feed item any process published: what live
     /// streams wait on.
     pub latest: Arc<tokio::sync::watch::Sender<i64>>,
+    pub metrics: Arc<super::metrics::Metrics>,
 }
 
 impl AppState {
@@ -47,6 +48,7 @@ impl AppState {
             session_ttl: Duration::hours(12),
             failed_logins: Arc::default(),
             latest: Arc::new(tokio::sync::watch::Sender::new(0)),
+            metrics: Arc::default(),
         }
     }
 
@@ -77,6 +79,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(super::metrics::render))
         .route("/v1/sessions", post(routes::sessions::login))
         .route("/v1/me", get(routes::sessions::me))
         .route("/v1/queues", get(routes::queues::list))
@@ -92,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/events", get(routes::events::stream))
         .fallback(|| async { ApiError::not_found("not_found", "no such route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::metrics::track,
+        ))
         .with_state(state)
 }
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod auth;
 pub mod error;
 pub mod idempotent;
+pub mod metrics;
 pub mod routes;
 pub mod store;
 
