@@ -31,6 +31,8 @@ enum Command {
     /// Manage users
     #[command(subcommand)]
     Users(UsersCommand),
+    /// Import a portfolio CSV (columns in README), all or nothing
+    Import(ImportArgs),
     /// Fill an empty database with demo users and a lived-in demo portfolio
     DemoData {
         /// sqlite://PATH or postgres://…
@@ -59,6 +61,18 @@ struct ServeArgs {
     /// Seed demo users (password "demo") and a demo portfolio into an empty database
     #[arg(long)]
     demo: bool,
+}
+
+#[derive(clap::Args, Debug)]
+#[command(group(clap::ArgGroup::new("target").args(["server", "database"])))]
+struct ImportArgs {
+    file: PathBuf,
+    /// A running server (logs in with REGUA_USER and REGUA_PASSWORD)
+    #[arg(long, env = "REGUA_SERVER")]
+    server: Option<String>,
+    /// Straight into a database: sqlite://PATH or postgres://…
+    #[arg(long, env = "REGUA_DATABASE_URL")]
+    database: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -147,6 +161,7 @@ pub fn run(cli: Cli) -> ExitCode {
         },
         Some(Command::Simulate(args)) => simulate(args),
         Some(Command::Serve(args)) => runtime().block_on(serve(args)),
+        Some(Command::Import(args)) => runtime().block_on(import(args)),
         Some(Command::DemoData {
             database,
             debtors,
@@ -350,6 +365,138 @@ async fn demo_data(database: String, debtors: usize, seed: u64) -> ExitCode {
         }
         Err(e) => {
             eprintln!("regua demo-data: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn import(args: ImportArgs) -> ExitCode {
+    let bytes = match std::fs::read(&args.file) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("regua import: cannot read {}: {e}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let name = args.file.display().to_string();
+    match (args.server, args.database) {
+        (Some(server), _) => import_to_server(&server, &name, bytes).await,
+        (None, Some(database)) => import_to_database(&database, &name, &bytes).await,
+        (None, None) => {
+            eprintln!(
+                "regua import: say where: --server URL or --database URL (or REGUA_SERVER / REGUA_DATABASE_URL)"
+            );
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn import_to_database(database: &str, name: &str, bytes: &[u8]) -> ExitCode {
+    let debtors = match regua::import::parse_portfolio(bytes) {
+        Ok(d) => d,
+        Err(errors) => {
+            eprintln!("regua import: {name}: {errors}");
+            return ExitCode::from(2);
+        }
+    };
+    let store = match regua::server::store::connect(database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("regua import: {database}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let state = regua::server::app::AppState::new(
+        store,
+        schedule::default_policy(),
+        std::sync::Arc::new(regua::domain::SystemClock),
+    );
+    let imported = match state
+        .store
+        .import_debtors(&debtors, chrono::Utc::now())
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => {
+            eprintln!("regua import: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    for id in &imported.ids {
+        if let Err(e) = regua::server::replan(&state, *id).await {
+            eprintln!("regua import: planning debtor {id}: {e:?}");
+            return ExitCode::from(1);
+        }
+    }
+    println!(
+        "{name}: {} debtors ({} new, {} updated)",
+        imported.ids.len(),
+        imported.created,
+        imported.updated
+    );
+    ExitCode::SUCCESS
+}
+
+async fn import_to_server(server: &str, name: &str, bytes: Vec<u8>) -> ExitCode {
+    let (Ok(user), Ok(password)) = (std::env::var("REGUA_USER"), std::env::var("REGUA_PASSWORD"))
+    else {
+        eprintln!("regua import: set REGUA_USER and REGUA_PASSWORD to log in to {server}");
+        return ExitCode::from(2);
+    };
+    let http = reqwest::Client::new();
+    let base = server.trim_end_matches('/');
+    let login = http
+        .post(format!("{base}/v1/sessions"))
+        .json(&serde_json::json!({ "username": user, "password": password }))
+        .send()
+        .await;
+    let token = match login {
+        Ok(r) if r.status().is_success() => match r.json::<regua::api::LoginResponse>().await {
+            Ok(l) => l.token,
+            Err(e) => {
+                eprintln!("regua import: {server}: {e}");
+                return ExitCode::from(1);
+            }
+        },
+        Ok(r) => {
+            eprintln!("regua import: {server}: login refused ({})", r.status());
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("regua import: {server}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let sent = http
+        .post(format!("{base}/v1/import/portfolio"))
+        .bearer_auth(token)
+        .body(bytes)
+        .send()
+        .await;
+    match sent {
+        Ok(r) if r.status().is_success() => match r.json::<regua::api::ImportResponse>().await {
+            Ok(i) => {
+                println!(
+                    "{name}: {} debtors ({} new, {} updated)",
+                    i.debtors, i.created, i.updated
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("regua import: {server}: {e}");
+                ExitCode::from(1)
+            }
+        },
+        Ok(r) => {
+            let status = r.status();
+            match r.json::<regua::api::ErrorBody>().await {
+                Ok(body) => eprintln!("regua import: {name}: {}", body.error.message),
+                Err(_) => eprintln!("regua import: {server}: {status}"),
+            }
+            ExitCode::from(if status.is_client_error() { 2 } else { 1 })
+        }
+        Err(e) => {
+            eprintln!("regua import: {server}: {e}");
             ExitCode::from(1)
         }
     }

@@ -7,6 +7,7 @@
 pub mod api;
 pub mod config;
 pub mod domain;
+pub mod import;
 pub mod schedule;
 pub mod server;
 pub mod simulate;

@@ -819,3 +819,67 @@ async fn health_and_metrics() {
     );
     assert!(text.contains("regua_leases_active 0"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn importing_a_portfolio_is_all_or_nothing_and_updates_by_external_id() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let csv = "external_id,name,document,jurisdiction,phone,phone_consent,debt_id,creditor,original,balance,due_date\n\
+               IMP-1,Rita Lima,529.982.247-25,SP,+5511987650001,yes,C-1,Loja Azul,100.00,120.50,2026-02-01\n\
+               IMP-1,Rita Lima,529.982.247-25,SP,,,C-2,Loja Azul,50.00,50.00,2026-02-15\n\
+               IMP-2,Caio Alves,11144477735,RJ,+5521987650002,no,C-3,TelePlus,80.00,80.00,2026-01-10\n";
+    let send = |token: String, body: &'static str| {
+        let s = &s;
+        async move {
+            s.call(
+                Method::POST,
+                "/v1/import/portfolio",
+                Some(&token),
+                Some(body.as_bytes().to_vec()),
+                None,
+            )
+            .await
+        }
+    };
+    let r = send(ana.clone(), csv).await;
+    assert_error(&(r.0, r.1), StatusCode::FORBIDDEN, "forbidden", None);
+    let r = send(sofia.clone(), csv).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    assert_eq!(
+        (r.1["debtors"].as_u64(), r.1["created"].as_u64()),
+        (Some(2), Some(2))
+    );
+    let again = send(sofia.clone(), csv).await;
+    assert_eq!(
+        (again.1["created"].as_u64(), again.1["updated"].as_u64()),
+        (Some(0), Some(2)),
+        "no duplicates"
+    );
+    let found = s.get("/v1/debtors?q=IMP-1", &sofia).await.1;
+    let id = found[0]["id"].as_i64().unwrap();
+    let rita = s.get(&format!("/v1/debtors/{id}"), &sofia).await.1;
+    assert_eq!(rita["debts"].as_array().unwrap().len(), 2);
+
+    let bad = "external_id,name,document,jurisdiction,phone,phone_consent,debt_id,creditor,original,balance,due_date\n\
+               IMP-3,Ana Bad,529.982.247-26,SP,,,C-9,Loja,10.00,10.00,2026-02-01\n\
+               IMP-4,Bia Bad,11144477735,XX,,,C-8,Loja,10.00,-1.00,2026-02-30\n";
+    let r = send(sofia.clone(), bad).await;
+    assert_eq!(r.0, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.1);
+    assert_eq!(r.1["error"]["code"], "bad_rows");
+    let rows = r.1["error"]["details"]["rows"].as_array().unwrap();
+    let at = |line: u64, column: &str| {
+        rows.iter()
+            .any(|e| e["line"] == line && e["column"] == column)
+    };
+    assert!(
+        at(2, "document") && at(3, "jurisdiction") && at(3, "balance") && at(3, "due_date"),
+        "{}",
+        r.1
+    );
+    assert_eq!(
+        s.get("/v1/debtors?q=IMP-3", &sofia).await.1,
+        json!([]),
+        "nothing imported"
+    );
+}

@@ -19,6 +19,16 @@ pub struct ErrorDetail {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub field: Option<String>,
+    /// More, where one field is not enough (every bad row of an import).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub details: Option<serde_json::Value>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportResponse {
+    pub debtors: u64,
+    pub created: u64,
+    pub updated: u64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -93,6 +93,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/debtors/{id}/outcomes", post(routes::outcomes::record))
         .route("/v1/payments", post(routes::payments::record))
         .route("/v1/events", get(routes::events::stream))
+        .route(
+            "/v1/import/portfolio",
+            post(routes::import::portfolio)
+                .layer(DefaultBodyLimit::max(routes::import::IMPORT_LIMIT)),
+        )
         .fallback(|| async { ApiError::not_found("not_found", "no such route") })
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

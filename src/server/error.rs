@@ -14,6 +14,7 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub field: Option<String>,
+    pub details: Option<serde_json::Value>,
 }
 
 impl ApiError {
@@ -23,6 +24,7 @@ impl ApiError {
             code,
             message: message.into(),
             field: None,
+            details: None,
         }
     }
 
@@ -63,6 +65,7 @@ impl IntoResponse for ApiError {
                 code: self.code.to_string(),
                 message: self.message,
                 field: self.field,
+                details: self.details,
             },
         };
         (self.status, Json(body)).into_response()

@@ -2,6 +2,7 @@
 
 pub mod debtors;
 pub mod events;
+pub mod import;
 pub mod outcomes;
 pub mod payments;
 pub mod queues;

@@ -1,0 +1,71 @@
+//! `POST /v1/import/portfolio`: a portfolio CSV (columns in README), all or
+//! nothing; every bad row comes back with its line, column and reason.
+//! Debtors already known by their external id are updated, not duplicated;
+//! each is planned at once so the queues show them.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use crate::api::ImportResponse;
+use crate::domain::Role;
+use crate::import::parse_portfolio;
+use crate::server::app::AppState;
+use crate::server::auth::Caller;
+use crate::server::error::ApiError;
+use crate::server::replan;
+
+/// The bad rows an error answer lists (with how many there were in all).
+pub const MAX_ROWS_SHOWN: usize = 1000;
+
+/// A portfolio body may be this large (about a million rows).
+pub const IMPORT_LIMIT: usize = 512 * 1024 * 1024;
+
+pub async fn portfolio(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Bytes,
+) -> Result<Json<ImportResponse>, ApiError> {
+    caller.require(&[Role::Supervisor, Role::Admin], "import portfolios")?;
+    let debtors = tokio::task::spawn_blocking(move || parse_portfolio(&body))
+        .await
+        .expect("parsing does not panic");
+    let debtors = debtors.map_err(|errors| {
+        let first = errors
+            .errors
+            .first()
+            .map(|e| e.column.clone())
+            .filter(|c| !c.is_empty());
+        let mut e = ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "bad_rows",
+            errors.to_string(),
+        );
+        e.field = first;
+        // Enough to fix a file by; a million bad rows need not come back.
+        let shown = &errors.errors[..errors.errors.len().min(MAX_ROWS_SHOWN)];
+        e.details = Some(serde_json::json!({ "rows": shown, "total": errors.errors.len() }));
+        e
+    })?;
+    let now = state.clock.now();
+    let imported = state.store.import_debtors(&debtors, now).await?;
+    for id in &imported.ids {
+        replan(&state, *id).await?;
+    }
+    state
+        .store
+        .audit(
+            Some(caller.0.id),
+            "import",
+            None,
+            &format!("{} created, {} updated", imported.created, imported.updated),
+            now,
+        )
+        .await?;
+    Ok(Json(ImportResponse {
+        debtors: imported.ids.len() as u64,
+        created: imported.created,
+        updated: imported.updated,
+    }))
+}
