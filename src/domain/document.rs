@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::str::FromStr;
 
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// `Debug` shows the masked form: a debtor printed to a log must not leak
+/// the whole number.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Document {
     Cpf([u8; 11]),
     Cnpj([u8; 14]),
@@ -15,7 +17,7 @@ pub enum Document {
 pub enum DocumentError {
     #[error("a CPF has 11 digits and a CNPJ 14; this has {0}")]
     Length(usize),
-    #[error("'{0}' is not allowed in a CPF or CNPJ (digits, '.', '-' and '/' only)")]
+    #[error("'{0}' is not allowed in a CPF or CNPJ (digits, '.', '-', '/' and spaces only)")]
     Character(char),
     #[error("all digits are the same, which no real CPF or CNPJ has")]
     Repeated,
@@ -101,6 +103,12 @@ impl FromStr for Document {
     }
 }
 
+impl fmt::Debug for Document {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
 impl fmt::Display for Document {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d: String = self.digits().iter().map(|d| char::from(b'0' + d)).collect();
@@ -155,6 +163,11 @@ mod tests {
         assert_eq!(cpf.to_string(), "529.982.247-25");
         assert_eq!("52998224725".parse::<Document>(), Ok(cpf));
         assert_eq!(cpf.masked(), "***.982.247-**");
+        assert_eq!(
+            format!("{cpf:?}"),
+            "***.982.247-**",
+            "logs never get the whole number"
+        );
         let cnpj: Document = "11.222.333/0001-81".parse().unwrap();
         assert!(!cnpj.is_cpf());
         assert_eq!(cnpj.to_string(), "11.222.333/0001-81");
