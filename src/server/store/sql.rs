@@ -343,12 +343,19 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError> {
-        match &self.pools {
-            // SQLite: the single writer connection makes select-then-insert
-            // atomic.
-            Pools::Sqlite { writer, .. } => {
-                let mut tx = writer.begin().await?;
-                let candidate = sqlx::query(rows::NEXT_IN_QUEUE)
+        // SQLite's single writer makes select-then-insert atomic. On
+        // PostgreSQL many servers lease at once: each locks the row it takes
+        // and skips rows others hold; a statement that began before another's
+        // lease committed can still pick that debtor, so the insert yields on
+        // conflict and the next statement, which sees the lease, picks again.
+        let next = match self.pools {
+            Pools::Sqlite { .. } => rows::NEXT_IN_QUEUE,
+            Pools::Postgres(_) => rows::NEXT_IN_QUEUE_SKIP_LOCKED,
+        };
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            for _ in 0..8 {
+                let candidate = sqlx::query(next)
                     .bind(queue)
                     .bind(ms(now))
                     .fetch_optional(&mut *tx)
@@ -366,49 +373,16 @@ impl Store for SqlStore {
                     .bind(debtor_id)
                     .bind(agent_id)
                     .bind(ms(now + ttl))
-                    .fetch_one(&mut *tx)
+                    .fetch_optional(&mut *tx)
                     .await?;
-                let lease = lease_row!(row);
-                tx.commit().await?;
-                Ok(Some(lease))
-            }
-            // PostgreSQL: many servers lease at once. Each locks the row it
-            // takes and skips rows others hold; a statement that began
-            // before another's lease committed can still pick that debtor,
-            // so the insert yields on conflict and the next statement, which
-            // sees the lease, picks again.
-            Pools::Postgres(pool) => {
-                let mut tx = pool.begin().await?;
-                for _ in 0..8 {
-                    let candidate = sqlx::query(rows::NEXT_IN_QUEUE_SKIP_LOCKED)
-                        .bind(queue)
-                        .bind(ms(now))
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    let Some(candidate) = candidate else {
-                        return Ok(None);
-                    };
-                    let debtor_id: i64 = candidate.try_get("debtor_id")?;
-                    sqlx::query(rows::EXPIRE_LEASE_OF)
-                        .bind(debtor_id)
-                        .bind(ms(now))
-                        .execute(&mut *tx)
-                        .await?;
-                    let row = sqlx::query(rows::INSERT_LEASE)
-                        .bind(debtor_id)
-                        .bind(agent_id)
-                        .bind(ms(now + ttl))
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(row) = row {
-                        let lease = lease_row!(row);
-                        tx.commit().await?;
-                        return Ok(Some(lease));
-                    }
+                if let Some(row) = row {
+                    let lease = lease_row!(row);
+                    tx.commit().await?;
+                    return Ok(Some(lease));
                 }
-                Ok(None)
             }
-        }
+            Ok(None)
+        })
     }
 
     async fn renew_lease(
