@@ -1,0 +1,259 @@
+//! Load generator: N agents work a queue through the real API on loopback —
+//! lease, record an outcome, next — until nobody callable is left. Reports
+//! throughput, latency (p50, p99) and the correctness figures: debtors
+//! leased to two agents at once, outcomes lost or recorded twice.
+//!
+//! cargo bench --bench load                       # SQLite
+//! REGUA_TEST_POSTGRES_URL=postgres://… cargo bench --bench load   # and PostgreSQL
+//! Environment: REGUA_LOAD_AGENTS (200), REGUA_LOAD_DEBTORS (20000).
+
+use chrono::{DateTime, TimeZone, Utc};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use regua::domain::{Clock, Role};
+use regua::schedule::{default_policy, plan};
+use regua::server::app::{AppState, verdict};
+use regua::server::store::{Change, connect};
+
+struct Fixed(DateTime<Utc>);
+
+impl Clock for Fixed {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[derive(Default)]
+struct Tally {
+    lease_ms: Vec<f64>,
+    outcome_ms: Vec<f64>,
+    /// Debtor → the agent holding it now.
+    held: HashMap<i64, usize>,
+    double_leases: u64,
+    outcomes_ok: HashMap<i64, u32>,
+    errors: u64,
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
+    // A Tuesday, 10:00 in São Paulo: the window is open.
+    let now = chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    let store = connect(url).await.expect("store");
+    let policy = default_policy();
+    let state = AppState::new(store.clone(), policy.clone(), Arc::new(Fixed(now)));
+    let hash = regua::server::auth::hash_password("load".into()).await;
+    for i in 0..agents {
+        store
+            .create_user(&format!("agent{i}"), Role::Agent, &hash, now)
+            .await
+            .unwrap();
+    }
+    let today = now.date_naive();
+    let portfolio: Vec<_> = (0..debtors)
+        .map(|i| regua::simulate::portfolio::debtor(7, i, today).debtor)
+        .collect();
+    let ids = store.import_debtors(&portfolio, now).await.unwrap().ids;
+    let mut queues: HashMap<String, usize> = HashMap::new();
+    for (id, mut d) in ids.iter().zip(portfolio) {
+        d.id = *id;
+        let v = verdict(&policy, &d, &plan(&d, &[], &policy, now), now);
+        if v.callable {
+            *queues.entry(v.queue.clone().unwrap()).or_default() += 1;
+        }
+        store
+            .apply(
+                *id,
+                &Change {
+                    verdict: Some(v),
+                    ..Change::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let callable: usize = queues.values().sum();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(regua::server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    let http = Client::builder()
+        .pool_max_idle_per_host(agents)
+        .build()
+        .unwrap();
+    let mut tokens = Vec::new();
+    for i in 0..agents {
+        let r: Value = http
+            .post(format!("{base}/v1/sessions"))
+            .json(&json!({ "username": format!("agent{i}"), "password": "load" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        tokens.push(r["token"].as_str().unwrap().to_string());
+    }
+    let tally = Arc::new(Mutex::new(Tally::default()));
+    let queue_names: Vec<String> = queues.keys().cloned().collect();
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for (agent, token) in tokens.into_iter().enumerate() {
+        let (http, base, tally, queue_names) = (
+            http.clone(),
+            base.clone(),
+            tally.clone(),
+            queue_names.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            'work: loop {
+                let mut got = None;
+                for q in &queue_names {
+                    let t = Instant::now();
+                    let r = http
+                        .post(format!("{base}/v1/queues/{q}/lease"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap();
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    let status = r.status();
+                    let body: Value = r.json().await.unwrap_or(Value::Null);
+                    tally.lock().unwrap().lease_ms.push(ms);
+                    if status == StatusCode::OK {
+                        got = Some(body["debtor"]["id"].as_i64().unwrap());
+                        break;
+                    }
+                }
+                let Some(debtor) = got else { break 'work };
+                {
+                    let mut t = tally.lock().unwrap();
+                    if t.held.insert(debtor, agent).is_some() {
+                        t.double_leases += 1;
+                    }
+                }
+                n += 1;
+                let t = Instant::now();
+                let r = http
+                    .post(format!("{base}/v1/debtors/{debtor}/outcomes"))
+                    .bearer_auth(&token)
+                    .header("Idempotency-Key", format!("load-{agent}-{n}"))
+                    .json(&json!({ "disposition": "no_answer" }))
+                    .send()
+                    .await
+                    .unwrap();
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                let mut t = tally.lock().unwrap();
+                t.outcome_ms.push(ms);
+                t.held.remove(&debtor);
+                if r.status() == StatusCode::CREATED {
+                    *t.outcomes_ok.entry(debtor).or_default() += 1;
+                } else {
+                    t.errors += 1;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    // What the store holds: each acknowledged outcome exactly once.
+    let mut t = tally.lock().unwrap();
+    let (mut lost, mut duplicated) = (0, 0);
+    for (debtor, acked) in &t.outcomes_ok {
+        let stored = store
+            .history(*debtor)
+            .await
+            .unwrap()
+            .iter()
+            .filter(|e| matches!(e.kind, regua::domain::EventKind::Outcome { .. }))
+            .count() as u32;
+        lost += acked.saturating_sub(stored);
+        duplicated += stored.saturating_sub(*acked);
+    }
+    let outcomes: u32 = t.outcomes_ok.values().sum();
+    let leases = t.lease_ms.len();
+    println!(
+        "{label}: {agents} agents, {callable} callable of {debtors} debtors: {outcomes} outcomes in {elapsed:.2} s = {:.0} outcomes/s, {:.0} lease calls/s",
+        outcomes as f64 / elapsed,
+        leases as f64 / elapsed
+    );
+    println!(
+        "{label}: lease p50 {:.1} ms p99 {:.1} ms; outcome p50 {:.1} ms p99 {:.1} ms",
+        percentile(&mut t.lease_ms, 0.5),
+        percentile(&mut t.lease_ms, 0.99),
+        percentile(&mut t.outcome_ms, 0.5),
+        percentile(&mut t.outcome_ms, 0.99)
+    );
+    println!(
+        "{label}: double leases {}, lost outcomes {lost}, duplicated outcomes {duplicated}, failed requests {}",
+        t.double_leases, t.errors
+    );
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` does not run us.
+    let agents = env("REGUA_LOAD_AGENTS", 200);
+    let debtors = env("REGUA_LOAD_DEBTORS", 20_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let dir = tempfile::tempdir().unwrap();
+        run(
+            "sqlite",
+            &format!("sqlite://{}", dir.path().join("load.db").display()),
+            agents,
+            debtors,
+        )
+        .await;
+        if let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") {
+            let schema = format!("regua_load_{}", std::process::id());
+            let admin = sqlx::PgPool::connect(&base).await.unwrap();
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                .execute(&admin)
+                .await
+                .unwrap();
+            let sep = if base.contains('?') { '&' } else { '?' };
+            run(
+                "postgres",
+                &format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                agents,
+                debtors,
+            )
+            .await;
+            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                .execute(&admin)
+                .await
+                .unwrap();
+        }
+    });
+}
