@@ -184,7 +184,7 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
     let elapsed = started.elapsed().as_secs_f64();
     let _ = stop.send(());
     // What the store holds: each acknowledged outcome exactly once.
-    let mut t = tally.lock().unwrap();
+    let mut t = std::mem::take(&mut *tally.lock().unwrap());
     let (mut lost, mut duplicated) = (0, 0);
     for (debtor, acked) in &t.outcomes_ok {
         let stored = store
