@@ -8,7 +8,7 @@ fn regua(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_regua"))
         .args(args)
         // Never read the developer's own config file.
-        .env("REGUA_CONFIG", config_file("locale = \"en\"\n"))
+        .env("REGUA_CONFIG", english_config())
         .output()
         .expect("the regua binary runs")
 }
@@ -21,8 +21,11 @@ fn temp_file(name: &str, text: &str) -> PathBuf {
     path
 }
 
-fn config_file(text: &str) -> PathBuf {
-    temp_file("config.toml", text)
+/// Written once: tests run in parallel, and a file rewritten while another
+/// test's regua reads it would be read half-written.
+fn english_config() -> &'static PathBuf {
+    static CONFIG: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    CONFIG.get_or_init(|| temp_file("config.toml", "locale = \"en\"\n"))
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -6,7 +6,7 @@
 //! plan every installment is a promise, and one broken installment breaks
 //! the plan.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Event, EventKind, Installment, LocalZone, Money};
@@ -53,7 +53,11 @@ pub fn breaks_at(last_day: NaiveDate, tz: Option<Tz>) -> DateTime<Utc> {
 }
 
 fn breaks_at_in(last_day: NaiveDate, zone: Option<&LocalZone>) -> DateTime<Utc> {
-    let next = (last_day + Days::new(1)).and_time(NaiveTime::MIN);
+    // `succ_opt` is cheap where `+ Days` takes chrono's general path.
+    let next = last_day
+        .succ_opt()
+        .unwrap_or_else(|| last_day + Days::new(1));
+    let next = next.and_time(NaiveTime::MIN);
     match zone {
         Some(zone) => zone.to_utc(next),
         None => Utc.from_utc_datetime(&next),
@@ -93,11 +97,9 @@ pub struct LedgerFold<'a> {
     zone: Option<LocalZone>,
     ledger: Ledger,
     open: Option<Open<'a>>,
-    /// The open promise's last day, and before this moment (10:00 UTC that
-    /// day, earlier than its end in any zone from UTC-12 to UTC+14) it
-    /// cannot have broken: the exact moment is worked out only after it.
-    last_day: NaiveDate,
-    safe_until: NaiveDateTime,
+    /// When a promise with this last day breaks: worked out once, and only
+    /// once the moment is near (see `expire`).
+    breaks_at: Option<(NaiveDate, DateTime<Utc>)>,
 }
 
 impl<'a> LedgerFold<'a> {
@@ -110,16 +112,46 @@ impl<'a> LedgerFold<'a> {
             zone,
             ledger: Ledger::default(),
             open: None,
-            last_day: NaiveDate::MAX,
-            safe_until: NaiveDateTime::MAX,
+            breaks_at: None,
         }
     }
 
+    /// When a promise with this last day breaks.
+    fn deadline(&mut self, last_day: NaiveDate) -> DateTime<Utc> {
+        match self.breaks_at {
+            Some((day, at)) if day == last_day => at,
+            _ => {
+                let at = breaks_at_in(last_day, self.zone.as_ref());
+                self.breaks_at = Some((last_day, at));
+                at
+            }
+        }
+    }
+
+    /// Breaks the open promise if it broke before `t`.
+    #[inline]
     fn expire(&mut self, t: DateTime<Utc>) {
-        if self.open.is_none() || t.naive_utc() < self.safe_until {
+        // Before the promised date (UTC) it cannot have broken: the usual
+        // case, answered here without a call.
+        if let Some(o) = &self.open
+            && t.naive_utc().date() >= o.current().date
+        {
+            self.expire_near(t);
+        }
+    }
+
+    #[inline(never)]
+    fn expire_near(&mut self, t: DateTime<Utc>) {
+        let Some(o) = &self.open else { return };
+        // Nor before 10:00 UTC on its last day, earlier than that day's end
+        // in any zone from UTC-12 to UTC+14: the exact moment is worked out
+        // only after.
+        let last_day = o.last_day();
+        let ten = NaiveTime::from_hms_opt(10, 0, 0).expect("a real time");
+        if t.naive_utc() < last_day.and_time(ten) {
             return;
         }
-        let deadline = breaks_at_in(self.last_day, self.zone.as_ref());
+        let deadline = self.deadline(last_day);
         if t >= deadline {
             self.ledger.broken += 1;
             self.ledger.last_broken_at = Some(deadline);
@@ -128,6 +160,7 @@ impl<'a> LedgerFold<'a> {
     }
 
     /// The next event, in time order.
+    #[inline]
     pub fn push(&mut self, event: &'a Event) {
         match &event.kind {
             EventKind::Promise {
@@ -189,18 +222,20 @@ impl<'a> LedgerFold<'a> {
                     o.remaining = o.current().amount;
                 }
             }
-            _ => return,
-        }
-        if let Some(o) = &self.open {
-            self.last_day = o.last_day();
-            self.safe_until = self
-                .last_day
-                .and_time(NaiveTime::from_hms_opt(10, 0, 0).expect("a real time"));
+            _ => {}
         }
     }
 
-    pub fn finish(mut self, now: DateTime<Utc>) -> Ledger {
+    pub fn finish(self, now: DateTime<Utc>) -> Ledger {
+        self.finish_with_deadline(now).0
+    }
+
+    /// `finish`, and when the promise still open breaks (`breaks_at` of its
+    /// last day), worked out at most once.
+    pub fn finish_with_deadline(mut self, now: DateTime<Utc>) -> (Ledger, Option<DateTime<Utc>>) {
         self.expire(now);
+        let last_day = self.open.as_ref().map(Open::last_day);
+        let deadline = last_day.map(|day| self.deadline(day));
         let mut ledger = self.ledger;
         if let Some(o) = &self.open {
             ledger.last_broken_at = None;
@@ -212,7 +247,7 @@ impl<'a> LedgerFold<'a> {
                 later_installments: (o.count() - o.next - 1) as u16,
             });
         }
-        ledger
+        (ledger, deadline)
     }
 }
 

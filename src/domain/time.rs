@@ -50,7 +50,8 @@ pub struct LocalZone {
 
 /// 2100-01-01T00:00:00Z: the fast path is not trusted beyond it.
 const FIXED_UNTIL: i64 = 4_102_444_800;
-const WEEK: i64 = 7 * 86_400;
+const DAY: i64 = 86_400;
+const WEEK: i64 = 7 * DAY;
 const UNKNOWN: i64 = i64::MIN;
 const NEVER: i64 = i64::MAX;
 const SLOTS: usize = 1024;
@@ -121,15 +122,61 @@ impl LocalZone {
 
     /// The instant `days` whole local days before `start` (a local midnight,
     /// as Unix seconds): plain arithmetic while the offset is fixed.
+    #[inline]
     pub fn days_before(&self, start: i64, days: i64) -> i64 {
         let guess = start - days * 86_400;
         match self.fixed {
             Some((since, _)) if guess >= since + 86_400 && start < FIXED_UNTIL => guess,
-            _ => {
-                let local = self.to_local(DateTime::from_timestamp(start, 0).unwrap_or_default());
-                self.to_utc(local - Duration::days(days)).timestamp()
-            }
+            _ => self.days_before_exactly(start, days),
         }
+    }
+
+    /// `days_before` through local dates, kept out of line: the hot path
+    /// is the arithmetic above.
+    #[cold]
+    #[inline(never)]
+    fn days_before_exactly(&self, start: i64, days: i64) -> i64 {
+        let local = self.to_local(DateTime::from_timestamp(start, 0).unwrap_or_default());
+        self.to_utc(local - Duration::days(days)).timestamp()
+    }
+
+    /// The zone's offset in seconds when it is fixed at the instant `unix`.
+    fn fixed_offset_at(&self, unix: i64) -> Option<i64> {
+        match self.fixed {
+            Some((since, offset)) if unix >= since && unix < FIXED_UNTIL => {
+                Some(offset.local_minus_utc() as i64)
+            }
+            _ => None,
+        }
+    }
+
+    /// The local wall-clock time at `unix` as seconds since 1970-01-01 00:00
+    /// local, when the zone's offset is fixed then: the integer twin of
+    /// `to_local`, for hot paths that work in day numbers. `None` means "ask
+    /// `to_local`", which is exact across daylight-saving changes.
+    pub fn fixed_local_seconds(&self, unix: i64) -> Option<i64> {
+        self.fixed_offset_at(unix).map(|offset| unix + offset)
+    }
+
+    /// The instant (Unix seconds) of a local wall-clock time given as seconds
+    /// since 1970-01-01 00:00 local: the integer twin of `to_utc`, with the
+    /// same answers, taking the arithmetic path where `to_utc` does.
+    pub fn unix_of_local(&self, local: i64) -> i64 {
+        if let Some(unix) = self.fixed_unix_of_local(local) {
+            return unix;
+        }
+        match DateTime::from_timestamp(local, 0) {
+            Some(t) => self.to_utc(t.naive_utc()).timestamp(),
+            None => local,
+        }
+    }
+
+    /// `unix_of_local` where `to_utc` takes the arithmetic path, else `None`.
+    pub fn fixed_unix_of_local(&self, local: i64) -> Option<i64> {
+        let (since, offset) = self.fixed?;
+        let unix = local - offset.local_minus_utc() as i64;
+        // The same margin as `to_utc`'s.
+        (unix >= since + DAY && unix < FIXED_UNTIL).then_some(unix)
     }
 
     pub fn to_local(&self, t: DateTime<Utc>) -> NaiveDateTime {

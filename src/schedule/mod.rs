@@ -1,6 +1,7 @@
 //! The régua engine: policy, compliance, plans with reasons, priority and
 //! offers. Pure and deterministic: time comes in as an argument.
 
+mod calendar;
 pub mod compliance;
 pub mod explain;
 pub mod offers;

@@ -2,15 +2,15 @@
 //! debtor and why, what is blocked and until when, which queue they belong
 //! in and how urgently.
 
-use chrono::{DateTime, Days, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use smallvec::SmallVec;
 
+use super::calendar::{self, DAY, date_of_day, day_number};
 use super::compliance::{Block, Recent, Refusal};
 use super::policy::{Policy, QueueIdx};
 use super::score::{Score, score};
 use crate::domain::{
     Channel, Debtor, Event, EventKind, Firmness, Flag, Flags, Ledger, LedgerFold, LocalZone, Money,
-    breaks_at,
 };
 
 /// Which step or rule asked for an action.
@@ -91,9 +91,6 @@ struct Candidate {
 #[derive(Default)]
 pub(crate) struct Facts {
     pub last_contact: [Option<DateTime<Utc>>; Channel::ALL.len()],
-    /// The same, as Unix seconds (`i64::MIN`: never), for cheap comparisons.
-    pub last_contact_unix: [i64; Channel::ALL.len()],
-    pub last_payment_unix: i64,
     pub last_opened: [Option<DateTime<Utc>>; Channel::ALL.len()],
     pub last_payment: Option<DateTime<Utc>>,
     /// When the callback was asked for, and for when.
@@ -103,17 +100,14 @@ pub(crate) struct Facts {
 }
 
 impl Facts {
-    /// One pass over the history for the facts and the promise ledger.
+    /// One pass over the history for the facts and the promise ledger, and
+    /// when the promise still open breaks.
     pub(crate) fn fold(
         history: &[Event],
         zone: Option<LocalZone>,
         now: DateTime<Utc>,
-    ) -> (Facts, Ledger) {
-        let mut f = Facts {
-            last_contact_unix: [i64::MIN; Channel::ALL.len()],
-            last_payment_unix: i64::MIN,
-            ..Facts::default()
-        };
+    ) -> (Facts, Ledger, Option<DateTime<Utc>>) {
+        let mut f = Facts::default();
         let mut ledger = LedgerFold::in_zone(zone);
         for e in history {
             match &e.kind {
@@ -121,7 +115,6 @@ impl Facts {
                     channel, result, ..
                 } => {
                     f.last_contact[*channel as usize] = Some(e.at);
-                    f.last_contact_unix[*channel as usize] = e.at.timestamp();
                     if *channel == Channel::Call && result.is_conversation() {
                         f.last_conversation = Some(e.at);
                     }
@@ -131,7 +124,6 @@ impl Facts {
                 }
                 EventKind::Payment { .. } => {
                     f.last_payment = Some(e.at);
-                    f.last_payment_unix = e.at.timestamp();
                     ledger.push(e);
                 }
                 EventKind::Callback { due } => f.callback = Some((e.at, *due)),
@@ -144,7 +136,8 @@ impl Facts {
                 EventKind::Promise { .. } | EventKind::InstallmentPlan { .. } => ledger.push(e),
             }
         }
-        (f, ledger.finish(now))
+        let (ledger, breaks_at) = ledger.finish_with_deadline(now);
+        (f, ledger, breaks_at)
     }
 
     fn contacted_since(&self, channel: Channel, t: DateTime<Utc>) -> bool {
@@ -152,12 +145,40 @@ impl Facts {
     }
 }
 
-/// Local day boundaries, exact across daylight-saving changes.
+/// Local day boundaries, exact across daylight-saving changes. Days are
+/// also counted by number (days since 1970-01-01, local), which where the
+/// zone's offset is fixed is plain arithmetic on Unix seconds.
 pub(crate) struct LocalDays {
     zone: Option<LocalZone>,
 }
 
 impl LocalDays {
+    /// The number of the local day `t` falls on.
+    fn day_of(&self, t: DateTime<Utc>) -> i64 {
+        let fixed = self
+            .zone
+            .and_then(|z| z.fixed_local_seconds(calendar::unix(t)));
+        match fixed {
+            Some(local) => local.div_euclid(DAY),
+            None => day_number(self.date_of(t)),
+        }
+    }
+
+    /// The start of local day number `day`, in Unix seconds.
+    fn start_unix_of_day(&self, day: i64) -> i64 {
+        let fixed = self.zone.and_then(|z| z.fixed_unix_of_local(day * DAY));
+        fixed.unwrap_or_else(|| self.start_of(date_of_day(day)).timestamp())
+    }
+
+    /// The start of local day number `day`.
+    fn start_of_day(&self, day: i64) -> DateTime<Utc> {
+        let fixed = self.zone.and_then(|z| z.fixed_unix_of_local(day * DAY));
+        match fixed.and_then(calendar::instant) {
+            Some(start) => start,
+            None => self.start_of(date_of_day(day)),
+        }
+    }
+
     /// The start of the local day `days` before the one starting at `start`.
     fn days_before(&self, start: i64, days: i64) -> i64 {
         match &self.zone {
@@ -179,16 +200,6 @@ impl LocalDays {
             Some(zone) => zone.to_utc(midnight),
             None => Utc.from_utc_datetime(&midnight),
         }
-    }
-}
-
-fn offset_days(date: NaiveDate, days: i64) -> NaiveDate {
-    if days >= 0 {
-        date.checked_add_days(Days::new(days as u64))
-            .unwrap_or(NaiveDate::MAX)
-    } else {
-        date.checked_sub_days(Days::new(days.unsigned_abs()))
-            .unwrap_or(NaiveDate::MIN)
     }
 }
 
@@ -220,15 +231,15 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     let tz = debtor.time_zone.tz();
     let zone = tz.map(LocalZone::new);
     let days = LocalDays { zone };
-    let today = days.date_of(now);
-    let (facts, ledger) = Facts::fold(history, zone, now);
+    let today = days.day_of(now);
+    let (facts, ledger, breaks_at) = Facts::fold(history, zone, now);
 
     let balance = match debtor.balance() {
         Ok(b) => b,
         Err(_) => return Plan::idle(State::MixedCurrencies, None, 0, Score::default(), ledger),
     };
-    let due = debtor.oldest_due();
-    let days_past_due = due.map_or(0, |d| (today - d).num_days() as i32);
+    let due = debtor.oldest_due().map(day_number);
+    let days_past_due = due.map_or(0, |d| (today - d) as i32);
     let score = score(days_past_due, balance, &ledger, &facts, now);
     let (Some(balance), Some(due)) = (balance.filter(|b| b.is_positive()), due) else {
         return Plan::idle(State::PaidInFull, balance, days_past_due, score, ledger);
@@ -260,10 +271,11 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         });
     }
     if let (Some(open), Some(enc)) = (ledger.open, &policy.promise.encourage) {
-        let date = offset_days(open.date, -(enc.days_before as i64));
-        let made_on = days.date_of(open.made_at);
-        if date > made_on && today <= open.date {
-            let start = days.start_of(date);
+        let promised = day_number(open.date);
+        let day = promised - enc.days_before as i64;
+        let made_on = days.day_of(open.made_at);
+        if day > made_on && today <= promised {
+            let start = days.start_of_day(day);
             if !facts.contacted_since(enc.channel, start.max(open.made_at)) {
                 candidates.push(Candidate {
                     earliest: start,
@@ -312,7 +324,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         } else if upcoming < UPCOMING_STEPS && step.applies(&debtor.segment, balance) {
             upcoming += 1;
             candidates.push(Candidate {
-                earliest: days.start_of(offset_days(due, step.day as i64)),
+                earliest: days.start_of_day(due + step.day as i64),
                 channel: step.channel,
                 firmness: step.firmness,
                 source: Source::Step(i as u16),
@@ -321,13 +333,13 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         }
     }
     // A due step is done once its channel was used on or after its day.
-    let today_start = days.start_of(today).timestamp();
+    let today_start = days.start_unix_of_day(today);
     for i in due_step.iter().flatten().copied() {
         let step = &policy.steps[i];
-        let last = facts.last_contact_unix[step.channel as usize];
-        if last == i64::MIN
-            || last < days.days_before(today_start, (days_past_due - step.day) as i64)
-        {
+        let last = facts.last_contact[step.channel as usize].map(calendar::unix);
+        if last.is_none_or(|last| {
+            last < days.days_before(today_start, (days_past_due - step.day) as i64)
+        }) {
             candidates.push(Candidate {
                 earliest: now,
                 channel: step.channel,
@@ -369,7 +381,8 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     let stopped = facts.flags.stopping();
     let pause = ledger
         .open
-        .map(|o| (o.last_day(), breaks_at(o.last_day(), tz)));
+        .zip(breaks_at)
+        .map(|(o, ends)| (o.last_day(), ends));
     let compliance = &policy.compliance;
     let recent = Recent::with_parts(history, facts.last_conversation, zone);
     let mut plan = Plan {
@@ -409,9 +422,8 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         });
         if let Some((last_day, ends)) = paused_until {
             let clears_at = compliance
-                .earliest_in(debtor, &recent, c.channel, c.requested, ends.max(now))
-                .ok()
-                .map(|(at, _)| at);
+                .earliest_time(debtor, &recent, c.channel, c.requested, ends.max(now))
+                .ok();
             plan.blocked.push(block(Refusal {
                 block: Block::PromisePause { until: last_day },
                 clears_at,
@@ -424,9 +436,7 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
                 .check_in(debtor, &recent, c.channel, c.requested, now)
                 .map(|()| now)
         } else {
-            compliance
-                .earliest_in(debtor, &recent, c.channel, c.requested, c.earliest)
-                .map(|(at, _)| at)
+            compliance.earliest_time(debtor, &recent, c.channel, c.requested, c.earliest)
         };
         if c.channel == Channel::Call && due_now {
             let queue = match c.source {

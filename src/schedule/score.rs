@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use std::fmt;
 
+use super::calendar::unix;
 use super::plan::Facts;
 use crate::domain::{Ledger, Money};
 
@@ -76,13 +77,8 @@ pub(crate) fn score(
         value: ledger.kept as i64 * 1000 + ledger.broken as i64,
     };
     // Leave people alone who were just contacted; reach those never reached.
-    let now_unix = now.timestamp();
-    let last = facts
-        .last_contact_unix
-        .iter()
-        .copied()
-        .max()
-        .filter(|&t| t != i64::MIN);
+    let now_unix = unix(now);
+    let last = facts.last_contact.iter().flatten().max().copied().map(unix);
     const HOUR: i64 = 3_600;
     let contact_points = match last.map(|t| now_unix - t) {
         None => 10,
@@ -96,7 +92,7 @@ pub(crate) fn score(
         value: last.map_or(-1, |t| ((now_unix - t) / HOUR).max(0)),
     };
     // A recent payment shows someone engaged and able to pay.
-    let paid = (facts.last_payment_unix != i64::MIN).then(|| now_unix - facts.last_payment_unix);
+    let paid = facts.last_payment.map(|t| now_unix - unix(t));
     let pay_points = match paid {
         Some(age) if age < 30 * 24 * HOUR => 8,
         Some(_) => 3,

@@ -5,6 +5,7 @@
 use chrono::{Datelike, Days, NaiveDate};
 
 use crate::domain::{Jurisdiction, Uf};
+use crate::schedule::calendar::is_leap;
 
 /// Easter Sunday (Gregorian) as (month, day), by the anonymous algorithm
 /// (Meeus/Jones/Butcher).
@@ -113,10 +114,6 @@ const STATE: &[(Uf, u32, u32, &str)] = &[
     (Uf::TO, 10, 5, "Criação do Estado do Tocantins"),
 ];
 
-const fn is_leap(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
 /// 0-based day of the year.
 const fn ordinal0(year: i32, month: u32, day: u32) -> usize {
     const BEFORE: [u32; 12] = [0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334];
@@ -181,15 +178,24 @@ static STATE_DAYS: [[DaySet; 2]; 27] = {
 
 /// Whether the date is a built-in holiday of the jurisdiction (fast).
 pub fn is_built_in(jurisdiction: Jurisdiction, date: NaiveDate) -> bool {
+    is_built_in_on(jurisdiction, date.year(), date.ordinal0())
+}
+
+/// `is_built_in` for the day `ordinal0` (0-based) of `year`, so callers
+/// counting days by number need not build a date.
+#[inline]
+pub fn is_built_in_on(jurisdiction: Jurisdiction, year: i32, ordinal0: u32) -> bool {
     let Jurisdiction::Br(uf) = jurisdiction else {
         return false;
     };
-    let day = date.ordinal0() as usize;
-    let national = match usize::try_from(date.year() - TABLE_FROM) {
+    let day = ordinal0 as usize;
+    let national = match usize::try_from(year - TABLE_FROM) {
         Ok(i) if i < TABLE_YEARS => contains(&NATIONAL_DAYS[i], day),
-        _ => brazil_national(date).is_some(),
+        _ => NaiveDate::from_yo_opt(year, ordinal0 + 1)
+            .and_then(brazil_national)
+            .is_some(),
     };
-    national || contains(&STATE_DAYS[uf as usize][is_leap(date.year()) as usize], day)
+    national || contains(&STATE_DAYS[uf as usize][is_leap(year) as usize], day)
 }
 
 /// Brazil's national holiday on this date, if any.
@@ -255,6 +261,11 @@ impl ExtraHolidays {
             by_jurisdiction,
             has_any,
         }
+    }
+
+    /// No dates at all (the usual case): no date need be built to ask.
+    pub fn is_empty(&self) -> bool {
+        !self.has_any
     }
 
     pub fn contains(&self, jurisdiction: Jurisdiction, date: NaiveDate) -> bool {

@@ -6,7 +6,7 @@
 pub mod holidays;
 pub mod windows;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Days, Duration, Timelike, Utc};
 use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
@@ -170,8 +170,49 @@ pub struct Refusal {
     pub clears_at: Option<DateTime<Utc>>,
 }
 
+/// A rule that waiting clears, as `temporal` finds it: plain data, made a
+/// `Block` (which names the window's authority) only when one is returned.
+#[derive(Clone, Copy)]
+enum Wait {
+    Window(Shut),
+    CallCap {
+        attempts: u32,
+        caps: CallCaps,
+    },
+    Quiet {
+        since: DateTime<Utc>,
+        days: u32,
+    },
+    MessageCap {
+        channel: Channel,
+        sent: u32,
+        cap: MessageCap,
+    },
+}
+
 fn days(n: u32) -> Duration {
     Duration::days(n as i64)
+}
+
+/// `t + Duration::days(n)`, by the date alone: a UTC day is always 86,400
+/// seconds, so only the date moves. Chrono's general path costs several
+/// times more, and cap checks do this a few times a plan. A leap second
+/// (which chrono handles its own way) takes that general path.
+fn add_days(t: DateTime<Utc>, n: i64) -> DateTime<Utc> {
+    // `naive_utc` is the stored value; `date_naive` and `time` would each
+    // apply the (zero) offset first.
+    let naive = t.naive_utc();
+    let moved = if naive.nanosecond() >= 1_000_000_000 {
+        None
+    } else if n >= 0 {
+        naive.date().checked_add_days(Days::new(n as u64))
+    } else {
+        naive.date().checked_sub_days(Days::new(n.unsigned_abs()))
+    };
+    match moved {
+        Some(date) => date.and_time(naive.time()).and_utc(),
+        None => t + Duration::days(n),
+    }
 }
 
 /// Whether a cap of `max` contacts on `channel` in any `per` is kept at `t`;
@@ -182,9 +223,9 @@ fn cap_clears(
     channel: Channel,
     t: DateTime<Utc>,
     max: u32,
-    per: Duration,
+    per_days: u32,
 ) -> Result<(), (u32, DateTime<Utc>)> {
-    let from = t - per;
+    let from = add_days(t, -(per_days as i64));
     let mut n = 0u32;
     // Counting back from the newest, the one at position `max - 1` is the
     // one whose leaving brings the count under the cap.
@@ -210,7 +251,7 @@ fn cap_clears(
         }
     }
     match leaving {
-        Some(at) if n >= max => Err((n, at + per)),
+        Some(at) if n >= max => Err((n, at + days(per_days))),
         _ => Ok(()),
     }
 }
@@ -233,13 +274,38 @@ pub struct Recent<'a> {
     /// The last call conversation in the whole history.
     last_conversation: Option<DateTime<Utc>>,
     zone: Option<LocalZone>,
-    /// The window at the last two instants asked, and when it next opens if
-    /// shut: a plan asks about the same instants (now, the next opening) for
-    /// every channel that reaches the phone.
-    window_memo: Cell<[Option<WindowAt>; 2]>,
+    /// The window at the last few instants asked, and when it next opens if
+    /// shut: a plan asks about the same instants (now, a day's start, its
+    /// opening) for every channel that reaches the phone.
+    window_memo: WindowMemo,
 }
 
-type WindowAt = (DateTime<Utc>, Result<(), (Shut, Option<DateTime<Utc>>)>);
+type WindowAt = Result<(), (Shut, Option<DateTime<Utc>>)>;
+
+/// The last `MEMO` answers about the window, oldest overwritten first; the
+/// instants apart from the answers, so a miss copies little.
+#[derive(Default)]
+struct WindowMemo {
+    at: [Cell<Option<DateTime<Utc>>>; MEMO],
+    state: [Cell<Option<WindowAt>>; MEMO],
+    next: Cell<usize>,
+}
+
+const MEMO: usize = 4;
+
+impl WindowMemo {
+    fn get(&self, t: DateTime<Utc>) -> Option<WindowAt> {
+        let i = self.at.iter().position(|at| at.get() == Some(t))?;
+        self.state[i].get()
+    }
+
+    fn put(&self, t: DateTime<Utc>, state: WindowAt) {
+        let i = self.next.get();
+        self.at[i].set(Some(t));
+        self.state[i].set(Some(state));
+        self.next.set((i + 1) % MEMO);
+    }
+}
 
 impl<'a> Recent<'a> {
     /// `history` must be in time order.
@@ -258,7 +324,7 @@ impl<'a> Recent<'a> {
             history,
             last_conversation,
             zone,
-            window_memo: Cell::new([None, None]),
+            window_memo: WindowMemo::default(),
         }
     }
 
@@ -308,66 +374,68 @@ impl Compliance {
         channel: Channel,
         requested: bool,
         t: DateTime<Utc>,
-    ) -> Option<(Block, Option<DateTime<Utc>>)> {
+    ) -> Option<(Wait, Option<DateTime<Utc>>)> {
         let history = recent.history;
         if channel.reaches_phone() {
             let zone = recent.zone?;
-            let window = self.window(debtor.jurisdiction);
-            let memo = recent.window_memo.get();
-            let state = match memo.iter().flatten().find(|(at, _)| *at == t) {
-                Some((_, state)) => *state,
+            let memo = &recent.window_memo;
+            let state = match memo.get(t) {
+                Some(state) => state,
                 None => {
                     let j = debtor.jurisdiction;
-                    let state = window
-                        .check_local(j, zone.to_local(t), &self.extra_holidays)
-                        .map_err(|shut| {
-                            (shut, window.next_open(j, &zone, t, &self.extra_holidays))
-                        });
-                    recent.window_memo.set([Some((t, state)), memo[0]]);
-                    state
+                    let found = self.window(j).state_at(j, &zone, t, &self.extra_holidays);
+                    memo.put(t, found.state);
+                    // The next question is usually about that opening.
+                    if let Some(opening) = found.open_at {
+                        memo.put(opening, Ok(()));
+                    }
+                    found.state
                 }
             };
             if let Err((shut, opens)) = state {
-                let block = Block::Window {
-                    authority: window.authority.clone(),
-                    shut,
-                };
-                return Some((block, opens));
+                return Some((Wait::Window(shut), opens));
             }
         }
         if channel == Channel::Call
             && !requested
             && let Some(caps) = self.calls
         {
-            if let Err((attempts, clears)) = cap_clears(
-                history,
-                Channel::Call,
-                t,
-                caps.max_attempts,
-                days(caps.per_days),
-            ) {
-                return Some((Block::CallCap { attempts, caps }, Some(clears)));
+            if let Err((attempts, clears)) =
+                cap_clears(history, Channel::Call, t, caps.max_attempts, caps.per_days)
+            {
+                return Some((Wait::CallCap { attempts, caps }, Some(clears)));
             }
             if caps.quiet_days_after_conversation > 0
                 && let Some(since) = recent.last_conversation_at(t)
             {
-                let until = since + days(caps.quiet_days_after_conversation);
+                let until = add_days(since, caps.quiet_days_after_conversation as i64);
                 if t < until {
-                    let block = Block::QuietAfterConversation {
+                    let wait = Wait::Quiet {
                         since,
                         days: caps.quiet_days_after_conversation,
                     };
-                    return Some((block, Some(until)));
+                    return Some((wait, Some(until)));
                 }
             }
         }
         if let Some(cap) = self.messages[channel as usize]
-            && let Err((sent, clears)) =
-                cap_clears(history, channel, t, cap.max, days(cap.per_days))
+            && let Err((sent, clears)) = cap_clears(history, channel, t, cap.max, cap.per_days)
         {
-            return Some((Block::MessageCap { channel, sent, cap }, Some(clears)));
+            return Some((Wait::MessageCap { channel, sent, cap }, Some(clears)));
         }
         None
+    }
+
+    fn block(&self, debtor: &Debtor, wait: Wait) -> Block {
+        match wait {
+            Wait::Window(shut) => Block::Window {
+                authority: self.window(debtor.jurisdiction).authority.clone(),
+                shut,
+            },
+            Wait::CallCap { attempts, caps } => Block::CallCap { attempts, caps },
+            Wait::Quiet { since, days } => Block::QuietAfterConversation { since, days },
+            Wait::MessageCap { channel, sent, cap } => Block::MessageCap { channel, sent, cap },
+        }
     }
 
     /// The first instant at or after `t` when every rule allows the contact
@@ -394,6 +462,31 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<Block>), Refusal> {
+        let (at, first) = self.earliest_wait(debtor, recent, channel, requested, t)?;
+        Ok((at, first.map(|wait| self.block(debtor, wait))))
+    }
+
+    /// `earliest_in` for a caller that wants only the instant.
+    pub(crate) fn earliest_time(
+        &self,
+        debtor: &Debtor,
+        recent: &Recent,
+        channel: Channel,
+        requested: bool,
+        t: DateTime<Utc>,
+    ) -> Result<DateTime<Utc>, Refusal> {
+        self.earliest_wait(debtor, recent, channel, requested, t)
+            .map(|(at, _)| at)
+    }
+
+    fn earliest_wait(
+        &self,
+        debtor: &Debtor,
+        recent: &Recent,
+        channel: Channel,
+        requested: bool,
+        t: DateTime<Utc>,
+    ) -> Result<(DateTime<Utc>, Option<Wait>), Refusal> {
         if let Some(block) = self.permanent(debtor, channel) {
             return Err(Refusal {
                 block,
@@ -401,24 +494,25 @@ impl Compliance {
             });
         }
         let mut at = t;
-        let mut first: Option<Block> = None;
+        let mut first: Option<Wait> = None;
         // Each rule moves `at` forward; a few rounds settle it (a cap clearing
         // on a Sunday moves to Monday's opening, which no cap blocks).
         for _ in 0..16 {
             match self.temporal(debtor, recent, channel, requested, at) {
                 None => return Ok((at, first)),
-                Some((block, Some(later))) if later > at => {
-                    first.get_or_insert(block);
+                Some((wait, Some(later))) if later > at => {
+                    first.get_or_insert(wait);
                     at = later;
                 }
-                Some((block, _)) => {
-                    first.get_or_insert(block);
+                Some((wait, _)) => {
+                    first.get_or_insert(wait);
                     break;
                 }
             }
         }
+        let first = first.expect("set in the loop");
         Err(Refusal {
-            block: first.expect("set in the loop"),
+            block: self.block(debtor, first),
             clears_at: None,
         })
     }
@@ -445,10 +539,10 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(), Refusal> {
-        match self.earliest_in(debtor, recent, channel, requested, t)? {
+        match self.earliest_wait(debtor, recent, channel, requested, t)? {
             (_, None) => Ok(()),
-            (at, Some(block)) => Err(Refusal {
-                block,
+            (at, Some(wait)) => Err(Refusal {
+                block: self.block(debtor, wait),
                 clears_at: Some(at),
             }),
         }

@@ -1,12 +1,13 @@
 //! Call windows: the hours a debtor may be called (or messaged on their
 //! phone), in their own local time, by kind of day.
 
-use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc, Weekday};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, NaiveTime, Timelike, Utc};
 use std::fmt;
 use std::sync::Arc;
 
 use super::holidays::{self, ExtraHolidays};
 use crate::domain::{Jurisdiction, LocalZone, Uf};
+use crate::schedule::calendar::{self, DAY};
 
 /// Opening hours within one day, in minutes after midnight: open at `open`,
 /// closed from `close` on.
@@ -72,6 +73,17 @@ impl fmt::Display for DayKind {
     }
 }
 
+/// The window at an instant, as `CallWindow::state_at` finds it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct WindowState {
+    /// Open, or shut and when it next opens (`None`: not within three weeks).
+    pub state: Result<(), (Shut, Option<DateTime<Utc>>)>,
+    /// That next opening, when it is certain the window is open then too (it
+    /// opens on a day whose hours end after they begin, at an instant the
+    /// zone's offset is fixed): a caller can skip asking about it.
+    pub open_at: Option<DateTime<Utc>>,
+}
+
 /// Why the window is shut at a moment.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Shut {
@@ -94,19 +106,63 @@ impl fmt::Display for Shut {
 /// The custom name for "a policy-named holiday".
 const POLICY_HOLIDAY: &str = "named in the policy";
 
+/// What the window rules need of a local day, from a date or from a day
+/// number (days since 1970-01-01) without going through a date.
+#[derive(Clone, Copy)]
+struct Day {
+    year: i32,
+    ordinal0: u32,
+    /// Days from Monday: 5 is Saturday, 6 Sunday.
+    weekday: u8,
+}
+
+impl Day {
+    fn of_date(date: NaiveDate) -> Day {
+        Day {
+            year: date.year(),
+            ordinal0: date.ordinal0(),
+            weekday: date.weekday().num_days_from_monday() as u8,
+        }
+    }
+
+    #[inline]
+    fn of_number(days: i64) -> Day {
+        let (year, ordinal0) = calendar::year_and_ordinal0(days);
+        Day {
+            year,
+            ordinal0,
+            // 1970-01-01 was a Thursday, 3 days from Monday.
+            weekday: (days + 3).rem_euclid(7) as u8,
+        }
+    }
+
+    /// Only for the rare moments a date is needed: naming a holiday, or a
+    /// policy's own holidays.
+    fn date(self) -> NaiveDate {
+        NaiveDate::from_yo_opt(self.year, self.ordinal0 + 1).expect("a real day")
+    }
+}
+
 impl CallWindow {
     pub fn day_kind(&self, j: Jurisdiction, date: NaiveDate, extra: &ExtraHolidays) -> DayKind {
+        self.kind_of(j, Day::of_date(date), extra)
+    }
+
+    #[inline]
+    fn kind_of(&self, j: Jurisdiction, day: Day, extra: &ExtraHolidays) -> DayKind {
         if self.closed_on_holidays {
-            if let Some(name) = holidays::built_in(j, date) {
+            if holidays::is_built_in_on(j, day.year, day.ordinal0)
+                && let Some(name) = holidays::built_in(j, day.date())
+            {
                 return DayKind::Holiday(name);
             }
-            if extra.contains(j, date) {
+            if !extra.is_empty() && extra.contains(j, day.date()) {
                 return DayKind::Holiday(POLICY_HOLIDAY);
             }
         }
-        match date.weekday() {
-            Weekday::Sat => DayKind::Saturday,
-            Weekday::Sun => DayKind::Sunday,
+        match day.weekday {
+            5 => DayKind::Saturday,
+            6 => DayKind::Sunday,
             _ => DayKind::Weekday,
         }
     }
@@ -127,11 +183,16 @@ impl CallWindow {
         local: NaiveDateTime,
         extra: &ExtraHolidays,
     ) -> Result<(), Shut> {
-        let day = self.day_kind(j, local.date(), extra);
+        let minute = (local.hour() * 60 + local.minute()) as u16;
+        self.check_kind(self.kind_of(j, Day::of_date(local.date()), extra), minute)
+    }
+
+    /// Whether the window is open at `minute` (after midnight) of a day of
+    /// this kind.
+    fn check_kind(&self, day: DayKind, minute: u16) -> Result<(), Shut> {
         let Some(hours) = self.hours(day) else {
             return Err(Shut::ClosedAllDay { day });
         };
-        let minute = (local.hour() * 60 + local.minute()) as u16;
         if minute < hours.open {
             Err(Shut::BeforeOpen { day, hours })
         } else if minute >= hours.close {
@@ -166,6 +227,79 @@ impl CallWindow {
             date = holidays::next_day(date);
         }
         None
+    }
+
+    /// The window at `at`: open, or shut and when it next opens (as
+    /// `check_local` and `next_open` say). Where the zone's offset is fixed
+    /// this counts in days and seconds, not through dates and chrono-tz.
+    pub fn state_at(
+        &self,
+        j: Jurisdiction,
+        zone: &LocalZone,
+        at: DateTime<Utc>,
+        extra: &ExtraHolidays,
+    ) -> WindowState {
+        let Some(local) = zone.fixed_local_seconds(calendar::unix(at)) else {
+            let state = self
+                .check_local(j, zone.to_local(at), extra)
+                .map_err(|shut| (shut, self.next_open(j, zone, at, extra)));
+            return WindowState {
+                state,
+                open_at: None,
+            };
+        };
+        let day = local.div_euclid(DAY);
+        let minute = (local.rem_euclid(DAY) / 60) as u16;
+        let kind = self.kind_of(j, Day::of_number(day), extra);
+        match self.check_kind(kind, minute) {
+            Ok(()) => WindowState {
+                state: Ok(()),
+                open_at: None,
+            },
+            Err(shut) => {
+                let (opens, open_then) = self.next_open_from(j, zone, at, (day, kind), extra);
+                WindowState {
+                    state: Err((shut, opens)),
+                    open_at: opens.filter(|_| open_then),
+                }
+            }
+        }
+    }
+
+    /// `next_open` when the window is shut at `at`, which falls on local day
+    /// number `today` of kind `kind`: each day's opening is a local time
+    /// turned into an instant by `unix_of_local`, exact wherever the offset
+    /// is not fixed. Also whether `state_at` that opening would say open
+    /// (known without asking where the offset is fixed there).
+    fn next_open_from(
+        &self,
+        j: Jurisdiction,
+        zone: &LocalZone,
+        at: DateTime<Utc>,
+        (today, kind): (i64, DayKind),
+        extra: &ExtraHolidays,
+    ) -> (Option<DateTime<Utc>>, bool) {
+        let (at_unix, at_whole) = (calendar::unix(at), at.timestamp_subsec_nanos() == 0);
+        for day in today..today + 21 {
+            let kind = if day == today {
+                kind
+            } else {
+                self.kind_of(j, Day::of_number(day), extra)
+            };
+            let Some(hours) = self.hours(kind) else {
+                continue;
+            };
+            let local = day * DAY + hours.open as i64 * 60;
+            let fixed = zone.fixed_unix_of_local(local);
+            let open = fixed.unwrap_or_else(|| zone.unix_of_local(local));
+            // An opening already past means we are after today's close
+            // (`at` may have a fraction of a second; openings have none).
+            if open > at_unix || (open == at_unix && at_whole) {
+                let open_then = fixed.is_some() && hours.open < hours.close;
+                return (calendar::instant(open), open_then);
+            }
+        }
+        (None, false)
     }
 }
 
