@@ -4,6 +4,7 @@
 //! file, line and key, never silently ignored. Flags beat the file.
 
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -18,6 +19,43 @@ pub struct Config {
     /// The policy file `regua simulate` uses without `--policy` (relative
     /// paths are from the config file's folder).
     pub policy: Option<PathBuf>,
+    /// The server the console and board use; none means the embedded one.
+    pub server: Option<String>,
+    /// Who logs in to `server` (the password comes from a prompt or
+    /// `REGUA_PASSWORD`).
+    pub user: Option<String>,
+    /// A built-in theme (dark, light, high-contrast) or a theme file.
+    pub theme: Option<String>,
+    /// The program and arguments run to place a call, with placeholders.
+    #[serde(default)]
+    dial_command: Option<toml::Spanned<Vec<String>>>,
+    #[serde(default)]
+    keys: BTreeMap<String, BTreeMap<String, toml::Spanned<String>>>,
+    /// The key bindings of `[keys.<screen>]`, each with its line.
+    #[serde(skip)]
+    pub bindings: Vec<KeyBinding>,
+    /// Where the config came from, to name it in later errors.
+    #[serde(skip)]
+    pub path: Option<PathBuf>,
+}
+
+/// One `"key" = "action"` line of a `[keys.<screen>]` table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyBinding {
+    pub mode: String,
+    pub key: String,
+    pub action: String,
+    pub line: usize,
+}
+
+/// What `dial_command` may name; each becomes part of one argument, never
+/// a shell string.
+pub const DIAL_PLACEHOLDERS: &[&str] = &["phone", "debtor_id", "external_id", "name"];
+
+impl Config {
+    pub fn dial_command(&self) -> Option<&[String]> {
+        self.dial_command.as_ref().map(|c| c.get_ref().as_slice())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +92,7 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Parses config text; `path` names it in errors and anchors relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
     let mut config: Config = toml::from_str(text).map_err(|e| {
         let start = e.span().map_or(0, |s| s.start).min(text.len());
         let before = &text[..start];
@@ -74,12 +113,61 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             message: e.message().trim().to_string(),
         }
     })?;
+    if let Some(cmd) = &config.dial_command {
+        let bad = |message: String| ConfigError {
+            path: path.to_path_buf(),
+            line: line_of(cmd.span().start),
+            column: 1,
+            key: "dial_command".into(),
+            message,
+        };
+        if cmd.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+            return Err(bad(
+                "needs a program, e.g. [\"softphone\", \"--call\", \"{phone}\"]".into(),
+            ));
+        }
+        for arg in cmd.get_ref() {
+            for name in placeholders(arg) {
+                if !DIAL_PLACEHOLDERS.contains(&name) {
+                    return Err(bad(format!(
+                        "unknown placeholder {{{name}}} (known: {})",
+                        DIAL_PLACEHOLDERS
+                            .iter()
+                            .map(|p| format!("{{{p}}}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )));
+                }
+            }
+        }
+    }
+    config.bindings = config
+        .keys
+        .iter()
+        .flat_map(|(mode, table)| {
+            table.iter().map(|(key, action)| KeyBinding {
+                mode: mode.clone(),
+                key: key.clone(),
+                action: action.get_ref().clone(),
+                line: line_of(action.span().start),
+            })
+        })
+        .collect();
+    config.bindings.sort_by_key(|b| b.line);
+    config.path = Some(path.to_path_buf());
     if let (Some(policy), Some(dir)) = (&config.policy, path.parent())
         && policy.is_relative()
     {
         config.policy = Some(dir.join(policy));
     }
     Ok(config)
+}
+
+/// The `{name}`s in a dial argument.
+pub fn placeholders(arg: &str) -> impl Iterator<Item = &str> {
+    arg.split('{')
+        .skip(1)
+        .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
 }
 
 /// Loads the config: `explicit` (from `REGUA_CONFIG`) must exist; the
@@ -135,6 +223,37 @@ mod tests {
         let e = parse(Path::new("c.toml"), "\n\nlocale = \"fr\"\n").unwrap_err();
         assert_eq!((e.line, e.key.as_str()), (3, "locale"));
         assert!(e.to_string().starts_with("c.toml:3:"), "{e}");
+    }
+
+    #[test]
+    fn key_bindings_keep_their_lines() {
+        let c = parse(
+            Path::new("c.toml"),
+            "locale = \"en\"\n[keys.workspace]\n\"ctrl-d\" = \"call\"\nc = \"none\"\n",
+        )
+        .unwrap();
+        let lines: Vec<_> = c
+            .bindings
+            .iter()
+            .map(|b| (b.key.as_str(), b.line))
+            .collect();
+        assert_eq!(lines, vec![("ctrl-d", 3), ("c", 4)]);
+        assert_eq!(c.bindings[0].action, "call");
+    }
+
+    #[test]
+    fn a_dial_command_names_only_known_placeholders() {
+        let c = parse(
+            Path::new("c.toml"),
+            "dial_command = [\"softphone\", \"--to\", \"tel:{phone}\", \"{debtor_id}\"]\n",
+        )
+        .unwrap();
+        assert_eq!(c.dial_command().unwrap().len(), 4);
+        let e = parse(Path::new("c.toml"), "\ndial_command = [\"x\", \"{cpf}\"]\n").unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "dial_command"));
+        assert!(e.message.contains("unknown placeholder {cpf}"), "{e}");
+        let e = parse(Path::new("c.toml"), "dial_command = []\n").unwrap_err();
+        assert!(e.message.contains("needs a program"), "{e}");
     }
 
     #[test]

@@ -61,6 +61,9 @@ pub struct QueueView {
     /// Of those, how many may be called now and nobody holds.
     pub callable: i64,
     pub leased: i64,
+    /// Since when the longest-waiting callable debtor has waited.
+    #[serde(default)]
+    pub oldest_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,4 +236,39 @@ pub struct PaymentResponse {
     /// What is still owed after it.
     pub balance_minor: i64,
     pub queue: Option<String>,
+}
+
+/// A line of a debtor search: the document masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtorSummary {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub document: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TalkingPoint {
+    pub title: String,
+    pub text: String,
+}
+
+/// What the policy lets an agent offer this debtor today.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffersView {
+    pub balance_minor: i64,
+    pub currency: String,
+    pub pay_in_full_minor: i64,
+    pub max_discount_minor: i64,
+    pub max_installments: u32,
+    pub min_installment_minor: i64,
+    pub latest_promise_date: NaiveDate,
+}
+
+/// The talking points for this debtor's situation, and the offers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScriptView {
+    pub situation: String,
+    pub points: Vec<TalkingPoint>,
+    pub offers: Option<OffersView>,
 }

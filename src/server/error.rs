@@ -81,7 +81,7 @@ impl From<StoreError> for ApiError {
                 format!("{what} already exists"),
             ),
             other => {
-                eprintln!("regua serve: store error: {other}");
+                tracing::error!("store error: {other}");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "internal",

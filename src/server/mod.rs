@@ -29,7 +29,7 @@ pub async fn serve(
         state.latest.send_replace(newest);
     }
     if let Err(e) = state.store.listen(state.latest.clone()).await {
-        eprintln!("regua serve: cannot listen for other servers' events: {e}");
+        tracing::warn!("cannot listen for other servers' events: {e}");
     }
     let scheduler = tokio::spawn(scheduler(state.clone()));
     let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -55,14 +55,14 @@ async fn scheduler(state: AppState) {
         tick.tick().await;
         if lead.is_none() {
             lead = state.store.try_lead().await.unwrap_or_else(|e| {
-                eprintln!("regua serve: scheduler: {e}");
+                tracing::error!("scheduler: {e}");
                 None
             });
         }
         if lead.is_some()
             && let Err(e) = scheduler_pass(&state).await
         {
-            eprintln!("regua serve: scheduler: {e:?}");
+            tracing::error!("scheduler: {e:?}");
         }
     }
 }
@@ -171,7 +171,7 @@ pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bo
             )
             .await?;
         if let Err(e) = replan(state, *id).await {
-            eprintln!("regua: demo debtor {id}: {e:?}");
+            tracing::warn!("demo debtor {id}: {e:?}");
         }
     }
     Ok(true)

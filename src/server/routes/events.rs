@@ -117,7 +117,7 @@ pub async fn stream(
                     .await;
                 }
                 Err(e) => {
-                    eprintln!("regua serve: event stream: {e}");
+                    tracing::warn!("event stream: {e}");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                 }
             }

@@ -1,0 +1,916 @@
+//! The console's model and its one way to change: `update` takes a message
+//! (a key, an answer from the server, a tick of the clock) and returns the
+//! effects to run. It never waits on anything; the runner does the I/O and
+//! sends the answers back as messages.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::action::Action;
+use super::keymap::{Key, Keymap, Mode};
+use super::outcome_form::OutcomeForm;
+use super::words::words;
+use crate::api::{
+    DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
+    ScriptView,
+};
+use crate::domain::{Event, EventKind, Locale};
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentStatus {
+    Ready,
+    OnCall,
+    WrapUp,
+    Paused,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AgentState {
+    pub status: AgentStatus,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+}
+
+/// Something the server has not answered yet, or could not.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub enum Remote<T> {
+    #[default]
+    Loading,
+    Ready(T),
+    Failed(String),
+}
+
+impl<T> Remote<T> {
+    pub fn ready(&self) -> Option<&T> {
+        match self {
+            Remote::Ready(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Panel {
+    Script,
+    Timeline,
+    Plan,
+}
+
+impl Panel {
+    const ORDER: [Panel; 3] = [Panel::Script, Panel::Timeline, Panel::Plan];
+
+    fn step(self, forward: bool) -> Panel {
+        let i = Panel::ORDER.iter().position(|p| *p == self).unwrap_or(0);
+        let n = Panel::ORDER.len();
+        Panel::ORDER[if forward {
+            (i + 1) % n
+        } else {
+            (i + n - 1) % n
+        }]
+    }
+}
+
+/// Which events the timeline shows.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TimelineFilter {
+    All,
+    Contacts,
+    Outcomes,
+    Promises,
+    Payments,
+    Messages,
+}
+
+impl TimelineFilter {
+    const ORDER: [TimelineFilter; 6] = [
+        TimelineFilter::All,
+        TimelineFilter::Contacts,
+        TimelineFilter::Outcomes,
+        TimelineFilter::Promises,
+        TimelineFilter::Payments,
+        TimelineFilter::Messages,
+    ];
+
+    pub fn name(self, locale: Locale) -> &'static str {
+        let (pt, en) = match self {
+            TimelineFilter::All => ("tudo", "all"),
+            TimelineFilter::Contacts => ("contatos", "contacts"),
+            TimelineFilter::Outcomes => ("resultados", "outcomes"),
+            TimelineFilter::Promises => ("promessas", "promises"),
+            TimelineFilter::Payments => ("pagamentos", "payments"),
+            TimelineFilter::Messages => ("mensagens", "messages"),
+        };
+        if locale == Locale::PtBr { pt } else { en }
+    }
+
+    pub fn shows(self, e: &Event) -> bool {
+        match (self, &e.kind) {
+            (TimelineFilter::All, _) => true,
+            (TimelineFilter::Contacts, EventKind::Contact { .. } | EventKind::Callback { .. }) => {
+                true
+            }
+            (TimelineFilter::Outcomes, EventKind::Outcome { .. } | EventKind::Flag { .. }) => true,
+            (
+                TimelineFilter::Promises,
+                EventKind::Promise { .. } | EventKind::InstallmentPlan { .. },
+            ) => true,
+            (TimelineFilter::Payments, EventKind::Payment { .. }) => true,
+            (TimelineFilter::Messages, EventKind::MessageOpened { .. }) => true,
+            (TimelineFilter::Messages, EventKind::Contact { channel, .. }) => {
+                *channel != crate::domain::Channel::Call
+            }
+            _ => false,
+        }
+    }
+
+    fn next(self) -> TimelineFilter {
+        let i = TimelineFilter::ORDER
+            .iter()
+            .position(|f| *f == self)
+            .unwrap_or(0);
+        TimelineFilter::ORDER[(i + 1) % TimelineFilter::ORDER.len()]
+    }
+}
+
+/// One debtor on screen: leased (to be worked) or opened from a search
+/// (read only).
+#[derive(Clone, Debug)]
+pub struct Workspace {
+    pub debtor_id: i64,
+    pub lease: Option<LeaseView>,
+    pub lease_lost: Option<String>,
+    pub queue: Option<String>,
+    pub debtor: Remote<DebtorView>,
+    pub timeline: Remote<Vec<Event>>,
+    pub plan: Remote<PlanView>,
+    pub script: Remote<ScriptView>,
+    pub panel: Panel,
+    pub filter: TimelineFilter,
+    /// Lines scrolled, per panel (in `Panel::ORDER`).
+    pub scroll: [u16; 3],
+    pub calling: bool,
+    /// The outcome recorded on this debtor, once it is.
+    pub recorded: Option<crate::domain::Disposition>,
+}
+
+impl Workspace {
+    fn new(debtor_id: i64, lease: Option<LeaseView>, queue: Option<String>) -> Workspace {
+        Workspace {
+            debtor_id,
+            lease,
+            lease_lost: None,
+            queue,
+            debtor: Remote::Loading,
+            timeline: Remote::Loading,
+            plan: Remote::Loading,
+            script: Remote::Loading,
+            panel: Panel::Script,
+            filter: TimelineFilter::All,
+            scroll: [0; 3],
+            calling: false,
+            recorded: None,
+        }
+    }
+
+    /// Holding a lease with nothing recorded yet: the agent owes this
+    /// debtor an outcome or a release before taking another.
+    pub fn unfinished(&self) -> bool {
+        self.lease.is_some() && self.recorded.is_none() && self.lease_lost.is_none()
+    }
+
+    pub fn scroll_mut(&mut self) -> &mut u16 {
+        let i = Panel::ORDER
+            .iter()
+            .position(|p| *p == self.panel)
+            .unwrap_or(0);
+        &mut self.scroll[i]
+    }
+
+    pub fn scroll_of(&self, panel: Panel) -> u16 {
+        let i = Panel::ORDER.iter().position(|p| *p == panel).unwrap_or(0);
+        self.scroll[i]
+    }
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Search {
+    pub query: String,
+    /// Answers to older queries are dropped: only the latest one counts.
+    pub seq: u64,
+    pub results: Remote<Vec<DebtorSummary>>,
+    pub sel: usize,
+}
+
+#[derive(Clone, Debug)]
+pub enum Overlay {
+    Help(Mode),
+    Search(Search),
+    Outcome(Box<OutcomeForm>),
+    Pause(String),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Severity {
+    Info,
+    Warn,
+    Error,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutboxCount {
+    pub waiting: usize,
+    pub failed: usize,
+    pub last_error: Option<String>,
+}
+
+/// What the runner must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    LoadQueues,
+    Lease {
+        queue: String,
+    },
+    Release {
+        lease: i64,
+    },
+    /// The debtor, timeline, plan and talking points.
+    LoadDebtor {
+        id: i64,
+        reveal: bool,
+    },
+    Search {
+        query: String,
+        seq: u64,
+    },
+    SetState {
+        status: AgentStatus,
+        reason: Option<String>,
+    },
+    Call {
+        debtor_id: i64,
+        phone: String,
+        name: String,
+    },
+    Record {
+        debtor_id: i64,
+        request: OutcomeRequest,
+    },
+    Quit,
+}
+
+/// What reaches `update`.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(Key),
+    Tick(DateTime<Utc>),
+    Queues(Result<Vec<QueueView>, String>),
+    Leased {
+        queue: String,
+        result: Result<Option<LeaseResponse>, String>,
+    },
+    Debtor(i64, Result<DebtorView, String>),
+    Timeline(i64, Result<Vec<Event>, String>),
+    Plan(i64, Result<PlanView, String>),
+    Script(i64, Result<ScriptView, String>),
+    Found {
+        seq: u64,
+        result: Result<Vec<DebtorSummary>, String>,
+    },
+    State(Result<AgentState, String>),
+    LeaseRenewed(LeaseView),
+    LeaseLost(String),
+    CallRefused(String),
+    CallEnded(Result<(), String>),
+    Outbox(OutboxCount),
+    /// Something happened on the server: `debtor` is who it concerns.
+    Live {
+        kind: String,
+        debtor: Option<i64>,
+    },
+    Connection(Result<(), String>),
+    Notice(Severity, String),
+}
+
+pub struct App {
+    pub locale: Locale,
+    pub keymap: Keymap,
+    pub user: String,
+    pub server: String,
+    pub agent: AgentState,
+    pub queues: Remote<Vec<QueueView>>,
+    pub queue_sel: usize,
+    queues_stale: bool,
+    pub work: Option<Workspace>,
+    pub overlay: Option<Overlay>,
+    pub outbox: OutboxCount,
+    pub notice: Option<(Severity, String)>,
+    pub offline: Option<String>,
+    pub leasing: bool,
+    pub now: DateTime<Utc>,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(
+        locale: Locale,
+        keymap: Keymap,
+        user: String,
+        server: String,
+        now: DateTime<Utc>,
+    ) -> App {
+        App {
+            locale,
+            keymap,
+            user,
+            server,
+            agent: AgentState {
+                status: AgentStatus::Ready,
+                reason: None,
+                since: now,
+            },
+            queues: Remote::Loading,
+            queue_sel: 0,
+            queues_stale: false,
+            work: None,
+            overlay: None,
+            outbox: OutboxCount::default(),
+            notice: None,
+            offline: None,
+            leasing: false,
+            now,
+            quit: false,
+        }
+    }
+
+    /// The screen whose keys apply now.
+    pub fn mode(&self) -> Mode {
+        match &self.overlay {
+            Some(Overlay::Help(_)) => Mode::Help,
+            Some(Overlay::Search(_)) => Mode::Search,
+            Some(Overlay::Outcome(_)) | Some(Overlay::Pause(_)) => Mode::Outcome,
+            None if self.work.is_some() => Mode::Workspace,
+            None => Mode::Queues,
+        }
+    }
+
+    /// Whether a message changes what is on screen; the runner draws only
+    /// then.
+    pub fn update(&mut self, msg: Msg) -> (Vec<Effect>, bool) {
+        let mut fx = Vec::new();
+        let dirty = match msg {
+            Msg::Key(key) => {
+                self.key(key, &mut fx);
+                true
+            }
+            Msg::Tick(now) => {
+                // The clocks on screen show minutes and seconds of time in
+                // state and the debtor's local time.
+                let changed = now.timestamp() != self.now.timestamp();
+                self.now = now;
+                if std::mem::take(&mut self.queues_stale) {
+                    fx.push(Effect::LoadQueues);
+                }
+                changed
+            }
+            Msg::Queues(r) => {
+                self.queues = remote(r);
+                if let Some(q) = self.queues.ready() {
+                    self.queue_sel = self.queue_sel.min(q.len().saturating_sub(1));
+                }
+                true
+            }
+            Msg::Leased { queue, result } => {
+                self.leasing = false;
+                match result {
+                    Ok(Some(l)) => {
+                        let id = l.debtor.id;
+                        let mut w = Workspace::new(id, Some(l.lease), Some(queue));
+                        w.debtor = Remote::Ready(l.debtor);
+                        self.work = Some(w);
+                        self.overlay = None;
+                        fx.push(Effect::LoadDebtor { id, reveal: false });
+                        self.set_status(AgentStatus::Ready, None, &mut fx);
+                        self.queues_stale = true;
+                    }
+                    Ok(None) => self.say(Severity::Warn, words(self.locale).queue_empty.into()),
+                    Err(e) => self.say(Severity::Error, e),
+                }
+                true
+            }
+            Msg::Debtor(id, r) => self.on_work(id, |w| w.debtor = remote(r)),
+            Msg::Timeline(id, r) => self.on_work(id, |w| w.timeline = remote(r)),
+            Msg::Plan(id, r) => self.on_work(id, |w| w.plan = remote(r)),
+            Msg::Script(id, r) => self.on_work(id, |w| w.script = remote(r)),
+            Msg::Found { seq, result } => match &mut self.overlay {
+                Some(Overlay::Search(s)) if s.seq == seq => {
+                    s.results = remote(result);
+                    s.sel = 0;
+                    true
+                }
+                _ => false,
+            },
+            Msg::State(Ok(state)) => {
+                self.agent = state;
+                true
+            }
+            Msg::State(Err(e)) => {
+                self.say(Severity::Error, e);
+                true
+            }
+            Msg::LeaseRenewed(lease) => {
+                if let Some(w) = &mut self.work
+                    && w.lease.as_ref().is_some_and(|l| l.id == lease.id)
+                {
+                    w.lease = Some(lease);
+                }
+                false
+            }
+            Msg::LeaseLost(why) => {
+                if let Some(w) = &mut self.work {
+                    w.lease_lost = Some(why);
+                }
+                true
+            }
+            Msg::CallRefused(why) => {
+                if let Some(w) = &mut self.work {
+                    w.calling = false;
+                }
+                self.set_status(AgentStatus::Ready, None, &mut fx);
+                self.say(Severity::Error, why);
+                true
+            }
+            Msg::CallEnded(result) => {
+                if let Some(w) = &mut self.work {
+                    w.calling = false;
+                    // Whatever the dialer said, the next thing is to
+                    // record what happened.
+                    self.overlay = Some(Overlay::Outcome(Box::default()));
+                    fx.push(Effect::LoadDebtor {
+                        id: w.debtor_id,
+                        reveal: false,
+                    });
+                }
+                if let Err(e) = result {
+                    self.say(Severity::Warn, e);
+                }
+                true
+            }
+            Msg::Outbox(count) => {
+                let changed = count != self.outbox;
+                self.outbox = count;
+                changed
+            }
+            Msg::Live { kind, debtor } => {
+                self.queues_stale = true;
+                match &self.work {
+                    Some(w) if debtor == Some(w.debtor_id) && kind != "agent_state" => {
+                        fx.push(Effect::LoadDebtor {
+                            id: w.debtor_id,
+                            reveal: false,
+                        });
+                    }
+                    _ => {}
+                }
+                false
+            }
+            Msg::Connection(r) => {
+                let offline = r.err();
+                let changed = offline != self.offline;
+                if self.offline.is_some() && offline.is_none() {
+                    self.queues_stale = true;
+                }
+                self.offline = offline;
+                changed
+            }
+            Msg::Notice(severity, text) => {
+                self.say(severity, text);
+                true
+            }
+        };
+        (fx, dirty)
+    }
+
+    fn on_work(&mut self, id: i64, f: impl FnOnce(&mut Workspace)) -> bool {
+        match &mut self.work {
+            Some(w) if w.debtor_id == id => {
+                f(w);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    pub fn say(&mut self, severity: Severity, text: String) {
+        self.notice = Some((severity, text));
+    }
+
+    fn set_status(&mut self, status: AgentStatus, reason: Option<String>, fx: &mut Vec<Effect>) {
+        if self.agent.status == status && self.agent.reason == reason {
+            return;
+        }
+        self.agent = AgentState {
+            status,
+            reason: reason.clone(),
+            since: self.now,
+        };
+        fx.push(Effect::SetState { status, reason });
+    }
+
+    fn key(&mut self, key: Key, fx: &mut Vec<Effect>) {
+        let mode = self.mode();
+        match self.keymap.action(mode, key) {
+            Some(action) => self.act(action, fx),
+            None => self.text(key, fx),
+        }
+    }
+
+    /// A key no action claims: typing into the field on screen.
+    fn text(&mut self, key: Key, fx: &mut Vec<Effect>) {
+        use ratatui::crossterm::event::KeyCode;
+        let locale = self.locale;
+        match &mut self.overlay {
+            Some(Overlay::Search(_)) => {}
+            Some(Overlay::Outcome(form)) => match key.code {
+                KeyCode::Backspace => form.backspace(locale),
+                KeyCode::Char(c) if key.text().is_some() => form.type_char(c, locale),
+                _ => {}
+            },
+            Some(Overlay::Pause(reason)) => match key.code {
+                KeyCode::Backspace => {
+                    reason.pop();
+                }
+                KeyCode::Char(c) if key.text().is_some() => reason.push(c),
+                _ => {}
+            },
+            _ => return,
+        }
+        if let Some(Overlay::Search(s)) = &mut self.overlay {
+            let changed = match key.code {
+                KeyCode::Backspace => s.query.pop().is_some(),
+                KeyCode::Char(c) if key.text().is_some() => {
+                    s.query.push(c);
+                    true
+                }
+                _ => false,
+            };
+            if changed {
+                s.seq += 1;
+                s.results = Remote::Loading;
+                // Each keystroke asks; the answer to the latest wins.
+                fx.push(Effect::Search {
+                    query: s.query.clone(),
+                    seq: s.seq,
+                });
+            }
+        }
+    }
+
+    /// What an action does where the agent is.
+    pub fn act(&mut self, action: Action, fx: &mut Vec<Effect>) {
+        self.notice = None;
+        let locale = self.locale;
+        // Overlays first: they take the keys while they are open.
+        if let Some(overlay) = &mut self.overlay {
+            match (overlay, action) {
+                (_, Action::Quit) => {}
+                (Overlay::Help(_), _) => {
+                    self.overlay = None;
+                    return;
+                }
+                (_, Action::Back) => {
+                    self.overlay = None;
+                    return;
+                }
+                (Overlay::Search(s), Action::Up | Action::Down) => {
+                    let n = s.results.ready().map_or(0, Vec::len);
+                    s.sel = if action == Action::Down {
+                        (s.sel + 1).min(n.saturating_sub(1))
+                    } else {
+                        s.sel.saturating_sub(1)
+                    };
+                    return;
+                }
+                (Overlay::Search(s), Action::Select) => {
+                    let Some(found) = s.results.ready().and_then(|r| r.get(s.sel)) else {
+                        return;
+                    };
+                    let id = found.id;
+                    if self.work.as_ref().is_some_and(Workspace::unfinished) {
+                        self.say(Severity::Warn, unfinished(locale));
+                        return;
+                    }
+                    self.overlay = None;
+                    self.work = Some(Workspace::new(id, None, None));
+                    fx.push(Effect::LoadDebtor { id, reveal: false });
+                    return;
+                }
+                (Overlay::Outcome(form), a) => {
+                    match a {
+                        Action::NextPanel | Action::Select
+                            if form.field() != super::outcome_form::Field::Submit
+                                && form.field() != super::outcome_form::Field::Note
+                                || a == Action::NextPanel =>
+                        {
+                            form.next_field(locale)
+                        }
+                        Action::PrevPanel => form.prev_field(),
+                        Action::Up => form.move_selection(false, locale),
+                        Action::Down => form.move_selection(true, locale),
+                        Action::Select if form.field() == super::outcome_form::Field::Note => {
+                            form.note.push('\n')
+                        }
+                        Action::Select | Action::Submit => self.submit_outcome(fx),
+                        _ => {}
+                    }
+                    return;
+                }
+                (Overlay::Pause(reason), Action::Select | Action::Submit) => {
+                    let reason = reason.trim().to_string();
+                    if reason.is_empty() {
+                        self.say(Severity::Warn, words(locale).pause_reason.to_string() + "?");
+                        return;
+                    }
+                    self.overlay = None;
+                    self.set_status(AgentStatus::Paused, Some(reason), fx);
+                    return;
+                }
+                _ => return,
+            }
+        }
+        match action {
+            Action::Quit => {
+                // Leaving with a debtor unworked gives them back at once,
+                // rather than when the lease runs out.
+                if let Some(w) = self.work.as_ref().filter(|w| w.unfinished())
+                    && let Some(lease) = &w.lease
+                {
+                    fx.push(Effect::Release { lease: lease.id });
+                }
+                self.quit = true;
+                fx.push(Effect::Quit);
+            }
+            Action::Help => self.overlay = Some(Overlay::Help(self.mode())),
+            Action::Search => self.overlay = Some(Overlay::Search(Search::default())),
+            Action::Back => {
+                if let Some(w) = &self.work {
+                    if w.unfinished() {
+                        self.say(Severity::Warn, unfinished(locale));
+                    } else {
+                        self.work = None;
+                        fx.push(Effect::LoadQueues);
+                    }
+                }
+            }
+            Action::Pause => {
+                if self.agent.status == AgentStatus::Paused {
+                    self.set_status(AgentStatus::Ready, None, fx);
+                } else if self.work.as_ref().is_some_and(Workspace::unfinished) {
+                    self.say(Severity::Warn, unfinished(locale));
+                } else {
+                    self.overlay = Some(Overlay::Pause(String::new()));
+                }
+            }
+            Action::LeaseNext => self.lease_next(fx),
+            Action::Refresh => match &self.work {
+                Some(w) => fx.push(Effect::LoadDebtor {
+                    id: w.debtor_id,
+                    reveal: false,
+                }),
+                None => fx.push(Effect::LoadQueues),
+            },
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                let delta: i32 = match action {
+                    Action::Up => -1,
+                    Action::Down => 1,
+                    Action::PageUp => -10,
+                    _ => 10,
+                };
+                match &mut self.work {
+                    Some(w) => {
+                        let s = w.scroll_mut();
+                        *s = (*s as i32 + delta).clamp(0, u16::MAX as i32) as u16;
+                    }
+                    None => {
+                        let n = self.queues.ready().map_or(0, Vec::len);
+                        self.queue_sel = (self.queue_sel as i32 + delta)
+                            .clamp(0, n.saturating_sub(1) as i32)
+                            as usize;
+                    }
+                }
+            }
+            Action::Select => {
+                if self.work.is_none() {
+                    self.lease_next(fx);
+                }
+            }
+            Action::NextPanel | Action::PrevPanel => {
+                if let Some(w) = &mut self.work {
+                    w.panel = w.panel.step(action == Action::NextPanel);
+                }
+            }
+            Action::FilterTimeline => {
+                if let Some(w) = &mut self.work {
+                    w.filter = w.filter.next();
+                    w.panel = Panel::Timeline;
+                    w.scroll[1] = 0;
+                }
+            }
+            Action::RevealDocument => {
+                if let Some(w) = &self.work {
+                    fx.push(Effect::LoadDebtor {
+                        id: w.debtor_id,
+                        reveal: true,
+                    });
+                }
+            }
+            Action::ReleaseLease => {
+                if let Some(w) = self.work.take() {
+                    if let Some(lease) = w.lease {
+                        fx.push(Effect::Release { lease: lease.id });
+                    }
+                    self.set_status(AgentStatus::Ready, None, fx);
+                    fx.push(Effect::LoadQueues);
+                }
+            }
+            Action::Call => self.call(fx),
+            Action::RecordOutcome => match &self.work {
+                Some(w) if w.lease.is_some() && w.recorded.is_none() => {
+                    self.overlay = Some(Overlay::Outcome(Box::default()))
+                }
+                Some(w) if w.recorded.is_some() => {
+                    self.say(Severity::Info, words(locale).wrap_up_done.into())
+                }
+                Some(_) => self.say(Severity::Warn, words(locale).no_lease.into()),
+                None => {}
+            },
+            Action::Submit => {}
+        }
+    }
+
+    fn lease_next(&mut self, fx: &mut Vec<Effect>) {
+        if self.agent.status == AgentStatus::Paused {
+            self.say(
+                Severity::Warn,
+                match self.locale {
+                    Locale::PtBr => "em pausa: p para voltar a atender".into(),
+                    Locale::En => "paused: p to be ready again".into(),
+                },
+            );
+            return;
+        }
+        if self.leasing {
+            return;
+        }
+        if let Some(w) = &self.work {
+            if w.unfinished() {
+                self.say(Severity::Warn, unfinished(self.locale));
+                return;
+            }
+            if let Some(lease) = &w.lease {
+                fx.push(Effect::Release { lease: lease.id });
+            }
+        }
+        let queue = self
+            .work
+            .as_ref()
+            .and_then(|w| w.queue.clone())
+            .or_else(|| {
+                self.queues
+                    .ready()
+                    .and_then(|q| q.get(self.queue_sel))
+                    .map(|q| q.id.clone())
+            });
+        let Some(queue) = queue else {
+            return;
+        };
+        self.leasing = true;
+        fx.push(Effect::Lease { queue });
+    }
+
+    fn call(&mut self, fx: &mut Vec<Effect>) {
+        let locale = self.locale;
+        let Some(w) = &self.work else { return };
+        if w.lease.is_none() || w.lease_lost.is_some() {
+            self.say(Severity::Warn, words(locale).no_lease.into());
+            return;
+        }
+        if w.calling {
+            return;
+        }
+        let Some(plan) = w.plan.ready() else {
+            self.say(Severity::Info, words(locale).loading.into());
+            return;
+        };
+        if !plan.callable_now {
+            let zone = w.debtor.ready().and_then(|d| d.time_zone.parse().ok());
+            let why = call_refusal(plan, zone, locale);
+            self.say(Severity::Error, why);
+            return;
+        }
+        let Some(debtor) = w.debtor.ready() else {
+            return;
+        };
+        let Some(phone) = debtor
+            .phones
+            .iter()
+            .filter(|p| p.consent)
+            .max_by_key(|p| p.kind == crate::domain::PhoneKind::Mobile)
+        else {
+            self.say(
+                Severity::Error,
+                match locale {
+                    Locale::PtBr => "nenhum telefone com consentimento".into(),
+                    Locale::En => "no phone with consent to call".into(),
+                },
+            );
+            return;
+        };
+        let effect = Effect::Call {
+            debtor_id: debtor.id,
+            phone: phone.number.clone(),
+            name: debtor.name.clone(),
+        };
+        if let Some(w) = &mut self.work {
+            w.calling = true;
+        }
+        self.set_status(AgentStatus::OnCall, None, fx);
+        fx.push(effect);
+    }
+
+    fn submit_outcome(&mut self, fx: &mut Vec<Effect>) {
+        let Some(Overlay::Outcome(form)) = &mut self.overlay else {
+            return;
+        };
+        let Some(w) = &self.work else { return };
+        let terms = w.script.ready().and_then(super::outcome_form::terms_of);
+        let zone = w
+            .debtor
+            .ready()
+            .and_then(|d| d.time_zone.parse::<chrono_tz::Tz>().ok());
+        let today = match zone {
+            Some(z) => self.now.with_timezone(&z).date_naive(),
+            None => self.now.date_naive(),
+        };
+        let ctx = super::outcome_form::FormContext {
+            locale: self.locale,
+            today,
+            now: self.now,
+            zone,
+            terms: terms.as_ref(),
+            window: None,
+        };
+        match form.request(&ctx) {
+            Ok(request) => {
+                let disposition = request.disposition;
+                let debtor_id = w.debtor_id;
+                self.overlay = None;
+                if let Some(w) = &mut self.work {
+                    w.recorded = Some(disposition);
+                }
+                fx.push(Effect::Record { debtor_id, request });
+                self.set_status(AgentStatus::WrapUp, None, fx);
+                self.say(Severity::Info, words(self.locale).wrap_up_done.into());
+            }
+            Err((field, message)) => {
+                if let Some(i) = form.fields().iter().position(|f| *f == field) {
+                    form.field_index = i;
+                }
+                form.error = Some((field, message));
+            }
+        }
+    }
+}
+
+fn remote<T>(r: Result<T, String>) -> Remote<T> {
+    match r {
+        Ok(t) => Remote::Ready(t),
+        Err(e) => Remote::Failed(e),
+    }
+}
+
+fn unfinished(locale: Locale) -> String {
+    match locale {
+        Locale::PtBr => "registre um resultado (o) ou devolva o devedor à fila (x) antes".into(),
+        Locale::En => "record an outcome (o) or give the debtor back (x) first".into(),
+    }
+}
+
+/// Why a call is not allowed now and when it will be, from the plan.
+/// The time is the debtor's local time, as the law reads it.
+pub fn call_refusal(plan: &PlanView, zone: Option<chrono_tz::Tz>, locale: Locale) -> String {
+    let w = words(locale);
+    match plan.blocked.iter().find(|b| b.channel == "call") {
+        Some(b) => match b.at {
+            Some(at) => format!(
+                "{}: {} — {} {}",
+                w.call_blocked,
+                b.why,
+                w.blocked_until,
+                super::format::local_time(at, zone, locale)
+            ),
+            None => format!("{}: {} — {}", w.call_blocked, b.why, w.never),
+        },
+        None => format!("{}: {}", w.call_blocked, plan.state),
+    }
+}

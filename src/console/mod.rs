@@ -1,0 +1,13 @@
+//! The agent console: a terminal UI over any regua server, the embedded one
+//! included, reached only through `client`.
+
+pub mod action;
+pub mod app;
+pub mod dial;
+pub mod format;
+pub mod keymap;
+pub mod outcome_form;
+pub mod terminal;
+pub mod theme;
+pub mod views;
+pub mod words;

@@ -1,0 +1,140 @@
+//! The top line (who, state and time in it, server, outbox) and the bottom
+//! line (the last notice, or the keys that matter here).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use crate::console::action::Action;
+use crate::console::app::{AgentStatus, App, Severity};
+use crate::console::format::span;
+use crate::console::theme::Theme;
+use crate::console::words::words;
+
+pub fn top(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let w = words(app.locale);
+    let (state, colour) = match app.agent.status {
+        AgentStatus::Ready => (w.state_ready, theme.ok),
+        AgentStatus::OnCall => (w.state_on_call, theme.focus),
+        AgentStatus::WrapUp => (w.state_wrap_up, theme.warn),
+        AgentStatus::Paused => (w.state_paused, theme.danger),
+    };
+    let mut spans = vec![
+        Span::styled(" regua ", theme.alert(theme.title)),
+        Span::styled(
+            app.user.clone(),
+            theme.fg(theme.text).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(" · "),
+        Span::styled(format!("● {state}"), theme.alert(colour)),
+    ];
+    if let Some(reason) = &app.agent.reason {
+        spans.push(Span::styled(format!(" ({reason})"), theme.fg(colour)));
+    }
+    spans.push(Span::styled(
+        format!(" {}", span(app.now - app.agent.since)),
+        theme.fg(theme.muted),
+    ));
+    if app.outbox.waiting > 0 {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("⇡ {} {}", app.outbox.waiting, w.outbox_waiting),
+            theme.alert(theme.pending),
+        ));
+    }
+    if app.outbox.failed > 0 {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("✗ {} {}", app.outbox.failed, w.outbox_failed),
+            theme.alert(theme.danger),
+        ));
+    }
+    if app.offline.is_some() {
+        spans.push(Span::raw(" · "));
+        spans.push(Span::styled(
+            format!("⚠ {}", w.offline),
+            theme.alert(theme.danger),
+        ));
+    }
+    spans.push(Span::styled(
+        format!(" · {}", app.server),
+        theme.fg(theme.muted),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn bottom(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = match &app.notice {
+        Some((severity, text)) => {
+            let colour = match severity {
+                Severity::Info => theme.ok,
+                Severity::Warn => theme.warn,
+                Severity::Error => theme.danger,
+            };
+            Line::from(Span::styled(format!(" {text}"), theme.alert(colour)))
+        }
+        None => hints(app, theme),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The keys worth knowing on this screen, from the live keymap.
+fn hints(app: &App, theme: &Theme) -> Line<'static> {
+    let mode = app.mode();
+    let wanted: &[Action] = match mode {
+        crate::console::keymap::Mode::Workspace => &[
+            Action::Call,
+            Action::RecordOutcome,
+            Action::LeaseNext,
+            Action::NextPanel,
+            Action::FilterTimeline,
+            Action::ReleaseLease,
+            Action::Search,
+            Action::Help,
+        ],
+        crate::console::keymap::Mode::Outcome => &[Action::NextPanel, Action::Submit, Action::Back],
+        crate::console::keymap::Mode::Search => &[Action::Select, Action::Back],
+        crate::console::keymap::Mode::Help => &[Action::Back],
+        _ => &[
+            Action::LeaseNext,
+            Action::Search,
+            Action::Pause,
+            Action::Help,
+            Action::Quit,
+        ],
+    };
+    let mut spans = vec![Span::raw(" ")];
+    for action in wanted {
+        if let Some(key) = app.keymap.key_for(mode, *action) {
+            spans.push(Span::styled(key.to_string(), theme.alert(theme.focus)));
+            spans.push(Span::styled(
+                format!(" {}  ", short(*action, app.locale)),
+                theme.fg(theme.muted),
+            ));
+        }
+    }
+    Line::from(spans)
+}
+
+fn short(a: Action, locale: crate::domain::Locale) -> &'static str {
+    let pt = locale == crate::domain::Locale::PtBr;
+    let (p, e) = match a {
+        Action::Call => ("ligar", "call"),
+        Action::RecordOutcome => ("resultado", "outcome"),
+        Action::LeaseNext => ("próximo", "next"),
+        Action::NextPanel => ("painel", "panel"),
+        Action::FilterTimeline => ("filtro", "filter"),
+        Action::ReleaseLease => ("devolver", "release"),
+        Action::Search => ("buscar", "search"),
+        Action::Help => ("ajuda", "help"),
+        Action::Quit => ("sair", "quit"),
+        Action::Pause => ("pausa", "pause"),
+        Action::Submit => ("registrar", "submit"),
+        Action::Back => ("voltar", "back"),
+        Action::Select => ("abrir", "open"),
+        _ => ("", ""),
+    };
+    if pt { p } else { e }
+}

@@ -1,0 +1,224 @@
+//! What opens over a screen: help from the live keymap, search, the outcome
+//! form, the pause reason.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::centred;
+use crate::console::app::{App, Overlay, Remote};
+use crate::console::keymap::Mode;
+use crate::console::outcome_form::{Field, OutcomeForm};
+use crate::console::theme::Theme;
+use crate::console::words::{self, words};
+use crate::domain::{Locale, Reason};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: &Theme) {
+    let w = words(app.locale);
+    let (title, lines, width, height) = match overlay {
+        Overlay::Help(mode) => (w.help.to_string(), help(app, *mode, theme), 64, 22),
+        Overlay::Search(s) => {
+            let mut lines = vec![Line::from(vec![
+                Span::styled("/ ", theme.alert(theme.focus)),
+                Span::raw(s.query.clone()),
+                Span::styled("▏", theme.fg(theme.focus)),
+            ])];
+            match &s.results {
+                Remote::Loading if !s.query.is_empty() => {
+                    lines.push(Line::styled(w.loading, theme.fg(theme.muted)))
+                }
+                Remote::Loading => {}
+                Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.alert(theme.danger))),
+                Remote::Ready(found) if found.is_empty() => {
+                    lines.push(Line::styled(w.no_matches, theme.fg(theme.muted)))
+                }
+                Remote::Ready(found) => {
+                    for (i, f) in found.iter().enumerate() {
+                        let style = if i == s.sel {
+                            theme.selection()
+                        } else {
+                            theme.fg(theme.text)
+                        };
+                        lines.push(Line::styled(
+                            format!("{:>6}  {:<28} {}", f.id, f.name, f.document),
+                            style,
+                        ));
+                    }
+                }
+            }
+            (w.search.to_string(), lines, 64, 18)
+        }
+        Overlay::Outcome(form) => (
+            w.record_outcome.to_string(),
+            outcome(app, form, theme),
+            72,
+            22,
+        ),
+        Overlay::Pause(reason) => (
+            w.pause_reason.to_string(),
+            vec![Line::from(vec![
+                Span::raw(reason.clone()),
+                Span::styled("▏", theme.fg(theme.focus)),
+            ])],
+            48,
+            3,
+        ),
+    };
+    let rect = centred(area, width, height);
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), theme.alert(theme.title)))
+        .border_style(theme.fg(theme.focus));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
+}
+
+fn help(app: &App, mode: Mode, theme: &Theme) -> Vec<Line<'static>> {
+    app.keymap
+        .keys_for(mode)
+        .into_iter()
+        .map(|(action, keys)| {
+            let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            Line::from(vec![
+                Span::styled(format!("{:<18}", keys.join(", ")), theme.alert(theme.focus)),
+                Span::styled(format!("{:<16}", action.name()), theme.fg(theme.text)),
+                Span::styled(action.help().to_string(), theme.fg(theme.muted)),
+            ])
+        })
+        .collect()
+}
+
+fn outcome(app: &App, form: &OutcomeForm, theme: &Theme) -> Vec<Line<'static>> {
+    let locale = app.locale;
+    let w = words(locale);
+    let current = form.field();
+    let label = |field: Field, name: &str| {
+        let style = if field == current {
+            theme.alert(theme.focus)
+        } else {
+            theme.fg(theme.muted)
+        };
+        Span::styled(format!("{:<14}", name), style)
+    };
+    let mut lines = Vec::new();
+    // The disposition list, filtered by what was typed.
+    let chosen = form
+        .disposition
+        .map_or(String::new(), |d| words::disposition(locale, d).to_string());
+    lines.push(Line::from(vec![
+        label(Field::Disposition, w.disposition),
+        Span::raw(format!("{} ", chosen)),
+        Span::styled(
+            if form.filter.is_empty() {
+                String::new()
+            } else {
+                format!("[{}]", form.filter)
+            },
+            theme.fg(theme.muted),
+        ),
+    ]));
+    if current == Field::Disposition {
+        for (i, d) in form.matches(locale).iter().take(6).enumerate() {
+            let style = if i == form.disposition_sel {
+                theme.selection()
+            } else {
+                theme.fg(theme.text)
+            };
+            lines.push(Line::styled(
+                format!("    {}", words::disposition(locale, *d)),
+                style,
+            ));
+        }
+    }
+    let reason = form
+        .reason()
+        .map_or(w.none.to_string(), |r| words::reason(locale, r).to_string());
+    lines.push(Line::from(vec![
+        label(Field::Reason, w.reason),
+        Span::raw(reason),
+        Span::styled(
+            if current == Field::Reason {
+                "  ↑↓"
+            } else {
+                ""
+            },
+            theme.fg(theme.muted),
+        ),
+    ]));
+    if current == Field::Reason {
+        let names: Vec<&str> = Reason::ALL
+            .iter()
+            .map(|r| words::reason(locale, *r))
+            .collect();
+        lines.push(Line::styled(
+            format!("    {}", names.join(" · ")),
+            theme.fg(theme.muted),
+        ));
+    }
+    let text_field = |field: Field, name: &str, value: &str, hint: &str| {
+        let mut spans = vec![label(field, name), Span::raw(value.to_string())];
+        if field == current {
+            spans.push(Span::styled("▏", theme.fg(theme.focus)));
+        }
+        spans.push(Span::styled(format!("  {hint}"), theme.fg(theme.muted)));
+        Line::from(spans)
+    };
+    let date_hint = match locale {
+        Locale::PtBr => "dd/mm/aaaa ou +N",
+        Locale::En => "yyyy-mm-dd or +N",
+    };
+    for field in form.fields() {
+        let line = match field {
+            Field::Amount => text_field(field, w.amount, &form.amount, ""),
+            Field::Date => text_field(field, w.date, &form.date, date_hint),
+            Field::Installments => text_field(field, w.installments, &form.installments, ""),
+            Field::FirstDate => text_field(field, w.first_date, &form.first_date, date_hint),
+            Field::CallbackDate => text_field(field, w.callback_at, &form.callback_date, date_hint),
+            Field::CallbackTime => text_field(field, "", &form.callback_time, "HH:MM"),
+            _ => continue,
+        };
+        lines.push(line);
+    }
+    if let Some(terms) = app
+        .work
+        .as_ref()
+        .and_then(|w| w.script.ready())
+        .and_then(crate::console::outcome_form::terms_of)
+        && form.disposition == Some(crate::domain::Disposition::PaymentPlan)
+        && !form.installments.is_empty()
+    {
+        let today = app.now.date_naive();
+        match form.plan_preview(&terms, today, locale) {
+            Ok(plan) => {
+                let parts: Vec<String> = plan
+                    .iter()
+                    .map(|i| format!("{} {}", locale.date(i.date), i.amount.display(locale)))
+                    .collect();
+                lines.push(Line::styled(
+                    format!("    {}", parts.join(" · ")),
+                    theme.fg(theme.promise),
+                ));
+            }
+            Err(e) => lines.push(Line::styled(format!("    {e}"), theme.fg(theme.warn))),
+        }
+    }
+    lines.push(Line::from(vec![label(Field::Note, w.note)]));
+    for l in form.note.split('\n') {
+        lines.push(Line::from(format!("    {l}")));
+    }
+    let submit = if current == Field::Submit {
+        theme.selection()
+    } else {
+        theme.fg(theme.ok)
+    };
+    lines.push(Line::styled(format!("[ {} ]  ctrl-s", w.submit), submit));
+    if let Some((_, e)) = &form.error {
+        lines.push(Line::styled(format!("✗ {e}"), theme.alert(theme.danger)));
+    }
+    lines
+}

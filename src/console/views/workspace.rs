@@ -1,0 +1,420 @@
+//! One debtor: who they are, what they owe, what happened, what to say and
+//! what the régua will do. At 80 columns the panels take turns (Tab); from
+//! 120 columns they stand side by side.
+
+use chrono_tz::Tz;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::api::{DebtorView, PlanView};
+use crate::console::app::{App, Panel, Remote, Workspace, call_refusal};
+use crate::console::format::{event_line, local_time, stamp};
+use crate::console::outcome_form::terms_of;
+use crate::console::theme::Theme;
+use crate::console::words::words;
+use crate::domain::{Currency, Ledger, Locale, Money};
+
+pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &Theme) {
+    let zone: Option<Tz> = w.debtor.ready().and_then(|d| d.time_zone.parse().ok());
+    let [head, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(area);
+    header(frame, head, app, w, zone, theme);
+    if body.width >= 120 {
+        let [left, mid, right] = Layout::horizontal([
+            Constraint::Percentage(28),
+            Constraint::Percentage(36),
+            Constraint::Percentage(36),
+        ])
+        .areas(body);
+        let [debts, offers] =
+            Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
+        let [timeline, plan] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(right);
+        render_panel(
+            frame,
+            debts,
+            debts_text(app, w),
+            0,
+            false,
+            theme,
+            words(app.locale).debts,
+        );
+        render_panel(
+            frame,
+            offers,
+            offers_text(app, w, theme),
+            0,
+            false,
+            theme,
+            words(app.locale).offers,
+        );
+        panel(frame, mid, app, w, Panel::Script, zone, theme);
+        panel(frame, timeline, app, w, Panel::Timeline, zone, theme);
+        panel(frame, plan, app, w, Panel::Plan, zone, theme);
+    } else {
+        let [tabs, content] =
+            Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
+        let names = [
+            (Panel::Script, words(app.locale).talking_points),
+            (Panel::Timeline, words(app.locale).timeline),
+            (Panel::Plan, words(app.locale).plan),
+        ];
+        let mut spans = Vec::new();
+        for (p, name) in names {
+            let style = if p == w.panel {
+                theme.selection()
+            } else {
+                theme.fg(theme.muted)
+            };
+            spans.push(Span::styled(format!(" {name} "), style));
+            spans.push(Span::raw(" "));
+        }
+        frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
+        panel(frame, content, app, w, w.panel, zone, theme);
+    }
+}
+
+fn header(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    w: &Workspace,
+    zone: Option<Tz>,
+    theme: &Theme,
+) {
+    let words = words(app.locale);
+    let mut lines = Vec::new();
+    match &w.debtor {
+        Remote::Ready(d) => {
+            let local = zone.map_or("?".to_string(), |z| {
+                app.now.with_timezone(&z).format("%H:%M").to_string()
+            });
+            lines.push(Line::from(vec![
+                Span::styled(d.name.clone(), theme.alert(theme.title)),
+                Span::raw("  "),
+                Span::styled(d.document.clone(), theme.fg(theme.muted)),
+                Span::raw(format!(
+                    "  {} · {} {local} ({})",
+                    d.jurisdiction, words.local_time, d.time_zone
+                )),
+            ]));
+            let owed = total(d);
+            let mut second = vec![Span::styled(
+                format!(
+                    "{} {}",
+                    owed.map_or("?".into(), |m| m.display(app.locale).to_string()),
+                    words.owed
+                ),
+                theme.alert(theme.overdue),
+            )];
+            if let Some(p) = w.plan.ready() {
+                second.push(Span::raw(format!(
+                    " · {} {} · {} {}",
+                    p.days_past_due, words.days_past_due, words.priority, p.priority
+                )));
+                if let Some(q) = &p.queue {
+                    second.push(Span::styled(format!(" · {q}"), theme.fg(theme.muted)));
+                }
+            }
+            if let Some(l) = &w.lease {
+                let left = (l.expires_at - app.now).num_minutes().max(0);
+                second.push(Span::styled(
+                    format!(" · lease {left} min"),
+                    theme.fg(theme.muted),
+                ));
+            }
+            lines.push(Line::from(second));
+            lines.push(window_line(app, w, zone, theme));
+        }
+        Remote::Loading => lines.push(Line::from(words.loading)),
+        Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.alert(theme.danger))),
+    }
+    if let Some(lost) = &w.lease_lost {
+        lines.push(Line::styled(
+            format!("{} ({lost})", words.lease_lost),
+            theme.alert(theme.danger),
+        ));
+    } else if w.lease.is_none() {
+        lines.push(Line::styled(words.no_lease, theme.fg(theme.warn)));
+    } else if w.recorded.is_some() {
+        lines.push(Line::styled(words.wrap_up_done, theme.alert(theme.ok)));
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
+/// The call window in the debtor's zone, as the law and the policy see it.
+fn window_line(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Line<'static> {
+    let words = words(app.locale);
+    match w.plan.ready() {
+        Some(p) if p.callable_now => {
+            Line::styled(format!("● {}", words.call_allowed), theme.alert(theme.ok))
+        }
+        Some(p) => Line::styled(
+            format!("■ {}", call_refusal(p, zone, app.locale)),
+            theme.alert(theme.danger),
+        ),
+        None => Line::styled(words.loading, theme.fg(theme.muted)),
+    }
+}
+
+fn total(d: &DebtorView) -> Option<Money> {
+    let first = d.debts.first()?;
+    let currency = Currency::new(&first.currency).ok()?;
+    let mut sum = Money::new(0, currency);
+    for debt in &d.debts {
+        sum = sum
+            .checked_add(Money::new(
+                debt.balance_minor,
+                Currency::new(&debt.currency).ok()?,
+            ))
+            .ok()?;
+    }
+    Some(sum)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn render_panel(
+    frame: &mut Frame,
+    area: Rect,
+    text: Text<'static>,
+    scroll: u16,
+    focused: bool,
+    theme: &Theme,
+    title: &str,
+) {
+    let border = if focused {
+        theme.fg(theme.focus)
+    } else {
+        theme.fg(theme.border)
+    };
+    let block = Block::bordered()
+        .title(Span::styled(format!(" {title} "), theme.alert(theme.title)))
+        .border_style(border);
+    frame.render_widget(
+        Paragraph::new(text)
+            .block(block)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        area,
+    );
+}
+
+fn panel(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    w: &Workspace,
+    which: Panel,
+    zone: Option<Tz>,
+    theme: &Theme,
+) {
+    let words = words(app.locale);
+    let (title, text) = match which {
+        Panel::Script => (words.talking_points.to_string(), script_text(app, w, theme)),
+        Panel::Timeline => (
+            format!(
+                "{} · {}: {}",
+                words.timeline,
+                words.filter,
+                w.filter.name(app.locale)
+            ),
+            timeline_text(app, w, zone, theme),
+        ),
+        Panel::Plan => (words.plan.to_string(), plan_text(app, w, zone, theme)),
+    };
+    let focused = which == w.panel;
+    render_panel(
+        frame,
+        area,
+        text,
+        w.scroll_of(which),
+        focused,
+        theme,
+        &title,
+    );
+}
+
+fn remote_text<T>(
+    r: &Remote<T>,
+    app: &App,
+    theme: &Theme,
+    f: impl FnOnce(&T) -> Text<'static>,
+) -> Text<'static> {
+    match r {
+        Remote::Loading => Text::styled(words(app.locale).loading, theme.fg(theme.muted)),
+        Remote::Failed(e) => Text::styled(e.clone(), theme.alert(theme.danger)),
+        Remote::Ready(t) => f(t),
+    }
+}
+
+fn script_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
+    remote_text(&w.script, app, theme, |s| {
+        let mut lines = Vec::new();
+        for (i, p) in s.points.iter().enumerate() {
+            lines.push(Line::styled(
+                format!("{}. {}", i + 1, p.title),
+                theme.alert(theme.focus),
+            ));
+            for l in p.text.lines() {
+                lines.push(Line::from(l.to_string()));
+            }
+            lines.push(Line::default());
+        }
+        Text::from(lines)
+    })
+}
+
+fn timeline_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<'static> {
+    remote_text(&w.timeline, app, theme, |events| {
+        let lines: Vec<Line> = events
+            .iter()
+            .rev()
+            .filter(|e| w.filter.shows(e))
+            .map(|e| {
+                let colour = match &e.kind {
+                    crate::domain::EventKind::Payment { .. } => theme.paid,
+                    crate::domain::EventKind::Promise { .. }
+                    | crate::domain::EventKind::InstallmentPlan { .. } => theme.promise,
+                    crate::domain::EventKind::Flag { .. } => theme.danger,
+                    _ => theme.text,
+                };
+                Line::from(vec![
+                    Span::styled(stamp(e.at, zone, app.locale), theme.fg(theme.muted)),
+                    Span::raw(" "),
+                    Span::styled(event_line(e, app.locale), theme.fg(colour)),
+                ])
+            })
+            .collect();
+        if lines.is_empty() {
+            Text::styled(words(app.locale).none, theme.fg(theme.muted))
+        } else {
+            Text::from(lines)
+        }
+    })
+}
+
+fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<'static> {
+    remote_text(&w.plan, app, theme, |p: &PlanView| {
+        let mut lines = Vec::new();
+        for a in &p.actions {
+            let at =
+                a.at.map_or(String::new(), |t| local_time(t, zone, app.locale));
+            lines.push(Line::from(vec![
+                Span::styled("▸ ", theme.fg(theme.ok)),
+                Span::raw(format!("{} {} ", a.channel, at)),
+                Span::styled(a.why.clone(), theme.fg(theme.muted)),
+            ]));
+        }
+        for b in &p.blocked {
+            let until = b.at.map_or(words(app.locale).never.to_string(), |t| {
+                format!(
+                    "{} {}",
+                    words(app.locale).blocked_until,
+                    local_time(t, zone, app.locale)
+                )
+            });
+            lines.push(Line::from(vec![
+                Span::styled("■ ", theme.fg(theme.danger)),
+                Span::raw(format!("{}: {} ", b.channel, b.why)),
+                Span::styled(until, theme.fg(theme.warn)),
+            ]));
+        }
+        if !p.explanation.is_empty() {
+            lines.push(Line::default());
+            for e in &p.explanation {
+                lines.push(Line::styled(e.clone(), theme.fg(theme.muted)));
+            }
+        }
+        Text::from(lines)
+    })
+}
+
+fn debts_text(app: &App, w: &Workspace) -> Text<'static> {
+    let locale = app.locale;
+    let mut lines = Vec::new();
+    if let Some(d) = w.debtor.ready() {
+        for debt in &d.debts {
+            let Ok(c) = Currency::new(&debt.currency) else {
+                continue;
+            };
+            lines.push(Line::from(debt.creditor.clone()).style(Modifier::BOLD));
+            lines.push(Line::from(format!(
+                "  {} / {} · {}",
+                Money::new(debt.balance_minor, c).display(locale),
+                Money::new(debt.original_minor, c).display(locale),
+                locale.date(debt.due_date)
+            )));
+        }
+    }
+    if let (Some(events), Some(d)) = (w.timeline.ready(), w.debtor.ready()) {
+        let zone = d.time_zone.parse().ok();
+        let ledger = Ledger::fold(events, zone, app.now);
+        lines.push(Line::default());
+        lines.push(Line::from(words(locale).promises).style(Modifier::BOLD));
+        lines.push(Line::from(promise_summary(&ledger, locale)));
+    }
+    Text::from(lines)
+}
+
+fn promise_summary(l: &Ledger, locale: Locale) -> String {
+    let pt = locale == Locale::PtBr;
+    let mut s = if pt {
+        format!("  cumpridas {} · quebradas {}", l.kept, l.broken)
+    } else {
+        format!("  kept {} · broken {}", l.kept, l.broken)
+    };
+    if let Some(open) = &l.open {
+        s += &format!(
+            "\n  {} {} {} {}",
+            if pt { "em aberto:" } else { "open:" },
+            open.remaining.display(locale),
+            if pt { "até" } else { "by" },
+            locale.date(open.last_day())
+        );
+    }
+    s
+}
+
+fn offers_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
+    remote_text(&w.script, app, theme, |s| match terms_of(s) {
+        Some(t) => {
+            let locale = app.locale;
+            let pt = locale == Locale::PtBr;
+            Text::from(vec![
+                Line::from(format!(
+                    "{} {}",
+                    if pt { "À vista:" } else { "In full:" },
+                    t.pay_in_full.display(locale)
+                )),
+                Line::from(format!(
+                    "{} {}",
+                    if pt {
+                        "  desconto até"
+                    } else {
+                        "  discount up to"
+                    },
+                    t.max_discount.display(locale)
+                )),
+                Line::from(format!(
+                    "{} {}x, {} {}",
+                    if pt {
+                        "Parcelas: até"
+                    } else {
+                        "Installments: up to"
+                    },
+                    t.max_installments,
+                    if pt { "mín." } else { "min." },
+                    t.min_installment.display(locale)
+                )),
+                Line::from(format!(
+                    "{} {}",
+                    if pt { "Promessa até" } else { "Promise by" },
+                    locale.date(t.latest_promise_date)
+                )),
+            ])
+        }
+        None => Text::styled(words(app.locale).none, theme.fg(theme.muted)),
+    })
+}
