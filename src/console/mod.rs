@@ -8,6 +8,8 @@ pub mod format;
 pub mod keymap;
 pub mod outcome_form;
 pub mod terminal;
+#[cfg(test)]
+mod tests;
 pub mod theme;
 pub mod views;
 pub mod words;

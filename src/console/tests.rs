@@ -1,0 +1,512 @@
+//! Key → action → state, and snapshots of each screen at 80x24 and 120x40
+//! on ratatui's test backend.
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{AgentStatus, App, Effect, Msg, Overlay, Remote};
+use super::keymap::{Key, Keymap};
+use super::theme::Theme;
+use super::views;
+use crate::api::{
+    DebtView, DebtorSummary, DebtorView, LeaseResponse, LeaseView, OffersView, PhoneView, PlanLine,
+    PlanView, QueueView, ScriptView, TalkingPoint,
+};
+use crate::domain::{
+    Channel, ContactResult, Currency, Disposition, Event, EventKind, Firmness, Locale, Money,
+    PhoneKind, Reason,
+};
+
+/// Tuesday 2026-03-10, 10:00 in São Paulo.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 13, 0, 0).unwrap()
+}
+
+fn queues() -> Vec<QueueView> {
+    vec![
+        QueueView {
+            id: "early".into(),
+            name: "Early (1–30 days)".into(),
+            depth: 132,
+            callable: 97,
+            leased: 3,
+            oldest_since: Some(now() - chrono::Duration::minutes(42)),
+        },
+        QueueView {
+            id: "broken_promises".into(),
+            name: "Broken promises".into(),
+            depth: 18,
+            callable: 0,
+            leased: 0,
+            oldest_since: None,
+        },
+    ]
+}
+
+fn debtor() -> DebtorView {
+    DebtorView {
+        id: 42,
+        external_id: "C-0042".into(),
+        name: "Maria Aparecida Souza".into(),
+        document: "***.456.789-**".into(),
+        document_revealed: false,
+        phones: vec![PhoneView {
+            number: "+5511987654321".into(),
+            kind: PhoneKind::Mobile,
+            consent: true,
+        }],
+        email: Some("maria@example.com".into()),
+        jurisdiction: "SP".into(),
+        time_zone: "America/Sao_Paulo".into(),
+        segment: "retail".into(),
+        tags: vec![],
+        debts: vec![DebtView {
+            id: 7,
+            creditor: "Loja Azul".into(),
+            currency: "BRL".into(),
+            original_minor: 150_000,
+            balance_minor: 123_456,
+            interest_and_fees_minor: 23_456,
+            due_date: NaiveDate::from_ymd_opt(2026, 2, 1).unwrap(),
+        }],
+    }
+}
+
+fn brl(minor: i64) -> Money {
+    Money::new(minor, Currency::new("BRL").unwrap())
+}
+
+fn timeline() -> Vec<Event> {
+    let at = |d: u32, h: u32| Utc.with_ymd_and_hms(2026, 2, d, h, 0, 0).unwrap();
+    vec![
+        Event {
+            at: at(10, 14),
+            kind: EventKind::Contact {
+                channel: Channel::Call,
+                firmness: Firmness::Friendly,
+                result: ContactResult::Connected { right_party: true },
+                requested: false,
+            },
+        },
+        Event {
+            at: at(10, 14),
+            kind: EventKind::Outcome {
+                disposition: Disposition::PromiseToPay,
+                reason: Some(Reason::JobLoss),
+                note: Some("lost her job in January; new one starts in March".into()),
+            },
+        },
+        Event {
+            at: at(10, 14),
+            kind: EventKind::Promise {
+                amount: brl(50_000),
+                date: NaiveDate::from_ymd_opt(2026, 2, 20).unwrap(),
+                grace_days: 2,
+            },
+        },
+        Event {
+            at: at(18, 12),
+            kind: EventKind::Payment {
+                amount: brl(26_544),
+            },
+        },
+    ]
+}
+
+fn plan(callable: bool) -> PlanView {
+    let blocked = if callable {
+        vec![]
+    } else {
+        vec![PlanLine {
+            at: Some(Utc.with_ymd_and_hms(2026, 3, 16, 11, 0, 0).unwrap()),
+            channel: "call".into(),
+            firmness: "friendly".into(),
+            why: "São Paulo (Lei 15.426/2014): no calls on Sundays".into(),
+        }]
+    };
+    PlanView {
+        state: "collecting".into(),
+        queue: Some("early".into()),
+        callable_now: callable,
+        days_past_due: 37,
+        priority: 612,
+        actions: vec![PlanLine {
+            at: Some(now()),
+            channel: "call".into(),
+            firmness: "friendly".into(),
+            why: "step D+30 call".into(),
+        }],
+        blocked,
+        explanation: vec!["a promise broke on 2026-02-23: broken-promise queue".into()],
+    }
+}
+
+fn script() -> ScriptView {
+    ScriptView {
+        situation: "broken_promise".into(),
+        points: vec![
+            TalkingPoint {
+                title: "Identify".into(),
+                text: "Good morning, may I speak with Maria? This is Ana from Loja Azul.".into(),
+            },
+            TalkingPoint {
+                title: "Ask why".into(),
+                text: "Last time we agreed on R$ 500,00 by 20/02. What got in the way?".into(),
+            },
+        ],
+        offers: Some(OffersView {
+            balance_minor: 123_456,
+            currency: "BRL".into(),
+            pay_in_full_minor: 100_000,
+            max_discount_minor: 23_456,
+            max_installments: 6,
+            min_installment_minor: 5_000,
+            latest_promise_date: NaiveDate::from_ymd_opt(2026, 3, 25).unwrap(),
+        }),
+    }
+}
+
+fn app(locale: Locale) -> App {
+    let mut app = App::new(
+        locale,
+        Keymap::default(),
+        "ana".into(),
+        "embedded".into(),
+        now(),
+    );
+    app.update(Msg::Queues(Ok(queues())));
+    app
+}
+
+fn key(app: &mut App, k: &str) -> Vec<Effect> {
+    app.update(Msg::Key(k.parse::<Key>().unwrap())).0
+}
+
+fn typed(app: &mut App, text: &str) -> Vec<Effect> {
+    text.chars()
+        .flat_map(|c| {
+            app.update(Msg::Key(Key::new(
+                ratatui::crossterm::event::KeyCode::Char(c),
+                ratatui::crossterm::event::KeyModifiers::NONE,
+            )))
+            .0
+        })
+        .collect()
+}
+
+/// Leases debtor 42 from the early queue with everything loaded.
+fn leased(locale: Locale, callable: bool) -> App {
+    let mut a = app(locale);
+    assert_eq!(
+        key(&mut a, "n"),
+        vec![Effect::Lease {
+            queue: "early".into()
+        }]
+    );
+    let (fx, _) = a.update(Msg::Leased {
+        queue: "early".into(),
+        result: Ok(Some(LeaseResponse {
+            lease: LeaseView {
+                id: 9,
+                expires_at: now() + chrono::Duration::minutes(10),
+            },
+            debtor: debtor(),
+        })),
+    });
+    assert!(
+        fx.contains(&Effect::LoadDebtor {
+            id: 42,
+            reveal: false
+        }),
+        "{fx:?}"
+    );
+    a.update(Msg::Timeline(42, Ok(timeline())));
+    a.update(Msg::Plan(42, Ok(plan(callable))));
+    a.update(Msg::Script(42, Ok(script())));
+    a
+}
+
+fn screen(app: &App, w: u16, h: u16) -> String {
+    let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let theme = Theme::load("dark", Some("1")).unwrap();
+    term.draw(|f| views::draw(f, app, &theme)).unwrap();
+    let buf = term.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn lease_call_record_a_promise_and_take_the_next() {
+    let mut a = leased(Locale::En, true);
+    assert_eq!(a.mode(), super::keymap::Mode::Workspace);
+    let fx = key(&mut a, "c");
+    assert!(
+        fx.contains(&Effect::Call {
+            debtor_id: 42,
+            phone: "+5511987654321".into(),
+            name: "Maria Aparecida Souza".into()
+        }),
+        "{fx:?}"
+    );
+    assert_eq!(a.agent.status, AgentStatus::OnCall);
+    // While the call is on, a second `c` does nothing.
+    assert!(key(&mut a, "c").is_empty());
+    a.update(Msg::CallEnded(Ok(())));
+    assert!(
+        matches!(a.overlay, Some(Overlay::Outcome(_))),
+        "the form opens after the call"
+    );
+    typed(&mut a, "promise");
+    key(&mut a, "tab");
+    key(&mut a, "down"); // reason: billing error
+    key(&mut a, "down"); // job loss
+    key(&mut a, "tab");
+    typed(&mut a, "300.50");
+    key(&mut a, "tab");
+    typed(&mut a, "2026-03-20");
+    let fx = key(&mut a, "ctrl-s");
+    let record = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Record { debtor_id, request } => Some((*debtor_id, request.clone())),
+            _ => None,
+        })
+        .expect("the outcome is recorded");
+    assert_eq!(record.0, 42);
+    assert_eq!(record.1.disposition, Disposition::PromiseToPay);
+    assert_eq!(record.1.reason, Some(Reason::JobLoss));
+    assert_eq!(record.1.promise.as_ref().unwrap().amount_minor, 30_050);
+    assert_eq!(a.agent.status, AgentStatus::WrapUp);
+    assert!(a.overlay.is_none());
+    // Next: the lease is given back and the same queue asked again.
+    let fx = key(&mut a, "n");
+    assert_eq!(
+        fx,
+        vec![
+            Effect::Release { lease: 9 },
+            Effect::Lease {
+                queue: "early".into()
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_blocked_call_says_which_rule_and_when_it_clears_in_local_time() {
+    let mut a = leased(Locale::En, false);
+    let fx = key(&mut a, "c");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Call { .. })),
+        "{fx:?}"
+    );
+    let (_, text) = a.notice.clone().unwrap();
+    assert!(text.contains("Lei 15.426/2014"), "{text}");
+    assert!(text.contains("Mon 03-16 08:00 (local)"), "{text}");
+    assert_eq!(a.agent.status, AgentStatus::Ready);
+}
+
+#[test]
+fn a_bad_promise_stays_in_the_form_with_its_field() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "promessa");
+    key(&mut a, "tab");
+    key(&mut a, "tab");
+    typed(&mut a, "9.999,00");
+    key(&mut a, "tab");
+    typed(&mut a, "+3");
+    let fx = key(&mut a, "ctrl-s");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
+    let Some(Overlay::Outcome(form)) = &a.overlay else {
+        panic!("form closed")
+    };
+    let (field, message) = form.error.clone().unwrap();
+    assert_eq!(field, super::outcome_form::Field::Amount);
+    assert!(message.contains("more than the balance"), "{message}");
+}
+
+#[test]
+fn an_unfinished_debtor_is_not_dropped() {
+    let mut a = leased(Locale::En, true);
+    assert!(key(&mut a, "n").is_empty());
+    assert!(key(&mut a, "esc").is_empty());
+    assert!(a.work.is_some());
+    assert!(a.notice.as_ref().unwrap().1.contains("record an outcome"));
+    // Releasing gives the debtor back.
+    let fx = key(&mut a, "x");
+    assert!(fx.contains(&Effect::Release { lease: 9 }));
+    assert!(a.work.is_none());
+}
+
+#[test]
+fn search_asks_as_you_type_and_keeps_only_the_latest_answer() {
+    let mut a = app(Locale::En);
+    key(&mut a, "/");
+    let fx = typed(&mut a, "mar");
+    assert_eq!(fx.len(), 3);
+    assert_eq!(
+        fx[2],
+        Effect::Search {
+            query: "mar".into(),
+            seq: 3
+        }
+    );
+    let stale = DebtorSummary {
+        id: 1,
+        external_id: "A".into(),
+        name: "Marcos".into(),
+        document: "***".into(),
+    };
+    a.update(Msg::Found {
+        seq: 2,
+        result: Ok(vec![stale]),
+    });
+    let Some(Overlay::Search(s)) = &a.overlay else {
+        panic!()
+    };
+    assert_eq!(s.results, Remote::Loading, "an old answer is dropped");
+    a.update(Msg::Found {
+        seq: 3,
+        result: Ok(vec![DebtorSummary {
+            id: 42,
+            external_id: "C-0042".into(),
+            name: "Maria".into(),
+            document: "***".into(),
+        }]),
+    });
+    // `q` is text here, not quit.
+    typed(&mut a, "q");
+    assert!(!a.quit);
+    key(&mut a, "backspace");
+    a.update(Msg::Found {
+        seq: 5,
+        result: Ok(vec![DebtorSummary {
+            id: 42,
+            external_id: "C-0042".into(),
+            name: "Maria".into(),
+            document: "***".into(),
+        }]),
+    });
+    let fx = key(&mut a, "enter");
+    assert_eq!(
+        fx,
+        vec![Effect::LoadDebtor {
+            id: 42,
+            reveal: false
+        }]
+    );
+    assert!(a.work.as_ref().unwrap().lease.is_none(), "read only");
+}
+
+#[test]
+fn pause_needs_a_reason_and_p_again_is_ready() {
+    let mut a = app(Locale::En);
+    key(&mut a, "p");
+    assert!(key(&mut a, "enter").is_empty());
+    typed(&mut a, "lunch");
+    let fx = key(&mut a, "enter");
+    assert_eq!(
+        fx,
+        vec![Effect::SetState {
+            status: AgentStatus::Paused,
+            reason: Some("lunch".into())
+        }]
+    );
+    assert!(key(&mut a, "n").is_empty(), "no leasing while paused");
+    let fx = key(&mut a, "p");
+    assert_eq!(
+        fx,
+        vec![Effect::SetState {
+            status: AgentStatus::Ready,
+            reason: None
+        }]
+    );
+}
+
+#[test]
+fn live_changes_to_the_debtor_on_screen_reload_it() {
+    let mut a = leased(Locale::En, true);
+    let (fx, _) = a.update(Msg::Live {
+        kind: "payment_recorded".into(),
+        debtor: Some(42),
+    });
+    assert_eq!(
+        fx,
+        vec![Effect::LoadDebtor {
+            id: 42,
+            reveal: false
+        }]
+    );
+    let (fx, _) = a.update(Msg::Live {
+        kind: "payment_recorded".into(),
+        debtor: Some(7),
+    });
+    assert!(fx.is_empty());
+    // Queue counts are fetched on the next tick, once however many came.
+    let (fx, _) = a.update(Msg::Tick(now() + chrono::Duration::seconds(1)));
+    assert_eq!(fx, vec![Effect::LoadQueues]);
+    let (fx, _) = a.update(Msg::Tick(now() + chrono::Duration::seconds(2)));
+    assert!(fx.is_empty());
+}
+
+#[test]
+fn help_lists_the_live_keymap() {
+    let mut a = leased(Locale::En, true);
+    key(&mut a, "?");
+    let s = screen(&a, 120, 40);
+    assert!(s.contains("record-outcome"), "{s}");
+    assert!(s.contains("c                 call"), "{s}");
+}
+
+macro_rules! snapshots {
+    ($($name:ident: $make:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                let a: App = $make;
+                insta::assert_snapshot!(concat!(stringify!($name), "_80x24"), screen(&a, 80, 24));
+                insta::assert_snapshot!(concat!(stringify!($name), "_120x40"), screen(&a, 120, 40));
+            }
+        )*
+    };
+}
+
+snapshots! {
+    queues_screen: app(Locale::PtBr);
+    workspace_screen: leased(Locale::PtBr, true);
+    workspace_blocked_en: leased(Locale::En, false);
+    outcome_form_plan: {
+        let mut a = leased(Locale::PtBr, true);
+        key(&mut a, "o");
+        typed(&mut a, "parcel");
+        key(&mut a, "tab");
+        key(&mut a, "tab");
+        typed(&mut a, "4");
+        key(&mut a, "tab");
+        typed(&mut a, "15/03/2026");
+        a
+    };
+    search_screen: {
+        let mut a = app(Locale::En);
+        key(&mut a, "/");
+        typed(&mut a, "maria");
+        a.update(Msg::Found { seq: 5, result: Ok(vec![DebtorSummary {
+            id: 42, external_id: "C-0042".into(), name: "Maria Aparecida Souza".into(), document: "***.456.789-**".into(),
+        }]) });
+        a
+    };
+    help_screen: {
+        let mut a = app(Locale::En);
+        key(&mut a, "?");
+        a
+    };
+}
