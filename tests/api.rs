@@ -118,6 +118,19 @@ impl Server {
         (r.0, r.1)
     }
 
+    async fn put(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .call(
+                Method::PUT,
+                path,
+                Some(token),
+                Some(body.to_string().into_bytes()),
+                None,
+            )
+            .await;
+        (r.0, r.1)
+    }
+
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let r = self.call(Method::GET, path, Some(token), None, None).await;
         (r.0, r.1)
@@ -882,4 +895,96 @@ async fn importing_a_portfolio_is_all_or_nothing_and_updates_by_external_id() {
         json!([]),
         "nothing imported"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_start_ready_pause_with_a_reason_and_the_board_hears_it() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let me = s.get("/v1/me", &ana).await.1;
+    assert_eq!(
+        (&me["name"], &me["role"], &me["state"], &me["reason"]),
+        (
+            &json!("ana"),
+            &json!("agent"),
+            &json!("ready"),
+            &Value::Null
+        ),
+        "{me}"
+    );
+    assert_eq!(me["since"], json!(morning()));
+
+    let mut live = open_stream(&s, &sofia, None).await;
+    let r = s
+        .put("/v1/me/state", &ana, &json!({ "state": "paused" }))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put(
+            "/v1/me/state",
+            &ana,
+            &json!({ "state": "paused", "reason": "  " }),
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put(
+            "/v1/me/state",
+            &ana,
+            &json!({ "state": "ready", "reason": "why" }),
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put("/v1/me/state", &ana, &json!({ "state": "asleep" }))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("state"),
+    );
+
+    let r = s
+        .put(
+            "/v1/me/state",
+            &ana,
+            &json!({ "state": "paused", "reason": "lunch" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    assert_eq!(
+        r.1,
+        json!({ "state": "paused", "reason": "lunch", "since": morning() })
+    );
+    let me = s.get("/v1/me", &ana).await.1;
+    assert_eq!(
+        (&me["state"], &me["reason"]),
+        (&json!("paused"), &json!("lunch"))
+    );
+    let (_, event) = next_event(&mut live, "agent_state", &mut String::new())
+        .await
+        .expect("the board hears of the pause");
+    assert_eq!(event["body"]["name"], "ana");
+    assert_eq!(event["body"]["state"], "paused");
+    assert_eq!(event["body"]["reason"], "lunch");
+    // A second login keeps the state.
+    let again = s.login("ana").await;
+    assert_eq!(s.get("/v1/me", &again).await.1["state"], "paused");
 }

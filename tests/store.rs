@@ -9,6 +9,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use regua::api::AgentState;
 use regua::domain::{
     ContactResult, Currency, Debt, Debtor, Event, EventKind, Firmness, Money, Phone, PhoneKind,
     Role, Zone, cpf_from_base,
@@ -113,6 +114,7 @@ conformance!(
     the_feed_is_ordered_and_resumable,
     queue_counts_and_reviews,
     one_scheduler_leads,
+    agent_states_start_ready_and_keep_since_until_they_change,
 );
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
@@ -712,4 +714,45 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         store.due_for_review(t(3, 9), 10).await.unwrap(),
         vec![ids[0]]
     );
+}
+
+async fn agent_states_start_ready_and_keep_since_until_they_change(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    assert_eq!(store.agent_state(ana.id).await.unwrap(), None);
+    let first = store.begin_agent_state(ana.id, t(1, 9)).await.unwrap();
+    assert_eq!((first.state, first.since), (AgentState::Ready, t(1, 9)));
+    assert_eq!(
+        store.begin_agent_state(ana.id, t(1, 10)).await.unwrap(),
+        first,
+        "a second login keeps the state"
+    );
+    let (paused, changed) = store
+        .set_agent_state(ana.id, AgentState::Paused, Some("lunch"), t(1, 12))
+        .await
+        .unwrap();
+    assert!(changed);
+    assert_eq!(
+        (paused.state, paused.reason.as_deref(), paused.since),
+        (AgentState::Paused, Some("lunch"), t(1, 12))
+    );
+    let (same, changed) = store
+        .set_agent_state(ana.id, AgentState::Paused, Some("lunch"), t(1, 13))
+        .await
+        .unwrap();
+    assert!(!changed);
+    assert_eq!(same.since, t(1, 12), "the same state keeps its since");
+    let (other, changed) = store
+        .set_agent_state(ana.id, AgentState::Paused, Some("training"), t(1, 14))
+        .await
+        .unwrap();
+    assert!(changed, "another reason is another pause");
+    assert_eq!(other.since, t(1, 14));
+    let (ready, _) = store
+        .set_agent_state(ana.id, AgentState::Ready, None, t(1, 15))
+        .await
+        .unwrap();
+    assert_eq!(store.agent_state(ana.id).await.unwrap(), Some(ready));
 }

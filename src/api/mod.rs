@@ -45,6 +45,67 @@ pub struct UserView {
     pub role: Role,
 }
 
+/// What an agent is doing now, as they (or a supervisor) last said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Ready,
+    OnCall,
+    WrapUp,
+    Paused,
+}
+
+impl AgentState {
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentState::Ready => "ready",
+            AgentState::OnCall => "on_call",
+            AgentState::WrapUp => "wrap_up",
+            AgentState::Paused => "paused",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AgentState> {
+        [
+            AgentState::Ready,
+            AgentState::OnCall,
+            AgentState::WrapUp,
+            AgentState::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// `PUT /v1/me/state` and `PUT /v1/agents/{id}/state`: a pause needs its
+/// reason; no other state takes one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateRequest {
+    pub state: AgentState,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentStateView {
+    pub state: AgentState,
+    pub reason: Option<String>,
+    /// When this state began.
+    pub since: DateTime<Utc>,
+}
+
+/// `GET /v1/me`: who you are and what you are doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeView {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub state: AgentState,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub token: String,

@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(super::metrics::render))
         .route("/v1/sessions", post(routes::sessions::login))
         .route("/v1/me", get(routes::sessions::me))
+        .route("/v1/me/state", put(routes::agents::put_my_state))
         .route("/v1/queues", get(routes::queues::list))
         .route("/v1/queues/{id}/lease", post(routes::queues::lease))
         .route("/v1/leases/{id}/renew", post(routes::queues::renew))

@@ -1,5 +1,6 @@
 //! The API's routes, one module per area.
 
+pub mod agents;
 pub mod debtors;
 pub mod events;
 pub mod import;

@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
+use crate::api::{AgentState, AgentStateView};
 use crate::domain::{Debtor, Event, Role, User};
 
 pub use sql::SqlStore;
@@ -127,6 +128,24 @@ pub trait Store: Send + Sync + 'static {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
+
+    /// The user's state, if they ever had one.
+    async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError>;
+    /// The user's state; `ready` since `now` if they have none yet.
+    async fn begin_agent_state(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AgentStateView, StoreError>;
+    /// Sets the user's state; `since` stays as it was when neither the state
+    /// nor the reason changes. The state stored, and whether it changed.
+    async fn set_agent_state(
+        &self,
+        user_id: i64,
+        state: AgentState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(AgentStateView, bool), StoreError>;
 
     /// Creates or updates debtors by external id, replacing their debts; all
     /// or nothing.

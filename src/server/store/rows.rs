@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{DebtorSummary, FeedItem, Idempotency, QueueCount, StoreError};
+use super::{
+    AgentState, AgentStateView, DebtorSummary, FeedItem, Idempotency, QueueCount, StoreError,
+};
 use crate::domain::{
     Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone,
 };
@@ -97,6 +99,16 @@ pub const TRY_LEAD: &str = "SELECT pg_try_advisory_lock(7878) AS lead";
 pub const AUDIT: &str =
     "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
 pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const AGENT_STATE: &str = "SELECT state, reason, since_ms FROM agent_states WHERE user_id = $1";
+pub const BEGIN_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, reason, since_ms) \
+     VALUES ($1, 'ready', NULL, $2) ON CONFLICT (user_id) DO NOTHING";
+pub const SET_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, reason, since_ms) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+     since_ms = CASE WHEN agent_states.state = excluded.state \
+     AND agent_states.reason IS NOT DISTINCT FROM excluded.reason \
+     THEN agent_states.since_ms ELSE excluded.since_ms END, \
+     state = excluded.state, reason = excluded.reason \
+     RETURNING state, reason, since_ms";
 pub const CREATE_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)";
 
@@ -122,6 +134,22 @@ where
         id: get(row, "id")?,
         name: get(row, "name")?,
         role: role.parse().map_err(|e| corrupt("role", e))?,
+    })
+}
+
+pub fn agent_state<'r, R>(row: &'r R) -> Result<AgentStateView, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let state: String = get(row, "state")?;
+    Ok(AgentStateView {
+        state: AgentState::parse(&state).ok_or_else(|| corrupt("agent state", &state))?,
+        reason: get(row, "reason")?,
+        since: from_ms(get(row, "since_ms")?),
     })
 }
 

@@ -184,6 +184,59 @@ impl Store for SqlStore {
         })
     }
 
+    async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::AGENT_STATE)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(rows::agent_state).transpose()
+        })
+    }
+
+    async fn begin_agent_state(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AgentStateView, StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(rows::BEGIN_AGENT_STATE)
+                .bind(user_id)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query(rows::AGENT_STATE)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows::agent_state(&row)
+        })
+    }
+
+    async fn set_agent_state(
+        &self,
+        user_id: i64,
+        state: AgentState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(AgentStateView, bool), StoreError> {
+        on_writer!(self, |pool| {
+            let row = sqlx::query(rows::SET_AGENT_STATE)
+                .bind(user_id)
+                .bind(state.name())
+                .bind(reason)
+                .bind(ms(now))
+                .fetch_one(pool)
+                .await?;
+            let stored = rows::agent_state(&row)?;
+            // `since` moves only when something changed.
+            let changed = ms(stored.since) == ms(now);
+            Ok((stored, changed))
+        })
+    }
+
     async fn import_debtors(
         &self,
         debtors: &[Debtor],
