@@ -14,7 +14,7 @@ use regua::domain::{
     ContactResult, Currency, Debt, Debtor, Event, EventKind, Firmness, Money, Phone, PhoneKind,
     Role, Zone, cpf_from_base,
 };
-use regua::server::store::{Change, Idempotency, Store, StoreError, Verdict, connect};
+use regua::server::store::{CallWrite, Change, Idempotency, Store, StoreError, Verdict, connect};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -115,6 +115,7 @@ conformance!(
     queue_counts_and_reviews,
     one_scheduler_leads,
     agent_states_start_ready_and_keep_since_until_they_change,
+    a_call_dialed_is_ended_once_by_its_outcome,
 );
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
@@ -284,6 +285,7 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
                 events: vec![pay.clone(), call.clone()],
                 balances: vec![(debt_id, 10_000)],
                 verdict: Some(verdict),
+                call: None,
             },
         )
         .await
@@ -755,4 +757,78 @@ async fn agent_states_start_ready_and_keep_since_until_they_change(store: Arc<dy
         .await
         .unwrap();
     assert_eq!(store.agent_state(ana.id).await.unwrap(), Some(ready));
+}
+
+async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    let id = store
+        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .await
+        .unwrap()
+        .ids[0];
+    let contact = |result| Event {
+        at: t(3, 10),
+        kind: EventKind::Contact {
+            channel: regua::domain::Channel::Call,
+            firmness: Firmness::Friendly,
+            result,
+            requested: false,
+        },
+    };
+    let dialed = contact(ContactResult::Dialed);
+    let ids = store
+        .apply(
+            id,
+            &Change {
+                events: vec![dialed.clone()],
+                call: Some(CallWrite {
+                    agent_id: ana.id,
+                    queue: Some("early".into()),
+                    ends: None,
+                }),
+                ..Change::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.open_call(id, ana.id, t(3, 11)).await.unwrap(),
+        None,
+        "too old"
+    );
+    let open = store.open_call(id, ana.id, t(3, 9)).await.unwrap().unwrap();
+    assert_eq!((open.attempt_id, &open.attempt), (ids[0], &dialed));
+    let outcome = Event {
+        at: t(3, 10) + Duration::minutes(5),
+        kind: EventKind::Outcome {
+            disposition: regua::domain::Disposition::NoAnswer,
+            reason: None,
+            note: None,
+        },
+    };
+    let answered = contact(ContactResult::NoAnswer);
+    let end = Change {
+        events: vec![outcome.clone()],
+        call: Some(CallWrite {
+            agent_id: ana.id,
+            queue: Some("early".into()),
+            ends: Some((open.clone(), answered.clone())),
+        }),
+        ..Change::default()
+    };
+    store.apply(id, &end).await.unwrap();
+    assert_eq!(
+        store.history(id).await.unwrap(),
+        vec![answered, outcome],
+        "the attempt holds its result; no second attempt"
+    );
+    assert_eq!(store.open_call(id, ana.id, t(3, 9)).await.unwrap(), None);
+    assert!(
+        matches!(store.apply(id, &end).await, Err(StoreError::Conflict(_))),
+        "a call ends once"
+    );
+    assert_eq!(store.history(id).await.unwrap().len(), 2, "nothing written");
 }

@@ -244,6 +244,21 @@ pub struct OutcomeRequest {
     pub callback_at: Option<DateTime<Utc>>,
 }
 
+/// `POST /v1/debtors/{id}/calls`: the number about to be dialed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallRequest {
+    pub phone: String,
+}
+
+/// A call the server allowed: its attempt counts against the caps from now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallResponse {
+    pub attempt_id: i64,
+    pub debtor_id: i64,
+    pub started_at: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutcomeResponse {
     pub id: i64,

@@ -48,6 +48,30 @@ pub struct Change {
     /// New balances by debt id (after a payment).
     pub balances: Vec<(i64, i64)>,
     pub verdict: Option<Verdict>,
+    /// The call attempt this write starts or ends.
+    pub call: Option<CallWrite>,
+}
+
+/// A call attempt, kept with its agent and queue for the board.
+#[derive(Clone, Debug)]
+pub struct CallWrite {
+    pub agent_id: i64,
+    /// The queue the debtor was worked from.
+    pub queue: Option<String>,
+    /// The open call this write ends, and the contact its attempt becomes
+    /// now that the result is known. `None`: the first event written is a
+    /// new attempt. An outcome among the events, and any promise or plan,
+    /// are what came of the call.
+    pub ends: Option<(OpenCall, Event)>,
+}
+
+/// A call dialed whose outcome is not recorded yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenCall {
+    pub id: i64,
+    /// Its contact in the history, as written when dialed.
+    pub attempt_id: i64,
+    pub attempt: Event,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -165,6 +189,14 @@ pub trait Store: Send + Sync + 'static {
     async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
     /// Returns the ids of the history rows written, in order.
     async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
+    /// The newest call `agent_id` dialed to this debtor since `since` that
+    /// has no outcome yet.
+    async fn open_call(
+        &self,
+        debtor_id: i64,
+        agent_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<OpenCall>, StoreError>;
     /// Debtors whose verdict asks to be planned again by `now`.
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError>;
 

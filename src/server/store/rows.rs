@@ -109,6 +109,18 @@ pub const SET_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, rea
      THEN agent_states.since_ms ELSE excluded.since_ms END, \
      state = excluded.state, reason = excluded.reason \
      RETURNING state, reason, since_ms";
+pub const INSERT_CALL: &str = "INSERT INTO calls \
+     (debtor_id, agent_id, attempt_id, queue, started_ms, outcome_id, disposition, promised_minor) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// Only an open call ends: two outcomes for one call cannot both land.
+pub const END_CALL: &str = "UPDATE calls SET outcome_id = $1, disposition = $2, promised_minor = $3 \
+     WHERE id = $4 AND debtor_id = $5 AND outcome_id IS NULL";
+pub const SET_HISTORY_EVENT: &str =
+    "UPDATE history SET event = $1 WHERE id = $2 AND debtor_id = $3";
+pub const OPEN_CALL: &str = "SELECT c.id, c.attempt_id, h.event FROM calls c \
+     JOIN history h ON h.id = c.attempt_id \
+     WHERE c.debtor_id = $1 AND c.agent_id = $2 AND c.outcome_id IS NULL AND c.started_ms >= $3 \
+     ORDER BY c.started_ms DESC, c.id DESC LIMIT 1";
 pub const CREATE_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)";
 
