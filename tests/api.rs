@@ -272,6 +272,19 @@ async fn lease_read_record_a_promise_once_and_replan() {
         .find(|q| q["callable"].as_i64().unwrap() > 0)
         .expect("someone callable");
     let queue_id = queue["id"].as_str().unwrap();
+    assert_eq!(
+        queue["oldest_since"],
+        json!(morning()),
+        "planned into the queue when the demo was seeded: {queue}"
+    );
+    assert!(
+        queues
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["callable"] != 0 || q["oldest_since"].is_null()),
+        "{queues}"
+    );
     let leased = s
         .post(
             &format!("/v1/queues/{queue_id}/lease"),

@@ -277,6 +277,7 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
         callable: true,
         priority: 40,
         review_at: Some(t(5, 8)),
+        at: t(1, 9),
     };
     let written = store
         .apply(
@@ -372,6 +373,7 @@ async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {
             callable: true,
             priority: i as i32,
             review_at: None,
+            at: t(1, 9) + Duration::minutes(i as i64),
         };
         store
             .apply(
@@ -480,6 +482,7 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         callable: false,
         priority: 99,
         review_at: None,
+        at: t(1, 9),
     };
     store
         .apply(
@@ -682,6 +685,7 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         callable: false,
         priority: 1,
         review_at: Some(t(3, 8)),
+        at: t(1, 9),
     };
     store
         .apply(
@@ -706,11 +710,49 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         .find(|c| c.queue == "broken_promises")
         .unwrap();
     assert_eq!((broken.waiting, broken.callable, broken.leased), (1, 0, 0));
+    assert_eq!(
+        (early.oldest, broken.oldest),
+        (Some(t(1, 9) + Duration::minutes(1)), None),
+        "the longest-waiting callable debtor nobody holds"
+    );
+    // Planned again into the same queue, a debtor keeps their place in time;
+    // moved to another queue, they start again there.
+    let again = |queue: &str, at| Verdict {
+        queue: Some(queue.into()),
+        callable: true,
+        priority: 1,
+        review_at: None,
+        at,
+    };
+    for v in [again("early", t(2, 9)), again("late_30", t(2, 9))] {
+        let ids = [ids[1], ids[2]];
+        let id = if v.queue.as_deref() == Some("early") {
+            ids[0]
+        } else {
+            ids[1]
+        };
+        store
+            .apply(
+                id,
+                &Change {
+                    verdict: Some(v),
+                    ..Change::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let counts = store.queue_counts(t(2, 10)).await.unwrap();
+    let oldest = |q: &str| counts.iter().find(|c| c.queue == q).unwrap().oldest;
+    assert_eq!(
+        (oldest("early"), oldest("late_30")),
+        (Some(t(1, 9) + Duration::minutes(1)), Some(t(2, 9)))
+    );
     // Once the lease lapses, the debtor counts as waiting again.
     let later = store.queue_counts(t(2, 11)).await.unwrap();
     assert_eq!(
         later.iter().find(|c| c.queue == "early").unwrap().callable,
-        3
+        2
     );
     assert_eq!(
         store.due_for_review(t(3, 9), 10).await.unwrap(),

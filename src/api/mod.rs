@@ -122,6 +122,9 @@ pub struct QueueView {
     /// Of those, how many may be called now and nobody holds.
     pub callable: i64,
     pub leased: i64,
+    /// Since when the longest-waiting of the callable ones has been in the
+    /// queue (`null`: none is).
+    pub oldest_since: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

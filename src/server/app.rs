@@ -191,6 +191,7 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
         callable: p.callable_now,
         priority: p.score.total,
         review_at,
+        at: now,
     }
 }
 

@@ -38,6 +38,9 @@ pub struct Verdict {
     /// When to plan again even if nothing happens (a window opening, a
     /// promise's end).
     pub review_at: Option<DateTime<Utc>>,
+    /// When the engine gave it: a debtor moved into a queue has waited
+    /// there since then.
+    pub at: DateTime<Utc>,
 }
 
 /// What one write changes about a debtor, all or nothing.
@@ -119,6 +122,9 @@ pub struct QueueCount {
     pub waiting: i64,
     pub callable: i64,
     pub leased: i64,
+    /// Since when the longest-waiting callable debtor nobody holds has been
+    /// in the queue.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]

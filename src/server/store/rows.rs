@@ -52,9 +52,14 @@ pub const INSERT_HISTORY: &str =
     "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3) RETURNING id";
 pub const SET_BALANCE: &str =
     "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
-pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms) \
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
-     callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms";
+/// `queued_ms` stays while the queue does (a verdict stored before it was
+/// kept starts counting now).
+pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms, queued_ms) \
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 IS NULL THEN NULL ELSE $6 END) \
+     ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
+     callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms, \
+     queued_ms = CASE WHEN verdicts.queue IS NOT DISTINCT FROM excluded.queue \
+     THEN COALESCE(verdicts.queued_ms, excluded.queued_ms) ELSE excluded.queued_ms END";
 pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
 pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 AND agent_id = $3 AND expires_ms > $4 \
      RETURNING id, debtor_id, agent_id, expires_ms";
@@ -76,6 +81,7 @@ pub const INSERT_LEASE: &str = "INSERT INTO leases (debtor_id, agent_id, expires
 pub const EXPIRE_LEASES: &str = "DELETE FROM leases WHERE expires_ms <= $1";
 pub const QUEUE_COUNTS: &str = "SELECT v.queue, COUNT(*) AS waiting, \
      SUM(CASE WHEN v.callable AND l.id IS NULL THEN 1 ELSE 0 END) AS callable, \
+     MIN(CASE WHEN v.callable AND l.id IS NULL THEN v.queued_ms END) AS oldest_ms, \
      SUM(CASE WHEN l.id IS NULL THEN 0 ELSE 1 END) AS leased \
      FROM verdicts v LEFT JOIN leases l ON l.debtor_id = v.debtor_id AND l.expires_ms > $1 \
      WHERE v.queue IS NOT NULL GROUP BY v.queue ORDER BY v.queue";
@@ -263,6 +269,7 @@ where
     R: Row,
     for<'c> &'c str: ColumnIndex<R>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok(QueueCount {
@@ -270,6 +277,7 @@ where
         waiting: get(row, "waiting")?,
         callable: get(row, "callable")?,
         leased: get(row, "leased")?,
+        oldest: get::<_, Option<i64>>(row, "oldest_ms")?.map(from_ms),
     })
 }
 

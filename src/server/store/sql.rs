@@ -438,6 +438,7 @@ impl Store for SqlStore {
                     .bind(v.callable)
                     .bind(v.priority)
                     .bind(v.review_at.map(ms))
+                    .bind(ms(v.at))
                     .execute(&mut *tx)
                     .await?;
             }
