@@ -23,6 +23,7 @@ impl Clock for TestClock {
 struct Server {
     base: String,
     http: Client,
+    clock: Arc<TestClock>,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -44,7 +45,7 @@ async fn start() -> Server {
 async fn start_on(url: &str, seed: bool, dir: tempfile::TempDir) -> Server {
     let store = connect(url).await.unwrap();
     let clock = Arc::new(TestClock(Mutex::new(morning())));
-    let state = AppState::new(store, default_policy(), clock);
+    let state = AppState::new(store, default_policy(), clock.clone());
     if seed {
         regua::server::seed_demo(&state, 80, 3).await.unwrap();
     }
@@ -57,12 +58,17 @@ async fn start_on(url: &str, seed: bool, dir: tempfile::TempDir) -> Server {
     Server {
         base: format!("http://{addr}"),
         http: Client::new(),
+        clock,
         _dir: dir,
         _stop: stop,
     }
 }
 
 impl Server {
+    fn set_clock(&self, t: DateTime<Utc>) {
+        *self.clock.0.lock().unwrap() = t;
+    }
+
     async fn login(&self, user: &str) -> String {
         let r = self
             .post(
@@ -111,6 +117,19 @@ impl Server {
                 Method::POST,
                 path,
                 token,
+                Some(body.to_string().into_bytes()),
+                None,
+            )
+            .await;
+        (r.0, r.1)
+    }
+
+    async fn put(&self, path: &str, token: &str, body: &Value) -> (StatusCode, Value) {
+        let r = self
+            .call(
+                Method::PUT,
+                path,
+                Some(token),
                 Some(body.to_string().into_bytes()),
                 None,
             )
@@ -253,6 +272,19 @@ async fn lease_read_record_a_promise_once_and_replan() {
         .find(|q| q["callable"].as_i64().unwrap() > 0)
         .expect("someone callable");
     let queue_id = queue["id"].as_str().unwrap();
+    assert_eq!(
+        queue["oldest_since"],
+        json!(morning()),
+        "planned into the queue when the demo was seeded: {queue}"
+    );
+    assert!(
+        queues
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|q| q["callable"] != 0 || q["oldest_since"].is_null()),
+        "{queues}"
+    );
     let leased = s
         .post(
             &format!("/v1/queues/{queue_id}/lease"),
@@ -881,5 +913,265 @@ async fn importing_a_portfolio_is_all_or_nothing_and_updates_by_external_id() {
         s.get("/v1/debtors?q=IMP-3", &sofia).await.1,
         json!([]),
         "nothing imported"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn agents_start_ready_pause_with_a_reason_and_the_board_hears_it() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let me = s.get("/v1/me", &ana).await.1;
+    assert_eq!(
+        (&me["name"], &me["role"], &me["state"], &me["reason"]),
+        (
+            &json!("ana"),
+            &json!("agent"),
+            &json!("ready"),
+            &Value::Null
+        ),
+        "{me}"
+    );
+    assert_eq!(me["since"], json!(morning()));
+
+    let mut live = open_stream(&s, &sofia, None).await;
+    let r = s
+        .put("/v1/me/state", &ana, &json!({ "state": "paused" }))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put(
+            "/v1/me/state",
+            &ana,
+            &json!({ "state": "paused", "reason": "  " }),
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put(
+            "/v1/me/state",
+            &ana,
+            &json!({ "state": "ready", "reason": "why" }),
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put("/v1/me/state", &ana, &json!({ "state": "asleep" }))
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("state"),
+    );
+
+    let r = s
+        .put(
+            "/v1/me/state",
+            &ana,
+            &json!({ "state": "paused", "reason": "lunch" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    assert_eq!(
+        r.1,
+        json!({ "state": "paused", "reason": "lunch", "since": morning() })
+    );
+    let me = s.get("/v1/me", &ana).await.1;
+    assert_eq!(
+        (&me["state"], &me["reason"]),
+        (&json!("paused"), &json!("lunch"))
+    );
+    let (_, event) = next_event(&mut live, "agent_state", &mut String::new())
+        .await
+        .expect("the board hears of the pause");
+    assert_eq!(event["body"]["name"], "ana");
+    assert_eq!(event["body"]["state"], "paused");
+    assert_eq!(event["body"]["reason"], "lunch");
+    // A second login keeps the state.
+    let again = s.login("ana").await;
+    assert_eq!(s.get("/v1/me", &again).await.1["state"], "paused");
+}
+
+/// The call contacts of a debtor's timeline.
+async fn calls_of(s: &Server, token: &str, debtor: i64) -> Vec<Value> {
+    let timeline = s
+        .get(&format!("/v1/debtors/{debtor}/timeline"), token)
+        .await
+        .1;
+    timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "contact" && e["channel"] == "call")
+        .cloned()
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_dialed_then_its_outcome_count_one_attempt() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let debtor = lease_any(&s, &ana).await;
+    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
+    let phone = record["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["consent"] == true)
+        .expect("a callable debtor has a number to call")["number"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/debtors/{debtor}/calls");
+    let dial = |token: String, number: String, key: &'static str| {
+        let s = &s;
+        let path = path.clone();
+        async move {
+            let r = s
+                .call(
+                    Method::POST,
+                    &path,
+                    Some(&token),
+                    Some(json!({ "phone": number }).to_string().into_bytes()),
+                    Some(key),
+                )
+                .await;
+            (r.0, r.1)
+        }
+    };
+    let r = dial(ana.clone(), "+5511900000000".into(), "c-1").await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("phone"),
+    );
+    let r = dial(bruno.clone(), phone.clone(), "c-2").await;
+    assert_error(&r, StatusCode::FORBIDDEN, "leased_to_another", None);
+
+    let before = calls_of(&s, &ana, debtor).await.len();
+    let r = dial(ana.clone(), phone.clone(), "c-3").await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    assert_eq!(r.1["debtor_id"], debtor);
+    assert_eq!(r.1["started_at"], json!(morning()));
+    assert!(r.1["attempt_id"].is_i64());
+    assert_eq!(
+        dial(ana.clone(), phone.clone(), "c-3").await,
+        r,
+        "the same key dials once"
+    );
+    assert_eq!(s.get("/v1/me", &ana).await.1["state"], "on_call");
+    let calls = calls_of(&s, &ana, debtor).await;
+    assert_eq!(calls.len(), before + 1);
+    assert_eq!(calls.last().unwrap()["result"], "dialed");
+
+    s.set_clock(morning() + chrono::Duration::minutes(4));
+    let o = s
+        .outcome(
+            debtor,
+            &ana,
+            Some("o-1"),
+            &json!({ "disposition": "no_answer" }),
+        )
+        .await;
+    assert_eq!(o.0, StatusCode::CREATED, "{}", o.1);
+    let calls = calls_of(&s, &ana, debtor).await;
+    assert_eq!(
+        calls.len(),
+        before + 1,
+        "one attempt for one call: {calls:?}"
+    );
+    let attempt = calls.last().unwrap();
+    assert_eq!(
+        (&attempt["result"], &attempt["at"]),
+        (&json!("no_answer"), &json!(morning())),
+        "the attempt dialed holds its result"
+    );
+    assert_eq!(s.get("/v1/me", &ana).await.1["state"], "wrap_up");
+
+    // An outcome with no call dialed before it is an attempt of its own.
+    let o = s
+        .outcome(
+            debtor,
+            &ana,
+            Some("o-2"),
+            &json!({ "disposition": "no_answer" }),
+        )
+        .await;
+    assert_eq!(o.0, StatusCode::CREATED, "{}", o.1);
+    assert_eq!(calls_of(&s, &ana, debtor).await.len(), before + 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_on_a_sunday_in_sao_paulo_waits_for_monday_8() {
+    let s = start().await;
+    let sofia = s.login("sofia").await;
+    let csv = "external_id,name,document,jurisdiction,phone,phone_consent,debt_id,creditor,original,balance,due_date\n\
+               SUN-1,Rita Lima,529.982.247-25,SP,+5511987650001,yes,C-1,Loja Azul,100.00,120.50,2026-02-01\n";
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/import/portfolio",
+            Some(&sofia),
+            Some(csv.as_bytes().to_vec()),
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let debtor = s.get("/v1/debtors?q=SUN-1", &sofia).await.1[0]["id"]
+        .as_i64()
+        .unwrap();
+    let sunday = chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(2026, 3, 15, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
+    s.set_clock(sunday);
+    let ana = s.login("ana").await;
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/calls"),
+            Some(&ana),
+            Some(
+                json!({ "phone": "+5511987650001" })
+                    .to_string()
+                    .into_bytes(),
+            ),
+            Some("sun-1"),
+        )
+        .await;
+    let r = (r.0, r.1);
+    assert_error(&r, StatusCode::CONFLICT, "call_blocked", None);
+    assert_eq!(r.1["error"]["details"]["rule"], "call_window", "{}", r.1);
+    assert_eq!(
+        r.1["error"]["details"]["clears_at"], "2026-03-16T11:00:00Z",
+        "{}",
+        r.1
+    );
+    let message = r.1["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("Sunday") && message.contains("Monday 2026-03-16 08:00 local"),
+        "{message}"
+    );
+    assert!(
+        calls_of(&s, &ana, debtor).await.is_empty(),
+        "nothing dialed"
     );
 }

@@ -9,11 +9,12 @@ use std::io::Write;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use regua::api::AgentState;
 use regua::domain::{
     ContactResult, Currency, Debt, Debtor, Event, EventKind, Firmness, Money, Phone, PhoneKind,
     Role, Zone, cpf_from_base,
 };
-use regua::server::store::{Change, Idempotency, Store, StoreError, Verdict, connect};
+use regua::server::store::{CallWrite, Change, Idempotency, Store, StoreError, Verdict, connect};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -113,6 +114,8 @@ conformance!(
     the_feed_is_ordered_and_resumable,
     queue_counts_and_reviews,
     one_scheduler_leads,
+    agent_states_start_ready_and_keep_since_until_they_change,
+    a_call_dialed_is_ended_once_by_its_outcome,
 );
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
@@ -274,6 +277,7 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
         callable: true,
         priority: 40,
         review_at: Some(t(5, 8)),
+        at: t(1, 9),
     };
     let written = store
         .apply(
@@ -282,6 +286,7 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
                 events: vec![pay.clone(), call.clone()],
                 balances: vec![(debt_id, 10_000)],
                 verdict: Some(verdict),
+                call: None,
             },
         )
         .await
@@ -368,6 +373,7 @@ async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {
             callable: true,
             priority: i as i32,
             review_at: None,
+            at: t(1, 9) + Duration::minutes(i as i64),
         };
         store
             .apply(
@@ -476,6 +482,7 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         callable: false,
         priority: 99,
         review_at: None,
+        at: t(1, 9),
     };
     store
         .apply(
@@ -678,6 +685,7 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         callable: false,
         priority: 1,
         review_at: Some(t(3, 8)),
+        at: t(1, 9),
     };
     store
         .apply(
@@ -702,14 +710,167 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         .find(|c| c.queue == "broken_promises")
         .unwrap();
     assert_eq!((broken.waiting, broken.callable, broken.leased), (1, 0, 0));
+    assert_eq!(
+        (early.oldest, broken.oldest),
+        (Some(t(1, 9) + Duration::minutes(1)), None),
+        "the longest-waiting callable debtor nobody holds"
+    );
+    // Planned again into the same queue, a debtor keeps their place in time;
+    // moved to another queue, they start again there.
+    let again = |queue: &str, at| Verdict {
+        queue: Some(queue.into()),
+        callable: true,
+        priority: 1,
+        review_at: None,
+        at,
+    };
+    for v in [again("early", t(2, 9)), again("late_30", t(2, 9))] {
+        let ids = [ids[1], ids[2]];
+        let id = if v.queue.as_deref() == Some("early") {
+            ids[0]
+        } else {
+            ids[1]
+        };
+        store
+            .apply(
+                id,
+                &Change {
+                    verdict: Some(v),
+                    ..Change::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let counts = store.queue_counts(t(2, 10)).await.unwrap();
+    let oldest = |q: &str| counts.iter().find(|c| c.queue == q).unwrap().oldest;
+    assert_eq!(
+        (oldest("early"), oldest("late_30")),
+        (Some(t(1, 9) + Duration::minutes(1)), Some(t(2, 9)))
+    );
     // Once the lease lapses, the debtor counts as waiting again.
     let later = store.queue_counts(t(2, 11)).await.unwrap();
     assert_eq!(
         later.iter().find(|c| c.queue == "early").unwrap().callable,
-        3
+        2
     );
     assert_eq!(
         store.due_for_review(t(3, 9), 10).await.unwrap(),
         vec![ids[0]]
     );
+}
+
+async fn agent_states_start_ready_and_keep_since_until_they_change(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    assert_eq!(store.agent_state(ana.id).await.unwrap(), None);
+    let first = store.begin_agent_state(ana.id, t(1, 9)).await.unwrap();
+    assert_eq!((first.state, first.since), (AgentState::Ready, t(1, 9)));
+    assert_eq!(
+        store.begin_agent_state(ana.id, t(1, 10)).await.unwrap(),
+        first,
+        "a second login keeps the state"
+    );
+    let (paused, changed) = store
+        .set_agent_state(ana.id, AgentState::Paused, Some("lunch"), t(1, 12))
+        .await
+        .unwrap();
+    assert!(changed);
+    assert_eq!(
+        (paused.state, paused.reason.as_deref(), paused.since),
+        (AgentState::Paused, Some("lunch"), t(1, 12))
+    );
+    let (same, changed) = store
+        .set_agent_state(ana.id, AgentState::Paused, Some("lunch"), t(1, 13))
+        .await
+        .unwrap();
+    assert!(!changed);
+    assert_eq!(same.since, t(1, 12), "the same state keeps its since");
+    let (other, changed) = store
+        .set_agent_state(ana.id, AgentState::Paused, Some("training"), t(1, 14))
+        .await
+        .unwrap();
+    assert!(changed, "another reason is another pause");
+    assert_eq!(other.since, t(1, 14));
+    let (ready, _) = store
+        .set_agent_state(ana.id, AgentState::Ready, None, t(1, 15))
+        .await
+        .unwrap();
+    assert_eq!(store.agent_state(ana.id).await.unwrap(), Some(ready));
+}
+
+async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    let id = store
+        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .await
+        .unwrap()
+        .ids[0];
+    let contact = |result| Event {
+        at: t(3, 10),
+        kind: EventKind::Contact {
+            channel: regua::domain::Channel::Call,
+            firmness: Firmness::Friendly,
+            result,
+            requested: false,
+        },
+    };
+    let dialed = contact(ContactResult::Dialed);
+    let ids = store
+        .apply(
+            id,
+            &Change {
+                events: vec![dialed.clone()],
+                call: Some(CallWrite {
+                    agent_id: ana.id,
+                    queue: Some("early".into()),
+                    ends: None,
+                }),
+                ..Change::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.open_call(id, ana.id, t(3, 11)).await.unwrap(),
+        None,
+        "too old"
+    );
+    let open = store.open_call(id, ana.id, t(3, 9)).await.unwrap().unwrap();
+    assert_eq!((open.attempt_id, &open.attempt), (ids[0], &dialed));
+    let outcome = Event {
+        at: t(3, 10) + Duration::minutes(5),
+        kind: EventKind::Outcome {
+            disposition: regua::domain::Disposition::NoAnswer,
+            reason: None,
+            note: None,
+        },
+    };
+    let answered = contact(ContactResult::NoAnswer);
+    let end = Change {
+        events: vec![outcome.clone()],
+        call: Some(CallWrite {
+            agent_id: ana.id,
+            queue: Some("early".into()),
+            ends: Some((open.clone(), answered.clone())),
+        }),
+        ..Change::default()
+    };
+    store.apply(id, &end).await.unwrap();
+    assert_eq!(
+        store.history(id).await.unwrap(),
+        vec![answered, outcome],
+        "the attempt holds its result; no second attempt"
+    );
+    assert_eq!(store.open_call(id, ana.id, t(3, 9)).await.unwrap(), None);
+    assert!(
+        matches!(store.apply(id, &end).await, Err(StoreError::Conflict(_))),
+        "a call ends once"
+    );
+    assert_eq!(store.history(id).await.unwrap().len(), 2, "nothing written");
 }

@@ -45,6 +45,67 @@ pub struct UserView {
     pub role: Role,
 }
 
+/// What an agent is doing now, as they (or a supervisor) last said.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgentState {
+    Ready,
+    OnCall,
+    WrapUp,
+    Paused,
+}
+
+impl AgentState {
+    pub fn name(self) -> &'static str {
+        match self {
+            AgentState::Ready => "ready",
+            AgentState::OnCall => "on_call",
+            AgentState::WrapUp => "wrap_up",
+            AgentState::Paused => "paused",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<AgentState> {
+        [
+            AgentState::Ready,
+            AgentState::OnCall,
+            AgentState::WrapUp,
+            AgentState::Paused,
+        ]
+        .into_iter()
+        .find(|s| s.name() == name)
+    }
+}
+
+/// `PUT /v1/me/state` and `PUT /v1/agents/{id}/state`: a pause needs its
+/// reason; no other state takes one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StateRequest {
+    pub state: AgentState,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgentStateView {
+    pub state: AgentState,
+    pub reason: Option<String>,
+    /// When this state began.
+    pub since: DateTime<Utc>,
+}
+
+/// `GET /v1/me`: who you are and what you are doing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeView {
+    pub id: i64,
+    pub name: String,
+    pub role: Role,
+    pub state: AgentState,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+}
+
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct LoginResponse {
     pub token: String,
@@ -61,8 +122,8 @@ pub struct QueueView {
     /// Of those, how many may be called now and nobody holds.
     pub callable: i64,
     pub leased: i64,
-    /// Since when the longest-waiting callable debtor has waited.
-    #[serde(default)]
+    /// Since when the longest-waiting of the callable ones has been in the
+    /// queue (`null`: none is).
     pub oldest_since: Option<DateTime<Utc>>,
 }
 
@@ -184,6 +245,21 @@ pub struct OutcomeRequest {
     pub plan: Option<PlanRequest>,
     #[serde(default)]
     pub callback_at: Option<DateTime<Utc>>,
+}
+
+/// `POST /v1/debtors/{id}/calls`: the number about to be dialed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallRequest {
+    pub phone: String,
+}
+
+/// A call the server allowed: its attempt counts against the caps from now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallResponse {
+    pub attempt_id: i64,
+    pub debtor_id: i64,
+    pub started_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

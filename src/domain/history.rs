@@ -21,6 +21,9 @@ pub enum ContactResult {
     Connected {
         right_party: bool,
     },
+    /// A call placed whose result is not known yet: it counts against the
+    /// caps from the moment it is dialed; the outcome gives it its result.
+    Dialed,
     NoAnswer,
     Busy,
     Voicemail,

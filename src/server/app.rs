@@ -6,7 +6,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
@@ -82,6 +82,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(super::metrics::render))
         .route("/v1/sessions", post(routes::sessions::login))
         .route("/v1/me", get(routes::sessions::me))
+        .route("/v1/me/state", put(routes::agents::put_my_state))
         .route("/v1/queues", get(routes::queues::list))
         .route("/v1/queues/{id}/lease", post(routes::queues::lease))
         .route("/v1/leases/{id}/renew", post(routes::queues::renew))
@@ -90,6 +91,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/debtors/{id}", get(routes::debtors::show))
         .route("/v1/debtors/{id}/timeline", get(routes::debtors::timeline))
         .route("/v1/debtors/{id}/plan", get(routes::debtors::plan))
+        .route("/v1/debtors/{id}/calls", post(routes::calls::start))
         .route("/v1/debtors/{id}/outcomes", post(routes::outcomes::record))
         .route("/v1/payments", post(routes::payments::record))
         .route("/v1/events", get(routes::events::stream))
@@ -189,6 +191,24 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
         callable: p.callable_now,
         priority: p.score.total,
         review_at,
+        at: now,
+    }
+}
+
+/// 403 when someone else holds the debtor: only the holder works them.
+pub async fn not_leased_to_another(
+    state: &AppState,
+    debtor_id: i64,
+    user: i64,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    match state.store.lease_on(debtor_id, now).await? {
+        Some(lease) if lease.agent_id != user => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "leased_to_another",
+            "this debtor is leased to another agent",
+        )),
+        _ => Ok(()),
     }
 }
 

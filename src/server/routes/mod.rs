@@ -1,5 +1,7 @@
 //! The API's routes, one module per area.
 
+pub mod agents;
+pub mod calls;
 pub mod debtors;
 pub mod events;
 pub mod import;

@@ -1,24 +1,26 @@
 //! Recording what came of a call, once per `Idempotency-Key`. The outcome
-//! is appended with its contact and any promise, plan or callback, and the
-//! debtor re-planned at once, in one write.
+//! is appended with any promise, plan or callback, and the debtor
+//! re-planned at once, in one write. The call's contact is the attempt the
+//! agent dialed through the server in the last half hour, given its result
+//! now (so the caps count one attempt per call), or else a new one.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::Response;
 
-use chrono::DateTime;
-use chrono::Utc;
+use chrono::{DateTime, Duration, Utc};
 
-use crate::api::{OutcomeRequest, OutcomeResponse};
+use crate::api::{AgentState, OutcomeRequest, OutcomeResponse};
 use crate::domain::{
-    Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money,
+    Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, User,
 };
-use crate::schedule::offers;
-use crate::server::app::{AppState, Body, Id, plan_debtor, verdict};
+use crate::schedule::{offers, plan};
+use crate::server::app::{AppState, Body, Id, not_leased_to_another, plan_debtor, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
-use crate::server::store::Change;
+use crate::server::routes::agents::change_state;
+use crate::server::store::{CallWrite, Change};
 
 pub async fn record(
     State(state): State<AppState>,
@@ -27,39 +29,75 @@ pub async fn record(
     headers: HeaderMap,
     Body(req, raw): Body<OutcomeRequest>,
 ) -> Result<Response, ApiError> {
-    let user = caller.0.id;
+    let user = caller.0;
     let now = state.clock.now();
     once(
         &state,
-        user,
+        user.id,
         &headers,
         &raw,
-        record_new(&state, user, debtor_id, req, now),
+        record_new(&state, &user, debtor_id, req, now),
     )
     .await
 }
 
+/// A call dialed this long ago without an outcome is the one an outcome
+/// tells the result of; an older one stays a call without a known result.
+pub const CALL_OPEN_MINUTES: i64 = 30;
+
 async fn record_new(
     state: &AppState,
-    user: i64,
+    user: &User,
     debtor_id: i64,
     req: OutcomeRequest,
     now: DateTime<Utc>,
 ) -> Result<OutcomeResponse, ApiError> {
-    if let Some(lease) = state.store.lease_on(debtor_id, now).await?
-        && lease.agent_id != user
-    {
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "leased_to_another",
-            "this debtor is leased to another agent",
-        ));
-    }
-    let (debtor, history, _) = plan_debtor(state, debtor_id, &[]).await?;
-    let events = outcome_events(state, &debtor, &history, &req, now)?;
-    let (_, _, replanned) = plan_debtor(state, debtor_id, &events).await?;
+    not_leased_to_another(state, debtor_id, user.id, now).await?;
+    let (debtor, mut history, before) = plan_debtor(state, debtor_id, &[]).await?;
+    let (result, mut events) = outcome_events(state, &debtor, &history, &req, now)?;
+    let open = state
+        .store
+        .open_call(
+            debtor_id,
+            user.id,
+            now - Duration::minutes(CALL_OPEN_MINUTES),
+        )
+        .await?;
+    let ends = match open {
+        // A call dialed through the server already counted as an attempt:
+        // the outcome gives that attempt its result instead of adding one.
+        Some(open) => {
+            let mut resolved = open.attempt.clone();
+            if let EventKind::Contact { result: r, .. } = &mut resolved.kind {
+                *r = result;
+            }
+            if let Some(e) = history.iter_mut().find(|e| **e == open.attempt) {
+                *e = resolved.clone();
+            }
+            Some((open, resolved))
+        }
+        None => {
+            events.insert(
+                0,
+                Event {
+                    at: now,
+                    kind: EventKind::Contact {
+                        channel: Channel::Call,
+                        firmness: Firmness::Friendly,
+                        result,
+                        requested: false,
+                    },
+                },
+            );
+            None
+        }
+    };
+    history.extend_from_slice(&events);
+    history.sort_by_key(|e| e.at);
+    let replanned = plan(&debtor, &history, &state.policy, now);
     let v = verdict(&state.policy, &debtor, &replanned, now);
     let queue = v.queue.clone();
+    let from_queue = before.queue.map(|q| state.policy.queue(q).id.clone());
     let ids = state
         .store
         .apply(
@@ -68,15 +106,29 @@ async fn record_new(
                 events: events.clone(),
                 balances: vec![],
                 verdict: Some(v),
+                call: Some(CallWrite {
+                    agent_id: user.id,
+                    queue: from_queue.clone(),
+                    ends,
+                }),
             },
         )
         .await?;
-    // The outcome is the second event written, after its contact.
-    let id = ids[1];
-    let body =
-        serde_json::json!({ "outcome_id": id, "disposition": req.disposition, "queue": queue });
+    let id = events
+        .iter()
+        .zip(&ids)
+        .find(|(e, _)| matches!(e.kind, EventKind::Outcome { .. }))
+        .map(|(_, id)| *id)
+        .expect("an outcome is always written");
+    change_state(state, user, AgentState::WrapUp, None).await?;
+    let body = serde_json::json!({
+        "outcome_id": id,
+        "disposition": req.disposition,
+        "queue": queue,
+        "from_queue": from_queue,
+    });
     state
-        .publish("outcome_recorded", Some(debtor_id), Some(user), body)
+        .publish("outcome_recorded", Some(debtor_id), Some(user.id), body)
         .await?;
     Ok(OutcomeResponse {
         id,
@@ -87,7 +139,7 @@ async fn record_new(
     })
 }
 
-/// The contact, the outcome and what the disposition brings, checked against
+/// The contact's result, then the outcome and what the disposition brings, checked against
 /// the policy's offers and the debtor's call window.
 fn outcome_events(
     state: &AppState,
@@ -95,7 +147,7 @@ fn outcome_events(
     history: &[Event],
     req: &OutcomeRequest,
     now: DateTime<Utc>,
-) -> Result<Vec<Event>, ApiError> {
+) -> Result<(ContactResult, Vec<Event>), ApiError> {
     let policy = &state.policy;
     let talked = req.disposition.is_right_party();
     let result = match req.disposition {
@@ -112,25 +164,14 @@ fn outcome_events(
     if note.as_ref().is_some_and(|n| n.len() > 10_000) {
         return Err(ApiError::invalid("note", "a note is at most 10,000 bytes"));
     }
-    let mut events = vec![
-        Event {
-            at: now,
-            kind: EventKind::Contact {
-                channel: Channel::Call,
-                firmness: Firmness::Friendly,
-                result,
-                requested: false,
-            },
+    let mut events = vec![Event {
+        at: now,
+        kind: EventKind::Outcome {
+            disposition: req.disposition,
+            reason: req.reason,
+            note,
         },
-        Event {
-            at: now,
-            kind: EventKind::Outcome {
-                disposition: req.disposition,
-                reason: req.reason,
-                note,
-            },
-        },
-    ];
+    }];
     let tz = debtor.time_zone.tz();
     let today = match tz {
         Some(tz) => now.with_timezone(&tz).date_naive(),
@@ -206,5 +247,5 @@ fn outcome_events(
         }
         _ => {}
     }
-    Ok(events)
+    Ok((result, events))
 }

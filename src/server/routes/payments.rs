@@ -105,6 +105,7 @@ async fn record_new(
                 events: vec![event],
                 balances,
                 verdict: Some(v),
+                call: None,
             },
         )
         .await?;

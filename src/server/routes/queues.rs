@@ -28,7 +28,7 @@ pub async fn list(
                 depth: c.map_or(0, |c| c.waiting),
                 callable: c.map_or(0, |c| c.callable),
                 leased: c.map_or(0, |c| c.leased),
-                oldest_since: None,
+                oldest_since: c.and_then(|c| c.oldest),
             }
         })
         .collect();

@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use std::net::SocketAddr;
 
-use crate::api::{LoginRequest, LoginResponse, UserView};
+use crate::api::{LoginRequest, LoginResponse, MeView, UserView};
 use crate::server::app::{AppState, Body};
 use crate::server::auth::{Caller, hash_password, new_token, verify_password};
 use crate::server::error::ApiError;
@@ -68,6 +68,7 @@ pub async fn login(
         .store
         .create_session(&token_hash, user.id, expires_at)
         .await?;
+    state.store.begin_agent_state(user.id, now).await?;
     Ok(Json(LoginResponse {
         token,
         expires_at,
@@ -79,11 +80,24 @@ pub async fn login(
     }))
 }
 
-pub async fn me(caller: Caller) -> Json<UserView> {
+pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<MeView>, ApiError> {
     let u = caller.0;
-    Json(UserView {
+    // A session from before agent states were kept has none yet.
+    let s = match state.store.agent_state(u.id).await? {
+        Some(s) => s,
+        None => {
+            state
+                .store
+                .begin_agent_state(u.id, state.clock.now())
+                .await?
+        }
+    };
+    Ok(Json(MeView {
         id: u.id,
         name: u.name,
         role: u.role,
-    })
+        state: s.state,
+        reason: s.reason,
+        since: s.since,
+    }))
 }

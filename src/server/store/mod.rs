@@ -9,6 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
+use crate::api::{AgentState, AgentStateView};
 use crate::domain::{Debtor, Event, Role, User};
 
 pub use sql::SqlStore;
@@ -37,6 +38,9 @@ pub struct Verdict {
     /// When to plan again even if nothing happens (a window opening, a
     /// promise's end).
     pub review_at: Option<DateTime<Utc>>,
+    /// When the engine gave it: a debtor moved into a queue has waited
+    /// there since then.
+    pub at: DateTime<Utc>,
 }
 
 /// What one write changes about a debtor, all or nothing.
@@ -47,6 +51,30 @@ pub struct Change {
     /// New balances by debt id (after a payment).
     pub balances: Vec<(i64, i64)>,
     pub verdict: Option<Verdict>,
+    /// The call attempt this write starts or ends.
+    pub call: Option<CallWrite>,
+}
+
+/// A call attempt, kept with its agent and queue for the board.
+#[derive(Clone, Debug)]
+pub struct CallWrite {
+    pub agent_id: i64,
+    /// The queue the debtor was worked from.
+    pub queue: Option<String>,
+    /// The open call this write ends, and the contact its attempt becomes
+    /// now that the result is known. `None`: the first event written is a
+    /// new attempt. An outcome among the events, and any promise or plan,
+    /// are what came of the call.
+    pub ends: Option<(OpenCall, Event)>,
+}
+
+/// A call dialed whose outcome is not recorded yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenCall {
+    pub id: i64,
+    /// Its contact in the history, as written when dialed.
+    pub attempt_id: i64,
+    pub attempt: Event,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,6 +122,9 @@ pub struct QueueCount {
     pub waiting: i64,
     pub callable: i64,
     pub leased: i64,
+    /// Since when the longest-waiting callable debtor nobody holds has been
+    /// in the queue.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -128,6 +159,24 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError>;
 
+    /// The user's state, if they ever had one.
+    async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError>;
+    /// The user's state; `ready` since `now` if they have none yet.
+    async fn begin_agent_state(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AgentStateView, StoreError>;
+    /// Sets the user's state; `since` stays as it was when neither the state
+    /// nor the reason changes. The state stored, and whether it changed.
+    async fn set_agent_state(
+        &self,
+        user_id: i64,
+        state: AgentState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(AgentStateView, bool), StoreError>;
+
     /// Creates or updates debtors by external id, replacing their debts; all
     /// or nothing.
     async fn import_debtors(
@@ -146,6 +195,14 @@ pub trait Store: Send + Sync + 'static {
     async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
     /// Returns the ids of the history rows written, in order.
     async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
+    /// The newest call `agent_id` dialed to this debtor since `since` that
+    /// has no outcome yet.
+    async fn open_call(
+        &self,
+        debtor_id: i64,
+        agent_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<OpenCall>, StoreError>;
     /// Debtors whose verdict asks to be planned again by `now`.
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError>;
 

@@ -4,7 +4,9 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use super::{DebtorSummary, FeedItem, Idempotency, QueueCount, StoreError};
+use super::{
+    AgentState, AgentStateView, DebtorSummary, FeedItem, Idempotency, QueueCount, StoreError,
+};
 use crate::domain::{
     Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone,
 };
@@ -50,9 +52,14 @@ pub const INSERT_HISTORY: &str =
     "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3) RETURNING id";
 pub const SET_BALANCE: &str =
     "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
-pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms) \
-     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
-     callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms";
+/// `queued_ms` stays while the queue does (a verdict stored before it was
+/// kept starts counting now).
+pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms, queued_ms) \
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 IS NULL THEN NULL ELSE $6 END) \
+     ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
+     callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms, \
+     queued_ms = CASE WHEN verdicts.queue IS NOT DISTINCT FROM excluded.queue \
+     THEN COALESCE(verdicts.queued_ms, excluded.queued_ms) ELSE excluded.queued_ms END";
 pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
 pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 AND agent_id = $3 AND expires_ms > $4 \
      RETURNING id, debtor_id, agent_id, expires_ms";
@@ -74,6 +81,7 @@ pub const INSERT_LEASE: &str = "INSERT INTO leases (debtor_id, agent_id, expires
 pub const EXPIRE_LEASES: &str = "DELETE FROM leases WHERE expires_ms <= $1";
 pub const QUEUE_COUNTS: &str = "SELECT v.queue, COUNT(*) AS waiting, \
      SUM(CASE WHEN v.callable AND l.id IS NULL THEN 1 ELSE 0 END) AS callable, \
+     MIN(CASE WHEN v.callable AND l.id IS NULL THEN v.queued_ms END) AS oldest_ms, \
      SUM(CASE WHEN l.id IS NULL THEN 0 ELSE 1 END) AS leased \
      FROM verdicts v LEFT JOIN leases l ON l.debtor_id = v.debtor_id AND l.expires_ms > $1 \
      WHERE v.queue IS NOT NULL GROUP BY v.queue ORDER BY v.queue";
@@ -97,6 +105,28 @@ pub const TRY_LEAD: &str = "SELECT pg_try_advisory_lock(7878) AS lead";
 pub const AUDIT: &str =
     "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
 pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";
+pub const AGENT_STATE: &str = "SELECT state, reason, since_ms FROM agent_states WHERE user_id = $1";
+pub const BEGIN_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, reason, since_ms) \
+     VALUES ($1, 'ready', NULL, $2) ON CONFLICT (user_id) DO NOTHING";
+pub const SET_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, reason, since_ms) \
+     VALUES ($1, $2, $3, $4) ON CONFLICT (user_id) DO UPDATE SET \
+     since_ms = CASE WHEN agent_states.state = excluded.state \
+     AND agent_states.reason IS NOT DISTINCT FROM excluded.reason \
+     THEN agent_states.since_ms ELSE excluded.since_ms END, \
+     state = excluded.state, reason = excluded.reason \
+     RETURNING state, reason, since_ms";
+pub const INSERT_CALL: &str = "INSERT INTO calls \
+     (debtor_id, agent_id, attempt_id, queue, started_ms, outcome_id, disposition, promised_minor) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+/// Only an open call ends: two outcomes for one call cannot both land.
+pub const END_CALL: &str = "UPDATE calls SET outcome_id = $1, disposition = $2, promised_minor = $3 \
+     WHERE id = $4 AND debtor_id = $5 AND outcome_id IS NULL";
+pub const SET_HISTORY_EVENT: &str =
+    "UPDATE history SET event = $1 WHERE id = $2 AND debtor_id = $3";
+pub const OPEN_CALL: &str = "SELECT c.id, c.attempt_id, h.event FROM calls c \
+     JOIN history h ON h.id = c.attempt_id \
+     WHERE c.debtor_id = $1 AND c.agent_id = $2 AND c.outcome_id IS NULL AND c.started_ms >= $3 \
+     ORDER BY c.started_ms DESC, c.id DESC LIMIT 1";
 pub const CREATE_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)";
 
@@ -122,6 +152,22 @@ where
         id: get(row, "id")?,
         name: get(row, "name")?,
         role: role.parse().map_err(|e| corrupt("role", e))?,
+    })
+}
+
+pub fn agent_state<'r, R>(row: &'r R) -> Result<AgentStateView, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let state: String = get(row, "state")?;
+    Ok(AgentStateView {
+        state: AgentState::parse(&state).ok_or_else(|| corrupt("agent state", &state))?,
+        reason: get(row, "reason")?,
+        since: from_ms(get(row, "since_ms")?),
     })
 }
 
@@ -223,6 +269,7 @@ where
     R: Row,
     for<'c> &'c str: ColumnIndex<R>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
 {
     Ok(QueueCount {
@@ -230,6 +277,7 @@ where
         waiting: get(row, "waiting")?,
         callable: get(row, "callable")?,
         leased: get(row, "leased")?,
+        oldest: get::<_, Option<i64>>(row, "oldest_ms")?.map(from_ms),
     })
 }
 

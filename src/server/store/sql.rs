@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use super::rows::{self, from_ms, ms};
 use super::*;
+use crate::domain::EventKind;
 
 enum Pools {
     Sqlite {
@@ -69,6 +70,28 @@ macro_rules! lease_row {
             row.try_get("expires_ms")?,
         )
     }};
+}
+
+/// The outcome among the events written (its row id and disposition) and
+/// what was promised with it, in minor units.
+fn what_came_of(events: &[Event], ids: &[i64]) -> (Option<i64>, Option<String>, Option<i64>) {
+    let mut outcome = (None, None, None);
+    for (e, id) in events.iter().zip(ids) {
+        match &e.kind {
+            EventKind::Outcome { disposition, .. } => {
+                outcome.0 = Some(*id);
+                outcome.1 = serde_json::to_value(disposition)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string));
+            }
+            EventKind::Promise { amount, .. } => outcome.2 = Some(amount.minor),
+            EventKind::InstallmentPlan { installments, .. } => {
+                outcome.2 = Some(installments.iter().map(|i| i.amount.minor).sum())
+            }
+            _ => {}
+        }
+    }
+    outcome
 }
 
 impl SqlStore {
@@ -181,6 +204,59 @@ impl Store for SqlStore {
                 .fetch_optional(pool)
                 .await?;
             row.as_ref().map(rows::user).transpose()
+        })
+    }
+
+    async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::AGENT_STATE)
+                .bind(user_id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(rows::agent_state).transpose()
+        })
+    }
+
+    async fn begin_agent_state(
+        &self,
+        user_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<AgentStateView, StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            sqlx::query(rows::BEGIN_AGENT_STATE)
+                .bind(user_id)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            let row = sqlx::query(rows::AGENT_STATE)
+                .bind(user_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            tx.commit().await?;
+            rows::agent_state(&row)
+        })
+    }
+
+    async fn set_agent_state(
+        &self,
+        user_id: i64,
+        state: AgentState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(AgentStateView, bool), StoreError> {
+        on_writer!(self, |pool| {
+            let row = sqlx::query(rows::SET_AGENT_STATE)
+                .bind(user_id)
+                .bind(state.name())
+                .bind(reason)
+                .bind(ms(now))
+                .fetch_one(pool)
+                .await?;
+            let stored = rows::agent_state(&row)?;
+            // `since` moves only when something changed.
+            let changed = ms(stored.since) == ms(now);
+            Ok((stored, changed))
         })
     }
 
@@ -308,6 +384,53 @@ impl Store for SqlStore {
                     .execute(&mut *tx)
                     .await?;
             }
+            if let Some(call) = &change.call {
+                let (outcome_id, disposition, promised) = what_came_of(&change.events, &ids);
+                match &call.ends {
+                    Some((open, contact)) => {
+                        let ended = sqlx::query(rows::END_CALL)
+                            .bind(outcome_id)
+                            .bind(&disposition)
+                            .bind(promised)
+                            .bind(open.id)
+                            .bind(debtor_id)
+                            .execute(&mut *tx)
+                            .await?;
+                        if ended.rows_affected() == 0 {
+                            return Err(StoreError::Conflict(format!(
+                                "an outcome for call {}",
+                                open.id
+                            )));
+                        }
+                        sqlx::query(rows::SET_HISTORY_EVENT)
+                            .bind(serde_json::to_string(contact).expect("events serialize"))
+                            .bind(open.attempt_id)
+                            .bind(debtor_id)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                    None => {
+                        let (Some(attempt), Some(attempt_id)) =
+                            (change.events.first(), ids.first())
+                        else {
+                            return Err(StoreError::Corrupt(
+                                "a call needs its attempt as the first event".into(),
+                            ));
+                        };
+                        sqlx::query(rows::INSERT_CALL)
+                            .bind(debtor_id)
+                            .bind(call.agent_id)
+                            .bind(attempt_id)
+                            .bind(&call.queue)
+                            .bind(ms(attempt.at))
+                            .bind(outcome_id)
+                            .bind(&disposition)
+                            .bind(promised)
+                            .execute(&mut *tx)
+                            .await?;
+                    }
+                }
+            }
             if let Some(v) = &change.verdict {
                 sqlx::query(rows::UPSERT_VERDICT)
                     .bind(debtor_id)
@@ -315,11 +438,36 @@ impl Store for SqlStore {
                     .bind(v.callable)
                     .bind(v.priority)
                     .bind(v.review_at.map(ms))
+                    .bind(ms(v.at))
                     .execute(&mut *tx)
                     .await?;
             }
             tx.commit().await?;
             Ok(ids)
+        })
+    }
+
+    async fn open_call(
+        &self,
+        debtor_id: i64,
+        agent_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<OpenCall>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::OPEN_CALL)
+                .bind(debtor_id)
+                .bind(agent_id)
+                .bind(ms(since))
+                .fetch_optional(pool)
+                .await?;
+            row.map(|r| {
+                Ok(OpenCall {
+                    id: r.try_get("id")?,
+                    attempt_id: r.try_get("attempt_id")?,
+                    attempt: rows::event(&r.try_get::<String, _>("event")?)?,
+                })
+            })
+            .transpose()
         })
     }
 
