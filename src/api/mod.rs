@@ -87,6 +87,15 @@ pub struct DebtView {
     pub due_date: NaiveDate,
 }
 
+/// A search hit: enough to pick the right debtor, the document masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtorSummary {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub document: String,
+}
+
 /// A debtor as the wire shows them: the document masked unless asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DebtorView {
