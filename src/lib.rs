@@ -2,9 +2,11 @@
 //! collection server and engine behind it. Layers depend downward only:
 //! `domain` and `schedule` are pure; `simulate` runs the engine on a
 //! synthetic portfolio; `api` is the wire both server and clients speak;
-//! `server` serves it over a `Store`.
+//! `server` serves it over a `Store`; `client` reaches any server for the
+//! console and the board.
 
 pub mod api;
+pub mod client;
 pub mod config;
 pub mod console;
 pub mod domain;

@@ -151,6 +151,15 @@ pub struct DebtView {
     pub due_date: NaiveDate,
 }
 
+/// A search hit: enough to pick the right debtor, the document masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DebtorSummary {
+    pub id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub document: String,
+}
+
 /// A debtor as the wire shows them: the document masked unless asked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DebtorView {
@@ -312,15 +321,6 @@ pub struct PaymentResponse {
     /// What is still owed after it.
     pub balance_minor: i64,
     pub queue: Option<String>,
-}
-
-/// A line of a debtor search: the document masked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct DebtorSummary {
-    pub id: i64,
-    pub external_id: String,
-    pub name: String,
-    pub document: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

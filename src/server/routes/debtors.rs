@@ -3,9 +3,9 @@
 
 use axum::Json;
 use axum::extract::{Query, State};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 
-use crate::api::{DebtorView, PlanLine, PlanView};
+use crate::api::{DebtorSummary, DebtorView, PlanLine, PlanView};
 use crate::domain::Event;
 use crate::schedule::State as PlanState;
 use crate::schedule::explain::{explain, source_name};
@@ -21,25 +21,17 @@ pub struct SearchQuery {
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
-pub struct Found {
-    id: i64,
-    external_id: String,
-    name: String,
-    document: String,
-}
-
 pub async fn search(
     State(state): State<AppState>,
     _caller: Caller,
     Query(q): Query<SearchQuery>,
-) -> Result<Json<Vec<Found>>, ApiError> {
+) -> Result<Json<Vec<DebtorSummary>>, ApiError> {
     let limit = q.limit.unwrap_or(20).clamp(1, 100);
     let found = state.store.search_debtors(&q.q, limit).await?;
     Ok(Json(
         found
             .into_iter()
-            .map(|s| Found {
+            .map(|s| DebtorSummary {
                 id: s.id,
                 external_id: s.external_id,
                 name: s.name,

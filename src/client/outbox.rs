@@ -1,0 +1,411 @@
+//! Nothing an agent records is lost: every write goes first into a SQLite
+//! file in the data directory (`outbox.db`, durable at commit), and a sender
+//! task delivers it from there, in order, retrying with backoff until the
+//! server takes it or refuses it for good. Each item keeps its
+//! Idempotency-Key for every attempt, so the server records it once however
+//! many times it is sent. A refusal (a final 4xx) is kept, marked failed
+//! with the server's message, for the agent to see, fix or send again:
+//! never dropped. Items survive a restart: open the file and run again.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::Row;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqliteSynchronous};
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::task::JoinHandle;
+
+use super::{Client, ClientError, Method};
+
+pub const FILE_NAME: &str = "outbox.db";
+/// The first wait after a failed attempt; it doubles up to [`RETRY_MAX`]
+/// (each wait between half and all of it, at random, so many consoles
+/// do not come back at once) and starts again after a delivery.
+pub const RETRY_FIRST: Duration = Duration::from_secs(1);
+pub const RETRY_MAX: Duration = Duration::from_secs(30);
+
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    kind TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL UNIQUE,
+    body TEXT NOT NULL,
+    failed INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL
+)";
+const ENQUEUE: &str =
+    "INSERT INTO outbox (kind, idempotency_key, body, created_at) VALUES (?, ?, ?, ?) RETURNING id";
+const NEXT: &str = "SELECT id, kind, idempotency_key, body, failed, attempts, last_error, \
+                    created_at FROM outbox WHERE failed = 0 ORDER BY id LIMIT 1";
+const ALL: &str = "SELECT id, kind, idempotency_key, body, failed, attempts, last_error, \
+                   created_at FROM outbox ORDER BY id";
+const COUNTS: &str = "SELECT COALESCE(SUM(failed = 0), 0) AS waiting, \
+                      COALESCE(SUM(failed = 1), 0) AS failed FROM outbox";
+const ATTEMPTED: &str =
+    "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed = ? WHERE id = ?";
+const DELIVERED: &str = "DELETE FROM outbox WHERE id = ?";
+const RETRY: &str = "UPDATE outbox SET failed = 0 WHERE id = ? AND failed = 1";
+const DISCARD: &str = "DELETE FROM outbox WHERE id = ? AND failed = 1";
+
+/// What a write is, and so where it goes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxKind {
+    /// `POST /v1/debtors/{debtor_id}/outcomes`
+    Outcome { debtor_id: i64 },
+}
+
+impl OutboxKind {
+    fn route(&self) -> (Method, String) {
+        match self {
+            OutboxKind::Outcome { debtor_id } => {
+                (Method::POST, format!("/v1/debtors/{debtor_id}/outcomes"))
+            }
+        }
+    }
+
+    /// The debtor it is about, if any.
+    pub fn debtor_id(&self) -> Option<i64> {
+        match self {
+            OutboxKind::Outcome { debtor_id } => Some(*debtor_id),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub kind: OutboxKind,
+    pub idempotency_key: String,
+    pub body: Value,
+    /// Refused for good by the server: waits for [`Outbox::retry`] or
+    /// [`Outbox::discard`].
+    pub failed: bool,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    /// The body as stored, sent byte for byte on every attempt.
+    raw: String,
+}
+
+/// Something the server took, with its answer (the outcome with its id).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delivered {
+    pub id: i64,
+    pub kind: OutboxKind,
+    pub answer: Value,
+}
+
+/// Where the outbox stands, sent after every change.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct OutboxStatus {
+    /// Items still to send.
+    pub waiting: usize,
+    /// Items the server refused, kept.
+    pub failed: usize,
+    /// The newest error, until a delivery succeeds.
+    pub last_error: Option<String>,
+    /// What was just delivered, if that is the change.
+    pub delivered: Option<Delivered>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OutboxError {
+    #[error("outbox: {0}")]
+    Store(#[from] sqlx::Error),
+    #[error("outbox: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("outbox: item {0} is unreadable: {1}")]
+    Corrupt(i64, String),
+}
+
+/// The outbox file. Cheap to clone: enqueue from the UI side while the
+/// sender runs on another clone.
+#[derive(Clone, Debug)]
+pub struct Outbox {
+    pool: SqlitePool,
+    wake: Arc<Notify>,
+}
+
+fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
+    let id: i64 = row.try_get("id")?;
+    let corrupt = |e: serde_json::Error| OutboxError::Corrupt(id, e.to_string());
+    let kind: String = row.try_get("kind")?;
+    let body: String = row.try_get("body")?;
+    Ok(OutboxItem {
+        id,
+        kind: serde_json::from_str(&kind).map_err(corrupt)?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        body: serde_json::from_str(&body).map_err(corrupt)?,
+        raw: body,
+        failed: row.try_get("failed")?,
+        attempts: row.try_get("attempts")?,
+        last_error: row.try_get("last_error")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+impl Outbox {
+    /// Opens (or creates) `<dir>/outbox.db`.
+    pub async fn open(dir: &Path) -> Result<Outbox, OutboxError> {
+        std::fs::create_dir_all(dir)?;
+        let options = SqliteConnectOptions::new()
+            .filename(dir.join(FILE_NAME))
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // Every commit reaches the disk before enqueue returns.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(5));
+        let pool = sqlx::sqlite::SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await?;
+        sqlx::query(SCHEMA).execute(&pool).await?;
+        Ok(Outbox {
+            pool,
+            wake: Arc::default(),
+        })
+    }
+
+    /// Keeps a write to send, durably, and wakes the sender. `body` is the
+    /// request's JSON; `idempotency_key` is sent with every attempt (one
+    /// key, one write: a key already in the outbox is refused).
+    pub async fn enqueue(
+        &self,
+        kind: OutboxKind,
+        idempotency_key: &str,
+        body: Value,
+    ) -> Result<i64, OutboxError> {
+        let id: i64 = sqlx::query(ENQUEUE)
+            .bind(serde_json::to_string(&kind).expect("kinds serialize"))
+            .bind(idempotency_key)
+            .bind(body.to_string())
+            .bind(Utc::now())
+            .fetch_one(&self.pool)
+            .await?
+            .try_get("id")?;
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Everything kept, waiting and failed, oldest first.
+    pub async fn items(&self) -> Result<Vec<OutboxItem>, OutboxError> {
+        let rows = sqlx::query(ALL).fetch_all(&self.pool).await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// Sends a failed item again (after the cause was fixed); false when
+    /// there is no such failed item.
+    pub async fn retry(&self, id: i64) -> Result<bool, OutboxError> {
+        let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
+        self.wake.notify_one();
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Gives up on a failed item, the agent's decision; false when there is
+    /// no such failed item (waiting items cannot be discarded).
+    pub async fn discard(&self, id: i64) -> Result<bool, OutboxError> {
+        let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
+        self.wake.notify_one();
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn status(&self, last_error: &Option<String>) -> Result<OutboxStatus, OutboxError> {
+        let row = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
+        Ok(OutboxStatus {
+            waiting: row.try_get::<i64, _>("waiting")? as usize,
+            failed: row.try_get::<i64, _>("failed")? as usize,
+            last_error: last_error.clone(),
+            delivered: None,
+        })
+    }
+
+    /// The sender: delivers waiting items in order through `client` and
+    /// reports to `updates` after each change (and once at the start);
+    /// ends when `updates` is closed.
+    pub fn run(self, client: Client, updates: UnboundedSender<OutboxStatus>) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = self.send_all(&client, &updates) => {}
+                _ = updates.closed() => {}
+            }
+        })
+    }
+
+    async fn send_all(&self, client: &Client, updates: &UnboundedSender<OutboxStatus>) {
+        let mut delay = RETRY_FIRST;
+        let mut last_error = None;
+        let mut delivered = None;
+        loop {
+            let attempt = self
+                .attempt(client, &mut last_error, &mut delivered)
+                .await
+                .unwrap_or_else(|e| {
+                    last_error = Some(e.to_string());
+                    Attempt::Later
+                });
+            match self.status(&last_error).await {
+                Ok(mut status) => {
+                    status.delivered = delivered.take();
+                    if updates.send(status).is_err() {
+                        return;
+                    }
+                }
+                Err(e) => last_error = Some(e.to_string()),
+            }
+            match attempt {
+                Attempt::Done => delay = RETRY_FIRST,
+                Attempt::Idle => self.wake.notified().await,
+                Attempt::Later => {
+                    tokio::select! {
+                        _ = tokio::time::sleep(jitter(delay)) => {}
+                        _ = self.wake.notified() => {}
+                    }
+                    delay = (delay * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
+    /// Sends the oldest waiting item once.
+    async fn attempt(
+        &self,
+        client: &Client,
+        last_error: &mut Option<String>,
+        delivered: &mut Option<Delivered>,
+    ) -> Result<Attempt, OutboxError> {
+        let Some(row) = sqlx::query(NEXT).fetch_optional(&self.pool).await? else {
+            return Ok(Attempt::Idle);
+        };
+        let next = item(&row)?;
+        let (method, path) = next.kind.route();
+        let sent = client
+            .send_bytes::<Value>(
+                method,
+                &path,
+                Some(next.raw.into_bytes()),
+                Some(&next.idempotency_key),
+            )
+            .await;
+        match sent {
+            Ok(answer) => {
+                sqlx::query(DELIVERED)
+                    .bind(next.id)
+                    .execute(&self.pool)
+                    .await?;
+                *last_error = None;
+                *delivered = Some(Delivered {
+                    id: next.id,
+                    kind: next.kind,
+                    answer,
+                });
+                Ok(Attempt::Done)
+            }
+            Err(e) => {
+                // Without a valid session nothing can be sent, but logging
+                // in again will fix it: wait, do not fail the item.
+                let refused = e.is_final() && !matches!(e, ClientError::Api { status: 401, .. });
+                let message = e.to_string();
+                sqlx::query(ATTEMPTED)
+                    .bind(&message)
+                    .bind(refused)
+                    .bind(next.id)
+                    .execute(&self.pool)
+                    .await?;
+                *last_error = Some(message);
+                Ok(if refused {
+                    Attempt::Done
+                } else {
+                    Attempt::Later
+                })
+            }
+        }
+    }
+}
+
+enum Attempt {
+    /// Nothing waiting.
+    Idle,
+    /// Delivered or refused: on to the next at once.
+    Done,
+    /// Not this time: wait and try again.
+    Later,
+}
+
+/// Between half of `delay` and all of it.
+fn jitter(delay: Duration) -> Duration {
+    delay.mul_f64(rand::random_range(0.5..=1.0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn items_are_kept_in_order_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path()).await.unwrap();
+        let a = outbox
+            .enqueue(
+                OutboxKind::Outcome { debtor_id: 4 },
+                "k1",
+                json!({"disposition": "no_answer"}),
+            )
+            .await
+            .unwrap();
+        let b = outbox
+            .enqueue(
+                OutboxKind::Outcome { debtor_id: 5 },
+                "k2",
+                json!({"note": "x\ny"}),
+            )
+            .await
+            .unwrap();
+        assert!(a < b);
+        assert!(
+            outbox
+                .enqueue(OutboxKind::Outcome { debtor_id: 6 }, "k1", json!({}))
+                .await
+                .is_err(),
+            "one key, one write"
+        );
+        assert!(!outbox.retry(a).await.unwrap(), "not failed");
+        assert!(!outbox.discard(a).await.unwrap(), "waiting items stay");
+        drop(outbox);
+        let again = Outbox::open(dir.path()).await.unwrap();
+        let items = again.items().await.unwrap();
+        assert_eq!(items.len(), 2);
+        assert_eq!(
+            (
+                items[0].id,
+                &items[0].kind,
+                items[0].idempotency_key.as_str()
+            ),
+            (a, &OutboxKind::Outcome { debtor_id: 4 }, "k1")
+        );
+        assert_eq!(items[1].body, json!({"note": "x\ny"}));
+        assert_eq!(items[1].kind.debtor_id(), Some(5));
+        assert!(!items[1].failed);
+        assert_eq!(
+            again.status(&None).await.unwrap(),
+            OutboxStatus {
+                waiting: 2,
+                ..OutboxStatus::default()
+            }
+        );
+    }
+
+    #[test]
+    fn jitter_stays_within_the_delay() {
+        for _ in 0..100 {
+            let d = jitter(Duration::from_secs(8));
+            assert!(d >= Duration::from_secs(4) && d <= Duration::from_secs(8));
+        }
+    }
+}
