@@ -1,7 +1,7 @@
 //! The command line (DESIGN.md's contract) and what each command does with
 //! its files and exit codes: 0 ok, 1 runtime failure, 2 usage or bad input.
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,6 +21,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The agent console (what `regua` alone starts)
+    Console(ConsoleArgs),
     /// Run the régua on a synthetic portfolio and audit every contact it makes
     Simulate(SimulateArgs),
     /// Print or check a policy file
@@ -45,6 +47,16 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+}
+
+#[derive(clap::Args, Debug, Default)]
+struct ConsoleArgs {
+    /// A regua server (default: the config file's, else the embedded one)
+    #[arg(long, env = "REGUA_SERVER")]
+    server: Option<String>,
+    /// Who logs in (default: the config file's; the demo agent `ana` on the embedded default)
+    #[arg(long, env = "REGUA_USER")]
+    user: Option<String>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -136,11 +148,11 @@ fn read_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        None => {
-            // The console arrives with its own issue; until then, say what exists.
-            let _ = Cli::command().print_long_help();
-            ExitCode::SUCCESS
-        }
+        None => console(ConsoleArgs {
+            server: std::env::var("REGUA_SERVER").ok(),
+            user: std::env::var("REGUA_USER").ok(),
+        }),
+        Some(Command::Console(args)) => console(args),
         Some(Command::Policy(PolicyCommand::Print)) => {
             print!("{}", schedule::DEFAULT_TOML);
             ExitCode::SUCCESS
@@ -180,6 +192,150 @@ fn load_config() -> Result<Config, ExitCode> {
         eprintln!("regua: {e}");
         ExitCode::from(2)
     })
+}
+
+fn console(args: ConsoleArgs) -> ExitCode {
+    let config = match load_config() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let config_name = config
+        .path
+        .as_ref()
+        .map_or("config".to_string(), |p| p.display().to_string());
+    let keymap = match regua::console::keymap::Keymap::with(&config.bindings) {
+        Ok(k) => k,
+        Err(errors) => {
+            for e in &errors {
+                eprintln!("{config_name}:{e}");
+            }
+            return ExitCode::from(2);
+        }
+    };
+    let no_color = std::env::var("NO_COLOR").ok().filter(|v| !v.is_empty());
+    let theme = match regua::console::theme::Theme::load(
+        config.theme.as_deref().unwrap_or("dark"),
+        no_color.as_deref(),
+    ) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("regua: {config_name}: theme: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let policy = match &config.policy {
+        Some(path) => match read_policy(path) {
+            Ok(p) => p,
+            Err(code) => return code,
+        },
+        None => schedule::default_policy(),
+    };
+    let clock = match clock() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let dir = data_dir();
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("regua: {}: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    log_to_file(&dir);
+    runtime().block_on(async move {
+        let target = match regua::launch::connect(regua::launch::Options {
+            server: args.server.or(config.server.clone()),
+            user: args.user.or(config.user.clone()),
+            data_dir: dir.clone(),
+            policy,
+            demo_user: "ana",
+            clock: clock.clone(),
+        })
+        .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("regua: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let outbox = match regua::client::outbox::Outbox::open(&dir).await {
+            Ok(o) => o,
+            Err(e) => {
+                eprintln!("regua: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        let app = regua::console::app::App::new(
+            config.locale,
+            keymap,
+            target.user.name.clone(),
+            target.label.clone(),
+            clock.now(),
+        );
+        let result = match regua::console::terminal::enter() {
+            Ok(term) => {
+                let r = regua::console::run::run(
+                    term,
+                    regua::console::run::Session {
+                        client: target.client,
+                        clock,
+                        outbox,
+                        app,
+                        theme,
+                        dial_command: config.dial_command().map(<[String]>::to_vec),
+                        locale: config.locale,
+                    },
+                )
+                .await;
+                regua::console::terminal::restore();
+                r
+            }
+            Err(e) => Err(e),
+        };
+        if let Some(e) = target.embedded {
+            e.stop().await;
+        }
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("regua: terminal: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+/// The system clock, or with `REGUA_CLOCK=2026-03-10T13:00:00Z` one that
+/// starts there (demos and end-to-end tests at a fixed hour).
+fn clock() -> Result<std::sync::Arc<dyn regua::domain::Clock>, ExitCode> {
+    match std::env::var("REGUA_CLOCK") {
+        Err(_) => Ok(std::sync::Arc::new(regua::domain::SystemClock)),
+        Ok(text) => match chrono::DateTime::parse_from_rfc3339(&text) {
+            Ok(t) => Ok(std::sync::Arc::new(
+                regua::domain::ShiftedClock::starting_at(t.with_timezone(&chrono::Utc)),
+            )),
+            Err(e) => {
+                eprintln!(
+                    "regua: REGUA_CLOCK={text:?}: {e} (expected RFC 3339, e.g. 2026-03-10T13:00:00Z)"
+                );
+                Err(ExitCode::from(2))
+            }
+        },
+    }
+}
+
+/// The console owns the screen: its log goes to `<data dir>/regua.log`.
+fn log_to_file(dir: &std::path::Path) {
+    let path = dir.join("regua.log");
+    if let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+    {
+        let _ = tracing_subscriber::fmt()
+            .with_writer(std::sync::Mutex::new(file))
+            .with_ansi(false)
+            .try_init();
+    }
 }
 
 fn simulate(args: SimulateArgs) -> ExitCode {
@@ -236,6 +392,9 @@ async fn shutdown_signal() {
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .try_init();
     let policy = match &args.policy {
         Some(path) => match read_policy(path) {
             Ok(p) => p,

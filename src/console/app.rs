@@ -374,9 +374,15 @@ impl App {
                 changed
             }
             Msg::Queues(r) => {
+                let first = matches!(self.queues, Remote::Loading);
                 self.queues = remote(r);
                 if let Some(q) = self.queues.ready() {
                     self.queue_sel = self.queue_sel.min(q.len().saturating_sub(1));
+                    // On arrival, the cursor waits on the first queue with
+                    // someone to call.
+                    if first && let Some(i) = q.iter().position(|q| q.callable > 0) {
+                        self.queue_sel = i;
+                    }
                 }
                 true
             }
@@ -858,6 +864,11 @@ impl App {
             now: self.now,
             zone,
             terms: terms.as_ref(),
+            currency: w
+                .debtor
+                .ready()
+                .and_then(|d| d.debts.first())
+                .and_then(|d| crate::domain::Currency::new(&d.currency).ok()),
             window: None,
         };
         match form.request(&ctx) {

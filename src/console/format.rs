@@ -89,7 +89,9 @@ pub fn event_line(e: &Event, locale: Locale) -> String {
                 ContactResult::Busy => pick("ocupado", "busy"),
                 ContactResult::Delivered => pick("entregue", "delivered"),
                 ContactResult::Failed => pick("falhou", "failed"),
-                ContactResult::Dialed => pick("discada, sem resultado ainda", "dialed, no result yet"),
+                ContactResult::Dialed => {
+                    pick("discada, sem resultado ainda", "dialed, no result yet")
+                }
             };
             format!("{} — {r}", channel_name(*channel, locale))
         }

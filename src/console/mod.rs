@@ -7,6 +7,7 @@ pub mod dial;
 pub mod format;
 pub mod keymap;
 pub mod outcome_form;
+pub mod run;
 pub mod terminal;
 #[cfg(test)]
 mod tests;

@@ -204,39 +204,70 @@ impl OutcomeForm {
             plan: None,
             callback_at: None,
         };
-        let no_terms = || "the policy's offers have not arrived yet; wait a moment".to_string();
+        // Without the offers (the server is away), the basic checks still
+        // hold and the server checks the rest when the outbox delivers it.
+        let currency = ctx
+            .terms
+            .map(|t| t.balance.currency)
+            .or(ctx.currency)
+            .ok_or((
+                Field::Amount,
+                "the debtor's currency is not known yet".to_string(),
+            ))?;
+        let check_date = |date: NaiveDate, field: Field| {
+            if date < ctx.today {
+                Err((
+                    field,
+                    crate::schedule::offers::OfferError::PastDate.to_string(),
+                ))
+            } else {
+                Ok(date)
+            }
+        };
         match disposition {
             Disposition::PromiseToPay => {
-                let terms = ctx.terms.ok_or((Field::Amount, no_terms()))?;
-                let amount = parse_money(&self.amount, terms.balance.currency, locale)
-                    .map_err(|e| (Field::Amount, e))?;
-                let date =
-                    parse_date(&self.date, ctx.today, locale).map_err(|e| (Field::Date, e))?;
-                terms.check_promise(amount, date, ctx.today).map_err(|e| {
-                    let field = match e {
-                        crate::schedule::offers::OfferError::PastDate
-                        | crate::schedule::offers::OfferError::TooLate(_) => Field::Date,
-                        _ => Field::Amount,
-                    };
-                    (field, e.to_string())
-                })?;
+                let amount =
+                    parse_money(&self.amount, currency, locale).map_err(|e| (Field::Amount, e))?;
+                let date = parse_date(&self.date, ctx.today, locale)
+                    .map_err(|e| (Field::Date, e))
+                    .and_then(|d| check_date(d, Field::Date))?;
+                if amount.minor <= 0 {
+                    return Err((
+                        Field::Amount,
+                        crate::schedule::offers::OfferError::NotPositive.to_string(),
+                    ));
+                }
+                if let Some(terms) = ctx.terms {
+                    terms.check_promise(amount, date, ctx.today).map_err(|e| {
+                        let field = match e {
+                            crate::schedule::offers::OfferError::PastDate
+                            | crate::schedule::offers::OfferError::TooLate(_) => Field::Date,
+                            _ => Field::Amount,
+                        };
+                        (field, e.to_string())
+                    })?;
+                }
                 req.promise = Some(PromiseRequest {
                     amount_minor: amount.minor,
                     due_date: date,
                 });
             }
             Disposition::PaymentPlan => {
-                let terms = ctx.terms.ok_or((Field::Installments, no_terms()))?;
                 let count: u32 = self
                     .installments
                     .trim()
                     .parse()
-                    .map_err(|_| (Field::Installments, bad_number(locale)))?;
+                    .ok()
+                    .filter(|n| *n > 0)
+                    .ok_or_else(|| (Field::Installments, bad_number(locale)))?;
                 let first = parse_date(&self.first_date, ctx.today, locale)
-                    .map_err(|e| (Field::FirstDate, e))?;
-                terms
-                    .installments(count, first, ctx.today)
-                    .map_err(|e| (Field::Installments, e.to_string()))?;
+                    .map_err(|e| (Field::FirstDate, e))
+                    .and_then(|d| check_date(d, Field::FirstDate))?;
+                if let Some(terms) = ctx.terms {
+                    terms
+                        .installments(count, first, ctx.today)
+                        .map_err(|e| (Field::Installments, e.to_string()))?;
+                }
                 req.plan = Some(PlanRequest {
                     installments: count,
                     first_date: first,
@@ -286,6 +317,8 @@ pub struct FormContext<'a> {
     pub now: DateTime<Utc>,
     pub zone: Option<Tz>,
     pub terms: Option<&'a Terms>,
+    /// The debtor's currency, for when the offers have not arrived.
+    pub currency: Option<Currency>,
     /// Whether the debtor may be called at a time, and why not.
     pub window: Option<&'a dyn Fn(DateTime<Utc>) -> Result<(), String>>,
 }
@@ -382,6 +415,7 @@ mod tests {
             now: Utc.with_ymd_and_hms(2026, 3, 10, 13, 0, 0).unwrap(),
             zone: Some(chrono_tz::America::Sao_Paulo),
             terms: Some(t),
+            currency: None,
             window: None,
         }
     }
@@ -437,6 +471,25 @@ mod tests {
             (p.amount_minor, p.due_date.to_string()),
             (30_050, "2026-03-20".into())
         );
+    }
+
+    #[test]
+    fn without_the_offers_the_basic_checks_still_hold() {
+        let t = terms();
+        let mut c = ctx(&t);
+        c.terms = None;
+        c.currency = Some(Currency::new("BRL").unwrap());
+        let mut f = OutcomeForm::default();
+        typed(&mut f, "promessa");
+        f.amount = "9.999,00".into();
+        f.date = "+60".into();
+        let req = f.request(&c).unwrap();
+        assert_eq!(req.promise.unwrap().amount_minor, 999_900);
+        f.date = "01/03/2026".into();
+        assert_eq!(f.request(&c).unwrap_err().0, Field::Date);
+        f.date = "+1".into();
+        f.amount = "0".into();
+        assert_eq!(f.request(&c).unwrap_err().0, Field::Amount);
     }
 
     #[test]

@@ -21,5 +21,5 @@ pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError};
 pub use outcome::{Disposition, Reason};
 pub use promises::{Ledger, LedgerFold, OpenPromise, PromiseStatus, breaks_at};
-pub use time::{Clock, LocalZone, SystemClock, local_to_utc};
+pub use time::{Clock, LocalZone, ShiftedClock, SystemClock, local_to_utc};
 pub use user::{Role, UnknownRole, User};

@@ -17,6 +17,27 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock moved to start at another moment and run on from
+/// there: a demo or an end-to-end test on a Tuesday morning in São Paulo
+/// whatever the hour here (`REGUA_CLOCK`).
+pub struct ShiftedClock {
+    offset: chrono::Duration,
+}
+
+impl ShiftedClock {
+    pub fn starting_at(start: DateTime<Utc>) -> ShiftedClock {
+        ShiftedClock {
+            offset: start - Utc::now(),
+        }
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now() + self.offset
+    }
+}
+
 /// A wall-clock time in `tz` as an instant. A time skipped by a spring-forward
 /// change moves forward by the gap's length (02:30 on a night that jumps from
 /// 02:00 to 03:00 reads as 03:30), as RFC 5545 does; a repeated one maps to

@@ -1,0 +1,433 @@
+//! The runner: the one place the console does I/O. Terminal input, the
+//! server's answers, the live stream and the outbox all arrive here as
+//! messages; `App::update` turns each into state and effects; effects run
+//! as tasks that answer with more messages. The screen is drawn only when
+//! something changed, at most ~30 times a second.
+
+use chrono::Utc;
+use ratatui::crossterm::execute;
+use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use reqwest::Method;
+use serde::Deserialize;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
+use tokio::task::JoinHandle;
+
+use super::app::{AgentState, AgentStatus, App, Effect, Msg, OutboxCount, Severity};
+use super::dial;
+use super::terminal::{self, Input, Term};
+use super::theme::Theme;
+use super::views;
+use crate::api::LeaseView;
+use crate::client::events::{self, Live};
+use crate::client::outbox::{Outbox, OutboxKind, OutboxStatus};
+use crate::client::{Client, ClientError, new_key};
+use crate::domain::{Clock, Locale};
+
+/// What reaches the loop: the app's messages, and the runner's own.
+pub enum Event {
+    App(Box<Msg>),
+    /// The server allowed the call: hand the terminal to the dialer.
+    Dial {
+        debtor_id: i64,
+        phone: String,
+        name: String,
+    },
+}
+
+pub struct Session {
+    pub client: Client,
+    pub clock: Arc<dyn Clock>,
+    pub outbox: Outbox,
+    pub app: App,
+    pub theme: Theme,
+    pub dial_command: Option<Vec<String>>,
+    pub locale: Locale,
+}
+
+/// The agent's state as the server keeps it.
+#[derive(Deserialize)]
+struct StateView {
+    state: AgentStatus,
+    reason: Option<String>,
+    since: chrono::DateTime<Utc>,
+}
+
+impl From<StateView> for AgentState {
+    fn from(s: StateView) -> AgentState {
+        AgentState {
+            status: s.state,
+            reason: s.reason,
+            since: s.since,
+        }
+    }
+}
+
+/// Runs the console until the agent quits or a signal asks it to stop.
+pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
+    let (tx, mut rx) = unbounded_channel::<Event>();
+    let paused = Arc::new(AtomicBool::new(false));
+    let keys = tx.clone();
+    let clock = s.clock.clone();
+    terminal::spawn_reader(paused.clone(), move |input| {
+        let msg = match input {
+            Input::Key(k) => Msg::Key(k),
+            Input::Resize => Msg::Tick(clock.now()),
+        };
+        keys.send(Event::App(Box::new(msg))).is_ok()
+    });
+    let _outbox = s
+        .outbox
+        .clone()
+        .run(s.client.clone(), forward(&tx, outbox_msg));
+    let _live = events::subscribe(s.client.clone(), None, forward(&tx, live_msg));
+    let mut renewer: Option<(i64, JoinHandle<()>)> = None;
+    let mut signals = Signals::new()?;
+
+    spawn_effect(&s, &tx, Effect::LoadQueues);
+    let me = s.client.clone();
+    let t = tx.clone();
+    tokio::spawn(async move {
+        let r: Result<StateView, ClientError> = me.get("/v1/me").await;
+        if let Ok(state) = r {
+            let _ = t.send(Event::App(Box::new(Msg::State(Ok(state.into())))));
+        }
+    });
+
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let frame = Duration::from_millis(33);
+    let mut last_draw = Instant::now() - frame;
+    let mut dirty = true;
+    let mut releases: Vec<JoinHandle<()>> = Vec::new();
+    loop {
+        if dirty {
+            let wait = frame.saturating_sub(last_draw.elapsed());
+            if wait.is_zero() {
+                draw(&mut term, &s.app, &s.theme)?;
+                last_draw = Instant::now();
+                dirty = false;
+            }
+        }
+        let wait = if dirty {
+            frame.saturating_sub(last_draw.elapsed())
+        } else {
+            Duration::from_secs(3600)
+        };
+        let mut batch = Vec::new();
+        tokio::select! {
+            Some(e) = rx.recv() => batch.push(e),
+            _ = tick.tick() => batch.push(Event::App(Box::new(Msg::Tick(s.clock.now())))),
+            _ = signals.recv() => s.app.quit = true,
+            _ = tokio::time::sleep(wait) => {}
+        }
+        // Everything already waiting is taken in one go, then one draw.
+        while let Ok(e) = rx.try_recv() {
+            batch.push(e);
+        }
+        for event in batch {
+            match event {
+                Event::App(msg) => {
+                    let leased = match msg.as_ref() {
+                        Msg::Leased {
+                            result: Ok(Some(l)),
+                            ..
+                        } => Some(l.lease.clone()),
+                        _ => None,
+                    };
+                    let (effects, changed) = s.app.update(*msg);
+                    dirty |= changed;
+                    if let Some(lease) = leased {
+                        if let Some((_, h)) = renewer.take() {
+                            h.abort();
+                        }
+                        renewer = Some((lease.id, renew(s.client.clone(), lease, tx.clone())));
+                    }
+                    for effect in effects {
+                        if let Effect::Release { lease } = &effect
+                            && renewer.as_ref().is_some_and(|(id, _)| id == lease)
+                            && let Some((_, h)) = renewer.take()
+                        {
+                            h.abort();
+                        }
+                        if let Some(h) = spawn_effect(&s, &tx, effect) {
+                            releases.push(h);
+                        }
+                    }
+                }
+                Event::Dial {
+                    debtor_id,
+                    phone,
+                    name,
+                } => {
+                    let result = dial_now(&mut term, &paused, &s, debtor_id, &phone, &name);
+                    s.app.update(Msg::CallEnded(result));
+                    let (fx, _) = s.app.update(Msg::Tick(s.clock.now()));
+                    for effect in fx {
+                        spawn_effect(&s, &tx, effect);
+                    }
+                    dirty = true;
+                }
+            }
+        }
+        if s.app.quit {
+            break;
+        }
+    }
+    // A debtor given back on the way out must reach the server.
+    for h in releases {
+        let _ = tokio::time::timeout(Duration::from_secs(2), h).await;
+    }
+    Ok(())
+}
+
+fn draw(term: &mut Term, app: &App, theme: &Theme) -> std::io::Result<()> {
+    // One synchronized update: the terminal shows the whole frame at once.
+    execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
+    let r = term.draw(|f| views::draw(f, app, theme)).map(|_| ());
+    execute!(std::io::stdout(), EndSynchronizedUpdate)?;
+    r
+}
+
+/// A sender that turns what a task reports into the loop's messages.
+fn forward<T: Send + 'static>(tx: &UnboundedSender<Event>, to: fn(T) -> Msg) -> UnboundedSender<T> {
+    let (inner, mut rx): (UnboundedSender<T>, UnboundedReceiver<T>) = unbounded_channel();
+    let tx = tx.clone();
+    tokio::spawn(async move {
+        while let Some(t) = rx.recv().await {
+            if tx.send(Event::App(Box::new(to(t)))).is_err() {
+                return;
+            }
+        }
+    });
+    inner
+}
+
+fn outbox_msg(s: OutboxStatus) -> Msg {
+    Msg::Outbox(OutboxCount {
+        waiting: s.waiting,
+        failed: s.failed,
+        last_error: s.last_error,
+    })
+}
+
+fn live_msg(l: Live) -> Msg {
+    match l {
+        Live::Connected => Msg::Connection(Ok(())),
+        Live::Disconnected(why) => Msg::Connection(Err(why)),
+        Live::Reset => Msg::Live {
+            kind: "reset".into(),
+            debtor: None,
+        },
+        Live::Event(e) => Msg::Live {
+            kind: e.kind,
+            debtor: e.debtor_id,
+        },
+    }
+}
+
+/// Runs one effect as a task; its answer comes back as a message.
+fn spawn_effect(
+    s: &Session,
+    tx: &UnboundedSender<Event>,
+    effect: Effect,
+) -> Option<JoinHandle<()>> {
+    let c = s.client.clone();
+    let dial_tx = tx.clone();
+    let tx = tx.clone();
+    let send = move |m: Msg| {
+        let _ = tx.send(Event::App(Box::new(m)));
+    };
+    let text = |e: ClientError| e.to_string();
+    let handle = match effect {
+        Effect::Quit => return None,
+        Effect::LoadQueues => tokio::spawn(async move {
+            send(Msg::Queues(c.queues().await.map_err(text)));
+        }),
+        Effect::Lease { queue } => tokio::spawn(async move {
+            let result = c.lease(&queue).await.map_err(text);
+            send(Msg::Leased { queue, result });
+        }),
+        Effect::Release { lease } => tokio::spawn(async move {
+            if let Err(e) = c.release(lease).await {
+                // Gone already (expired, or taken back): nothing to do.
+                if !e.is_final() {
+                    send(Msg::Notice(Severity::Warn, e.to_string()));
+                }
+            }
+        }),
+        Effect::LoadDebtor { id, reveal } => {
+            let locale = match s.locale {
+                Locale::PtBr => "pt-BR",
+                Locale::En => "en",
+            };
+            tokio::spawn(async move {
+                let debtor = async {
+                    let d = if reveal {
+                        c.reveal_debtor(id).await
+                    } else {
+                        c.debtor(id).await
+                    };
+                    send(Msg::Debtor(id, d.map_err(text)));
+                };
+                let timeline = async {
+                    send(Msg::Timeline(id, c.timeline(id).await.map_err(text)));
+                };
+                let plan = async {
+                    send(Msg::Plan(id, c.plan(id).await.map_err(text)));
+                };
+                let script = async {
+                    let path = format!("/v1/debtors/{id}/script?locale={locale}");
+                    send(Msg::Script(id, c.get(&path).await.map_err(text)));
+                };
+                tokio::join!(debtor, timeline, plan, script);
+            })
+        }
+        Effect::Search { query, seq } => tokio::spawn(async move {
+            let result = if query.trim().is_empty() {
+                Ok(Vec::new())
+            } else {
+                c.search(query.trim(), 20).await.map_err(text)
+            };
+            send(Msg::Found { seq, result });
+        }),
+        Effect::SetState { status, reason } => tokio::spawn(async move {
+            let body = serde_json::json!({ "state": status, "reason": reason });
+            let r: Result<StateView, ClientError> =
+                c.send(Method::PUT, "/v1/me/state", Some(&body), None).await;
+            send(Msg::State(r.map(Into::into).map_err(text)));
+        }),
+        Effect::Call {
+            debtor_id,
+            phone,
+            name,
+        } => tokio::spawn(async move {
+            let body = serde_json::json!({ "phone": phone });
+            let path = format!("/v1/debtors/{debtor_id}/calls");
+            let key = new_key();
+            let r: Result<serde_json::Value, ClientError> =
+                c.send(Method::POST, &path, Some(&body), Some(&key)).await;
+            match r {
+                Ok(_) => {
+                    let _ = dial_tx.send(Event::Dial {
+                        debtor_id,
+                        phone,
+                        name,
+                    });
+                }
+                Err(e) => send(Msg::CallRefused(e.to_string())),
+            }
+        }),
+        Effect::Record { debtor_id, request } => {
+            let outbox = s.outbox.clone();
+            tokio::spawn(async move {
+                let body = serde_json::to_value(&request).expect("requests serialize");
+                let kind = OutboxKind::Outcome { debtor_id };
+                if let Err(e) = outbox.enqueue(kind, &new_key(), body).await {
+                    // Not kept: say so loudly, the agent must write it down.
+                    send(Msg::Notice(Severity::Error, format!("NOT SAVED: {e}")));
+                }
+            })
+        }
+    };
+    Some(handle)
+}
+
+/// Runs the dialer with the terminal lent to it, or, without a
+/// `dial_command`, tells the agent to dial by hand.
+fn dial_now(
+    term: &mut Term,
+    paused: &AtomicBool,
+    s: &Session,
+    debtor_id: i64,
+    phone: &str,
+    name: &str,
+) -> Result<(), String> {
+    let Some(template) = &s.dial_command else {
+        return Err(match s.locale {
+            Locale::PtBr => format!("sem dial_command: disque {phone} no telefone"),
+            Locale::En => format!("no dial_command configured: dial {phone} by hand"),
+        });
+    };
+    let external = s
+        .app
+        .work
+        .as_ref()
+        .and_then(|w| w.debtor.ready())
+        .map(|d| d.external_id.clone())
+        .unwrap_or_default();
+    let fields = dial::Fields {
+        phone,
+        debtor_id,
+        external_id: &external,
+        name,
+    };
+    let Some(mut cmd) = dial::command(template, &fields) else {
+        return Err("dial_command is empty".into());
+    };
+    let status = tokio::task::block_in_place(|| terminal::lend(term, paused, || cmd.status()))
+        .map_err(|e| format!("dial_command: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("dial_command ended with {status}"))
+    }
+}
+
+/// Keeps a lease alive: renews at two thirds of its time; a final refusal
+/// (or running out while the server is away) is a lost lease.
+fn renew(client: Client, lease: LeaseView, tx: UnboundedSender<Event>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut current = lease;
+        loop {
+            let left = (current.expires_at - Utc::now())
+                .to_std()
+                .unwrap_or_default();
+            tokio::time::sleep((left / 3).max(Duration::from_secs(1))).await;
+            match client.renew(current.id).await {
+                Ok(l) => {
+                    current = l.clone();
+                    let _ = tx.send(Event::App(Box::new(Msg::LeaseRenewed(l))));
+                }
+                Err(e) if e.is_final() => {
+                    let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(e.to_string()))));
+                    return;
+                }
+                Err(e) => {
+                    if Utc::now() >= current.expires_at {
+                        let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(e.to_string()))));
+                        return;
+                    }
+                }
+            }
+        }
+    })
+}
+
+/// SIGTERM, SIGHUP and SIGINT end the console like `q` does.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
+}

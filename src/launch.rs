@@ -1,0 +1,133 @@
+//! Finding a server to work with, for the console and the board: the one
+//! named (`--server`, `REGUA_SERVER`, the config file), else the embedded
+//! server another regua already runs on this data directory, else a new
+//! embedded one. Then logging in: a kept token, `REGUA_USER` /
+//! `REGUA_PASSWORD`, or a prompt; on the embedded default, the demo user.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::api::UserView;
+use crate::client::{Client, session};
+use crate::domain::Clock;
+use crate::embedded::{self, Embedded};
+use crate::schedule::Policy;
+
+pub struct Options {
+    pub server: Option<String>,
+    pub user: Option<String>,
+    pub data_dir: PathBuf,
+    pub policy: Policy,
+    /// Who logs in on the embedded default (`ana` for the console,
+    /// `sofia` for the board).
+    pub demo_user: &'static str,
+    /// The embedded server's clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+pub struct Target {
+    pub client: Client,
+    pub user: UserView,
+    /// The server this process started, to stop on the way out.
+    pub embedded: Option<Embedded>,
+    /// How the top line names the server.
+    pub label: String,
+}
+
+/// The demo users' password (demo data only).
+const DEMO_PASSWORD: &str = "demo";
+
+pub async fn connect(o: Options) -> Result<Target, String> {
+    if let Some(url) = &o.server {
+        return remote(url, o.user.as_deref(), &o.data_dir).await;
+    }
+    let (url, embedded, label) = match session::live_server(&o.data_dir).await {
+        Some(url) => (url.clone(), None, format!("{url} (shared)")),
+        None => {
+            let e = embedded::start(&o.data_dir, o.policy, o.clock).await?;
+            (e.url.clone(), Some(e), "embedded".to_string())
+        }
+    };
+    let client = Client::new(&url).map_err(|e| e.to_string())?;
+    let user = o.user.unwrap_or_else(|| o.demo_user.to_string());
+    let password = std::env::var("REGUA_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.into());
+    let login = client.login(&user, &password).await;
+    let login = match login {
+        Ok(l) => l,
+        Err(e) => {
+            if let Some(e) = embedded {
+                e.stop().await;
+            }
+            return Err(format!("logging in as {user}: {e}"));
+        }
+    };
+    Ok(Target {
+        client,
+        user: login.user,
+        embedded,
+        label,
+    })
+}
+
+async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, String> {
+    let client = Client::new(url).map_err(|e| e.to_string())?;
+    if let Some(token) = session::load_token(dir, url) {
+        client.set_token(Some(token));
+        match client.me().await {
+            Ok(me) if user.is_none_or(|u| u == me.name) => {
+                return Ok(Target {
+                    client,
+                    user: me,
+                    embedded: None,
+                    label: url.to_string(),
+                });
+            }
+            _ => client.set_token(None),
+        }
+    }
+    let user = match user {
+        Some(u) => u.to_string(),
+        None => prompt("user: ")?,
+    };
+    let password = match std::env::var("REGUA_PASSWORD") {
+        Ok(p) => p,
+        Err(_) if std::io::stdin().is_terminal() => {
+            rpassword::prompt_password(format!("password for {user} at {url}: "))
+                .map_err(|e| format!("reading the password: {e}"))?
+        }
+        Err(_) => return Err("no password: set REGUA_PASSWORD or run in a terminal".into()),
+    };
+    let login = client
+        .login(&user, &password)
+        .await
+        .map_err(|e| format!("logging in as {user} at {url}: {e}"))?;
+    if let Err(e) =
+        std::fs::create_dir_all(dir).and_then(|_| session::save_token(dir, url, &login.token))
+    {
+        tracing::warn!("cannot keep the session token in {}: {e}", dir.display());
+    }
+    Ok(Target {
+        client,
+        user: login.user,
+        embedded: None,
+        label: url.to_string(),
+    })
+}
+
+fn prompt(label: &str) -> Result<String, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err("no user: pass --user or set REGUA_USER".into());
+    }
+    print!("{label}");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| e.to_string())?;
+    let line = line.trim().to_string();
+    if line.is_empty() {
+        return Err("no user given".into());
+    }
+    Ok(line)
+}
