@@ -1,13 +1,15 @@
 //! regua: a terminal console for debt-collection call centres, and the
 //! collection server and engine behind it. Layers depend downward only:
-//! `domain` and `schedule` are pure; `simulate` runs the engine on a
-//! synthetic portfolio; `api` is the wire both server and clients speak;
-//! `server` serves it over a `Store`.
+//! `domain`, `schedule` and `scripts` are pure (a policy carries its talking
+//! points, which `scripts` checks and compiles as the policy file loads);
+//! `simulate` runs the engine on a synthetic portfolio; `api` is the wire
+//! both server and clients speak; `server` serves it over a `Store`.
 
 pub mod api;
 pub mod config;
 pub mod domain;
 pub mod import;
 pub mod schedule;
+pub mod scripts;
 pub mod server;
 pub mod simulate;
