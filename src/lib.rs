@@ -1,9 +1,10 @@
 //! regua: a terminal console for debt-collection call centres, and the
 //! collection server and engine behind it. Layers depend downward only:
-//! `domain` and `schedule` are pure; `simulate` runs the engine on a
-//! synthetic portfolio; `api` is the wire both server and clients speak;
-//! `server` serves it over a `Store`; `client` reaches any server for the
-//! console and the board.
+//! `domain`, `schedule` and `scripts` are pure (a policy carries its talking
+//! points, which `scripts` checks and compiles as the policy file loads);
+//! `simulate` runs the engine on a synthetic portfolio; `api` is the wire
+//! both server and clients speak; `server` serves it over a `Store`;
+//! `client` reaches any server for the console and the board.
 
 pub mod api;
 pub mod client;
@@ -14,5 +15,6 @@ pub mod embedded;
 pub mod import;
 pub mod launch;
 pub mod schedule;
+pub mod scripts;
 pub mod server;
 pub mod simulate;

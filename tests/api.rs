@@ -7,7 +7,7 @@ use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
-use regua::domain::Clock;
+use regua::domain::{Clock, Currency, Locale, Money};
 use regua::schedule::default_policy;
 use regua::server::app::AppState;
 use regua::server::store::connect;
@@ -210,6 +210,7 @@ async fn login_me_and_every_route_needs_a_token() {
         (Method::GET, "/v1/debtors/1"),
         (Method::GET, "/v1/debtors/1/timeline"),
         (Method::GET, "/v1/debtors/1/plan"),
+        (Method::GET, "/v1/debtors/1/script"),
         (Method::POST, "/v1/debtors/1/outcomes"),
     ] {
         let r = s
@@ -417,6 +418,107 @@ async fn lease_read_record_a_promise_once_and_replan() {
     let plan = s.get(&format!("/v1/debtors/{debtor}/plan"), &ana).await.1;
     assert_eq!(plan["state"], "promise_pending", "{plan}");
     assert_eq!(plan["callable_now"], false);
+}
+
+/// A promise made, then broken: the talking points ask what happened before
+/// they name an amount, and name the promise as it was made.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_broken_promise_gets_its_talking_points_with_the_facts_filled_in() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let debtor = lease_any(&s, &ana).await;
+    let full = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
+    let debts = full["debts"].as_array().unwrap();
+    let balance: i64 = debts
+        .iter()
+        .map(|d| d["balance_minor"].as_i64().unwrap())
+        .sum();
+    let currency = Currency::new(debts[0]["currency"].as_str().unwrap()).unwrap();
+    let first_name = full["name"].as_str().unwrap().split(' ').next().unwrap();
+    let amount = (balance / 2).max(1);
+    let promised = json!({
+        "disposition": "promise_to_pay", "reason": "cash_flow",
+        "promise": { "amount_minor": amount, "due_date": "2026-03-12" }
+    });
+    let r = s.outcome(debtor, &ana, Some("script-1"), &promised).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let script = s.get(&format!("/v1/debtors/{debtor}/script"), &ana).await.1;
+    assert_eq!(script["situation"], "promise_pending", "{script}");
+
+    // The 12th plus two days of grace: broken from the 15th.
+    *s.clock.0.lock().unwrap() = morning() + chrono::Duration::days(6);
+    let ana = s.login("ana").await;
+    let r = s.get(&format!("/v1/debtors/{debtor}/script"), &ana).await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let script = r.1;
+    assert_eq!(script["situation"], "broken_promise", "{script}");
+    let points = script["points"].as_array().unwrap();
+    let stages: Vec<&str> = points
+        .iter()
+        .map(|p| p["stage"].as_str().unwrap())
+        .collect();
+    assert_eq!(stages, ["opening", "why", "options", "closing"], "{script}");
+    let text = |i: usize| points[i]["text"].as_str().unwrap();
+    assert!(!points[0]["title"].as_str().unwrap().is_empty());
+    assert!(text(0).contains("Aqui é ana"), "{}", text(0));
+    assert!(
+        text(0).contains(&format!("falar com {first_name}")),
+        "{}",
+        text(0)
+    );
+    assert!(text(1).contains("pagamento para 12/03/2026"), "{}", text(1));
+    // Why before money: nothing before the options names an amount.
+    let symbol = Money::new(0, currency).display(Locale::PtBr).to_string();
+    let symbol = symbol.split(' ').next().unwrap();
+    let first_amount = points
+        .iter()
+        .position(|p| p["text"].as_str().unwrap().contains(symbol));
+    assert_eq!(first_amount, Some(2), "{script}");
+    let promised = Money::new(amount, currency).display(Locale::PtBr);
+    let owed = Money::new(balance, currency).display(Locale::PtBr);
+    assert!(
+        text(2).contains(&format!("O combinado era {promised}")),
+        "{}",
+        text(2)
+    );
+    assert!(
+        text(2).contains(&format!("o total em aberto é {owed}")),
+        "{}",
+        text(2)
+    );
+    assert!(text(2).contains("até 31/03/2026"), "{}", text(2));
+    let offers = &script["offers"];
+    assert_eq!(offers["balance_minor"], balance);
+    assert_eq!(offers["currency"], currency.code());
+    assert_eq!(
+        offers["pay_in_full_minor"].as_i64().unwrap()
+            + offers["max_discount_minor"].as_i64().unwrap(),
+        balance
+    );
+    assert!(offers["max_installments"].as_u64().unwrap() >= 1);
+    assert_eq!(offers["latest_promise_date"], "2026-03-31");
+
+    let english = s
+        .get(&format!("/v1/debtors/{debtor}/script?locale=en"), &ana)
+        .await
+        .1;
+    let options = english["points"][2]["text"].as_str().unwrap();
+    let promised = Money::new(amount, currency).display(Locale::En);
+    assert!(
+        options.contains(&format!("We had agreed {promised}")),
+        "{options}"
+    );
+    let bad = s
+        .get(&format!("/v1/debtors/{debtor}/script?locale=fr"), &ana)
+        .await;
+    assert_error(
+        &bad,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("locale"),
+    );
+    let nobody = s.get("/v1/debtors/999999/script", &ana).await;
+    assert_error(&nobody, StatusCode::NOT_FOUND, "debtor_not_found", None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

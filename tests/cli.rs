@@ -215,9 +215,57 @@ fn bad_numbers_and_a_bad_config_exit_2() {
 }
 
 #[test]
-fn no_command_lists_the_commands() {
-    let out = regua(&[]);
+fn help_lists_the_commands() {
+    let out = regua(&["--help"]);
     assert!(out.status.success());
     let s = text(&out.stdout);
-    assert!(s.contains("simulate") && s.contains("policy"), "{s}");
+    for command in [
+        "console",
+        "serve",
+        "simulate",
+        "policy",
+        "import",
+        "users",
+        "demo-data",
+    ] {
+        assert!(s.contains(command), "{command}: {s}");
+    }
+}
+
+#[test]
+fn a_bad_key_binding_stops_the_console_with_its_line() {
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .env(
+            "REGUA_CONFIG",
+            temp_file(
+                "bad-keys.toml",
+                "locale = \"en\"\n[keys.workspace]\n\"ctrl-d\" = \"call\"\nz = \"dance\"\n",
+            ),
+        )
+        .env(
+            "REGUA_DATA_DIR",
+            std::env::temp_dir().join("regua-bad-keys"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad-keys.toml:4: keys.workspace.\"z\": unknown action \"dance\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_regua_clock_is_refused_by_name() {
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .env("REGUA_CLOCK", "tuesday morning")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("REGUA_CLOCK"),
+        "{}",
+        text(&out.stderr)
+    );
 }

@@ -323,8 +323,19 @@ pub struct PaymentResponse {
     pub queue: Option<String>,
 }
 
+/// The talking points for a call: the debtor's situation, its points in
+/// order, and what the agent may offer (none where nothing is collected).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TalkingPoint {
+pub struct ScriptView {
+    pub situation: String,
+    pub points: Vec<TalkingPointView>,
+    pub offers: Option<OffersView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TalkingPointView {
+    /// `opening`, `why`, `options` or `closing`.
+    pub stage: String,
     pub title: String,
     pub text: String,
 }
@@ -334,17 +345,11 @@ pub struct TalkingPoint {
 pub struct OffersView {
     pub balance_minor: i64,
     pub currency: String,
+    /// The balance less the most discount allowed, for payment in full.
     pub pay_in_full_minor: i64,
     pub max_discount_minor: i64,
+    /// The most installments, none under the minimum installment.
     pub max_installments: u32,
     pub min_installment_minor: i64,
     pub latest_promise_date: NaiveDate,
-}
-
-/// The talking points for this debtor's situation, and the offers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ScriptView {
-    pub situation: String,
-    pub points: Vec<TalkingPoint>,
-    pub offers: Option<OffersView>,
 }

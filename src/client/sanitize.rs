@@ -26,9 +26,9 @@ use std::str::Chars;
 /// What an escape sequence or a stray control character leaves behind.
 pub const REPLACEMENT: char = '\u{FFFD}';
 
-/// Object keys whose strings are multi-line text (an outcome's note): their
+/// Object keys whose strings are multi-line text (a note, a talking point): their
 /// line breaks are kept as `\n`. Every other string is one line.
-pub const MULTILINE_KEYS: &[&str] = &["note"];
+pub const MULTILINE_KEYS: &[&str] = &["note", "text"];
 
 /// Single-line text (a name, a code, a message): no control character at
 /// all in the result.

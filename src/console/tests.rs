@@ -11,7 +11,7 @@ use super::theme::Theme;
 use super::views;
 use crate::api::{
     DebtView, DebtorSummary, DebtorView, LeaseResponse, LeaseView, OffersView, PhoneView, PlanLine,
-    PlanView, QueueView, ScriptView, TalkingPoint,
+    PlanView, QueueView, ScriptView, TalkingPointView,
 };
 use crate::domain::{
     Channel, ContactResult, Currency, Disposition, Event, EventKind, Firmness, Locale, Money,
@@ -146,11 +146,13 @@ fn script() -> ScriptView {
     ScriptView {
         situation: "broken_promise".into(),
         points: vec![
-            TalkingPoint {
+            TalkingPointView {
+                stage: "opening".into(),
                 title: "Identify".into(),
                 text: "Good morning, may I speak with Maria? This is Ana from Loja Azul.".into(),
             },
-            TalkingPoint {
+            TalkingPointView {
+                stage: "why".into(),
                 title: "Ask why".into(),
                 text: "Last time we agreed on R$ 500,00 by 20/02. What got in the way?".into(),
             },

@@ -6,6 +6,7 @@ use chrono_tz::Tz;
 
 use super::compliance::Compliance;
 use crate::domain::{Channel, Currency, Firmness, Money};
+use crate::scripts::TalkingPoints;
 
 #[derive(Clone, Debug)]
 pub struct Policy {
@@ -23,6 +24,8 @@ pub struct Policy {
     pub compliance: Compliance,
     pub offers: Offers,
     pub queues: Vec<Queue>,
+    /// What agents say, by the debtor's situation (`[[scripts.point]]`).
+    pub talking_points: TalkingPoints,
 }
 
 pub type QueueIdx = u16;

@@ -7,17 +7,39 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
+use std::sync::OnceLock;
 use toml::Spanned;
 
 use super::compliance::{CallCaps, CallWindow, Compliance, ExtraHolidays, Hours, MessageCap};
 use super::policy::*;
 use crate::domain::{Channel, Currency, Firmness, Jurisdiction, Money};
+use crate::scripts::{Part, Problem, Source, TalkingPoints};
 
 /// The default policy, commented, as `regua policy print` writes it.
 pub const DEFAULT_TOML: &str = include_str!("default_policy.toml");
 
+/// The default policy: read once, a copy after.
 pub fn default_policy() -> Policy {
-    load("<default policy>", DEFAULT_TOML).expect("the built-in policy is valid")
+    static POLICY: OnceLock<Policy> = OnceLock::new();
+    POLICY
+        .get_or_init(|| {
+            load("<default policy>", DEFAULT_TOML).expect("the built-in policy is valid")
+        })
+        .clone()
+}
+
+/// The built-in talking points and what they were compiled from, compiled
+/// once: checking every template takes a while, and most policies keep
+/// them (a policy without `[scripts]`, or with the default's word for word).
+fn built_in_points() -> &'static (String, TalkingPoints) {
+    static POINTS: OnceLock<(String, TalkingPoints)> = OnceLock::new();
+    POINTS.get_or_init(|| {
+        let raw: RawPolicy = toml::from_str(DEFAULT_TOML).expect("the built-in policy parses");
+        let scripts = raw.scripts.expect("the built-in policy has talking points");
+        let sources = sources(&scripts.get_ref().point);
+        let points = TalkingPoints::compile(&sources).expect("the built-in points are valid");
+        (sources_key(&sources), points)
+    })
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -51,6 +73,7 @@ struct RawPolicy {
     offers: RawOffers,
     #[serde(default)]
     queue: Vec<RawQueue>,
+    scripts: Option<Spanned<RawScripts>>,
 }
 
 #[derive(Deserialize)]
@@ -201,6 +224,54 @@ struct RawQueue {
     days_past_due: Option<Spanned<[i64; 2]>>,
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScripts {
+    #[serde(default)]
+    point: Vec<RawPoint>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPoint {
+    situation: Spanned<OneOrMany>,
+    stage: Spanned<String>,
+    title: RawText,
+    text: RawText,
+}
+
+/// One name, or a list of them.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl OneOrMany {
+    fn names(&self) -> Vec<&str> {
+        match self {
+            OneOrMany::One(name) => vec![name],
+            OneOrMany::Many(names) => names.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A text in every locale, in the order of `scripts::LOCALES`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawText {
+    #[serde(rename = "pt-BR")]
+    pt_br: Spanned<String>,
+    en: Spanned<String>,
+}
+
+impl RawText {
+    fn by_locale(&self) -> [&Spanned<String>; 2] {
+        [&self.pt_br, &self.en]
+    }
+}
+
 /// Collects mistakes with their position, to report them all at once.
 struct Report<'a> {
     file: &'a str,
@@ -219,6 +290,16 @@ impl Report<'_> {
 
     fn error(&mut self, span: Range<usize>, key: impl Into<String>, message: impl Into<String>) {
         let (line, column) = self.at(span);
+        self.error_at(line, column, key, message);
+    }
+
+    fn error_at(
+        &mut self,
+        line: usize,
+        column: usize,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) {
         self.errors.push(PolicyError {
             file: self.file.to_string(),
             line,
@@ -619,6 +700,11 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         max_promise_days: r.int(&o.max_promise_days, "offers.max_promise_days", 0..=365) as u32,
     };
 
+    let talking_points = match &raw.scripts {
+        Some(scripts) => talking_points(&mut r, scripts),
+        None => Some(built_in_points().1.clone()),
+    };
+
     if !r.errors.is_empty() {
         r.errors.sort_by_key(|e| (e.line, e.column));
         return Err(r.errors);
@@ -636,6 +722,125 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         compliance,
         offers,
         queues,
+        talking_points: talking_points.expect("no errors, so the points compiled"),
+    })
+}
+
+/// Compiles `[[scripts.point]]`, placing each problem in the file: a
+/// mistake inside a template at its own line and column.
+fn talking_points(r: &mut Report, scripts: &Spanned<RawScripts>) -> Option<TalkingPoints> {
+    let points = &scripts.get_ref().point;
+    let sources = sources(points);
+    let (built_in_key, built_in) = built_in_points();
+    if sources_key(&sources) == *built_in_key {
+        return Some(built_in.clone());
+    }
+    let problems = match TalkingPoints::compile(&sources) {
+        Ok(compiled) => return Some(compiled),
+        Err(problems) => problems,
+    };
+    for problem in problems {
+        match problem {
+            Problem::Point {
+                point,
+                part,
+                at,
+                message,
+            } => {
+                let p = &points[point];
+                let key = format!("scripts.point[{point}].{part}");
+                let value = match part {
+                    Part::Situation => {
+                        r.error(p.situation.span(), key, message);
+                        continue;
+                    }
+                    Part::Stage => &p.stage,
+                    Part::Title(l) => p.title.by_locale()[locale_index(l)],
+                    Part::Text(l) => p.text.by_locale()[locale_index(l)],
+                };
+                match at.and_then(|at| in_file(r, value, at)) {
+                    Some((line, column)) => r.error_at(line, column, key, message),
+                    None => r.error(value.span(), key, message),
+                }
+            }
+            Problem::Missing(situations) => {
+                let names: Vec<&str> = situations.iter().map(|s| s.name()).collect();
+                r.error(
+                    scripts.span(),
+                    "scripts",
+                    format!(
+                        "no talking points for {}: every situation needs at least one \
+                         (leave [scripts] out for the built-in points)",
+                        names.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+    None
+}
+
+fn sources(points: &[RawPoint]) -> Vec<Source<'_>> {
+    points
+        .iter()
+        .map(|p| Source {
+            situations: p.situation.get_ref().names(),
+            stage: p.stage.get_ref(),
+            title: p.title.by_locale().map(|t| t.get_ref().as_str()),
+            text: p.text.by_locale().map(|t| t.get_ref().as_str()),
+        })
+        .collect()
+}
+
+/// Every word of a set of points, to tell one set from another.
+fn sources_key(sources: &[Source]) -> String {
+    let mut key = String::new();
+    for s in sources {
+        for part in s
+            .situations
+            .iter()
+            .chain([&s.stage])
+            .chain(&s.title)
+            .chain(&s.text)
+        {
+            key.push_str(part);
+            key.push('\0');
+        }
+        key.push('\u{1}');
+    }
+    key
+}
+
+fn locale_index(locale: crate::domain::Locale) -> usize {
+    crate::scripts::LOCALES
+        .iter()
+        .position(|&l| l == locale)
+        .unwrap_or(0)
+}
+
+/// The file position of line and column `at` of a template, when the
+/// template stands in the file as written (no escapes in it).
+fn in_file(r: &Report, value: &Spanned<String>, at: (usize, usize)) -> Option<(usize, usize)> {
+    let span = value.span();
+    let raw = r.text.get(span.clone())?;
+    let quote = ["\"\"\"", "'''", "\"", "'"]
+        .into_iter()
+        .find(|q| raw.starts_with(q))?;
+    let inner = raw.get(quote.len()..raw.len().checked_sub(quote.len())?)?;
+    // TOML drops a newline right after the opening quotes.
+    let (inner, skipped) = match inner.strip_prefix('\n') {
+        Some(rest) if quote.len() == 3 => (rest, 1),
+        _ => (inner, 0),
+    };
+    if inner != value.get_ref() {
+        return None;
+    }
+    let (start_line, start_column) = r.at(span);
+    let (line, column) = at;
+    Some(if line == 1 && skipped == 0 {
+        (start_line, start_column + quote.len() + column - 1)
+    } else {
+        (start_line + skipped + line - 1, column)
     })
 }
 

@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/debtors/{id}/timeline", get(routes::debtors::timeline))
         .route("/v1/debtors/{id}/plan", get(routes::debtors::plan))
         .route("/v1/debtors/{id}/calls", post(routes::calls::start))
+        .route("/v1/debtors/{id}/script", get(routes::debtors::script))
         .route("/v1/debtors/{id}/outcomes", post(routes::outcomes::record))
         .route("/v1/payments", post(routes::payments::record))
         .route("/v1/events", get(routes::events::stream))

@@ -725,6 +725,108 @@ fn a_missing_table_is_a_mistake_of_the_file_not_of_its_first_comment() {
     assert_error(&e, 1, "(file)", "missing field `offers`");
 }
 
+// ── Talking points ─────────────────────────────────────────────────────────
+
+/// The key of the `[[scripts.point]]` that `needle` is in.
+fn point_key(text: &str, needle: &str, part: &str) -> String {
+    let at = text.find(needle).unwrap();
+    let index = text[..at].matches("[[scripts.point]]").count() - 1;
+    format!("scripts.point[{index}].{part}")
+}
+
+#[test]
+fn a_template_naming_a_fact_it_may_not_is_named_at_its_line_and_column() {
+    let text = edited(
+        "{{ promise.date }} e ele não chegou",
+        "{{ promise.amount }} e ele não chegou",
+    );
+    let e = the_error(&text);
+    let key = point_key(&text, "promise.amount }} e ele", "text.pt-BR");
+    assert_error(
+        &e,
+        line_of(&text, "{{ promise.amount }} e ele"),
+        &key,
+        "no amounts",
+    );
+    assert_eq!(e.column, column_of(&text, "promise.amount }} e ele"));
+}
+
+#[test]
+fn a_title_is_a_template_too_placed_after_its_quote() {
+    let text = edited(
+        "title.en = \"Ask what happened, without judging\"",
+        "title.en = \"Ask about {{ totl }}\"",
+    );
+    let e = the_error(&text);
+    let key = point_key(&text, "{{ totl }}", "title.en");
+    assert_error(&e, line_of(&text, "{{ totl }}"), &key, "no fact 'totl'");
+    assert_eq!(e.column, column_of(&text, "totl }}"));
+}
+
+#[test]
+fn a_template_that_does_not_parse_is_named_at_its_line() {
+    let text = edited(
+        "Obrigado, {{ first_name }}! Se já",
+        "Obrigado, {{ first_name }! Se já",
+    );
+    let e = the_error(&text);
+    let key = point_key(&text, "{{ first_name }! Se", "text.pt-BR");
+    assert_error(
+        &e,
+        line_of(&text, "{{ first_name }! Se"),
+        &key,
+        "syntax error",
+    );
+}
+
+#[test]
+fn an_unknown_situation_is_named_on_its_line() {
+    let text = edited(
+        "situation = \"hardship\"\nstage = \"why\"",
+        "situation = \"hardhsip\"\nstage = \"why\"",
+    );
+    let e = the_error(&text);
+    let key = point_key(&text, "\"hardhsip\"", "situation");
+    assert_error(
+        &e,
+        line_of(&text, "\"hardhsip\""),
+        &key,
+        "unknown situation 'hardhsip'",
+    );
+}
+
+#[test]
+fn without_scripts_the_built_in_points_are_used_and_with_them_every_situation_needs_one() {
+    use crate::scripts::{Case, Facts, Situation};
+    let start = DEFAULT_TOML.find("# ── Talking points").unwrap();
+    let without = load(FILE, &DEFAULT_TOML[..start]).unwrap();
+    let case = Case {
+        situation: Situation::BrokenPromise,
+        facts: Facts::sample(Situation::BrokenPromise),
+    };
+    let locale = crate::domain::Locale::PtBr;
+    assert_eq!(
+        without.talking_points.render(&case, locale).unwrap(),
+        default_policy()
+            .talking_points
+            .render(&case, locale)
+            .unwrap()
+    );
+
+    let only_one = format!(
+        "{}[[scripts.point]]\nsituation = \"dispute\"\nstage = \"why\"\n\
+         title.pt-BR = \"Ouça\"\ntitle.en = \"Listen\"\ntext.pt-BR = \"Ouça\"\ntext.en = \"Listen\"\n",
+        &DEFAULT_TOML[..start]
+    );
+    let e = the_error(&only_one);
+    assert_eq!(e.key, "scripts");
+    assert!(
+        e.message.contains("no talking points for before_due,"),
+        "{e}"
+    );
+    assert!(!e.message.contains("dispute"), "{e}");
+}
+
 // ── Never a panic ──────────────────────────────────────────────────────────
 
 /// Whatever `load` says about a text, it says it without panicking and

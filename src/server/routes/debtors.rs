@@ -1,14 +1,19 @@
 //! Reading debtors: search, the full record (audited, the document masked
-//! unless revealed, which is audited too), the timeline and the plan.
+//! unless revealed, which is audited too), the timeline, the plan and the
+//! talking points.
 
 use axum::Json;
 use axum::extract::{Query, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 
-use crate::api::{DebtorSummary, DebtorView, PlanLine, PlanView};
-use crate::domain::Event;
+use crate::api::{
+    DebtorSummary, DebtorView, OffersView, PlanLine, PlanView, ScriptView, TalkingPointView,
+};
+use crate::domain::{Event, Locale};
 use crate::schedule::State as PlanState;
 use crate::schedule::explain::{explain, source_name};
+use crate::scripts::{CaseError, LOCALES, case, locale_code, max_installments};
 use crate::server::app::{AppState, Id, plan_debtor};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
@@ -136,5 +141,80 @@ pub async fn plan(
             })
             .collect(),
         explanation: explain(&p, policy, &debtor, now),
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ScriptQuery {
+    #[serde(default)]
+    locale: Option<String>,
+}
+
+pub async fn script(
+    State(state): State<AppState>,
+    caller: Caller,
+    Id(id): Id,
+    Query(q): Query<ScriptQuery>,
+) -> Result<Json<ScriptView>, ApiError> {
+    let locale = match q.locale.as_deref() {
+        None => Locale::default(),
+        Some(code) => LOCALES
+            .into_iter()
+            .find(|&l| locale_code(l) == code)
+            .ok_or_else(|| {
+                ApiError::invalid(
+                    "locale",
+                    format!("'{code}' is not a locale regua speaks (pt-BR, en)"),
+                )
+            })?,
+    };
+    let (debtor, history, p) = plan_debtor(&state, id, &[]).await?;
+    let c = case(
+        &debtor,
+        &history,
+        &p,
+        &state.policy,
+        &caller.0.name,
+        state.clock.now(),
+    )
+    .map_err(|e| {
+        // The debtor's debts, not the request, are at fault.
+        let code = match e {
+            CaseError::MixedCurrencies => "mixed_currencies",
+            CaseError::Offers(_) => "offers_unavailable",
+        };
+        ApiError::new(StatusCode::CONFLICT, code, e.to_string())
+    })?;
+    let points = state
+        .policy
+        .talking_points
+        .render(&c, locale)
+        .map_err(|e| {
+            eprintln!("regua serve: talking points for debtor {id}: {e}");
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "the talking points could not be written",
+            )
+        })?;
+    Ok(Json(ScriptView {
+        situation: c.situation.name().into(),
+        points: points
+            .into_iter()
+            .map(|p| TalkingPointView {
+                stage: p.stage.name().into(),
+                title: p.title,
+                text: p.text,
+            })
+            .collect(),
+        offers: c.facts.offers.map(|t| OffersView {
+            balance_minor: t.balance.minor,
+            currency: t.balance.currency.code().into(),
+            pay_in_full_minor: t.pay_in_full.minor,
+            max_discount_minor: t.max_discount.minor,
+            max_installments: max_installments(&t),
+            min_installment_minor: t.min_installment.minor,
+            latest_promise_date: t.latest_promise_date,
+        }),
     }))
 }
