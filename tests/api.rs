@@ -620,7 +620,14 @@ async fn open_stream(s: &Server, token: &str, last_id: Option<&str>) -> reqwest:
 }
 
 async fn lease_any(s: &Server, token: &str) -> i64 {
-    for q in ["early", "late_30", "due_soon"] {
+    let queues = s.get("/v1/queues", token).await.1;
+    for q in queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["callable"] != 0)
+        .map(|q| q["id"].as_str().unwrap())
+    {
         let r = s
             .post(&format!("/v1/queues/{q}/lease"), Some(token), &json!({}))
             .await;
@@ -1174,4 +1181,207 @@ async fn a_call_on_a_sunday_in_sao_paulo_waits_for_monday_8() {
         calls_of(&s, &ana, debtor).await.is_empty(),
         "nothing dialed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_and_what_supervisors_may_do_to_agents() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let sofia = s.login("sofia").await;
+    let ana_id = s.get("/v1/me", &ana).await.1["id"].as_i64().unwrap();
+    assert_error(
+        &s.get("/v1/board", &ana).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+
+    let debtor = lease_any(&s, &ana).await;
+    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
+    let phone = record["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["consent"] == true)
+        .unwrap()["number"]
+        .clone();
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/calls"),
+            Some(&ana),
+            Some(json!({ "phone": phone }).to_string().into_bytes()),
+            Some("b-call"),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let r = s
+        .outcome(
+            debtor,
+            &ana,
+            Some("b-out"),
+            &json!({ "disposition": "right_party_contact" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+
+    let board = s.get("/v1/board", &sofia).await;
+    assert_eq!(board.0, StatusCode::OK, "{}", board.1);
+    let board = board.1;
+    assert_eq!(board["generated_at"], json!(morning()));
+    let queues = board["queues"].as_array().unwrap();
+    assert!(!queues.is_empty());
+    for q in queues {
+        let blocked: i64 = q["blocked"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_i64().unwrap())
+            .sum();
+        assert!(
+            q["callable"].as_i64().unwrap() + blocked <= q["depth"].as_i64().unwrap(),
+            "{q}"
+        );
+    }
+    assert!(
+        queues
+            .iter()
+            .any(|q| !q["blocked"].as_object().unwrap().is_empty()),
+        "demo debtors wait on some rule: {queues:?}"
+    );
+    let agent = |board: &Value, name: &str| {
+        board["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} on the board: {board}"))
+    };
+    let a = agent(&board, "ana");
+    assert_eq!(
+        (
+            &a["state"],
+            &a["calls_today"],
+            &a["rpc_today"],
+            &a["promises_today"]
+        ),
+        (&json!("wrap_up"), &json!(1), &json!(1), &json!(0)),
+        "{a}"
+    );
+    assert_eq!(a["lease"]["debtor_id"], debtor, "{a}");
+    assert_eq!(a["lease"]["debtor_name"], record["name"]);
+    let total = &board["today"]["total"];
+    assert_eq!(
+        (&total["contacts"], &total["rpc"]),
+        (&json!(1), &json!(1)),
+        "{total}"
+    );
+    assert_eq!(total["rpc_rate"], 1.0);
+    let hourly = board["today"]["hourly"].as_array().unwrap();
+    assert_eq!(hourly.len(), 24);
+    assert_eq!(hourly[13]["contacts"], 1, "10:00 in São Paulo is 13:00 UTC");
+    let kinds: Vec<_> = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    for kind in ["call_started", "agent_state", "outcome_recorded"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+
+    // A supervisor pauses an agent (with a reason) and takes back a lease.
+    let path = format!("/v1/agents/{ana_id}/state");
+    let r = s.put(&path, &ana, &json!({ "state": "ready" })).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    let r = s.put(&path, &sofia, &json!({ "state": "paused" })).await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put(
+            &path,
+            &sofia,
+            &json!({ "state": "paused", "reason": "coaching" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let me = s.get("/v1/me", &ana).await.1;
+    assert_eq!(
+        (&me["state"], &me["reason"]),
+        (&json!("paused"), &json!("coaching"))
+    );
+    assert_error(
+        &s.put(
+            "/v1/agents/999999/state",
+            &sofia,
+            &json!({ "state": "ready" }),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "user_not_found",
+        None,
+    );
+
+    let lease_id = agent(&s.get("/v1/board", &sofia).await.1, "ana")["lease"]["id"]
+        .as_i64()
+        .unwrap();
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("/v1/leases/{lease_id}"),
+            Some(&bruno),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.0,
+        StatusCode::NOT_FOUND,
+        "an agent lets go of their own only"
+    );
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("/v1/leases/{lease_id}"),
+            Some(&sofia),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
+    let r = s
+        .post(
+            &format!("/v1/leases/{lease_id}/renew"),
+            Some(&ana),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NOT_FOUND);
+    let board = s.get("/v1/board", &sofia).await.1;
+    assert_eq!(agent(&board, "ana")["lease"], Value::Null);
+    let released = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "lease_released")
+        .expect("published");
+    assert_eq!(
+        (
+            &released["debtor_id"],
+            &released["user_id"],
+            &released["body"]["by"]
+        ),
+        (&json!(debtor), &json!(ana_id), &agent_id(&s, &sofia).await)
+    );
+}
+
+async fn agent_id(s: &Server, token: &str) -> Value {
+    s.get("/v1/me", token).await.1["id"].clone()
 }

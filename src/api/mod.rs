@@ -313,3 +313,93 @@ pub struct PaymentResponse {
     pub balance_minor: i64,
     pub queue: Option<String>,
 }
+
+/// One item of the event feed, as the live stream and the board show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FeedView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub debtor_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub body: serde_json::Value,
+}
+
+/// `GET /v1/board`: what a supervisor's board starts from; the live
+/// stream brings what changes after `generated_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoardView {
+    pub generated_at: DateTime<Utc>,
+    pub queues: Vec<BoardQueue>,
+    pub agents: Vec<BoardAgent>,
+    pub today: Today,
+    /// The newest feed items, oldest first.
+    pub recent: Vec<FeedView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardQueue {
+    pub id: String,
+    pub name: String,
+    pub depth: i64,
+    pub callable: i64,
+    /// Debtors who may not be called now, by the rule that blocks them.
+    pub blocked: std::collections::BTreeMap<String, i64>,
+    pub oldest_since: Option<DateTime<Utc>>,
+    pub leased: i64,
+}
+
+/// An agent with a live session or a lease.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardAgent {
+    pub id: i64,
+    pub name: String,
+    pub state: AgentState,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+    pub lease: Option<BoardLease>,
+    pub calls_today: i64,
+    pub rpc_today: i64,
+    pub promises_today: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardLease {
+    pub id: i64,
+    pub debtor_id: i64,
+    pub debtor_name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Today's figures. The day is the server's UTC day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Today {
+    pub day: NaiveDate,
+    /// By the queue the debtor was worked from.
+    pub per_queue: std::collections::BTreeMap<String, Tally>,
+    pub total: Tally,
+    /// Hours 0 to 23 (UTC).
+    pub hourly: Vec<HourTally>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Tally {
+    pub promises_made: i64,
+    pub promises_kept: i64,
+    pub promises_broken: i64,
+    pub promised_minor: i64,
+    pub collected_minor: i64,
+    /// Call attempts.
+    pub contacts: i64,
+    /// Of those, right-party contacts.
+    pub rpc: i64,
+    /// `rpc / contacts` (0 without contacts).
+    pub rpc_rate: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HourTally {
+    pub hour: u32,
+    pub contacts: i64,
+    pub promises: i64,
+}

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use super::error::ApiError;
 use super::routes;
 use super::store::{Store, Verdict};
-use crate::domain::{Clock, Debtor, Event, breaks_at};
+use crate::domain::{Channel, Clock, Debtor, Event, breaks_at};
 use crate::schedule::{Plan, Policy, State, plan};
 
 /// Bodies larger than this are refused with 413 before they are read whole.
@@ -87,6 +87,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/queues/{id}/lease", post(routes::queues::lease))
         .route("/v1/leases/{id}/renew", post(routes::queues::renew))
         .route("/v1/leases/{id}", delete(routes::queues::release))
+        .route(
+            "/v1/agents/{id}/state",
+            put(routes::agents::put_agent_state),
+        )
+        .route("/v1/board", get(routes::board::snapshot))
         .route("/v1/debtors", get(routes::debtors::search))
         .route("/v1/debtors/{id}", get(routes::debtors::show))
         .route("/v1/debtors/{id}/timeline", get(routes::debtors::timeline))
@@ -186,12 +191,24 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
         .chain(promise_ends)
         .filter(|&t| t > now)
         .min();
+    // The call the plan holds back says why a queued debtor waits.
+    let blocked_rule = p
+        .blocked
+        .iter()
+        .find(|b| b.channel == Channel::Call)
+        .map(|b| b.refusal.block.code())
+        .or(match p.state {
+            State::Stopped(flag) => Some(flag.name()),
+            _ => None,
+        })
+        .filter(|_| p.queue.is_some() && !p.callable_now);
     Verdict {
         queue: p.queue.map(|q| policy.queue(q).id.clone()),
         callable: p.callable_now,
         priority: p.score.total,
         review_at,
         at: now,
+        blocked_rule: blocked_rule.map(str::to_string),
     }
 }
 

@@ -96,7 +96,7 @@ async fn start_new(
             },
         )
         .await?;
-    change_state(state, user, AgentState::OnCall, None).await?;
+    change_state(state, user, AgentState::OnCall, None, None).await?;
     let body = serde_json::json!({ "attempt_id": ids[0], "debtor_id": debtor_id, "queue": queue });
     state
         .publish("call_started", Some(debtor_id), Some(user.id), body)

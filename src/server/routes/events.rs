@@ -16,6 +16,7 @@ use crate::domain::{Role, User};
 use crate::server::app::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
+use crate::server::routes::board::feed_view;
 use crate::server::store::FeedItem;
 
 pub const KEEP_ALIVE_SECONDS: u64 = 15;
@@ -45,18 +46,11 @@ async fn visible(state: &AppState, user: &User, item: &FeedItem) -> bool {
 }
 
 fn sse(item: &FeedItem) -> SseEvent {
-    let data = serde_json::json!({
-        "id": item.id,
-        "at": item.at,
-        "kind": item.kind,
-        "debtor_id": item.debtor_id,
-        "user_id": item.user_id,
-        "body": item.body,
-    });
+    let data = serde_json::to_string(&feed_view(item)).expect("feed items serialize");
     SseEvent::default()
         .id(item.id.to_string())
         .event(item.kind.clone())
-        .data(data.to_string())
+        .data(data)
 }
 
 pub async fn stream(

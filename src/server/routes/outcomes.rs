@@ -120,7 +120,7 @@ async fn record_new(
         .find(|(e, _)| matches!(e.kind, EventKind::Outcome { .. }))
         .map(|(_, id)| *id)
         .expect("an outcome is always written");
-    change_state(state, user, AgentState::WrapUp, None).await?;
+    change_state(state, user, AgentState::WrapUp, None, None).await?;
     let body = serde_json::json!({
         "outcome_id": id,
         "disposition": req.disposition,

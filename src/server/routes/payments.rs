@@ -44,7 +44,7 @@ async fn record_new(
             "a payment cannot be in the future",
         ));
     }
-    let (debtor, _, _) = plan_debtor(state, req.debtor_id, &[]).await.map_err(|e| {
+    let (debtor, _, before) = plan_debtor(state, req.debtor_id, &[]).await.map_err(|e| {
         if e.status == StatusCode::NOT_FOUND {
             e.field("debtor_id")
         } else {
@@ -110,10 +110,22 @@ async fn record_new(
         )
         .await?;
     let balance_minor = owed - req.amount_minor;
-    let body = serde_json::json!({ "payment_id": ids[0], "amount_minor": req.amount_minor, "balance_minor": balance_minor });
+    let from_queue = before.queue.map(|q| state.policy.queue(q).id.clone());
+    let body = serde_json::json!({
+        "payment_id": ids[0],
+        "amount_minor": req.amount_minor,
+        "balance_minor": balance_minor,
+        "from_queue": from_queue,
+    });
     state
         .publish("payment_received", Some(req.debtor_id), Some(user), body)
         .await?;
+    if p.promises.kept > before.promises.kept {
+        let body = serde_json::json!({ "debtor_id": req.debtor_id, "from_queue": from_queue });
+        state
+            .publish("promise_kept", Some(req.debtor_id), Some(user), body)
+            .await?;
+    }
     Ok(PaymentResponse {
         id: ids[0],
         debtor_id: req.debtor_id,

@@ -6,6 +6,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueView};
+use crate::domain::Role;
 use crate::server::app::{AppState, Id, plan_debtor, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
@@ -81,7 +82,10 @@ pub async fn lease(
                 debtor: DebtorView::of(&debtor, false),
             }));
         }
-        state.store.release_lease(lease.id, caller.0.id).await?;
+        state
+            .store
+            .release_lease(lease.id, Some(caller.0.id))
+            .await?;
         state
             .store
             .apply(
@@ -120,17 +124,50 @@ pub async fn renew(
     }))
 }
 
+/// Lets go of a lease: the caller's own, or anyone's for a supervisor or
+/// an admin (audited).
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.release_lease(id, caller.0.id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(
+    let user = &caller.0;
+    let anyone = matches!(user.role, Role::Supervisor | Role::Admin);
+    let released = state
+        .store
+        .release_lease(id, (!anyone).then_some(user.id))
+        .await?;
+    let Some(lease) = released else {
+        return Err(ApiError::not_found(
             "lease_not_found",
             format!("you hold no lease {id}"),
-        ))
+        ));
+    };
+    if lease.agent_id != user.id {
+        state
+            .store
+            .audit(
+                Some(user.id),
+                "release_lease",
+                Some(lease.debtor_id),
+                &format!("lease {} of user {}", lease.id, lease.agent_id),
+                state.clock.now(),
+            )
+            .await?;
     }
+    let body = serde_json::json!({
+        "lease_id": lease.id,
+        "debtor_id": lease.debtor_id,
+        "agent_id": lease.agent_id,
+        "by": user.id,
+    });
+    state
+        .publish(
+            "lease_released",
+            Some(lease.debtor_id),
+            Some(lease.agent_id),
+            body,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
