@@ -1385,3 +1385,175 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
 async fn agent_id(s: &Server, token: &str) -> Value {
     s.get("/v1/me", token).await.1["id"].clone()
 }
+
+/// Every operation `/openapi.json` describes: method, path template, and
+/// the roles it allows (`None`: public; an empty list: any signed-in role).
+async fn documented(s: &Server) -> Vec<(Method, String, Option<Vec<String>>)> {
+    let doc = s
+        .http
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let roles = op["security"].as_array().map(|reqs| {
+                reqs.iter()
+                    .flat_map(|r| r["bearer"].as_array().cloned().unwrap_or_default())
+                    .map(|r| r.as_str().unwrap().to_string())
+                    .collect()
+            });
+            ops.push((method, path.clone(), roles));
+        }
+    }
+    ops
+}
+
+/// A request that reads the body only when it is not a live stream.
+async fn status_of(
+    s: &Server,
+    method: &Method,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    sent(s, method, path, token, "{}").await
+}
+
+/// `status_of` with this body for a write.
+async fn sent(
+    s: &Server,
+    method: &Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
+    let mut req = s
+        .http
+        .request(method.clone(), format!("{}{path}", s.base))
+        .header("Idempotency-Key", format!("walk-{}", rand_key()));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if *method == Method::POST || *method == Method::PUT {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let stream = resp
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/event-stream"));
+    if stream {
+        return (status, Value::Null);
+    }
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn rand_key() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A path template with ids that exist for queues and nowhere else, so no
+/// walk step touches another's work.
+fn concrete(path: &str) -> String {
+    if path.starts_with("/v1/queues/") {
+        path.replace("{id}", "early")
+    } else {
+        path.replace("{id}", "999999")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_describes_every_route_the_router_serves() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"],
+        json!({ "type": "http", "scheme": "bearer" })
+    );
+
+    // The router and the document come from one list (`app::api`): what
+    // the server routes is what the document says, and the other way round.
+    let (_, from_code) = regua::server::app::api().split_for_parts();
+    let served: Vec<_> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let listed: Vec<_> = from_code.paths.paths.keys().cloned().collect();
+    assert_eq!(served, listed);
+    let ops = documented(&s).await;
+    let sofia = s.login("sofia").await;
+    for (method, path, _) in &ops {
+        let r = status_of(&s, method, &concrete(path), Some(&sofia)).await;
+        let fallback = r.0 == StatusCode::NOT_FOUND && r.1["error"]["message"] == "no such route";
+        assert!(
+            !fallback && r.0 != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is documented but not routed: {} {}",
+            r.0,
+            r.1
+        );
+    }
+    // The calls of DESIGN.md's contract (talking points come on their own branch).
+    for (method, path) in [
+        ("POST", "/v1/sessions"),
+        ("GET", "/v1/me"),
+        ("PUT", "/v1/me/state"),
+        ("GET", "/v1/queues"),
+        ("POST", "/v1/queues/{id}/lease"),
+        ("POST", "/v1/leases/{id}/renew"),
+        ("DELETE", "/v1/leases/{id}"),
+        ("GET", "/v1/debtors"),
+        ("GET", "/v1/debtors/{id}"),
+        ("GET", "/v1/debtors/{id}/timeline"),
+        ("GET", "/v1/debtors/{id}/plan"),
+        ("POST", "/v1/debtors/{id}/calls"),
+        ("POST", "/v1/debtors/{id}/outcomes"),
+        ("POST", "/v1/payments"),
+        ("POST", "/v1/import/portfolio"),
+        ("GET", "/v1/board"),
+        ("PUT", "/v1/agents/{id}/state"),
+        ("GET", "/v1/events"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+    ] {
+        assert!(
+            ops.iter()
+                .any(|(m, p, _)| m.as_str() == method && p == path),
+            "{method} {path} documented"
+        );
+    }
+    // Every schema a description points at is in the document.
+    let text = doc.to_string();
+    for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &piece[..piece.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "schema {name} is referenced but missing"
+        );
+    }
+}

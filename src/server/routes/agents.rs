@@ -4,6 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 
+use crate::api::ErrorBody;
 use crate::api::{AgentState, AgentStateView, StateRequest};
 use crate::domain::{Role, User};
 use crate::server::app::{AppState, Body, Id};
@@ -13,6 +14,13 @@ use crate::server::error::ApiError;
 /// Longest pause reason kept.
 pub const MAX_REASON: usize = 200;
 
+#[utoipa::path(put, path = "/v1/me/state", tag = "agents", security(("bearer" = [])),
+    request_body = StateRequest,
+    responses(
+        (status = 200, description = "the state kept", body = AgentStateView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 422, description = "a pause without a reason, or a reason for another state", body = ErrorBody),
+    ))]
 pub async fn put_my_state(
     State(state): State<AppState>,
     caller: Caller,
@@ -25,6 +33,15 @@ pub async fn put_my_state(
 
 /// A supervisor or admin sets an agent's state (a pause for a coaching
 /// session, say); audited.
+#[utoipa::path(put, path = "/v1/agents/{id}/state", tag = "agents", security(("bearer" = ["supervisor", "admin"])),
+    params(("id" = i64, Path, description = "the agent's user id")),
+    request_body = StateRequest,
+    responses(
+        (status = 200, description = "the state kept", body = AgentStateView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 404, description = "no such user", body = ErrorBody),
+        (status = 422, description = "a pause without a reason, or a reason for another state", body = ErrorBody),
+    ))]
 pub async fn put_agent_state(
     State(state): State<AppState>,
     caller: Caller,

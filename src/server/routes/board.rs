@@ -8,6 +8,7 @@ use axum::extract::State;
 use chrono::NaiveTime;
 use std::collections::BTreeMap;
 
+use crate::api::ErrorBody;
 use crate::api::{
     BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally, Tally, Today,
 };
@@ -20,6 +21,8 @@ use crate::server::store::{CallTally, FeedItem};
 /// How many of the newest events the board starts with.
 pub const RECENT: u32 = 50;
 
+#[utoipa::path(get, path = "/v1/board", tag = "board", security(("bearer" = ["supervisor", "admin"])),
+    responses((status = 200, description = "the board's snapshot", body = BoardView), (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody)))]
 pub async fn snapshot(
     State(state): State<AppState>,
     caller: Caller,

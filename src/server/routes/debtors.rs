@@ -5,6 +5,7 @@ use axum::Json;
 use axum::extract::{Query, State};
 use serde::{Deserialize, Serialize};
 
+use crate::api::ErrorBody;
 use crate::api::{DebtorView, PlanLine, PlanView};
 use crate::domain::Event;
 use crate::schedule::State as PlanState;
@@ -21,7 +22,8 @@ pub struct SearchQuery {
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+/// A debtor found, the document masked.
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Found {
     id: i64,
     external_id: String,
@@ -29,6 +31,12 @@ pub struct Found {
     document: String,
 }
 
+#[utoipa::path(get, path = "/v1/debtors", tag = "debtors", security(("bearer" = [])),
+    params(
+        ("q" = Option<String>, Query, description = "a part of the name, the external id, or 3 or more digits of the document"),
+        ("limit" = Option<u32>, Query, description = "at most this many (1 to 100, 20 unless told)"),
+    ),
+    responses((status = 200, description = "matches, documents masked", body = Vec<Found>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     _caller: Caller,
@@ -59,6 +67,16 @@ pub struct ShowQuery {
     reveal: bool,
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}", tag = "debtors", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "the debtor's id"),
+        ("reveal" = Option<bool>, Query, description = "show the document unmasked (audited)"),
+    ),
+    responses(
+        (status = 200, description = "the full record (audited)", body = DebtorView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+    ))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -88,6 +106,12 @@ pub async fn show(
     Ok(Json(DebtorView::of(&debtor, q.reveal)))
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}/timeline", tag = "debtors", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+    responses(
+        (status = 200, description = "the history in time order", body = Vec<Event>),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+    ))]
 pub async fn timeline(
     State(state): State<AppState>,
     _caller: Caller,
@@ -102,6 +126,12 @@ pub async fn timeline(
     Ok(Json(state.store.history(id).await?))
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}/plan", tag = "debtors", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+    responses(
+        (status = 200, description = "what the régua will do next, what is blocked and until when", body = PlanView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+    ))]
 pub async fn plan(
     State(state): State<AppState>,
     _caller: Caller,

@@ -12,6 +12,7 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::api::{ErrorBody, FeedView};
 use crate::domain::{Role, User};
 use crate::server::app::AppState;
 use crate::server::auth::Caller;
@@ -53,6 +54,12 @@ fn sse(item: &FeedItem) -> SseEvent {
         .data(data)
 }
 
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "resume after this event")),
+    responses(
+        (status = 200, description = "Server-Sent Events, each's data a feed item; `reset` when the cursor is older than what is kept", body = FeedView, content_type = "text/event-stream"),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+    ))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,

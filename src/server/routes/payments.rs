@@ -6,6 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
 use crate::domain::{Event, EventKind, Money, Role};
 use crate::server::app::{AppState, Body, plan_debtor, verdict};
@@ -14,6 +15,16 @@ use crate::server::error::ApiError;
 use crate::server::idempotent::once;
 use crate::server::store::Change;
 
+#[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = ["supervisor", "admin"])),
+    params(("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
+    request_body = PaymentRequest,
+    responses(
+        (status = 201, description = "the payment recorded", body = PaymentResponse),
+        (status = 400, description = "no or a bad Idempotency-Key", body = ErrorBody),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 404, description = "no such debtor (`debtor_id`)", body = ErrorBody),
+        (status = 422, description = "an amount or date the rules refuse", body = ErrorBody),
+    ))]
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
