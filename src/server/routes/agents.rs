@@ -6,9 +6,9 @@ use axum::extract::State;
 
 use crate::api::ErrorBody;
 use crate::api::{AgentState, AgentStateView, StateRequest};
-use crate::domain::{Role, User};
+use crate::domain::User;
 use crate::server::app::{AppState, Body, Id};
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 
 /// Longest pause reason kept.
@@ -44,11 +44,10 @@ pub async fn put_my_state(
     ))]
 pub async fn put_agent_state(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Supervisor,
     Id(id): Id,
     Body(req, _): Body<StateRequest>,
 ) -> Result<Json<AgentStateView>, ApiError> {
-    caller.require(&[Role::Supervisor, Role::Admin], "set another's state")?;
     let reason = checked_reason(&req)?;
     let agent = state
         .store

@@ -10,10 +10,9 @@ use axum::http::StatusCode;
 
 use crate::api::ErrorBody;
 use crate::api::ImportResponse;
-use crate::domain::Role;
 use crate::import::parse_portfolio;
 use crate::server::app::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::replan;
 
@@ -32,10 +31,9 @@ pub const IMPORT_LIMIT: usize = 512 * 1024 * 1024;
     ))]
 pub async fn portfolio(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Supervisor,
     body: Bytes,
 ) -> Result<Json<ImportResponse>, ApiError> {
-    caller.require(&[Role::Supervisor, Role::Admin], "import portfolios")?;
     let debtors = tokio::task::spawn_blocking(move || parse_portfolio(&body))
         .await
         .expect("parsing does not panic");
