@@ -174,7 +174,7 @@ fn assert_error(r: &(StatusCode, Value), status: StatusCode, code: &str, field: 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn login_me_and_every_route_needs_a_token() {
+async fn login_and_me() {
     let s = start().await;
     let token = s.login("ana").await;
     let me = s.get("/v1/me", &token).await;
@@ -199,40 +199,7 @@ async fn login_me_and_every_route_needs_a_token() {
         )
         .await;
     assert_error(&nobody, StatusCode::UNAUTHORIZED, "bad_credentials", None);
-
-    for (method, path) in [
-        (Method::GET, "/v1/me"),
-        (Method::GET, "/v1/queues"),
-        (Method::POST, "/v1/queues/early/lease"),
-        (Method::POST, "/v1/leases/1/renew"),
-        (Method::DELETE, "/v1/leases/1"),
-        (Method::GET, "/v1/debtors?q=a"),
-        (Method::GET, "/v1/debtors/1"),
-        (Method::GET, "/v1/debtors/1/timeline"),
-        (Method::GET, "/v1/debtors/1/plan"),
-        (Method::GET, "/v1/debtors/1/script"),
-        (Method::POST, "/v1/debtors/1/outcomes"),
-    ] {
-        let r = s
-            .call(method.clone(), path, None, Some(b"{}".to_vec()), Some("k"))
-            .await;
-        assert_error(
-            &(r.0, r.1.clone()),
-            StatusCode::UNAUTHORIZED,
-            "unauthorized",
-            None,
-        );
-        let r = s
-            .call(
-                method.clone(),
-                path,
-                Some("not-a-token"),
-                Some(b"{}".to_vec()),
-                Some("k"),
-            )
-            .await;
-        assert_eq!(r.0, StatusCode::UNAUTHORIZED, "{method} {path}");
-    }
+    // Every route without a token: `every_route_by_every_role`.
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -722,7 +689,14 @@ async fn open_stream(s: &Server, token: &str, last_id: Option<&str>) -> reqwest:
 }
 
 async fn lease_any(s: &Server, token: &str) -> i64 {
-    for q in ["early", "late_30", "due_soon"] {
+    let queues = s.get("/v1/queues", token).await.1;
+    for q in queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|q| q["callable"] != 0)
+        .map(|q| q["id"].as_str().unwrap())
+    {
         let r = s
             .post(&format!("/v1/queues/{q}/lease"), Some(token), &json!({}))
             .await;
@@ -1276,4 +1250,493 @@ async fn a_call_on_a_sunday_in_sao_paulo_waits_for_monday_8() {
         calls_of(&s, &ana, debtor).await.is_empty(),
         "nothing dialed"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_and_what_supervisors_may_do_to_agents() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let sofia = s.login("sofia").await;
+    let ana_id = s.get("/v1/me", &ana).await.1["id"].as_i64().unwrap();
+    assert_error(
+        &s.get("/v1/board", &ana).await,
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        None,
+    );
+
+    let debtor = lease_any(&s, &ana).await;
+    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
+    let phone = record["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["consent"] == true)
+        .unwrap()["number"]
+        .clone();
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/calls"),
+            Some(&ana),
+            Some(json!({ "phone": phone }).to_string().into_bytes()),
+            Some("b-call"),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let r = s
+        .outcome(
+            debtor,
+            &ana,
+            Some("b-out"),
+            &json!({ "disposition": "right_party_contact" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+
+    let board = s.get("/v1/board", &sofia).await;
+    assert_eq!(board.0, StatusCode::OK, "{}", board.1);
+    let board = board.1;
+    assert_eq!(board["generated_at"], json!(morning()));
+    let queues = board["queues"].as_array().unwrap();
+    assert!(!queues.is_empty());
+    for q in queues {
+        let blocked: i64 = q["blocked"]
+            .as_object()
+            .unwrap()
+            .values()
+            .map(|n| n.as_i64().unwrap())
+            .sum();
+        assert!(
+            q["callable"].as_i64().unwrap() + blocked <= q["depth"].as_i64().unwrap(),
+            "{q}"
+        );
+    }
+    assert!(
+        queues
+            .iter()
+            .any(|q| !q["blocked"].as_object().unwrap().is_empty()),
+        "demo debtors wait on some rule: {queues:?}"
+    );
+    let agent = |board: &Value, name: &str| {
+        board["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["name"] == name)
+            .cloned()
+            .unwrap_or_else(|| panic!("{name} on the board: {board}"))
+    };
+    let a = agent(&board, "ana");
+    assert_eq!(
+        (
+            &a["state"],
+            &a["calls_today"],
+            &a["rpc_today"],
+            &a["promises_today"]
+        ),
+        (&json!("wrap_up"), &json!(1), &json!(1), &json!(0)),
+        "{a}"
+    );
+    assert_eq!(a["lease"]["debtor_id"], debtor, "{a}");
+    assert_eq!(a["lease"]["debtor_name"], record["name"]);
+    let total = &board["today"]["total"];
+    assert_eq!(
+        (&total["contacts"], &total["rpc"]),
+        (&json!(1), &json!(1)),
+        "{total}"
+    );
+    assert_eq!(total["rpc_rate"], 1.0);
+    let hourly = board["today"]["hourly"].as_array().unwrap();
+    assert_eq!(hourly.len(), 24);
+    assert_eq!(hourly[13]["contacts"], 1, "10:00 in São Paulo is 13:00 UTC");
+    let kinds: Vec<_> = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    for kind in ["call_started", "agent_state", "outcome_recorded"] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+
+    // A supervisor pauses an agent (with a reason) and takes back a lease.
+    let path = format!("/v1/agents/{ana_id}/state");
+    let r = s.put(&path, &ana, &json!({ "state": "ready" })).await;
+    assert_error(&r, StatusCode::FORBIDDEN, "forbidden", None);
+    let r = s.put(&path, &sofia, &json!({ "state": "paused" })).await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("reason"),
+    );
+    let r = s
+        .put(
+            &path,
+            &sofia,
+            &json!({ "state": "paused", "reason": "coaching" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let me = s.get("/v1/me", &ana).await.1;
+    assert_eq!(
+        (&me["state"], &me["reason"]),
+        (&json!("paused"), &json!("coaching"))
+    );
+    assert_error(
+        &s.put(
+            "/v1/agents/999999/state",
+            &sofia,
+            &json!({ "state": "ready" }),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "user_not_found",
+        None,
+    );
+
+    let lease_id = agent(&s.get("/v1/board", &sofia).await.1, "ana")["lease"]["id"]
+        .as_i64()
+        .unwrap();
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("/v1/leases/{lease_id}"),
+            Some(&bruno),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(
+        r.0,
+        StatusCode::NOT_FOUND,
+        "an agent lets go of their own only"
+    );
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("/v1/leases/{lease_id}"),
+            Some(&sofia),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
+    let r = s
+        .post(
+            &format!("/v1/leases/{lease_id}/renew"),
+            Some(&ana),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NOT_FOUND);
+    let board = s.get("/v1/board", &sofia).await.1;
+    assert_eq!(agent(&board, "ana")["lease"], Value::Null);
+    let released = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .find(|e| e["kind"] == "lease_released")
+        .expect("published");
+    assert_eq!(
+        (
+            &released["debtor_id"],
+            &released["user_id"],
+            &released["body"]["by"]
+        ),
+        (&json!(debtor), &json!(ana_id), &agent_id(&s, &sofia).await)
+    );
+}
+
+async fn agent_id(s: &Server, token: &str) -> Value {
+    s.get("/v1/me", token).await.1["id"].clone()
+}
+
+/// Every operation `/openapi.json` describes: method, path template, and
+/// the roles it allows (`None`: public; an empty list: any signed-in role).
+async fn documented(s: &Server) -> Vec<(Method, String, Option<Vec<String>>)> {
+    let doc = s
+        .http
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let mut ops = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Ok(method) = method.to_uppercase().parse::<Method>() else {
+                continue;
+            };
+            let roles = op["security"].as_array().map(|reqs| {
+                reqs.iter()
+                    .flat_map(|r| r["bearer"].as_array().cloned().unwrap_or_default())
+                    .map(|r| r.as_str().unwrap().to_string())
+                    .collect()
+            });
+            ops.push((method, path.clone(), roles));
+        }
+    }
+    ops
+}
+
+/// A request that reads the body only when it is not a live stream.
+async fn status_of(
+    s: &Server,
+    method: &Method,
+    path: &str,
+    token: Option<&str>,
+) -> (StatusCode, Value) {
+    sent(s, method, path, token, "{}").await
+}
+
+/// `status_of` with this body for a write.
+async fn sent(
+    s: &Server,
+    method: &Method,
+    path: &str,
+    token: Option<&str>,
+    body: &str,
+) -> (StatusCode, Value) {
+    let mut req = s
+        .http
+        .request(method.clone(), format!("{}{path}", s.base))
+        .header("Idempotency-Key", format!("walk-{}", rand_key()));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if *method == Method::POST || *method == Method::PUT {
+        req = req
+            .header("content-type", "application/json")
+            .body(body.to_string());
+    }
+    let resp = req.send().await.unwrap();
+    let status = resp.status();
+    let stream = resp
+        .headers()
+        .get("content-type")
+        .is_some_and(|v| v.to_str().unwrap_or("").starts_with("text/event-stream"));
+    if stream {
+        return (status, Value::Null);
+    }
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(Value::String(text)),
+    )
+}
+
+fn rand_key() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A path template with ids that exist for queues and nowhere else, so no
+/// walk step touches another's work.
+fn concrete(path: &str) -> String {
+    if path.starts_with("/v1/queues/") {
+        path.replace("{id}", "early")
+    } else {
+        path.replace("{id}", "999999")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_describes_every_route_the_router_serves() {
+    let s = start().await;
+    let r = s
+        .http
+        .get(format!("{}/openapi.json", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let doc: Value = r.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3."),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"],
+        json!({ "type": "http", "scheme": "bearer" })
+    );
+
+    // The router and the document come from one list (`app::api`): what
+    // the server routes is what the document says, and the other way round.
+    let (_, from_code) = regua::server::app::api().split_for_parts();
+    let served: Vec<_> = doc["paths"].as_object().unwrap().keys().cloned().collect();
+    let listed: Vec<_> = from_code.paths.paths.keys().cloned().collect();
+    assert_eq!(served, listed);
+    let ops = documented(&s).await;
+    let sofia = s.login("sofia").await;
+    for (method, path, _) in &ops {
+        let r = status_of(&s, method, &concrete(path), Some(&sofia)).await;
+        let fallback = r.0 == StatusCode::NOT_FOUND && r.1["error"]["message"] == "no such route";
+        assert!(
+            !fallback && r.0 != StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path} is documented but not routed: {} {}",
+            r.0,
+            r.1
+        );
+    }
+    // The calls of DESIGN.md's contract (talking points come on their own branch).
+    for (method, path) in [
+        ("POST", "/v1/sessions"),
+        ("GET", "/v1/me"),
+        ("PUT", "/v1/me/state"),
+        ("GET", "/v1/queues"),
+        ("POST", "/v1/queues/{id}/lease"),
+        ("POST", "/v1/leases/{id}/renew"),
+        ("DELETE", "/v1/leases/{id}"),
+        ("GET", "/v1/debtors"),
+        ("GET", "/v1/debtors/{id}"),
+        ("GET", "/v1/debtors/{id}/timeline"),
+        ("GET", "/v1/debtors/{id}/plan"),
+        ("POST", "/v1/debtors/{id}/calls"),
+        ("POST", "/v1/debtors/{id}/outcomes"),
+        ("POST", "/v1/payments"),
+        ("POST", "/v1/import/portfolio"),
+        ("GET", "/v1/board"),
+        ("PUT", "/v1/agents/{id}/state"),
+        ("GET", "/v1/events"),
+        ("GET", "/healthz"),
+        ("GET", "/metrics"),
+        ("GET", "/openapi.json"),
+    ] {
+        assert!(
+            ops.iter()
+                .any(|(m, p, _)| m.as_str() == method && p == path),
+            "{method} {path} documented"
+        );
+    }
+    // Every schema a description points at is in the document.
+    let text = doc.to_string();
+    for piece in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
+        let name = &piece[..piece.find('"').unwrap()];
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "schema {name} is referenced but missing"
+        );
+    }
+}
+
+/// Every documented route, by every role: no token is a 401 (public routes
+/// aside), a role the route does not list a 403, a role it does anything
+/// else; and nobody but the holder records a call or an outcome on a
+/// leased debtor.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_by_every_role() {
+    let s = start().await;
+    let tokens = [
+        ("agent", s.login("ana").await),
+        ("supervisor", s.login("sofia").await),
+        ("admin", s.login("admin").await),
+    ];
+    let ops = documented(&s).await;
+    assert!(ops.len() >= 20, "{ops:?}");
+    for (method, path, roles) in &ops {
+        let at = concrete(path);
+        let anonymous = status_of(&s, method, &at, None).await;
+        let Some(roles) = roles else {
+            assert_ne!(
+                anonymous.0,
+                StatusCode::UNAUTHORIZED,
+                "{method} {path} is public"
+            );
+            continue;
+        };
+        assert_eq!(
+            anonymous.0,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} without a token"
+        );
+        let forged = status_of(&s, method, &at, Some("not-a-token")).await;
+        assert_eq!(
+            forged.0,
+            StatusCode::UNAUTHORIZED,
+            "{method} {path} with a forged token"
+        );
+        for (role, token) in &tokens {
+            let r = status_of(&s, method, &at, Some(token)).await;
+            if roles.is_empty() || roles.iter().any(|r| r == role) {
+                assert!(
+                    r.0 != StatusCode::UNAUTHORIZED && r.0 != StatusCode::FORBIDDEN,
+                    "{method} {path} as {role}: {} {}",
+                    r.0,
+                    r.1
+                );
+            } else {
+                assert_eq!(
+                    (r.0, r.1["error"]["code"].as_str()),
+                    (StatusCode::FORBIDDEN, Some("forbidden")),
+                    "{method} {path} as {role}: {}",
+                    r.1
+                );
+            }
+        }
+    }
+    for (method, path) in [
+        (Method::GET, "/v1/board"),
+        (Method::POST, "/v1/import/portfolio"),
+        (Method::PUT, "/v1/agents/{id}/state"),
+        (Method::POST, "/v1/payments"),
+    ] {
+        let roles = ops
+            .iter()
+            .find(|(m, p, _)| *m == method && p == path)
+            .and_then(|(_, _, r)| r.clone());
+        assert_eq!(
+            roles,
+            Some(vec!["supervisor".to_string(), "admin".to_string()]),
+            "{method} {path}"
+        );
+    }
+
+    // Writes on a debtor: only the lease's holder.
+    let bruno = s.login("bruno").await;
+    let debtor = lease_any(&s, &tokens[0].1).await;
+    let writes: Vec<_> = ops
+        .iter()
+        .filter(|(m, p, _)| *m == Method::POST && p.starts_with("/v1/debtors/{id}/"))
+        .collect();
+    assert_eq!(writes.len(), 2, "calls and outcomes: {writes:?}");
+    let record = s
+        .get(&format!("/v1/debtors/{debtor}"), &tokens[0].1)
+        .await
+        .1;
+    let phone = record["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["consent"] == true)
+        .unwrap()["number"]
+        .clone();
+    for (method, path, _) in writes {
+        let at = path.replace("{id}", &debtor.to_string());
+        // Well-formed, so only who sends it decides.
+        let body = if path.ends_with("/calls") {
+            json!({ "phone": phone })
+        } else {
+            json!({ "disposition": "no_answer" })
+        }
+        .to_string();
+        for token in [&bruno, &tokens[1].1, &tokens[2].1] {
+            let r = sent(&s, method, &at, Some(token), &body).await;
+            assert_eq!(
+                (r.0, r.1["error"]["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("leased_to_another")),
+                "{method} {at}: {}",
+                r.1
+            );
+        }
+        let holder = sent(&s, method, &at, Some(&tokens[0].1), &body).await;
+        assert_eq!(holder.0, StatusCode::CREATED, "{}", holder.1);
+    }
 }

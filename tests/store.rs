@@ -116,6 +116,7 @@ conformance!(
     one_scheduler_leads,
     agent_states_start_ready_and_keep_since_until_they_change,
     a_call_dialed_is_ended_once_by_its_outcome,
+    the_board_reads_blocked_rules_the_floor_and_the_calls,
 );
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
@@ -278,6 +279,7 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
         priority: 40,
         review_at: Some(t(5, 8)),
         at: t(1, 9),
+        blocked_rule: None,
     };
     let written = store
         .apply(
@@ -374,6 +376,7 @@ async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {
             priority: i as i32,
             review_at: None,
             at: t(1, 9) + Duration::minutes(i as i64),
+            blocked_rule: None,
         };
         store
             .apply(
@@ -435,8 +438,11 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(renewed.expires_at, now + Duration::minutes(15));
-    assert!(!store.release_lease(b.id, ana.id).await.unwrap());
-    assert!(store.release_lease(b.id, bruno.id).await.unwrap());
+    assert_eq!(store.release_lease(b.id, Some(ana.id)).await.unwrap(), None);
+    assert_eq!(
+        store.release_lease(b.id, Some(bruno.id)).await.unwrap(),
+        Some(b.clone())
+    );
     // A released lease returns the debtor to the queue.
     let again = store
         .lease_next("early", bruno.id, now, ttl)
@@ -483,6 +489,7 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         priority: 99,
         review_at: None,
         at: t(1, 9),
+        blocked_rule: None,
     };
     store
         .apply(
@@ -686,6 +693,7 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         priority: 1,
         review_at: Some(t(3, 8)),
         at: t(1, 9),
+        blocked_rule: None,
     };
     store
         .apply(
@@ -723,6 +731,7 @@ async fn queue_counts_and_reviews(store: Arc<dyn Store>) {
         priority: 1,
         review_at: None,
         at,
+        blocked_rule: None,
     };
     for v in [again("early", t(2, 9)), again("late_30", t(2, 9))] {
         let ids = [ids[1], ids[2]];
@@ -873,4 +882,168 @@ async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
         "a call ends once"
     );
     assert_eq!(store.history(id).await.unwrap().len(), 2, "nothing written");
+}
+
+async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    let bruno = store
+        .create_user("bruno", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    let davi = store
+        .create_user("davi", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    for u in [&ana, &bruno, &davi] {
+        store.begin_agent_state(u.id, t(2, 8)).await.unwrap();
+    }
+    store
+        .create_session(b"ana", ana.id, t(2, 20))
+        .await
+        .unwrap();
+    let ids = setup_queue(&store, 3).await;
+    for (id, rule) in [(ids[1], "call_window"), (ids[2], "call_cap")] {
+        let v = Verdict {
+            queue: Some("early".into()),
+            callable: false,
+            priority: 1,
+            review_at: None,
+            at: t(1, 9),
+            blocked_rule: Some(rule.into()),
+        };
+        store
+            .apply(
+                id,
+                &Change {
+                    verdict: Some(v),
+                    ..Change::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let now = t(2, 12);
+    let lease = store
+        .lease_next("early", bruno.id, now, Duration::minutes(10))
+        .await
+        .unwrap()
+        .unwrap();
+    let counts = store.queue_counts(now).await.unwrap();
+    let early = counts.iter().find(|c| c.queue == "early").unwrap();
+    assert_eq!((early.waiting, early.callable, early.leased), (3, 0, 1));
+    assert_eq!(
+        early
+            .blocked
+            .iter()
+            .map(|(r, n)| (r.as_str(), *n))
+            .collect::<Vec<_>>(),
+        vec![("call_cap", 1), ("call_window", 1)]
+    );
+
+    let floor = store.floor(now).await.unwrap();
+    let names: Vec<_> = floor.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(
+        names,
+        vec!["ana", "bruno"],
+        "a session or a lease; davi has neither"
+    );
+    assert_eq!(floor[0].lease, None);
+    assert_eq!(
+        floor[1].lease,
+        Some((lease.clone(), "Devedor 0".to_string()))
+    );
+
+    let call = |result, disposition, promise: Option<i64>, hour| {
+        let at = t(2, hour);
+        let mut events = vec![
+            Event {
+                at,
+                kind: EventKind::Contact {
+                    channel: regua::domain::Channel::Call,
+                    firmness: Firmness::Friendly,
+                    result,
+                    requested: false,
+                },
+            },
+            Event {
+                at,
+                kind: EventKind::Outcome {
+                    disposition,
+                    reason: None,
+                    note: None,
+                },
+            },
+        ];
+        if let Some(minor) = promise {
+            events.push(Event {
+                at,
+                kind: EventKind::Promise {
+                    amount: Money::new(minor, Currency::BRL),
+                    date: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
+                    grace_days: 2,
+                },
+            });
+        }
+        Change {
+            events,
+            call: Some(CallWrite {
+                agent_id: ana.id,
+                queue: Some("early".into()),
+                ends: None,
+            }),
+            ..Change::default()
+        }
+    };
+    use regua::domain::Disposition;
+    store
+        .apply(
+            ids[1],
+            &call(ContactResult::NoAnswer, Disposition::NoAnswer, None, 10),
+        )
+        .await
+        .unwrap();
+    store
+        .apply(
+            ids[2],
+            &call(
+                ContactResult::Connected { right_party: true },
+                Disposition::PromiseToPay,
+                Some(5_000),
+                11,
+            ),
+        )
+        .await
+        .unwrap();
+    let mut tallies = store.call_tallies(t(2, 0)).await.unwrap();
+    tallies.sort_by_key(|c| c.hour);
+    let seen: Vec<_> = tallies
+        .iter()
+        .map(|c| {
+            (
+                c.agent_id,
+                c.queue.as_deref(),
+                c.disposition.as_deref(),
+                c.hour,
+                c.calls,
+                c.promised_minor,
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        vec![
+            (ana.id, Some("early"), Some("no_answer"), 10, 1, 0),
+            (ana.id, Some("early"), Some("promise_to_pay"), 11, 1, 5_000),
+        ]
+    );
+    assert!(store.call_tallies(t(3, 0)).await.unwrap().is_empty());
+
+    // Anyone's lease, for a supervisor.
+    assert_eq!(
+        store.release_lease(lease.id, None).await.unwrap(),
+        Some(lease)
+    );
 }

@@ -4,16 +4,21 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{
+    AdditionalProperties, KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type,
+};
+use utoipa::{PartialSchema, ToSchema};
 
-use crate::domain::{Debtor, Disposition, PhoneKind, Reason, Role};
+use crate::domain::{Debtor, Disposition, Event, PhoneKind, Reason, Role};
 
 /// Every 4xx and 5xx: `{"error": {"code", "message", "field"?}}`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -24,21 +29,21 @@ pub struct ErrorDetail {
     pub details: Option<serde_json::Value>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ImportResponse {
     pub debtors: u64,
     pub created: u64,
     pub updated: u64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     pub username: String,
     pub password: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub name: String,
@@ -46,7 +51,7 @@ pub struct UserView {
 }
 
 /// What an agent is doing now, as they (or a supervisor) last said.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AgentState {
     Ready,
@@ -79,7 +84,7 @@ impl AgentState {
 
 /// `PUT /v1/me/state` and `PUT /v1/agents/{id}/state`: a pause needs its
 /// reason; no other state takes one.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StateRequest {
     pub state: AgentState,
@@ -87,7 +92,7 @@ pub struct StateRequest {
     pub reason: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct AgentStateView {
     pub state: AgentState,
     pub reason: Option<String>,
@@ -96,7 +101,7 @@ pub struct AgentStateView {
 }
 
 /// `GET /v1/me`: who you are and what you are doing.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct MeView {
     pub id: i64,
     pub name: String,
@@ -106,14 +111,14 @@ pub struct MeView {
     pub since: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 pub struct LoginResponse {
     pub token: String,
     pub expires_at: DateTime<Utc>,
     pub user: UserView,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QueueView {
     pub id: String,
     pub name: String,
@@ -127,20 +132,20 @@ pub struct QueueView {
     pub oldest_since: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LeaseView {
     pub id: i64,
     pub expires_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PhoneView {
     pub number: String,
     pub kind: PhoneKind,
     pub consent: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DebtView {
     pub id: i64,
     pub creditor: String,
@@ -152,7 +157,7 @@ pub struct DebtView {
 }
 
 /// A search hit: enough to pick the right debtor, the document masked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DebtorSummary {
     pub id: i64,
     pub external_id: String,
@@ -161,7 +166,7 @@ pub struct DebtorSummary {
 }
 
 /// A debtor as the wire shows them: the document masked unless asked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct DebtorView {
     pub id: i64,
     pub external_id: String,
@@ -220,27 +225,27 @@ impl DebtorView {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct LeaseResponse {
     pub lease: LeaseView,
     pub debtor: DebtorView,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PromiseRequest {
     pub amount_minor: i64,
     pub due_date: NaiveDate,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanRequest {
     pub installments: u32,
     pub first_date: NaiveDate,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeRequest {
     pub disposition: Disposition,
@@ -257,21 +262,21 @@ pub struct OutcomeRequest {
 }
 
 /// `POST /v1/debtors/{id}/calls`: the number about to be dialed.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CallRequest {
     pub phone: String,
 }
 
 /// A call the server allowed: its attempt counts against the caps from now.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct CallResponse {
     pub attempt_id: i64,
     pub debtor_id: i64,
     pub started_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OutcomeResponse {
     pub id: i64,
     pub debtor_id: i64,
@@ -281,7 +286,7 @@ pub struct OutcomeResponse {
     pub queue: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PlanLine {
     pub at: Option<DateTime<Utc>>,
     pub channel: String,
@@ -290,7 +295,7 @@ pub struct PlanLine {
 }
 
 /// What the régua will do next with a debtor, and what is blocked.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PlanView {
     pub state: String,
     pub queue: Option<String>,
@@ -303,7 +308,7 @@ pub struct PlanView {
     pub explanation: Vec<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaymentRequest {
     pub debtor_id: i64,
@@ -313,7 +318,7 @@ pub struct PaymentRequest {
     pub paid_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct PaymentResponse {
     pub id: i64,
     pub debtor_id: i64,
@@ -325,14 +330,14 @@ pub struct PaymentResponse {
 
 /// The talking points for a call: the debtor's situation, its points in
 /// order, and what the agent may offer (none where nothing is collected).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct ScriptView {
     pub situation: String,
     pub points: Vec<TalkingPointView>,
     pub offers: Option<OffersView>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TalkingPointView {
     /// `opening`, `why`, `options` or `closing`.
     pub stage: String,
@@ -341,7 +346,7 @@ pub struct TalkingPointView {
 }
 
 /// What the policy lets an agent offer this debtor today.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct OffersView {
     pub balance_minor: i64,
     pub currency: String,
@@ -353,3 +358,159 @@ pub struct OffersView {
     pub min_installment_minor: i64,
     pub latest_promise_date: NaiveDate,
 }
+
+/// One item of the event feed, as the live stream and the board show it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FeedView {
+    pub id: i64,
+    pub at: DateTime<Utc>,
+    pub kind: String,
+    pub debtor_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub body: serde_json::Value,
+}
+
+/// `GET /v1/board`: what a supervisor's board starts from; the live
+/// stream brings what changes after `generated_at`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BoardView {
+    pub generated_at: DateTime<Utc>,
+    pub queues: Vec<BoardQueue>,
+    pub agents: Vec<BoardAgent>,
+    pub today: Today,
+    /// The newest feed items, oldest first.
+    pub recent: Vec<FeedView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BoardQueue {
+    pub id: String,
+    pub name: String,
+    pub depth: i64,
+    pub callable: i64,
+    /// Debtors who may not be called now, by the rule that blocks them.
+    pub blocked: std::collections::BTreeMap<String, i64>,
+    pub oldest_since: Option<DateTime<Utc>>,
+    pub leased: i64,
+}
+
+/// An agent with a live session or a lease.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BoardAgent {
+    pub id: i64,
+    pub name: String,
+    pub state: AgentState,
+    pub reason: Option<String>,
+    pub since: DateTime<Utc>,
+    pub lease: Option<BoardLease>,
+    pub calls_today: i64,
+    pub rpc_today: i64,
+    pub promises_today: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct BoardLease {
+    pub id: i64,
+    pub debtor_id: i64,
+    pub debtor_name: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Today's figures. The day is the server's UTC day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Today {
+    pub day: NaiveDate,
+    /// By the queue the debtor was worked from.
+    pub per_queue: std::collections::BTreeMap<String, Tally>,
+    pub total: Tally,
+    /// Hours 0 to 23 (UTC).
+    pub hourly: Vec<HourTally>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Tally {
+    pub promises_made: i64,
+    pub promises_kept: i64,
+    pub promises_broken: i64,
+    pub promised_minor: i64,
+    pub collected_minor: i64,
+    /// Call attempts.
+    pub contacts: i64,
+    /// Of those, right-party contacts.
+    pub rpc: i64,
+    /// `rpc / contacts` (0 without contacts).
+    pub rpc_rate: f64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HourTally {
+    pub hour: u32,
+    pub contacts: i64,
+    pub promises: i64,
+}
+
+// The domain's own types on the wire, described here so the domain knows
+// nothing of OpenAPI.
+
+/// A string schema holding one of `values` (as serde writes them).
+fn one_of<T: Serialize>(values: &[T]) -> RefOr<Schema> {
+    let names = values.iter().map(|v| {
+        serde_json::to_value(v)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .expect("a unit variant serializes as its name")
+    });
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(names))
+        .into()
+}
+
+impl PartialSchema for Role {
+    fn schema() -> RefOr<Schema> {
+        one_of(&[Role::Agent, Role::Supervisor, Role::Admin])
+    }
+}
+impl ToSchema for Role {}
+
+impl PartialSchema for PhoneKind {
+    fn schema() -> RefOr<Schema> {
+        one_of(&[PhoneKind::Mobile, PhoneKind::Landline, PhoneKind::Work])
+    }
+}
+impl ToSchema for PhoneKind {}
+
+impl PartialSchema for Disposition {
+    fn schema() -> RefOr<Schema> {
+        one_of(&Disposition::ALL)
+    }
+}
+impl ToSchema for Disposition {}
+
+impl PartialSchema for Reason {
+    fn schema() -> RefOr<Schema> {
+        one_of(&Reason::ALL)
+    }
+}
+impl ToSchema for Reason {}
+
+/// A history event: when, what kind (`contact`, `outcome`, `promise`,
+/// `installment_plan`, `callback`, `payment`, `message_opened`, `flag`),
+/// and that kind's own fields beside them.
+impl PartialSchema for Event {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property(
+                "at",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+            )
+            .required("at")
+            .property("kind", ObjectBuilder::new().schema_type(Type::String))
+            .required("kind")
+            .additional_properties(Some(AdditionalProperties::FreeForm(true)))
+            .into()
+    }
+}
+impl ToSchema for Event {}

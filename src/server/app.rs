@@ -2,20 +2,21 @@
 //! a JSON body reader that names the field at fault, and re-planning a
 //! debtor through the engine after every write.
 
-use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post, put};
+use axum::{Extension, Json, Router};
 use chrono::{DateTime, Duration, Utc};
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::routes;
 use super::store::{Store, Verdict};
-use crate::domain::{Clock, Debtor, Event, breaks_at};
+use crate::domain::{Channel, Clock, Debtor, Event, breaks_at};
 use crate::schedule::{Plan, Policy, State, plan};
 
 /// Bodies larger than this are refused with 413 before they are read whole.
@@ -76,38 +77,90 @@ impl AppState {
     }
 }
 
+/// The API's description: bearer tokens, and each route's roles as the
+/// scopes of its `bearer` requirement (none listed: any signed-in role).
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "regua", description = "The collection API: queues, leases, debtors, calls and outcomes, payments, the board and live events."),
+    modifiers(&Bearer)
+)]
+struct ApiDoc;
+
+struct Bearer;
+
+impl utoipa::Modify for Bearer {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        openapi
+            .components
+            .get_or_insert_with(Default::default)
+            .add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+            );
+    }
+}
+
+/// Every route, each with its OpenAPI description: the one list the router
+/// and `/openapi.json` are both made from, so no route goes undocumented.
+/// Add routes here, through `routes!`, and nowhere else.
+pub fn api() -> OpenApiRouter<AppState> {
+    let (schemas, paths, import) = routes!(routes::import::portfolio);
+    let import = (
+        schemas,
+        paths,
+        import.layer(DefaultBodyLimit::max(routes::import::IMPORT_LIMIT)),
+    );
+    OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(super::metrics::render))
+        .routes(routes!(openapi))
+        .routes(routes!(routes::sessions::login))
+        .routes(routes!(routes::sessions::me))
+        .routes(routes!(routes::agents::put_my_state))
+        .routes(routes!(routes::agents::put_agent_state))
+        .routes(routes!(routes::queues::list))
+        .routes(routes!(routes::queues::lease))
+        .routes(routes!(routes::queues::renew))
+        .routes(routes!(routes::queues::release))
+        .routes(routes!(routes::board::snapshot))
+        .routes(routes!(routes::debtors::search))
+        .routes(routes!(routes::debtors::show))
+        .routes(routes!(routes::debtors::timeline))
+        .routes(routes!(routes::debtors::plan))
+        .routes(routes!(routes::debtors::script))
+        .routes(routes!(routes::calls::start))
+        .routes(routes!(routes::outcomes::record))
+        .routes(routes!(routes::payments::record))
+        .routes(routes!(routes::events::stream))
+        .routes(import)
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(super::metrics::render))
-        .route("/v1/sessions", post(routes::sessions::login))
-        .route("/v1/me", get(routes::sessions::me))
-        .route("/v1/me/state", put(routes::agents::put_my_state))
-        .route("/v1/queues", get(routes::queues::list))
-        .route("/v1/queues/{id}/lease", post(routes::queues::lease))
-        .route("/v1/leases/{id}/renew", post(routes::queues::renew))
-        .route("/v1/leases/{id}", delete(routes::queues::release))
-        .route("/v1/debtors", get(routes::debtors::search))
-        .route("/v1/debtors/{id}", get(routes::debtors::show))
-        .route("/v1/debtors/{id}/timeline", get(routes::debtors::timeline))
-        .route("/v1/debtors/{id}/plan", get(routes::debtors::plan))
-        .route("/v1/debtors/{id}/calls", post(routes::calls::start))
-        .route("/v1/debtors/{id}/script", get(routes::debtors::script))
-        .route("/v1/debtors/{id}/outcomes", post(routes::outcomes::record))
-        .route("/v1/payments", post(routes::payments::record))
-        .route("/v1/events", get(routes::events::stream))
-        .route(
-            "/v1/import/portfolio",
-            post(routes::import::portfolio)
-                .layer(DefaultBodyLimit::max(routes::import::IMPORT_LIMIT)),
-        )
+    let (router, doc) = api().split_for_parts();
+    router
         .fallback(|| async { ApiError::not_found("not_found", "no such route") })
+        .layer(Extension(Arc::new(doc)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::metrics::track,
         ))
         .with_state(state)
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "operations",
+    responses((status = 200, description = "`ok` while the server answers", body = String, content_type = "text/plain")))]
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations",
+    responses((status = 200, description = "this document", content_type = "application/json")))]
+async fn openapi(
+    Extension(doc): Extension<Arc<utoipa::openapi::OpenApi>>,
+) -> Json<Arc<utoipa::openapi::OpenApi>> {
+    Json(doc)
 }
 
 /// A JSON body: malformed JSON, wrong types, unknown fields and invalid
@@ -187,12 +240,24 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
         .chain(promise_ends)
         .filter(|&t| t > now)
         .min();
+    // The call the plan holds back says why a queued debtor waits.
+    let blocked_rule = p
+        .blocked
+        .iter()
+        .find(|b| b.channel == Channel::Call)
+        .map(|b| b.refusal.block.code())
+        .or(match p.state {
+            State::Stopped(flag) => Some(flag.name()),
+            _ => None,
+        })
+        .filter(|_| p.queue.is_some() && !p.callable_now);
     Verdict {
         queue: p.queue.map(|q| policy.queue(q).id.clone()),
         callable: p.callable_now,
         priority: p.score.total,
         review_at,
         at: now,
+        blocked_rule: blocked_rule.map(str::to_string),
     }
 }
 

@@ -1,5 +1,5 @@
 //! Passwords (argon2id, hashed off the async threads), bearer tokens (256
-//! random bits, stored only as their SHA-256) and the role checks.
+//! random bits, stored only as their SHA-256) and the role check.
 
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
@@ -74,13 +74,22 @@ impl FromRequestParts<AppState> for Caller {
     }
 }
 
-impl Caller {
-    /// 403 unless the caller has one of these roles.
-    pub fn require(&self, roles: &[Role], what: &str) -> Result<(), ApiError> {
-        if roles.contains(&self.0.role) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(what))
+/// A caller who is a supervisor or an admin; 403 for anyone else. An
+/// extractor, so the role is checked before the body is read: an agent
+/// learns they may not, not what was wrong with what they sent.
+pub struct Supervisor(pub User);
+
+impl FromRequestParts<AppState> for Supervisor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Supervisor, ApiError> {
+        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        match user.role {
+            Role::Supervisor | Role::Admin => Ok(Supervisor(user)),
+            Role::Agent => Err(ApiError::forbidden("do this: supervisors and admins only")),
         }
     }
 }

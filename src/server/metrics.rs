@@ -65,6 +65,8 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     response
 }
 
+#[utoipa::path(get, path = "/metrics", tag = "operations",
+    responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> Result<Response, ApiError> {
     let counts = state.store.queue_counts(state.clock.now()).await?;
     let mut out = String::new();

@@ -95,6 +95,7 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
         now - Duration::seconds(SCHEDULER_EVERY_SECONDS as i64 * 2),
     );
     let mut v = verdict(&state.policy, &debtor, &p, now);
+    let queue = v.queue.clone();
     // Nothing left to wait for: do not come back by ourselves.
     if v.review_at.is_some_and(|t| t <= now) {
         v.review_at = None;
@@ -115,7 +116,7 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
                 "promise_broken",
                 Some(debtor_id),
                 None,
-                serde_json::json!({ "debtor_id": debtor_id }),
+                serde_json::json!({ "debtor_id": debtor_id, "queue": queue }),
             )
             .await?;
     }

@@ -4,22 +4,78 @@
 use axum::Json;
 use axum::extract::State;
 
+use crate::api::ErrorBody;
 use crate::api::{AgentState, AgentStateView, StateRequest};
 use crate::domain::User;
-use crate::server::app::{AppState, Body};
-use crate::server::auth::Caller;
+use crate::server::app::{AppState, Body, Id};
+use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 
 /// Longest pause reason kept.
 pub const MAX_REASON: usize = 200;
 
+#[utoipa::path(put, path = "/v1/me/state", tag = "agents", security(("bearer" = [])),
+    request_body = StateRequest,
+    responses(
+        (status = 200, description = "the state kept", body = AgentStateView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 422, description = "a pause without a reason, or a reason for another state", body = ErrorBody),
+    ))]
 pub async fn put_my_state(
     State(state): State<AppState>,
     caller: Caller,
     Body(req, _): Body<StateRequest>,
 ) -> Result<Json<AgentStateView>, ApiError> {
     let reason = checked_reason(&req)?;
-    let view = change_state(&state, &caller.0, req.state, reason.as_deref()).await?;
+    let view = change_state(&state, &caller.0, req.state, reason.as_deref(), None).await?;
+    Ok(Json(view))
+}
+
+/// A supervisor or admin sets an agent's state (a pause for a coaching
+/// session, say); audited.
+#[utoipa::path(put, path = "/v1/agents/{id}/state", tag = "agents", security(("bearer" = ["supervisor", "admin"])),
+    params(("id" = i64, Path, description = "the agent's user id")),
+    request_body = StateRequest,
+    responses(
+        (status = 200, description = "the state kept", body = AgentStateView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 404, description = "no such user", body = ErrorBody),
+        (status = 422, description = "a pause without a reason, or a reason for another state", body = ErrorBody),
+    ))]
+pub async fn put_agent_state(
+    State(state): State<AppState>,
+    caller: Supervisor,
+    Id(id): Id,
+    Body(req, _): Body<StateRequest>,
+) -> Result<Json<AgentStateView>, ApiError> {
+    let reason = checked_reason(&req)?;
+    let agent = state
+        .store
+        .user(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user_not_found", format!("no user {id}")))?;
+    let view = change_state(
+        &state,
+        &agent,
+        req.state,
+        reason.as_deref(),
+        Some(caller.0.id),
+    )
+    .await?;
+    let detail = match &view.reason {
+        Some(r) => format!("user {id}: {} ({r})", view.state.name()),
+        None => format!("user {id}: {}", view.state.name()),
+    };
+    state
+        .store
+        .audit(
+            Some(caller.0.id),
+            "set_agent_state",
+            None,
+            &detail,
+            state.clock.now(),
+        )
+        .await?;
     Ok(Json(view))
 }
 
@@ -46,12 +102,14 @@ fn checked_reason(req: &StateRequest) -> Result<Option<String>, ApiError> {
     }
 }
 
-/// Sets `agent`'s state and tells the board when it changed.
+/// Sets `agent`'s state (`by` a supervisor, or themselves when `None`) and
+/// tells the board when it changed.
 pub async fn change_state(
     state: &AppState,
     agent: &User,
     new: AgentState,
     reason: Option<&str>,
+    by: Option<i64>,
 ) -> Result<AgentStateView, ApiError> {
     let (view, changed) = state
         .store
@@ -64,6 +122,7 @@ pub async fn change_state(
             "state": view.state,
             "reason": view.reason,
             "since": view.since,
+            "by": by,
         });
         state
             .publish("agent_state", None, Some(agent.id), body)

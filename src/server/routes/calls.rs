@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{DateTime, Utc};
 
+use crate::api::ErrorBody;
 use crate::api::{AgentState, CallRequest, CallResponse};
 use crate::domain::{Channel, ContactResult, Debtor, Event, EventKind, Firmness, User};
 use crate::schedule::compliance::{Block, Refusal};
@@ -20,6 +21,18 @@ use crate::server::idempotent::once;
 use crate::server::routes::agents::change_state;
 use crate::server::store::{CallWrite, Change};
 
+#[utoipa::path(post, path = "/v1/debtors/{id}/calls", tag = "calls", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the debtor's id"), ("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
+    request_body = CallRequest,
+    responses(
+        (status = 201, description = "the call may go ahead; its attempt counts from now", body = CallResponse),
+        (status = 400, description = "no or a bad Idempotency-Key", body = ErrorBody),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 403, description = "the debtor is leased to another agent (`leased_to_another`)", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+        (status = 409, description = "`call_blocked`: the rule and when it clears, in `details`", body = ErrorBody),
+        (status = 422, description = "a number not the debtor's, or without consent (`phone`)", body = ErrorBody),
+    ))]
 pub async fn start(
     State(state): State<AppState>,
     caller: Caller,
@@ -96,7 +109,7 @@ async fn start_new(
             },
         )
         .await?;
-    change_state(state, user, AgentState::OnCall, None).await?;
+    change_state(state, user, AgentState::OnCall, None, None).await?;
     let body = serde_json::json!({ "attempt_id": ids[0], "debtor_id": debtor_id, "queue": queue });
     state
         .publish("call_started", Some(debtor_id), Some(user.id), body)

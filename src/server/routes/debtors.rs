@@ -8,7 +8,8 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::api::{
-    DebtorSummary, DebtorView, OffersView, PlanLine, PlanView, ScriptView, TalkingPointView,
+    DebtorSummary, DebtorView, ErrorBody, OffersView, PlanLine, PlanView, ScriptView,
+    TalkingPointView,
 };
 use crate::domain::{Event, Locale};
 use crate::schedule::State as PlanState;
@@ -26,6 +27,12 @@ pub struct SearchQuery {
     limit: Option<u32>,
 }
 
+#[utoipa::path(get, path = "/v1/debtors", tag = "debtors", security(("bearer" = [])),
+    params(
+        ("q" = Option<String>, Query, description = "a part of the name, the external id, or 3 or more digits of the document"),
+        ("limit" = Option<u32>, Query, description = "at most this many (1 to 100, 20 unless told)"),
+    ),
+    responses((status = 200, description = "matches, documents masked", body = Vec<DebtorSummary>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     _caller: Caller,
@@ -56,6 +63,16 @@ pub struct ShowQuery {
     reveal: bool,
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}", tag = "debtors", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "the debtor's id"),
+        ("reveal" = Option<bool>, Query, description = "show the document unmasked (audited)"),
+    ),
+    responses(
+        (status = 200, description = "the full record (audited)", body = DebtorView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+    ))]
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,6 +102,12 @@ pub async fn show(
     Ok(Json(DebtorView::of(&debtor, q.reveal)))
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}/timeline", tag = "debtors", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+    responses(
+        (status = 200, description = "the history in time order", body = Vec<Event>),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+    ))]
 pub async fn timeline(
     State(state): State<AppState>,
     _caller: Caller,
@@ -99,6 +122,12 @@ pub async fn timeline(
     Ok(Json(state.store.history(id).await?))
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}/plan", tag = "debtors", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+    responses(
+        (status = 200, description = "what the régua will do next, what is blocked and until when", body = PlanView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+    ))]
 pub async fn plan(
     State(state): State<AppState>,
     _caller: Caller,
@@ -150,6 +179,18 @@ pub struct ScriptQuery {
     locale: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/debtors/{id}/script", tag = "debtors", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "the id"),
+        ("locale" = Option<String>, Query, description = "pt-BR (the default) or en"),
+    ),
+    responses(
+        (status = 200, description = "the talking points for the debtor's situation, rendered with their facts, and the offers allowed", body = ScriptView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+        (status = 409, description = "debts in more than one currency", body = ErrorBody),
+        (status = 422, description = "an unknown locale", body = ErrorBody),
+    ))]
 pub async fn script(
     State(state): State<AppState>,
     caller: Caller,

@@ -12,10 +12,12 @@ use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::time::Duration;
 
+use crate::api::{ErrorBody, FeedView};
 use crate::domain::{Role, User};
 use crate::server::app::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
+use crate::server::routes::board::feed_view;
 use crate::server::store::FeedItem;
 
 pub const KEEP_ALIVE_SECONDS: u64 = 15;
@@ -45,20 +47,19 @@ async fn visible(state: &AppState, user: &User, item: &FeedItem) -> bool {
 }
 
 fn sse(item: &FeedItem) -> SseEvent {
-    let data = serde_json::json!({
-        "id": item.id,
-        "at": item.at,
-        "kind": item.kind,
-        "debtor_id": item.debtor_id,
-        "user_id": item.user_id,
-        "body": item.body,
-    });
+    let data = serde_json::to_string(&feed_view(item)).expect("feed items serialize");
     SseEvent::default()
         .id(item.id.to_string())
         .event(item.kind.clone())
-        .data(data.to_string())
+        .data(data)
 }
 
+#[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])),
+    params(("Last-Event-ID" = Option<i64>, Header, description = "resume after this event")),
+    responses(
+        (status = 200, description = "Server-Sent Events, each's data a feed item; `reset` when the cursor is older than what is kept", body = FeedView, content_type = "text/event-stream"),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+    ))]
 pub async fn stream(
     State(state): State<AppState>,
     caller: Caller,

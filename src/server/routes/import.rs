@@ -8,11 +8,11 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 
+use crate::api::ErrorBody;
 use crate::api::ImportResponse;
-use crate::domain::Role;
 use crate::import::parse_portfolio;
 use crate::server::app::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::replan;
 
@@ -22,12 +22,18 @@ pub const MAX_ROWS_SHOWN: usize = 1000;
 /// A portfolio body may be this large (about a million rows).
 pub const IMPORT_LIMIT: usize = 512 * 1024 * 1024;
 
+#[utoipa::path(post, path = "/v1/import/portfolio", tag = "import", security(("bearer" = ["supervisor", "admin"])),
+    request_body(content = String, content_type = "text/csv", description = "the portfolio, columns as README says"),
+    responses(
+        (status = 200, description = "imported, all of it", body = ImportResponse),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 422, description = "`bad_rows`: every bad row by line, column and reason in `details`; nothing imported", body = ErrorBody),
+    ))]
 pub async fn portfolio(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Supervisor,
     body: Bytes,
 ) -> Result<Json<ImportResponse>, ApiError> {
-    caller.require(&[Role::Supervisor, Role::Admin], "import portfolios")?;
     let debtors = tokio::task::spawn_blocking(move || parse_portfolio(&body))
         .await
         .expect("parsing does not panic");

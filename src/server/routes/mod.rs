@@ -1,6 +1,7 @@
 //! The API's routes, one module per area.
 
 pub mod agents;
+pub mod board;
 pub mod calls;
 pub mod debtors;
 pub mod events;

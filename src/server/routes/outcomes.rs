@@ -10,6 +10,7 @@ use axum::response::Response;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::api::ErrorBody;
 use crate::api::{AgentState, OutcomeRequest, OutcomeResponse};
 use crate::domain::{
     Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, User,
@@ -22,6 +23,17 @@ use crate::server::idempotent::once;
 use crate::server::routes::agents::change_state;
 use crate::server::store::{CallWrite, Change};
 
+#[utoipa::path(post, path = "/v1/debtors/{id}/outcomes", tag = "calls", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "the debtor's id"), ("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
+    request_body = OutcomeRequest,
+    responses(
+        (status = 201, description = "the outcome recorded", body = OutcomeResponse),
+        (status = 400, description = "no or a bad Idempotency-Key, or malformed JSON", body = ErrorBody),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 403, description = "the debtor is leased to another agent (`leased_to_another`)", body = ErrorBody),
+        (status = 404, description = "no such debtor", body = ErrorBody),
+        (status = 422, description = "a field the rules refuse, named in `field`", body = ErrorBody),
+    ))]
 pub async fn record(
     State(state): State<AppState>,
     caller: Caller,
@@ -120,7 +132,7 @@ async fn record_new(
         .find(|(e, _)| matches!(e.kind, EventKind::Outcome { .. }))
         .map(|(_, id)| *id)
         .expect("an outcome is always written");
-    change_state(state, user, AgentState::WrapUp, None).await?;
+    change_state(state, user, AgentState::WrapUp, None, None).await?;
     let body = serde_json::json!({
         "outcome_id": id,
         "disposition": req.disposition,

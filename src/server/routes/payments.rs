@@ -6,21 +6,31 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
+use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
-use crate::domain::{Event, EventKind, Money, Role};
+use crate::domain::{Event, EventKind, Money};
 use crate::server::app::{AppState, Body, plan_debtor, verdict};
-use crate::server::auth::Caller;
+use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
 use crate::server::store::Change;
 
+#[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = ["supervisor", "admin"])),
+    params(("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
+    request_body = PaymentRequest,
+    responses(
+        (status = 201, description = "the payment recorded", body = PaymentResponse),
+        (status = 400, description = "no or a bad Idempotency-Key", body = ErrorBody),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 404, description = "no such debtor (`debtor_id`)", body = ErrorBody),
+        (status = 422, description = "an amount or date the rules refuse", body = ErrorBody),
+    ))]
 pub async fn record(
     State(state): State<AppState>,
-    caller: Caller,
+    caller: Supervisor,
     headers: HeaderMap,
     Body(req, raw): Body<PaymentRequest>,
 ) -> Result<Response, ApiError> {
-    caller.require(&[Role::Supervisor, Role::Admin], "record payments")?;
     let user = caller.0.id;
     once(&state, user, &headers, &raw, record_new(&state, user, req)).await
 }
@@ -44,7 +54,7 @@ async fn record_new(
             "a payment cannot be in the future",
         ));
     }
-    let (debtor, _, _) = plan_debtor(state, req.debtor_id, &[]).await.map_err(|e| {
+    let (debtor, _, before) = plan_debtor(state, req.debtor_id, &[]).await.map_err(|e| {
         if e.status == StatusCode::NOT_FOUND {
             e.field("debtor_id")
         } else {
@@ -110,10 +120,22 @@ async fn record_new(
         )
         .await?;
     let balance_minor = owed - req.amount_minor;
-    let body = serde_json::json!({ "payment_id": ids[0], "amount_minor": req.amount_minor, "balance_minor": balance_minor });
+    let from_queue = before.queue.map(|q| state.policy.queue(q).id.clone());
+    let body = serde_json::json!({
+        "payment_id": ids[0],
+        "amount_minor": req.amount_minor,
+        "balance_minor": balance_minor,
+        "from_queue": from_queue,
+    });
     state
         .publish("payment_received", Some(req.debtor_id), Some(user), body)
         .await?;
+    if p.promises.kept > before.promises.kept {
+        let body = serde_json::json!({ "debtor_id": req.debtor_id, "from_queue": from_queue });
+        state
+            .publish("promise_kept", Some(req.debtor_id), Some(user), body)
+            .await?;
+    }
     Ok(PaymentResponse {
         id: ids[0],
         debtor_id: req.debtor_id,

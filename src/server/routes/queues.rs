@@ -5,12 +5,16 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use crate::api::ErrorBody;
 use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueView};
+use crate::domain::Role;
 use crate::server::app::{AppState, Id, plan_debtor, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::store::Change;
 
+#[utoipa::path(get, path = "/v1/queues", tag = "queues", security(("bearer" = [])),
+    responses((status = 200, description = "each queue of the policy", body = Vec<QueueView>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
@@ -38,6 +42,13 @@ pub async fn list(
 /// How many stale candidates a lease skips before saying the queue is empty.
 const STALE_TRIES: usize = 16;
 
+#[utoipa::path(post, path = "/v1/queues/{id}/lease", tag = "queues", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the queue's id")),
+    responses(
+        (status = 200, description = "the next debtor that may be called now, held for you", body = LeaseResponse),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "no such queue (`unknown_queue`), or nobody callable in it (`queue_empty`)", body = ErrorBody),
+    ))]
 pub async fn lease(
     State(state): State<AppState>,
     caller: Caller,
@@ -81,7 +92,10 @@ pub async fn lease(
                 debtor: DebtorView::of(&debtor, false),
             }));
         }
-        state.store.release_lease(lease.id, caller.0.id).await?;
+        state
+            .store
+            .release_lease(lease.id, Some(caller.0.id))
+            .await?;
         state
             .store
             .apply(
@@ -99,6 +113,12 @@ pub async fn lease(
     ))
 }
 
+#[utoipa::path(post, path = "/v1/leases/{id}/renew", tag = "queues", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+    responses(
+        (status = 200, description = "the lease, extended", body = LeaseView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "you hold no such lease", body = ErrorBody),
+    ))]
 pub async fn renew(
     State(state): State<AppState>,
     caller: Caller,
@@ -120,17 +140,56 @@ pub async fn renew(
     }))
 }
 
+/// Lets go of a lease: the caller's own, or anyone's for a supervisor or
+/// an admin (audited).
+#[utoipa::path(delete, path = "/v1/leases/{id}", tag = "queues", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+    responses(
+        (status = 204, description = "let go"),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 404, description = "you hold no such lease (a supervisor or admin: nobody does)", body = ErrorBody),
+    ))]
 pub async fn release(
     State(state): State<AppState>,
     caller: Caller,
     Id(id): Id,
 ) -> Result<StatusCode, ApiError> {
-    if state.store.release_lease(id, caller.0.id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(
+    let user = &caller.0;
+    let anyone = matches!(user.role, Role::Supervisor | Role::Admin);
+    let released = state
+        .store
+        .release_lease(id, (!anyone).then_some(user.id))
+        .await?;
+    let Some(lease) = released else {
+        return Err(ApiError::not_found(
             "lease_not_found",
             format!("you hold no lease {id}"),
-        ))
+        ));
+    };
+    if lease.agent_id != user.id {
+        state
+            .store
+            .audit(
+                Some(user.id),
+                "release_lease",
+                Some(lease.debtor_id),
+                &format!("lease {} of user {}", lease.id, lease.agent_id),
+                state.clock.now(),
+            )
+            .await?;
     }
+    let body = serde_json::json!({
+        "lease_id": lease.id,
+        "debtor_id": lease.debtor_id,
+        "agent_id": lease.agent_id,
+        "by": user.id,
+    });
+    state
+        .publish(
+            "lease_released",
+            Some(lease.debtor_id),
+            Some(lease.agent_id),
+            body,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use chrono::Duration;
 use std::net::SocketAddr;
 
+use crate::api::ErrorBody;
 use crate::api::{LoginRequest, LoginResponse, MeView, UserView};
 use crate::server::app::{AppState, Body};
 use crate::server::auth::{Caller, hash_password, new_token, verify_password};
@@ -16,6 +17,14 @@ use crate::server::error::ApiError;
 pub const MAX_FAILURES: u32 = 5;
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "a token and who you are", body = LoginResponse),
+        (status = 401, description = "wrong user name or password", body = ErrorBody),
+        (status = 422, description = "a field missing or of the wrong type", body = ErrorBody),
+        (status = 429, description = "too many failed logins", body = ErrorBody),
+    ))]
 pub async fn login(
     State(state): State<AppState>,
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
@@ -80,6 +89,8 @@ pub async fn login(
     }))
 }
 
+#[utoipa::path(get, path = "/v1/me", tag = "sessions", security(("bearer" = [])),
+    responses((status = 200, description = "who you are and what you are doing", body = MeView), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
 pub async fn me(State(state): State<AppState>, caller: Caller) -> Result<Json<MeView>, ApiError> {
     let u = caller.0;
     // A session from before agent states were kept has none yet.

@@ -41,6 +41,8 @@ pub struct Verdict {
     /// When the engine gave it: a debtor moved into a queue has waited
     /// there since then.
     pub at: DateTime<Utc>,
+    /// The rule that keeps a queued debtor from being called now.
+    pub blocked_rule: Option<String>,
 }
 
 /// What one write changes about a debtor, all or nothing.
@@ -125,6 +127,30 @@ pub struct QueueCount {
     /// Since when the longest-waiting callable debtor nobody holds has been
     /// in the queue.
     pub oldest: Option<DateTime<Utc>>,
+    /// Debtors who may not be called now, by the rule that blocks them.
+    pub blocked: std::collections::BTreeMap<String, i64>,
+}
+
+/// An agent on the floor (a live session or a lease) for the board.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FloorAgent {
+    pub id: i64,
+    pub name: String,
+    pub state: AgentStateView,
+    /// Their newest lease, and the name of the debtor it holds.
+    pub lease: Option<(Lease, String)>,
+}
+
+/// Calls started since some instant, counted by agent, queue, disposition
+/// (`None` while open) and hour since that instant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CallTally {
+    pub agent_id: i64,
+    pub queue: Option<String>,
+    pub disposition: Option<String>,
+    pub hour: i64,
+    pub calls: i64,
+    pub promised_minor: i64,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -146,6 +172,7 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<User, StoreError>;
     /// The user and their password hash.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
+    async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
     async fn create_session(
         &self,
         token_hash: &[u8],
@@ -224,7 +251,12 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError>;
-    async fn release_lease(&self, lease_id: i64, agent_id: i64) -> Result<bool, StoreError>;
+    /// Ends a lease `agent_id` holds (anyone's when `None`); the lease ended.
+    async fn release_lease(
+        &self,
+        lease_id: i64,
+        agent_id: Option<i64>,
+    ) -> Result<Option<Lease>, StoreError>;
     /// The unexpired lease on a debtor.
     async fn lease_on(
         &self,
@@ -234,6 +266,9 @@ pub trait Store: Send + Sync + 'static {
     /// Removes expired leases; how many.
     async fn expire_leases(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError>;
+    /// Agents with a live session or a lease at `now`, by name.
+    async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError>;
+    async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError>;
 
     async fn idempotency_begin(
         &self,
@@ -263,6 +298,10 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
     async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
+    /// The newest `limit` items, oldest first.
+    async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
+    /// Payments and promises kept or broken published since `since`.
+    async fn feed_money_since(&self, since: DateTime<Utc>) -> Result<Vec<FeedItem>, StoreError>;
     /// The oldest and newest ids kept (`None`: the feed is empty).
     async fn feed_bounds(&self) -> Result<Option<(i64, i64)>, StoreError>;
     /// Forgets feed items older than `before`.

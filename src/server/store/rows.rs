@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{
-    AgentState, AgentStateView, DebtorSummary, FeedItem, Idempotency, QueueCount, StoreError,
+    AgentState, AgentStateView, CallTally, DebtorSummary, FeedItem, FloorAgent, Idempotency, Lease,
+    QueueCount, StoreError,
 };
 use crate::domain::{
     Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone,
@@ -54,16 +55,19 @@ pub const SET_BALANCE: &str =
     "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
 /// `queued_ms` stays while the queue does (a verdict stored before it was
 /// kept starts counting now).
-pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms, queued_ms) \
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 IS NULL THEN NULL ELSE $6 END) \
+pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts \
+     (debtor_id, queue, callable, priority, review_ms, queued_ms, blocked_rule) \
+     VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 IS NULL THEN NULL ELSE $6 END, $7) \
      ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
      callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms, \
+     blocked_rule = excluded.blocked_rule, \
      queued_ms = CASE WHEN verdicts.queue IS NOT DISTINCT FROM excluded.queue \
      THEN COALESCE(verdicts.queued_ms, excluded.queued_ms) ELSE excluded.queued_ms END";
 pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
 pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 AND agent_id = $3 AND expires_ms > $4 \
      RETURNING id, debtor_id, agent_id, expires_ms";
-pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE id = $1 AND agent_id = $2";
+pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE id = $1 AND ($2 IS NULL OR agent_id = $2) \
+     RETURNING id, debtor_id, agent_id, expires_ms";
 pub const LEASE_ON: &str = "SELECT id, debtor_id, agent_id, expires_ms FROM leases WHERE debtor_id = $1 AND expires_ms > $2";
 pub const NEXT_IN_QUEUE: &str = "SELECT v.debtor_id FROM verdicts v \
      WHERE v.queue = $1 AND v.callable \
@@ -79,12 +83,26 @@ pub const EXPIRE_LEASE_OF: &str = "DELETE FROM leases WHERE debtor_id = $1 AND e
 pub const INSERT_LEASE: &str = "INSERT INTO leases (debtor_id, agent_id, expires_ms) VALUES ($1, $2, $3) \
      ON CONFLICT (debtor_id) DO NOTHING RETURNING id, debtor_id, agent_id, expires_ms";
 pub const EXPIRE_LEASES: &str = "DELETE FROM leases WHERE expires_ms <= $1";
-pub const QUEUE_COUNTS: &str = "SELECT v.queue, COUNT(*) AS waiting, \
+/// By queue and blocking rule; the store adds the rules up per queue.
+pub const QUEUE_COUNTS: &str = "SELECT v.queue, v.blocked_rule, COUNT(*) AS waiting, \
      SUM(CASE WHEN v.callable AND l.id IS NULL THEN 1 ELSE 0 END) AS callable, \
      MIN(CASE WHEN v.callable AND l.id IS NULL THEN v.queued_ms END) AS oldest_ms, \
-     SUM(CASE WHEN l.id IS NULL THEN 0 ELSE 1 END) AS leased \
+     SUM(CASE WHEN l.id IS NULL THEN 0 ELSE 1 END) AS leased, \
+     SUM(CASE WHEN v.callable THEN 0 ELSE 1 END) AS blocked \
      FROM verdicts v LEFT JOIN leases l ON l.debtor_id = v.debtor_id AND l.expires_ms > $1 \
-     WHERE v.queue IS NOT NULL GROUP BY v.queue ORDER BY v.queue";
+     WHERE v.queue IS NOT NULL GROUP BY v.queue, v.blocked_rule ORDER BY v.queue";
+pub const FLOOR: &str = "SELECT u.id, u.name, s.state, s.reason, s.since_ms, \
+     l.id AS lease_id, l.debtor_id, l.agent_id, l.expires_ms, d.name AS debtor_name \
+     FROM users u JOIN agent_states s ON s.user_id = u.id \
+     LEFT JOIN leases l ON l.agent_id = u.id AND l.expires_ms > $1 \
+     LEFT JOIN debtors d ON d.id = l.debtor_id \
+     WHERE u.role = 'agent' AND (l.id IS NOT NULL OR EXISTS \
+     (SELECT 1 FROM sessions x WHERE x.user_id = u.id AND x.expires_ms > $1)) \
+     ORDER BY u.name, u.id, l.expires_ms DESC";
+pub const CALL_TALLIES: &str = "SELECT agent_id, queue, disposition, (started_ms - $1) / 3600000 AS hour, \
+     COUNT(*) AS calls, CAST(COALESCE(SUM(promised_minor), 0) AS BIGINT) AS promised_minor \
+     FROM calls WHERE started_ms >= $1 GROUP BY agent_id, queue, disposition, hour";
+pub const USER: &str = "SELECT id, name, role FROM users WHERE id = $1";
 pub const IDEMPOTENCY_GET: &str =
     "SELECT body_hash, status, response FROM idempotency WHERE user_id = $1 AND key = $2";
 pub const IDEMPOTENCY_INSERT: &str = "INSERT INTO idempotency (user_id, key, body_hash, created_ms) VALUES ($1, $2, $3, $4) \
@@ -97,6 +115,10 @@ pub const IDEMPOTENCY_PRUNE: &str = "DELETE FROM idempotency WHERE created_ms < 
 pub const PUBLISH: &str = "INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 pub const FEED_AFTER: &str =
     "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE id > $1 ORDER BY id LIMIT $2";
+pub const FEED_LATEST: &str =
+    "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed ORDER BY id DESC LIMIT $1";
+pub const FEED_MONEY_SINCE: &str = "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed \
+     WHERE at_ms >= $1 AND kind IN ('payment_received', 'promise_kept', 'promise_broken') ORDER BY id";
 pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM feed";
 pub const FEED_PRUNE: &str = "DELETE FROM feed WHERE at_ms < $1";
 pub const NOTIFY: &str = "SELECT pg_notify('regua_feed', $1)";
@@ -264,20 +286,85 @@ where
     })
 }
 
-pub fn queue_count<'r, R>(row: &'r R) -> Result<QueueCount, StoreError>
+/// Adds a row of `QUEUE_COUNTS` to its queue's count (rows of one queue
+/// come together).
+pub fn add_queue_count<'r, R>(counts: &mut Vec<QueueCount>, row: &'r R) -> Result<(), StoreError>
 where
     R: Row,
     for<'c> &'c str: ColumnIndex<R>,
     i64: Decode<'r, R::Database> + Type<R::Database>,
     Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
     String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
 {
-    Ok(QueueCount {
+    let queue: String = get(row, "queue")?;
+    if counts.last().is_none_or(|c| c.queue != queue) {
+        counts.push(QueueCount {
+            queue,
+            waiting: 0,
+            callable: 0,
+            leased: 0,
+            oldest: None,
+            blocked: Default::default(),
+        });
+    }
+    let c = counts.last_mut().expect("pushed");
+    c.waiting += get::<_, i64>(row, "waiting")?;
+    c.callable += get::<_, i64>(row, "callable")?;
+    c.leased += get::<_, i64>(row, "leased")?;
+    if let Some(oldest) = get::<_, Option<i64>>(row, "oldest_ms")?.map(from_ms) {
+        c.oldest = Some(c.oldest.map_or(oldest, |o| o.min(oldest)));
+    }
+    let blocked: i64 = get(row, "blocked")?;
+    if let (Some(rule), true) = (get::<_, Option<String>>(row, "blocked_rule")?, blocked > 0) {
+        *c.blocked.entry(rule).or_default() += blocked;
+    }
+    Ok(())
+}
+
+pub fn floor_agent<'r, R>(row: &'r R) -> Result<FloorAgent, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let lease = match get::<_, Option<i64>>(row, "lease_id")? {
+        Some(id) => Some((
+            Lease {
+                id,
+                debtor_id: get(row, "debtor_id")?,
+                agent_id: get(row, "agent_id")?,
+                expires_at: from_ms(get(row, "expires_ms")?),
+            },
+            get(row, "debtor_name")?,
+        )),
+        None => None,
+    };
+    Ok(FloorAgent {
+        id: get(row, "id")?,
+        name: get(row, "name")?,
+        state: agent_state(row)?,
+        lease,
+    })
+}
+
+pub fn call_tally<'r, R>(row: &'r R) -> Result<CallTally, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(CallTally {
+        agent_id: get(row, "agent_id")?,
         queue: get(row, "queue")?,
-        waiting: get(row, "waiting")?,
-        callable: get(row, "callable")?,
-        leased: get(row, "leased")?,
-        oldest: get::<_, Option<i64>>(row, "oldest_ms")?.map(from_ms),
+        disposition: get(row, "disposition")?,
+        hour: get(row, "hour")?,
+        calls: get(row, "calls")?,
+        promised_minor: get(row, "promised_minor")?,
     })
 }
 

@@ -175,6 +175,16 @@ impl Store for SqlStore {
         })
     }
 
+    async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
+        on_reader!(self, |pool| {
+            let row = sqlx::query(rows::USER)
+                .bind(id)
+                .fetch_optional(pool)
+                .await?;
+            row.as_ref().map(rows::user).transpose()
+        })
+    }
+
     async fn create_session(
         &self,
         token_hash: &[u8],
@@ -439,6 +449,7 @@ impl Store for SqlStore {
                     .bind(v.priority)
                     .bind(v.review_at.map(ms))
                     .bind(ms(v.at))
+                    .bind(&v.blocked_rule)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -555,14 +566,21 @@ impl Store for SqlStore {
         })
     }
 
-    async fn release_lease(&self, lease_id: i64, agent_id: i64) -> Result<bool, StoreError> {
+    async fn release_lease(
+        &self,
+        lease_id: i64,
+        agent_id: Option<i64>,
+    ) -> Result<Option<Lease>, StoreError> {
         on_writer!(self, |pool| {
-            let done = sqlx::query(rows::RELEASE_LEASE)
+            let row = sqlx::query(rows::RELEASE_LEASE)
                 .bind(lease_id)
                 .bind(agent_id)
-                .execute(pool)
+                .fetch_optional(pool)
                 .await?;
-            Ok(done.rows_affected() > 0)
+            Ok(match row {
+                Some(row) => Some(lease_row!(row)),
+                None => None,
+            })
         })
     }
 
@@ -598,7 +616,39 @@ impl Store for SqlStore {
                 .bind(ms(now))
                 .fetch_all(pool)
                 .await?;
-            rows.iter().map(rows::queue_count).collect()
+            let mut counts = Vec::new();
+            for row in &rows {
+                rows::add_queue_count(&mut counts, row)?;
+            }
+            Ok(counts)
+        })
+    }
+
+    async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::FLOOR)
+                .bind(ms(now))
+                .fetch_all(pool)
+                .await?;
+            let mut agents: Vec<FloorAgent> = Vec::new();
+            for row in &rows {
+                let agent = rows::floor_agent(row)?;
+                // Newest lease first: the rest of an agent's rows are older.
+                if agents.last().is_none_or(|a| a.id != agent.id) {
+                    agents.push(agent);
+                }
+            }
+            Ok(agents)
+        })
+    }
+
+    async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::CALL_TALLIES)
+                .bind(ms(since))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::call_tally).collect()
         })
     }
 
@@ -700,6 +750,31 @@ impl Store for SqlStore {
             }
             tx.commit().await?;
             Ok(id)
+        })
+    }
+
+    async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::FEED_LATEST)
+                .bind(limit as i64)
+                .fetch_all(pool)
+                .await?;
+            let mut items = rows
+                .iter()
+                .map(rows::feed_item)
+                .collect::<Result<Vec<_>, _>>()?;
+            items.reverse();
+            Ok(items)
+        })
+    }
+
+    async fn feed_money_since(&self, since: DateTime<Utc>) -> Result<Vec<FeedItem>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::FEED_MONEY_SINCE)
+                .bind(ms(since))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::feed_item).collect()
         })
     }
 
