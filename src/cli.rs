@@ -420,11 +420,11 @@ async fn serve(args: ServeArgs) -> ExitCode {
             );
         }
     };
-    let state = regua::server::app::AppState::new(
-        store,
-        policy,
-        std::sync::Arc::new(regua::domain::SystemClock),
-    );
+    let clock = match clock() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let state = regua::server::app::AppState::new(store, policy, clock);
     if args.demo {
         match regua::server::seed_demo(&state, 500, 1).await {
             Ok(true) => {

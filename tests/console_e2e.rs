@@ -1,0 +1,294 @@
+//! The console end to end: the real `regua` binary in a pseudo-terminal,
+//! read through a terminal emulator, against a real server. The clock
+//! starts on a Tuesday at 10:00 in São Paulo (`REGUA_CLOCK`), so calls are
+//! allowed whatever the hour the tests run.
+
+use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use serde_json::Value;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const CLOCK: &str = "2026-03-10T13:00:00Z";
+
+struct Console {
+    screen: Arc<Mutex<vt100::Parser>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn Child + Send + Sync>,
+    _master: Box<dyn MasterPty + Send>,
+}
+
+impl Console {
+    fn start(envs: &[(&str, &str)]) -> Console {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: 30,
+                cols: 100,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .unwrap();
+        let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_regua"));
+        cmd.env("REGUA_CLOCK", CLOCK);
+        cmd.env("REGUA_CONFIG", "/dev/null");
+        cmd.env("TERM", "xterm-256color");
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let child = pty.slave.spawn_command(cmd).unwrap();
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            30.try_into().unwrap(),
+            100.try_into().unwrap(),
+            0,
+        )));
+        // Always drain the output, or the console blocks writing to it.
+        let mut reader = pty.master.try_clone_reader().unwrap();
+        let parser = screen.clone();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 8192];
+            while let Ok(n) = reader.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                parser.lock().unwrap().process(&buf[..n]);
+            }
+        });
+        Console {
+            screen,
+            writer: pty.master.take_writer().unwrap(),
+            child,
+            _master: pty.master,
+        }
+    }
+
+    fn text(&self) -> String {
+        self.screen.lock().unwrap().screen().contents()
+    }
+
+    /// Waits until the screen shows `what`.
+    fn wait_for(&self, what: &str) -> String {
+        self.wait_until(what, |s| s.contains(what))
+    }
+
+    fn wait_until(&self, label: &str, ok: impl Fn(&str) -> bool) -> String {
+        let start = Instant::now();
+        loop {
+            let text = self.text();
+            if ok(&text) {
+                return text;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(30),
+                "waited 30 s for {label:?}; the screen:\n{text}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn keys(&mut self, keys: &str) {
+        self.writer.write_all(keys.as_bytes()).unwrap();
+        self.writer.flush().unwrap();
+        // A moment between keys, as a person's fingers give.
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn quit(mut self) {
+        self.keys("q");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "regua exited with {status:?}");
+                return;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "regua did not quit"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// The name on the workspace's header line.
+fn debtor_name(screen: &str) -> String {
+    let line = screen.lines().nth(1).unwrap();
+    line.split("  ").next().unwrap().trim().to_string()
+}
+
+fn api(url: &str) -> (reqwest::blocking::Client, String, String) {
+    let http = reqwest::blocking::Client::new();
+    let login: Value = http
+        .post(format!("{url}/v1/sessions"))
+        .json(&serde_json::json!({"username": "sofia", "password": "demo"}))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    (
+        http,
+        url.to_string(),
+        login["token"].as_str().unwrap().to_string(),
+    )
+}
+
+fn get(c: &(reqwest::blocking::Client, String, String), path: &str) -> Value {
+    c.0.get(format!("{}{path}", c.1))
+        .bearer_auth(&c.2)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// The debtor's timeline events of one kind.
+fn events_of(
+    c: &(reqwest::blocking::Client, String, String),
+    name: &str,
+    kind: &str,
+) -> Vec<Value> {
+    let found = get(c, &format!("/v1/debtors?q={}", name.replace(' ', "%20")));
+    let id = found[0]["id"].as_i64().unwrap();
+    let timeline = get(c, &format!("/v1/debtors/{id}/timeline"));
+    timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == kind)
+        .cloned()
+        .collect()
+}
+
+fn embedded_address(dir: &Path) -> String {
+    let text = std::fs::read_to_string(dir.join("server.json")).unwrap();
+    let v: Value = serde_json::from_str(&text).unwrap();
+    v["address"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn lease_call_and_record_a_promise_on_the_embedded_default() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
+    c.wait_for("Filas");
+    c.wait_until("a callable queue", |s| s.contains("Late 30+"));
+    c.keys("n");
+    let screen = c.wait_for("ligação permitida");
+    let name = debtor_name(&screen);
+    // No dial_command configured: the console says to dial by hand, and
+    // the outcome form opens when the call is placed.
+    c.keys("c");
+    c.wait_for("Registrar resultado");
+    c.keys("promessa");
+    c.keys("\t\t");
+    c.keys("100,00");
+    c.keys("\t");
+    c.keys("+5");
+    c.keys("\t");
+    c.keys("Vai receber na sexta");
+    c.keys("\x13"); // ctrl-s
+    c.wait_for("Resultado registrado");
+    // Delivered through the outbox: the count of waiting writes goes away.
+    c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
+
+    let server = api(&embedded_address(data.path()));
+    // The demo history may hold older promises; ours is today's.
+    let promises: Vec<_> = events_of(&server, &name, "promise")
+        .into_iter()
+        .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
+        .collect();
+    assert_eq!(promises.len(), 1, "stored once: {promises:?}");
+    assert_eq!(promises[0]["amount"]["minor"], 10_000, "{promises:?}");
+    assert_eq!(promises[0]["date"], "2026-03-15", "{promises:?}");
+    let notes: Vec<_> = events_of(&server, &name, "outcome")
+        .into_iter()
+        .filter(|o| o["note"] == "Vai receber na sexta")
+        .collect();
+    assert_eq!(notes.len(), 1);
+    // The call was one attempt, given its result by the outcome.
+    let calls = events_of(&server, &name, "contact");
+    assert!(calls.iter().all(|c| c["result"] != "dialed"), "{calls:?}");
+    c.quit();
+    assert!(
+        !data.path().join("server.json").exists(),
+        "the address is taken back"
+    );
+}
+
+fn serve(db: &str, port: u16) -> std::process::Child {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            db,
+            "--demo",
+        ])
+        .env("REGUA_CLOCK", CLOCK)
+        .env("REGUA_CONFIG", "/dev/null")
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "regua serve did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", tmp.path().join("regua.db").display());
+    let data = tmp.path().join("console");
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let mut server = serve(&db, port);
+    let mut c = Console::start(&[
+        ("REGUA_DATA_DIR", data.to_str().unwrap()),
+        ("REGUA_SERVER", &url),
+        ("REGUA_USER", "ana"),
+        ("REGUA_PASSWORD", "demo"),
+    ]);
+    c.wait_until("a callable queue", |s| s.contains("Late 30+"));
+    c.keys("n");
+    let name = debtor_name(&c.wait_for("ligação permitida"));
+
+    // The server goes away half-way.
+    server.kill().unwrap();
+    server.wait().unwrap();
+    c.keys("o");
+    c.wait_for("Registrar resultado");
+    c.keys("não atendeu");
+    c.keys("\t\t");
+    c.keys("Caixa postal cheia");
+    c.keys("\x13");
+    c.wait_for("Resultado registrado");
+    c.wait_for("1 aguardando envio");
+
+    // Back again: the outbox delivers it, once.
+    let mut server = serve(&db, port);
+    c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
+    let api = api(&url);
+    let notes: Vec<_> = events_of(&api, &name, "outcome")
+        .into_iter()
+        .filter(|o| o["note"] == "Caixa postal cheia")
+        .collect();
+    assert_eq!(notes.len(), 1, "arrived exactly once: {notes:?}");
+    c.quit();
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
