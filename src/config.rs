@@ -205,6 +205,24 @@ mod tests {
     }
 
     #[test]
+    fn every_commented_setting_in_the_example_is_valid_too() {
+        // The example shows optional settings commented out; switched on,
+        // each must still be a valid config.
+        let text: String = include_str!("../config.example.toml")
+            .lines()
+            .map(|l| match l.strip_prefix("# ") {
+                Some(rest) if rest.contains(" = ") || rest.starts_with('[') => rest,
+                _ => l,
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let c = parse(Path::new("/etc/regua/config.toml"), &text).unwrap();
+        assert_eq!(c.server.as_deref(), Some("https://regua.example.com"));
+        assert_eq!(c.dial_command().unwrap()[0], "softphone");
+        assert_eq!(c.bindings.len(), 2);
+    }
+
+    #[test]
     fn relative_policy_paths_are_from_the_config_folder() {
         let c = parse(
             Path::new("/etc/regua/config.toml"),

@@ -263,6 +263,8 @@ pub enum Effect {
 #[derive(Clone, Debug)]
 pub enum Msg {
     Key(Key),
+    /// The terminal changed size: everything is drawn again.
+    Resize,
     Tick(DateTime<Utc>),
     Queues(Result<Vec<QueueView>, String>),
     Leased {
@@ -363,6 +365,7 @@ impl App {
                 self.key(key, &mut fx);
                 true
             }
+            Msg::Resize => true,
             Msg::Tick(now) => {
                 // The clocks on screen show minutes and seconds of time in
                 // state and the debtor's local time.
@@ -463,6 +466,15 @@ impl App {
                 true
             }
             Msg::Outbox(count) => {
+                // A write the server refused for good is said at once: the
+                // agent may need to record it again, differently.
+                if count.failed > self.outbox.failed {
+                    let why = count.last_error.clone().unwrap_or_default();
+                    self.say(
+                        Severity::Error,
+                        format!("{}: {why}", words(self.locale).outbox_failed),
+                    );
+                }
                 let changed = count != self.outbox;
                 self.outbox = count;
                 changed

@@ -70,11 +70,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     let (tx, mut rx) = unbounded_channel::<Event>();
     let paused = Arc::new(AtomicBool::new(false));
     let keys = tx.clone();
-    let clock = s.clock.clone();
     terminal::spawn_reader(paused.clone(), move |input| {
         let msg = match input {
             Input::Key(k) => Msg::Key(k),
-            Input::Resize => Msg::Tick(clock.now()),
+            Input::Resize => Msg::Resize,
         };
         keys.send(Event::App(Box::new(msg))).is_ok()
     });

@@ -461,6 +461,26 @@ fn live_changes_to_the_debtor_on_screen_reload_it() {
 }
 
 #[test]
+fn a_refused_write_is_said_at_once() {
+    let mut a = leased(Locale::En, true);
+    let (_, dirty) = a.update(Msg::Outbox(super::app::OutboxCount {
+        waiting: 1,
+        failed: 0,
+        last_error: None,
+    }));
+    assert!(dirty);
+    a.update(Msg::Outbox(super::app::OutboxCount {
+        waiting: 0,
+        failed: 1,
+        last_error: Some("the date is after 2026-03-25 (promise)".into()),
+    }));
+    let (severity, text) = a.notice.clone().unwrap();
+    assert_eq!(severity, super::app::Severity::Error);
+    assert!(text.contains("refused: the date is after"), "{text}");
+    assert!(screen(&a, 80, 24).contains("✗ 1 refused"));
+}
+
+#[test]
 fn help_lists_the_live_keymap() {
     let mut a = leased(Locale::En, true);
     key(&mut a, "?");

@@ -121,7 +121,7 @@ fn header(
             if let Some(l) = &w.lease {
                 let left = (l.expires_at - app.now).num_minutes().max(0);
                 second.push(Span::styled(
-                    format!(" · lease {left} min"),
+                    format!(" · {} {left} min", words.lease),
                     theme.fg(theme.muted),
                 ));
             }
