@@ -151,8 +151,11 @@ pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bo
         .with_timezone(&state.policy.business_time_zone)
         .date_naive();
     let policy = state.policy.clone();
+    // The lived-in history ends yesterday: today's calls are still to make,
+    // as on any morning at a call centre.
+    let yesterday = today.pred_opt().unwrap_or(today);
     let lived = tokio::task::spawn_blocking(move || {
-        crate::simulate::lived_in(&policy, debtors, 45, seed, today)
+        crate::simulate::lived_in(&policy, debtors, 45, seed, yesterday)
     })
     .await
     .expect("the simulation does not panic");
