@@ -232,6 +232,7 @@ impl<'a> LedgerFold<'a> {
 
     /// `finish`, and when the promise still open breaks (`breaks_at` of its
     /// last day), worked out at most once.
+    #[inline]
     pub fn finish_with_deadline(mut self, now: DateTime<Utc>) -> (Ledger, Option<DateTime<Utc>>) {
         self.expire(now);
         let last_day = self.open.as_ref().map(Open::last_day);

@@ -367,6 +367,7 @@ impl Compliance {
 
     /// The first rule that waiting clears which blocks at `t`, and when that
     /// one rule clears (`None`: the window never opens).
+    #[inline(never)]
     fn temporal(
         &self,
         debtor: &Debtor,
