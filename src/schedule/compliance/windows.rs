@@ -239,7 +239,8 @@ impl CallWindow {
         at: DateTime<Utc>,
         extra: &ExtraHolidays,
     ) -> WindowState {
-        let Some(local) = zone.fixed_local_seconds(calendar::unix(at)) else {
+        let at_unix = calendar::unix(at);
+        let Some(local) = zone.fixed_local_seconds(at_unix) else {
             let state = self
                 .check_local(j, zone.to_local(at), extra)
                 .map_err(|shut| (shut, self.next_open(j, zone, at, extra)));
@@ -257,7 +258,8 @@ impl CallWindow {
                 open_at: None,
             },
             Err(shut) => {
-                let (opens, open_then) = self.next_open_from(j, zone, at, (day, kind), extra);
+                let (opens, open_then) =
+                    self.next_open_from(j, zone, (at, at_unix), (day, kind), extra);
                 WindowState {
                     state: Err((shut, opens)),
                     open_at: opens.filter(|_| open_then),
@@ -275,11 +277,11 @@ impl CallWindow {
         &self,
         j: Jurisdiction,
         zone: &LocalZone,
-        at: DateTime<Utc>,
+        (at, at_unix): (DateTime<Utc>, i64),
         (today, kind): (i64, DayKind),
         extra: &ExtraHolidays,
     ) -> (Option<DateTime<Utc>>, bool) {
-        let (at_unix, at_whole) = (calendar::unix(at), at.timestamp_subsec_nanos() == 0);
+        let at_whole = at.timestamp_subsec_nanos() == 0;
         for day in today..today + 21 {
             let kind = if day == today {
                 kind
