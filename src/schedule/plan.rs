@@ -98,6 +98,9 @@ pub(crate) struct Facts {
     pub callback: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub flags: Flags,
     pub last_conversation: Option<DateTime<Utc>>,
+    /// The latest of `last_contact`: the history being in time order, the
+    /// last contact in it.
+    pub last_any_contact: Option<DateTime<Utc>>,
 }
 
 impl Facts {
@@ -112,8 +115,10 @@ impl Facts {
     ) -> (Ledger, Option<DateTime<Utc>>) {
         let f = self;
         let mut ledger = LedgerFold::in_zone(zone);
-        // The last call conversation, by position in the history.
+        // The last call conversation and the last contact, by position in
+        // the history.
         let mut conversation_at = usize::MAX;
+        let mut contact_at = usize::MAX;
         for (i, e) in history.iter().enumerate() {
             // Contacts first, most events being contacts: a branch the CPU
             // predicts better than a jump on the kind.
@@ -122,6 +127,7 @@ impl Facts {
             } = &e.kind
             {
                 f.last_contact[*channel as usize] = Some(e.at);
+                contact_at = i;
                 // Without a branch: calls and messages come in no order a
                 // branch predictor could learn.
                 let conversation = (*channel == Channel::Call) & result.is_conversation();
@@ -148,6 +154,7 @@ impl Facts {
             }
         }
         f.last_conversation = history.get(conversation_at).map(|e| e.at);
+        f.last_any_contact = history.get(contact_at).map(|e| e.at);
         ledger.finish_with_deadline(now)
     }
 
@@ -495,4 +502,55 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     }
     plan.actions.extend_from_slice(&later);
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ContactResult, Currency};
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_last_contact_is_the_latest_of_each_channels() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
+        let contact = |hours: i64, channel| Event {
+            at: t0 + Duration::hours(hours),
+            kind: EventKind::Contact {
+                channel,
+                firmness: Firmness::Friendly,
+                result: ContactResult::Delivered,
+                requested: false,
+            },
+        };
+        let payment = |hours: i64| Event {
+            at: t0 + Duration::hours(hours),
+            kind: EventKind::Payment {
+                amount: Money::new(100, Currency::BRL),
+            },
+        };
+        let histories = [
+            vec![],
+            vec![payment(1)],
+            vec![contact(0, Channel::Sms)],
+            vec![
+                contact(0, Channel::Call),
+                contact(5, Channel::Email),
+                contact(5, Channel::Sms),
+                payment(7),
+            ],
+            vec![
+                contact(0, Channel::Letter),
+                contact(3, Channel::Call),
+                contact(9, Channel::Whatsapp),
+                contact(9, Channel::Call),
+                payment(12),
+            ],
+        ];
+        for history in histories {
+            let mut facts = Facts::default();
+            facts.fold(&history, None, t0 + Duration::days(1));
+            let latest = facts.last_contact.iter().flatten().max().copied();
+            assert_eq!(facts.last_any_contact, latest, "{history:?}");
+        }
+    }
 }
