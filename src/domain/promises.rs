@@ -6,7 +6,7 @@
 //! plan every installment is a promise, and one broken installment breaks
 //! the plan.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 
 use super::{Event, EventKind, Installment, LocalZone, Money};
@@ -33,8 +33,16 @@ pub struct OpenPromise {
 impl OpenPromise {
     /// The last day a payment still keeps it.
     pub fn last_day(&self) -> NaiveDate {
-        self.date + Days::new(self.grace_days as u64)
+        plus_days(self.date, self.grace_days)
     }
+}
+
+/// `date + Days::new(days)`. Within the year only the day of the year
+/// moves, which chrono checks cheaply where `+ Days` takes its general path;
+/// the ledger asks for a last day at nearly every payment and promise.
+fn plus_days(date: NaiveDate, days: u16) -> NaiveDate {
+    date.with_ordinal0(date.ordinal0() + days as u32)
+        .unwrap_or_else(|| date + Days::new(days as u64))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
@@ -87,7 +95,7 @@ impl Open<'_> {
     }
 
     fn last_day(&self) -> NaiveDate {
-        self.current().date + Days::new(self.grace_days as u64)
+        plus_days(self.current().date, self.grace_days)
     }
 }
 
@@ -232,6 +240,7 @@ impl<'a> LedgerFold<'a> {
 
     /// `finish`, and when the promise still open breaks (`breaks_at` of its
     /// last day), worked out at most once.
+    #[inline]
     pub fn finish_with_deadline(mut self, now: DateTime<Utc>) -> (Ledger, Option<DateTime<Utc>>) {
         self.expire(now);
         let last_day = self.open.as_ref().map(Open::last_day);
@@ -277,6 +286,23 @@ impl Ledger {
 mod tests {
     use super::*;
     use crate::domain::Currency;
+
+    #[test]
+    fn plus_days_agrees_with_chronos_days() {
+        // Every day of 2023–2025 (a leap year between), by graces that stay
+        // in the year and ones that leave it; and up to chrono's last day.
+        let mut date = NaiveDate::from_ymd_opt(2023, 1, 1).unwrap();
+        while date.year() < 2026 {
+            for n in [0, 1, 2, 3, 7, 30, 364, 365, 366, 400, 800] {
+                assert_eq!(plus_days(date, n), date + Days::new(n as u64), "{date} {n}");
+            }
+            date = date.succ_opt().unwrap();
+        }
+        for n in 0..4u16 {
+            let date = NaiveDate::MAX - Days::new(n as u64);
+            assert_eq!(plus_days(date, n), NaiveDate::MAX);
+        }
+    }
 
     fn at(d: u32, h: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(2026, 3, d, h, 0, 0).unwrap()

@@ -274,6 +274,50 @@ mod tests {
     }
 
     #[test]
+    fn the_integer_twins_agree_with_to_local_and_to_utc() {
+        // Whole-second wall-clock times, as the integer twins see them.
+        let seconds = |local: NaiveDateTime| local.and_utc().timestamp();
+        let zones = [
+            Tz::America__Sao_Paulo,
+            Tz::America__New_York,
+            Tz::UTC,
+            Tz::Asia__Kolkata,
+            Tz::Asia__Kathmandu,
+            Tz::Pacific__Kiritimati,
+            Tz::Pacific__Pago_Pago,
+            Tz::Europe__Lisbon,
+        ];
+        for tz in zones {
+            let z = LocalZone::new(tz);
+            // Every 7 hours and 13 minutes over 2015–2031 (crossing Brazil's
+            // last DST in 2019), and a few years past the fast path's end.
+            let mut t = Utc.with_ymd_and_hms(2015, 1, 1, 0, 0, 0).unwrap();
+            while t.year() < 2032 || (t.year() > 2098 && t.year() < 2102) {
+                let unix = t.timestamp();
+                let local = z.to_local(t);
+                if let Some(fixed) = z.fixed_local_seconds(unix) {
+                    assert_eq!(fixed, seconds(local), "{tz} {t}");
+                }
+                // Every local time, including the ones a DST gap skips.
+                let wall = seconds(t.naive_utc());
+                let expected = z.to_utc(t.naive_utc()).timestamp();
+                assert_eq!(z.unix_of_local(wall), expected, "{tz} {t}");
+                if let Some(fixed) = z.fixed_unix_of_local(wall) {
+                    assert_eq!(fixed, expected, "{tz} {t}");
+                }
+                t += Duration::minutes(7 * 60 + 13);
+                if t.year() == 2032 {
+                    t = Utc.with_ymd_and_hms(2099, 1, 1, 0, 0, 0).unwrap();
+                }
+            }
+        }
+        // Where the offset changes, only chrono-tz answers.
+        let ny = LocalZone::new(Tz::America__New_York);
+        assert_eq!(ny.fixed_local_seconds(1_780_000_000), None);
+        assert_eq!(ny.fixed_unix_of_local(1_780_000_000), None);
+    }
+
+    #[test]
     fn gaps_map_forward_and_folds_to_the_first() {
         let ny = Tz::America__New_York;
         // 2026-03-08 02:30 does not exist in New York: 03:30 EDT = 07:30 UTC.

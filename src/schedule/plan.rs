@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use smallvec::SmallVec;
+use std::hint::select_unpredictable;
 
 use super::calendar::{self, DAY, date_of_day, day_number};
 use super::compliance::{Block, Recent, Refusal};
@@ -97,28 +98,44 @@ pub(crate) struct Facts {
     pub callback: Option<(DateTime<Utc>, DateTime<Utc>)>,
     pub flags: Flags,
     pub last_conversation: Option<DateTime<Utc>>,
+    /// The latest of `last_contact`: the history being in time order, the
+    /// last contact in it.
+    pub last_any_contact: Option<DateTime<Utc>>,
 }
 
 impl Facts {
-    /// One pass over the history for the facts and the promise ledger, and
-    /// when the promise still open breaks.
+    /// One pass over the history for the facts (into these, fresh from
+    /// `Default`: filled in place rather than moved out) and the promise
+    /// ledger, and when the promise still open breaks.
     pub(crate) fn fold(
+        &mut self,
         history: &[Event],
         zone: Option<LocalZone>,
         now: DateTime<Utc>,
-    ) -> (Facts, Ledger, Option<DateTime<Utc>>) {
-        let mut f = Facts::default();
+    ) -> (Ledger, Option<DateTime<Utc>>) {
+        let f = self;
         let mut ledger = LedgerFold::in_zone(zone);
-        for e in history {
+        // The last call conversation and the last contact, by position in
+        // the history.
+        let mut conversation_at = usize::MAX;
+        let mut contact_at = usize::MAX;
+        for (i, e) in history.iter().enumerate() {
+            // Contacts first, most events being contacts: a branch the CPU
+            // predicts better than a jump on the kind.
+            if let EventKind::Contact {
+                channel, result, ..
+            } = &e.kind
+            {
+                f.last_contact[*channel as usize] = Some(e.at);
+                contact_at = i;
+                // Without a branch: calls and messages come in no order a
+                // branch predictor could learn.
+                let conversation = (*channel == Channel::Call) & result.is_conversation();
+                conversation_at = select_unpredictable(conversation, i, conversation_at);
+                continue;
+            }
             match &e.kind {
-                EventKind::Contact {
-                    channel, result, ..
-                } => {
-                    f.last_contact[*channel as usize] = Some(e.at);
-                    if *channel == Channel::Call && result.is_conversation() {
-                        f.last_conversation = Some(e.at);
-                    }
-                }
+                EventKind::Contact { .. } => {} // above
                 EventKind::MessageOpened { channel } => {
                     f.last_opened[*channel as usize] = Some(e.at)
                 }
@@ -136,8 +153,9 @@ impl Facts {
                 EventKind::Promise { .. } | EventKind::InstallmentPlan { .. } => ledger.push(e),
             }
         }
-        let (ledger, breaks_at) = ledger.finish_with_deadline(now);
-        (f, ledger, breaks_at)
+        f.last_conversation = history.get(conversation_at).map(|e| e.at);
+        f.last_any_contact = history.get(contact_at).map(|e| e.at);
+        ledger.finish_with_deadline(now)
     }
 
     fn contacted_since(&self, channel: Channel, t: DateTime<Utc>) -> bool {
@@ -232,7 +250,8 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     let zone = tz.map(LocalZone::new);
     let days = LocalDays { zone };
     let today = days.day_of(now);
-    let (facts, ledger, breaks_at) = Facts::fold(history, zone, now);
+    let mut facts = Facts::default();
+    let (ledger, breaks_at) = facts.fold(history, zone, now);
 
     let balance = match debtor.balance() {
         Ok(b) => b,
@@ -361,22 +380,21 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         Source::Step(_) => 4,
     };
     let mut best: [Option<(u8, usize)>; Channel::ALL.len()] = [None; Channel::ALL.len()];
-    for (i, c) in candidates
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.earliest <= now)
-    {
+    let mut ahead = 0;
+    for (i, c) in candidates.iter().enumerate() {
+        if c.earliest > now {
+            ahead += 1;
+            continue;
+        }
         let slot = &mut best[c.channel as usize];
         if slot.is_none_or(|(r, _)| rank(c) < r) {
             *slot = Some((rank(c), i));
         }
     }
-    let mut index = 0;
-    candidates.retain(|c| {
-        let keep = c.earliest > now || best[c.channel as usize].is_some_and(|(_, i)| i == index);
-        index += 1;
-        keep
-    });
+    let stands = |i: usize, c: &Candidate| {
+        c.earliest > now || best[c.channel as usize].is_some_and(|(_, best)| best == i)
+    };
+    let standing = ahead + best.iter().flatten().count();
 
     let stopped = facts.flags.stopping();
     let pause = ledger
@@ -395,13 +413,19 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         balance: Some(balance),
         queue: None,
         callable_now: false,
-        actions: Vec::with_capacity(candidates.len()),
+        actions: Vec::with_capacity(standing),
         blocked: Vec::new(),
         score,
         promises: ledger,
     };
 
-    for c in &candidates {
+    // Actions due now all come at `now`, before any later one: only the
+    // later ones need sorting.
+    let mut later: SmallVec<[Action; 8]> = SmallVec::new();
+    for (i, c) in candidates.iter().enumerate() {
+        if !stands(i, c) {
+            continue;
+        }
         let block = |refusal| Blocked {
             channel: c.channel,
             firmness: c.firmness,
@@ -450,12 +474,19 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             }
         }
         match allowed {
-            Ok(at) => plan.actions.push(Action {
-                at,
-                channel: c.channel,
-                firmness: c.firmness,
-                source: c.source,
-            }),
+            Ok(at) => {
+                let action = Action {
+                    at,
+                    channel: c.channel,
+                    firmness: c.firmness,
+                    source: c.source,
+                };
+                if due_now {
+                    plan.actions.push(action)
+                } else {
+                    later.push(action)
+                }
+            }
             Err(refusal) => plan.blocked.push(block(refusal)),
         }
     }
@@ -466,6 +497,60 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             Flag::Deceased => policy.stop_queues.deceased,
         });
     }
-    plan.actions.sort_by_key(|a| a.at);
+    if !later.is_sorted_by_key(|a| a.at) {
+        later.sort_by_key(|a| a.at);
+    }
+    plan.actions.extend_from_slice(&later);
     plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{ContactResult, Currency};
+    use chrono::TimeZone;
+
+    #[test]
+    fn the_last_contact_is_the_latest_of_each_channels() {
+        let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 12, 0, 0).unwrap();
+        let contact = |hours: i64, channel| Event {
+            at: t0 + Duration::hours(hours),
+            kind: EventKind::Contact {
+                channel,
+                firmness: Firmness::Friendly,
+                result: ContactResult::Delivered,
+                requested: false,
+            },
+        };
+        let payment = |hours: i64| Event {
+            at: t0 + Duration::hours(hours),
+            kind: EventKind::Payment {
+                amount: Money::new(100, Currency::BRL),
+            },
+        };
+        let histories = [
+            vec![],
+            vec![payment(1)],
+            vec![contact(0, Channel::Sms)],
+            vec![
+                contact(0, Channel::Call),
+                contact(5, Channel::Email),
+                contact(5, Channel::Sms),
+                payment(7),
+            ],
+            vec![
+                contact(0, Channel::Letter),
+                contact(3, Channel::Call),
+                contact(9, Channel::Whatsapp),
+                contact(9, Channel::Call),
+                payment(12),
+            ],
+        ];
+        for history in histories {
+            let mut facts = Facts::default();
+            facts.fold(&history, None, t0 + Duration::days(1));
+            let latest = facts.last_contact.iter().flatten().max().copied();
+            assert_eq!(facts.last_any_contact, latest, "{history:?}");
+        }
+    }
 }

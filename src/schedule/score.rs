@@ -78,7 +78,7 @@ pub(crate) fn score(
     };
     // Leave people alone who were just contacted; reach those never reached.
     let now_unix = unix(now);
-    let last = facts.last_contact.iter().flatten().max().copied().map(unix);
+    let last = facts.last_any_contact.map(unix);
     const HOUR: i64 = 3_600;
     let contact_points = match last.map(|t| now_unix - t) {
         None => 10,

@@ -6,7 +6,7 @@
 pub mod holidays;
 pub mod windows;
 
-use chrono::{DateTime, Days, Duration, Timelike, Utc};
+use chrono::{DateTime, Datelike, Days, Duration, Timelike, Utc};
 use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
@@ -202,8 +202,19 @@ fn add_days(t: DateTime<Utc>, n: i64) -> DateTime<Utc> {
     // `naive_utc` is the stored value; `date_naive` and `time` would each
     // apply the (zero) offset first.
     let naive = t.naive_utc();
+    let date = naive.date();
+    // Within the same year only the day of the year moves, which chrono
+    // checks cheaply (a cap's window mostly stays in one year). 365 days
+    // (ordinals 0..=364) are in every year.
+    let ordinal = date.ordinal0() as i64 + n;
+    let same_year = (0..=364)
+        .contains(&ordinal)
+        .then(|| date.with_ordinal0(ordinal as u32))
+        .flatten();
     let moved = if naive.nanosecond() >= 1_000_000_000 {
         None
+    } else if same_year.is_some() {
+        same_year
     } else if n >= 0 {
         naive.date().checked_add_days(Days::new(n as u64))
     } else {
@@ -367,6 +378,7 @@ impl Compliance {
 
     /// The first rule that waiting clears which blocks at `t`, and when that
     /// one rule clears (`None`: the window never opens).
+    #[inline(never)]
     fn temporal(
         &self,
         debtor: &Debtor,
@@ -475,8 +487,14 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<DateTime<Utc>, Refusal> {
-        self.earliest_wait(debtor, recent, channel, requested, t)
-            .map(|(at, _)| at)
+        self.refuse_permanent(debtor, channel)?;
+        // Allowed at `t`, the usual answer, needs no more than one look.
+        match self.temporal(debtor, recent, channel, requested, t) {
+            None => Ok(t),
+            Some(first) => self
+                .wait_out(debtor, recent, channel, requested, t, first)
+                .map(|(at, _)| at),
+        }
     }
 
     fn earliest_wait(
@@ -487,18 +505,49 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<Wait>), Refusal> {
-        if let Some(block) = self.permanent(debtor, channel) {
-            return Err(Refusal {
+        self.refuse_permanent(debtor, channel)?;
+        match self.temporal(debtor, recent, channel, requested, t) {
+            None => Ok((t, None)),
+            Some(first) => self.wait_out(debtor, recent, channel, requested, t, first),
+        }
+    }
+
+    /// The rules no waiting clears, as a refusal.
+    #[inline]
+    fn refuse_permanent(&self, debtor: &Debtor, channel: Channel) -> Result<(), Refusal> {
+        match self.permanent(debtor, channel) {
+            Some(block) => Err(Refusal {
                 block,
                 clears_at: None,
-            });
+            }),
+            None => Ok(()),
         }
+    }
+
+    /// `earliest_wait` past a rule that blocks at `t` (`first`, as
+    /// `temporal` found it there): out of line, the callers' usual answer
+    /// being that nothing blocks.
+    #[inline(never)]
+    fn wait_out(
+        &self,
+        debtor: &Debtor,
+        recent: &Recent,
+        channel: Channel,
+        requested: bool,
+        t: DateTime<Utc>,
+        found: (Wait, Option<DateTime<Utc>>),
+    ) -> Result<(DateTime<Utc>, Option<Wait>), Refusal> {
         let mut at = t;
         let mut first: Option<Wait> = None;
+        let mut found = Some(found);
         // Each rule moves `at` forward; a few rounds settle it (a cap clearing
         // on a Sunday moves to Monday's opening, which no cap blocks).
         for _ in 0..16 {
-            match self.temporal(debtor, recent, channel, requested, at) {
+            let now_found = match found.take() {
+                Some(found) => Some(found),
+                None => self.temporal(debtor, recent, channel, requested, at),
+            };
+            match now_found {
                 None => return Ok((at, first)),
                 Some((wait, Some(later))) if later > at => {
                     first.get_or_insert(wait);
@@ -539,7 +588,12 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(), Refusal> {
-        match self.earliest_wait(debtor, recent, channel, requested, t)? {
+        self.refuse_permanent(debtor, channel)?;
+        // Allowed at `t`, the usual answer, needs no more than one look.
+        let Some(first) = self.temporal(debtor, recent, channel, requested, t) else {
+            return Ok(());
+        };
+        match self.wait_out(debtor, recent, channel, requested, t, first)? {
             (_, None) => Ok(()),
             (at, Some(wait)) => Err(Refusal {
                 block: self.block(debtor, wait),

@@ -839,3 +839,24 @@ fn earliest_reports_the_first_rule_and_the_moment_all_clear() {
     assert!(matches!(first, Some(Block::Window { .. })), "{first:?}");
     assert_eq!(at, sp_at(3, 9, 10, 0));
 }
+
+#[test]
+fn add_days_agrees_with_chronos_duration_arithmetic() {
+    // Across year ends and leap days, with fractions of a second, and a
+    // leap second (which takes chrono's own path).
+    let mut t = utc(2023, 12, 20, 23, 59) + Duration::nanoseconds(999_999_999);
+    while t < utc(2025, 3, 10, 0, 0) {
+        for n in [-400, -31, -8, -7, -1, 0, 1, 7, 8, 31, 400] {
+            assert_eq!(add_days(t, n), t + Duration::days(n), "{t} {n}");
+        }
+        t += Duration::minutes(7 * 60 + 13);
+    }
+    let leap = NaiveDate::from_ymd_opt(2016, 12, 31)
+        .unwrap()
+        .and_hms_nano_opt(23, 59, 59, 1_500_000_000)
+        .unwrap()
+        .and_utc();
+    for n in [-7, 7] {
+        assert_eq!(add_days(leap, n), leap + Duration::days(n));
+    }
+}

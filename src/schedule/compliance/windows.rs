@@ -239,7 +239,8 @@ impl CallWindow {
         at: DateTime<Utc>,
         extra: &ExtraHolidays,
     ) -> WindowState {
-        let Some(local) = zone.fixed_local_seconds(calendar::unix(at)) else {
+        let at_unix = calendar::unix(at);
+        let Some(local) = zone.fixed_local_seconds(at_unix) else {
             let state = self
                 .check_local(j, zone.to_local(at), extra)
                 .map_err(|shut| (shut, self.next_open(j, zone, at, extra)));
@@ -257,7 +258,8 @@ impl CallWindow {
                 open_at: None,
             },
             Err(shut) => {
-                let (opens, open_then) = self.next_open_from(j, zone, at, (day, kind), extra);
+                let (opens, open_then) =
+                    self.next_open_from(j, zone, (at, at_unix), (day, kind), extra);
                 WindowState {
                     state: Err((shut, opens)),
                     open_at: opens.filter(|_| open_then),
@@ -275,11 +277,11 @@ impl CallWindow {
         &self,
         j: Jurisdiction,
         zone: &LocalZone,
-        at: DateTime<Utc>,
+        (at, at_unix): (DateTime<Utc>, i64),
         (today, kind): (i64, DayKind),
         extra: &ExtraHolidays,
     ) -> (Option<DateTime<Utc>>, bool) {
-        let (at_unix, at_whole) = (calendar::unix(at), at.timestamp_subsec_nanos() == 0);
+        let at_whole = at.timestamp_subsec_nanos() == 0;
         for day in today..today + 21 {
             let kind = if day == today {
                 kind
@@ -358,7 +360,7 @@ pub fn us_fdcpa() -> CallWindow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Datelike, TimeZone};
     use chrono_tz::Tz;
 
     fn local(y: i32, m: u32, d: u32, h: u32, min: u32) -> NaiveDateTime {
@@ -433,6 +435,69 @@ mod tests {
             w.next_open(SP, &LocalZone::new(tz), mon_21h, &ExtraHolidays::default()),
             Some(wed_8)
         );
+    }
+
+    #[test]
+    fn state_at_agrees_with_check_local_and_next_open_everywhere() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let extra = ExtraHolidays::new(
+            vec![d(2019, 1, 25), d(2026, 3, 24), d(2026, 12, 24)],
+            vec![(SP, vec![d(2026, 1, 26), d(2026, 6, 10)])],
+        );
+        let ny: Jurisdiction = "US-NY".parse().unwrap();
+        // Hours that do not fall on the hour, a window open at midnight, and
+        // one whose hours end before they begin (never open).
+        let odd = CallWindow {
+            authority: "odd".into(),
+            weekdays: Some(Hours {
+                open: 8 * 60 + 30,
+                close: 17 * 60 + 45,
+            }),
+            saturday: None,
+            sunday: Some(Hours { open: 0, close: 90 }),
+            closed_on_holidays: true,
+        };
+        let backwards = CallWindow {
+            authority: "backwards".into(),
+            weekdays: Some(Hours::new(18, 9)),
+            ..odd.clone()
+        };
+        let cases = [
+            (preset(SP), SP, Tz::America__Sao_Paulo),
+            (preset(RJ), RJ, Tz::America__Sao_Paulo),
+            (preset(ny), ny, Tz::America__New_York),
+            (preset(SP), SP, Tz::Asia__Kathmandu),
+            (preset(SP), SP, Tz::Pacific__Kiritimati),
+            (odd.clone(), SP, Tz::America__Manaus),
+            (odd, ny, Tz::America__New_York),
+            (backwards, RJ, Tz::UTC),
+        ];
+        for (window, j, tz) in cases {
+            let zone = LocalZone::new(tz);
+            // Every 3 hours 7 minutes over 2018–2020 (São Paulo's last DST)
+            // and 2026, some instants a fraction of a second past the minute.
+            let mut t = Utc.with_ymd_and_hms(2018, 1, 1, 0, 0, 0).unwrap();
+            let mut n = 0u32;
+            while t.year() < 2027 {
+                n += 1;
+                let at =
+                    t + chrono::Duration::milliseconds(if n.is_multiple_of(5) { 500 } else { 0 });
+                let found = window.state_at(j, &zone, at, &extra);
+                let expected = window
+                    .check_local(j, zone.to_local(at), &extra)
+                    .map_err(|shut| (shut, window.next_open(j, &zone, at, &extra)));
+                assert_eq!(found.state, expected, "{} {tz} {at}", window.authority);
+                if let Some(opening) = found.open_at {
+                    assert_eq!(Err(Some(opening)), expected.map_err(|(_, o)| o));
+                    let then = window.state_at(j, &zone, opening, &extra);
+                    assert_eq!(then.state, Ok(()), "{} {tz} {opening}", window.authority);
+                }
+                t += chrono::Duration::minutes(3 * 60 + 7);
+                if t.year() == 2021 {
+                    t = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+                }
+            }
+        }
     }
 
     #[test]
