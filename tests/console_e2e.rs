@@ -166,48 +166,64 @@ fn embedded_address(dir: &Path) -> String {
 }
 
 #[test]
-fn lease_call_and_record_a_promise_on_the_embedded_default() {
+fn three_debtors_worked_on_the_embedded_default() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
     c.wait_for("Filas");
     c.wait_until("a callable queue", |s| s.contains("Late 30+"));
-    c.keys("n");
-    let screen = c.wait_for("ligação permitida");
-    let name = debtor_name(&screen);
-    // No dial_command configured: the console says to dial by hand, and
-    // the outcome form opens when the call is placed.
-    c.keys("c");
-    c.wait_for("Registrar resultado");
-    c.keys("promessa");
-    c.keys("\t\t");
-    c.keys("100,00");
-    c.keys("\t");
-    c.keys("+5");
-    c.keys("\t");
-    c.keys("Vai receber na sexta");
-    c.keys("\x13"); // ctrl-s
-    c.wait_for("Resultado registrado");
+    let mut names = Vec::new();
+    for round in 0..3 {
+        c.keys("n");
+        let screen = c.wait_until("a debtor we may call", |s| {
+            s.contains("ligação permitida") && names.iter().all(|n: &String| debtor_name(s) != *n)
+        });
+        let name = debtor_name(&screen);
+        // No dial_command configured: the console says to dial by hand,
+        // and the outcome form opens once the server allowed the call.
+        c.keys("c");
+        c.wait_for("Registrar resultado");
+        c.keys("promessa");
+        c.keys("\t\t");
+        c.keys("100,00");
+        c.keys("\t");
+        c.keys("+5");
+        c.keys("\t");
+        c.keys(&format!("Vai receber na sexta {round}"));
+        c.keys("\x13"); // ctrl-s
+        c.wait_for("Resultado registrado");
+        if round == 0 {
+            // With a promise pending, a second call is refused, and why.
+            c.keys("c");
+            c.wait_until("the refusal", |s| {
+                s.contains("bloqueada") || s.contains("blocked")
+            });
+        }
+        names.push(name);
+    }
     // Delivered through the outbox: the count of waiting writes goes away.
     c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
 
     let server = api(&embedded_address(data.path()));
-    // The demo history may hold older promises; ours is today's.
-    let promises: Vec<_> = events_of(&server, &name, "promise")
-        .into_iter()
-        .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
-        .collect();
-    assert_eq!(promises.len(), 1, "stored once: {promises:?}");
-    assert_eq!(promises[0]["amount"]["minor"], 10_000, "{promises:?}");
-    assert_eq!(promises[0]["date"], "2026-03-15", "{promises:?}");
-    let notes: Vec<_> = events_of(&server, &name, "outcome")
-        .into_iter()
-        .filter(|o| o["note"] == "Vai receber na sexta")
-        .collect();
-    assert_eq!(notes.len(), 1);
-    // The call was one attempt, given its result by the outcome.
-    let calls = events_of(&server, &name, "contact");
-    assert!(calls.iter().all(|c| c["result"] != "dialed"), "{calls:?}");
+    for (round, name) in names.iter().enumerate() {
+        // The demo history may hold older promises; ours are today's.
+        let promises: Vec<_> = events_of(&server, name, "promise")
+            .into_iter()
+            .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
+            .collect();
+        assert_eq!(promises.len(), 1, "{name}: stored once: {promises:?}");
+        assert_eq!(promises[0]["amount"]["minor"], 10_000, "{promises:?}");
+        assert_eq!(promises[0]["date"], "2026-03-15", "{promises:?}");
+        let note = format!("Vai receber na sexta {round}");
+        let notes: Vec<_> = events_of(&server, name, "outcome")
+            .into_iter()
+            .filter(|o| o["note"] == note.as_str())
+            .collect();
+        assert_eq!(notes.len(), 1, "{name}");
+        // The call was one attempt, given its result by the outcome.
+        let calls = events_of(&server, name, "contact");
+        assert!(calls.iter().all(|c| c["result"] != "dialed"), "{calls:?}");
+    }
     c.quit();
     assert!(
         !data.path().join("server.json").exists(),
