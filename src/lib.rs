@@ -7,6 +7,7 @@
 //! `client` reaches any server for the console and the board.
 
 pub mod api;
+pub mod board;
 pub mod client;
 pub mod config;
 pub mod console;

@@ -652,6 +652,40 @@ impl Store for SqlStore {
         })
     }
 
+    async fn queue_debtors(
+        &self,
+        queue: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueueDebtor>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::QUEUE_DEBTORS)
+                .bind(queue)
+                .bind(ms(now))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::queue_debtor).collect()
+        })
+    }
+
+    async fn agent_calls(
+        &self,
+        agent_id: i64,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AgentCall>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::AGENT_CALLS)
+                .bind(agent_id)
+                .bind(ms(since))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::agent_call).collect()
+        })
+    }
+
     async fn idempotency_begin(
         &self,
         user_id: i64,
