@@ -85,6 +85,10 @@ struct ServeArgs {
     /// Seed demo users (password "demo") and a demo portfolio into an empty database
     #[arg(long)]
     demo: bool,
+    /// Also serve the supervisor's board over SSH on this address (host key
+    /// kept in the data directory as ssh_host_ed25519_key)
+    #[arg(long)]
+    ssh_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -106,6 +110,14 @@ enum UsersCommand {
         name: String,
         #[arg(long)]
         role: regua::domain::Role,
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "REGUA_DATABASE_URL")]
+        database: String,
+    },
+    /// Let a public key (one OpenSSH line on standard input, as in
+    /// ~/.ssh/id_ed25519.pub) open the SSH board as this user
+    AddKey {
+        name: String,
         /// sqlite://PATH or postgres://…
         #[arg(long, env = "REGUA_DATABASE_URL")]
         database: String,
@@ -197,6 +209,9 @@ pub fn run(cli: Cli) -> ExitCode {
             role,
             database,
         })) => runtime().block_on(add_user(name, role, database)),
+        Some(Command::Users(UsersCommand::AddKey { name, database })) => {
+            runtime().block_on(add_key(name, database))
+        }
     }
 }
 
@@ -581,14 +596,110 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    eprintln!(
-        "regua serve: listening on http://{}",
-        listener.local_addr().map_or(args.listen, |a| a)
-    );
+    let http = listener.local_addr().map_or(args.listen, |a| a);
+    eprintln!("regua serve: listening on http://{http}");
+    if let Some(addr) = args.ssh_listen
+        && let Err(e) = ssh_endpoint(addr, http, &state).await
+    {
+        eprintln!("regua serve: ssh: {e}");
+        return ExitCode::from(1);
+    }
     match regua::server::serve(listener, state, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("regua serve: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Starts the SSH board on `addr`, talking to this server at `http`.
+async fn ssh_endpoint(
+    addr: std::net::SocketAddr,
+    http: std::net::SocketAddr,
+    state: &regua::server::app::AppState,
+) -> Result<(), String> {
+    let path = data_dir().join("ssh_host_ed25519_key");
+    let key = regua::ssh::host_key(&path)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // A wildcard listen is reached on loopback from inside.
+    let mut api = http;
+    if api.ip().is_unspecified() {
+        api.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    eprintln!(
+        "regua serve: board over ssh on {} (host key {})",
+        listener.local_addr().map_or(addr, |a| a),
+        path.display()
+    );
+    let endpoint = std::sync::Arc::new(regua::ssh::Endpoint {
+        state: state.clone(),
+        api: format!("http://{api}"),
+        keymap: regua::console::keymap::Keymap::default(),
+        theme: regua::console::theme::Theme::default(),
+        limits: regua::config::BoardConfig::default(),
+        locale: regua::domain::Locale::default(),
+    });
+    // Runs for as long as the server does.
+    tokio::spawn(async move {
+        if let Err(e) = regua::ssh::serve(listener, key, endpoint).await {
+            eprintln!("regua serve: ssh: {e}");
+        }
+    });
+    Ok(())
+}
+
+async fn add_key(name: String, database: String) -> ExitCode {
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    let line = line.trim();
+    let key = match russh::keys::PublicKey::from_openssh(line) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!(
+                "regua users add-key: standard input: not an OpenSSH public key ({e}); e.g. `regua users add-key {name} < ~/.ssh/id_ed25519.pub`"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let store = match regua::server::store::connect(&database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("regua users add-key: {database}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let user = match store.user_by_name(&name).await {
+        Ok(Some((user, _))) => user,
+        Ok(None) => {
+            eprintln!("regua users add-key: no user {name:?}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("regua users add-key: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Kept without its comment: the key is what is compared.
+    let text = key.to_openssh().unwrap_or_else(|_| line.to_string());
+    match store.add_user_key(user.id, &text, chrono::Utc::now()).await {
+        Ok(()) => {
+            println!(
+                "{} may now open the board over SSH with {} {}",
+                user.name,
+                key.algorithm(),
+                key.fingerprint(Default::default())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(regua::server::store::StoreError::Conflict(what)) => {
+            eprintln!("regua users add-key: {what} already exists");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("regua users add-key: {e}");
             ExitCode::from(1)
         }
     }

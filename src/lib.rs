@@ -19,3 +19,4 @@ pub mod schedule;
 pub mod scripts;
 pub mod server;
 pub mod simulate;
+pub mod ssh;

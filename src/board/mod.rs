@@ -4,6 +4,7 @@
 //! something on screen changed. The loop runs on any `Write` with keys
 //! from a channel, so the local terminal and an SSH session share it.
 
+pub mod keys;
 pub mod model;
 pub mod run;
 #[cfg(test)]

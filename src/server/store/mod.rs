@@ -173,6 +173,15 @@ pub trait Store: Send + Sync + 'static {
     /// The user and their password hash.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
     async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
+    /// Lets `public_key` (an OpenSSH public key line) open SSH sessions as
+    /// the user; the same key twice is a conflict.
+    async fn add_user_key(
+        &self,
+        user_id: i64,
+        public_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn user_keys(&self, user_id: i64) -> Result<Vec<String>, StoreError>;
     async fn create_session(
         &self,
         token_hash: &[u8],

@@ -113,6 +113,9 @@ pub const QUEUE_DEBTORS: &str = "SELECT v.debtor_id, d.name, \
 pub const AGENT_CALLS: &str = "SELECT c.debtor_id, d.name AS debtor_name, c.started_ms, c.queue, \
      c.disposition, c.promised_minor FROM calls c JOIN debtors d ON d.id = c.debtor_id \
      WHERE c.agent_id = $1 AND c.started_ms >= $2 ORDER BY c.started_ms DESC, c.id DESC LIMIT $3";
+pub const ADD_USER_KEY: &str =
+    "INSERT INTO user_keys (user_id, public_key, created_ms) VALUES ($1, $2, $3)";
+pub const USER_KEYS: &str = "SELECT public_key FROM user_keys WHERE user_id = $1 ORDER BY id";
 pub const USER: &str = "SELECT id, name, role FROM users WHERE id = $1";
 pub const IDEMPOTENCY_GET: &str =
     "SELECT body_hash, status, response FROM idempotency WHERE user_id = $1 AND key = $2";
