@@ -23,6 +23,8 @@ pub struct Cli {
 enum Command {
     /// The agent console (what `regua` alone starts)
     Console(ConsoleArgs),
+    /// The supervisor's live board (supervisors and admins)
+    Board(BoardArgs),
     /// Run the régua on a synthetic portfolio and audit every contact it makes
     Simulate(SimulateArgs),
     /// Print or check a policy file
@@ -59,6 +61,16 @@ struct ConsoleArgs {
     user: Option<String>,
 }
 
+#[derive(clap::Args, Debug, Default)]
+struct BoardArgs {
+    /// A regua server (default: the config file's, else the embedded one)
+    #[arg(long, env = "REGUA_SERVER")]
+    server: Option<String>,
+    /// Who logs in (default: the config file's; the demo supervisor `sofia` on the embedded default)
+    #[arg(long, env = "REGUA_USER")]
+    user: Option<String>,
+}
+
 #[derive(clap::Args, Debug)]
 struct ServeArgs {
     /// Address to listen on
@@ -73,6 +85,10 @@ struct ServeArgs {
     /// Seed demo users (password "demo") and a demo portfolio into an empty database
     #[arg(long)]
     demo: bool,
+    /// Also serve the supervisor's board over SSH on this address (host key
+    /// kept in the data directory as ssh_host_ed25519_key)
+    #[arg(long)]
+    ssh_listen: Option<std::net::SocketAddr>,
 }
 
 #[derive(clap::Args, Debug)]
@@ -94,6 +110,14 @@ enum UsersCommand {
         name: String,
         #[arg(long)]
         role: regua::domain::Role,
+        /// sqlite://PATH or postgres://…
+        #[arg(long, env = "REGUA_DATABASE_URL")]
+        database: String,
+    },
+    /// Let a public key (one OpenSSH line on standard input, as in
+    /// ~/.ssh/id_ed25519.pub) open the SSH board as this user
+    AddKey {
+        name: String,
         /// sqlite://PATH or postgres://…
         #[arg(long, env = "REGUA_DATABASE_URL")]
         database: String,
@@ -153,6 +177,7 @@ pub fn run(cli: Cli) -> ExitCode {
             user: std::env::var("REGUA_USER").ok(),
         }),
         Some(Command::Console(args)) => console(args),
+        Some(Command::Board(args)) => board(args),
         Some(Command::Policy(PolicyCommand::Print)) => {
             print!("{}", schedule::DEFAULT_TOML);
             ExitCode::SUCCESS
@@ -184,6 +209,9 @@ pub fn run(cli: Cli) -> ExitCode {
             role,
             database,
         })) => runtime().block_on(add_user(name, role, database)),
+        Some(Command::Users(UsersCommand::AddKey { name, database })) => {
+            runtime().block_on(add_key(name, database))
+        }
     }
 }
 
@@ -195,51 +223,17 @@ fn load_config() -> Result<Config, ExitCode> {
 }
 
 fn console(args: ConsoleArgs) -> ExitCode {
-    let config = match load_config() {
-        Ok(c) => c,
+    let Setup {
+        config,
+        keymap,
+        theme,
+        policy,
+        clock,
+        dir,
+    } = match setup() {
+        Ok(s) => s,
         Err(code) => return code,
     };
-    let config_name = config
-        .path
-        .as_ref()
-        .map_or("config".to_string(), |p| p.display().to_string());
-    let keymap = match regua::console::keymap::Keymap::with(&config.bindings) {
-        Ok(k) => k,
-        Err(errors) => {
-            for e in &errors {
-                eprintln!("{config_name}:{e}");
-            }
-            return ExitCode::from(2);
-        }
-    };
-    let no_color = std::env::var("NO_COLOR").ok().filter(|v| !v.is_empty());
-    let theme = match regua::console::theme::Theme::load(
-        config.theme.as_deref().unwrap_or("dark"),
-        no_color.as_deref(),
-    ) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("regua: {config_name}: theme: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let policy = match &config.policy {
-        Some(path) => match read_policy(path) {
-            Ok(p) => p,
-            Err(code) => return code,
-        },
-        None => schedule::default_policy(),
-    };
-    let clock = match clock() {
-        Ok(c) => c,
-        Err(code) => return code,
-    };
-    let dir = data_dir();
-    if let Err(e) = std::fs::create_dir_all(&dir) {
-        eprintln!("regua: {}: {e}", dir.display());
-        return ExitCode::from(1);
-    }
-    log_to_file(&dir);
     runtime().block_on(async move {
         let target = match regua::launch::connect(regua::launch::Options {
             server: args.server.or(config.server.clone()),
@@ -302,6 +296,164 @@ fn console(args: ConsoleArgs) -> ExitCode {
             }
         }
     })
+}
+
+/// What the console and the board both read before they start: the
+/// config, its keymap and theme, the policy, the clock and the data
+/// directory (logging there).
+struct Setup {
+    config: Config,
+    keymap: regua::console::keymap::Keymap,
+    theme: regua::console::theme::Theme,
+    policy: Policy,
+    clock: std::sync::Arc<dyn regua::domain::Clock>,
+    dir: PathBuf,
+}
+
+fn setup() -> Result<Setup, ExitCode> {
+    let config = load_config()?;
+    let config_name = config
+        .path
+        .as_ref()
+        .map_or("config".to_string(), |p| p.display().to_string());
+    let keymap = regua::console::keymap::Keymap::with(&config.bindings).map_err(|errors| {
+        for e in &errors {
+            eprintln!("{config_name}:{e}");
+        }
+        ExitCode::from(2)
+    })?;
+    let no_color = std::env::var("NO_COLOR").ok().filter(|v| !v.is_empty());
+    let theme = regua::console::theme::Theme::load(
+        config.theme.as_deref().unwrap_or("dark"),
+        no_color.as_deref(),
+    )
+    .map_err(|e| {
+        eprintln!("regua: {config_name}: theme: {e}");
+        ExitCode::from(2)
+    })?;
+    let policy = match &config.policy {
+        Some(path) => read_policy(path)?,
+        None => schedule::default_policy(),
+    };
+    let clock = clock()?;
+    let dir = data_dir();
+    if let Err(e) = std::fs::create_dir_all(&dir) {
+        eprintln!("regua: {}: {e}", dir.display());
+        return Err(ExitCode::from(1));
+    }
+    log_to_file(&dir);
+    Ok(Setup {
+        config,
+        keymap,
+        theme,
+        policy,
+        clock,
+        dir,
+    })
+}
+
+fn board(args: BoardArgs) -> ExitCode {
+    let Setup {
+        config,
+        keymap,
+        theme,
+        policy,
+        clock,
+        dir,
+    } = match setup() {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    runtime().block_on(async move {
+        let target = match regua::launch::connect(regua::launch::Options {
+            server: args.server.or(config.server.clone()),
+            user: args.user.or(config.user.clone()),
+            data_dir: dir.clone(),
+            policy,
+            demo_user: "sofia",
+            clock: clock.clone(),
+        })
+        .await
+        {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("regua: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        if target.user.role == regua::domain::Role::Agent {
+            eprintln!(
+                "regua board: {} is an agent; the board is for supervisors and admins",
+                target.user.name
+            );
+            if let Some(e) = target.embedded {
+                e.stop().await;
+            }
+            return ExitCode::from(1);
+        }
+        let board = regua::board::model::Board::new(
+            config.locale,
+            keymap,
+            config.board,
+            target.user.name.clone(),
+            target.label.clone(),
+            clock.now(),
+        );
+        let result = run_board_here(regua::board::run::Session {
+            client: target.client,
+            clock,
+            board,
+            theme,
+        })
+        .await;
+        if let Some(e) = target.embedded {
+            e.stop().await;
+        }
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("regua: terminal: {e}");
+                ExitCode::from(1)
+            }
+        }
+    })
+}
+
+/// The board on this process's terminal: its keys read on a thread, its
+/// frames to stdout, SIGTERM, SIGHUP and SIGINT ending it like `q`.
+async fn run_board_here(session: regua::board::run::Session) -> std::io::Result<()> {
+    use regua::board::run::Input;
+    use regua::console::terminal;
+    let size = ratatui::crossterm::terminal::size()?;
+    terminal::take()?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let keys = tx.clone();
+    terminal::spawn_reader(std::sync::Arc::default(), move |input| {
+        let input = match input {
+            terminal::Input::Key(k) => Input::Key(k),
+            terminal::Input::Resize(w, h) => Input::Resize(w, h),
+        };
+        keys.send(input).is_ok()
+    });
+    tokio::spawn(async move {
+        use tokio::signal::unix::{SignalKind, signal};
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = hup.recv() => {}
+            _ = int.recv() => {}
+        }
+        let _ = tx.send(Input::Closed);
+    });
+    let r = regua::board::run::run(std::io::stdout(), size, rx, session).await;
+    terminal::restore();
+    r
 }
 
 /// The system clock, or with `REGUA_CLOCK=2026-03-10T13:00:00Z` one that
@@ -444,14 +596,110 @@ async fn serve(args: ServeArgs) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    eprintln!(
-        "regua serve: listening on http://{}",
-        listener.local_addr().map_or(args.listen, |a| a)
-    );
+    let http = listener.local_addr().map_or(args.listen, |a| a);
+    eprintln!("regua serve: listening on http://{http}");
+    if let Some(addr) = args.ssh_listen
+        && let Err(e) = ssh_endpoint(addr, http, &state).await
+    {
+        eprintln!("regua serve: ssh: {e}");
+        return ExitCode::from(1);
+    }
     match regua::server::serve(listener, state, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("regua serve: {e}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// Starts the SSH board on `addr`, talking to this server at `http`.
+async fn ssh_endpoint(
+    addr: std::net::SocketAddr,
+    http: std::net::SocketAddr,
+    state: &regua::server::app::AppState,
+) -> Result<(), String> {
+    let path = data_dir().join("ssh_host_ed25519_key");
+    let key = regua::ssh::host_key(&path)?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    // A wildcard listen is reached on loopback from inside.
+    let mut api = http;
+    if api.ip().is_unspecified() {
+        api.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    eprintln!(
+        "regua serve: board over ssh on {} (host key {})",
+        listener.local_addr().map_or(addr, |a| a),
+        path.display()
+    );
+    let endpoint = std::sync::Arc::new(regua::ssh::Endpoint {
+        state: state.clone(),
+        api: format!("http://{api}"),
+        keymap: regua::console::keymap::Keymap::default(),
+        theme: regua::console::theme::Theme::default(),
+        limits: regua::config::BoardConfig::default(),
+        locale: regua::domain::Locale::default(),
+    });
+    // Runs for as long as the server does.
+    tokio::spawn(async move {
+        if let Err(e) = regua::ssh::serve(listener, key, endpoint).await {
+            eprintln!("regua serve: ssh: {e}");
+        }
+    });
+    Ok(())
+}
+
+async fn add_key(name: String, database: String) -> ExitCode {
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    let line = line.trim();
+    let key = match russh::keys::PublicKey::from_openssh(line) {
+        Ok(k) => k,
+        Err(e) => {
+            eprintln!(
+                "regua users add-key: standard input: not an OpenSSH public key ({e}); e.g. `regua users add-key {name} < ~/.ssh/id_ed25519.pub`"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    let store = match regua::server::store::connect(&database).await {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("regua users add-key: {database}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let user = match store.user_by_name(&name).await {
+        Ok(Some((user, _))) => user,
+        Ok(None) => {
+            eprintln!("regua users add-key: no user {name:?}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("regua users add-key: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    // Kept without its comment: the key is what is compared.
+    let text = key.to_openssh().unwrap_or_else(|_| line.to_string());
+    match store.add_user_key(user.id, &text, chrono::Utc::now()).await {
+        Ok(()) => {
+            println!(
+                "{} may now open the board over SSH with {} {}",
+                user.name,
+                key.algorithm(),
+                key.fingerprint(Default::default())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(regua::server::store::StoreError::Conflict(what)) => {
+            eprintln!("regua users add-key: {what} already exists");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("regua users add-key: {e}");
             ExitCode::from(1)
         }
     }

@@ -31,12 +31,39 @@ pub struct Config {
     dial_command: Option<toml::Spanned<Vec<String>>>,
     #[serde(default)]
     keys: BTreeMap<String, BTreeMap<String, toml::Spanned<String>>>,
+    /// When the board's time-in-state turns to warning and alert colours.
+    #[serde(default)]
+    pub board: BoardConfig,
     /// The key bindings of `[keys.<screen>]`, each with its line.
     #[serde(skip)]
     pub bindings: Vec<KeyBinding>,
     /// Where the config came from, to name it in later errors.
     #[serde(skip)]
     pub path: Option<PathBuf>,
+}
+
+/// `[board]`: seconds in a state before the board colours it as a warning,
+/// then as an alert. A wrap-up is watched like waiting.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoardConfig {
+    pub waiting_warn: u32,
+    pub waiting_alert: u32,
+    pub paused_warn: u32,
+    pub paused_alert: u32,
+    pub on_call_alert: u32,
+}
+
+impl Default for BoardConfig {
+    fn default() -> BoardConfig {
+        BoardConfig {
+            waiting_warn: 60,
+            waiting_alert: 300,
+            paused_warn: 60,
+            paused_alert: 300,
+            on_call_alert: 600,
+        }
+    }
 }
 
 /// One `"key" = "action"` line of a `[keys.<screen>]` table.
@@ -272,6 +299,15 @@ mod tests {
         assert!(e.message.contains("unknown placeholder {cpf}"), "{e}");
         let e = parse(Path::new("c.toml"), "dial_command = []\n").unwrap_err();
         assert!(e.message.contains("needs a program"), "{e}");
+    }
+
+    #[test]
+    fn board_thresholds_default_and_overlay() {
+        let c = parse(Path::new("c.toml"), "[board]\npaused_alert = 900\n").unwrap();
+        assert_eq!(c.board.paused_alert, 900);
+        assert_eq!(c.board.waiting_warn, 60);
+        let e = parse(Path::new("c.toml"), "[board]\n\npaused = 1\n").unwrap_err();
+        assert_eq!(e.line, 3, "{e}");
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! `client` reaches any server for the console and the board.
 
 pub mod api;
+pub mod board;
 pub mod client;
 pub mod config;
 pub mod console;
@@ -18,3 +19,4 @@ pub mod schedule;
 pub mod scripts;
 pub mod server;
 pub mod simulate;
+pub mod ssh;

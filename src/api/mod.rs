@@ -449,6 +449,37 @@ pub struct HourTally {
     pub promises: i64,
 }
 
+/// `GET /v1/queues/{id}/debtors`: one debtor waiting in a queue, and what
+/// keeps them from being called when something does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueueDebtor {
+    pub debtor_id: i64,
+    pub name: String,
+    pub callable: bool,
+    pub priority: i64,
+    /// Since when they have been in this queue.
+    pub waiting_since: Option<DateTime<Utc>>,
+    /// The rule that blocks them now (`null` when callable).
+    pub blocked_by: Option<String>,
+    /// When the engine looks at them again (a window opens, a pause ends).
+    pub review_at: Option<DateTime<Utc>>,
+    /// The agent holding them, if anyone.
+    pub leased_by: Option<i64>,
+}
+
+/// `GET /v1/agents/{id}/calls`: one call an agent placed today, with its
+/// outcome once recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AgentCall {
+    pub debtor_id: i64,
+    pub debtor_name: String,
+    pub started_at: DateTime<Utc>,
+    pub queue: Option<String>,
+    /// `null` while the call is open.
+    pub disposition: Option<Disposition>,
+    pub promised_minor: Option<i64>,
+}
+
 // The domain's own types on the wire, described here so the domain knows
 // nothing of OpenAPI.
 

@@ -139,7 +139,7 @@ pub fn new_key() -> String {
 
 /// Percent-encoded, for a path segment or a query value (ids from a
 /// server are data too).
-fn encode(s: &str) -> String {
+pub(crate) fn encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {

@@ -49,10 +49,13 @@ actions! {
     Select = "select": "open or choose the selected line",
     FilterTimeline = "filter-timeline": "show one kind of event in the timeline",
     RevealDocument = "reveal-document": "show the full CPF/CNPJ (audited)",
-    ReleaseLease = "release-lease": "give the debtor back to the queue",
+    ReleaseLease = "release-lease": "give the debtor back to the queue (on the board: the selected agent's, audited)",
     Pause = "pause": "pause with a reason, or back to ready when paused",
     Submit = "submit": "submit the form",
     Refresh = "refresh": "load this screen again",
+    Filter = "filter": "show only the lines that match what you type",
+    Sort = "sort": "sort the agents by the next column",
+    PauseAgent = "pause-agent": "pause the selected agent with a reason (audited), or set a paused one ready",
 }
 
 impl fmt::Display for Action {

@@ -690,6 +690,8 @@ impl App {
                 }
             }
             Action::LeaseNext => self.lease_next(fx),
+            // The board's own: no console screen binds them.
+            Action::Filter | Action::Sort | Action::PauseAgent => {}
             Action::Refresh => match &self.work {
                 Some(w) => fx.push(Effect::LoadDebtor {
                     id: w.debtor_id,

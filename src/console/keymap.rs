@@ -18,16 +18,25 @@ pub enum Mode {
     Outcome,
     Search,
     Help,
+    /// The supervisor's board: queues, agents, today, the ticker.
+    Board,
+    /// The board's drill-down into an agent or a queue.
+    BoardDetail,
+    /// The board's one-line prompts: the filter, a pause's reason.
+    BoardPrompt,
 }
 
 impl Mode {
-    pub const ALL: [Mode; 6] = [
+    pub const ALL: [Mode; 9] = [
         Mode::Global,
         Mode::Queues,
         Mode::Workspace,
         Mode::Outcome,
         Mode::Search,
         Mode::Help,
+        Mode::Board,
+        Mode::BoardDetail,
+        Mode::BoardPrompt,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,13 +47,16 @@ impl Mode {
             Mode::Outcome => "outcome",
             Mode::Search => "search",
             Mode::Help => "help",
+            Mode::Board => "board",
+            Mode::BoardDetail => "board-detail",
+            Mode::BoardPrompt => "board-prompt",
         }
     }
 
     /// Screens where typing goes into a text field: there, a plain
     /// character is text unless the screen itself binds it.
     pub fn takes_text(self) -> bool {
-        matches!(self, Mode::Outcome | Mode::Search)
+        matches!(self, Mode::Outcome | Mode::Search | Mode::BoardPrompt)
     }
 }
 
@@ -210,6 +222,14 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Outcome, "ctrl-s", Action::Submit),
     (Mode::Help, "q", Action::Back),
     (Mode::Help, "?", Action::Back),
+    (Mode::Board, "/", Action::Filter),
+    (Mode::Board, "s", Action::Sort),
+    (Mode::Board, "p", Action::PauseAgent),
+    (Mode::Board, "x", Action::ReleaseLease),
+    (Mode::BoardDetail, "p", Action::PauseAgent),
+    (Mode::BoardDetail, "x", Action::ReleaseLease),
+    (Mode::BoardDetail, "q", Action::Back),
+    (Mode::BoardPrompt, "enter", Action::Submit),
 ];
 
 impl Default for Keymap {
@@ -349,6 +369,12 @@ mod tests {
         assert_eq!(on(Mode::Outcome, "esc"), Some(Action::Back));
         assert_eq!(on(Mode::Queues, "q"), Some(Action::Quit));
         assert_eq!(on(Mode::Help, "q"), Some(Action::Back));
+        assert_eq!(on(Mode::Board, "/"), Some(Action::Filter));
+        assert_eq!(on(Mode::Board, "enter"), Some(Action::Select));
+        assert_eq!(on(Mode::Board, "p"), Some(Action::PauseAgent));
+        assert_eq!(on(Mode::BoardDetail, "x"), Some(Action::ReleaseLease));
+        assert_eq!(on(Mode::BoardPrompt, "enter"), Some(Action::Submit));
+        assert_eq!(on(Mode::BoardPrompt, "p"), None);
     }
 
     #[test]

@@ -73,7 +73,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     terminal::spawn_reader(paused.clone(), move |input| {
         let msg = match input {
             Input::Key(k) => Msg::Key(k),
-            Input::Resize => Msg::Resize,
+            Input::Resize(..) => Msg::Resize,
         };
         keys.send(Event::App(Box::new(msg))).is_ok()
     });

@@ -20,10 +20,16 @@ use super::keymap::Key;
 pub type Term = Terminal<CrosstermBackend<Stdout>>;
 
 pub fn enter() -> io::Result<Term> {
+    take()?;
+    Terminal::new(CrosstermBackend::new(io::stdout()))
+}
+
+/// Raw mode and the alternate screen, put back on panic; for a screen
+/// that draws through its own backend (the board).
+pub fn take() -> io::Result<()> {
     install_panic_hook();
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)?;
-    Terminal::new(CrosstermBackend::new(io::stdout()))
+    execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)
 }
 
 /// Gives the terminal back as it was. Safe to call more than once.
@@ -48,7 +54,8 @@ fn install_panic_hook() {
 /// What the keyboard and the terminal say.
 pub enum Input {
     Key(Key),
-    Resize,
+    /// The terminal's new width and height.
+    Resize(u16, u16),
 }
 
 /// Reads the terminal on its own thread; while `paused` is set (a child
@@ -75,7 +82,7 @@ pub fn spawn_reader(
             let input = match event::read() {
                 // Some terminals report releases too: only presses act.
                 Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Input::Key(Key::of(k)),
-                Ok(Event::Resize(..)) => Input::Resize,
+                Ok(Event::Resize(w, h)) => Input::Resize(w, h),
                 Ok(_) => continue,
                 Err(_) => return,
             };

@@ -3,9 +3,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use chrono::NaiveTime;
 
 use crate::api::ErrorBody;
-use crate::api::{AgentState, AgentStateView, StateRequest};
+use crate::api::{AgentCall, AgentState, AgentStateView, StateRequest};
 use crate::domain::User;
 use crate::server::app::{AppState, Body, Id};
 use crate::server::auth::{Caller, Supervisor};
@@ -29,6 +30,32 @@ pub async fn put_my_state(
     let reason = checked_reason(&req)?;
     let view = change_state(&state, &caller.0, req.state, reason.as_deref(), None).await?;
     Ok(Json(view))
+}
+
+/// The most calls an agent's drill-down lists.
+pub const CALLS_LIMIT: u32 = 200;
+
+/// An agent's calls today (the server's UTC day), newest first, with what
+/// came of each: the board's drill-down.
+#[utoipa::path(get, path = "/v1/agents/{id}/calls", tag = "agents", security(("bearer" = ["supervisor", "admin"])),
+    params(("id" = i64, Path, description = "the agent's user id")),
+    responses(
+        (status = 200, description = "today's calls, newest first; at most 200", body = Vec<AgentCall>),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+    ))]
+pub async fn calls_today(
+    State(state): State<AppState>,
+    _caller: Supervisor,
+    Id(id): Id,
+) -> Result<Json<Vec<AgentCall>>, ApiError> {
+    let day_start = state
+        .clock
+        .now()
+        .date_naive()
+        .and_time(NaiveTime::MIN)
+        .and_utc();
+    let calls = state.store.agent_calls(id, day_start, CALLS_LIMIT).await?;
+    Ok(Json(calls))
 }
 
 /// A supervisor or admin sets an agent's state (a pause for a coaching

@@ -133,9 +133,21 @@ async fn record_new(
         .map(|(_, id)| *id)
         .expect("an outcome is always written");
     change_state(state, user, AgentState::WrapUp, None, None).await?;
+    // What was promised, so a board adds it up without asking again.
+    let promised_minor: i64 = events
+        .iter()
+        .map(|e| match &e.kind {
+            EventKind::Promise { amount, .. } => amount.minor,
+            EventKind::InstallmentPlan { installments, .. } => {
+                installments.iter().map(|i| i.amount.minor).sum()
+            }
+            _ => 0,
+        })
+        .sum();
     let body = serde_json::json!({
         "outcome_id": id,
         "disposition": req.disposition,
+        "promised_minor": promised_minor,
         "queue": queue,
         "from_queue": from_queue,
     });

@@ -6,10 +6,10 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
 use crate::api::ErrorBody;
-use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueView};
+use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueDebtor, QueueView};
 use crate::domain::Role;
 use crate::server::app::{AppState, Id, plan_debtor, verdict};
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 use crate::server::store::Change;
 
@@ -37,6 +37,37 @@ pub async fn list(
         })
         .collect();
     Ok(Json(views))
+}
+
+/// The most debtors a queue's drill-down lists.
+pub const QUEUE_DEBTORS_LIMIT: u32 = 200;
+
+/// Who waits in a queue and what blocks those who may not be called now:
+/// the board's drill-down.
+#[utoipa::path(get, path = "/v1/queues/{id}/debtors", tag = "queues", security(("bearer" = ["supervisor", "admin"])),
+    params(("id" = String, Path, description = "the queue's id")),
+    responses(
+        (status = 200, description = "callable first, then by priority; at most 200", body = Vec<QueueDebtor>),
+        (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 404, description = "no such queue", body = ErrorBody),
+    ))]
+pub async fn debtors(
+    State(state): State<AppState>,
+    _caller: Supervisor,
+    Path(queue): Path<String>,
+) -> Result<Json<Vec<QueueDebtor>>, ApiError> {
+    if state.policy.queue_index(&queue).is_none() {
+        return Err(ApiError::not_found(
+            "unknown_queue",
+            format!("no queue '{queue}'"),
+        ));
+    }
+    let now = state.clock.now();
+    let list = state
+        .store
+        .queue_debtors(&queue, now, QUEUE_DEBTORS_LIMIT)
+        .await?;
+    Ok(Json(list))
 }
 
 /// How many stale candidates a lease skips before saying the queue is empty.
@@ -83,6 +114,16 @@ pub async fn lease(
                     &format!("lease {}", lease.id),
                     now,
                 )
+                .await?;
+            let body = serde_json::json!({
+                "lease_id": lease.id,
+                "debtor_id": debtor.id,
+                "debtor_name": debtor.name,
+                "queue": queue,
+                "expires_at": lease.expires_at,
+            });
+            state
+                .publish("lease_taken", Some(debtor.id), Some(caller.0.id), body)
                 .await?;
             return Ok(Json(LeaseResponse {
                 lease: LeaseView {

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::Arc;
 
-use crate::api::{AgentState, AgentStateView};
+use crate::api::{AgentCall, AgentState, AgentStateView, QueueDebtor};
 use crate::domain::{Debtor, Event, Role, User};
 
 pub use sql::SqlStore;
@@ -173,6 +173,15 @@ pub trait Store: Send + Sync + 'static {
     /// The user and their password hash.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
     async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
+    /// Lets `public_key` (an OpenSSH public key line) open SSH sessions as
+    /// the user; the same key twice is a conflict.
+    async fn add_user_key(
+        &self,
+        user_id: i64,
+        public_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn user_keys(&self, user_id: i64) -> Result<Vec<String>, StoreError>;
     async fn create_session(
         &self,
         token_hash: &[u8],
@@ -269,6 +278,20 @@ pub trait Store: Send + Sync + 'static {
     /// Agents with a live session or a lease at `now`, by name.
     async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError>;
     async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError>;
+    /// Who waits in `queue`, callable first, at most `limit`.
+    async fn queue_debtors(
+        &self,
+        queue: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueueDebtor>, StoreError>;
+    /// An agent's calls started since `since`, newest first, at most `limit`.
+    async fn agent_calls(
+        &self,
+        agent_id: i64,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AgentCall>, StoreError>;
 
     async fn idempotency_begin(
         &self,

@@ -5,8 +5,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
 use super::{
-    AgentState, AgentStateView, CallTally, DebtorSummary, FeedItem, FloorAgent, Idempotency, Lease,
-    QueueCount, StoreError,
+    AgentCall, AgentState, AgentStateView, CallTally, DebtorSummary, FeedItem, FloorAgent,
+    Idempotency, Lease, QueueCount, QueueDebtor, StoreError,
 };
 use crate::domain::{
     Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone,
@@ -102,6 +102,20 @@ pub const FLOOR: &str = "SELECT u.id, u.name, s.state, s.reason, s.since_ms, \
 pub const CALL_TALLIES: &str = "SELECT agent_id, queue, disposition, (started_ms - $1) / 3600000 AS hour, \
      COUNT(*) AS calls, CAST(COALESCE(SUM(promised_minor), 0) AS BIGINT) AS promised_minor \
      FROM calls WHERE started_ms >= $1 GROUP BY agent_id, queue, disposition, hour";
+/// Callable first, then by priority, as a lease would take them.
+pub const QUEUE_DEBTORS: &str = "SELECT v.debtor_id, d.name, \
+     CAST(CASE WHEN v.callable THEN 1 ELSE 0 END AS BIGINT) AS callable, \
+     CAST(v.priority AS BIGINT) AS priority, v.queued_ms, v.blocked_rule, v.review_ms, \
+     l.agent_id AS leased_by \
+     FROM verdicts v JOIN debtors d ON d.id = v.debtor_id \
+     LEFT JOIN leases l ON l.debtor_id = v.debtor_id AND l.expires_ms > $2 \
+     WHERE v.queue = $1 ORDER BY v.callable DESC, v.priority DESC, v.debtor_id LIMIT $3";
+pub const AGENT_CALLS: &str = "SELECT c.debtor_id, d.name AS debtor_name, c.started_ms, c.queue, \
+     c.disposition, c.promised_minor FROM calls c JOIN debtors d ON d.id = c.debtor_id \
+     WHERE c.agent_id = $1 AND c.started_ms >= $2 ORDER BY c.started_ms DESC, c.id DESC LIMIT $3";
+pub const ADD_USER_KEY: &str =
+    "INSERT INTO user_keys (user_id, public_key, created_ms) VALUES ($1, $2, $3)";
+pub const USER_KEYS: &str = "SELECT public_key FROM user_keys WHERE user_id = $1 ORDER BY id";
 pub const USER: &str = "SELECT id, name, role FROM users WHERE id = $1";
 pub const IDEMPOTENCY_GET: &str =
     "SELECT body_hash, status, response FROM idempotency WHERE user_id = $1 AND key = $2";
@@ -364,6 +378,54 @@ where
         disposition: get(row, "disposition")?,
         hour: get(row, "hour")?,
         calls: get(row, "calls")?,
+        promised_minor: get(row, "promised_minor")?,
+    })
+}
+
+pub fn queue_debtor<'r, R>(row: &'r R) -> Result<QueueDebtor, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let callable = get::<_, i64>(row, "callable")? != 0;
+    Ok(QueueDebtor {
+        debtor_id: get(row, "debtor_id")?,
+        name: get(row, "name")?,
+        callable,
+        priority: get(row, "priority")?,
+        waiting_since: get::<_, Option<i64>>(row, "queued_ms")?.map(from_ms),
+        // A rule left from before they became callable says nothing now.
+        blocked_by: get::<_, Option<String>>(row, "blocked_rule")?.filter(|_| !callable),
+        review_at: get::<_, Option<i64>>(row, "review_ms")?.map(from_ms),
+        leased_by: get(row, "leased_by")?,
+    })
+}
+
+pub fn agent_call<'r, R>(row: &'r R) -> Result<AgentCall, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    let disposition = get::<_, Option<String>>(row, "disposition")?
+        .map(|d| {
+            serde_json::from_value(serde_json::Value::String(d.clone()))
+                .map_err(|e| corrupt("disposition", format!("{d}: {e}")))
+        })
+        .transpose()?;
+    Ok(AgentCall {
+        debtor_id: get(row, "debtor_id")?,
+        debtor_name: get(row, "debtor_name")?,
+        started_at: from_ms(get(row, "started_ms")?),
+        queue: get(row, "queue")?,
+        disposition,
         promised_minor: get(row, "promised_minor")?,
     })
 }

@@ -164,6 +164,42 @@ impl Store for SqlStore {
         }
     }
 
+    async fn add_user_key(
+        &self,
+        user_id: i64,
+        public_key: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let result = on_writer!(self, |pool| {
+            sqlx::query(rows::ADD_USER_KEY)
+                .bind(user_id)
+                .bind(public_key)
+                .bind(ms(now))
+                .execute(pool)
+                .await
+                .map(|done| done.rows_affected())
+        });
+        match result {
+            Ok(_) => Ok(()),
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                Err(StoreError::Conflict("that key for this user".into()))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn user_keys(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::USER_KEYS)
+                .bind(user_id)
+                .fetch_all(pool)
+                .await?;
+            rows.iter()
+                .map(|r| r.try_get("public_key").map_err(StoreError::from))
+                .collect()
+        })
+    }
+
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
         on_reader!(self, |pool| {
             let row = sqlx::query(rows::USER_BY_NAME)
@@ -649,6 +685,40 @@ impl Store for SqlStore {
                 .fetch_all(pool)
                 .await?;
             rows.iter().map(rows::call_tally).collect()
+        })
+    }
+
+    async fn queue_debtors(
+        &self,
+        queue: &str,
+        now: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<QueueDebtor>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::QUEUE_DEBTORS)
+                .bind(queue)
+                .bind(ms(now))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::queue_debtor).collect()
+        })
+    }
+
+    async fn agent_calls(
+        &self,
+        agent_id: i64,
+        since: DateTime<Utc>,
+        limit: u32,
+    ) -> Result<Vec<AgentCall>, StoreError> {
+        on_reader!(self, |pool| {
+            let rows = sqlx::query(rows::AGENT_CALLS)
+                .bind(agent_id)
+                .bind(ms(since))
+                .bind(i64::from(limit))
+                .fetch_all(pool)
+                .await?;
+            rows.iter().map(rows::agent_call).collect()
         })
     }
 

@@ -1,0 +1,891 @@
+//! The board's state and its one `update`: keys (through the keymap),
+//! the snapshot, live events applied locally, the clock. `update` does no
+//! I/O; it answers with effects for the runner and says whether anything
+//! on screen changed, so the runner draws only then.
+
+use chrono::{DateTime, Timelike, Utc};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::api::{
+    AgentCall, AgentState, BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally,
+    QueueDebtor, Tally, Today,
+};
+use crate::client::events::Live;
+use crate::config::BoardConfig;
+use crate::console::action::Action;
+use crate::console::app::{Remote, Severity};
+use crate::console::keymap::{Key, Keymap, Mode};
+use crate::domain::{Disposition, Locale};
+
+/// How many events the ticker keeps.
+pub const TICKER: usize = 50;
+
+/// The kinds the ticker shows; the rest (agents' states, calls starting,
+/// leases taken) move the tables instead, or the ticker would scroll
+/// without pause on a busy floor.
+pub const TICKER_KINDS: &[&str] = &[
+    "outcome_recorded",
+    "payment_received",
+    "promise_kept",
+    "promise_broken",
+    "lease_released",
+];
+
+/// The actions the board answers to (the help lists these alone).
+pub const ACTIONS: &[Action] = &[
+    Action::Quit,
+    Action::Help,
+    Action::Back,
+    Action::Filter,
+    Action::Sort,
+    Action::NextPanel,
+    Action::PrevPanel,
+    Action::Up,
+    Action::Down,
+    Action::PageUp,
+    Action::PageDown,
+    Action::Select,
+    Action::Submit,
+    Action::PauseAgent,
+    Action::ReleaseLease,
+    Action::Refresh,
+];
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Queues,
+    Agents,
+}
+
+/// The agents' order; `sort` moves to the next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sort {
+    Name,
+    State,
+    /// Longest in their state first.
+    Time,
+    Calls,
+    Promises,
+}
+
+impl Sort {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sort::Name => "name",
+            Sort::State => "state",
+            Sort::Time => "time in state",
+            Sort::Calls => "calls",
+            Sort::Promises => "promises",
+        }
+    }
+
+    fn next(self) -> Sort {
+        match self {
+            Sort::Name => Sort::State,
+            Sort::State => Sort::Time,
+            Sort::Time => Sort::Calls,
+            Sort::Calls => Sort::Promises,
+            Sort::Promises => Sort::Name,
+        }
+    }
+}
+
+/// How urgent a time in state looks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    Calm,
+    Warn,
+    Alert,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Detail {
+    Agent {
+        id: i64,
+        calls: Remote<Vec<AgentCall>>,
+    },
+    Queue {
+        id: String,
+        debtors: Remote<Vec<QueueDebtor>>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Overlay {
+    Help,
+    /// Typing the filter; it applies as it is typed.
+    Filter,
+    /// A pause's reason for this agent.
+    Pause {
+        agent: i64,
+        name: String,
+        reason: String,
+    },
+    Detail {
+        detail: Detail,
+        scroll: usize,
+    },
+}
+
+/// What the runner must do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Effect {
+    LoadSnapshot,
+    LoadAgentCalls(i64),
+    LoadQueueDebtors(String),
+    SetState {
+        agent: i64,
+        state: AgentState,
+        reason: Option<String>,
+    },
+    ReleaseLease(i64),
+}
+
+pub enum Msg {
+    Key(Key),
+    Tick(DateTime<Utc>),
+    /// The screen's new size: how many agent rows fit depends on it.
+    Resize(u16, u16),
+    Snapshot(Result<BoardView, String>),
+    Live(Live),
+    AgentCalls(i64, Result<Vec<AgentCall>, String>),
+    QueueDebtors(String, Result<Vec<QueueDebtor>, String>),
+    /// A supervisor action came back: what to say.
+    Done(Result<String, String>),
+}
+
+pub struct Board {
+    pub locale: Locale,
+    pub keymap: Keymap,
+    pub limits: BoardConfig,
+    pub user: String,
+    pub server: String,
+    pub now: DateTime<Utc>,
+    pub size: (u16, u16),
+    pub loaded: Remote<()>,
+    pub queues: Vec<BoardQueue>,
+    pub agents: Vec<BoardAgent>,
+    pub today: Option<Today>,
+    /// Newest last.
+    pub ticker: VecDeque<FeedView>,
+    /// Why the live stream is down (`None`: live).
+    pub offline: Option<String>,
+    pub focus: Panel,
+    pub queue_sel: usize,
+    /// The selected agent, by id, so events that reorder keep it.
+    pub agent_sel: Option<i64>,
+    /// The first agent row shown.
+    pub agent_top: usize,
+    pub sort: Sort,
+    pub filter: String,
+    pub overlay: Option<Overlay>,
+    pub notice: Option<(Severity, String)>,
+    pub quit: bool,
+    /// Agents with a call started and no outcome yet: their outcome
+    /// closes that call rather than adding one, as the server counts.
+    open_calls: HashSet<i64>,
+    /// The queue of each lease seen taken, to give it back its count.
+    lease_queues: HashMap<i64, String>,
+    /// The clocks as last drawn: a tick redraws only when they differ.
+    face: String,
+}
+
+impl Board {
+    pub fn new(
+        locale: Locale,
+        keymap: Keymap,
+        limits: BoardConfig,
+        user: String,
+        server: String,
+        now: DateTime<Utc>,
+    ) -> Board {
+        Board {
+            locale,
+            keymap,
+            limits,
+            user,
+            server,
+            now,
+            size: (80, 24),
+            loaded: Remote::Loading,
+            queues: Vec::new(),
+            agents: Vec::new(),
+            today: None,
+            ticker: VecDeque::new(),
+            offline: None,
+            focus: Panel::Agents,
+            queue_sel: 0,
+            agent_sel: None,
+            agent_top: 0,
+            sort: Sort::Name,
+            filter: String::new(),
+            overlay: None,
+            notice: None,
+            quit: false,
+            open_calls: HashSet::new(),
+            lease_queues: HashMap::new(),
+            face: String::new(),
+        }
+    }
+
+    pub fn mode(&self) -> Mode {
+        match &self.overlay {
+            None => Mode::Board,
+            Some(Overlay::Help) => Mode::Help,
+            Some(Overlay::Filter | Overlay::Pause { .. }) => Mode::BoardPrompt,
+            Some(Overlay::Detail { .. }) => Mode::BoardDetail,
+        }
+    }
+
+    /// The agents shown: filtered, then sorted.
+    pub fn visible_agents(&self) -> Vec<&BoardAgent> {
+        let f = self.filter.to_lowercase();
+        let mut list: Vec<&BoardAgent> = self
+            .agents
+            .iter()
+            .filter(|a| {
+                f.is_empty()
+                    || a.name.to_lowercase().contains(&f)
+                    || a.state.name().contains(&f)
+                    || a.reason
+                        .as_ref()
+                        .is_some_and(|r| r.to_lowercase().contains(&f))
+                    || a.lease
+                        .as_ref()
+                        .is_some_and(|l| l.debtor_name.to_lowercase().contains(&f))
+            })
+            .collect();
+        match self.sort {
+            Sort::Name => list.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id))),
+            Sort::State => list.sort_by_key(|a| (state_order(a.state), a.since, a.id)),
+            Sort::Time => list.sort_by_key(|a| (a.since, a.id)),
+            Sort::Calls => list.sort_by_key(|a| (-a.calls_today, a.name.clone())),
+            Sort::Promises => list.sort_by_key(|a| (-a.promises_today, a.name.clone())),
+        }
+        list
+    }
+
+    pub fn visible_queues(&self) -> Vec<&BoardQueue> {
+        let f = self.filter.to_lowercase();
+        self.queues
+            .iter()
+            .filter(|q| f.is_empty() || q.name.to_lowercase().contains(&f) || q.id.contains(&f))
+            .collect()
+    }
+
+    pub fn selected_agent(&self) -> Option<&BoardAgent> {
+        let id = self.agent_sel?;
+        self.agents.iter().find(|a| a.id == id)
+    }
+
+    /// How long an agent has been in their state, and how that looks.
+    pub fn level(&self, a: &BoardAgent) -> Level {
+        let secs = (self.now - a.since).num_seconds().max(0);
+        let l = &self.limits;
+        let (warn, alert) = match a.state {
+            AgentState::Ready | AgentState::WrapUp => (l.waiting_warn, l.waiting_alert),
+            AgentState::Paused => (l.paused_warn, l.paused_alert),
+            AgentState::OnCall => (l.on_call_alert, l.on_call_alert),
+        };
+        if secs >= i64::from(alert) {
+            Level::Alert
+        } else if secs >= i64::from(warn) {
+            Level::Warn
+        } else {
+            Level::Calm
+        }
+    }
+
+    /// What a tick could change on screen: the clock in the top bar, the
+    /// times in state of the agent rows shown (seconds only for the
+    /// selected one) and their colours, the queues' oldest waits.
+    fn clock_face(&self) -> String {
+        let mut face = super::view::clock(self.now);
+        let shown = super::view::agent_rows(self.size, self.visible_queues().len());
+        for a in self
+            .visible_agents()
+            .into_iter()
+            .skip(self.agent_top)
+            .take(shown)
+        {
+            let selected = self.agent_sel == Some(a.id);
+            face.push_str(&super::view::in_state(self.now - a.since, selected));
+            face.push(char::from(b'0' + self.level(a) as u8));
+        }
+        for q in &self.queues {
+            if let Some(t) = q.oldest_since {
+                face.push_str(&super::view::wait(self.now - t));
+            }
+        }
+        if let Some(Overlay::Detail {
+            detail: Detail::Agent { id, .. },
+            ..
+        }) = &self.overlay
+            && let Some(a) = self.agents.iter().find(|a| a.id == *id)
+        {
+            face.push_str(&super::view::in_state(self.now - a.since, true));
+        }
+        face
+    }
+
+    /// Call after drawing: the clocks as they are now on screen.
+    pub fn drawn(&mut self) {
+        self.face = self.clock_face();
+    }
+
+    /// Applies one message; returns what to do and whether the screen
+    /// changed.
+    pub fn update(&mut self, msg: Msg) -> (Vec<Effect>, bool) {
+        match msg {
+            Msg::Tick(now) => {
+                self.now = now;
+                (Vec::new(), self.clock_face() != self.face)
+            }
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.keep_selection_visible();
+                (Vec::new(), true)
+            }
+            Msg::Key(k) => match self.keymap.action(self.mode(), k) {
+                Some(a) => (self.act(a), true),
+                None => (Vec::new(), self.type_text(k)),
+            },
+            Msg::Snapshot(Ok(view)) => {
+                self.apply_snapshot(view);
+                (Vec::new(), true)
+            }
+            Msg::Snapshot(Err(e)) => {
+                if self.today.is_none() {
+                    self.loaded = Remote::Failed(e.clone());
+                }
+                self.notice = Some((Severity::Error, e));
+                (Vec::new(), true)
+            }
+            Msg::Live(live) => self.live(live),
+            Msg::AgentCalls(id, r) => {
+                if let Some(Overlay::Detail {
+                    detail: Detail::Agent { id: shown, calls },
+                    ..
+                }) = &mut self.overlay
+                    && *shown == id
+                {
+                    *calls = remote(r);
+                    return (Vec::new(), true);
+                }
+                (Vec::new(), false)
+            }
+            Msg::QueueDebtors(id, r) => {
+                if let Some(Overlay::Detail {
+                    detail: Detail::Queue { id: shown, debtors },
+                    ..
+                }) = &mut self.overlay
+                    && *shown == id
+                {
+                    *debtors = remote(r);
+                    return (Vec::new(), true);
+                }
+                (Vec::new(), false)
+            }
+            Msg::Done(r) => {
+                self.notice = Some(match r {
+                    Ok(said) => (Severity::Info, said),
+                    Err(e) => (Severity::Error, e),
+                });
+                (Vec::new(), true)
+            }
+        }
+    }
+
+    fn apply_snapshot(&mut self, view: BoardView) {
+        self.loaded = Remote::Ready(());
+        self.queues = view.queues;
+        self.agents = view.agents;
+        self.today = Some(view.today);
+        self.ticker = view
+            .recent
+            .into_iter()
+            .filter(|e| TICKER_KINDS.contains(&e.kind.as_str()))
+            .collect();
+        while self.ticker.len() > TICKER {
+            self.ticker.pop_front();
+        }
+        self.open_calls = self
+            .agents
+            .iter()
+            .filter(|a| a.state == AgentState::OnCall)
+            .map(|a| a.id)
+            .collect();
+        self.lease_queues.clear();
+        if self
+            .agent_sel
+            .is_none_or(|id| !self.agents.iter().any(|a| a.id == id))
+        {
+            self.agent_sel = self.visible_agents().first().map(|a| a.id);
+        }
+        self.queue_sel = self.queue_sel.min(self.queues.len().saturating_sub(1));
+        self.keep_selection_visible();
+    }
+
+    fn live(&mut self, live: Live) -> (Vec<Effect>, bool) {
+        match live {
+            // A new connection may have missed events: start again from a
+            // snapshot (the stream resumes after it, so nothing is counted
+            // twice beyond what the snapshot already holds).
+            Live::Connected => {
+                let was_offline = self.offline.take().is_some();
+                let fx = if was_offline {
+                    vec![Effect::LoadSnapshot]
+                } else {
+                    Vec::new()
+                };
+                (fx, was_offline)
+            }
+            Live::Reset => (vec![Effect::LoadSnapshot], false),
+            Live::Disconnected(why) => {
+                let changed = self.offline.as_deref() != Some(why.as_str());
+                self.offline = Some(why);
+                (Vec::new(), changed)
+            }
+            Live::Event(e) => {
+                let feed = FeedView {
+                    id: e.id,
+                    at: e.at,
+                    kind: e.kind,
+                    debtor_id: e.debtor_id,
+                    user_id: e.user_id,
+                    body: e.body,
+                };
+                (Vec::new(), self.apply(feed))
+            }
+        }
+    }
+
+    /// One event of the feed, applied to what the board shows; whether it
+    /// changed anything.
+    pub fn apply(&mut self, e: FeedView) -> bool {
+        if self.today.is_none() {
+            // Before the snapshot: it will hold this already.
+            return false;
+        }
+        let b = &e.body;
+        let str_of = |k: &str| b[k].as_str().map(str::to_string);
+        let changed = match e.kind.as_str() {
+            "agent_state" => {
+                let Some(id) = b["user_id"].as_i64() else {
+                    return false;
+                };
+                let state = b["state"].as_str().and_then(AgentState::parse);
+                let since = b["since"]
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .map(|t| t.with_timezone(&Utc));
+                let (Some(state), Some(since)) = (state, since) else {
+                    return false;
+                };
+                let reason = str_of("reason");
+                match self.agents.iter_mut().find(|a| a.id == id) {
+                    Some(a) => {
+                        a.state = state;
+                        a.reason = reason;
+                        a.since = since;
+                    }
+                    None => self.agents.push(BoardAgent {
+                        id,
+                        name: str_of("name").unwrap_or_else(|| format!("#{id}")),
+                        state,
+                        reason,
+                        since,
+                        lease: None,
+                        calls_today: 0,
+                        rpc_today: 0,
+                        promises_today: 0,
+                    }),
+                }
+                if self.agent_sel.is_none() {
+                    self.agent_sel = Some(id);
+                }
+                true
+            }
+            "call_started" => {
+                let Some(agent) = e.user_id else { return false };
+                self.open_calls.insert(agent);
+                self.count_call(agent, str_of("queue").as_deref(), e.at);
+                true
+            }
+            "outcome_recorded" => {
+                let Some(agent) = e.user_id else { return false };
+                let from = str_of("from_queue");
+                if !self.open_calls.remove(&agent) {
+                    self.count_call(agent, from.as_deref(), e.at);
+                }
+                let d: Option<Disposition> = serde_json::from_value(b["disposition"].clone()).ok();
+                let rpc = d.is_some_and(Disposition::is_right_party);
+                let promise = d.is_some_and(|d| {
+                    matches!(d, Disposition::PromiseToPay | Disposition::PaymentPlan)
+                });
+                let promised = b["promised_minor"].as_i64().unwrap_or(0);
+                if let Some(a) = self.agents.iter_mut().find(|a| a.id == agent) {
+                    a.rpc_today += i64::from(rpc);
+                    a.promises_today += i64::from(promise);
+                }
+                self.tally(from.as_deref(), |t| {
+                    t.rpc += i64::from(rpc);
+                    t.promises_made += i64::from(promise);
+                    t.promised_minor += promised;
+                });
+                if promise && let Some(h) = self.hour(e.at) {
+                    h.promises += 1;
+                }
+                let to = str_of("queue");
+                if from != to {
+                    self.move_depth(from.as_deref(), -1);
+                    self.move_depth(to.as_deref(), 1);
+                }
+                true
+            }
+            "payment_received" => {
+                let amount = b["amount_minor"].as_i64().unwrap_or(0);
+                self.tally(str_of("from_queue").as_deref(), |t| {
+                    t.collected_minor += amount
+                });
+                true
+            }
+            "promise_kept" => {
+                self.tally(str_of("from_queue").as_deref(), |t| t.promises_kept += 1);
+                true
+            }
+            "promise_broken" => {
+                self.tally(str_of("queue").as_deref(), |t| t.promises_broken += 1);
+                true
+            }
+            "lease_taken" => {
+                let (Some(agent), Some(lease_id), Some(debtor_id)) =
+                    (e.user_id, b["lease_id"].as_i64(), b["debtor_id"].as_i64())
+                else {
+                    return false;
+                };
+                let expires_at = b["expires_at"]
+                    .as_str()
+                    .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                    .map_or(e.at, |t| t.with_timezone(&Utc));
+                if let Some(a) = self.agents.iter_mut().find(|a| a.id == agent) {
+                    a.lease = Some(BoardLease {
+                        id: lease_id,
+                        debtor_id,
+                        debtor_name: str_of("debtor_name").unwrap_or_default(),
+                        expires_at,
+                    });
+                }
+                if let Some(q) = str_of("queue") {
+                    if let Some(queue) = self.queues.iter_mut().find(|x| x.id == q) {
+                        queue.leased += 1;
+                        queue.callable = (queue.callable - 1).max(0);
+                    }
+                    self.lease_queues.insert(lease_id, q);
+                }
+                true
+            }
+            "lease_released" => {
+                let lease_id = b["lease_id"].as_i64();
+                for a in &mut self.agents {
+                    if a.lease.as_ref().map(|l| l.id) == lease_id {
+                        a.lease = None;
+                    }
+                }
+                if let Some(q) = lease_id.and_then(|id| self.lease_queues.remove(&id))
+                    && let Some(queue) = self.queues.iter_mut().find(|x| x.id == q)
+                {
+                    queue.leased = (queue.leased - 1).max(0);
+                }
+                true
+            }
+            _ => false,
+        };
+        if TICKER_KINDS.contains(&e.kind.as_str()) {
+            self.ticker.push_back(e);
+            while self.ticker.len() > TICKER {
+                self.ticker.pop_front();
+            }
+        }
+        self.keep_selection_visible();
+        changed
+    }
+
+    fn count_call(&mut self, agent: i64, queue: Option<&str>, at: DateTime<Utc>) {
+        if let Some(a) = self.agents.iter_mut().find(|a| a.id == agent) {
+            a.calls_today += 1;
+        }
+        self.tally(queue, |t| t.contacts += 1);
+        if let Some(h) = self.hour(at) {
+            h.contacts += 1;
+        }
+    }
+
+    fn hour(&mut self, at: DateTime<Utc>) -> Option<&mut HourTally> {
+        let today = self.today.as_mut()?;
+        if at.date_naive() != today.day {
+            return None;
+        }
+        today.hourly.iter_mut().find(|h| h.hour == at.hour())
+    }
+
+    fn tally(&mut self, queue: Option<&str>, f: impl Fn(&mut Tally)) {
+        let Some(today) = self.today.as_mut() else {
+            return;
+        };
+        let mut all = vec![&mut today.total];
+        if let Some(q) = queue {
+            all.push(today.per_queue.entry(q.to_string()).or_default());
+        }
+        for t in all {
+            f(t);
+            t.rpc_rate = if t.contacts > 0 {
+                t.rpc as f64 / t.contacts as f64
+            } else {
+                0.0
+            };
+        }
+    }
+
+    fn move_depth(&mut self, queue: Option<&str>, by: i64) {
+        if let Some(q) = queue.and_then(|q| self.queues.iter_mut().find(|x| x.id == q)) {
+            q.depth = (q.depth + by).max(0);
+        }
+    }
+
+    /// Text typed into a prompt; whether it changed.
+    fn type_text(&mut self, k: Key) -> bool {
+        use ratatui::crossterm::event::KeyCode;
+        let field = match &mut self.overlay {
+            Some(Overlay::Filter) => &mut self.filter,
+            Some(Overlay::Pause { reason, .. }) => reason,
+            _ => return false,
+        };
+        match (k.code, k.text()) {
+            (_, Some(c)) => field.push(c),
+            (KeyCode::Backspace, _) => {
+                if field.pop().is_none() {
+                    return false;
+                }
+            }
+            _ => return false,
+        }
+        if matches!(self.overlay, Some(Overlay::Filter)) {
+            self.agent_top = 0;
+            self.agent_sel = self.visible_agents().first().map(|a| a.id);
+            self.queue_sel = 0;
+        }
+        true
+    }
+
+    fn act(&mut self, action: Action) -> Vec<Effect> {
+        self.notice = None;
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Back => match self.overlay.take() {
+                // Esc in the filter drops it; Enter keeps it.
+                Some(Overlay::Filter) => self.filter.clear(),
+                Some(_) => {}
+                None => self.filter.clear(),
+            },
+            Action::Filter => self.overlay = Some(Overlay::Filter),
+            Action::Sort => {
+                self.sort = self.sort.next();
+                self.agent_top = 0;
+                self.keep_selection_visible();
+                self.notice = Some((Severity::Info, format!("agents by {}", self.sort.name())));
+            }
+            Action::NextPanel | Action::PrevPanel => {
+                self.focus = match self.focus {
+                    Panel::Queues => Panel::Agents,
+                    Panel::Agents => Panel::Queues,
+                }
+            }
+            Action::Up => self.step(-1),
+            Action::Down => self.step(1),
+            Action::PageUp => self.step(-10),
+            Action::PageDown => self.step(10),
+            Action::Select | Action::Submit => return self.select(),
+            Action::PauseAgent => return self.pause(),
+            Action::ReleaseLease => return self.release(),
+            Action::Refresh => return vec![Effect::LoadSnapshot],
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn step(&mut self, by: isize) {
+        if let Some(Overlay::Detail { scroll, .. }) = &mut self.overlay {
+            *scroll = scroll.saturating_add_signed(by);
+            return;
+        }
+        match self.focus {
+            Panel::Queues => {
+                let n = self.visible_queues().len();
+                self.queue_sel = self
+                    .queue_sel
+                    .saturating_add_signed(by)
+                    .min(n.saturating_sub(1));
+            }
+            Panel::Agents => {
+                let list = self.visible_agents();
+                let at = self
+                    .agent_sel
+                    .and_then(|id| list.iter().position(|a| a.id == id))
+                    .unwrap_or(0);
+                let to = at
+                    .saturating_add_signed(by)
+                    .min(list.len().saturating_sub(1));
+                self.agent_sel = list.get(to).map(|a| a.id);
+                self.keep_selection_visible();
+            }
+        }
+    }
+
+    fn keep_selection_visible(&mut self) {
+        let rows = super::view::agent_rows(self.size, self.visible_queues().len()).max(1);
+        let list = self.visible_agents();
+        let Some(at) = self
+            .agent_sel
+            .and_then(|id| list.iter().position(|a| a.id == id))
+        else {
+            self.agent_top = self.agent_top.min(list.len().saturating_sub(rows));
+            return;
+        };
+        if at < self.agent_top {
+            self.agent_top = at;
+        } else if at >= self.agent_top + rows {
+            self.agent_top = at + 1 - rows;
+        }
+    }
+
+    fn select(&mut self) -> Vec<Effect> {
+        match self.overlay.take() {
+            Some(Overlay::Pause {
+                agent,
+                name,
+                reason,
+            }) => {
+                let reason = reason.trim().to_string();
+                if reason.is_empty() {
+                    self.notice = Some((Severity::Warn, "a pause needs a reason".into()));
+                    self.overlay = Some(Overlay::Pause {
+                        agent,
+                        name,
+                        reason,
+                    });
+                    return Vec::new();
+                }
+                return vec![Effect::SetState {
+                    agent,
+                    state: AgentState::Paused,
+                    reason: Some(reason),
+                }];
+            }
+            Some(Overlay::Filter) => return Vec::new(),
+            Some(other) => {
+                self.overlay = Some(other);
+                return Vec::new();
+            }
+            None => {}
+        }
+        match self.focus {
+            Panel::Agents => {
+                let Some(a) = self.selected_agent() else {
+                    return Vec::new();
+                };
+                let id = a.id;
+                self.overlay = Some(Overlay::Detail {
+                    detail: Detail::Agent {
+                        id,
+                        calls: Remote::Loading,
+                    },
+                    scroll: 0,
+                });
+                vec![Effect::LoadAgentCalls(id)]
+            }
+            Panel::Queues => {
+                let Some(q) = self
+                    .visible_queues()
+                    .get(self.queue_sel)
+                    .map(|q| q.id.clone())
+                else {
+                    return Vec::new();
+                };
+                self.overlay = Some(Overlay::Detail {
+                    detail: Detail::Queue {
+                        id: q.clone(),
+                        debtors: Remote::Loading,
+                    },
+                    scroll: 0,
+                });
+                vec![Effect::LoadQueueDebtors(q)]
+            }
+        }
+    }
+
+    /// The agent an action is about: the one drilled into, else the
+    /// selected one when the agents have the focus.
+    fn target_agent(&self) -> Option<&BoardAgent> {
+        match &self.overlay {
+            Some(Overlay::Detail {
+                detail: Detail::Agent { id, .. },
+                ..
+            }) => self.agents.iter().find(|a| a.id == *id),
+            None if self.focus == Panel::Agents => self.selected_agent(),
+            _ => None,
+        }
+    }
+
+    fn pause(&mut self) -> Vec<Effect> {
+        let Some(a) = self.target_agent() else {
+            self.notice = Some((Severity::Warn, "select an agent first".into()));
+            return Vec::new();
+        };
+        if a.state == AgentState::Paused {
+            return vec![Effect::SetState {
+                agent: a.id,
+                state: AgentState::Ready,
+                reason: None,
+            }];
+        }
+        self.overlay = Some(Overlay::Pause {
+            agent: a.id,
+            name: a.name.clone(),
+            reason: String::new(),
+        });
+        Vec::new()
+    }
+
+    fn release(&mut self) -> Vec<Effect> {
+        let Some(a) = self.target_agent() else {
+            self.notice = Some((Severity::Warn, "select an agent first".into()));
+            return Vec::new();
+        };
+        match &a.lease {
+            Some(l) => vec![Effect::ReleaseLease(l.id)],
+            None => {
+                self.notice = Some((Severity::Warn, format!("{} holds no lease", a.name)));
+                Vec::new()
+            }
+        }
+    }
+}
+
+fn remote<T>(r: Result<T, String>) -> Remote<T> {
+    match r {
+        Ok(t) => Remote::Ready(t),
+        Err(e) => Remote::Failed(e),
+    }
+}
+
+/// Who needs a look first when sorting by state.
+fn state_order(s: AgentState) -> u8 {
+    match s {
+        AgentState::Paused => 0,
+        AgentState::Ready => 1,
+        AgentState::WrapUp => 2,
+        AgentState::OnCall => 3,
+    }
+}

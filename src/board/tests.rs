@@ -1,0 +1,429 @@
+//! Key → action → state, events applied locally, the clock redrawing only
+//! what it changes, and snapshots of the board at 80x24 and 120x40.
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use std::collections::BTreeMap;
+
+use super::model::{Board, Effect, Msg, Overlay, Panel, Sort};
+use super::view;
+use crate::api::{
+    AgentCall, AgentState, BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally,
+    QueueDebtor, Tally, Today,
+};
+use crate::client::events::{FeedEvent, Live};
+use crate::config::BoardConfig;
+use crate::console::keymap::{Key, Keymap};
+use crate::console::theme::Theme;
+use crate::domain::{Disposition, Locale};
+
+/// Tuesday 2026-03-10, 13:00 UTC.
+fn now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 10, 13, 0, 0).unwrap()
+}
+
+fn queue(id: &str, name: &str, depth: i64, callable: i64, blocked: &[(&str, i64)]) -> BoardQueue {
+    BoardQueue {
+        id: id.into(),
+        name: name.into(),
+        depth,
+        callable,
+        blocked: blocked.iter().map(|(r, n)| (r.to_string(), *n)).collect(),
+        oldest_since: (callable > 0).then(|| now() - Duration::minutes(42)),
+        leased: 1,
+    }
+}
+
+fn agent(id: i64, name: &str, state: AgentState, secs: i64) -> BoardAgent {
+    BoardAgent {
+        id,
+        name: name.into(),
+        state,
+        reason: (state == AgentState::Paused).then(|| "coaching".to_string()),
+        since: now() - Duration::seconds(secs),
+        lease: None,
+        calls_today: id * 3,
+        rpc_today: id,
+        promises_today: id / 2,
+    }
+}
+
+fn snapshot() -> BoardView {
+    let mut ana = agent(1, "ana", AgentState::OnCall, 125);
+    ana.lease = Some(BoardLease {
+        id: 77,
+        debtor_id: 42,
+        debtor_name: "Maria Aparecida Souza".into(),
+        expires_at: now() + Duration::minutes(8),
+    });
+    let tally = Tally {
+        promises_made: 4,
+        promises_kept: 1,
+        promises_broken: 1,
+        promised_minor: 123_456,
+        collected_minor: 50_000,
+        contacts: 20,
+        rpc: 9,
+        rpc_rate: 0.45,
+    };
+    BoardView {
+        generated_at: now(),
+        queues: vec![
+            queue(
+                "early",
+                "Early (1–30 days)",
+                132,
+                97,
+                &[("call_window", 30), ("frequency_cap", 5)],
+            ),
+            queue(
+                "late",
+                "Late (31–90 days)",
+                40,
+                12,
+                &[("promise_pending", 28)],
+            ),
+            queue(
+                "broken_promises",
+                "Broken promises",
+                18,
+                0,
+                &[("call_window", 18)],
+            ),
+        ],
+        agents: vec![
+            ana,
+            agent(2, "bruno", AgentState::Ready, 400),
+            agent(3, "carla", AgentState::Paused, 90),
+            agent(4, "davi", AgentState::WrapUp, 20),
+        ],
+        today: Today {
+            day: NaiveDate::from_ymd_opt(2026, 3, 10).unwrap(),
+            per_queue: BTreeMap::from([("early".to_string(), tally.clone())]),
+            total: tally,
+            hourly: (0..24)
+                .map(|hour| HourTally {
+                    hour,
+                    contacts: if (11..=13).contains(&hour) {
+                        i64::from(hour) - 8
+                    } else {
+                        0
+                    },
+                    promises: i64::from(hour == 12),
+                })
+                .collect(),
+        },
+        recent: vec![
+            feed(
+                1,
+                "outcome_recorded",
+                Some(1),
+                serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 20000, "queue": null, "from_queue": "early"}),
+            ),
+            feed(
+                2,
+                "promise_broken",
+                None,
+                serde_json::json!({"queue": "broken_promises"}),
+            ),
+            feed(3, "agent_state", Some(2), serde_json::json!({})),
+        ],
+    }
+}
+
+fn feed(id: i64, kind: &str, user: Option<i64>, body: serde_json::Value) -> FeedView {
+    FeedView {
+        id,
+        at: now() - Duration::minutes(10 - id),
+        kind: kind.into(),
+        debtor_id: Some(40 + id),
+        user_id: user,
+        body,
+    }
+}
+
+fn board() -> Board {
+    let mut b = Board::new(
+        Locale::En,
+        Keymap::default(),
+        BoardConfig::default(),
+        "sofia".into(),
+        "embedded".into(),
+        now(),
+    );
+    b.update(Msg::Snapshot(Ok(snapshot())));
+    b
+}
+
+fn key(b: &mut Board, k: &str) -> Vec<Effect> {
+    let k: Key = k.parse().unwrap();
+    b.update(Msg::Key(k)).0
+}
+
+fn typed(b: &mut Board, text: &str) {
+    for c in text.chars() {
+        let k = if c == ' ' {
+            "space".to_string()
+        } else {
+            c.to_string()
+        };
+        key(b, &k);
+    }
+}
+
+fn event(b: &mut Board, id: i64, kind: &str, user: Option<i64>, body: serde_json::Value) -> bool {
+    b.update(Msg::Live(Live::Event(FeedEvent {
+        id,
+        at: now(),
+        kind: kind.into(),
+        debtor_id: Some(42),
+        user_id: user,
+        body,
+    })))
+    .1
+}
+
+fn render(b: &Board, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    let mut b2 = Board::new(
+        b.locale,
+        b.keymap.clone(),
+        b.limits,
+        b.user.clone(),
+        b.server.clone(),
+        b.now,
+    );
+    // Same board at this size: the rows that fit depend on it.
+    b2.update(Msg::Snapshot(Ok(snapshot())));
+    b2.update(Msg::Resize(w, h));
+    b2.overlay = b.overlay.clone();
+    b2.focus = b.focus;
+    b2.filter = b.filter.clone();
+    t.draw(|f| view::draw(f, &b2, &Theme::default())).unwrap();
+    let buf = t.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        for x in 0..w {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn board_at_80x24() {
+    insta::assert_snapshot!(render(&board(), 80, 24));
+}
+
+#[test]
+fn board_at_120x40() {
+    insta::assert_snapshot!(render(&board(), 120, 40));
+}
+
+#[test]
+fn agent_drill_down_at_80x24() {
+    let mut b = board();
+    assert_eq!(key(&mut b, "enter"), vec![Effect::LoadAgentCalls(1)]);
+    b.update(Msg::AgentCalls(
+        1,
+        Ok(vec![AgentCall {
+            debtor_id: 42,
+            debtor_name: "Maria Aparecida Souza".into(),
+            started_at: now() - Duration::minutes(30),
+            queue: Some("early".into()),
+            disposition: Some(Disposition::PromiseToPay),
+            promised_minor: Some(20_000),
+        }]),
+    ));
+    insta::assert_snapshot!(render(&b, 80, 24));
+}
+
+#[test]
+fn queue_drill_down_at_120x40() {
+    let mut b = board();
+    key(&mut b, "tab");
+    assert_eq!(b.focus, Panel::Queues);
+    key(&mut b, "down");
+    assert_eq!(
+        key(&mut b, "enter"),
+        vec![Effect::LoadQueueDebtors("late".into())]
+    );
+    b.update(Msg::QueueDebtors(
+        "late".into(),
+        Ok(vec![
+            QueueDebtor {
+                debtor_id: 7,
+                name: "João Pedro".into(),
+                callable: true,
+                priority: 80,
+                waiting_since: Some(now() - Duration::minutes(75)),
+                blocked_by: None,
+                review_at: None,
+                leased_by: Some(1),
+            },
+            QueueDebtor {
+                debtor_id: 9,
+                name: "Rita Lee".into(),
+                callable: false,
+                priority: 60,
+                waiting_since: Some(now() - Duration::minutes(5)),
+                blocked_by: Some("promise_pending".into()),
+                review_at: Some(now() + Duration::days(3)),
+                leased_by: None,
+            },
+        ]),
+    ));
+    insta::assert_snapshot!(render(&b, 120, 40));
+}
+
+#[test]
+fn filter_narrows_and_esc_clears() {
+    let mut b = board();
+    key(&mut b, "/");
+    typed(&mut b, "pau");
+    let names: Vec<_> = b.visible_agents().iter().map(|a| a.name.clone()).collect();
+    assert_eq!(names, vec!["carla"]);
+    assert_eq!(b.agent_sel, Some(3));
+    // q is text in the prompt, not quit.
+    key(&mut b, "q");
+    assert!(!b.quit);
+    key(&mut b, "backspace");
+    key(&mut b, "enter");
+    assert_eq!(b.overlay, None);
+    assert_eq!(b.filter, "pau");
+    key(&mut b, "esc");
+    assert_eq!(b.filter, "");
+    assert_eq!(b.visible_agents().len(), 4);
+}
+
+#[test]
+fn sort_cycles_through_columns() {
+    let mut b = board();
+    key(&mut b, "s");
+    assert_eq!(b.sort, Sort::State);
+    let names: Vec<_> = b.visible_agents().iter().map(|a| a.name.clone()).collect();
+    assert_eq!(names, vec!["carla", "bruno", "davi", "ana"]);
+    key(&mut b, "s");
+    assert_eq!(b.sort, Sort::Time);
+    assert_eq!(b.visible_agents()[0].name, "bruno");
+}
+
+#[test]
+fn pause_asks_a_reason_and_release_names_the_lease() {
+    let mut b = board();
+    assert_eq!(b.agent_sel, Some(1));
+    assert!(key(&mut b, "p").is_empty());
+    assert!(matches!(b.overlay, Some(Overlay::Pause { agent: 1, .. })));
+    // No reason: asked again, nothing sent.
+    assert!(key(&mut b, "enter").is_empty());
+    typed(&mut b, "coaching");
+    assert_eq!(
+        key(&mut b, "enter"),
+        vec![Effect::SetState {
+            agent: 1,
+            state: AgentState::Paused,
+            reason: Some("coaching".into())
+        }]
+    );
+    assert_eq!(key(&mut b, "x"), vec![Effect::ReleaseLease(77)]);
+    key(&mut b, "j");
+    assert!(key(&mut b, "x").is_empty(), "bruno holds no lease");
+    key(&mut b, "j");
+    // A paused agent is set ready.
+    assert_eq!(
+        key(&mut b, "p"),
+        vec![Effect::SetState {
+            agent: 3,
+            state: AgentState::Ready,
+            reason: None
+        }]
+    );
+}
+
+#[test]
+fn events_move_the_figures_without_a_snapshot() {
+    let mut b = board();
+    assert!(event(
+        &mut b,
+        10,
+        "call_started",
+        Some(2),
+        serde_json::json!({"queue": "early"})
+    ));
+    assert!(event(
+        &mut b,
+        11,
+        "outcome_recorded",
+        Some(2),
+        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 10000, "queue": null, "from_queue": "early"})
+    ));
+    let bruno = b.agents.iter().find(|a| a.id == 2).unwrap();
+    // The outcome closed the call it started: one call, not two.
+    assert_eq!(
+        (bruno.calls_today, bruno.rpc_today, bruno.promises_today),
+        (7, 3, 2)
+    );
+    let today = b.today.as_ref().unwrap();
+    assert_eq!(today.total.contacts, 21);
+    assert_eq!(today.total.promises_made, 5);
+    assert_eq!(today.total.promised_minor, 133_456);
+    assert_eq!(today.hourly[13].contacts, 6);
+    assert_eq!(b.queues[0].depth, 131);
+    assert_eq!(b.ticker.back().unwrap().id, 11);
+
+    let since = (now() + Duration::seconds(5)).to_rfc3339();
+    event(
+        &mut b,
+        12,
+        "agent_state",
+        Some(9),
+        serde_json::json!({"user_id": 9, "name": "eva", "state": "paused", "reason": "lunch", "since": since, "by": null}),
+    );
+    let eva = b.agents.iter().find(|a| a.id == 9).unwrap();
+    assert_eq!(
+        (eva.state, eva.reason.as_deref()),
+        (AgentState::Paused, Some("lunch"))
+    );
+
+    event(
+        &mut b,
+        13,
+        "lease_released",
+        Some(1),
+        serde_json::json!({"lease_id": 77, "debtor_id": 42, "agent_id": 1, "by": 5}),
+    );
+    assert_eq!(b.agents[0].lease, None);
+    // A reset asks for the snapshot again; nothing else does.
+    assert_eq!(
+        b.update(Msg::Live(Live::Reset)).0,
+        vec![Effect::LoadSnapshot]
+    );
+}
+
+#[test]
+fn a_tick_redraws_only_when_a_clock_on_screen_changes() {
+    let mut b = board();
+    b.drawn();
+    // The selected agent shows seconds: each second is a change.
+    assert!(b.update(Msg::Tick(now() + Duration::seconds(1))).1);
+    b.drawn();
+    // Nobody selected shows seconds: a second later, nothing differs...
+    b.agent_sel = None;
+    b.drawn();
+    assert!(!b.update(Msg::Tick(now() + Duration::seconds(2))).1);
+    // ...until a minute turns.
+    assert!(b.update(Msg::Tick(now() + Duration::seconds(60))).1);
+}
+
+#[test]
+fn time_in_state_ages_by_the_thresholds() {
+    use super::model::Level;
+    let b = board();
+    let level = |id: i64| b.level(b.agents.iter().find(|a| a.id == id).unwrap());
+    assert_eq!(level(1), Level::Calm, "on a call for 2 minutes");
+    assert_eq!(level(2), Level::Alert, "waiting over 5 minutes");
+    assert_eq!(level(3), Level::Warn, "paused over a minute");
+    assert_eq!(level(4), Level::Calm);
+}

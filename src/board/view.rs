@@ -1,0 +1,699 @@
+//! Drawing the board. Views read the model and the theme and write to the
+//! frame; they never change state. Times in state show minutes, and
+//! seconds only for the selected agent, so a quiet board rewrites a few
+//! cells a second at most.
+
+use chrono::{DateTime, Duration, Utc};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Sparkline, Table, Wrap};
+
+use super::model::{ACTIONS, Board, Detail, Level, Overlay, Panel};
+use crate::api::{AgentState, BoardAgent, FeedView, Tally};
+use crate::console::app::{Remote, Severity};
+use crate::console::format::span;
+use crate::console::keymap::Mode;
+use crate::console::theme::Theme;
+use crate::domain::{Currency, Disposition, Money};
+
+/// The top bar's clock: minutes only, so it changes once a minute.
+pub fn clock(now: DateTime<Utc>) -> String {
+    now.format("%H:%M UTC").to_string()
+}
+
+/// Time in a state: `m:ss` for the selected agent, else `7m` or `1h05`.
+pub fn in_state(d: Duration, selected: bool) -> String {
+    if selected {
+        return span(d);
+    }
+    wait(d)
+}
+
+/// A wait at minute resolution.
+pub fn wait(d: Duration) -> String {
+    let m = d.num_minutes().max(0);
+    if m >= 60 {
+        format!("{}h{:02}", m / 60, m % 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
+/// The rows of each part of the screen at a size: the top bar, the
+/// queues, the agents beside today's figures, the ticker, the key bar.
+fn parts(area: Rect, queues: usize) -> [Rect; 5] {
+    let ticker = if area.height >= 36 { 8 } else { 4 };
+    let queue_rows = (queues as u16).clamp(1, if area.height >= 36 { 12 } else { 6 });
+    Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(queue_rows + 2),
+        Constraint::Min(4),
+        Constraint::Length(ticker),
+        Constraint::Length(1),
+    ])
+    .areas(area)
+}
+
+/// The agents panel and today's beside it.
+fn middle(area: Rect) -> [Rect; 2] {
+    Layout::horizontal([
+        Constraint::Min(40),
+        Constraint::Length(if area.width >= 110 { 40 } else { 30 }),
+    ])
+    .areas(area)
+}
+
+/// How many agent rows fit at a screen size (the model scrolls by it).
+pub fn agent_rows(size: (u16, u16), queues: usize) -> usize {
+    let [_, _, mid, _, _] = parts(Rect::new(0, 0, size.0, size.1), queues);
+    usize::from(mid.height.saturating_sub(2))
+}
+
+pub fn draw(frame: &mut Frame, b: &Board, theme: &Theme) {
+    let queues = b.visible_queues();
+    let [top, qarea, mid, ticker, bottom] = parts(frame.area(), queues.len());
+    let [agents, today] = middle(mid);
+    top_bar(frame, top, b, theme);
+    if let Remote::Failed(e) = &b.loaded {
+        let p = Paragraph::new(format!("cannot load the board: {e}"))
+            .style(theme.alert(theme.danger))
+            .wrap(Wrap { trim: true });
+        frame.render_widget(p, qarea.union(mid));
+    } else {
+        queue_table(frame, qarea, b, theme);
+        agent_table(frame, agents, b, theme);
+        today_panel(frame, today, b, theme);
+    }
+    ticker_panel(frame, ticker, b, theme);
+    key_bar(frame, bottom, b, theme);
+    match &b.overlay {
+        Some(Overlay::Detail { detail, scroll }) => {
+            detail_panel(frame, qarea.union(mid), b, detail, *scroll, theme)
+        }
+        Some(Overlay::Help) => help(frame, qarea.union(mid).union(ticker), b, theme),
+        _ => {}
+    }
+}
+
+fn block<'a>(title: &'a str, focused: bool, theme: &Theme) -> Block<'a> {
+    let colour = if focused { theme.focus } else { theme.border };
+    Block::default()
+        .borders(Borders::TOP)
+        .border_style(theme.fg(colour))
+        .title(Span::styled(format!(" {title} "), theme.alert(theme.title)))
+}
+
+fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let mut spans = vec![
+        Span::styled(" regua board ", theme.alert(theme.title)),
+        Span::styled(
+            b.user.clone(),
+            theme.fg(theme.text).add_modifier(Modifier::BOLD),
+        ),
+        Span::styled(format!(" @ {}", b.server), theme.fg(theme.muted)),
+        Span::raw(" · "),
+    ];
+    match &b.offline {
+        None => spans.push(Span::styled("● live", theme.fg(theme.ok))),
+        Some(why) => spans.push(Span::styled(
+            format!("⚠ offline: {why}"),
+            theme.alert(theme.danger),
+        )),
+    }
+    if !b.filter.is_empty() {
+        spans.push(Span::styled(
+            format!(" · filter “{}”", b.filter),
+            theme.fg(theme.warn),
+        ));
+    }
+    spans.push(Span::styled(
+        format!(" · {}", clock(b.now)),
+        theme.fg(theme.muted),
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn blocked_text(blocked: &std::collections::BTreeMap<String, i64>) -> String {
+    let mut rules: Vec<_> = blocked.iter().collect();
+    rules.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
+    rules
+        .iter()
+        .map(|(rule, n)| format!("{rule} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let wide = area.width >= 110;
+    let today = b.today.as_ref();
+    let rows: Vec<Row> = b
+        .visible_queues()
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let t = today
+                .and_then(|t| t.per_queue.get(&q.id))
+                .cloned()
+                .unwrap_or_default();
+            let blocked: i64 = q.blocked.values().sum();
+            let oldest = q.oldest_since.map_or("—".into(), |s| wait(b.now - s));
+            let mut cells = vec![
+                Cell::from(q.name.clone()),
+                Cell::from(q.depth.to_string()),
+                Cell::from(q.callable.to_string()).style(theme.fg(theme.ok)),
+                Cell::from(if blocked > 0 {
+                    format!("{blocked}: {}", blocked_text(&q.blocked))
+                } else {
+                    "0".into()
+                })
+                .style(theme.fg(if blocked > 0 {
+                    theme.warn
+                } else {
+                    theme.muted
+                })),
+                Cell::from(oldest),
+                Cell::from(q.leased.to_string()),
+                Cell::from(t.promises_made.to_string()).style(theme.fg(theme.promise)),
+                Cell::from(percent(&t)),
+            ];
+            if wide {
+                cells.push(Cell::from(t.promises_kept.to_string()).style(theme.fg(theme.paid)));
+                cells.push(Cell::from(t.promises_broken.to_string()).style(theme.fg(theme.danger)));
+                cells.push(Cell::from(money(t.promised_minor)));
+                cells.push(Cell::from(money(t.collected_minor)).style(theme.fg(theme.paid)));
+            }
+            let row = Row::new(cells);
+            if b.focus == Panel::Queues && i == b.queue_sel {
+                row.style(theme.selection())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let mut header = vec![
+        "queue",
+        "depth",
+        "call",
+        "blocked (by rule)",
+        "oldest",
+        "held",
+        "prom",
+        "rpc",
+    ];
+    let mut widths = vec![
+        Constraint::Length(if wide { 22 } else { 16 }),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Min(12),
+        Constraint::Length(6),
+        Constraint::Length(4),
+        Constraint::Length(4),
+        Constraint::Length(4),
+    ];
+    if wide {
+        header.extend(["kept", "brkn", "promised", "collected"]);
+        widths.extend([
+            Constraint::Length(4),
+            Constraint::Length(4),
+            Constraint::Length(13),
+            Constraint::Length(13),
+        ]);
+    }
+    let table = Table::new(rows, widths)
+        .header(Row::new(header).style(theme.fg(theme.muted)))
+        .block(block("queues", b.focus == Panel::Queues, theme));
+    frame.render_widget(table, area);
+}
+
+fn state_style(a: &BoardAgent, level: Level, theme: &Theme) -> (&'static str, Style) {
+    let name = match a.state {
+        AgentState::Ready => "ready",
+        AgentState::OnCall => "on call",
+        AgentState::WrapUp => "wrap-up",
+        AgentState::Paused => "paused",
+    };
+    let base = match a.state {
+        AgentState::Ready => theme.ok,
+        AgentState::OnCall => theme.focus,
+        AgentState::WrapUp => theme.pending,
+        AgentState::Paused => theme.muted,
+    };
+    let style = match level {
+        Level::Calm => theme.fg(base),
+        Level::Warn => theme.fg(theme.warn),
+        Level::Alert => theme.alert(theme.danger),
+    };
+    (name, style)
+}
+
+fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let list = b.visible_agents();
+    let rows_fit = usize::from(area.height.saturating_sub(2));
+    let rows: Vec<Row> = list
+        .iter()
+        .skip(b.agent_top)
+        .take(rows_fit)
+        .map(|a| {
+            let selected = b.agent_sel == Some(a.id);
+            let level = b.level(a);
+            let (state, style) = state_style(a, level, theme);
+            let state = match &a.reason {
+                Some(r) => format!("{state}: {r}"),
+                None => state.to_string(),
+            };
+            let row = Row::new(vec![
+                Cell::from(a.name.clone()),
+                Cell::from(state).style(style),
+                Cell::from(in_state(b.now - a.since, selected)).style(style),
+                Cell::from(
+                    a.lease
+                        .as_ref()
+                        .map_or(String::new(), |l| l.debtor_name.clone()),
+                ),
+                Cell::from(a.calls_today.to_string()),
+                Cell::from(a.rpc_today.to_string()),
+                Cell::from(a.promises_today.to_string()).style(theme.fg(theme.promise)),
+            ]);
+            if selected && b.focus == Panel::Agents {
+                row.style(theme.selection())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let title = format!(
+        "agents {} · by {}",
+        if list.len() == b.agents.len() {
+            list.len().to_string()
+        } else {
+            format!("{}/{}", list.len(), b.agents.len())
+        },
+        b.sort.name()
+    );
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(10),
+            Constraint::Min(10),
+            Constraint::Length(5),
+            Constraint::Min(8),
+            Constraint::Length(4),
+            Constraint::Length(3),
+            Constraint::Length(4),
+        ],
+    )
+    .header(
+        Row::new(["agent", "state", "time", "debtor", "call", "rpc", "prom"])
+            .style(theme.fg(theme.muted)),
+    )
+    .block(block(&title, b.focus == Panel::Agents, theme));
+    frame.render_widget(table, area);
+}
+
+fn percent(t: &Tally) -> String {
+    if t.contacts == 0 {
+        "—".into()
+    } else {
+        format!("{:.0}%", t.rpc_rate * 100.0)
+    }
+}
+
+/// The board's figures are in the demo's currency.
+fn money(minor: i64) -> String {
+    let brl = Currency::new("BRL").expect("BRL is a currency");
+    Money::new(minor, brl)
+        .display(crate::domain::Locale::PtBr)
+        .to_string()
+}
+
+fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let blk = block("today", false, theme).borders(Borders::TOP | Borders::LEFT);
+    let inner = blk.inner(area);
+    frame.render_widget(blk, area);
+    let Some(today) = &b.today else {
+        frame.render_widget(
+            Paragraph::new("loading…").style(theme.fg(theme.muted)),
+            inner,
+        );
+        return;
+    };
+    let t = &today.total;
+    let lines = vec![
+        Line::from(vec![
+            Span::styled("contacts ", theme.fg(theme.muted)),
+            Span::raw(t.contacts.to_string()),
+            Span::styled("  rpc ", theme.fg(theme.muted)),
+            Span::raw(format!("{} ({})", t.rpc, percent(t))),
+        ]),
+        Line::from(vec![
+            Span::styled("promises ", theme.fg(theme.muted)),
+            Span::styled(t.promises_made.to_string(), theme.fg(theme.promise)),
+            Span::styled(" kept ", theme.fg(theme.muted)),
+            Span::styled(t.promises_kept.to_string(), theme.fg(theme.paid)),
+            Span::styled(" broken ", theme.fg(theme.muted)),
+            Span::styled(t.promises_broken.to_string(), theme.fg(theme.danger)),
+        ]),
+        Line::from(vec![
+            Span::styled("promised ", theme.fg(theme.muted)),
+            Span::raw(money(t.promised_minor)),
+        ]),
+        Line::from(vec![
+            Span::styled("collected ", theme.fg(theme.muted)),
+            Span::styled(money(t.collected_minor), theme.fg(theme.paid)),
+        ]),
+    ];
+    let n = lines.len() as u16;
+    let [text, chart] = Layout::vertical([Constraint::Length(n), Constraint::Min(0)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines), text);
+    if chart.height < 2 {
+        return;
+    }
+    // Two sparklines, one bar per hour of the day (UTC).
+    let [c_label, c_bars, p_label, p_bars] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+        Constraint::Fill(1),
+    ])
+    .areas(chart);
+    let contacts: Vec<u64> = today
+        .hourly
+        .iter()
+        .map(|h| h.contacts.max(0) as u64)
+        .collect();
+    let promises: Vec<u64> = today
+        .hourly
+        .iter()
+        .map(|h| h.promises.max(0) as u64)
+        .collect();
+    frame.render_widget(
+        Paragraph::new("contacts per hour, 0–23 h").style(theme.fg(theme.muted)),
+        c_label,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&contacts)
+            .style(theme.fg(theme.focus)),
+        c_bars,
+    );
+    frame.render_widget(
+        Paragraph::new("promises per hour").style(theme.fg(theme.muted)),
+        p_label,
+    );
+    frame.render_widget(
+        Sparkline::default()
+            .data(&promises)
+            .style(theme.fg(theme.promise)),
+        p_bars,
+    );
+}
+
+/// One event as the ticker says it.
+pub fn ticker_line(e: &FeedView, b: &Board) -> String {
+    let who = e
+        .user_id
+        .and_then(|id| b.agents.iter().find(|a| a.id == id))
+        .map_or_else(|| "—".to_string(), |a| a.name.clone());
+    let debtor = e
+        .debtor_id
+        .map_or(String::new(), |d| format!(" debtor {d}"));
+    let body = &e.body;
+    let what = match e.kind.as_str() {
+        "outcome_recorded" => {
+            let d: Option<Disposition> = serde_json::from_value(body["disposition"].clone()).ok();
+            let d = d.map_or("outcome", |d| {
+                crate::console::words::disposition(b.locale, d)
+            });
+            match body["promised_minor"].as_i64().filter(|m| *m > 0) {
+                Some(m) => format!("{who}: {d} {}{debtor}", money(m)),
+                None => format!("{who}: {d}{debtor}"),
+            }
+        }
+        "payment_received" => format!(
+            "payment {}{debtor}",
+            money(body["amount_minor"].as_i64().unwrap_or(0))
+        ),
+        "promise_kept" => format!("promise kept{debtor}"),
+        "promise_broken" => format!("promise broken{debtor}"),
+        "lease_released" => format!("lease {} of {who} released", body["lease_id"]),
+        other => other.to_string(),
+    };
+    format!("{} {what}", e.at.format("%H:%M:%S"))
+}
+
+fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let blk = block("events", false, theme);
+    let inner = blk.inner(area);
+    frame.render_widget(blk, area);
+    let n = usize::from(inner.height);
+    let lines: Vec<Line> = b
+        .ticker
+        .iter()
+        .rev()
+        .take(n)
+        .map(|e| {
+            let colour = match e.kind.as_str() {
+                "promise_broken" => theme.danger,
+                "payment_received" | "promise_kept" => theme.paid,
+                "lease_released" => theme.warn,
+                _ => theme.text,
+            };
+            Line::styled(ticker_line(e, b), theme.fg(colour))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let line = match (&b.overlay, &b.notice) {
+        (Some(Overlay::Filter), _) => Line::from(vec![
+            Span::styled("filter: ", theme.alert(theme.focus)),
+            Span::raw(format!("{}▏", b.filter)),
+            Span::styled("  enter keeps · esc clears", theme.fg(theme.muted)),
+        ]),
+        (Some(Overlay::Pause { name, reason, .. }), _) => Line::from(vec![
+            Span::styled(format!("pause {name}, reason: "), theme.alert(theme.warn)),
+            Span::raw(format!("{reason}▏")),
+            Span::styled("  enter pauses · esc cancels", theme.fg(theme.muted)),
+        ]),
+        (_, Some((severity, text))) => {
+            let colour = match severity {
+                Severity::Info => theme.ok,
+                Severity::Warn => theme.warn,
+                Severity::Error => theme.danger,
+            };
+            Line::styled(text.clone(), theme.alert(colour))
+        }
+        _ => {
+            use crate::console::action::Action;
+            let mode = b.mode();
+            let hints: Vec<String> = [
+                (Action::Select, "open"),
+                (Action::Filter, "filter"),
+                (Action::Sort, "sort"),
+                (Action::PauseAgent, "pause"),
+                (Action::ReleaseLease, "release"),
+                (Action::NextPanel, "panel"),
+                (Action::Help, "keys"),
+                (Action::Back, "back"),
+                (Action::Quit, "quit"),
+            ]
+            .iter()
+            .filter(|(a, _)| mode != Mode::Board || *a != Action::Back)
+            .filter_map(|(a, label)| b.keymap.key_for(mode, *a).map(|k| format!("{k} {label}")))
+            .collect();
+            Line::styled(hints.join(" · "), theme.fg(theme.muted))
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn detail_panel(
+    frame: &mut Frame,
+    area: Rect,
+    b: &Board,
+    d: &Detail,
+    scroll: usize,
+    theme: &Theme,
+) {
+    frame.render_widget(Clear, area);
+    let mut lines: Vec<Line> = Vec::new();
+    let title;
+    match d {
+        Detail::Agent { id, calls } => {
+            let agent = b.agents.iter().find(|a| a.id == *id);
+            title = format!("agent {}", agent.map_or("?", |a| a.name.as_str()));
+            if let Some(a) = agent {
+                let (state, style) = state_style(a, b.level(a), theme);
+                let mut first = vec![
+                    Span::styled(state, style),
+                    Span::styled(format!(" for {}", span(b.now - a.since)), style),
+                ];
+                if let Some(r) = &a.reason {
+                    first.push(Span::raw(format!(" — {r}")));
+                }
+                lines.push(Line::from(first));
+                lines.push(Line::raw(match &a.lease {
+                    Some(l) => format!(
+                        "holds {} (debtor {}), lease {} until {}",
+                        l.debtor_name,
+                        l.debtor_id,
+                        l.id,
+                        l.expires_at.format("%H:%M:%S")
+                    ),
+                    None => "holds no debtor".into(),
+                }));
+                lines.push(Line::styled(
+                    format!(
+                        "today: {} calls, {} right-party, {} promises",
+                        a.calls_today, a.rpc_today, a.promises_today
+                    ),
+                    theme.fg(theme.muted),
+                ));
+            }
+            lines.push(Line::raw(""));
+            match calls {
+                Remote::Loading => {
+                    lines.push(Line::styled("loading calls…", theme.fg(theme.muted)))
+                }
+                Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.fg(theme.danger))),
+                Remote::Ready(list) if list.is_empty() => {
+                    lines.push(Line::styled("no calls today", theme.fg(theme.muted)))
+                }
+                Remote::Ready(list) => {
+                    for c in list {
+                        let what = c.disposition.map_or("open call", |d| {
+                            crate::console::words::disposition(b.locale, d)
+                        });
+                        let promised = c
+                            .promised_minor
+                            .map_or(String::new(), |m| format!(" {}", money(m)));
+                        lines.push(Line::raw(format!(
+                            "{} {} — {what}{promised} ({})",
+                            c.started_at.format("%H:%M"),
+                            c.debtor_name,
+                            c.queue.as_deref().unwrap_or("no queue"),
+                        )));
+                    }
+                }
+            }
+        }
+        Detail::Queue { id, debtors } => {
+            let q = b.queues.iter().find(|q| &q.id == id);
+            title = format!("queue {}", q.map_or(id.as_str(), |q| q.name.as_str()));
+            if let Some(q) = q {
+                lines.push(Line::raw(format!(
+                    "{} waiting, {} may be called now, {} held",
+                    q.depth, q.callable, q.leased
+                )));
+                if !q.blocked.is_empty() {
+                    lines.push(Line::styled(
+                        format!("blocked by rule: {}", blocked_text(&q.blocked)),
+                        theme.fg(theme.warn),
+                    ));
+                }
+            }
+            if let Some(t) = b.today.as_ref().and_then(|t| t.per_queue.get(id)) {
+                lines.push(Line::styled(
+                    format!(
+                        "today: {} contacts, rpc {}, promises {} kept {} broken {}, promised {}, collected {}",
+                        t.contacts,
+                        percent(t),
+                        t.promises_made,
+                        t.promises_kept,
+                        t.promises_broken,
+                        money(t.promised_minor),
+                        money(t.collected_minor)
+                    ),
+                    theme.fg(theme.muted),
+                ));
+            }
+            lines.push(Line::raw(""));
+            match debtors {
+                Remote::Loading => {
+                    lines.push(Line::styled("loading debtors…", theme.fg(theme.muted)))
+                }
+                Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.fg(theme.danger))),
+                Remote::Ready(list) if list.is_empty() => {
+                    lines.push(Line::styled("nobody waiting", theme.fg(theme.muted)))
+                }
+                Remote::Ready(list) => {
+                    for d in list {
+                        let since = d
+                            .waiting_since
+                            .map_or(String::new(), |s| format!(" waiting {}", wait(b.now - s)));
+                        let why = match (&d.blocked_by, d.callable) {
+                            (_, true) => Span::styled("callable", theme.fg(theme.ok)),
+                            (Some(rule), false) => {
+                                let until = d.review_at.map_or(String::new(), |t| {
+                                    format!(" until {}", t.format("%d/%m %H:%M"))
+                                });
+                                Span::styled(
+                                    format!("blocked: {rule}{until}"),
+                                    theme.fg(theme.warn),
+                                )
+                            }
+                            (None, false) => Span::styled("not callable now", theme.fg(theme.warn)),
+                        };
+                        let held = d
+                            .leased_by
+                            .and_then(|id| b.agents.iter().find(|a| a.id == id))
+                            .map_or(
+                                if d.leased_by.is_some() {
+                                    " · held".to_string()
+                                } else {
+                                    String::new()
+                                },
+                                |a| format!(" · held by {}", a.name),
+                            );
+                        lines.push(Line::from(vec![
+                            Span::raw(format!("{:>6} {}{since} · ", d.debtor_id, d.name)),
+                            why,
+                            Span::styled(held, theme.fg(theme.focus)),
+                        ]));
+                    }
+                }
+            }
+        }
+    }
+    let p = Paragraph::new(lines)
+        .block(
+            Block::default()
+                .borders(Borders::ALL)
+                .border_style(theme.fg(theme.focus))
+                .title(Span::styled(format!(" {title} "), theme.alert(theme.title))),
+        )
+        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0));
+    frame.render_widget(p, area);
+}
+
+fn help(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    frame.render_widget(Clear, area);
+    let mut lines = Vec::new();
+    for (mode, label) in [
+        (Mode::Board, "board"),
+        (Mode::BoardDetail, "drill-down"),
+        (Mode::BoardPrompt, "filter and reason"),
+    ] {
+        lines.push(Line::styled(label, theme.alert(theme.title)));
+        for (action, keys) in b.keymap.keys_for(mode) {
+            if !ACTIONS.contains(&action) {
+                continue;
+            }
+            let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<14}", keys.join(" ")), theme.fg(theme.focus)),
+                Span::raw(action.help()),
+            ]));
+        }
+    }
+    let p = Paragraph::new(lines).block(
+        Block::default()
+            .borders(Borders::ALL)
+            .border_style(theme.fg(theme.focus))
+            .title(Span::styled(" keys ", theme.alert(theme.title))),
+    );
+    frame.render_widget(p, area);
+}
