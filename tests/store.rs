@@ -679,6 +679,20 @@ async fn the_feed_is_ordered_and_resumable(store: Arc<dyn Store>) {
         .audit(None, "read_debtor", Some(1), "full record", t(1, 10))
         .await
         .unwrap();
+    // Older than what is kept: gone, and the bounds say where the feed
+    // starts now (a cursor before it gets `reset`).
+    let late = store
+        .publish(
+            "payment_received",
+            None,
+            None,
+            &serde_json::json!({}),
+            t(9, 10),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.feed_prune(t(5, 0)).await.unwrap(), 5);
+    assert_eq!(store.feed_bounds().await.unwrap(), Some((late, late)));
 }
 
 async fn queue_counts_and_reviews(store: Arc<dyn Store>) {

@@ -74,6 +74,9 @@ pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
         .store
         .idempotency_prune(now - Duration::days(7))
         .await?;
+    // The feed keeps a week: enough for any reconnect and for the board's
+    // today; an older cursor is told to reload (`reset`).
+    state.store.feed_prune(now - Duration::days(7)).await?;
     loop {
         let due = state.store.due_for_review(now, 500).await?;
         if due.is_empty() {
