@@ -2,7 +2,8 @@
 //! server's answers, the live stream and the outbox all arrive here as
 //! messages; `App::update` turns each into state and effects; effects run
 //! as tasks that answer with more messages. The screen is drawn only when
-//! something changed, at most ~30 times a second.
+//! something changed: at once after a key, otherwise at most ~30 times a
+//! second.
 
 use chrono::Utc;
 use ratatui::crossterm::execute;
@@ -100,15 +101,18 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     let frame = Duration::from_millis(33);
     let mut last_draw = Instant::now() - frame;
     let mut dirty = true;
+    // A key is answered at once; what the clock and the server send waits
+    // for the next frame slot. A frame drawn for a tick must not hold back
+    // the key after it (bursts of keys still make one frame: everything
+    // waiting is taken in one batch).
+    let mut key_waiting = false;
     let mut releases: Vec<JoinHandle<()>> = Vec::new();
     loop {
-        if dirty {
-            let wait = frame.saturating_sub(last_draw.elapsed());
-            if wait.is_zero() {
-                draw(&mut term, &s.app, &s.theme)?;
-                last_draw = Instant::now();
-                dirty = false;
-            }
+        if dirty && (key_waiting || last_draw.elapsed() >= frame) {
+            draw(&mut term, &s.app, &s.theme)?;
+            last_draw = Instant::now();
+            dirty = false;
+            key_waiting = false;
         }
         let wait = if dirty {
             frame.saturating_sub(last_draw.elapsed())
@@ -136,8 +140,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         } => Some(l.lease.clone()),
                         _ => None,
                     };
+                    let key = matches!(msg.as_ref(), Msg::Key(_));
                     let (effects, changed) = s.app.update(*msg);
                     dirty |= changed;
+                    key_waiting |= key && changed;
                     if let Some(lease) = leased {
                         if let Some((_, h)) = renewer.take() {
                             h.abort();

@@ -220,7 +220,15 @@ fn panel(
                 words.filter,
                 w.filter.name(app.locale)
             ),
-            timeline_text(app, w, zone, theme),
+            // Each line takes at least one row: the lines scrolled past
+            // and a panel's height of them hold every row on screen.
+            timeline_text(
+                app,
+                w,
+                zone,
+                theme,
+                usize::from(w.scroll_of(which)) + usize::from(area.height),
+            ),
         ),
         Panel::Plan => (words.plan.to_string(), plan_text(app, w, zone, theme)),
     };
@@ -266,12 +274,21 @@ fn script_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
     })
 }
 
-fn timeline_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<'static> {
+/// The newest `lines` events the filter shows, newest first: only what can
+/// reach the screen is formatted, however long the history.
+fn timeline_text(
+    app: &App,
+    w: &Workspace,
+    zone: Option<Tz>,
+    theme: &Theme,
+    lines: usize,
+) -> Text<'static> {
     remote_text(&w.timeline, app, theme, |events| {
         let lines: Vec<Line> = events
             .iter()
             .rev()
             .filter(|e| w.filter.shows(e))
+            .take(lines)
             .map(|e| {
                 let colour = match &e.kind {
                     crate::domain::EventKind::Payment { .. } => theme.paid,
