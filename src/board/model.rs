@@ -186,6 +186,9 @@ pub struct Board {
     open_calls: HashSet<i64>,
     /// The queue of each lease seen taken, to give it back its count.
     lease_queues: HashMap<i64, String>,
+    /// The newest feed item the snapshot already counts: the stream may
+    /// bring it again, and it must not be counted twice.
+    counted_up_to: i64,
     /// The clocks as last drawn: a tick redraws only when they differ.
     face: String,
 }
@@ -224,6 +227,7 @@ impl Board {
             quit: false,
             open_calls: HashSet::new(),
             lease_queues: HashMap::new(),
+            counted_up_to: 0,
             face: String::new(),
         }
     }
@@ -398,6 +402,7 @@ impl Board {
 
     fn apply_snapshot(&mut self, view: BoardView) {
         self.loaded = Remote::Ready(());
+        self.counted_up_to = view.recent.iter().map(|e| e.id).max().unwrap_or(0);
         self.queues = view.queues;
         self.agents = view.agents;
         self.today = Some(view.today);
@@ -463,10 +468,11 @@ impl Board {
     /// One event of the feed, applied to what the board shows; whether it
     /// changed anything.
     pub fn apply(&mut self, e: FeedView) -> bool {
-        if self.today.is_none() {
-            // Before the snapshot: it will hold this already.
+        if self.today.is_none() || e.id <= self.counted_up_to {
+            // Before the snapshot (it will hold this), or already in it.
             return false;
         }
+        self.counted_up_to = e.id;
         let b = &e.body;
         let str_of = |k: &str| b[k].as_str().map(str::to_string);
         let changed = match e.kind.as_str() {

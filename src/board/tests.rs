@@ -343,6 +343,29 @@ fn pause_asks_a_reason_and_release_names_the_lease() {
 }
 
 #[test]
+fn an_event_the_snapshot_already_counts_is_not_counted_again() {
+    let mut b = board();
+    let before = b.today.as_ref().unwrap().total.promises_made;
+    // Id 1 is in the snapshot's recent items: the stream brings it again.
+    assert!(!event(
+        &mut b,
+        1,
+        "outcome_recorded",
+        Some(1),
+        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 20000, "queue": null, "from_queue": "early"})
+    ));
+    assert_eq!(b.today.as_ref().unwrap().total.promises_made, before);
+    assert!(event(
+        &mut b,
+        4,
+        "outcome_recorded",
+        Some(1),
+        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 20000, "queue": null, "from_queue": "early"})
+    ));
+    assert_eq!(b.today.as_ref().unwrap().total.promises_made, before + 1);
+}
+
+#[test]
 fn events_move_the_figures_without_a_snapshot() {
     let mut b = board();
     assert!(event(
