@@ -235,21 +235,17 @@ fn console(args: ConsoleArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime().block_on(async move {
-        let target = match regua::launch::connect(regua::launch::Options {
+        let options = regua::launch::Options {
             server: args.server.or(config.server.clone()),
             user: args.user.or(config.user.clone()),
             data_dir: dir.clone(),
             policy,
             demo_user: "ana",
             clock: clock.clone(),
-        })
-        .await
-        {
+        };
+        let target = match connect(options).await {
             Ok(t) => t,
-            Err(e) => {
-                eprintln!("regua: {e}");
-                return ExitCode::from(1);
-            }
+            Err(code) => return code,
         };
         let outbox = match regua::client::outbox::Outbox::open(&dir).await {
             Ok(o) => o,
@@ -310,6 +306,15 @@ struct Setup {
     dir: PathBuf,
 }
 
+/// Finds the server and logs in, for the console and the board alike; a
+/// failure is said on stderr and is exit 1.
+async fn connect(options: regua::launch::Options) -> Result<regua::launch::Target, ExitCode> {
+    regua::launch::connect(options).await.map_err(|e| {
+        eprintln!("regua: {e}");
+        ExitCode::from(1)
+    })
+}
+
 fn setup() -> Result<Setup, ExitCode> {
     let config = load_config()?;
     let config_name = config
@@ -365,21 +370,17 @@ fn board(args: BoardArgs) -> ExitCode {
         Err(code) => return code,
     };
     runtime().block_on(async move {
-        let target = match regua::launch::connect(regua::launch::Options {
+        let options = regua::launch::Options {
             server: args.server.or(config.server.clone()),
             user: args.user.or(config.user.clone()),
             data_dir: dir.clone(),
             policy,
             demo_user: "sofia",
             clock: clock.clone(),
-        })
-        .await
-        {
+        };
+        let target = match connect(options).await {
             Ok(t) => t,
-            Err(e) => {
-                eprintln!("regua: {e}");
-                return ExitCode::from(1);
-            }
+            Err(code) => return code,
         };
         if target.user.role == regua::domain::Role::Agent {
             eprintln!(
