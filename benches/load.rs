@@ -5,7 +5,10 @@
 //!
 //! cargo bench --bench load                       # SQLite
 //! REGUA_TEST_POSTGRES_URL=postgres://… cargo bench --bench load   # and PostgreSQL
-//! Environment: REGUA_LOAD_AGENTS (200), REGUA_LOAD_DEBTORS (20000).
+//! Environment: REGUA_LOAD_AGENTS (200), REGUA_LOAD_DEBTORS (20000),
+//! REGUA_LOAD_REPLICAS (2): on PostgreSQL the agents are also run against
+//! that many `serve` replicas on one database, each with its own pools,
+//! split between them.
 
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::{Client, StatusCode};
@@ -37,6 +40,7 @@ fn env(name: &str, default: usize) -> usize {
 #[derive(Default)]
 struct Tally {
     lease_ms: Vec<f64>,
+    leases_ok: u64,
     outcome_ms: Vec<f64>,
     /// Debtor → the agent holding it now.
     held: HashMap<i64, usize>,
@@ -53,7 +57,7 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
+async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: usize) {
     // A Tuesday, 10:00 in São Paulo: the window is open.
     let now = chrono_tz::America::Sao_Paulo
         .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
@@ -93,12 +97,23 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
             .unwrap();
     }
     let callable: usize = queues.values().sum();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(regua::server::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let mut bases = Vec::new();
+    let mut stops = Vec::new();
+    for replica in 0..replicas {
+        let state = if replica == 0 {
+            state.clone()
+        } else {
+            let store = connect(url).await.expect("store");
+            AppState::new(store, policy.clone(), Arc::new(Fixed(now)))
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        bases.push(format!("http://{}", listener.local_addr().unwrap()));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        stops.push(stop);
+        tokio::spawn(regua::server::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+    }
 
     let http = Client::builder()
         .pool_max_idle_per_host(agents)
@@ -106,6 +121,7 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
         .unwrap();
     let mut tokens = Vec::new();
     for i in 0..agents {
+        let base = &bases[i % replicas];
         let r: Value = http
             .post(format!("{base}/v1/sessions"))
             .json(&json!({ "username": format!("agent{i}"), "password": "load" }))
@@ -124,15 +140,19 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
     for (agent, token) in tokens.into_iter().enumerate() {
         let (http, base, tally, queue_names) = (
             http.clone(),
-            base.clone(),
+            bases[agent % replicas].clone(),
             tally.clone(),
             queue_names.clone(),
         );
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
+            let mut from = agent % queue_names.len();
             'work: loop {
                 let mut got = None;
-                for q in &queue_names {
+                // Like an agent, stay on the queue that last gave a debtor.
+                let mut order = queue_names.clone();
+                order.rotate_left(from);
+                for (i, q) in order.iter().enumerate() {
                     let t = Instant::now();
                     let r = http
                         .post(format!("{base}/v1/queues/{q}/lease"))
@@ -143,8 +163,11 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
                     let ms = t.elapsed().as_secs_f64() * 1000.0;
                     let status = r.status();
                     let body: Value = r.json().await.unwrap_or(Value::Null);
-                    tally.lock().unwrap().lease_ms.push(ms);
+                    let mut t = tally.lock().unwrap();
+                    t.lease_ms.push(ms);
                     if status == StatusCode::OK {
+                        t.leases_ok += 1;
+                        from = (from + i) % order.len();
                         got = Some(body["debtor"]["id"].as_i64().unwrap());
                         break;
                     }
@@ -182,7 +205,9 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
         t.await.unwrap();
     }
     let elapsed = started.elapsed().as_secs_f64();
-    let _ = stop.send(());
+    for stop in stops {
+        let _ = stop.send(());
+    }
     // What the store holds: each acknowledged outcome exactly once.
     let mut t = std::mem::take(&mut *tally.lock().unwrap());
     let (mut lost, mut duplicated) = (0, 0);
@@ -198,11 +223,12 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize) {
         duplicated += stored.saturating_sub(*acked);
     }
     let outcomes: u32 = t.outcomes_ok.values().sum();
-    let leases = t.lease_ms.len();
+    let lease_calls = t.lease_ms.len();
     println!(
-        "{label}: {agents} agents, {callable} callable of {debtors} debtors: {outcomes} outcomes in {elapsed:.2} s = {:.0} outcomes/s, {:.0} lease calls/s",
+        "{label}: {agents} agents on {replicas} server(s), {callable} callable of {debtors} debtors: {outcomes} outcomes in {elapsed:.2} s = {:.0} outcomes/s, {:.0} leases/s ({:.0} lease calls/s with the empty queues' 404s)",
         outcomes as f64 / elapsed,
-        leases as f64 / elapsed
+        t.leases_ok as f64 / elapsed,
+        lease_calls as f64 / elapsed
     );
     println!(
         "{label}: lease p50 {:.1} ms p99 {:.1} ms; outcome p50 {:.1} ms p99 {:.1} ms",
@@ -222,6 +248,7 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` does not run us.
     let agents = env("REGUA_LOAD_AGENTS", 200);
     let debtors = env("REGUA_LOAD_DEBTORS", 20_000);
+    let replicas = env("REGUA_LOAD_REPLICAS", 2).max(1);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -233,27 +260,35 @@ fn main() {
             &format!("sqlite://{}", dir.path().join("load.db").display()),
             agents,
             debtors,
+            1,
         )
         .await;
         if let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") {
-            let schema = format!("regua_load_{}", std::process::id());
-            let admin = sqlx::PgPool::connect(&base).await.unwrap();
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-                .execute(&admin)
-                .await
-                .unwrap();
-            let sep = if base.contains('?') { '&' } else { '?' };
-            run(
-                "postgres",
-                &format!("{base}{sep}options=-c%20search_path%3D{schema}"),
-                agents,
-                debtors,
-            )
-            .await;
-            sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
-                .execute(&admin)
-                .await
-                .unwrap();
+            let mut runs = vec![1];
+            if replicas > 1 {
+                runs.push(replicas);
+            }
+            for (n, servers) in runs.into_iter().enumerate() {
+                let schema = format!("regua_load_{}_{n}", std::process::id());
+                let admin = sqlx::PgPool::connect(&base).await.unwrap();
+                sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+                let sep = if base.contains('?') { '&' } else { '?' };
+                run(
+                    "postgres",
+                    &format!("{base}{sep}options=-c%20search_path%3D{schema}"),
+                    agents,
+                    debtors,
+                    servers,
+                )
+                .await;
+                sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))
+                    .execute(&admin)
+                    .await
+                    .unwrap();
+            }
         }
     });
 }

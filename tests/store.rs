@@ -14,7 +14,9 @@ use regua::domain::{
     ContactResult, Currency, Debt, Debtor, Event, EventKind, Firmness, Money, Phone, PhoneKind,
     Role, Zone, cpf_from_base,
 };
-use regua::server::store::{CallWrite, Change, Idempotency, Store, StoreError, Verdict, connect};
+use regua::server::store::{
+    CallWrite, Change, Idempotency, Store, StoreError, Tx, Verdict, connect, write,
+};
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -117,6 +119,7 @@ conformance!(
     agent_states_start_ready_and_keep_since_until_they_change,
     a_call_dialed_is_ended_once_by_its_outcome,
     the_board_reads_blocked_rules_the_floor_and_the_calls,
+    a_write_keeps_all_or_nothing_and_sees_itself,
 );
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
@@ -1060,4 +1063,110 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
         store.release_lease(lease.id, None).await.unwrap(),
         Some(lease)
     );
+}
+
+fn payment(day: u32, minor: i64) -> Event {
+    Event {
+        at: t(day, 12),
+        kind: EventKind::Payment {
+            amount: Money::new(minor, Currency::BRL),
+        },
+    }
+}
+
+/// `write`: a job reads what it wrote, keeps everything when it succeeds and
+/// nothing when it fails, and many at once (on SQLite, sharing commits) do
+/// not take one another's writes with them.
+async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
+    let id = store
+        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .await
+        .unwrap()
+        .ids[0];
+    let seen: usize = write(&*store, move |tx: &mut dyn Tx| {
+        Box::pin(async move {
+            tx.lock_debtor(id).await?;
+            tx.lock_debtor(424_242).await?;
+            tx.apply(id, &Change { events: vec![payment(2, 100)], ..Change::default() })
+                .await?;
+            let fed = tx.publish("payment_received", Some(id), None, &serde_json::json!({}), t(2, 12)).await?;
+            assert_eq!(tx.published(), Some(fed));
+            Ok::<_, StoreError>(tx.history(id).await?.len())
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(seen, 1, "a job reads its own writes");
+    let feed_before = store.feed_bounds().await.unwrap();
+    let failed: Result<(), StoreError> = write(&*store, move |tx: &mut dyn Tx| {
+        Box::pin(async move {
+            tx.apply(id, &Change { events: vec![payment(3, 200)], ..Change::default() })
+                .await?;
+            tx.publish("payment_received", Some(id), None, &serde_json::json!({}), t(3, 12)).await?;
+            Err(StoreError::Conflict("something the job refused".into()))
+        })
+    })
+    .await;
+    assert!(matches!(failed, Err(StoreError::Conflict(_))), "its own error comes back");
+    assert_eq!(store.history(id).await.unwrap(), vec![payment(2, 100)], "nothing of a failed job stays");
+    assert_eq!(store.feed_bounds().await.unwrap(), feed_before);
+    // Forty at once, every other one failing after it wrote.
+    let jobs = (0..40u32).map(|n| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            write(&*store, move |tx: &mut dyn Tx| {
+                Box::pin(async move {
+                    tx.apply(id, &Change { events: vec![payment(4, i64::from(n) + 1)], ..Change::default() })
+                        .await?;
+                    if n % 2 == 1 {
+                        return Err(StoreError::Conflict(format!("job {n}")));
+                    }
+                    Ok(())
+                })
+            })
+            .await
+        })
+    });
+    let mut kept = 0;
+    for job in jobs.collect::<Vec<_>>() {
+        if job.await.unwrap().is_ok() {
+            kept += 1;
+        }
+    }
+    assert_eq!(kept, 20);
+    let mut amounts: Vec<i64> = store
+        .history(id)
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Payment { amount } if e.at == t(4, 12) => Some(amount.minor),
+            _ => None,
+        })
+        .collect();
+    amounts.sort();
+    assert_eq!(amounts, (0..40).step_by(2).map(|n| n + 1).collect::<Vec<i64>>(), "exactly the jobs that succeeded");
+    // A job that panics after writing: nothing of it stays, and the store
+    // goes on writing for others.
+    let store2 = store.clone();
+    let panicked = tokio::spawn(async move {
+        write(&*store2, move |tx: &mut dyn Tx| {
+            Box::pin(async move {
+                tx.apply(id, &Change { events: vec![payment(5, 7)], ..Change::default() })
+                    .await?;
+                panic!("a bug in a job");
+                #[allow(unreachable_code)]
+                Ok::<(), StoreError>(())
+            })
+        })
+        .await
+    })
+    .await;
+    assert!(!matches!(panicked, Ok(Ok(()))), "a panicking job is not answered as written");
+    store
+        .apply(id, &Change { events: vec![payment(6, 9)], ..Change::default() })
+        .await
+        .expect("the writer goes on after a job panicked");
+    let days: Vec<_> = store.history(id).await.unwrap().iter().map(|e| e.at).collect();
+    assert!(!days.contains(&t(5, 12)) && days.contains(&t(6, 12)));
 }

@@ -7,6 +7,7 @@ use axum::extract::{DefaultBodyLimit, FromRequest, Request};
 use axum::http::StatusCode;
 use axum::{Extension, Json, Router};
 use chrono::{DateTime, Duration, Utc};
+use futures_util::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::routes;
-use super::store::{Store, Verdict};
+use super::store::{self, Store, Tx, Verdict};
 use crate::domain::{Channel, Clock, Debtor, Event, breaks_at};
 use crate::schedule::{Plan, Policy, State, plan};
 
@@ -66,6 +67,34 @@ impl AppState {
             .store
             .publish(kind, debtor_id, user_id, &body, self.clock.now())
             .await?;
+        self.wake(id);
+        Ok(id)
+    }
+
+    /// Runs `work` in one transaction of the store and answers once it is
+    /// durable; then wakes this process's live streams for what it
+    /// published. `work` writes only through its `Tx`: reaching the store
+    /// any other way from inside would wait on itself.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, ApiError>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<T, ApiError>> + Send + 'static,
+    {
+        let (out, published) = store::write(&*self.store, move |tx| {
+            Box::pin(async move {
+                let out = work(&mut *tx).await?;
+                Ok::<_, ApiError>((out, tx.published()))
+            })
+        })
+        .await?;
+        if let Some(id) = published {
+            self.wake(id);
+        }
+        Ok(out)
+    }
+
+    /// Tells this process's live streams of feed item `id`.
+    fn wake(&self, id: i64) {
         self.latest.send_if_modified(|l| {
             let newer = id > *l;
             if newer {
@@ -73,7 +102,6 @@ impl AppState {
             }
             newer
         });
-        Ok(id)
     }
 }
 
@@ -265,12 +293,12 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
 
 /// 403 when someone else holds the debtor: only the holder works them.
 pub async fn not_leased_to_another(
-    state: &AppState,
+    tx: &mut dyn Tx,
     debtor_id: i64,
     user: i64,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
-    match state.store.lease_on(debtor_id, now).await? {
+    match tx.lease_on(debtor_id, now).await? {
         Some(lease) if lease.agent_id != user => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "leased_to_another",
@@ -278,6 +306,17 @@ pub async fn not_leased_to_another(
         )),
         _ => Ok(()),
     }
+}
+
+/// A debtor and their history, held against other writers until `tx` ends.
+pub async fn hold_debtor(tx: &mut dyn Tx, debtor_id: i64) -> Result<(Debtor, Vec<Event>), ApiError> {
+    tx.lock_debtor(debtor_id).await?;
+    let debtor = tx
+        .debtor(debtor_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))?;
+    let history = tx.history(debtor_id).await?;
+    Ok((debtor, history))
 }
 
 /// A debtor, their history (with `more` events after it) and their plan now.

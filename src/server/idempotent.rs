@@ -8,11 +8,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::future::Future;
+use futures_util::future::BoxFuture;
 
 use super::app::AppState;
 use super::error::ApiError;
-use super::store::Idempotency;
+use super::store::{Idempotency, Tx};
 
 pub const REPLAY_HEADER: &str = "idempotency-replayed";
 
@@ -52,14 +52,19 @@ fn json(status: StatusCode, body: String) -> Response {
 }
 
 /// Runs `work` once for this user's key and body; answers 201 with its
-/// result, or the first answer again.
-pub async fn once<T: Serialize>(
+/// result, or the first answer again. The answer is kept in the same
+/// transaction as what `work` wrote: both or neither.
+pub async fn once<T, F>(
     state: &AppState,
     user: i64,
     headers: &HeaderMap,
     raw: &[u8],
-    work: impl Future<Output = Result<T, ApiError>>,
-) -> Result<Response, ApiError> {
+    work: F,
+) -> Result<Response, ApiError>
+where
+    T: Serialize + Send + 'static,
+    F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<T, ApiError>> + Send + 'static,
+{
     let key = idempotency_key(headers)?;
     let body_hash = Sha256::digest(raw).to_vec();
     match state
@@ -90,15 +95,20 @@ pub async fn once<T: Serialize>(
             ));
         }
     }
-    match work.await {
-        Ok(done) => {
-            let body = serde_json::to_string(&done).expect("responses serialize");
-            state
-                .store
-                .idempotency_finish(user, &key, StatusCode::CREATED.as_u16(), &body)
-                .await?;
-            Ok(json(StatusCode::CREATED, body))
-        }
+    let kept = key.clone();
+    let answered = state
+        .write(move |tx| {
+            Box::pin(async move {
+                let done = work(&mut *tx).await?;
+                let body = serde_json::to_string(&done).expect("responses serialize");
+                tx.idempotency_finish(user, &kept, StatusCode::CREATED.as_u16(), &body)
+                    .await?;
+                Ok(body)
+            })
+        })
+        .await;
+    match answered {
+        Ok(body) => Ok(json(StatusCode::CREATED, body)),
         Err(e) => {
             state.store.idempotency_abandon(user, &key).await?;
             Err(e)

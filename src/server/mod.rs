@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
 use crate::domain::Role;
-use app::{AppState, plan_debtor, verdict};
+use app::{AppState, verdict};
 use store::{Change, StoreError};
 
 /// Serves the API on `listener` until `shutdown` resolves; requests in
@@ -91,39 +91,40 @@ pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
 /// Plans a debtor again and stores the verdict; publishes a broken promise.
 pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiError> {
     let now = state.clock.now();
-    let (debtor, history, p) = plan_debtor(state, debtor_id, &[]).await?;
-    let before = crate::domain::Ledger::fold(
-        &history,
-        debtor.time_zone.tz(),
-        now - Duration::seconds(SCHEDULER_EVERY_SECONDS as i64 * 2),
-    );
-    let mut v = verdict(&state.policy, &debtor, &p, now);
-    let queue = v.queue.clone();
-    // Nothing left to wait for: do not come back by ourselves.
-    if v.review_at.is_some_and(|t| t <= now) {
-        v.review_at = None;
-    }
+    let policy = state.policy.clone();
     state
-        .store
-        .apply(
-            debtor_id,
-            &Change {
-                verdict: Some(v),
-                ..Change::default()
-            },
-        )
-        .await?;
-    if p.promises.broken > before.broken {
-        state
-            .publish(
-                "promise_broken",
-                Some(debtor_id),
-                None,
-                serde_json::json!({ "debtor_id": debtor_id, "queue": queue }),
-            )
-            .await?;
-    }
-    Ok(())
+        .write(move |tx| {
+            Box::pin(async move {
+                let (debtor, history) = app::hold_debtor(tx, debtor_id).await?;
+                let p = crate::schedule::plan(&debtor, &history, &policy, now);
+                let before = crate::domain::Ledger::fold(
+                    &history,
+                    debtor.time_zone.tz(),
+                    now - Duration::seconds(SCHEDULER_EVERY_SECONDS as i64 * 2),
+                );
+                let mut v = verdict(&policy, &debtor, &p, now);
+                let queue = v.queue.clone();
+                // Nothing left to wait for: do not come back by ourselves.
+                if v.review_at.is_some_and(|t| t <= now) {
+                    v.review_at = None;
+                }
+                tx.apply(
+                    debtor_id,
+                    &Change {
+                        verdict: Some(v),
+                        ..Change::default()
+                    },
+                )
+                .await?;
+                if p.promises.broken > before.broken {
+                    let body = serde_json::json!({ "debtor_id": debtor_id, "queue": queue });
+                    tx.publish("promise_broken", Some(debtor_id), None, &body, now)
+                        .await?;
+                }
+                Ok(())
+            })
+        })
+        .await
 }
 
 /// The demo users of DESIGN.md, password `demo`.

@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::NaiveTime;
+use chrono::{DateTime, NaiveTime, Utc};
 
 use crate::api::ErrorBody;
 use crate::api::{AgentCall, AgentState, AgentStateView, StateRequest};
@@ -11,6 +11,7 @@ use crate::domain::User;
 use crate::server::app::{AppState, Body, Id};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
+use crate::server::store::Tx;
 
 /// Longest pause reason kept.
 pub const MAX_REASON: usize = 200;
@@ -28,7 +29,14 @@ pub async fn put_my_state(
     Body(req, _): Body<StateRequest>,
 ) -> Result<Json<AgentStateView>, ApiError> {
     let reason = checked_reason(&req)?;
-    let view = change_state(&state, &caller.0, req.state, reason.as_deref(), None).await?;
+    let now = state.clock.now();
+    let view = state
+        .write(move |tx| {
+            Box::pin(async move {
+                change_state(tx, &caller.0, req.state, reason.as_deref(), None, now).await
+            })
+        })
+        .await?;
     Ok(Json(view))
 }
 
@@ -81,27 +89,22 @@ pub async fn put_agent_state(
         .user(id)
         .await?
         .ok_or_else(|| ApiError::not_found("user_not_found", format!("no user {id}")))?;
-    let view = change_state(
-        &state,
-        &agent,
-        req.state,
-        reason.as_deref(),
-        Some(caller.0.id),
-    )
-    .await?;
-    let detail = match &view.reason {
-        Some(r) => format!("user {id}: {} ({r})", view.state.name()),
-        None => format!("user {id}: {}", view.state.name()),
-    };
-    state
-        .store
-        .audit(
-            Some(caller.0.id),
-            "set_agent_state",
-            None,
-            &detail,
-            state.clock.now(),
-        )
+    let now = state.clock.now();
+    let by = caller.0.id;
+    let view = state
+        .write(move |tx| {
+            Box::pin(async move {
+                let view =
+                    change_state(tx, &agent, req.state, reason.as_deref(), Some(by), now).await?;
+                let detail = match &view.reason {
+                    Some(r) => format!("user {id}: {} ({r})", view.state.name()),
+                    None => format!("user {id}: {}", view.state.name()),
+                };
+                tx.audit(Some(by), "set_agent_state", None, &detail, now)
+                    .await?;
+                Ok(view)
+            })
+        })
         .await?;
     Ok(Json(view))
 }
@@ -132,16 +135,14 @@ fn checked_reason(req: &StateRequest) -> Result<Option<String>, ApiError> {
 /// Sets `agent`'s state (`by` a supervisor, or themselves when `None`) and
 /// tells the board when it changed.
 pub async fn change_state(
-    state: &AppState,
+    tx: &mut dyn Tx,
     agent: &User,
     new: AgentState,
     reason: Option<&str>,
     by: Option<i64>,
+    now: DateTime<Utc>,
 ) -> Result<AgentStateView, ApiError> {
-    let (view, changed) = state
-        .store
-        .set_agent_state(agent.id, new, reason, state.clock.now())
-        .await?;
+    let (view, changed) = tx.set_agent_state(agent.id, new, reason, now).await?;
     if changed {
         let body = serde_json::json!({
             "user_id": agent.id,
@@ -151,8 +152,7 @@ pub async fn change_state(
             "since": view.since,
             "by": by,
         });
-        state
-            .publish("agent_state", None, Some(agent.id), body)
+        tx.publish("agent_state", None, Some(agent.id), &body, now)
             .await?;
     }
     Ok(view)

@@ -14,12 +14,12 @@ use crate::api::{AgentState, CallRequest, CallResponse};
 use crate::domain::{Channel, ContactResult, Debtor, Event, EventKind, Firmness, User};
 use crate::schedule::compliance::{Block, Refusal};
 use crate::schedule::{Plan, Policy, Source, State as PlanState, plan};
-use crate::server::app::{AppState, Body, Id, not_leased_to_another, plan_debtor, verdict};
+use crate::server::app::{AppState, Body, Id, hold_debtor, not_leased_to_another, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
 use crate::server::routes::agents::change_state;
-use crate::server::store::{CallWrite, Change};
+use crate::server::store::{CallWrite, Change, Tx};
 
 #[utoipa::path(post, path = "/v1/debtors/{id}/calls", tag = "calls", security(("bearer" = [])),
     params(("id" = i64, Path, description = "the debtor's id"), ("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
@@ -42,25 +42,24 @@ pub async fn start(
 ) -> Result<Response, ApiError> {
     let user = caller.0;
     let now = state.clock.now();
-    once(
-        &state,
-        user.id,
-        &headers,
-        &raw,
-        start_new(&state, &user, debtor_id, req, now),
-    )
+    let policy = state.policy.clone();
+    once(&state, user.id, &headers, &raw, move |tx| {
+        Box::pin(async move { start_new(&policy, tx, &user, debtor_id, req, now).await })
+    })
     .await
 }
 
 async fn start_new(
-    state: &AppState,
+    policy: &Policy,
+    tx: &mut dyn Tx,
     user: &User,
     debtor_id: i64,
     req: CallRequest,
     now: DateTime<Utc>,
 ) -> Result<CallResponse, ApiError> {
-    not_leased_to_another(state, debtor_id, user.id, now).await?;
-    let (debtor, mut history, before) = plan_debtor(state, debtor_id, &[]).await?;
+    let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
+    not_leased_to_another(tx, debtor_id, user.id, now).await?;
+    let before = plan(&debtor, &history, policy, now);
     let number = req.phone.trim();
     let phone = debtor
         .phones
@@ -73,7 +72,7 @@ async fn start_new(
             "the debtor has not agreed to be called on this number",
         ));
     }
-    let requested = may_call(&state.policy, &debtor, &history, &before, now)
+    let requested = may_call(policy, &debtor, &history, &before, now)
         .map_err(|refusal| blocked(&debtor, &refusal))?;
     let firmness = before
         .actions
@@ -91,15 +90,14 @@ async fn start_new(
     };
     history.push(attempt.clone());
     history.sort_by_key(|e| e.at);
-    let after = plan(&debtor, &history, &state.policy, now);
-    let queue = before.queue.map(|q| state.policy.queue(q).id.clone());
-    let ids = state
-        .store
+    let after = plan(&debtor, &history, policy, now);
+    let queue = before.queue.map(|q| policy.queue(q).id.clone());
+    let ids = tx
         .apply(
             debtor_id,
             &Change {
                 events: vec![attempt],
-                verdict: Some(verdict(&state.policy, &debtor, &after, now)),
+                verdict: Some(verdict(policy, &debtor, &after, now)),
                 call: Some(CallWrite {
                     agent_id: user.id,
                     queue: queue.clone(),
@@ -109,10 +107,9 @@ async fn start_new(
             },
         )
         .await?;
-    change_state(state, user, AgentState::OnCall, None, None).await?;
+    change_state(tx, user, AgentState::OnCall, None, None, now).await?;
     let body = serde_json::json!({ "attempt_id": ids[0], "debtor_id": debtor_id, "queue": queue });
-    state
-        .publish("call_started", Some(debtor_id), Some(user.id), body)
+    tx.publish("call_started", Some(debtor_id), Some(user.id), &body, now)
         .await?;
     Ok(CallResponse {
         attempt_id: ids[0],

@@ -16,12 +16,12 @@ use crate::domain::{
     Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, User,
 };
 use crate::schedule::{offers, plan};
-use crate::server::app::{AppState, Body, Id, not_leased_to_another, plan_debtor, verdict};
+use crate::server::app::{AppState, Body, Id, hold_debtor, not_leased_to_another, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
 use crate::server::routes::agents::change_state;
-use crate::server::store::{CallWrite, Change};
+use crate::server::store::{CallWrite, Change, Tx};
 
 #[utoipa::path(post, path = "/v1/debtors/{id}/outcomes", tag = "calls", security(("bearer" = [])),
     params(("id" = i64, Path, description = "the debtor's id"), ("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
@@ -43,13 +43,10 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     let user = caller.0;
     let now = state.clock.now();
-    once(
-        &state,
-        user.id,
-        &headers,
-        &raw,
-        record_new(&state, &user, debtor_id, req, now),
-    )
+    let worker = state.clone();
+    once(&state, user.id, &headers, &raw, move |tx| {
+        Box::pin(async move { record_new(&worker, tx, &user, debtor_id, req, now).await })
+    })
     .await
 }
 
@@ -59,16 +56,17 @@ pub const CALL_OPEN_MINUTES: i64 = 30;
 
 async fn record_new(
     state: &AppState,
+    tx: &mut dyn Tx,
     user: &User,
     debtor_id: i64,
     req: OutcomeRequest,
     now: DateTime<Utc>,
 ) -> Result<OutcomeResponse, ApiError> {
-    not_leased_to_another(state, debtor_id, user.id, now).await?;
-    let (debtor, mut history, before) = plan_debtor(state, debtor_id, &[]).await?;
+    let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
+    not_leased_to_another(tx, debtor_id, user.id, now).await?;
+    let before = plan(&debtor, &history, &state.policy, now);
     let (result, mut events) = outcome_events(state, &debtor, &history, &req, now)?;
-    let open = state
-        .store
+    let open = tx
         .open_call(
             debtor_id,
             user.id,
@@ -110,8 +108,7 @@ async fn record_new(
     let v = verdict(&state.policy, &debtor, &replanned, now);
     let queue = v.queue.clone();
     let from_queue = before.queue.map(|q| state.policy.queue(q).id.clone());
-    let ids = state
-        .store
+    let ids = tx
         .apply(
             debtor_id,
             &Change {
@@ -132,7 +129,7 @@ async fn record_new(
         .find(|(e, _)| matches!(e.kind, EventKind::Outcome { .. }))
         .map(|(_, id)| *id)
         .expect("an outcome is always written");
-    change_state(state, user, AgentState::WrapUp, None, None).await?;
+    change_state(tx, user, AgentState::WrapUp, None, None, now).await?;
     // What was promised, so a board adds it up without asking again.
     let promised_minor: i64 = events
         .iter()
@@ -151,8 +148,7 @@ async fn record_new(
         "queue": queue,
         "from_queue": from_queue,
     });
-    state
-        .publish("outcome_recorded", Some(debtor_id), Some(user.id), body)
+    tx.publish("outcome_recorded", Some(debtor_id), Some(user.id), &body, now)
         .await?;
     Ok(OutcomeResponse {
         id,

@@ -9,11 +9,13 @@ use axum::response::Response;
 use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
 use crate::domain::{Event, EventKind, Money};
-use crate::server::app::{AppState, Body, plan_debtor, verdict};
+use crate::server::app::{AppState, Body, hold_debtor, verdict};
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
-use crate::server::store::Change;
+use crate::server::store::{Change, Tx};
+use crate::schedule::{Policy, plan};
+use chrono::{DateTime, Utc};
 
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = ["supervisor", "admin"])),
     params(("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
@@ -32,13 +34,19 @@ pub async fn record(
     Body(req, raw): Body<PaymentRequest>,
 ) -> Result<Response, ApiError> {
     let user = caller.0.id;
-    once(&state, user, &headers, &raw, record_new(&state, user, req)).await
+    let (policy, now) = (state.policy.clone(), state.clock.now());
+    once(&state, user, &headers, &raw, move |tx| {
+        Box::pin(async move { record_new(&policy, tx, user, req, now).await })
+    })
+    .await
 }
 
 async fn record_new(
-    state: &AppState,
+    policy: &Policy,
+    tx: &mut dyn Tx,
     user: i64,
     req: PaymentRequest,
+    now: DateTime<Utc>,
 ) -> Result<PaymentResponse, ApiError> {
     if req.amount_minor <= 0 {
         return Err(ApiError::invalid(
@@ -46,7 +54,6 @@ async fn record_new(
             "a payment is more than zero",
         ));
     }
-    let now = state.clock.now();
     let at = req.paid_at.unwrap_or(now);
     if at > now {
         return Err(ApiError::invalid(
@@ -54,13 +61,14 @@ async fn record_new(
             "a payment cannot be in the future",
         ));
     }
-    let (debtor, _, before) = plan_debtor(state, req.debtor_id, &[]).await.map_err(|e| {
+    let (debtor, mut history) = hold_debtor(tx, req.debtor_id).await.map_err(|e| {
         if e.status == StatusCode::NOT_FOUND {
             e.field("debtor_id")
         } else {
             e
         }
     })?;
+    let before = plan(&debtor, &history, policy, now);
     let owed: i64 = debtor.debts.iter().map(|d| d.balance.minor.max(0)).sum();
     if req.amount_minor > owed {
         return Err(ApiError::invalid(
@@ -101,14 +109,12 @@ async fn record_new(
             d.balance.minor = *balance;
         }
     }
-    let mut history = state.store.history(req.debtor_id).await?;
     history.push(event.clone());
     history.sort_by_key(|e| e.at);
-    let p = crate::schedule::plan(&paid, &history, &state.policy, now);
-    let v = verdict(&state.policy, &paid, &p, now);
+    let p = plan(&paid, &history, policy, now);
+    let v = verdict(policy, &paid, &p, now);
     let queue = v.queue.clone();
-    let ids = state
-        .store
+    let ids = tx
         .apply(
             req.debtor_id,
             &Change {
@@ -120,20 +126,18 @@ async fn record_new(
         )
         .await?;
     let balance_minor = owed - req.amount_minor;
-    let from_queue = before.queue.map(|q| state.policy.queue(q).id.clone());
+    let from_queue = before.queue.map(|q| policy.queue(q).id.clone());
     let body = serde_json::json!({
         "payment_id": ids[0],
         "amount_minor": req.amount_minor,
         "balance_minor": balance_minor,
         "from_queue": from_queue,
     });
-    state
-        .publish("payment_received", Some(req.debtor_id), Some(user), body)
+    tx.publish("payment_received", Some(req.debtor_id), Some(user), &body, now)
         .await?;
     if p.promises.kept > before.promises.kept {
         let body = serde_json::json!({ "debtor_id": req.debtor_id, "from_queue": from_queue });
-        state
-            .publish("promise_kept", Some(req.debtor_id), Some(user), body)
+        tx.publish("promise_kept", Some(req.debtor_id), Some(user), &body, now)
             .await?;
     }
     Ok(PaymentResponse {

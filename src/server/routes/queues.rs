@@ -8,10 +8,12 @@ use axum::http::StatusCode;
 use crate::api::ErrorBody;
 use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueDebtor, QueueView};
 use crate::domain::Role;
-use crate::server::app::{AppState, Id, plan_debtor, verdict};
+use crate::server::app::{AppState, Id, verdict};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
-use crate::server::store::Change;
+use crate::server::store::{Change, Tx};
+use crate::schedule::{Policy, plan};
+use chrono::{DateTime, Duration, Utc};
 
 #[utoipa::path(get, path = "/v1/queues", tag = "queues", security(("bearer" = [])),
     responses((status = 200, description = "each queue of the policy", body = Vec<QueueView>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
@@ -91,30 +93,46 @@ pub async fn lease(
             format!("no queue '{queue}'"),
         ));
     }
+    let user = caller.0.id;
+    let (policy, ttl) = (state.policy.clone(), state.lease_ttl);
+    let now = state.clock.now();
+    let leased = state
+        .write(move |tx| Box::pin(async move { lease_in(tx, &policy, &queue, user, now, ttl).await }))
+        .await?;
+    Ok(Json(leased))
+}
+
+/// Leases the next debtor of `queue` and writes down who took them, all in
+/// `tx`: the lease, the audit line and the board's event commit together.
+async fn lease_in(
+    tx: &mut dyn Tx,
+    policy: &Policy,
+    queue: &str,
+    user: i64,
+    now: DateTime<Utc>,
+    ttl: Duration,
+) -> Result<LeaseResponse, ApiError> {
     for _ in 0..STALE_TRIES {
-        let now = state.clock.now();
-        let Some(lease) = state
-            .store
-            .lease_next(&queue, caller.0.id, now, state.lease_ttl)
-            .await?
-        else {
+        let Some(lease) = tx.lease_next(queue, user, now, ttl).await? else {
             break;
         };
         // The stored verdict may be stale (a window closed since): the engine
         // decides again before the agent gets the debtor.
-        let (debtor, _, p) = plan_debtor(&state, lease.debtor_id, &[]).await?;
-        let fresh = verdict(&state.policy, &debtor, &p, now);
-        if fresh.callable && fresh.queue.as_deref() == Some(queue.as_str()) {
-            state
-                .store
-                .audit(
-                    Some(caller.0.id),
-                    "lease",
-                    Some(debtor.id),
-                    &format!("lease {}", lease.id),
-                    now,
-                )
-                .await?;
+        let debtor = tx.debtor(lease.debtor_id).await?.ok_or_else(|| {
+            ApiError::not_found("debtor_not_found", format!("no debtor {}", lease.debtor_id))
+        })?;
+        let history = tx.history(debtor.id).await?;
+        let p = plan(&debtor, &history, policy, now);
+        let fresh = verdict(policy, &debtor, &p, now);
+        if fresh.callable && fresh.queue.as_deref() == Some(queue) {
+            tx.audit(
+                Some(user),
+                "lease",
+                Some(debtor.id),
+                &format!("lease {}", lease.id),
+                now,
+            )
+            .await?;
             let body = serde_json::json!({
                 "lease_id": lease.id,
                 "debtor_id": debtor.id,
@@ -122,31 +140,25 @@ pub async fn lease(
                 "queue": queue,
                 "expires_at": lease.expires_at,
             });
-            state
-                .publish("lease_taken", Some(debtor.id), Some(caller.0.id), body)
+            tx.publish("lease_taken", Some(debtor.id), Some(user), &body, now)
                 .await?;
-            return Ok(Json(LeaseResponse {
+            return Ok(LeaseResponse {
                 lease: LeaseView {
                     id: lease.id,
                     expires_at: lease.expires_at,
                 },
                 debtor: DebtorView::of(&debtor, false),
-            }));
+            });
         }
-        state
-            .store
-            .release_lease(lease.id, Some(caller.0.id))
-            .await?;
-        state
-            .store
-            .apply(
-                debtor.id,
-                &Change {
-                    verdict: Some(fresh),
-                    ..Change::default()
-                },
-            )
-            .await?;
+        tx.release_lease(lease.id, Some(user)).await?;
+        tx.apply(
+            debtor.id,
+            &Change {
+                verdict: Some(fresh),
+                ..Change::default()
+            },
+        )
+        .await?;
     }
     Err(ApiError::not_found(
         "queue_empty",

@@ -2,11 +2,14 @@
 //! conformance suite (`tests/store.rs`) run against both. Chosen by the
 //! URL's scheme; migrations under `migrations/` are applied on connect.
 
+mod group_commit;
 mod rows;
 mod sql;
+mod tx;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
+use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 use crate::api::{AgentCall, AgentState, AgentStateView, QueueDebtor};
@@ -26,6 +29,8 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
+    #[error("the write was not committed: {0}")]
+    NotCommitted(String),
 }
 
 /// The engine's verdict on a debtor, kept beside them so queues are a query.
@@ -161,8 +166,131 @@ pub struct Imported {
     pub updated: u64,
 }
 
+/// What a job of `write` reads to decide and what it writes, in one
+/// transaction: no other writer changes what it read before it commits.
+#[async_trait]
+pub trait Tx: Send {
+    /// Holds the debtor, if they exist, against other writers until the end
+    /// (PostgreSQL locks the row; SQLite has one writer).
+    async fn lock_debtor(&mut self, id: i64) -> Result<(), StoreError>;
+    async fn debtor(&mut self, id: i64) -> Result<Option<Debtor>, StoreError>;
+    /// The history in time order.
+    async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
+    async fn lease_on(
+        &mut self,
+        debtor_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lease>, StoreError>;
+    async fn open_call(
+        &mut self,
+        debtor_id: i64,
+        agent_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<OpenCall>, StoreError>;
+    async fn lease_next(
+        &mut self,
+        queue: &str,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError>;
+    async fn release_lease(
+        &mut self,
+        lease_id: i64,
+        agent_id: Option<i64>,
+    ) -> Result<Option<Lease>, StoreError>;
+    async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
+    async fn set_agent_state(
+        &mut self,
+        user_id: i64,
+        state: AgentState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(AgentStateView, bool), StoreError>;
+    async fn publish(
+        &mut self,
+        kind: &str,
+        debtor_id: Option<i64>,
+        user_id: Option<i64>,
+        body: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError>;
+    /// The newest feed item this transaction published.
+    fn published(&self) -> Option<i64>;
+    async fn audit(
+        &mut self,
+        user_id: Option<i64>,
+        action: &str,
+        debtor_id: Option<i64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
+    async fn idempotency_begin(
+        &mut self,
+        user_id: i64,
+        key: &str,
+        body_hash: &[u8],
+        now: DateTime<Utc>,
+    ) -> Result<Idempotency, StoreError>;
+    async fn idempotency_finish(
+        &mut self,
+        user_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError>;
+}
+
+/// Told whether the transaction a job ran in was committed.
+pub type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A unit of work: runs on a transaction and says whether to keep what it
+/// wrote, and whom to tell once that is settled.
+pub type Job =
+    Box<dyn for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, (bool, Deliver)> + Send + 'static>;
+
+/// A closure as a `Job` (naming the bound lets the compiler see the
+/// closure's signature).
+fn job<F>(f: F) -> Job
+where
+    F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, (bool, Deliver)> + Send + 'static,
+{
+    Box::new(f)
+}
+
+/// Runs `work` in one transaction and answers once that is durable: all it
+/// wrote, or nothing if it fails.
+pub async fn write<T, E, F>(store: &dyn Store, work: F) -> Result<T, E>
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+    F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
+{
+    let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
+    let job = job(move |tx| {
+        Box::pin(async move {
+            let result = work(tx).await;
+            let keep = result.is_ok();
+            let deliver: Deliver = Box::new(move |committed: Result<(), StoreError>| {
+                let _ = answer.send(committed.map_err(E::from).and(result));
+            });
+            (keep, deliver)
+        })
+    });
+    store.run(job).await?;
+    answered.await.map_err(|_| {
+        E::from(StoreError::NotCommitted(
+            "the writer stopped before answering".into(),
+        ))
+    })?
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
+    /// Runs a job on a transaction of its own; on SQLite, jobs that arrive
+    /// together share one commit (one fsync), each in a savepoint, so one
+    /// that fails takes back only its own writes.
+    async fn run(&self, job: Job) -> Result<(), StoreError>;
     async fn create_user(
         &self,
         name: &str,

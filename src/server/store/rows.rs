@@ -29,6 +29,8 @@ pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role FROM sessions s JOIN
      WHERE s.token_hash = $1 AND s.expires_ms > $2";
 pub const DEBTOR: &str = "SELECT id, external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags \
      FROM debtors WHERE id = $1";
+/// PostgreSQL only: SQLite has one writer and no row locks.
+pub const LOCK_DEBTOR: &str = "SELECT id FROM debtors WHERE id = $1 FOR UPDATE";
 pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
      WHERE lower(name) LIKE $1 ESCAPE '\\' OR external_id = $2 \
      OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \
@@ -174,6 +176,20 @@ where
     T: Decode<'r, R::Database> + Type<R::Database>,
 {
     row.try_get(column).map_err(StoreError::from)
+}
+
+pub fn lease<'r, R>(row: &'r R) -> Result<Lease, StoreError>
+where
+    R: Row,
+    for<'c> &'c str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(Lease {
+        id: get(row, "id")?,
+        debtor_id: get(row, "debtor_id")?,
+        agent_id: get(row, "agent_id")?,
+        expires_at: from_ms(get(row, "expires_ms")?),
+    })
 }
 
 pub fn user<'r, R>(row: &'r R) -> Result<User, StoreError>

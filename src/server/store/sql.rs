@@ -14,14 +14,16 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::sync::Arc;
 
-use super::rows::{self, from_ms, ms};
+use super::group_commit::GroupCommit;
+use super::rows::{self, ms};
+use super::tx::{Conn, SqlTx};
 use super::*;
-use crate::domain::EventKind;
 
 enum Pools {
     Sqlite {
         writer: SqlitePool,
         reader: SqlitePool,
+        group: GroupCommit,
     },
     Postgres(PgPool),
 }
@@ -40,6 +42,24 @@ macro_rules! on_writer {
     };
 }
 
+/// Runs `$body` with `$conn` bound to a `SqlTx` on a reader's connection.
+macro_rules! on_reader_conn {
+    ($self:ident, |$conn:ident| $body:expr) => {
+        match &$self.pools {
+            Pools::Sqlite { reader, .. } => {
+                let mut c = reader.acquire().await?;
+                let mut $conn = SqlTx::new(Conn::Sqlite(&mut *c));
+                $body
+            }
+            Pools::Postgres(pool) => {
+                let mut c = pool.acquire().await?;
+                let mut $conn = SqlTx::new(Conn::Postgres(&mut *c));
+                $body
+            }
+        }
+    };
+}
+
 /// Runs `$body` with `$pool` bound to the pool for reads.
 macro_rules! on_reader {
     ($self:ident, |$pool:ident| $body:expr) => {
@@ -48,50 +68,6 @@ macro_rules! on_reader {
             Pools::Postgres($pool) => $body,
         }
     };
-}
-
-fn lease(id: i64, debtor_id: i64, agent_id: i64, expires_ms: i64) -> Lease {
-    Lease {
-        id,
-        debtor_id,
-        agent_id,
-        expires_at: from_ms(expires_ms),
-    }
-}
-
-/// A lease row, whichever the database.
-macro_rules! lease_row {
-    ($row:expr) => {{
-        let row = $row;
-        lease(
-            row.try_get("id")?,
-            row.try_get("debtor_id")?,
-            row.try_get("agent_id")?,
-            row.try_get("expires_ms")?,
-        )
-    }};
-}
-
-/// The outcome among the events written (its row id and disposition) and
-/// what was promised with it, in minor units.
-fn what_came_of(events: &[Event], ids: &[i64]) -> (Option<i64>, Option<String>, Option<i64>) {
-    let mut outcome = (None, None, None);
-    for (e, id) in events.iter().zip(ids) {
-        match &e.kind {
-            EventKind::Outcome { disposition, .. } => {
-                outcome.0 = Some(*id);
-                outcome.1 = serde_json::to_value(disposition)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string));
-            }
-            EventKind::Promise { amount, .. } => outcome.2 = Some(amount.minor),
-            EventKind::InstallmentPlan { installments, .. } => {
-                outcome.2 = Some(installments.iter().map(|i| i.amount.minor).sum())
-            }
-            _ => {}
-        }
-    }
-    outcome
 }
 
 impl SqlStore {
@@ -113,8 +89,10 @@ impl SqlStore {
             .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // Durable at every commit in WAL mode without an fsync per read.
-            .synchronous(SqliteSynchronous::Normal)
+            // Durable at every commit, power loss included: the WAL is
+            // synced before a commit returns. Group commit makes that
+            // affordable.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
         let writer = SqlitePoolOptions::new()
@@ -127,13 +105,153 @@ impl SqlStore {
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqlStore {
-            pools: Pools::Sqlite { writer, reader },
+            pools: Pools::Sqlite {
+                group: GroupCommit::start(writer.clone()),
+                writer,
+                reader,
+            },
         })
     }
 }
 
 #[async_trait]
 impl Store for SqlStore {
+    async fn run(&self, job: Job) -> Result<(), StoreError> {
+        match &self.pools {
+            Pools::Sqlite { group, .. } => group.submit(job),
+            Pools::Postgres(pool) => {
+                let mut tx = pool.begin().await?;
+                let (keep, deliver) = job(&mut SqlTx::new(Conn::Postgres(&mut *tx))).await;
+                let settled = if keep {
+                    tx.commit().await
+                } else {
+                    tx.rollback().await
+                };
+                deliver(settled.map_err(StoreError::from));
+                Ok(())
+            }
+        }
+    }
+
+    async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError> {
+        on_reader_conn!(self, |conn| conn.debtor(id).await)
+    }
+
+    async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
+        on_reader_conn!(self, |conn| conn.history(debtor_id).await)
+    }
+
+    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
+        let change = change.clone();
+        write(self, move |tx| {
+            Box::pin(async move { tx.apply(debtor_id, &change).await })
+        })
+        .await
+    }
+
+    async fn open_call(
+        &self,
+        debtor_id: i64,
+        agent_id: i64,
+        since: DateTime<Utc>,
+    ) -> Result<Option<OpenCall>, StoreError> {
+        on_reader_conn!(self, |conn| conn.open_call(debtor_id, agent_id, since).await)
+    }
+
+    async fn lease_next(
+        &self,
+        queue: &str,
+        agent_id: i64,
+        now: DateTime<Utc>,
+        ttl: Duration,
+    ) -> Result<Option<Lease>, StoreError> {
+        let queue = queue.to_string();
+        write(self, move |tx| {
+            Box::pin(async move { tx.lease_next(&queue, agent_id, now, ttl).await })
+        })
+        .await
+    }
+
+    async fn release_lease(
+        &self,
+        lease_id: i64,
+        agent_id: Option<i64>,
+    ) -> Result<Option<Lease>, StoreError> {
+        write(self, move |tx| {
+            Box::pin(async move { tx.release_lease(lease_id, agent_id).await })
+        })
+        .await
+    }
+
+    async fn lease_on(
+        &self,
+        debtor_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Option<Lease>, StoreError> {
+        on_reader_conn!(self, |conn| conn.lease_on(debtor_id, now).await)
+    }
+
+    async fn set_agent_state(
+        &self,
+        user_id: i64,
+        state: AgentState,
+        reason: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<(AgentStateView, bool), StoreError> {
+        let reason = reason.map(str::to_string);
+        write(self, move |tx| {
+            Box::pin(async move {
+                tx.set_agent_state(user_id, state, reason.as_deref(), now)
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn idempotency_finish(
+        &self,
+        user_id: i64,
+        key: &str,
+        status: u16,
+        body: &str,
+    ) -> Result<(), StoreError> {
+        let (key, body) = (key.to_string(), body.to_string());
+        write(self, move |tx| {
+            Box::pin(async move { tx.idempotency_finish(user_id, &key, status, &body).await })
+        })
+        .await
+    }
+
+    async fn publish(
+        &self,
+        kind: &str,
+        debtor_id: Option<i64>,
+        user_id: Option<i64>,
+        body: &serde_json::Value,
+        now: DateTime<Utc>,
+    ) -> Result<i64, StoreError> {
+        let (kind, body) = (kind.to_string(), body.clone());
+        write(self, move |tx| {
+            Box::pin(async move { tx.publish(&kind, debtor_id, user_id, &body, now).await })
+        })
+        .await
+    }
+
+    async fn audit(
+        &self,
+        user_id: Option<i64>,
+        action: &str,
+        debtor_id: Option<i64>,
+        detail: &str,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let (action, detail) = (action.to_string(), detail.to_string());
+        write(self, move |tx| {
+            Box::pin(async move { tx.audit(user_id, &action, debtor_id, &detail, now).await })
+        })
+        .await
+    }
+
     async fn create_user(
         &self,
         name: &str,
@@ -284,28 +402,6 @@ impl Store for SqlStore {
         })
     }
 
-    async fn set_agent_state(
-        &self,
-        user_id: i64,
-        state: AgentState,
-        reason: Option<&str>,
-        now: DateTime<Utc>,
-    ) -> Result<(AgentStateView, bool), StoreError> {
-        on_writer!(self, |pool| {
-            let row = sqlx::query(rows::SET_AGENT_STATE)
-                .bind(user_id)
-                .bind(state.name())
-                .bind(reason)
-                .bind(ms(now))
-                .fetch_one(pool)
-                .await?;
-            let stored = rows::agent_state(&row)?;
-            // `since` moves only when something changed.
-            let changed = ms(stored.since) == ms(now);
-            Ok((stored, changed))
-        })
-    }
-
     async fn import_debtors(
         &self,
         debtors: &[Debtor],
@@ -361,24 +457,6 @@ impl Store for SqlStore {
         })
     }
 
-    async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError> {
-        on_reader!(self, |pool| {
-            let Some(row) = sqlx::query(rows::DEBTOR)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let debts = sqlx::query(rows::DEBTS).bind(id).fetch_all(pool).await?;
-            let debts = debts
-                .iter()
-                .map(rows::debt)
-                .collect::<Result<Vec<_>, _>>()?;
-            rows::debtor(&row, debts).map(Some)
-        })
-    }
-
     async fn search_debtors(
         &self,
         query: &str,
@@ -397,127 +475,6 @@ impl Store for SqlStore {
         })
     }
 
-    async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::HISTORY)
-                .bind(debtor_id)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|r| rows::event(&r.try_get::<String, _>("event")?))
-                .collect()
-        })
-    }
-
-    async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let mut ids = Vec::with_capacity(change.events.len());
-            for e in &change.events {
-                let row = sqlx::query(rows::INSERT_HISTORY)
-                    .bind(debtor_id)
-                    .bind(ms(e.at))
-                    .bind(serde_json::to_string(e).expect("events serialize"))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                ids.push(row.try_get::<i64, _>("id")?);
-            }
-            for (debt_id, balance) in &change.balances {
-                sqlx::query(rows::SET_BALANCE)
-                    .bind(balance)
-                    .bind(debt_id)
-                    .bind(debtor_id)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            if let Some(call) = &change.call {
-                let (outcome_id, disposition, promised) = what_came_of(&change.events, &ids);
-                match &call.ends {
-                    Some((open, contact)) => {
-                        let ended = sqlx::query(rows::END_CALL)
-                            .bind(outcome_id)
-                            .bind(&disposition)
-                            .bind(promised)
-                            .bind(open.id)
-                            .bind(debtor_id)
-                            .execute(&mut *tx)
-                            .await?;
-                        if ended.rows_affected() == 0 {
-                            return Err(StoreError::Conflict(format!(
-                                "an outcome for call {}",
-                                open.id
-                            )));
-                        }
-                        sqlx::query(rows::SET_HISTORY_EVENT)
-                            .bind(serde_json::to_string(contact).expect("events serialize"))
-                            .bind(open.attempt_id)
-                            .bind(debtor_id)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                    None => {
-                        let (Some(attempt), Some(attempt_id)) =
-                            (change.events.first(), ids.first())
-                        else {
-                            return Err(StoreError::Corrupt(
-                                "a call needs its attempt as the first event".into(),
-                            ));
-                        };
-                        sqlx::query(rows::INSERT_CALL)
-                            .bind(debtor_id)
-                            .bind(call.agent_id)
-                            .bind(attempt_id)
-                            .bind(&call.queue)
-                            .bind(ms(attempt.at))
-                            .bind(outcome_id)
-                            .bind(&disposition)
-                            .bind(promised)
-                            .execute(&mut *tx)
-                            .await?;
-                    }
-                }
-            }
-            if let Some(v) = &change.verdict {
-                sqlx::query(rows::UPSERT_VERDICT)
-                    .bind(debtor_id)
-                    .bind(&v.queue)
-                    .bind(v.callable)
-                    .bind(v.priority)
-                    .bind(v.review_at.map(ms))
-                    .bind(ms(v.at))
-                    .bind(&v.blocked_rule)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(ids)
-        })
-    }
-
-    async fn open_call(
-        &self,
-        debtor_id: i64,
-        agent_id: i64,
-        since: DateTime<Utc>,
-    ) -> Result<Option<OpenCall>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::OPEN_CALL)
-                .bind(debtor_id)
-                .bind(agent_id)
-                .bind(ms(since))
-                .fetch_optional(pool)
-                .await?;
-            row.map(|r| {
-                Ok(OpenCall {
-                    id: r.try_get("id")?,
-                    attempt_id: r.try_get("attempt_id")?,
-                    attempt: rows::event(&r.try_get::<String, _>("event")?)?,
-                })
-            })
-            .transpose()
-        })
-    }
-
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
         on_reader!(self, |pool| {
             let rows = sqlx::query(rows::DUE_FOR_REVIEW)
@@ -528,55 +485,6 @@ impl Store for SqlStore {
             rows.iter()
                 .map(|r| r.try_get("debtor_id").map_err(StoreError::from))
                 .collect()
-        })
-    }
-
-    async fn lease_next(
-        &self,
-        queue: &str,
-        agent_id: i64,
-        now: DateTime<Utc>,
-        ttl: Duration,
-    ) -> Result<Option<Lease>, StoreError> {
-        // SQLite's single writer makes select-then-insert atomic. On
-        // PostgreSQL many servers lease at once: each locks the row it takes
-        // and skips rows others hold; a statement that began before another's
-        // lease committed can still pick that debtor, so the insert yields on
-        // conflict and the next statement, which sees the lease, picks again.
-        let next = match self.pools {
-            Pools::Sqlite { .. } => rows::NEXT_IN_QUEUE,
-            Pools::Postgres(_) => rows::NEXT_IN_QUEUE_SKIP_LOCKED,
-        };
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            for _ in 0..8 {
-                let candidate = sqlx::query(next)
-                    .bind(queue)
-                    .bind(ms(now))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let Some(candidate) = candidate else {
-                    return Ok(None);
-                };
-                let debtor_id: i64 = candidate.try_get("debtor_id")?;
-                sqlx::query(rows::EXPIRE_LEASE_OF)
-                    .bind(debtor_id)
-                    .bind(ms(now))
-                    .execute(&mut *tx)
-                    .await?;
-                let row = sqlx::query(rows::INSERT_LEASE)
-                    .bind(debtor_id)
-                    .bind(agent_id)
-                    .bind(ms(now + ttl))
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                if let Some(row) = row {
-                    let lease = lease_row!(row);
-                    tx.commit().await?;
-                    return Ok(Some(lease));
-                }
-            }
-            Ok(None)
         })
     }
 
@@ -596,43 +504,7 @@ impl Store for SqlStore {
                 .fetch_optional(pool)
                 .await?;
             Ok(match row {
-                Some(row) => Some(lease_row!(row)),
-                None => None,
-            })
-        })
-    }
-
-    async fn release_lease(
-        &self,
-        lease_id: i64,
-        agent_id: Option<i64>,
-    ) -> Result<Option<Lease>, StoreError> {
-        on_writer!(self, |pool| {
-            let row = sqlx::query(rows::RELEASE_LEASE)
-                .bind(lease_id)
-                .bind(agent_id)
-                .fetch_optional(pool)
-                .await?;
-            Ok(match row {
-                Some(row) => Some(lease_row!(row)),
-                None => None,
-            })
-        })
-    }
-
-    async fn lease_on(
-        &self,
-        debtor_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Lease>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::LEASE_ON)
-                .bind(debtor_id)
-                .bind(ms(now))
-                .fetch_optional(pool)
-                .await?;
-            Ok(match row {
-                Some(row) => Some(lease_row!(row)),
+                Some(row) => Some(rows::lease(&row)?),
                 None => None,
             })
         })
@@ -729,48 +601,11 @@ impl Store for SqlStore {
         body_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Idempotency, StoreError> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let inserted = sqlx::query(rows::IDEMPOTENCY_INSERT)
-                .bind(user_id)
-                .bind(key)
-                .bind(body_hash)
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let state = if inserted == 1 {
-                Idempotency::New
-            } else {
-                let row = sqlx::query(rows::IDEMPOTENCY_GET)
-                    .bind(user_id)
-                    .bind(key)
-                    .fetch_one(&mut *tx)
-                    .await?;
-                rows::idempotency_state(&row, body_hash)?
-            };
-            tx.commit().await?;
-            Ok(state)
+        let (key, body_hash) = (key.to_string(), body_hash.to_vec());
+        write(self, move |tx| {
+            Box::pin(async move { tx.idempotency_begin(user_id, &key, &body_hash, now).await })
         })
-    }
-
-    async fn idempotency_finish(
-        &self,
-        user_id: i64,
-        key: &str,
-        status: u16,
-        body: &str,
-    ) -> Result<(), StoreError> {
-        on_writer!(self, |pool| {
-            sqlx::query(rows::IDEMPOTENCY_FINISH)
-                .bind(status as i64)
-                .bind(body)
-                .bind(user_id)
-                .bind(key)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        .await
     }
 
     async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<(), StoreError> {
@@ -790,37 +625,6 @@ impl Store for SqlStore {
             .execute(pool)
             .await?
             .rows_affected()))
-    }
-
-    async fn publish(
-        &self,
-        kind: &str,
-        debtor_id: Option<i64>,
-        user_id: Option<i64>,
-        body: &serde_json::Value,
-        now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let row = sqlx::query(rows::PUBLISH)
-                .bind(ms(now))
-                .bind(kind)
-                .bind(debtor_id)
-                .bind(user_id)
-                .bind(body.to_string())
-                .fetch_one(&mut *tx)
-                .await?;
-            let id: i64 = row.try_get("id")?;
-            if matches!(self.pools, Pools::Postgres(_)) {
-                // Delivered at commit, to every server listening.
-                sqlx::query(rows::NOTIFY)
-                    .bind(id.to_string())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await?;
-            Ok(id)
-        })
     }
 
     async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
@@ -915,24 +719,4 @@ impl Store for SqlStore {
         }
     }
 
-    async fn audit(
-        &self,
-        user_id: Option<i64>,
-        action: &str,
-        debtor_id: Option<i64>,
-        detail: &str,
-        now: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        on_writer!(self, |pool| {
-            sqlx::query(rows::AUDIT)
-                .bind(ms(now))
-                .bind(user_id)
-                .bind(action)
-                .bind(debtor_id)
-                .bind(detail)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
 }
