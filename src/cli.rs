@@ -266,7 +266,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
                 let r = regua::console::run::run(
                     term,
                     regua::console::run::Session {
-                        client: target.client,
+                        client: target.client.clone(),
                         clock,
                         outbox,
                         app,
@@ -281,9 +281,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
             }
             Err(e) => Err(e),
         };
-        if let Some(e) = target.embedded {
-            e.stop().await;
-        }
+        target.leave().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -387,9 +385,7 @@ fn board(args: BoardArgs) -> ExitCode {
                 "regua board: {} is an agent; the board is for supervisors and admins",
                 target.user.name
             );
-            if let Some(e) = target.embedded {
-                e.stop().await;
-            }
+            target.leave().await;
             return ExitCode::from(1);
         }
         let board = regua::board::model::Board::new(
@@ -401,15 +397,13 @@ fn board(args: BoardArgs) -> ExitCode {
             clock.now(),
         );
         let result = run_board_here(regua::board::run::Session {
-            client: target.client,
+            client: target.client.clone(),
             clock,
             board,
             theme,
         })
         .await;
-        if let Some(e) = target.embedded {
-            e.stop().await;
-        }
+        target.leave().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {

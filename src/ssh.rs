@@ -309,6 +309,7 @@ impl Handler for Connection {
             });
             let said = match session_client(&endpoint, &user).await {
                 Ok(client) => {
+                    let logout = client.clone();
                     let board = Board::new(
                         endpoint.locale,
                         endpoint.keymap.clone(),
@@ -323,9 +324,14 @@ impl Handler for Connection {
                         board,
                         theme: endpoint.theme,
                     };
-                    run::run(ChannelOut::new(out_tx), size, rx, s)
+                    let r = run::run(ChannelOut::new(out_tx), size, rx, s)
                         .await
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| e.to_string());
+                    // The token was this connection's alone.
+                    if let Err(e) = logout.logout().await {
+                        tracing::warn!("ssh board for {}: logging out: {e}", user.name);
+                    }
+                    r
                 }
                 Err(e) => {
                     let _ = out_tx.send(format!("regua: {e}\r\n").into_bytes());
@@ -348,7 +354,7 @@ impl Handler for Connection {
 }
 
 /// A client of this server for `user`, with a session token of their own
-/// (it lasts as long as any login's).
+/// (revoked when the board ends; at worst it lasts as long as any login's).
 async fn session_client(endpoint: &Endpoint, user: &User) -> Result<Client, String> {
     let state = &endpoint.state;
     let (token, hash) = new_token();
