@@ -178,6 +178,7 @@ fn leased(events: usize) -> App {
         callable: 97,
         leased: 3,
         oldest_since: Some(now() - Duration::minutes(42)),
+        blocked: Default::default(),
     }])));
     key(&mut app, "n");
     app.update(Msg::Leased {

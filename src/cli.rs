@@ -266,7 +266,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
                 let r = regua::console::run::run(
                     term,
                     regua::console::run::Session {
-                        client: target.client,
+                        client: target.client.clone(),
                         clock,
                         outbox,
                         app,
@@ -281,9 +281,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
             }
             Err(e) => Err(e),
         };
-        if let Some(e) = target.embedded {
-            e.stop().await;
-        }
+        target.leave().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -315,8 +313,12 @@ async fn connect(options: regua::launch::Options) -> Result<regua::launch::Targe
     })
 }
 
-fn setup() -> Result<Setup, ExitCode> {
-    let config = load_config()?;
+/// The config's key bindings and theme (`no_color` turning colour off);
+/// a bad one is said with its file and line, exit 2.
+fn keys_and_theme(
+    config: &Config,
+    no_color: Option<&str>,
+) -> Result<(regua::console::keymap::Keymap, regua::console::theme::Theme), ExitCode> {
     let config_name = config
         .path
         .as_ref()
@@ -327,15 +329,19 @@ fn setup() -> Result<Setup, ExitCode> {
         }
         ExitCode::from(2)
     })?;
+    let theme =
+        regua::console::theme::Theme::load(config.theme.as_deref().unwrap_or("dark"), no_color)
+            .map_err(|e| {
+                eprintln!("regua: {config_name}: theme: {e}");
+                ExitCode::from(2)
+            })?;
+    Ok((keymap, theme))
+}
+
+fn setup() -> Result<Setup, ExitCode> {
+    let config = load_config()?;
     let no_color = std::env::var("NO_COLOR").ok().filter(|v| !v.is_empty());
-    let theme = regua::console::theme::Theme::load(
-        config.theme.as_deref().unwrap_or("dark"),
-        no_color.as_deref(),
-    )
-    .map_err(|e| {
-        eprintln!("regua: {config_name}: theme: {e}");
-        ExitCode::from(2)
-    })?;
+    let (keymap, theme) = keys_and_theme(&config, no_color.as_deref())?;
     let policy = match &config.policy {
         Some(path) => read_policy(path)?,
         None => schedule::default_policy(),
@@ -387,9 +393,7 @@ fn board(args: BoardArgs) -> ExitCode {
                 "regua board: {} is an agent; the board is for supervisors and admins",
                 target.user.name
             );
-            if let Some(e) = target.embedded {
-                e.stop().await;
-            }
+            target.leave().await;
             return ExitCode::from(1);
         }
         let board = regua::board::model::Board::new(
@@ -401,15 +405,13 @@ fn board(args: BoardArgs) -> ExitCode {
             clock.now(),
         );
         let result = run_board_here(regua::board::run::Session {
-            client: target.client,
+            client: target.client.clone(),
             clock,
             board,
             theme,
         })
         .await;
-        if let Some(e) = target.embedded {
-            e.stop().await;
-        }
+        target.leave().await;
         match result {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
@@ -599,11 +601,16 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     let http = listener.local_addr().map_or(args.listen, |a| a);
     eprintln!("regua serve: listening on http://{http}");
-    if let Some(addr) = args.ssh_listen
-        && let Err(e) = ssh_endpoint(addr, http, &state).await
-    {
-        eprintln!("regua serve: ssh: {e}");
-        return ExitCode::from(1);
+    if let Some(addr) = args.ssh_listen {
+        // The SSH board is drawn here: the server's config says how.
+        let look = match board_look() {
+            Ok(l) => l,
+            Err(code) => return code,
+        };
+        if let Err(e) = ssh_endpoint(addr, http, &state, look).await {
+            eprintln!("regua serve: ssh: {e}");
+            return ExitCode::from(1);
+        }
     }
     match regua::server::serve(listener, state, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -614,11 +621,34 @@ async fn serve(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// How boards drawn by this process look and answer: the config file's
+/// keys, theme, thresholds and locale. A bad config stops `serve` with its
+/// line.
+struct Look {
+    keymap: regua::console::keymap::Keymap,
+    theme: regua::console::theme::Theme,
+    limits: regua::config::BoardConfig,
+    locale: regua::domain::Locale,
+}
+
+fn board_look() -> Result<Look, ExitCode> {
+    let config = load_config()?;
+    // Colour is each SSH client's to turn off, not the server's terminal's.
+    let (keymap, theme) = keys_and_theme(&config, None)?;
+    Ok(Look {
+        keymap,
+        theme,
+        limits: config.board,
+        locale: config.locale,
+    })
+}
+
 /// Starts the SSH board on `addr`, talking to this server at `http`.
 async fn ssh_endpoint(
     addr: std::net::SocketAddr,
     http: std::net::SocketAddr,
     state: &regua::server::app::AppState,
+    look: Look,
 ) -> Result<(), String> {
     let path = data_dir().join("ssh_host_ed25519_key");
     let key = regua::ssh::host_key(&path)?;
@@ -638,10 +668,10 @@ async fn ssh_endpoint(
     let endpoint = std::sync::Arc::new(regua::ssh::Endpoint {
         state: state.clone(),
         api: format!("http://{api}"),
-        keymap: regua::console::keymap::Keymap::default(),
-        theme: regua::console::theme::Theme::default(),
-        limits: regua::config::BoardConfig::default(),
-        locale: regua::domain::Locale::default(),
+        keymap: look.keymap,
+        theme: look.theme,
+        limits: look.limits,
+        locale: look.locale,
     });
     // Runs for as long as the server does.
     tokio::spawn(async move {

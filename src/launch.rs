@@ -33,6 +33,30 @@ pub struct Target {
     pub embedded: Option<Embedded>,
     /// How the top line names the server.
     pub label: String,
+    /// The token is kept in the data directory for the next start; one
+    /// that is not dies with this process (see [`Target::leave`]).
+    pub kept: bool,
+}
+
+impl Target {
+    /// On the way out: a token nobody kept is revoked, so it cannot be
+    /// used again and its user leaves the board's floor at once; then the
+    /// embedded server this process started stops. A kept token stays
+    /// valid: keeping it is what spares the next start a password.
+    pub async fn leave(self) {
+        if !self.kept {
+            let bye = self.client.logout();
+            if let Err(e) = tokio::time::timeout(std::time::Duration::from_secs(2), bye)
+                .await
+                .unwrap_or_else(|_| Err(crate::client::ClientError::Network("timed out".into())))
+            {
+                tracing::warn!("logging out: {e}");
+            }
+        }
+        if let Some(e) = self.embedded {
+            e.stop().await;
+        }
+    }
 }
 
 /// The demo users' password (demo data only).
@@ -67,6 +91,7 @@ pub async fn connect(o: Options) -> Result<Target, String> {
         user: login.user,
         embedded,
         label,
+        kept: false,
     })
 }
 
@@ -81,9 +106,15 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
                     user: me,
                     embedded: None,
                     label: url.to_string(),
+                    kept: true,
                 });
             }
-            _ => client.set_token(None),
+            // Another user's token would be replaced in the file: it ends
+            // now rather than stay valid with nobody holding it.
+            Ok(_) => {
+                let _ = client.logout().await;
+            }
+            Err(_) => client.set_token(None),
         }
     }
     let user = match user {
@@ -102,16 +133,16 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
         .login(&user, &password)
         .await
         .map_err(|e| format!("logging in as {user} at {url}: {e}"))?;
-    if let Err(e) =
-        std::fs::create_dir_all(dir).and_then(|_| session::save_token(dir, url, &login.token))
-    {
-        tracing::warn!("cannot keep the session token in {}: {e}", dir.display());
-    }
+    let kept = std::fs::create_dir_all(dir)
+        .and_then(|_| session::save_token(dir, url, &login.token))
+        .inspect_err(|e| tracing::warn!("cannot keep the session token in {}: {e}", dir.display()))
+        .is_ok();
     Ok(Target {
         client,
         user: login.user,
         embedded: None,
         label: url.to_string(),
+        kept,
     })
 }
 

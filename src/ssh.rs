@@ -4,7 +4,10 @@
 //! with `regua users add-key`; agents are refused. Each session gets a
 //! token of its own and runs the board through `client` against this
 //! server's HTTP address, as any remote board would; its frames go down
-//! the channel and its size follows the client's window.
+//! the channel and its size follows the client's window. Keys, theme,
+//! thresholds and locale are the server's config file's; colour goes off
+//! for a client that sends `NO_COLOR` (`ssh -o SetEnv=NO_COLOR=1`) or whose
+//! terminal (`TERM` of its pty request) draws none.
 
 use chrono::Utc;
 use russh::keys::{Algorithm, PrivateKey, PublicKey};
@@ -108,6 +111,7 @@ impl russh::server::Server for Server {
             size: (80, 24),
             input: None,
             channel: None,
+            no_color: false,
         }
     }
 }
@@ -119,6 +123,13 @@ struct Connection {
     size: (u16, u16),
     input: Option<UnboundedSender<Input>>,
     channel: Option<Channel<Msg>>,
+    /// The client asked for no colour, or its terminal has none.
+    no_color: bool,
+}
+
+/// Terminals that draw no colour at all.
+fn colourless(term: &str) -> bool {
+    matches!(term, "dumb" | "vt52" | "vt100" | "vt102" | "vt220")
 }
 
 /// A window size from the client, kept within what a terminal can be.
@@ -228,7 +239,7 @@ impl Handler for Connection {
     async fn pty_request(
         &mut self,
         channel: ChannelId,
-        _term: &str,
+        term: &str,
         cols: u32,
         rows: u32,
         _pix_width: u32,
@@ -237,7 +248,26 @@ impl Handler for Connection {
         session: &mut Session,
     ) -> Result<(), Self::Error> {
         self.size = size(cols, rows);
+        self.no_color |= colourless(term);
         session.channel_success(channel)?;
+        Ok(())
+    }
+
+    /// `NO_COLOR` alone is taken (any value but empty, as locally); other
+    /// variables are refused, as OpenSSH refuses what it does not accept.
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if name == "NO_COLOR" {
+            self.no_color |= !value.is_empty();
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
         Ok(())
     }
 
@@ -297,6 +327,8 @@ impl Handler for Connection {
         let handle = session.handle();
         let endpoint = self.endpoint.clone();
         let size = self.size;
+        let mut theme = endpoint.theme;
+        theme.plain |= self.no_color;
         tokio::spawn(async move {
             let (out_tx, mut out_rx) = unbounded_channel::<Vec<u8>>();
             let sender = handle.clone();
@@ -309,6 +341,7 @@ impl Handler for Connection {
             });
             let said = match session_client(&endpoint, &user).await {
                 Ok(client) => {
+                    let logout = client.clone();
                     let board = Board::new(
                         endpoint.locale,
                         endpoint.keymap.clone(),
@@ -321,11 +354,16 @@ impl Handler for Connection {
                         client,
                         clock: endpoint.state.clock.clone(),
                         board,
-                        theme: endpoint.theme,
+                        theme,
                     };
-                    run::run(ChannelOut::new(out_tx), size, rx, s)
+                    let r = run::run(ChannelOut::new(out_tx), size, rx, s)
                         .await
-                        .map_err(|e| e.to_string())
+                        .map_err(|e| e.to_string());
+                    // The token was this connection's alone.
+                    if let Err(e) = logout.logout().await {
+                        tracing::warn!("ssh board for {}: logging out: {e}", user.name);
+                    }
+                    r
                 }
                 Err(e) => {
                     let _ = out_tx.send(format!("regua: {e}\r\n").into_bytes());
@@ -348,7 +386,7 @@ impl Handler for Connection {
 }
 
 /// A client of this server for `user`, with a session token of their own
-/// (it lasts as long as any login's).
+/// (revoked when the board ends; at worst it lasts as long as any login's).
 async fn session_client(endpoint: &Endpoint, user: &User) -> Result<Client, String> {
     let state = &endpoint.state;
     let (token, hash) = new_token();

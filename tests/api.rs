@@ -24,6 +24,7 @@ struct Server {
     base: String,
     http: Client,
     clock: Arc<TestClock>,
+    state: AppState,
     _dir: tempfile::TempDir,
     _stop: tokio::sync::oneshot::Sender<()>,
 }
@@ -52,13 +53,14 @@ async fn start_on(url: &str, seed: bool, dir: tempfile::TempDir) -> Server {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(regua::server::serve(listener, state, async {
+    tokio::spawn(regua::server::serve(listener, state.clone(), async {
         let _ = stopped.await;
     }));
     Server {
         base: format!("http://{addr}"),
         http: Client::new(),
         clock,
+        state,
         _dir: dir,
         _stop: stop,
     }
@@ -1451,6 +1453,14 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
     );
 }
 
+fn user_of(role: &str) -> &'static str {
+    match role {
+        "agent" => "ana",
+        "supervisor" => "sofia",
+        _ => "admin",
+    }
+}
+
 async fn agent_id(s: &Server, token: &str) -> Value {
     s.get("/v1/me", token).await.1["id"].clone()
 }
@@ -1577,7 +1587,14 @@ async fn openapi_describes_every_route_the_router_serves() {
     let ops = documented(&s).await;
     let sofia = s.login("sofia").await;
     for (method, path, _) in &ops {
-        let r = status_of(&s, method, &concrete(path), Some(&sofia)).await;
+        let own;
+        let token = if path == "/v1/sessions/current" {
+            own = s.login("sofia").await;
+            &own
+        } else {
+            &sofia
+        };
+        let r = status_of(&s, method, &concrete(path), Some(token)).await;
         let fallback = r.0 == StatusCode::NOT_FOUND && r.1["error"]["message"] == "no such route";
         assert!(
             !fallback && r.0 != StatusCode::METHOD_NOT_ALLOWED,
@@ -1664,6 +1681,14 @@ async fn every_route_by_every_role() {
             "{method} {path} with a forged token"
         );
         for (role, token) in &tokens {
+            // Logging out would end the token the walk goes on with.
+            let own;
+            let token = if path == "/v1/sessions/current" {
+                own = s.login(user_of(role)).await;
+                &own
+            } else {
+                token
+            };
             let r = status_of(&s, method, &at, Some(token)).await;
             if roles.is_empty() || roles.iter().any(|r| r == role) {
                 assert!(
@@ -1739,4 +1764,133 @@ async fn every_route_by_every_role() {
         let holder = sent(&s, method, &at, Some(&tokens[0].1), &body).await;
         assert_eq!(holder.0, StatusCode::CREATED, "{}", holder.1);
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_ends_that_token_alone() {
+    let s = start().await;
+    let desk = s.login("ana").await;
+    let laptop = s.login("ana").await;
+    let r = s
+        .call(
+            Method::DELETE,
+            "/v1/sessions/current",
+            Some(&desk),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
+    assert_error(
+        &s.get("/v1/me", &desk).await,
+        StatusCode::UNAUTHORIZED,
+        "unauthorized",
+        None,
+    );
+    let again = s
+        .call(
+            Method::DELETE,
+            "/v1/sessions/current",
+            Some(&desk),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(again.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(s.get("/v1/me", &laptop).await.0, StatusCode::OK);
+    // A live stream opened with it is refused from then on.
+    let r = s
+        .http
+        .get(format!("{}/v1/events", s.base))
+        .bearer_auth(&desk)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Every event a stream brings until one of `kind`: their kinds, in order.
+async fn kinds_until(resp: &mut reqwest::Response, kind: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    let mut buffer = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        while let Some(end) = buffer.find("\n\n") {
+            let block: String = buffer.drain(..end + 2).collect();
+            if let Some(k) = block.lines().find_map(|l| l.strip_prefix("event:")) {
+                seen.push(k.trim().to_string());
+                if k.trim() == kind {
+                    return seen;
+                }
+            }
+        }
+        let chunk = tokio::time::timeout_at(deadline, resp.chunk())
+            .await
+            .unwrap_or_else(|_| panic!("no {kind} within 5 s; saw {seen:?}"))
+            .unwrap()
+            .unwrap();
+        buffer.push_str(&String::from_utf8_lossy(&chunk));
+    }
+}
+
+/// The scheduler's pass tells the floor what it moved: each expired lease
+/// to the board and to its agent, `queues_changed` to everyone when the
+/// re-plans changed the counts; a pass that changes nothing says nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduler_says_when_leases_expire_and_queues_move() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let sofia = s.login("sofia").await;
+    let debtor = lease_any(&s, &ana).await;
+    let ana_id = agent_id(&s, &ana).await;
+    // A promise for the 12th: the debtor waits out of the queues until it
+    // is kept or, two days of grace later, broken.
+    let promised = json!({
+        "disposition": "promise_to_pay", "reason": "cash_flow",
+        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
+    });
+    let r = s.outcome(debtor, &ana, Some("sched-1"), &promised).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let before = s.get("/v1/queues", &sofia).await.1;
+    assert!(before[0]["blocked"].is_object(), "{}", before[0]);
+    let mut board = open_stream(&s, &sofia, None).await;
+    let mut agent = open_stream(&s, &ana, None).await;
+    let mut other = open_stream(&s, &bruno, None).await;
+
+    // Six days later the lease has long run out and the promise is broken:
+    // the pass ends one and moves the debtor back into a queue. (The
+    // sessions ran out too; streams already open go on.)
+    s.set_clock(morning() + chrono::Duration::days(6));
+    regua::server::scheduler_pass(&s.state).await.unwrap();
+    let sofia = s.login("sofia").await;
+    let mut buffer = String::new();
+    let (_, expired) = next_event(&mut board, "lease_expired", &mut buffer)
+        .await
+        .expect("the board hears the lease run out");
+    assert_eq!(expired["debtor_id"], debtor);
+    assert_eq!(expired["user_id"], ana_id);
+    let lease = expired["body"]["lease_id"].clone();
+    assert!(lease.is_i64(), "{expired}");
+    let moved = next_event(&mut board, "queues_changed", &mut buffer)
+        .await
+        .expect("and the queues move");
+    assert!(moved.1["body"]["replanned"].as_i64().unwrap() > 0);
+    let (_, told) = next_event(&mut agent, "lease_expired", &mut String::new())
+        .await
+        .expect("its agent is told");
+    assert_eq!(told["body"]["lease_id"], lease);
+    // Another agent hears the queues move, not of ana's lease.
+    assert_eq!(
+        kinds_until(&mut other, "queues_changed").await,
+        vec!["queues_changed"]
+    );
+    let after = s.get("/v1/queues", &sofia).await.1;
+    assert_ne!(before, after, "the counts the board fetches moved");
+
+    // Nothing left to do: nothing published.
+    let newest = |b: &Value| b["recent"].as_array().unwrap().last().unwrap()["id"].clone();
+    let was = newest(&s.get("/v1/board", &sofia).await.1);
+    regua::server::scheduler_pass(&s.state).await.unwrap();
+    assert_eq!(newest(&s.get("/v1/board", &sofia).await.1), was);
 }

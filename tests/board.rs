@@ -38,6 +38,13 @@ fn serve() -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("regua.db").display());
     let ssh = format!("127.0.0.1:{}", free_port());
+    // The SSH board's keys come from the server's config: z quits, q not.
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "[keys.global]\nq = \"none\"\n[keys.board]\nz = \"quit\"\n",
+    )
+    .unwrap();
     let mut child = Command::new(BIN)
         .args([
             "serve",
@@ -49,6 +56,7 @@ fn serve() -> Server {
         ])
         .args(["--ssh-listen", &ssh])
         .env("REGUA_DATA_DIR", dir.path())
+        .env("REGUA_CONFIG", &config)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -204,25 +212,254 @@ fn ssh_shows_the_board() {
     assert!(add.wait().unwrap().success());
 
     let (host, port) = server.ssh.split_once(':').unwrap();
-    let mut cmd = CommandBuilder::new("ssh");
-    cmd.args(["-tt", "-o", "StrictHostKeyChecking=no", "-o"]);
-    cmd.arg("UserKnownHostsFile=/dev/null");
-    cmd.args(["-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-i"]);
-    cmd.arg(&key);
-    cmd.args(["-p", port, &format!("sofia@{host}")]);
-    let mut session = Pty::spawn(cmd, 100, 30);
-    session.wait_for("regua board sofia @ ssh", Duration::from_secs(15));
-    session.wait_for("● live", Duration::from_secs(5));
-    session.wait_for("queues", Duration::from_secs(5));
-    // q ends the session, and with it ssh.
+    let ssh = |extra: &[&str]| {
+        let mut cmd = CommandBuilder::new("ssh");
+        cmd.args(["-tt", "-o", "StrictHostKeyChecking=no", "-o"]);
+        cmd.arg("UserKnownHostsFile=/dev/null");
+        cmd.args(["-o", "BatchMode=yes", "-o", "LogLevel=ERROR", "-i"]);
+        cmd.arg(&key);
+        cmd.args(extra);
+        cmd.args(["-p", port, &format!("sofia@{host}")]);
+        cmd.env("TERM", "xterm-256color");
+        let session = Pty::spawn(cmd, 100, 30);
+        session.wait_for("regua board sofia @ ssh", Duration::from_secs(15));
+        session.wait_for("● live", Duration::from_secs(5));
+        session.wait_for("queues", Duration::from_secs(5));
+        session
+    };
+    let sessions = || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+            let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions")
+                .fetch_one(&pool)
+                .await
+                .unwrap();
+            n
+        })
+    };
+    let coloured = |s: &Pty| {
+        let parser = s.screen.lock().unwrap();
+        let screen = parser.screen();
+        (0..30).any(|row| {
+            (0..100).any(|col| {
+                screen
+                    .cell(row, col)
+                    .is_some_and(|c| c.fgcolor() != vt100::Color::Default)
+            })
+        })
+    };
+
+    let mut session = ssh(&[]);
+    assert!(coloured(&session), "the server's theme has colour");
+    assert_eq!(sessions(), 1, "the SSH board has a token of its own");
+    // The server's config unbound q and bound z to quit.
     session.writer.write_all(b"q").unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(session.child.try_wait().unwrap().is_none(), "q is unbound");
+    session.writer.write_all(b"z").unwrap();
     let start = Instant::now();
+    let mut ended = false;
     while start.elapsed() < Duration::from_secs(5) {
         if let Ok(Some(status)) = session.child.try_wait() {
             assert!(status.success(), "{status:?}");
-            return;
+            ended = true;
+            break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    panic!("ssh still running after q");
+    assert!(ended, "ssh still running after z");
+    assert_eq!(sessions(), 0, "its token ended with it");
+
+    // A client that sends NO_COLOR gets none.
+    let plain = ssh(&["-o", "SetEnv=NO_COLOR=1"]);
+    assert!(!coloured(&plain), "{}", plain.text());
+}
+
+/// A clock the test moves.
+struct TestClock(Mutex<chrono::DateTime<chrono::Utc>>);
+
+impl regua::domain::Clock for TestClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        *self.0.lock().unwrap()
+    }
+}
+
+/// The board's frames, into a vt100 screen.
+struct Screen(Arc<Mutex<vt100::Parser>>);
+
+impl Write for Screen {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().process(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The row of a queue on screen, its words split on blanks.
+fn queue_row(screen: &Arc<Mutex<vt100::Parser>>, name: &str) -> Vec<String> {
+    let text = screen.lock().unwrap().screen().contents();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(name))
+        .unwrap_or_else(|| panic!("no {name} row:\n{text}"));
+    line[name.len()..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
+/// The board's own loop, its client and the live stream against a real
+/// server whose clock the test moves: a lease runs out and a promise
+/// breaks, the scheduler's pass says so, and the board's queue counts and
+/// the agent's row change with no snapshot reloaded.
+#[test]
+fn the_scheduler_moves_the_boards_queue_counts_without_a_reload() {
+    use chrono::TimeZone;
+    use regua::board::run::{Input, Session};
+    use regua::domain::Clock;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let morning = chrono_tz::America::Sao_Paulo
+        .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(Mutex::new(morning)));
+    let (state, http) = rt.block_on(async {
+        let url = format!("sqlite://{}", dir.path().join("regua.db").display());
+        let store = regua::server::store::connect(&url).await.unwrap();
+        let mut state = regua::server::app::AppState::new(
+            store,
+            regua::schedule::default_policy(),
+            clock.clone(),
+        );
+        // The board stays signed in across the days the test skips.
+        state.session_ttl = chrono::Duration::days(30);
+        regua::server::seed_demo(&state, 80, 3).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let http = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(regua::server::serve(
+            listener,
+            state.clone(),
+            std::future::pending(),
+        ));
+        (state, http)
+    });
+    let client = |user: &str| {
+        let c = regua::client::Client::new(&http).unwrap();
+        rt.block_on(c.login(user, "demo")).unwrap();
+        c
+    };
+    let (sofia, ana) = (client("sofia"), client("ana"));
+
+    // Ana leases a debtor and takes a promise for the 12th.
+    let lease = rt.block_on(async {
+        for q in ana.queues().await.unwrap() {
+            if q.callable > 0
+                && let Some(l) = ana.lease(&q.id).await.unwrap()
+            {
+                return l;
+            }
+        }
+        panic!("nobody to lease")
+    });
+    let promised = serde_json::json!({
+        "disposition": "promise_to_pay", "reason": "cash_flow",
+        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
+    });
+    let _: serde_json::Value = rt
+        .block_on(ana.send(
+            regua::client::Method::POST,
+            &format!("/v1/debtors/{}/outcomes", lease.debtor.id),
+            Some(&promised),
+            Some(&regua::client::new_key()),
+        ))
+        .unwrap();
+
+    let screen = Arc::new(Mutex::new(vt100::Parser::new(
+        40.try_into().unwrap(),
+        120.try_into().unwrap(),
+        0,
+    )));
+    let board = regua::board::model::Board::new(
+        regua::domain::Locale::En,
+        regua::console::keymap::Keymap::default(),
+        regua::config::BoardConfig::default(),
+        "sofia".into(),
+        "test".into(),
+        clock.now(),
+    );
+    let (keys, input) = tokio::sync::mpsc::unbounded_channel();
+    let running = rt.spawn(regua::board::run::run(
+        Screen(screen.clone()),
+        (120, 40),
+        input,
+        Session {
+            client: sofia.clone(),
+            clock: clock.clone(),
+            board,
+            theme: regua::console::theme::Theme::default(),
+        },
+    ));
+    let wait_for = |what: &dyn Fn() -> bool, why: &str| {
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(5) {
+            if what() {
+                return start.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("{why}:\n{}", screen.lock().unwrap().screen().contents());
+    };
+    wait_for(
+        &|| {
+            let text = screen.lock().unwrap().screen().contents();
+            text.contains("● live") && text.contains("Broken promises")
+        },
+        "the board goes live with its snapshot",
+    );
+    let broken_before = queue_row(&screen, "Broken promises");
+    let debtor_name = lease.debtor.name.chars().take(12).collect::<String>();
+    assert!(
+        screen
+            .lock()
+            .unwrap()
+            .screen()
+            .contents()
+            .contains(&debtor_name),
+        "ana's row names her debtor"
+    );
+
+    // Six days on: the lease ran out, the promise broke.
+    *clock.0.lock().unwrap() = morning + chrono::Duration::days(6);
+    rt.block_on(regua::server::scheduler_pass(&state)).unwrap();
+    let counts = rt.block_on(sofia.queues()).unwrap();
+    let broken = counts.iter().find(|q| q.id == "broken_promises").unwrap();
+    assert_ne!(
+        broken_before[0],
+        broken.depth.to_string(),
+        "the broken promise moved its debtor into the queue"
+    );
+    let took = wait_for(
+        &|| {
+            queue_row(&screen, "Broken promises")[0] == broken.depth.to_string()
+                && !screen
+                    .lock()
+                    .unwrap()
+                    .screen()
+                    .contents()
+                    .contains(&debtor_name)
+        },
+        "the broken promises' depth follows the server and ana's lease is gone",
+    );
+    eprintln!("the queue counts moved on the board after {took:?}");
+    keys.send(Input::Key("q".parse().unwrap())).unwrap();
+    rt.block_on(running).unwrap().unwrap();
 }

@@ -224,11 +224,30 @@ fn three_debtors_worked_on_the_embedded_default() {
         let calls = events_of(&server, name, "contact");
         assert!(calls.iter().all(|c| c["result"] != "dialed"), "{calls:?}");
     }
+    let db = format!("sqlite://{}", data.path().join("regua.db").display());
+    assert_eq!(sessions_of(&db, "ana"), 1);
     c.quit();
     assert!(
         !data.path().join("server.json").exists(),
         "the address is taken back"
     );
+    // A token nobody kept (the embedded login) is revoked on the way out.
+    assert_eq!(sessions_of(&db, "ana"), 0);
+}
+
+/// How many sessions `user` has in the database at `url`.
+fn sessions_of(url: &str, user: &str) -> i64 {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query_scalar(
+            "SELECT COUNT(*) FROM sessions s JOIN users u ON u.id = s.user_id WHERE u.name = $1",
+        )
+        .bind(user)
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    })
 }
 
 fn serve(db: &str, port: u16) -> std::process::Child {

@@ -208,7 +208,7 @@ async fn users_and_sessions(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(
         store.session_user(b"token-hash", t(1, 16)).await.unwrap(),
-        Some(ana)
+        Some(ana.clone())
     );
     assert_eq!(
         store.session_user(b"token-hash", t(1, 17)).await.unwrap(),
@@ -216,6 +216,41 @@ async fn users_and_sessions(store: Arc<dyn Store>) {
         "expired"
     );
     assert_eq!(store.session_user(b"other", t(1, 10)).await.unwrap(), None);
+
+    // Logging out ends one session, not the user's others.
+    store
+        .create_session(b"desk", ana.id, t(1, 17))
+        .await
+        .unwrap();
+    store
+        .create_session(b"laptop", ana.id, t(1, 17))
+        .await
+        .unwrap();
+    assert!(store.revoke_session(b"desk").await.unwrap());
+    assert!(!store.revoke_session(b"desk").await.unwrap(), "once");
+    assert_eq!(store.session_user(b"desk", t(1, 10)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .session_user(b"laptop", t(1, 10))
+            .await
+            .unwrap()
+            .map(|u| u.id),
+        Some(ana.id)
+    );
+    // Pruning forgets the expired ones alone.
+    store
+        .create_session(b"night", ana.id, t(2, 6))
+        .await
+        .unwrap();
+    assert_eq!(store.sessions_prune(t(1, 17)).await.unwrap(), 2);
+    assert_eq!(store.sessions_prune(t(1, 17)).await.unwrap(), 0);
+    assert!(
+        store
+            .session_user(b"night", t(1, 18))
+            .await
+            .unwrap()
+            .is_some()
+    );
 }
 
 async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
@@ -504,12 +539,21 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         )
         .await
         .unwrap();
-    assert!(
+    // Expiry names the leases it ends, each once (the scheduler tells
+    // their agents); `a` went when `d` took its debtor.
+    assert_eq!(
         store
             .expire_leases(later + Duration::hours(1))
             .await
-            .unwrap()
-            >= 2
+            .unwrap(),
+        vec![again, c, d]
+    );
+    assert_eq!(
+        store
+            .expire_leases(later + Duration::hours(1))
+            .await
+            .unwrap(),
+        vec![]
     );
     let e = store
         .lease_next("early", ana.id, later + Duration::hours(1), ttl)

@@ -130,6 +130,9 @@ pub struct QueueView {
     /// Since when the longest-waiting of the callable ones has been in the
     /// queue (`null`: none is).
     pub oldest_since: Option<DateTime<Utc>>,
+    /// Debtors who may not be called now, by the rule that blocks them.
+    #[serde(default)]
+    pub blocked: std::collections::BTreeMap<String, i64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

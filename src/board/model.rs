@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::api::{
     AgentCall, AgentState, BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally,
-    QueueDebtor, Tally, Today,
+    QueueDebtor, QueueView, Tally, Today,
 };
 use crate::client::events::Live;
 use crate::config::BoardConfig;
@@ -29,7 +29,12 @@ pub const TICKER_KINDS: &[&str] = &[
     "promise_kept",
     "promise_broken",
     "lease_released",
+    "lease_expired",
 ];
+
+/// Events after which the queue counts are fetched again: the server
+/// moved debtors (a re-plan, a lease run out) in ways no event spells out.
+pub const RECOUNT_KINDS: &[&str] = &["queues_changed", "lease_expired"];
 
 /// The actions the board answers to (the help lists these alone).
 pub const ACTIONS: &[Action] = &[
@@ -127,10 +132,23 @@ pub enum Overlay {
     },
 }
 
+/// The queue counts' refetch: at most one in flight; whatever asks while
+/// it is out makes one more after it, however many asked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Recount {
+    #[default]
+    Idle,
+    InFlight,
+    /// In flight, and asked for again since it left.
+    Again,
+}
+
 /// What the runner must do.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Effect {
     LoadSnapshot,
+    /// `GET /v1/queues`: depth, callable, blocked by rule, oldest, leased.
+    LoadQueues,
     LoadAgentCalls(i64),
     LoadQueueDebtors(String),
     SetState {
@@ -147,6 +165,7 @@ pub enum Msg {
     /// The screen's new size: how many agent rows fit depends on it.
     Resize(u16, u16),
     Snapshot(Result<BoardView, String>),
+    Queues(Result<Vec<QueueView>, String>),
     Live(Live),
     AgentCalls(i64, Result<Vec<AgentCall>, String>),
     QueueDebtors(String, Result<Vec<QueueDebtor>, String>),
@@ -191,6 +210,7 @@ pub struct Board {
     counted_up_to: i64,
     /// The clocks as last drawn: a tick redraws only when they differ.
     face: String,
+    pub recount: Recount,
 }
 
 impl Board {
@@ -229,6 +249,7 @@ impl Board {
             lease_queues: HashMap::new(),
             counted_up_to: 0,
             face: String::new(),
+            recount: Recount::Idle,
         }
     }
 
@@ -356,7 +377,29 @@ impl Board {
             },
             Msg::Snapshot(Ok(view)) => {
                 self.apply_snapshot(view);
+                // A count in flight may be older than this snapshot: one
+                // more after it keeps the newest.
+                if self.recount == Recount::InFlight {
+                    self.recount = Recount::Again;
+                }
                 (Vec::new(), true)
+            }
+            Msg::Queues(r) => {
+                let changed = match r {
+                    Ok(list) => self.apply_queues(list),
+                    Err(e) => {
+                        self.notice = Some((Severity::Error, e));
+                        true
+                    }
+                };
+                let again = self.recount == Recount::Again;
+                self.recount = Recount::Idle;
+                let fx = if again {
+                    self.ask_recount()
+                } else {
+                    Vec::new()
+                };
+                (fx, changed)
             }
             Msg::Snapshot(Err(e)) => {
                 if self.today.is_none() {
@@ -431,6 +474,44 @@ impl Board {
         self.keep_selection_visible();
     }
 
+    /// Asks for the queue counts: at once when none is in flight, else
+    /// once after it.
+    fn ask_recount(&mut self) -> Vec<Effect> {
+        match self.recount {
+            Recount::Idle => {
+                self.recount = Recount::InFlight;
+                vec![Effect::LoadQueues]
+            }
+            Recount::InFlight | Recount::Again => {
+                self.recount = Recount::Again;
+                Vec::new()
+            }
+        }
+    }
+
+    /// Fresh queue counts; whether anything shown changed.
+    fn apply_queues(&mut self, list: Vec<QueueView>) -> bool {
+        let queues: Vec<BoardQueue> = list
+            .into_iter()
+            .map(|q| BoardQueue {
+                id: q.id,
+                name: q.name,
+                depth: q.depth,
+                callable: q.callable,
+                blocked: q.blocked,
+                oldest_since: q.oldest_since,
+                leased: q.leased,
+            })
+            .collect();
+        if queues == self.queues {
+            return false;
+        }
+        self.queues = queues;
+        self.queue_sel = self.queue_sel.min(self.queues.len().saturating_sub(1));
+        self.keep_selection_visible();
+        true
+    }
+
     fn live(&mut self, live: Live) -> (Vec<Effect>, bool) {
         match live {
             // A new connection may have missed events: start again from a
@@ -452,6 +533,7 @@ impl Board {
                 (Vec::new(), changed)
             }
             Live::Event(e) => {
+                let recount = RECOUNT_KINDS.contains(&e.kind.as_str());
                 let feed = FeedView {
                     id: e.id,
                     at: e.at,
@@ -460,7 +542,15 @@ impl Board {
                     user_id: e.user_id,
                     body: e.body,
                 };
-                (Vec::new(), self.apply(feed))
+                // Before the snapshot, the snapshot holds the counts.
+                let fresh = self.today.is_some() && feed.id > self.counted_up_to;
+                let changed = self.apply(feed);
+                let fx = if recount && fresh {
+                    self.ask_recount()
+                } else {
+                    Vec::new()
+                };
+                (fx, changed)
             }
         }
     }
@@ -574,6 +664,13 @@ impl Board {
                     .as_str()
                     .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                     .map_or(e.at, |t| t.with_timezone(&Utc));
+                // A lease run out and taken by another before the
+                // scheduler said so: the first holder has it no more.
+                for a in &mut self.agents {
+                    if a.id != agent && a.lease.as_ref().is_some_and(|l| l.debtor_id == debtor_id) {
+                        a.lease = None;
+                    }
+                }
                 if let Some(a) = self.agents.iter_mut().find(|a| a.id == agent) {
                     a.lease = Some(BoardLease {
                         id: lease_id,
@@ -603,6 +700,21 @@ impl Board {
                 {
                     queue.leased = (queue.leased - 1).max(0);
                 }
+                true
+            }
+            // The counts come fresh from the server (`RECOUNT_KINDS`); here
+            // only the agent's row.
+            "lease_expired" => {
+                let lease_id = b["lease_id"].as_i64();
+                if let Some(id) = lease_id {
+                    self.lease_queues.remove(&id);
+                }
+                for a in &mut self.agents {
+                    if a.lease.as_ref().map(|l| l.id) == lease_id {
+                        a.lease = None;
+                    }
+                }
+                // Drawn for the ticker line.
                 true
             }
             _ => false,

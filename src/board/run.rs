@@ -172,6 +172,9 @@ fn spawn_effect(c: &Client, tx: &UnboundedSender<Msg>, effect: Effect) {
                 let r: Result<BoardView, ClientError> = c.get("/v1/board").await;
                 send(Msg::Snapshot(r.map_err(text)));
             }
+            Effect::LoadQueues => {
+                send(Msg::Queues(c.queues().await.map_err(text)));
+            }
             Effect::LoadAgentCalls(id) => {
                 let r = c.get(&format!("/v1/agents/{id}/calls")).await;
                 send(Msg::AgentCalls(id, r.map_err(text)));

@@ -6,11 +6,11 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use std::collections::BTreeMap;
 
-use super::model::{Board, Effect, Msg, Overlay, Panel, Sort};
+use super::model::{Board, Effect, Msg, Overlay, Panel, Recount, Sort};
 use super::view;
 use crate::api::{
     AgentCall, AgentState, BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally,
-    QueueDebtor, Tally, Today,
+    QueueDebtor, QueueView, Tally, Today,
 };
 use crate::client::events::{FeedEvent, Live};
 use crate::config::BoardConfig;
@@ -449,4 +449,117 @@ fn time_in_state_ages_by_the_thresholds() {
     assert_eq!(level(2), Level::Alert, "waiting over 5 minutes");
     assert_eq!(level(3), Level::Warn, "paused over a minute");
     assert_eq!(level(4), Level::Calm);
+}
+
+/// `GET /v1/queues` as the server would answer for `snapshot()`'s queues,
+/// with `early` moved by `callable`.
+fn counted(b: &Board, early_callable: i64) -> Vec<QueueView> {
+    b.queues
+        .iter()
+        .map(|q| QueueView {
+            id: q.id.clone(),
+            name: q.name.clone(),
+            depth: q.depth,
+            callable: if q.id == "early" {
+                early_callable
+            } else {
+                q.callable
+            },
+            leased: q.leased,
+            oldest_since: q.oldest_since,
+            blocked: q.blocked.clone(),
+        })
+        .collect()
+}
+
+#[test]
+fn queue_counts_are_fetched_again_once_however_many_events_ask() {
+    let mut b = board();
+    let before = b.queues.clone();
+    let recount = |b: &mut Board, id: i64, kind: &str| {
+        b.update(Msg::Live(Live::Event(FeedEvent {
+            id,
+            at: now(),
+            kind: kind.into(),
+            debtor_id: None,
+            user_id: None,
+            body: serde_json::json!({ "replanned": 3 }),
+        })))
+    };
+    // The first asks; the burst behind it waits for that answer.
+    let (fx, changed) = recount(&mut b, 20, "queues_changed");
+    assert_eq!((fx, changed), (vec![Effect::LoadQueues], false));
+    assert_eq!(b.recount, Recount::InFlight);
+    for id in 21..30 {
+        assert_eq!(recount(&mut b, id, "queues_changed").0, vec![]);
+    }
+    assert_eq!(b.recount, Recount::Again);
+    // The answer lands and, asked again meanwhile, one more goes out.
+    let fresh = counted(&b, 120);
+    let (fx, changed) = b.update(Msg::Queues(Ok(fresh)));
+    assert!(changed);
+    assert_eq!(fx, vec![Effect::LoadQueues]);
+    assert_eq!(b.queues[0].callable, 120);
+    assert_eq!(b.queues[1..], before[1..]);
+    // The same counts again: nothing to draw, and nothing more to fetch.
+    let (fx, changed) = b.update(Msg::Queues(Ok(counted(&b, 120))));
+    assert_eq!((fx, changed), (vec![], false));
+    assert_eq!(b.recount, Recount::Idle);
+    // Events the snapshot already holds, or other kinds, ask nothing.
+    assert_eq!(recount(&mut b, 3, "queues_changed").0, vec![]);
+    assert_eq!(recount(&mut b, 31, "agent_state").0, vec![]);
+    // A failed fetch is said, and the next event asks again.
+    assert_eq!(
+        recount(&mut b, 32, "queues_changed").0,
+        vec![Effect::LoadQueues]
+    );
+    let (fx, _) = b.update(Msg::Queues(Err("server gone".into())));
+    assert_eq!(fx, vec![]);
+    assert!(b.notice.as_ref().is_some_and(|(_, t)| t == "server gone"));
+    assert_eq!(b.queues[0].callable, 120, "the counts stay");
+    assert_eq!(
+        recount(&mut b, 33, "queues_changed").0,
+        vec![Effect::LoadQueues]
+    );
+    // A snapshot landing while a count is out may be newer than it.
+    b.update(Msg::Snapshot(Ok(snapshot())));
+    assert_eq!(b.recount, Recount::Again);
+}
+
+#[test]
+fn an_expired_lease_leaves_its_agent_and_recounts_the_queues() {
+    let mut b = board();
+    assert!(b.agents[0].lease.is_some());
+    let (fx, changed) = b.update(Msg::Live(Live::Event(FeedEvent {
+        id: 40,
+        at: now(),
+        kind: "lease_expired".into(),
+        debtor_id: Some(42),
+        user_id: Some(1),
+        body: serde_json::json!({"lease_id": 77, "debtor_id": 42, "agent_id": 1, "expires_at": now()}),
+    })));
+    assert!(changed);
+    assert_eq!(fx, vec![Effect::LoadQueues]);
+    assert_eq!(b.agents[0].lease, None);
+    let line = view::ticker_line(b.ticker.back().unwrap(), &b);
+    assert!(
+        line.ends_with("lease 77 of ana ran out debtor 42"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_lease_taken_on_a_debtor_ends_the_lapsed_holders_row() {
+    let mut b = board();
+    // Ana's lease on debtor 42 ran out and bruno took 42 before the
+    // scheduler said so.
+    event(
+        &mut b,
+        41,
+        "lease_taken",
+        Some(2),
+        serde_json::json!({"lease_id": 90, "debtor_id": 42, "debtor_name": "Maria", "queue": "early", "expires_at": now()}),
+    );
+    assert_eq!(b.agents[0].lease, None);
+    assert_eq!(b.agents[1].lease.as_ref().map(|l| l.id), Some(90));
 }

@@ -438,6 +438,7 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
         "promise_kept" => format!("promise kept{debtor}"),
         "promise_broken" => format!("promise broken{debtor}"),
         "lease_released" => format!("lease {} of {who} released", body["lease_id"]),
+        "lease_expired" => format!("lease {} of {who} ran out{debtor}", body["lease_id"]),
         other => other.to_string(),
     };
     format!("{} {what}", e.at.format("%H:%M:%S"))
@@ -457,7 +458,7 @@ fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             let colour = match e.kind.as_str() {
                 "promise_broken" => theme.danger,
                 "payment_received" | "promise_kept" => theme.paid,
-                "lease_released" => theme.warn,
+                "lease_released" | "lease_expired" => theme.warn,
                 _ => theme.text,
             };
             Line::styled(ticker_line(e, b), theme.fg(colour))

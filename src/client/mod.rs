@@ -327,6 +327,15 @@ impl Client {
         Ok(login)
     }
 
+    /// Logs out: the server forgets the token, and so does this client.
+    pub async fn logout(&self) -> Result<(), ClientError> {
+        let r = self
+            .send::<(), ()>(Method::DELETE, "/v1/sessions/current", None, None)
+            .await;
+        self.set_token(None);
+        r
+    }
+
     pub async fn me(&self) -> Result<UserView, ClientError> {
         self.get("/v1/me").await
     }

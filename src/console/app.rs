@@ -285,10 +285,13 @@ pub enum Msg {
     CallRefused(String),
     CallEnded(Result<(), String>),
     Outbox(OutboxCount),
-    /// Something happened on the server: `debtor` is who it concerns.
+    /// Something happened on the server: `debtor` is who it concerns;
+    /// `ended`, a lease the server ended without its holder asking (it
+    /// ran out, or a supervisor released it).
     Live {
         kind: String,
         debtor: Option<i64>,
+        ended: Option<i64>,
     },
     Connection(Result<(), String>),
     Notice(Severity, String),
@@ -479,8 +482,29 @@ impl App {
                 self.outbox = count;
                 changed
             }
-            Msg::Live { kind, debtor } => {
+            Msg::Live {
+                kind,
+                debtor,
+                ended,
+            } => {
                 self.queues_stale = true;
+                let mut lost = false;
+                if let Some(w) = &mut self.work
+                    && ended.is_some()
+                    && w.lease.as_ref().map(|l| l.id) == ended
+                    && w.lease_lost.is_none()
+                {
+                    let words = words(self.locale);
+                    w.lease_lost = Some(
+                        if kind == "lease_expired" {
+                            words.lease_ran_out
+                        } else {
+                            words.lease_taken_back
+                        }
+                        .to_string(),
+                    );
+                    lost = true;
+                }
                 match &self.work {
                     Some(w) if debtor == Some(w.debtor_id) && kind != "agent_state" => {
                         fx.push(Effect::LoadDebtor {
@@ -490,7 +514,7 @@ impl App {
                     }
                     _ => {}
                 }
-                false
+                lost
             }
             Msg::Connection(r) => {
                 let offline = r.err();

@@ -225,11 +225,22 @@ fn live_msg(l: Live) -> Msg {
         Live::Reset => Msg::Live {
             kind: "reset".into(),
             debtor: None,
+            ended: None,
         },
-        Live::Event(e) => Msg::Live {
-            kind: e.kind,
-            debtor: e.debtor_id,
-        },
+        Live::Event(e) => {
+            let b = &e.body;
+            // The holder's own release is no loss: the console let go.
+            let ended = match e.kind.as_str() {
+                "lease_expired" => b["lease_id"].as_i64(),
+                "lease_released" if b["by"] != b["agent_id"] => b["lease_id"].as_i64(),
+                _ => None,
+            };
+            Msg::Live {
+                kind: e.kind,
+                debtor: e.debtor_id,
+                ended,
+            }
+        }
     }
 }
 

@@ -32,6 +32,7 @@ fn queues() -> Vec<QueueView> {
             callable: 97,
             leased: 3,
             oldest_since: Some(now() - chrono::Duration::minutes(42)),
+            blocked: Default::default(),
         },
         QueueView {
             id: "broken_promises".into(),
@@ -40,6 +41,7 @@ fn queues() -> Vec<QueueView> {
             callable: 0,
             leased: 0,
             oldest_since: None,
+            blocked: Default::default(),
         },
     ]
 }
@@ -440,6 +442,7 @@ fn live_changes_to_the_debtor_on_screen_reload_it() {
     let (fx, _) = a.update(Msg::Live {
         kind: "payment_recorded".into(),
         debtor: Some(42),
+        ended: None,
     });
     assert_eq!(
         fx,
@@ -451,6 +454,7 @@ fn live_changes_to_the_debtor_on_screen_reload_it() {
     let (fx, _) = a.update(Msg::Live {
         kind: "payment_recorded".into(),
         debtor: Some(7),
+        ended: None,
     });
     assert!(fx.is_empty());
     // Queue counts are fetched on the next tick, once however many came.
@@ -458,6 +462,31 @@ fn live_changes_to_the_debtor_on_screen_reload_it() {
     assert_eq!(fx, vec![Effect::LoadQueues]);
     let (fx, _) = a.update(Msg::Tick(now() + chrono::Duration::seconds(2)));
     assert!(fx.is_empty());
+}
+
+#[test]
+fn a_lease_the_server_ends_is_shown_lost() {
+    let mut a = leased(Locale::En, true);
+    let live = |kind: &str, ended| Msg::Live {
+        kind: kind.into(),
+        debtor: Some(42),
+        ended,
+    };
+    // Another lease ending is not this one.
+    a.update(live("lease_expired", Some(8)));
+    assert_eq!(a.work.as_ref().unwrap().lease_lost, None);
+    let (_, dirty) = a.update(live("lease_expired", Some(9)));
+    assert!(dirty);
+    let w = a.work.as_ref().unwrap();
+    assert_eq!(w.lease_lost.as_deref(), Some("the lease ran out"));
+    assert!(!w.unfinished(), "nothing left to owe on a lost lease");
+
+    let mut a = leased(Locale::PtBr, true);
+    a.update(live("lease_released", Some(9)));
+    assert_eq!(
+        a.work.as_ref().unwrap().lease_lost.as_deref(),
+        Some("um supervisor liberou a reserva")
+    );
 }
 
 #[test]

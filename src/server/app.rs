@@ -144,6 +144,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(super::metrics::render))
         .routes(routes!(openapi))
         .routes(routes!(routes::sessions::login))
+        .routes(routes!(routes::sessions::logout))
         .routes(routes!(routes::sessions::me))
         .routes(routes!(routes::agents::put_my_state))
         .routes(routes!(routes::agents::put_agent_state))

@@ -69,7 +69,25 @@ async fn scheduler(state: AppState) {
 
 pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
     let now = state.clock.now();
-    state.store.expire_leases(now).await?;
+    // Each expired lease is told: its agent's console loses it, the board
+    // clears the agent's row and counts the queue again.
+    for lease in state.store.expire_leases(now).await? {
+        let body = serde_json::json!({
+            "lease_id": lease.id,
+            "debtor_id": lease.debtor_id,
+            "agent_id": lease.agent_id,
+            "expires_at": lease.expires_at,
+        });
+        state
+            .publish(
+                "lease_expired",
+                Some(lease.debtor_id),
+                Some(lease.agent_id),
+                body,
+            )
+            .await?;
+    }
+    state.store.sessions_prune(now).await?;
     state
         .store
         .idempotency_prune(now - Duration::days(7))
@@ -77,15 +95,37 @@ pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
     // The feed keeps a week: enough for any reconnect and for the board's
     // today; an older cursor is told to reload (`reset`).
     state.store.feed_prune(now - Duration::days(7)).await?;
+    // Re-plans move debtors between queues and make them callable or not;
+    // boards and consoles hear of it only when the counts really moved, so
+    // a pass that changed nothing costs them nothing.
+    let mut before = None;
+    let mut replanned = 0u64;
     loop {
         let due = state.store.due_for_review(now, 500).await?;
         if due.is_empty() {
-            return Ok(());
+            break;
+        }
+        if before.is_none() {
+            before = Some(state.store.queue_counts(now).await?);
         }
         for id in due {
             replan(state, id).await?;
+            replanned += 1;
         }
     }
+    if let Some(before) = before
+        && state.store.queue_counts(now).await? != before
+    {
+        state
+            .publish(
+                "queues_changed",
+                None,
+                None,
+                serde_json::json!({ "replanned": replanned }),
+            )
+            .await?;
+    }
+    Ok(())
 }
 
 /// Plans a debtor again and stores the verdict; publishes a broken promise.

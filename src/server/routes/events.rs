@@ -2,7 +2,9 @@
 //! resumes after the last one seen, so nothing is missed across
 //! reconnects; a cursor older than what is kept gets a `reset` event first
 //! (reload the snapshot). A comment every 15 s keeps proxies from closing
-//! an idle stream. Agents see their own doings and their leased debtors'.
+//! an idle stream. Agents see their own doings and their leased debtors',
+//! and `queues_changed` (it names no debtor, and tells their queue screen
+//! to count again).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -31,7 +33,7 @@ struct Cursor {
 }
 
 async fn visible(state: &AppState, user: &User, item: &FeedItem) -> bool {
-    if user.role != Role::Agent || item.user_id == Some(user.id) {
+    if user.role != Role::Agent || item.user_id == Some(user.id) || item.kind == "queues_changed" {
         return true;
     }
     match item.debtor_id {

@@ -35,6 +35,7 @@ pub async fn list(
                 callable: c.map_or(0, |c| c.callable),
                 leased: c.map_or(0, |c| c.leased),
                 oldest_since: c.and_then(|c| c.oldest),
+                blocked: c.map(|c| c.blocked.clone()).unwrap_or_default(),
             }
         })
         .collect();

@@ -3,14 +3,14 @@
 
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use chrono::Duration;
 use std::net::SocketAddr;
 
 use crate::api::ErrorBody;
 use crate::api::{LoginRequest, LoginResponse, MeView, UserView};
 use crate::server::app::{AppState, Body};
-use crate::server::auth::{Caller, hash_password, new_token, verify_password};
+use crate::server::auth::{Caller, bearer, hash_password, new_token, token_hash, verify_password};
 use crate::server::error::ApiError;
 
 /// Failed logins allowed per user and address within the window.
@@ -87,6 +87,21 @@ pub async fn login(
             role: user.role,
         },
     }))
+}
+
+/// Logs out: the token the call carries stops working at once (other
+/// sessions of the same user go on).
+#[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
+    responses((status = 204, description = "the token is revoked"), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    _caller: Caller,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    // The caller was found by this very token.
+    let token = bearer(&headers).ok_or_else(ApiError::unauthorized)?;
+    state.store.revoke_session(&token_hash(token)).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(get, path = "/v1/me", tag = "sessions", security(("bearer" = [])),

@@ -316,6 +316,10 @@ pub trait Store: Send + Sync + 'static {
         user_id: i64,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Ends a session at once (log out); whether there was one.
+    async fn revoke_session(&self, token_hash: &[u8]) -> Result<bool, StoreError>;
+    /// Forgets sessions expired by `now`; how many.
+    async fn sessions_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
     /// The user of an unexpired session.
     async fn session_user(
         &self,
@@ -400,8 +404,8 @@ pub trait Store: Send + Sync + 'static {
         debtor_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, StoreError>;
-    /// Removes expired leases; how many.
-    async fn expire_leases(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Removes expired leases; the leases removed.
+    async fn expire_leases(&self, now: DateTime<Utc>) -> Result<Vec<Lease>, StoreError>;
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError>;
     /// Agents with a live session or a lease at `now`, by name.
     async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError>;

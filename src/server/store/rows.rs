@@ -84,7 +84,8 @@ pub const NEXT_IN_QUEUE_SKIP_LOCKED: &str = "SELECT v.debtor_id FROM verdicts v 
 pub const EXPIRE_LEASE_OF: &str = "DELETE FROM leases WHERE debtor_id = $1 AND expires_ms <= $2";
 pub const INSERT_LEASE: &str = "INSERT INTO leases (debtor_id, agent_id, expires_ms) VALUES ($1, $2, $3) \
      ON CONFLICT (debtor_id) DO NOTHING RETURNING id, debtor_id, agent_id, expires_ms";
-pub const EXPIRE_LEASES: &str = "DELETE FROM leases WHERE expires_ms <= $1";
+pub const EXPIRE_LEASES: &str = "DELETE FROM leases WHERE expires_ms <= $1 \
+     RETURNING id, debtor_id, agent_id, expires_ms";
 /// By queue and blocking rule; the store adds the rules up per queue.
 pub const QUEUE_COUNTS: &str = "SELECT v.queue, v.blocked_rule, COUNT(*) AS waiting, \
      SUM(CASE WHEN v.callable AND l.id IS NULL THEN 1 ELSE 0 END) AS callable, \
@@ -167,6 +168,8 @@ pub const OPEN_CALL: &str = "SELECT c.id, c.attempt_id, h.event FROM calls c \
      ORDER BY c.started_ms DESC, c.id DESC LIMIT 1";
 pub const CREATE_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)";
+pub const REVOKE_SESSION: &str = "DELETE FROM sessions WHERE token_hash = $1";
+pub const SESSIONS_PRUNE: &str = "DELETE FROM sessions WHERE expires_ms <= $1";
 
 /// A column by name, with the store's own error.
 fn get<'r, R, T>(row: &'r R, column: &str) -> Result<T, StoreError>

@@ -356,6 +356,23 @@ impl Store for SqlStore {
         Ok(())
     }
 
+    async fn revoke_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
+        on_writer!(self, |pool| Ok(sqlx::query(rows::REVOKE_SESSION)
+            .bind(token_hash)
+            .execute(pool)
+            .await?
+            .rows_affected()
+            > 0))
+    }
+
+    async fn sessions_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        on_writer!(self, |pool| Ok(sqlx::query(rows::SESSIONS_PRUNE)
+            .bind(ms(now))
+            .execute(pool)
+            .await?
+            .rows_affected()))
+    }
+
     async fn session_user(
         &self,
         token_hash: &[u8],
@@ -510,12 +527,19 @@ impl Store for SqlStore {
         })
     }
 
-    async fn expire_leases(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_writer!(self, |pool| Ok(sqlx::query(rows::EXPIRE_LEASES)
-            .bind(ms(now))
-            .execute(pool)
-            .await?
-            .rows_affected()))
+    async fn expire_leases(&self, now: DateTime<Utc>) -> Result<Vec<Lease>, StoreError> {
+        on_writer!(self, |pool| {
+            let rows = sqlx::query(rows::EXPIRE_LEASES)
+                .bind(ms(now))
+                .fetch_all(pool)
+                .await?;
+            let mut ended = Vec::with_capacity(rows.len());
+            for row in rows {
+                ended.push(lease_row!(row));
+            }
+            ended.sort_by_key(|l| l.id);
+            Ok(ended)
+        })
     }
 
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError> {
