@@ -819,23 +819,13 @@ async fn import_to_database(database: &str, name: &str, bytes: &[u8]) -> ExitCod
         schedule::default_policy(),
         std::sync::Arc::new(regua::domain::SystemClock),
     );
-    let imported = match state
-        .store
-        .import_debtors(&debtors, chrono::Utc::now())
-        .await
-    {
+    let imported = match regua::server::import(&state, debtors).await {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("regua import: {e}");
+            eprintln!("regua import: {}", e.message);
             return ExitCode::from(1);
         }
     };
-    for id in &imported.ids {
-        if let Err(e) = regua::server::replan(&state, *id).await {
-            eprintln!("regua import: planning debtor {id}: {e:?}");
-            return ExitCode::from(1);
-        }
-    }
     println!(
         "{name}: {} debtors ({} new, {} updated)",
         imported.ids.len(),
