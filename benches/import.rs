@@ -156,6 +156,10 @@ struct Run {
 }
 
 /// Runs the binary and waits for it with `wait4`, for its own peak memory.
+#[expect(
+    clippy::zombie_processes,
+    reason = "reaped by wait4, which std does not offer"
+)]
 fn timed(bin: &Path, file: &Path, database: &str) -> Run {
     let started = Instant::now();
     let child = Command::new(bin)
