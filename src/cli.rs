@@ -819,7 +819,7 @@ async fn import(args: ImportArgs) -> ExitCode {
     let name = args.file.display().to_string();
     match (args.server, args.database) {
         (Some(server), _) => import_to_server(&server, &name, bytes).await,
-        (None, Some(database)) => import_to_database(&database, &name, &bytes).await,
+        (None, Some(database)) => import_to_database(&database, &name, bytes).await,
         (None, None) => {
             eprintln!(
                 "regua import: say where: --server URL or --database URL (or REGUA_SERVER / REGUA_DATABASE_URL)"
@@ -829,14 +829,17 @@ async fn import(args: ImportArgs) -> ExitCode {
     }
 }
 
-async fn import_to_database(database: &str, name: &str, bytes: &[u8]) -> ExitCode {
-    let debtors = match regua::import::parse_portfolio(bytes) {
+async fn import_to_database(database: &str, name: &str, bytes: Vec<u8>) -> ExitCode {
+    let debtors = match regua::import::parse_portfolio(&bytes) {
         Ok(d) => d,
         Err(errors) => {
             eprintln!("regua import: {name}: {errors}");
             return ExitCode::from(2);
         }
     };
+    // The file is as large again as the debtors: not kept while they are
+    // written.
+    drop(bytes);
     let store = match regua::server::store::connect(database).await {
         Ok(s) => s,
         Err(e) => {
@@ -849,23 +852,13 @@ async fn import_to_database(database: &str, name: &str, bytes: &[u8]) -> ExitCod
         schedule::default_policy(),
         std::sync::Arc::new(regua::domain::SystemClock),
     );
-    let imported = match state
-        .store
-        .import_debtors(&debtors, chrono::Utc::now())
-        .await
-    {
+    let imported = match regua::server::import(&state, debtors).await {
         Ok(i) => i,
         Err(e) => {
-            eprintln!("regua import: {e}");
+            eprintln!("regua import: {}", e.message);
             return ExitCode::from(1);
         }
     };
-    for id in &imported.ids {
-        if let Err(e) = regua::server::replan(&state, *id).await {
-            eprintln!("regua import: planning debtor {id}: {e:?}");
-            return ExitCode::from(1);
-        }
-    }
     println!(
         "{name}: {} debtors ({} new, {} updated)",
         imported.ids.len(),

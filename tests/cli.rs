@@ -269,3 +269,73 @@ fn a_bad_regua_clock_is_refused_by_name() {
         text(&out.stderr)
     );
 }
+
+/// `regua import --database`: a bad file imports nothing and names each bad
+/// row; a good one twice creates, then updates, and every debtor gets a
+/// verdict (queues are a query over them).
+#[test]
+fn import_into_a_database_is_all_or_nothing_and_plans_everyone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("regua.db");
+    let url = format!("sqlite://{}", db.display());
+    let header =
+        "external_id,name,document,jurisdiction,debt_id,creditor,original,balance,due_date\n";
+    let bad = temp_file(
+        "bad-portfolio.csv",
+        &format!(
+            "{header}B-1,Ana,529.982.247-26,SP,C-1,Loja,10.00,10.00,2026-02-01\n\
+             B-2,Bia,111.444.777-35,XX,C-2,Loja,10.00,-1.00,2026-02-30\n"
+        ),
+    );
+    let out = regua(&["import", bad.to_str().unwrap(), "--database", &url]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    for needle in [
+        "line 2, document",
+        "line 3, jurisdiction",
+        "line 3, balance",
+        "line 3, due_date",
+        "nothing was imported",
+    ] {
+        assert!(err.contains(needle), "{needle}: {err}");
+    }
+
+    let good = temp_file(
+        "good-portfolio.csv",
+        &format!(
+            "{header}G-1,Rita Lima,529.982.247-25,SP,C-1,Loja,100.00,120.50,2026-02-01\n\
+             G-1,Rita Lima,529.982.247-25,SP,C-2,Loja,50.00,50.00,2026-02-15\n\
+             G-2,Caio Alves,111.444.777-35,RJ,C-3,TelePlus,80.00,80.00,2026-01-10\n"
+        ),
+    );
+    let first = regua(&["import", good.to_str().unwrap(), "--database", &url]);
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(
+        text(&first.stdout).contains("2 debtors (2 new, 0 updated)"),
+        "{}",
+        text(&first.stdout)
+    );
+    let again = regua(&["import", good.to_str().unwrap(), "--database", &url]);
+    assert!(
+        text(&again.stdout).contains("2 debtors (0 new, 2 updated)"),
+        "{}",
+        text(&again.stdout)
+    );
+    let counts = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+        let count = |sql: &'static str| sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool);
+        (
+            count("SELECT COUNT(*) FROM debtors").await.unwrap(),
+            count("SELECT COUNT(*) FROM debts").await.unwrap(),
+            count("SELECT COUNT(*) FROM verdicts").await.unwrap(),
+            count("SELECT COUNT(*) FROM verdicts WHERE queue IS NOT NULL")
+                .await
+                .unwrap(),
+        )
+    });
+    assert_eq!(
+        counts,
+        (2, 3, 2, 2),
+        "debtors, debts, verdicts, debtors in a queue"
+    );
+}

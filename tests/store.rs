@@ -15,7 +15,7 @@ use regua::domain::{
     Role, Zone, cpf_from_base,
 };
 use regua::server::store::{
-    CallWrite, Change, Idempotency, Store, StoreError, Tx, Verdict, connect, write,
+    CallWrite, Change, Idempotency, Imported, Store, StoreError, Tx, Verdict, connect, write,
 };
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -108,6 +108,8 @@ macro_rules! conformance {
 conformance!(
     users_and_sessions,
     import_creates_then_updates_by_external_id,
+    a_large_import_keeps_its_order_and_debts,
+    histories_and_verdicts_in_bulk,
     history_and_balances_change_together,
     search_by_name_external_id_or_document,
     leases_go_by_priority_and_come_back,
@@ -262,12 +264,21 @@ async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!((first.created, first.updated, first.ids.len()), (2, 0, 2));
+    assert_eq!(first.known, vec![false, false]);
 
     let mut changed = debtor(1, "Maria Silva Santos");
     changed.debts[0].balance = Money::new(5_000, Currency::BRL);
     changed.debts.push(debtor(9, "x").debts[0].clone());
-    let second = store.import_debtors(&[changed], t(2, 9)).await.unwrap();
-    assert_eq!((second.created, second.updated), (0, 1));
+    let second = store
+        .import_debtors(&[debtor(7, "Nova"), changed], t(2, 9))
+        .await
+        .unwrap();
+    assert_eq!((second.created, second.updated), (1, 1));
+    assert_eq!(second.known, vec![false, true]);
+    let second = Imported {
+        ids: second.ids[1..].to_vec(),
+        ..second
+    };
     assert_eq!(second.ids[0], first.ids[0], "the same debtor, no duplicate");
 
     let stored = store.debtor(first.ids[0]).await.unwrap().unwrap();
@@ -287,6 +298,121 @@ async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
         .unwrap()
         .ids;
     assert_eq!(store.debtor(ids[0]).await.unwrap().unwrap().name, odd.name);
+}
+
+/// More debtors than one statement writes: each keeps its place, its id and
+/// its own debts, and importing them again duplicates nothing.
+async fn a_large_import_keeps_its_order_and_debts(store: Arc<dyn Store>) {
+    let many: Vec<Debtor> = (0..2_000)
+        .map(|n| {
+            let mut d = debtor(n, &format!("Devedor {n}"));
+            for k in 0..n % 3 {
+                let mut more = d.debts[0].clone();
+                more.balance = Money::new(i64::from(n * 10 + k), Currency::BRL);
+                d.debts.push(more);
+            }
+            d
+        })
+        .collect();
+    let first = store.import_debtors(&many, t(1, 9)).await.unwrap();
+    assert_eq!((first.created, first.updated), (2_000, 0));
+    let again = store.import_debtors(&many, t(2, 9)).await.unwrap();
+    assert_eq!((again.created, again.updated), (0, 2_000));
+    assert_eq!(again.ids, first.ids, "the same debtors, none duplicated");
+    assert_eq!(first.ids.iter().collect::<HashSet<_>>().len(), 2_000);
+    for n in [0, 1, 2, 999, 1_999] {
+        let stored = store.debtor(first.ids[n]).await.unwrap().unwrap();
+        assert_eq!(stored.external_id, many[n].external_id);
+        assert_eq!(stored.name, many[n].name);
+        let balances: Vec<i64> = stored.debts.iter().map(|d| d.balance.minor).collect();
+        let given: Vec<i64> = many[n].debts.iter().map(|d| d.balance.minor).collect();
+        assert_eq!(balances, given, "debtor {n}: their debts, once");
+    }
+}
+
+async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
+    let ids = store
+        .import_debtors(
+            &[debtor(1, "Maria"), debtor(2, "João"), debtor(3, "Rita")],
+            t(1, 9),
+        )
+        .await
+        .unwrap()
+        .ids;
+    let contact = |hour| Event {
+        at: t(2, hour),
+        kind: EventKind::Contact {
+            channel: regua::domain::Channel::Sms,
+            firmness: Firmness::Friendly,
+            result: ContactResult::Delivered,
+            requested: false,
+        },
+    };
+    // Written out of time order: histories come back in it.
+    for (id, hours) in [(ids[0], vec![11, 10]), (ids[2], vec![9])] {
+        store
+            .apply(
+                id,
+                &Change {
+                    events: hours.into_iter().map(contact).collect(),
+                    ..Change::default()
+                },
+            )
+            .await
+            .unwrap();
+    }
+    let read = store
+        .histories(&[ids[2], 999_999, ids[0], ids[1]])
+        .await
+        .unwrap();
+    assert_eq!(
+        read,
+        vec![
+            vec![contact(9)],
+            vec![],
+            vec![contact(10), contact(11)],
+            vec![]
+        ]
+    );
+    assert_eq!(read[2], store.history(ids[0]).await.unwrap());
+
+    let v = |queue: Option<&str>, priority, at| Verdict {
+        queue: queue.map(str::to_string),
+        callable: true,
+        priority,
+        review_at: Some(t(5, 9)),
+        at,
+        blocked_rule: None,
+    };
+    store
+        .set_verdicts(&[
+            (ids[0], v(Some("early"), 30, t(2, 9))),
+            (ids[1], v(Some("early"), 50, t(2, 9))),
+            (ids[2], v(None, 10, t(2, 9))),
+        ])
+        .await
+        .unwrap();
+    let early = store.queue_debtors("early", t(2, 10), 10).await.unwrap();
+    assert_eq!(
+        early.iter().map(|q| q.debtor_id).collect::<Vec<_>>(),
+        vec![ids[1], ids[0]],
+        "by priority"
+    );
+    assert_eq!(early[0].waiting_since, Some(t(2, 9)));
+    assert_eq!(early[0].review_at, Some(t(5, 9)));
+    // Again, later: the same queue keeps the place in time, as `apply` does.
+    store
+        .set_verdicts(&[(ids[1], v(Some("early"), 50, t(3, 9)))])
+        .await
+        .unwrap();
+    let early = store.queue_debtors("early", t(3, 10), 10).await.unwrap();
+    assert_eq!(early[0].waiting_since, Some(t(2, 9)));
+    assert_eq!(
+        store.due_for_review(t(5, 9), 10).await.unwrap().len(),
+        3,
+        "every verdict stored"
+    );
+    store.set_verdicts(&[]).await.unwrap();
 }
 
 async fn history_and_balances_change_together(store: Arc<dyn Store>) {
@@ -1131,9 +1257,23 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
         Box::pin(async move {
             tx.lock_debtor(id).await?;
             tx.lock_debtor(424_242).await?;
-            tx.apply(id, &Change { events: vec![payment(2, 100)], ..Change::default() })
+            tx.apply(
+                id,
+                &Change {
+                    events: vec![payment(2, 100)],
+                    ..Change::default()
+                },
+            )
+            .await?;
+            let fed = tx
+                .publish(
+                    "payment_received",
+                    Some(id),
+                    None,
+                    &serde_json::json!({}),
+                    t(2, 12),
+                )
                 .await?;
-            let fed = tx.publish("payment_received", Some(id), None, &serde_json::json!({}), t(2, 12)).await?;
             assert_eq!(tx.published(), Some(fed));
             Ok::<_, StoreError>(tx.history(id).await?.len())
         })
@@ -1144,15 +1284,35 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
     let feed_before = store.feed_bounds().await.unwrap();
     let failed: Result<(), StoreError> = write(&*store, move |tx: &mut dyn Tx| {
         Box::pin(async move {
-            tx.apply(id, &Change { events: vec![payment(3, 200)], ..Change::default() })
-                .await?;
-            tx.publish("payment_received", Some(id), None, &serde_json::json!({}), t(3, 12)).await?;
+            tx.apply(
+                id,
+                &Change {
+                    events: vec![payment(3, 200)],
+                    ..Change::default()
+                },
+            )
+            .await?;
+            tx.publish(
+                "payment_received",
+                Some(id),
+                None,
+                &serde_json::json!({}),
+                t(3, 12),
+            )
+            .await?;
             Err(StoreError::Conflict("something the job refused".into()))
         })
     })
     .await;
-    assert!(matches!(failed, Err(StoreError::Conflict(_))), "its own error comes back");
-    assert_eq!(store.history(id).await.unwrap(), vec![payment(2, 100)], "nothing of a failed job stays");
+    assert!(
+        matches!(failed, Err(StoreError::Conflict(_))),
+        "its own error comes back"
+    );
+    assert_eq!(
+        store.history(id).await.unwrap(),
+        vec![payment(2, 100)],
+        "nothing of a failed job stays"
+    );
     assert_eq!(store.feed_bounds().await.unwrap(), feed_before);
     // Forty at once, every other one failing after it wrote.
     let jobs = (0..40u32).map(|n| {
@@ -1160,8 +1320,14 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
         tokio::spawn(async move {
             write(&*store, move |tx: &mut dyn Tx| {
                 Box::pin(async move {
-                    tx.apply(id, &Change { events: vec![payment(4, i64::from(n) + 1)], ..Change::default() })
-                        .await?;
+                    tx.apply(
+                        id,
+                        &Change {
+                            events: vec![payment(4, i64::from(n) + 1)],
+                            ..Change::default()
+                        },
+                    )
+                    .await?;
                     if n % 2 == 1 {
                         return Err(StoreError::Conflict(format!("job {n}")));
                     }
@@ -1189,15 +1355,25 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
         })
         .collect();
     amounts.sort();
-    assert_eq!(amounts, (0..40).step_by(2).map(|n| n + 1).collect::<Vec<i64>>(), "exactly the jobs that succeeded");
+    assert_eq!(
+        amounts,
+        (0..40).step_by(2).map(|n| n + 1).collect::<Vec<i64>>(),
+        "exactly the jobs that succeeded"
+    );
     // A job that panics after writing: nothing of it stays, and the store
     // goes on writing for others.
     let store2 = store.clone();
     let panicked = tokio::spawn(async move {
         write(&*store2, move |tx: &mut dyn Tx| {
             Box::pin(async move {
-                tx.apply(id, &Change { events: vec![payment(5, 7)], ..Change::default() })
-                    .await?;
+                tx.apply(
+                    id,
+                    &Change {
+                        events: vec![payment(5, 7)],
+                        ..Change::default()
+                    },
+                )
+                .await?;
                 panic!("a bug in a job");
                 #[allow(unreachable_code)]
                 Ok::<(), StoreError>(())
@@ -1206,11 +1382,26 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
         .await
     })
     .await;
-    assert!(!matches!(panicked, Ok(Ok(()))), "a panicking job is not answered as written");
+    assert!(
+        !matches!(panicked, Ok(Ok(()))),
+        "a panicking job is not answered as written"
+    );
     store
-        .apply(id, &Change { events: vec![payment(6, 9)], ..Change::default() })
+        .apply(
+            id,
+            &Change {
+                events: vec![payment(6, 9)],
+                ..Change::default()
+            },
+        )
         .await
         .expect("the writer goes on after a job panicked");
-    let days: Vec<_> = store.history(id).await.unwrap().iter().map(|e| e.at).collect();
+    let days: Vec<_> = store
+        .history(id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.at)
+        .collect();
     assert!(!days.contains(&t(5, 12)) && days.contains(&t(6, 12)));
 }

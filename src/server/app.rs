@@ -310,7 +310,10 @@ pub async fn not_leased_to_another(
 }
 
 /// A debtor and their history, held against other writers until `tx` ends.
-pub async fn hold_debtor(tx: &mut dyn Tx, debtor_id: i64) -> Result<(Debtor, Vec<Event>), ApiError> {
+pub async fn hold_debtor(
+    tx: &mut dyn Tx,
+    debtor_id: i64,
+) -> Result<(Debtor, Vec<Event>), ApiError> {
     tx.lock_debtor(debtor_id).await?;
     let debtor = tx
         .debtor(debtor_id)

@@ -6,9 +6,9 @@
 
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use futures_util::future::BoxFuture;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use futures_util::future::BoxFuture;
 
 use super::app::AppState;
 use super::error::ApiError;

@@ -9,14 +9,16 @@ pub mod metrics;
 pub mod routes;
 pub mod store;
 
-use chrono::Duration;
+use chrono::{DateTime, Duration, Utc};
+use rayon::prelude::*;
 use std::future::Future;
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 
-use crate::domain::Role;
+use crate::domain::{Debtor, Event, Role};
+use crate::schedule::{Plan, Policy, plan};
 use app::{AppState, verdict};
-use store::{Change, StoreError};
+use store::{Change, Imported, StoreError, Verdict};
 
 /// Serves the API on `listener` until `shutdown` resolves; requests in
 /// flight finish first. The scheduler runs beside it.
@@ -136,18 +138,9 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
         .write(move |tx| {
             Box::pin(async move {
                 let (debtor, history) = app::hold_debtor(tx, debtor_id).await?;
-                let p = crate::schedule::plan(&debtor, &history, &policy, now);
-                let before = crate::domain::Ledger::fold(
-                    &history,
-                    debtor.time_zone.tz(),
-                    now - Duration::seconds(SCHEDULER_EVERY_SECONDS as i64 * 2),
-                );
-                let mut v = verdict(&policy, &debtor, &p, now);
+                let p = plan(&debtor, &history, &policy, now);
+                let (v, broke) = settle(&policy, &debtor, &history, &p, now);
                 let queue = v.queue.clone();
-                // Nothing left to wait for: do not come back by ourselves.
-                if v.review_at.is_some_and(|t| t <= now) {
-                    v.review_at = None;
-                }
                 tx.apply(
                     debtor_id,
                     &Change {
@@ -156,7 +149,7 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
                     },
                 )
                 .await?;
-                if p.promises.broken > before.broken {
+                if broke {
                     let body = serde_json::json!({ "debtor_id": debtor_id, "queue": queue });
                     tx.publish("promise_broken", Some(debtor_id), None, &body, now)
                         .await?;
@@ -165,6 +158,101 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
             })
         })
         .await
+}
+
+/// The verdict to store for a plan made `now`, and whether a promise broke
+/// since the scheduler last looked (which is then published).
+fn settle(
+    policy: &Policy,
+    debtor: &Debtor,
+    history: &[Event],
+    p: &Plan,
+    now: DateTime<Utc>,
+) -> (Verdict, bool) {
+    let before = crate::domain::Ledger::fold(
+        history,
+        debtor.time_zone.tz(),
+        now - Duration::seconds(SCHEDULER_EVERY_SECONDS as i64 * 2),
+    );
+    let mut v = verdict(policy, debtor, p, now);
+    // Nothing left to wait for: do not come back by ourselves.
+    if v.review_at.is_some_and(|t| t <= now) {
+        v.review_at = None;
+    }
+    (v, p.promises.broken > before.broken)
+}
+
+async fn publish_broken(
+    state: &AppState,
+    debtor_id: i64,
+    queue: Option<String>,
+) -> Result<(), error::ApiError> {
+    state
+        .publish(
+            "promise_broken",
+            Some(debtor_id),
+            None,
+            serde_json::json!({ "debtor_id": debtor_id, "queue": queue }),
+        )
+        .await?;
+    Ok(())
+}
+
+/// Imports a parsed portfolio and gives every debtor their verdict, as
+/// `replan` would one by one: planned on every core from the debtors in
+/// memory (a new debtor has no history; those already known have theirs
+/// read in bulk), the verdicts written together.
+pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, error::ApiError> {
+    let now = state.clock.now();
+    let imported = state.store.import_debtors(&debtors, now).await?;
+    let known: Vec<i64> = imported
+        .ids
+        .iter()
+        .zip(&imported.known)
+        .filter_map(|(&id, &known)| known.then_some(id))
+        .collect();
+    let mut read = state.store.histories(&known).await?.into_iter();
+    let histories: Vec<Vec<Event>> = imported
+        .known
+        .iter()
+        .map(|&known| {
+            if known {
+                read.next().unwrap_or_default()
+            } else {
+                Vec::new()
+            }
+        })
+        .collect();
+    let policy = state.policy.clone();
+    let settled = tokio::task::spawn_blocking(move || {
+        debtors
+            .par_iter()
+            .zip(histories.par_iter())
+            .map(|(d, history)| {
+                let p = plan(d, history, &policy, now);
+                settle(&policy, d, history, &p, now)
+            })
+            .collect::<Vec<_>>()
+    })
+    .await
+    .expect("planning does not panic");
+    let mut broken = Vec::new();
+    let verdicts: Vec<(i64, Verdict)> = imported
+        .ids
+        .iter()
+        .zip(settled)
+        .map(|(&id, (v, broke))| {
+            if broke {
+                broken.push((id, v.queue.clone()));
+            }
+            (id, v)
+        })
+        .collect();
+    state.store.set_verdicts(&verdicts).await?;
+    for (id, queue) in broken {
+        publish_broken(state, id, queue).await?;
+    }
+    Ok(imported)
 }
 
 /// The demo users of DESIGN.md, password `demo`.

@@ -14,7 +14,7 @@ use crate::import::parse_portfolio;
 use crate::server::app::AppState;
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
-use crate::server::replan;
+use crate::server::import;
 
 /// The bad rows an error answer lists (with how many there were in all).
 pub const MAX_ROWS_SHOWN: usize = 1000;
@@ -55,10 +55,7 @@ pub async fn portfolio(
         e
     })?;
     let now = state.clock.now();
-    let imported = state.store.import_debtors(&debtors, now).await?;
-    for id in &imported.ids {
-        replan(&state, *id).await?;
-    }
+    let imported = import(&state, debtors).await?;
     state
         .store
         .audit(

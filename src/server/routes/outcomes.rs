@@ -148,8 +148,14 @@ async fn record_new(
         "queue": queue,
         "from_queue": from_queue,
     });
-    tx.publish("outcome_recorded", Some(debtor_id), Some(user.id), &body, now)
-        .await?;
+    tx.publish(
+        "outcome_recorded",
+        Some(debtor_id),
+        Some(user.id),
+        &body,
+        now,
+    )
+    .await?;
     Ok(OutcomeResponse {
         id,
         debtor_id,

@@ -9,12 +9,12 @@ use axum::response::Response;
 use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
 use crate::domain::{Event, EventKind, Money};
+use crate::schedule::{Policy, plan};
 use crate::server::app::{AppState, Body, hold_debtor, verdict};
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
 use crate::server::store::{Change, Tx};
-use crate::schedule::{Policy, plan};
 use chrono::{DateTime, Utc};
 
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = ["supervisor", "admin"])),
@@ -133,8 +133,14 @@ async fn record_new(
         "balance_minor": balance_minor,
         "from_queue": from_queue,
     });
-    tx.publish("payment_received", Some(req.debtor_id), Some(user), &body, now)
-        .await?;
+    tx.publish(
+        "payment_received",
+        Some(req.debtor_id),
+        Some(user),
+        &body,
+        now,
+    )
+    .await?;
     if p.promises.kept > before.promises.kept {
         let body = serde_json::json!({ "debtor_id": req.debtor_id, "from_queue": from_queue });
         tx.publish("promise_kept", Some(req.debtor_id), Some(user), &body, now)

@@ -8,11 +8,11 @@ use axum::http::StatusCode;
 use crate::api::ErrorBody;
 use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueDebtor, QueueView};
 use crate::domain::Role;
+use crate::schedule::{Policy, plan};
 use crate::server::app::{AppState, Id, verdict};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 use crate::server::store::{Change, Tx};
-use crate::schedule::{Policy, plan};
 use chrono::{DateTime, Duration, Utc};
 
 #[utoipa::path(get, path = "/v1/queues", tag = "queues", security(("bearer" = [])),
@@ -98,7 +98,9 @@ pub async fn lease(
     let (policy, ttl) = (state.policy.clone(), state.lease_ttl);
     let now = state.clock.now();
     let leased = state
-        .write(move |tx| Box::pin(async move { lease_in(tx, &policy, &queue, user, now, ttl).await }))
+        .write(move |tx| {
+            Box::pin(async move { lease_in(tx, &policy, &queue, user, now, ttl).await })
+        })
         .await?;
     Ok(Json(leased))
 }

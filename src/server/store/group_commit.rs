@@ -67,7 +67,7 @@ async fn commit(
     for job in group.drain(..) {
         let mut savepoint = Connection::begin(&mut *tx).await?;
         let ran = {
-            let mut on = SqlTx::new(Conn::Sqlite(&mut *savepoint));
+            let mut on = SqlTx::new(Conn::Sqlite(&mut savepoint));
             AssertUnwindSafe(job(&mut on)).catch_unwind().await
         };
         match ran {

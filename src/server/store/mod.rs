@@ -162,6 +162,9 @@ pub struct CallTally {
 pub struct Imported {
     /// The stored id of each debtor, in the order given.
     pub ids: Vec<i64>,
+    /// Whether each was already stored (and may have a history), in the
+    /// order given.
+    pub known: Vec<bool>,
     pub created: u64,
     pub updated: u64,
 }
@@ -345,13 +348,16 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
     ) -> Result<(AgentStateView, bool), StoreError>;
 
-    /// Creates or updates debtors by external id, replacing their debts; all
-    /// or nothing.
+    /// Creates or updates debtors by external id (no two the same),
+    /// replacing their debts; all or nothing.
     async fn import_debtors(
         &self,
         debtors: &[Debtor],
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError>;
+    /// The verdicts of many debtors at once (after an import), as `apply`
+    /// would store each; all or nothing.
+    async fn set_verdicts(&self, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError>;
     async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError>;
     /// By name (any part, any case), external id or document digits.
     async fn search_debtors(
@@ -361,6 +367,9 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DebtorSummary>, StoreError>;
     /// The history in time order.
     async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
+    /// The histories of many debtors, in the order of `debtor_ids` (empty for
+    /// an id with none or unknown).
+    async fn histories(&self, debtor_ids: &[i64]) -> Result<Vec<Vec<Event>>, StoreError>;
     /// Returns the ids of the history rows written, in order.
     async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
     /// The newest call `agent_id` dialed to this debtor since `since` that

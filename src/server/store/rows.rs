@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use sqlx::{ColumnIndex, Decode, Row, Type};
+use std::fmt::Write as _;
 
 use super::{
     AgentCall, AgentState, AgentStateView, CallTally, DebtorSummary, FeedItem, FloorAgent,
@@ -38,33 +39,128 @@ pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
 pub const DEBTS: &str = "SELECT id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date \
      FROM debts WHERE debtor_id = $1 ORDER BY id";
 pub const HISTORY: &str = "SELECT event FROM history WHERE debtor_id = $1 ORDER BY at_ms, id";
-pub const UPSERT_DEBTOR: &str = "INSERT INTO debtors \
-     (external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags, updated_ms) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-     ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, document = excluded.document, \
-     phones = excluded.phones, email = excluded.email, jurisdiction = excluded.jurisdiction, \
-     time_zone = excluded.time_zone, segment = excluded.segment, tags = excluded.tags, \
-     updated_ms = excluded.updated_ms \
-     RETURNING id";
-pub const DEBTOR_ID_BY_EXTERNAL: &str = "SELECT id FROM debtors WHERE external_id = $1";
-pub const DELETE_DEBTS: &str = "DELETE FROM debts WHERE debtor_id = $1";
-pub const INSERT_DEBT: &str = "INSERT INTO debts \
-     (debtor_id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7)";
+/// Bulk writes put this many parameters in one statement at most (SQLite
+/// allows 32,766, PostgreSQL 65,535): a few hundred rows each, so a million
+/// rows are a few thousand statements rather than millions.
+pub const PARAMS_PER_STATEMENT: usize = 8_000;
+
+/// `rows` rows of `cols` placeholders: `($1, $2), ($3, $4)`, or on SQLite
+/// `(?, ?), (?, ?)`: sqlx looks up every numbered parameter's name, which
+/// SQLite finds by a walk through all of them, and a statement of thousands
+/// spent most of an import there.
+fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
+    let mut sql = String::with_capacity(rows * cols * 7);
+    for r in 0..rows {
+        sql.push_str(if r == 0 { "(" } else { ", (" });
+        for c in 0..cols {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            if dialect.numbered {
+                let _ = write!(sql, "${}", r * cols + c + 1);
+            } else {
+                sql.push('?');
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+pub const DEBTOR_COLUMNS: usize = 10;
+/// Creates or updates `rows` debtors by external id (which must differ), each
+/// row's id with its external id (RETURNING's order is not the VALUES').
+pub fn upsert_debtors(dialect: Dialect, rows: usize) -> String {
+    format!(
+        "INSERT INTO debtors \
+         (external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags, updated_ms) \
+         VALUES {} \
+         ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, document = excluded.document, \
+         phones = excluded.phones, email = excluded.email, jurisdiction = excluded.jurisdiction, \
+         time_zone = excluded.time_zone, segment = excluded.segment, tags = excluded.tags, \
+         updated_ms = excluded.updated_ms \
+         RETURNING id, external_id",
+        values(dialect, rows, DEBTOR_COLUMNS)
+    )
+}
+
+pub const DEBT_COLUMNS: usize = 7;
+pub fn insert_debts(dialect: Dialect, rows: usize) -> String {
+    format!(
+        "INSERT INTO debts \
+         (debtor_id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date) \
+         VALUES {}",
+        values(dialect, rows, DEBT_COLUMNS)
+    )
+}
+
+pub const VERDICT_COLUMNS: usize = 7;
+/// `queued_ms` (given only with a queue) stays while the queue does (a
+/// verdict stored before it was kept starts counting now).
+pub fn upsert_verdicts(dialect: Dialect, rows: usize) -> String {
+    format!(
+        "INSERT INTO verdicts \
+         (debtor_id, queue, callable, priority, review_ms, queued_ms, blocked_rule) \
+         VALUES {} \
+         ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
+         callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms, \
+         blocked_rule = excluded.blocked_rule, \
+         queued_ms = CASE WHEN verdicts.queue IS NOT DISTINCT FROM excluded.queue \
+         THEN COALESCE(verdicts.queued_ms, excluded.queued_ms) ELSE excluded.queued_ms END",
+        values(dialect, rows, VERDICT_COLUMNS)
+    )
+}
+
+/// Where the bulk statements differ between the databases.
+#[derive(Clone, Copy)]
+pub struct Dialect {
+    /// A parameter holding a JSON array, as a table of its elements in a
+    /// column `value`: text (external ids) or whole numbers (ids). Neither
+    /// database binds a list, and one spelt out as `IN ($1, $2, …)` would be
+    /// a new statement for every length.
+    pub text: &'static str,
+    pub ids: &'static str,
+    /// Placeholders `$1`, `$2` rather than `?`.
+    pub numbered: bool,
+}
+
+pub const SQLITE: Dialect = Dialect {
+    text: "SELECT value FROM json_each($1)",
+    ids: "SELECT value FROM json_each($1)",
+    numbered: false,
+};
+
+pub const POSTGRES: Dialect = Dialect {
+    text: "SELECT value FROM json_array_elements_text($1::json)",
+    ids: "SELECT value::bigint FROM json_array_elements_text($1::json)",
+    numbered: true,
+};
+
+/// The ids of the debtors already stored under some external ids.
+pub fn known_debtors(list: Dialect) -> String {
+    format!(
+        "SELECT id, external_id FROM debtors WHERE external_id IN ({})",
+        list.text
+    )
+}
+
+pub fn delete_debts_of(list: Dialect) -> String {
+    format!("DELETE FROM debts WHERE debtor_id IN ({})", list.ids)
+}
+
+/// The histories of some debtors, each in time order.
+pub fn histories(list: Dialect) -> String {
+    format!(
+        "SELECT debtor_id, event FROM history WHERE debtor_id IN ({}) \
+         ORDER BY debtor_id, at_ms, id",
+        list.ids
+    )
+}
+
 pub const INSERT_HISTORY: &str =
     "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3) RETURNING id";
 pub const SET_BALANCE: &str =
     "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
-/// `queued_ms` stays while the queue does (a verdict stored before it was
-/// kept starts counting now).
-pub const UPSERT_VERDICT: &str = "INSERT INTO verdicts \
-     (debtor_id, queue, callable, priority, review_ms, queued_ms, blocked_rule) \
-     VALUES ($1, $2, $3, $4, $5, CASE WHEN $2 IS NULL THEN NULL ELSE $6 END, $7) \
-     ON CONFLICT (debtor_id) DO UPDATE SET queue = excluded.queue, \
-     callable = excluded.callable, priority = excluded.priority, review_ms = excluded.review_ms, \
-     blocked_rule = excluded.blocked_rule, \
-     queued_ms = CASE WHEN verdicts.queue IS NOT DISTINCT FROM excluded.queue \
-     THEN COALESCE(verdicts.queued_ms, excluded.queued_ms) ELSE excluded.queued_ms END";
 pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
 pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 AND agent_id = $3 AND expires_ms > $4 \
      RETURNING id, debtor_id, agent_id, expires_ms";

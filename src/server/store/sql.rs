@@ -11,6 +11,7 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
@@ -70,6 +71,27 @@ macro_rules! on_reader {
     };
 }
 
+/// Writes verdicts, a few hundred to a statement, on `$conn`.
+macro_rules! upsert_verdicts {
+    ($self:ident, $conn:expr, $verdicts:expr) => {
+        for part in $verdicts.chunks(rows::PARAMS_PER_STATEMENT / rows::VERDICT_COLUMNS) {
+            let sql = rows::upsert_verdicts($self.dialect(), part.len());
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for (id, v) in part {
+                q = q
+                    .bind(*id)
+                    .bind(v.queue.as_deref())
+                    .bind(v.callable)
+                    .bind(v.priority)
+                    .bind(v.review_at.map(ms))
+                    .bind(v.queue.as_ref().map(|_| ms(v.at)))
+                    .bind(v.blocked_rule.as_deref());
+            }
+            q.execute($conn).await?;
+        }
+    };
+}
+
 impl SqlStore {
     pub async fn connect_postgres(url: &str) -> Result<SqlStore, StoreError> {
         let options = PgConnectOptions::from_str(url)
@@ -114,6 +136,15 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    fn dialect(&self) -> rows::Dialect {
+        match self.pools {
+            Pools::Sqlite { .. } => rows::SQLITE,
+            Pools::Postgres(_) => rows::POSTGRES,
+        }
+    }
+}
+
 #[async_trait]
 impl Store for SqlStore {
     async fn run(&self, job: Job) -> Result<(), StoreError> {
@@ -121,7 +152,7 @@ impl Store for SqlStore {
             Pools::Sqlite { group, .. } => group.submit(job),
             Pools::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                let (keep, deliver) = job(&mut SqlTx::new(Conn::Postgres(&mut *tx))).await;
+                let (keep, deliver) = job(&mut SqlTx::new(Conn::Postgres(&mut tx))).await;
                 let settled = if keep {
                     tx.commit().await
                 } else {
@@ -155,7 +186,9 @@ impl Store for SqlStore {
         agent_id: i64,
         since: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError> {
-        on_reader_conn!(self, |conn| conn.open_call(debtor_id, agent_id, since).await)
+        on_reader_conn!(self, |conn| conn
+            .open_call(debtor_id, agent_id, since)
+            .await)
     }
 
     async fn lease_next(
@@ -424,54 +457,130 @@ impl Store for SqlStore {
         debtors: &[Debtor],
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError> {
+        let dialect = self.dialect();
+        let (known_sql, delete_sql) =
+            (rows::known_debtors(dialect), rows::delete_debts_of(dialect));
+        let per = rows::PARAMS_PER_STATEMENT / rows::DEBTOR_COLUMNS;
+        let full = rows::upsert_debtors(dialect, per);
         on_writer!(self, |pool| {
             let mut tx = pool.begin().await?;
-            let mut imported = Imported::default();
-            for d in debtors {
-                let existing = sqlx::query(rows::DEBTOR_ID_BY_EXTERNAL)
-                    .bind(&d.external_id)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                let row = sqlx::query(rows::UPSERT_DEBTOR)
-                    .bind(&d.external_id)
-                    .bind(&d.name)
-                    .bind(d.document.to_string())
-                    .bind(serde_json::to_string(&d.phones).expect("phones serialize"))
-                    .bind(&d.email)
-                    .bind(d.jurisdiction.to_string())
-                    .bind(d.time_zone.to_string())
-                    .bind(&d.segment)
-                    .bind(serde_json::to_string(&d.tags).expect("tags serialize"))
-                    .bind(ms(now))
-                    .fetch_one(&mut *tx)
-                    .await?;
-                let id: i64 = row.try_get("id")?;
-                if existing.is_some() {
-                    imported.updated += 1;
-                } else {
-                    imported.created += 1;
-                }
-                sqlx::query(rows::DELETE_DEBTS)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                for debt in &d.debts {
-                    sqlx::query(rows::INSERT_DEBT)
-                        .bind(id)
-                        .bind(&debt.creditor)
-                        .bind(debt.balance.currency.code())
-                        .bind(debt.original.minor)
-                        .bind(debt.balance.minor)
-                        .bind(debt.interest_and_fees.minor)
-                        .bind(debt.due_date.format("%Y-%m-%d").to_string())
+            let mut imported = Imported {
+                ids: Vec::with_capacity(debtors.len()),
+                known: Vec::with_capacity(debtors.len()),
+                ..Imported::default()
+            };
+            for chunk in debtors.chunks(per) {
+                let external: Vec<&str> = chunk.iter().map(|d| d.external_id.as_str()).collect();
+                let known: HashMap<String, i64> =
+                    sqlx::query(sqlx::AssertSqlSafe(known_sql.as_str()))
+                        .bind(serde_json::to_string(&external).expect("strings serialize"))
+                        .fetch_all(&mut *tx)
+                        .await?
+                        .iter()
+                        .map(|r| Ok((r.try_get("external_id")?, r.try_get("id")?)))
+                        .collect::<Result<_, sqlx::Error>>()?;
+                if !known.is_empty() {
+                    let ids: Vec<i64> = known.values().copied().collect();
+                    sqlx::query(sqlx::AssertSqlSafe(delete_sql.as_str()))
+                        .bind(serde_json::to_string(&ids).expect("ids serialize"))
                         .execute(&mut *tx)
                         .await?;
                 }
-                imported.ids.push(id);
+                let sql = if chunk.len() == per {
+                    full.clone()
+                } else {
+                    rows::upsert_debtors(dialect, chunk.len())
+                };
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for d in chunk {
+                    q = q
+                        .bind(d.external_id.as_str())
+                        .bind(d.name.as_str())
+                        .bind(d.document.to_string())
+                        .bind(serde_json::to_string(&d.phones).expect("phones serialize"))
+                        .bind(d.email.as_deref())
+                        .bind(d.jurisdiction.to_string())
+                        .bind(d.time_zone.to_string())
+                        .bind(d.segment.as_str())
+                        .bind(serde_json::to_string(&d.tags).expect("tags serialize"))
+                        .bind(ms(now));
+                }
+                let stored: HashMap<String, i64> = q
+                    .fetch_all(&mut *tx)
+                    .await?
+                    .iter()
+                    .map(|r| Ok((r.try_get("external_id")?, r.try_get("id")?)))
+                    .collect::<Result<_, sqlx::Error>>()?;
+                let mut debts = Vec::new();
+                for d in chunk {
+                    let id = *stored.get(&d.external_id).ok_or_else(|| {
+                        StoreError::Corrupt(format!("no id came back for {}", d.external_id))
+                    })?;
+                    let was_known = known.contains_key(&d.external_id);
+                    imported.ids.push(id);
+                    imported.known.push(was_known);
+                    if was_known {
+                        imported.updated += 1;
+                    } else {
+                        imported.created += 1;
+                    }
+                    debts.extend(d.debts.iter().map(|debt| (id, debt)));
+                }
+                for part in debts.chunks(rows::PARAMS_PER_STATEMENT / rows::DEBT_COLUMNS) {
+                    let mut q =
+                        sqlx::query(sqlx::AssertSqlSafe(rows::insert_debts(dialect, part.len())));
+                    for (id, debt) in part {
+                        q = q
+                            .bind(*id)
+                            .bind(debt.creditor.as_str())
+                            .bind(debt.balance.currency.code())
+                            .bind(debt.original.minor)
+                            .bind(debt.balance.minor)
+                            .bind(debt.interest_and_fees.minor)
+                            .bind(debt.due_date.format("%Y-%m-%d").to_string());
+                    }
+                    q.execute(&mut *tx).await?;
+                }
             }
             tx.commit().await?;
             Ok(imported)
         })
+    }
+
+    async fn set_verdicts(&self, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError> {
+        on_writer!(self, |pool| {
+            let mut tx = pool.begin().await?;
+            upsert_verdicts!(self, &mut *tx, verdicts);
+            tx.commit().await?;
+            Ok(())
+        })
+    }
+
+    async fn histories(&self, debtor_ids: &[i64]) -> Result<Vec<Vec<Event>>, StoreError> {
+        let sql = rows::histories(self.dialect());
+        let at: HashMap<i64, usize> = debtor_ids
+            .iter()
+            .enumerate()
+            .map(|(i, &id)| (id, i))
+            .collect();
+        let mut histories = vec![Vec::new(); debtor_ids.len()];
+        on_reader!(self, |pool| {
+            // Bounded, so a million debtors are not one answer in memory.
+            for chunk in debtor_ids.chunks(rows::PARAMS_PER_STATEMENT) {
+                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                    .bind(serde_json::to_string(chunk).expect("ids serialize"))
+                    .fetch_all(pool)
+                    .await?;
+                for r in &rows {
+                    let id: i64 = r.try_get("debtor_id")?;
+                    let event = rows::event(&r.try_get::<String, _>("event")?)?;
+                    if let Some(&i) = at.get(&id) {
+                        histories[i].push(event);
+                    }
+                }
+            }
+        });
+        Ok(histories)
     }
 
     async fn search_debtors(
@@ -535,7 +644,7 @@ impl Store for SqlStore {
                 .await?;
             let mut ended = Vec::with_capacity(rows.len());
             for row in rows {
-                ended.push(lease_row!(row));
+                ended.push(rows::lease(&row)?);
             }
             ended.sort_by_key(|l| l.id);
             Ok(ended)
@@ -742,5 +851,4 @@ impl Store for SqlStore {
             }
         }
     }
-
 }

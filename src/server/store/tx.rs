@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, Row, SqliteConnection};
+use std::sync::LazyLock;
 
 use super::rows::{self, ms};
 use super::*;
@@ -38,6 +39,12 @@ impl<'c> SqlTx<'c> {
         }
     }
 }
+
+/// One debtor's verdict, written by the statement imports use for many.
+static UPSERT_VERDICT_SQLITE: LazyLock<String> =
+    LazyLock::new(|| rows::upsert_verdicts(rows::SQLITE, 1));
+static UPSERT_VERDICT_POSTGRES: LazyLock<String> =
+    LazyLock::new(|| rows::upsert_verdicts(rows::POSTGRES, 1));
 
 /// The outcome among the events written (its row id and disposition) and
 /// what was promised with it, in minor units.
@@ -214,6 +221,10 @@ impl Tx for SqlTx<'_> {
     }
 
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
+        let upsert_verdict: &LazyLock<String> = match self.conn {
+            Conn::Sqlite(_) => &UPSERT_VERDICT_SQLITE,
+            Conn::Postgres(_) => &UPSERT_VERDICT_POSTGRES,
+        };
         on_conn!(self, |c| {
             let mut ids = Vec::with_capacity(change.events.len());
             for e in &change.events {
@@ -281,14 +292,14 @@ impl Tx for SqlTx<'_> {
                 }
             }
             if let Some(v) = &change.verdict {
-                sqlx::query(rows::UPSERT_VERDICT)
+                sqlx::query(sqlx::AssertSqlSafe(upsert_verdict.as_str()))
                     .bind(debtor_id)
-                    .bind(&v.queue)
+                    .bind(v.queue.as_deref())
                     .bind(v.callable)
                     .bind(v.priority)
                     .bind(v.review_at.map(ms))
-                    .bind(ms(v.at))
-                    .bind(&v.blocked_rule)
+                    .bind(v.queue.as_ref().map(|_| ms(v.at)))
+                    .bind(v.blocked_rule.as_deref())
                     .execute(&mut **c)
                     .await?;
             }
