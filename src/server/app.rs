@@ -263,12 +263,19 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
         State::PromisePending { last_day } => Some(breaks_at(last_day, debtor.time_zone.tz())),
         _ => None,
     };
+    // A debtor callable now stops being so when their window shuts: look
+    // again then, or the queues count them callable all night.
+    let window_shuts = p
+        .callable_now
+        .then(|| policy.compliance.call_window_closes(debtor, now))
+        .flatten();
     let review_at = p
         .actions
         .iter()
         .map(|a| a.at)
         .chain(p.blocked.iter().filter_map(|b| b.refusal.clears_at))
         .chain(promise_ends)
+        .chain(window_shuts)
         .filter(|&t| t > now)
         .min();
     // The call the plan holds back says why a queued debtor waits.

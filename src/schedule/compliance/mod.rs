@@ -353,6 +353,15 @@ impl Compliance {
         &self.windows[j.index()]
     }
 
+    /// When the debtor's call window, open at `at`, shuts; `None` when it
+    /// is shut or their zone is unknown.
+    pub fn call_window_closes(&self, debtor: &Debtor, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let zone = LocalZone::new(debtor.time_zone.tz()?);
+        let j = debtor.jurisdiction;
+        self.window(j)
+            .closes_after(j, &zone, at, &self.extra_holidays)
+    }
+
     /// Rules no waiting clears.
     fn permanent(&self, debtor: &Debtor, channel: Channel) -> Option<Block> {
         if let Some(tag) = debtor

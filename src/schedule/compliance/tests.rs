@@ -860,3 +860,21 @@ fn add_days_agrees_with_chronos_duration_arithmetic() {
         assert_eq!(add_days(leap, n), leap + Duration::days(n));
     }
 }
+
+#[test]
+fn an_open_window_says_when_it_shuts_in_the_debtors_zone() {
+    let rules = rules();
+    // São Paulo, Tuesday 10:00: open until 20:00 local (23:00 UTC).
+    assert_eq!(
+        rules.call_window_closes(&sp(), sp_at(3, 10, 10, 0)),
+        Some(sp_at(3, 10, 20, 0))
+    );
+    // Saturday 10:00: open until 14:00.
+    assert_eq!(
+        rules.call_window_closes(&sp(), sp_at(3, 14, 10, 0)),
+        Some(sp_at(3, 14, 14, 0))
+    );
+    // Shut (Tuesday 21:00, and all Sunday): nothing to wait for.
+    assert_eq!(rules.call_window_closes(&sp(), sp_at(3, 10, 21, 0)), None);
+    assert_eq!(rules.call_window_closes(&sp(), sp_at(3, 15, 10, 0)), None);
+}

@@ -229,6 +229,23 @@ impl CallWindow {
         None
     }
 
+    /// When the window open at `at` shuts: that day's close in the
+    /// debtor's zone. `None` when it is shut at `at`.
+    pub fn closes_after(
+        &self,
+        j: Jurisdiction,
+        zone: &LocalZone,
+        at: DateTime<Utc>,
+        extra: &ExtraHolidays,
+    ) -> Option<DateTime<Utc>> {
+        let local = zone.to_local(at);
+        self.check_local(j, local, extra).ok()?;
+        let hours = self.hours(self.day_kind(j, local.date(), extra))?;
+        let close = local.date().and_time(NaiveTime::MIN)
+            + chrono::Duration::minutes(i64::from(hours.close));
+        Some(zone.to_utc(close))
+    }
+
     /// The window at `at`: open, or shut and when it next opens (as
     /// `check_local` and `next_open` say). Where the zone's offset is fixed
     /// this counts in days and seconds, not through dates and chrono-tz.
