@@ -5,6 +5,7 @@
 //! writes that must not be lost in [`outbox`], files in the data directory
 //! in [`session`].
 
+mod clean_de;
 pub mod events;
 pub mod outbox;
 pub mod sanitize;
@@ -151,19 +152,17 @@ pub(crate) fn encode(s: &str) -> String {
     out
 }
 
-/// A successful body, sanitized then typed. An empty body is JSON `null`
-/// (which is what `()` reads).
+/// A successful body, typed, every string sanitized as it is read. An empty
+/// body is JSON `null` (which is what `()` reads).
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ClientError> {
-    let mut value: Value = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(bytes).map_err(|e| ClientError::Decode(e.to_string()))?
-    };
-    sanitize::clean_value(&mut value);
-    serde_path_to_error::deserialize(value).map_err(|e| {
+    let bytes = if bytes.is_empty() { b"null" } else { bytes };
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(clean_de::Clean::new(&mut json)).map_err(|e| {
         let path = e.path().to_string();
         ClientError::Decode(format!("{path}: {}", e.into_inner()))
-    })
+    })?;
+    json.end().map_err(|e| ClientError::Decode(e.to_string()))?;
+    Ok(value)
 }
 
 /// An error status: the server's error body, or the status alone.

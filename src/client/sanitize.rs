@@ -18,7 +18,6 @@
 //!
 //! Text without any of these comes back borrowed, unchanged.
 
-use serde_json::Value;
 use std::borrow::Cow;
 use std::iter::Peekable;
 use std::str::Chars;
@@ -40,40 +39,6 @@ pub fn clean(s: &str) -> Cow<'_, str> {
 /// only control character left.
 pub fn clean_multiline(s: &str) -> Cow<'_, str> {
     scrub(s, true)
-}
-
-/// Cleans every string of a JSON value in place, keys too; strings under a
-/// key of [`MULTILINE_KEYS`] (directly or in an array) keep their lines.
-pub fn clean_value(value: &mut Value) {
-    walk(value, false);
-}
-
-fn walk(value: &mut Value, multiline: bool) {
-    match value {
-        Value::String(s) => {
-            let cleaned = if multiline {
-                clean_multiline(s)
-            } else {
-                clean(s)
-            };
-            if let Cow::Owned(owned) = cleaned {
-                *s = owned;
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(|v| walk(v, multiline)),
-        Value::Object(map) => {
-            if map.keys().any(|k| matches!(clean(k), Cow::Owned(_))) {
-                *map = std::mem::take(map)
-                    .into_iter()
-                    .map(|(k, v)| (clean(&k).into_owned(), v))
-                    .collect();
-            }
-            for (k, v) in map.iter_mut() {
-                walk(v, MULTILINE_KEYS.contains(&k.as_str()));
-            }
-        }
-        Value::Null | Value::Bool(_) | Value::Number(_) => {}
-    }
 }
 
 pub fn is_bidi_control(c: char) -> bool {
@@ -187,7 +152,6 @@ fn skip_string(chars: &mut Peekable<Chars>) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
-    use serde_json::json;
 
     fn forbidden(c: char, multiline: bool) -> bool {
         (c.is_control() && !(multiline && c == '\n')) || is_bidi_control(c)
@@ -247,28 +211,6 @@ mod tests {
             Cow::Borrowed(_)
         ));
         assert!(matches!(clean_multiline("a\nb"), Cow::Borrowed(_)));
-    }
-
-    #[test]
-    fn values_are_cleaned_everywhere_notes_keep_lines() {
-        let mut v = json!({
-            "name": "Ana\u{1b}[2J\nSilva",
-            "na\u{1b}[1mme": 1,
-            "tags": ["a\u{7}", {"note": "one\ntwo\u{1b}]0;x\u{7}"}],
-            "note": ["l1\nl2"],
-            "n": 3,
-        });
-        clean_value(&mut v);
-        assert_eq!(
-            v,
-            json!({
-                "name": "Ana� Silva",
-                "na�me": 1,
-                "tags": ["a�", {"note": "one\ntwo�"}],
-                "note": ["l1\nl2"],
-                "n": 3,
-            })
-        );
     }
 
     fn nasty() -> impl Strategy<Value = String> {
