@@ -330,19 +330,17 @@ pub async fn hold_debtor(
     Ok((debtor, history))
 }
 
-/// A debtor, their history (with `more` events after it) and their plan now.
+/// A debtor, their history and their plan now, for reading (writes hold the
+/// debtor through `hold_debtor`).
 pub async fn plan_debtor(
     state: &AppState,
     debtor_id: i64,
-    more: &[Event],
 ) -> Result<(Debtor, Vec<Event>, Plan), ApiError> {
     let debtor =
         state.store.debtor(debtor_id).await?.ok_or_else(|| {
             ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}"))
         })?;
-    let mut history = state.store.history(debtor_id).await?;
-    history.extend_from_slice(more);
-    history.sort_by_key(|e| e.at);
+    let history = state.store.history(debtor_id).await?;
     let p = plan(&debtor, &history, &state.policy, state.clock.now());
     Ok((debtor, history, p))
 }

@@ -133,7 +133,7 @@ pub async fn plan(
     _caller: Caller,
     Id(id): Id,
 ) -> Result<Json<PlanView>, ApiError> {
-    let (debtor, _, p) = plan_debtor(&state, id, &[]).await?;
+    let (debtor, _, p) = plan_debtor(&state, id).await?;
     let policy = &state.policy;
     let now = state.clock.now();
     let state_name = match p.state {
@@ -209,7 +209,7 @@ pub async fn script(
                 )
             })?,
     };
-    let (debtor, history, p) = plan_debtor(&state, id, &[]).await?;
+    let (debtor, history, p) = plan_debtor(&state, id).await?;
     let c = case(
         &debtor,
         &history,
