@@ -3,7 +3,8 @@
 //! changes; keys come from a channel. A snapshot, then the live stream
 //! applied locally; the one-second tick redraws only when a clock shown
 //! on screen changed; at most ten draws a second; ratatui's diff writes
-//! only the cells that changed.
+//! only the cells that changed, and a frame that changes no cell writes
+//! nothing at all.
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::terminal::{
@@ -11,6 +12,7 @@ use ratatui::crossterm::terminal::{
     LeaveAlternateScreen,
 };
 use ratatui::crossterm::{cursor, queue};
+use ratatui::buffer::Buffer;
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
 use std::io::{self, Write};
@@ -91,9 +93,10 @@ pub async fn run<W: Write>(
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let mut last_draw = Instant::now() - FRAME;
     let mut dirty = true;
+    let mut shown = None;
     loop {
         if dirty && last_draw.elapsed() >= FRAME {
-            draw(&mut term, &s.board, &s.theme)?;
+            draw(&mut term, &s.board, &s.theme, &mut shown)?;
             s.board.drawn();
             last_draw = Instant::now();
             dirty = false;
@@ -111,6 +114,7 @@ pub async fn run<W: Write>(
                 Some(Input::Key(k)) => batch.push(Msg::Key(k)),
                 Some(Input::Resize(w, h)) => {
                     term.resize(area((w, h)))?;
+                    shown = None;
                     batch.push(Msg::Resize(w, h));
                 }
             },
@@ -127,6 +131,7 @@ pub async fn run<W: Write>(
                 Input::Key(k) => batch.push(Msg::Key(k)),
                 Input::Resize(w, h) => {
                     term.resize(area((w, h)))?;
+                    shown = None;
                     batch.push(Msg::Resize(w, h));
                 }
             }
@@ -146,14 +151,30 @@ pub async fn run<W: Write>(
     term.backend_mut().flush()
 }
 
+/// Draws the board; `shown` is what the screen holds (`None` after a
+/// resize cleared it). Most live events change nothing visible (an agent
+/// scrolled off, a queue not shown): such a frame is dropped before a byte
+/// is written, where `Terminal::draw` would still send the frame's
+/// colour reset and cursor hide, about half of all bytes under load.
 fn draw<W: Write>(
     term: &mut Terminal<CrosstermBackend<W>>,
     board: &Board,
     theme: &Theme,
+    shown: &mut Option<Buffer>,
 ) -> io::Result<()> {
+    view::draw(&mut term.get_frame(), board, theme);
+    let fresh = term.current_buffer_mut();
+    if shown.as_ref() == Some(&*fresh) {
+        // The frame is what the screen holds: it becomes the one the next
+        // diff is taken against, unwritten.
+        term.swap_buffers();
+        return Ok(());
+    }
+    *shown = Some(fresh.clone());
     // One synchronized update: the terminal shows the whole frame at once.
     queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
-    term.draw(|f| view::draw(f, board, theme))?;
+    term.flush()?;
+    term.swap_buffers();
     queue!(term.backend_mut(), EndSynchronizedUpdate)?;
     term.backend_mut().flush()
 }
