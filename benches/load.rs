@@ -8,7 +8,12 @@
 //! Environment: REGUA_LOAD_AGENTS (200), REGUA_LOAD_DEBTORS (20000),
 //! REGUA_LOAD_REPLICAS (2): on PostgreSQL the agents are also run against
 //! that many `serve` replicas on one database, each with its own pools,
-//! split between them.
+//! split between them. REGUA_LOAD_RATE (0): outcomes a second offered in
+//! all; each agent starts a lease → outcome round every agents/rate
+//! seconds (or at once when late) instead of straight after the last, so
+//! the latencies are those at that rate rather than at saturation, where
+//! 200 agents with no pause between requests wait on each other by
+//! Little's law.
 
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::{Client, StatusCode};
@@ -57,7 +62,14 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: usize) {
+async fn run(
+    label: &str,
+    url: &str,
+    agents: usize,
+    debtors: usize,
+    replicas: usize,
+    rate: usize,
+) {
     // A Tuesday, 10:00 in São Paulo: the window is open.
     let now = chrono_tz::America::Sao_Paulo
         .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
@@ -144,10 +156,18 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: us
             tally.clone(),
             queue_names.clone(),
         );
+        // Agents' rounds are spread evenly over each period.
+        let period = (rate > 0).then(|| Duration::from_secs_f64(agents as f64 / rate as f64));
+        let mut next = tokio::time::Instant::from_std(started)
+            + period.map_or(Duration::ZERO, |p| p.mul_f64(agent as f64 / agents as f64));
         tasks.push(tokio::spawn(async move {
             let mut n = 0;
             let mut from = agent % queue_names.len();
             'work: loop {
+                if let Some(period) = period {
+                    tokio::time::sleep_until(next).await;
+                    next = (next + period).max(tokio::time::Instant::now());
+                }
                 let mut got = None;
                 // Like an agent, stay on the queue that last gave a debtor.
                 let mut order = queue_names.clone();
@@ -224,8 +244,13 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: us
     }
     let outcomes: u32 = t.outcomes_ok.values().sum();
     let lease_calls = t.lease_ms.len();
+    let offered = if rate > 0 {
+        format!("{rate} outcomes/s offered")
+    } else {
+        "no pause between requests".to_string()
+    };
     println!(
-        "{label}: {agents} agents on {replicas} server(s), {callable} callable of {debtors} debtors: {outcomes} outcomes in {elapsed:.2} s = {:.0} outcomes/s, {:.0} leases/s ({:.0} lease calls/s with the empty queues' 404s)",
+        "{label}: {agents} agents on {replicas} server(s), {offered}, {callable} callable of {debtors} debtors: {outcomes} outcomes in {elapsed:.2} s = {:.0} outcomes/s, {:.0} leases/s ({:.0} lease calls/s with the empty queues' 404s)",
         outcomes as f64 / elapsed,
         t.leases_ok as f64 / elapsed,
         lease_calls as f64 / elapsed
@@ -249,6 +274,7 @@ fn main() {
     let agents = env("REGUA_LOAD_AGENTS", 200);
     let debtors = env("REGUA_LOAD_DEBTORS", 20_000);
     let replicas = env("REGUA_LOAD_REPLICAS", 2).max(1);
+    let rate = env("REGUA_LOAD_RATE", 0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -261,6 +287,7 @@ fn main() {
             agents,
             debtors,
             1,
+            rate,
         )
         .await;
         if let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") {
@@ -282,6 +309,7 @@ fn main() {
                     agents,
                     debtors,
                     servers,
+                    rate,
                 )
                 .await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))

@@ -729,6 +729,42 @@ async fn concurrent_agents_never_share_a_debtor(store: Arc<dyn Store>) {
     assert_eq!(total, DEBTORS as usize, "every debtor leased once");
 }
 
+/// Takes `key` for `user` in a job of its own, and answers it with `answer`
+/// (keeping the job) or fails (taking everything back).
+async fn begin_key(
+    store: &dyn Store,
+    user: i64,
+    key: &'static str,
+    body: &'static [u8],
+    at: DateTime<Utc>,
+    answer: Option<&'static str>,
+) -> Idempotency {
+    let out = write(store, move |tx: &mut dyn Tx| {
+        Box::pin(async move {
+            let seen = tx.idempotency_begin(user, key, body, at).await?;
+            match answer {
+                Some(a) if seen == Idempotency::New => {
+                    tx.idempotency_finish(user, key, 201, a).await?;
+                    Ok(seen)
+                }
+                Some(_) => Ok(seen),
+                None => Err(StoreError::Conflict(format!("{seen:?}"))),
+            }
+        })
+    })
+    .await;
+    match out {
+        Ok(seen) => seen,
+        Err(StoreError::Conflict(seen)) => match seen.as_str() {
+            "New" => Idempotency::New,
+            "InFlight" => Idempotency::InFlight,
+            "Mismatch" => Idempotency::Mismatch,
+            other => panic!("unexpected {other}"),
+        },
+        Err(e) => panic!("{e}"),
+    }
+}
+
 async fn idempotency_keys(store: Arc<dyn Store>) {
     let ana = store
         .create_user("ana", Role::Agent, "h", t(1, 9))
@@ -738,74 +774,37 @@ async fn idempotency_keys(store: Arc<dyn Store>) {
         .create_user("bruno", Role::Agent, "h", t(1, 9))
         .await
         .unwrap();
+    let s = &*store;
+    let answer = Some("{\"id\":7}");
     assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 10))
-            .await
-            .unwrap(),
+        begin_key(s, ana.id, "k1", b"body-a", t(1, 10), answer).await,
         Idempotency::New
     );
     assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 10))
-            .await
-            .unwrap(),
-        Idempotency::InFlight
-    );
-    assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k1", b"body-b", t(1, 10))
-            .await
-            .unwrap(),
-        Idempotency::Mismatch
-    );
-    // Keys belong to their user.
-    assert_eq!(
-        store
-            .idempotency_begin(bruno.id, "k1", b"body-b", t(1, 10))
-            .await
-            .unwrap(),
-        Idempotency::New
-    );
-    store
-        .idempotency_finish(ana.id, "k1", 201, "{\"id\":7}")
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 11))
-            .await
-            .unwrap(),
+        begin_key(s, ana.id, "k1", b"body-a", t(1, 11), answer).await,
         Idempotency::Replay {
             status: 201,
             body: "{\"id\":7}".into()
         }
     );
-    // A request that failed before answering can be tried again…
     assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k2", b"x", t(1, 10))
-            .await
-            .unwrap(),
+        begin_key(s, ana.id, "k1", b"body-b", t(1, 11), answer).await,
+        Idempotency::Mismatch
+    );
+    // Keys belong to their user.
+    assert_eq!(
+        begin_key(s, bruno.id, "k1", b"body-b", t(1, 10), answer).await,
         Idempotency::New
     );
-    store.idempotency_abandon(ana.id, "k2").await.unwrap();
+    // A request that failed leaves no key behind: a retry runs.
     assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k2", b"x", t(1, 10))
-            .await
-            .unwrap(),
+        begin_key(s, ana.id, "k2", b"x", t(1, 10), None).await,
         Idempotency::New
     );
-    // …but an answered one is kept until pruned.
-    store.idempotency_abandon(ana.id, "k1").await.unwrap();
-    assert!(matches!(
-        store
-            .idempotency_begin(ana.id, "k1", b"body-a", t(1, 11))
-            .await
-            .unwrap(),
-        Idempotency::Replay { .. }
-    ));
+    assert_eq!(
+        begin_key(s, ana.id, "k2", b"x", t(1, 10), answer).await,
+        Idempotency::New
+    );
     assert_eq!(
         store
             .idempotency_prune(t(1, 10) + Duration::seconds(1))
@@ -814,12 +813,67 @@ async fn idempotency_keys(store: Arc<dyn Store>) {
         3
     );
     assert_eq!(
-        store
-            .idempotency_begin(ana.id, "k1", b"body-a", t(9, 11))
-            .await
-            .unwrap(),
+        begin_key(s, ana.id, "k1", b"body-a", t(9, 11), answer).await,
         Idempotency::New
     );
+}
+
+/// While one transaction holds a key, another with the same key never runs
+/// it a second time: on PostgreSQL, which runs both at once, it hears the
+/// key is in flight; SQLite runs them one after the other, and the second
+/// gets the first answer.
+async fn a_key_in_flight_runs_once(store: Arc<dyn Store>, side_by_side: bool) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let (taken, has_taken) = tokio::sync::oneshot::channel::<()>();
+    let (seen, was_seen) = tokio::sync::oneshot::channel::<()>();
+    let first = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            write(&*store, move |tx: &mut dyn Tx| {
+                Box::pin(async move {
+                    let begun = tx.idempotency_begin(ana.id, "k", b"b", t(1, 10)).await?;
+                    let _ = taken.send(());
+                    // Held until the second has asked, or long enough for
+                    // a store that runs one at a time.
+                    let _ =
+                        tokio::time::timeout(std::time::Duration::from_millis(300), was_seen).await;
+                    tx.idempotency_finish(ana.id, "k", 201, "{}").await?;
+                    Ok::<_, StoreError>(begun)
+                })
+            })
+            .await
+        })
+    };
+    has_taken.await.unwrap();
+    let second = begin_key(&*store, ana.id, "k", b"b", t(1, 10), Some("{}")).await;
+    let _ = seen.send(());
+    assert_eq!(first.await.unwrap().unwrap(), Idempotency::New);
+    assert!(
+        matches!(
+            second,
+            Idempotency::InFlight | Idempotency::Replay { .. }
+        ),
+        "{second:?}"
+    );
+    if side_by_side {
+        assert_eq!(second, Idempotency::InFlight);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_in_flight_runs_once_on_sqlite() {
+    let (store, _dir) = sqlite().await;
+    a_key_in_flight_runs_once(store, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_in_flight_runs_once_on_postgres() {
+    if let Some(store) = postgres().await {
+        a_key_in_flight_runs_once(store, true).await;
+    }
 }
 
 async fn the_feed_is_ordered_and_resumable(store: Arc<dyn Store>) {

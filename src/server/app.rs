@@ -38,6 +38,8 @@ pub struct AppState {
     /// streams wait on.
     pub latest: Arc<tokio::sync::watch::Sender<i64>>,
     pub metrics: Arc<super::metrics::Metrics>,
+    /// Idempotency keys this process is answering now.
+    pub in_flight: Arc<super::idempotent::InFlight>,
 }
 
 impl AppState {
@@ -51,6 +53,7 @@ impl AppState {
             failed_logins: Arc::default(),
             latest: Arc::new(tokio::sync::watch::Sender::new(0)),
             metrics: Arc::default(),
+            in_flight: Arc::default(),
         }
     }
 
@@ -322,12 +325,9 @@ pub async fn hold_debtor(
     debtor_id: i64,
 ) -> Result<(Debtor, Vec<Event>), ApiError> {
     tx.lock_debtor(debtor_id).await?;
-    let debtor = tx
-        .debtor(debtor_id)
+    tx.file(debtor_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))?;
-    let history = tx.history(debtor_id).await?;
-    Ok((debtor, history))
+        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))
 }
 
 /// A debtor, their history and their plan now, for reading (writes hold the

@@ -121,10 +121,9 @@ async fn lease_in(
         };
         // The stored verdict may be stale (a window closed since): the engine
         // decides again before the agent gets the debtor.
-        let debtor = tx.debtor(lease.debtor_id).await?.ok_or_else(|| {
+        let (debtor, history) = tx.file(lease.debtor_id).await?.ok_or_else(|| {
             ApiError::not_found("debtor_not_found", format!("no debtor {}", lease.debtor_id))
         })?;
-        let history = tx.history(debtor.id).await?;
         let p = plan(&debtor, &history, policy, now);
         let fresh = verdict(policy, &debtor, &p, now);
         if fresh.callable && fresh.queue.as_deref() == Some(queue) {

@@ -107,7 +107,8 @@ pub enum Idempotency {
     New,
     /// Seen and answered: give this answer again.
     Replay { status: u16, body: String },
-    /// Seen, still being answered.
+    /// Being answered now by another transaction (on PostgreSQL, which
+    /// runs them side by side: the key's lock is held).
     InFlight,
     /// Seen with another body.
     Mismatch,
@@ -179,6 +180,9 @@ pub trait Tx: Send {
     async fn debtor(&mut self, id: i64) -> Result<Option<Debtor>, StoreError>;
     /// The history in time order.
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
+    /// The debtor and their history in time order: what `debtor` and
+    /// `history` give, in fewer round trips.
+    async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError>;
     async fn lease_on(
         &mut self,
         debtor_id: i64,
@@ -434,22 +438,6 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
     ) -> Result<Vec<AgentCall>, StoreError>;
 
-    async fn idempotency_begin(
-        &self,
-        user_id: i64,
-        key: &str,
-        body_hash: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Idempotency, StoreError>;
-    async fn idempotency_finish(
-        &self,
-        user_id: i64,
-        key: &str,
-        status: u16,
-        body: &str,
-    ) -> Result<(), StoreError>;
-    /// Forgets a key whose request failed before answering, so a retry runs.
-    async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<(), StoreError>;
     /// Forgets keys older than `before`.
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
 

@@ -38,7 +38,24 @@ pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
      ORDER BY name, id LIMIT $4";
 pub const DEBTS: &str = "SELECT id, creditor, currency, original_minor, balance_minor, interest_fees_minor, due_date \
      FROM debts WHERE debtor_id = $1 ORDER BY id";
-pub const HISTORY: &str = "SELECT event FROM history WHERE debtor_id = $1 ORDER BY at_ms, id";
+/// A debtor's events as one JSON array's items, so a long history is one
+/// row rather than one row (one hand-off from the database) per event.
+macro_rules! history_items {
+    ($debtor:literal) => {
+        concat!(
+            "(SELECT COALESCE(string_agg(h.event, ',' ORDER BY h.at_ms, h.id), '') \
+             FROM history h WHERE h.debtor_id = ",
+            $debtor,
+            ")"
+        )
+    };
+}
+pub const HISTORY: &str = concat!("SELECT ", history_items!("$1"), " AS events");
+pub const DEBTOR_FILE: &str = concat!(
+    "SELECT id, external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags, ",
+    history_items!("d.id"),
+    " AS events FROM debtors d WHERE id = $1"
+);
 /// Bulk writes put this many parameters in one statement at most (SQLite
 /// allows 32,766, PostgreSQL 65,535): a few hundred rows each, so a million
 /// rows are a few thousand statements rather than millions.
@@ -157,8 +174,13 @@ pub fn histories(list: Dialect) -> String {
     )
 }
 
-pub const INSERT_HISTORY: &str =
-    "INSERT INTO history (debtor_id, at_ms, event) VALUES ($1, $2, $3) RETURNING id";
+/// `rows` events of one debtor; ids come back in the order written.
+pub fn insert_history(dialect: Dialect, rows: usize) -> String {
+    format!(
+        "INSERT INTO history (debtor_id, at_ms, event) VALUES {} RETURNING id",
+        values(dialect, rows, 3)
+    )
+}
 pub const SET_BALANCE: &str =
     "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
 pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
@@ -222,8 +244,9 @@ pub const IDEMPOTENCY_INSERT: &str = "INSERT INTO idempotency (user_id, key, bod
      ON CONFLICT (user_id, key) DO NOTHING";
 pub const IDEMPOTENCY_FINISH: &str =
     "UPDATE idempotency SET status = $1, response = $2 WHERE user_id = $3 AND key = $4";
-pub const IDEMPOTENCY_ABANDON: &str =
-    "DELETE FROM idempotency WHERE user_id = $1 AND key = $2 AND status IS NULL";
+/// PostgreSQL only: held until the transaction ends, so another server's
+/// request with the same key learns it is in flight instead of waiting.
+pub const IDEMPOTENCY_LOCK: &str = "SELECT pg_try_advisory_xact_lock($1) AS got";
 pub const IDEMPOTENCY_PRUNE: &str = "DELETE FROM idempotency WHERE created_ms < $1";
 pub const PUBLISH: &str = "INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES ($1, $2, $3, $4, $5) RETURNING id";
 pub const FEED_AFTER: &str =
@@ -234,7 +257,10 @@ pub const FEED_MONEY_SINCE: &str = "SELECT id, at_ms, kind, debtor_id, user_id, 
      WHERE at_ms >= $1 AND kind IN ('payment_received', 'promise_kept', 'promise_broken') ORDER BY id";
 pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM feed";
 pub const FEED_PRUNE: &str = "DELETE FROM feed WHERE at_ms < $1";
-pub const NOTIFY: &str = "SELECT pg_notify('regua_feed', $1)";
+/// PostgreSQL: the item and its notice in one round trip.
+pub const PUBLISH_NOTIFY: &str = "WITH item AS (INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) \
+     VALUES ($1, $2, $3, $4, $5) RETURNING id) \
+     SELECT id, pg_notify('regua_feed', id::text) AS notified FROM item";
 /// Any constant does: every regua server asks for the same one.
 pub const TRY_LEAD: &str = "SELECT pg_try_advisory_lock(7878) AS lead";
 pub const AUDIT: &str =
@@ -377,6 +403,14 @@ where
 
 pub fn event(json: &str) -> Result<Event, StoreError> {
     serde_json::from_str(json).map_err(|e| corrupt("history event", e))
+}
+
+/// The events of `history_items!`: JSON objects joined by commas.
+pub fn events(items: &str) -> Result<Vec<Event>, StoreError> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    serde_json::from_str(&format!("[{items}]")).map_err(|e| corrupt("history event", e))
 }
 
 /// The three ways a search matches: a part of the name (any case), the

@@ -241,19 +241,6 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn idempotency_finish(
-        &self,
-        user_id: i64,
-        key: &str,
-        status: u16,
-        body: &str,
-    ) -> Result<(), StoreError> {
-        let (key, body) = (key.to_string(), body.to_string());
-        write(self, move |tx| {
-            Box::pin(async move { tx.idempotency_finish(user_id, &key, status, &body).await })
-        })
-        .await
-    }
 
     async fn publish(
         &self,
@@ -725,31 +712,6 @@ impl Store for SqlStore {
                 .await?;
             rows.iter().map(rows::agent_call).collect()
         })
-    }
-
-    async fn idempotency_begin(
-        &self,
-        user_id: i64,
-        key: &str,
-        body_hash: &[u8],
-        now: DateTime<Utc>,
-    ) -> Result<Idempotency, StoreError> {
-        let (key, body_hash) = (key.to_string(), body_hash.to_vec());
-        write(self, move |tx| {
-            Box::pin(async move { tx.idempotency_begin(user_id, &key, &body_hash, now).await })
-        })
-        .await
-    }
-
-    async fn idempotency_abandon(&self, user_id: i64, key: &str) -> Result<(), StoreError> {
-        on_writer!(self, |pool| {
-            sqlx::query(rows::IDEMPOTENCY_ABANDON)
-                .bind(user_id)
-                .bind(key)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
     }
 
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {

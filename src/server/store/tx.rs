@@ -68,6 +68,18 @@ fn what_came_of(events: &[Event], ids: &[i64]) -> (Option<i64>, Option<String>, 
     outcome
 }
 
+/// The advisory lock that stands for a user's idempotency key: 64 bits of
+/// its hash, so two keys (or a key and the scheduler's lock) share one by
+/// a chance of one in 2^64.
+fn key_lock(user_id: i64, key: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::new()
+        .chain_update(user_id.to_le_bytes())
+        .chain_update(key.as_bytes())
+        .finalize();
+    i64::from_le_bytes(digest[..8].try_into().expect("8 bytes"))
+}
+
 #[async_trait]
 impl Tx for SqlTx<'_> {
     async fn lock_debtor(&mut self, id: i64) -> Result<(), StoreError> {
@@ -104,13 +116,33 @@ impl Tx for SqlTx<'_> {
 
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
         on_conn!(self, |c| {
-            let rows = sqlx::query(rows::HISTORY)
+            let row = sqlx::query(rows::HISTORY)
                 .bind(debtor_id)
+                .fetch_one(&mut **c)
+                .await?;
+            rows::events(&row.try_get::<String, _>("events")?)
+        })
+    }
+
+    async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
+        on_conn!(self, |c| {
+            let Some(row) = sqlx::query(rows::DEBTOR_FILE)
+                .bind(id)
+                .fetch_optional(&mut **c)
+                .await?
+            else {
+                return Ok(None);
+            };
+            let debts = sqlx::query(rows::DEBTS)
+                .bind(id)
                 .fetch_all(&mut **c)
                 .await?;
-            rows.iter()
-                .map(|r| rows::event(&r.try_get::<String, _>("event")?))
-                .collect()
+            let debts = debts
+                .iter()
+                .map(rows::debt)
+                .collect::<Result<Vec<_>, _>>()?;
+            let history = rows::events(&row.try_get::<String, _>("events")?)?;
+            Ok(Some((rows::debtor(&row, debts)?, history)))
         })
     }
 
@@ -183,18 +215,24 @@ impl Tx for SqlTx<'_> {
                     return Ok(None);
                 };
                 let debtor_id: i64 = candidate.try_get("debtor_id")?;
+                let insert = || {
+                    sqlx::query(rows::INSERT_LEASE)
+                        .bind(debtor_id)
+                        .bind(agent_id)
+                        .bind(ms(now + ttl))
+                };
+                if let Some(row) = insert().fetch_optional(&mut **c).await? {
+                    return Ok(Some(rows::lease(&row)?));
+                }
+                // The row in the way is an expired lease the scheduler has
+                // not cleared yet, or (PostgreSQL) a lease another server
+                // just took: the first goes, the second stays.
                 sqlx::query(rows::EXPIRE_LEASE_OF)
                     .bind(debtor_id)
                     .bind(ms(now))
                     .execute(&mut **c)
                     .await?;
-                let row = sqlx::query(rows::INSERT_LEASE)
-                    .bind(debtor_id)
-                    .bind(agent_id)
-                    .bind(ms(now + ttl))
-                    .fetch_optional(&mut **c)
-                    .await?;
-                if let Some(row) = row {
+                if let Some(row) = insert().fetch_optional(&mut **c).await? {
                     return Ok(Some(rows::lease(&row)?));
                 }
             }
@@ -221,20 +259,27 @@ impl Tx for SqlTx<'_> {
     }
 
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
-        let upsert_verdict: &LazyLock<String> = match self.conn {
-            Conn::Sqlite(_) => &UPSERT_VERDICT_SQLITE,
-            Conn::Postgres(_) => &UPSERT_VERDICT_POSTGRES,
+        let (upsert_verdict, dialect): (&LazyLock<String>, _) = match self.conn {
+            Conn::Sqlite(_) => (&UPSERT_VERDICT_SQLITE, rows::SQLITE),
+            Conn::Postgres(_) => (&UPSERT_VERDICT_POSTGRES, rows::POSTGRES),
         };
         on_conn!(self, |c| {
             let mut ids = Vec::with_capacity(change.events.len());
-            for e in &change.events {
-                let row = sqlx::query(rows::INSERT_HISTORY)
-                    .bind(debtor_id)
-                    .bind(ms(e.at))
-                    .bind(serde_json::to_string(e).expect("events serialize"))
-                    .fetch_one(&mut **c)
-                    .await?;
-                ids.push(row.try_get::<i64, _>("id")?);
+            if !change.events.is_empty() {
+                let sql = rows::insert_history(dialect, change.events.len());
+                let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
+                for e in &change.events {
+                    insert = insert
+                        .bind(debtor_id)
+                        .bind(ms(e.at))
+                        .bind(serde_json::to_string(e).expect("events serialize"));
+                }
+                for row in insert.fetch_all(&mut **c).await? {
+                    ids.push(row.try_get::<i64, _>("id")?);
+                }
+                // Ids grow in the order rows are written; the order rows
+                // come back in is not promised.
+                ids.sort_unstable();
             }
             for (debt_id, balance) in &change.balances {
                 sqlx::query(rows::SET_BALANCE)
@@ -337,8 +382,13 @@ impl Tx for SqlTx<'_> {
         body: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
+        // On PostgreSQL the notice goes at commit to every server listening.
+        let sql = match self.conn {
+            Conn::Sqlite(_) => rows::PUBLISH,
+            Conn::Postgres(_) => rows::PUBLISH_NOTIFY,
+        };
         let id = on_conn!(self, |c| {
-            let row = sqlx::query(rows::PUBLISH)
+            let row = sqlx::query(sql)
                 .bind(ms(now))
                 .bind(kind)
                 .bind(debtor_id)
@@ -348,13 +398,6 @@ impl Tx for SqlTx<'_> {
                 .await?;
             row.try_get::<i64, _>("id")?
         });
-        if let Conn::Postgres(c) = &mut self.conn {
-            // Delivered at commit, to every server listening.
-            sqlx::query(rows::NOTIFY)
-                .bind(id.to_string())
-                .execute(&mut **c)
-                .await?;
-        }
         self.published = self.published.max(Some(id));
         Ok(id)
     }
@@ -391,6 +434,19 @@ impl Tx for SqlTx<'_> {
         body_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Idempotency, StoreError> {
+        // SQLite answers one transaction at a time: none is ever beside this
+        // one. PostgreSQL runs them side by side, and an insert of a key
+        // another has inserted but not committed would wait for it.
+        if let Conn::Postgres(c) = &mut self.conn {
+            let got: bool = sqlx::query(rows::IDEMPOTENCY_LOCK)
+                .bind(key_lock(user_id, key))
+                .fetch_one(&mut **c)
+                .await?
+                .try_get("got")?;
+            if !got {
+                return Ok(Idempotency::InFlight);
+            }
+        }
         on_conn!(self, |c| {
             let inserted = sqlx::query(rows::IDEMPOTENCY_INSERT)
                 .bind(user_id)
