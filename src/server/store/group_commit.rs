@@ -6,7 +6,7 @@
 //! once that commit is on disk.
 
 use futures_util::FutureExt;
-use sqlx::{Connection, SqlitePool};
+use sqlx::{SqliteConnection, SqlitePool};
 use std::panic::AssertUnwindSafe;
 use tokio::sync::mpsc;
 
@@ -21,7 +21,8 @@ pub(super) struct GroupCommit {
 }
 
 impl GroupCommit {
-    /// Starts the writer on the current runtime.
+    /// Starts the writer on the current runtime. (On a thread of its own
+    /// it was slower: one more thread to switch to on two cores.)
     pub(super) fn start(pool: SqlitePool) -> GroupCommit {
         let (jobs, waiting) = mpsc::unbounded_channel();
         tokio::spawn(run(pool, waiting));
@@ -57,53 +58,65 @@ async fn run(pool: SqlitePool, mut waiting: mpsc::UnboundedReceiver<Job>) {
     }
 }
 
+/// Runs the group in one transaction. A job runs bare while the transaction
+/// holds nothing else (if it fails, the transaction is rolled back and
+/// begun again); after that each runs in a savepoint that is never
+/// released, each nested in the one before, so a failure rolls back to its
+/// own and keeps the rest: one statement a job, where a savepoint begun
+/// and released would cost two.
 async fn commit(
     pool: &SqlitePool,
     group: &mut Vec<Job>,
     told: &mut Vec<Deliver>,
 ) -> Result<(), StoreError> {
     let mut conn = pool.acquire().await?;
-    let mut tx = Connection::begin(&mut *conn).await?;
-    if group.len() == 1 {
-        // Alone in its commit: the transaction is the job's, no savepoint
-        // needed (two statements fewer when the server is not busy).
-        let job = group.pop().expect("one job");
-        let ran = {
-            let mut on = SqlTx::new(Conn::Sqlite(&mut tx));
-            AssertUnwindSafe(job(&mut on)).catch_unwind().await
-        };
-        return match ran {
-            Ok((keep, deliver)) => {
-                told.push(deliver);
-                if keep {
-                    tx.commit().await?;
-                } else {
-                    tx.rollback().await?;
-                }
-                Ok(())
-            }
-            Err(_) => Ok(tx.rollback().await?),
-        };
+    let mut open = false;
+    let ran = run_group(&mut conn, group, told, &mut open).await;
+    if ran.is_err() && open {
+        // Nothing of a failed group may stay on the connection.
+        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
     }
+    ran
+}
+
+async fn run_group(
+    conn: &mut SqliteConnection,
+    group: &mut Vec<Job>,
+    told: &mut Vec<Deliver>,
+    open: &mut bool,
+) -> Result<(), StoreError> {
+    let mut holds = false;
     for job in group.drain(..) {
-        let mut savepoint = Connection::begin(&mut *tx).await?;
+        if !*open {
+            sqlx::query("BEGIN").execute(&mut *conn).await?;
+            *open = true;
+        }
+        if holds {
+            sqlx::query("SAVEPOINT job").execute(&mut *conn).await?;
+        }
         let ran = {
-            let mut on = SqlTx::new(Conn::Sqlite(&mut savepoint));
+            let mut on = SqlTx::new(Conn::Sqlite(&mut *conn));
             AssertUnwindSafe(job(&mut on)).catch_unwind().await
         };
-        match ran {
-            Ok((true, deliver)) => {
-                savepoint.commit().await?;
-                told.push(deliver);
-            }
-            Ok((false, deliver)) => {
-                savepoint.rollback().await?;
-                told.push(deliver);
-            }
-            // Its caller hears that the writer did not answer.
-            Err(_) => savepoint.rollback().await?,
+        // A job that panicked is not told: its caller hears that the
+        // writer did not answer.
+        let (keep, deliver) = match ran {
+            Ok((keep, deliver)) => (keep, Some(deliver)),
+            Err(_) => (false, None),
+        };
+        if keep {
+            holds = true;
+        } else if holds {
+            sqlx::query("ROLLBACK TO job").execute(&mut *conn).await?;
+        } else {
+            sqlx::query("ROLLBACK").execute(&mut *conn).await?;
+            *open = false;
         }
+        told.extend(deliver);
     }
-    tx.commit().await?;
+    if *open {
+        sqlx::query("COMMIT").execute(&mut *conn).await?;
+        *open = false;
+    }
     Ok(())
 }

@@ -189,14 +189,18 @@ pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 A
 pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE id = $1 AND ($2 IS NULL OR agent_id = $2) \
      RETURNING id, debtor_id, agent_id, expires_ms";
 pub const LEASE_ON: &str = "SELECT id, debtor_id, agent_id, expires_ms FROM leases WHERE debtor_id = $1 AND expires_ms > $2";
+/// `callable = TRUE`, not a bare `callable`: SQLite walks the index in its
+/// order only past columns compared with `=`, and a bare test sorted the
+/// whole queue at every lease (0.8 ms of the one writer's time at 5,000
+/// debtors).
 pub const NEXT_IN_QUEUE: &str = "SELECT v.debtor_id FROM verdicts v \
-     WHERE v.queue = $1 AND v.callable \
+     WHERE v.queue = $1 AND v.callable = TRUE \
      AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.debtor_id = v.debtor_id AND l.expires_ms > $2) \
      ORDER BY v.priority DESC, v.debtor_id LIMIT 1";
 /// The same, for PostgreSQL: the row taken stays locked until the lease is
 /// written, and rows other servers hold are skipped.
 pub const NEXT_IN_QUEUE_SKIP_LOCKED: &str = "SELECT v.debtor_id FROM verdicts v \
-     WHERE v.queue = $1 AND v.callable \
+     WHERE v.queue = $1 AND v.callable = TRUE \
      AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.debtor_id = v.debtor_id AND l.expires_ms > $2) \
      ORDER BY v.priority DESC, v.debtor_id LIMIT 1 FOR UPDATE OF v SKIP LOCKED";
 pub const EXPIRE_LEASE_OF: &str = "DELETE FROM leases WHERE debtor_id = $1 AND expires_ms <= $2";
