@@ -62,14 +62,7 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(
-    label: &str,
-    url: &str,
-    agents: usize,
-    debtors: usize,
-    replicas: usize,
-    rate: usize,
-) {
+async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: usize, rate: usize) {
     // A Tuesday, 10:00 in São Paulo: the window is open.
     let now = chrono_tz::America::Sao_Paulo
         .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)

@@ -852,10 +852,7 @@ async fn a_key_in_flight_runs_once(store: Arc<dyn Store>, side_by_side: bool) {
     let _ = seen.send(());
     assert_eq!(first.await.unwrap().unwrap(), Idempotency::New);
     assert!(
-        matches!(
-            second,
-            Idempotency::InFlight | Idempotency::Replay { .. }
-        ),
+        matches!(second, Idempotency::InFlight | Idempotency::Replay { .. }),
         "{second:?}"
     );
     if side_by_side {

@@ -241,7 +241,6 @@ impl Store for SqlStore {
         .await
     }
 
-
     async fn publish(
         &self,
         kind: &str,
