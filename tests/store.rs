@@ -805,6 +805,21 @@ async fn idempotency_keys(store: Arc<dyn Store>) {
         begin_key(s, ana.id, "k2", b"x", t(1, 10), answer).await,
         Idempotency::New
     );
+    // A key an earlier server took in a commit of its own and never
+    // answered is taken over, whatever body it was first sent with.
+    write(s, move |tx: &mut dyn Tx| {
+        Box::pin(async move {
+            tx.idempotency_begin(ana.id, "k3", b"lost", t(1, 12))
+                .await
+                .map(|_| ())
+        })
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        begin_key(s, ana.id, "k3", b"again", t(1, 12), answer).await,
+        Idempotency::New
+    );
     assert_eq!(
         store
             .idempotency_prune(t(1, 10) + Duration::seconds(1))

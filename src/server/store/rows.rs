@@ -244,8 +244,12 @@ pub const USER_KEYS: &str = "SELECT public_key FROM user_keys WHERE user_id = $1
 pub const USER: &str = "SELECT id, name, role FROM users WHERE id = $1";
 pub const IDEMPOTENCY_GET: &str =
     "SELECT body_hash, status, response FROM idempotency WHERE user_id = $1 AND key = $2";
+/// A key and its answer are written in one transaction, so a stored key
+/// without an answer is one a server of an earlier version took in a
+/// commit of its own and never answered (it stopped): taken over.
 pub const IDEMPOTENCY_INSERT: &str = "INSERT INTO idempotency (user_id, key, body_hash, created_ms) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (user_id, key) DO NOTHING";
+     ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, created_ms = excluded.created_ms \
+     WHERE idempotency.status IS NULL";
 pub const IDEMPOTENCY_FINISH: &str =
     "UPDATE idempotency SET status = $1, response = $2 WHERE user_id = $3 AND key = $4";
 /// PostgreSQL only: held until the transaction ends, so another server's
