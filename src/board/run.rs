@@ -156,7 +156,7 @@ pub async fn run<W: Write>(
 /// scrolled off, a queue not shown): such a frame is dropped before a byte
 /// is written, where `Terminal::draw` would still send the frame's
 /// colour reset and cursor hide, about half of all bytes under load.
-fn draw<W: Write>(
+pub(super) fn draw<W: Write>(
     term: &mut Terminal<CrosstermBackend<W>>,
     board: &Board,
     theme: &Theme,

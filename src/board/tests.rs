@@ -563,3 +563,55 @@ fn a_lease_taken_on_a_debtor_ends_the_lapsed_holders_row() {
     assert_eq!(b.agents[0].lease, None);
     assert_eq!(b.agents[1].lease.as_ref().map(|l| l.id), Some(90));
 }
+
+#[test]
+fn a_frame_that_changes_no_cell_writes_nothing() {
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::{TerminalOptions, Viewport};
+
+    let mut b = board();
+    b.update(Msg::Resize(80, 24));
+    /// What the terminal was sent, kept where the test can read it.
+    #[derive(Clone, Default)]
+    struct Sent(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+    impl std::io::Write for Sent {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let sent = Sent::default();
+    let mut term = Terminal::with_options(
+        CrosstermBackend::new(sent.clone()),
+        TerminalOptions {
+            viewport: Viewport::Fixed(Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .unwrap();
+    let theme = Theme::default();
+    let mut shown = None;
+    let mut draw = |b: &Board, shown: &mut _| {
+        super::run::draw(&mut term, b, &theme, shown).unwrap();
+        std::mem::take(&mut *sent.0.borrow_mut()).len()
+    };
+    assert!(
+        draw(&b, &mut shown) > 1000,
+        "the first frame is drawn whole"
+    );
+    assert_eq!(draw(&b, &mut shown), 0, "nothing changed, nothing written");
+    // A change writes only itself.
+    assert!(event(
+        &mut b,
+        9,
+        "agent_state",
+        Some(2),
+        serde_json::json!({ "user_id": 2, "name": "bruno", "state": "paused", "reason": "lunch", "since": now() }),
+    ));
+    let changed = draw(&b, &mut shown);
+    assert!((1..1000).contains(&changed), "{changed} bytes");
+    assert_eq!(draw(&b, &mut shown), 0);
+}

@@ -630,3 +630,44 @@ where
         _ => Idempotency::InFlight,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use sqlx::Row;
+    use sqlx::sqlite::SqlitePoolOptions;
+
+    /// How SQLite would run `sql`: the plan's lines.
+    async fn plan_of(sql: &str) -> Vec<String> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect("sqlite::memory:")
+            .await
+            .unwrap();
+        sqlx::migrate!("migrations/sqlite")
+            .run(&pool)
+            .await
+            .unwrap();
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        sqlx::query(sqlx::AssertSqlSafe(explain))
+            .bind("late")
+            .bind(0_i64)
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("detail"))
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn a_lease_walks_the_queue_in_index_order() {
+        let plan = plan_of(super::NEXT_IN_QUEUE).await;
+        assert!(
+            plan.iter()
+                .any(|l| l.contains("verdicts_by_queue (queue=? AND callable=?)")),
+            "{plan:?}"
+        );
+        // Sorting the queue at every lease is what the writer must not do.
+        assert!(!plan.iter().any(|l| l.contains("TEMP B-TREE")), "{plan:?}");
+    }
+}
