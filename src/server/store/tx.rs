@@ -38,6 +38,39 @@ impl<'c> SqlTx<'c> {
             published: None,
         }
     }
+
+    /// A debtor with their debts, and their history when `history` (else
+    /// none).
+    async fn debtor_with(
+        &mut self,
+        id: i64,
+        history: bool,
+    ) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
+        let sql = if history {
+            rows::DEBTOR_FILE
+        } else {
+            rows::DEBTOR
+        };
+        on_conn!(self, |c| {
+            let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&mut **c).await? else {
+                return Ok(None);
+            };
+            let debts = sqlx::query(rows::DEBTS)
+                .bind(id)
+                .fetch_all(&mut **c)
+                .await?;
+            let debts = debts
+                .iter()
+                .map(rows::debt)
+                .collect::<Result<Vec<_>, _>>()?;
+            let events = if history {
+                rows::events(&row.try_get::<String, _>("events")?)?
+            } else {
+                Vec::new()
+            };
+            Ok(Some((rows::debtor(&row, debts)?, events)))
+        })
+    }
 }
 
 /// One debtor's verdict, written by the statement imports use for many.
@@ -94,24 +127,7 @@ impl Tx for SqlTx<'_> {
     }
 
     async fn debtor(&mut self, id: i64) -> Result<Option<Debtor>, StoreError> {
-        on_conn!(self, |c| {
-            let Some(row) = sqlx::query(rows::DEBTOR)
-                .bind(id)
-                .fetch_optional(&mut **c)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let debts = sqlx::query(rows::DEBTS)
-                .bind(id)
-                .fetch_all(&mut **c)
-                .await?;
-            let debts = debts
-                .iter()
-                .map(rows::debt)
-                .collect::<Result<Vec<_>, _>>()?;
-            rows::debtor(&row, debts).map(Some)
-        })
+        Ok(self.debtor_with(id, false).await?.map(|(d, _)| d))
     }
 
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
@@ -125,25 +141,7 @@ impl Tx for SqlTx<'_> {
     }
 
     async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
-        on_conn!(self, |c| {
-            let Some(row) = sqlx::query(rows::DEBTOR_FILE)
-                .bind(id)
-                .fetch_optional(&mut **c)
-                .await?
-            else {
-                return Ok(None);
-            };
-            let debts = sqlx::query(rows::DEBTS)
-                .bind(id)
-                .fetch_all(&mut **c)
-                .await?;
-            let debts = debts
-                .iter()
-                .map(rows::debt)
-                .collect::<Result<Vec<_>, _>>()?;
-            let history = rows::events(&row.try_get::<String, _>("events")?)?;
-            Ok(Some((rows::debtor(&row, debts)?, history)))
-        })
+        self.debtor_with(id, true).await
     }
 
     async fn lease_on(
