@@ -324,8 +324,7 @@ pub async fn hold_debtor(
     tx: &mut dyn Tx,
     debtor_id: i64,
 ) -> Result<(Debtor, Vec<Event>), ApiError> {
-    tx.lock_debtor(debtor_id).await?;
-    tx.file(debtor_id)
+    tx.hold(debtor_id)
         .await?
         .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))
 }

@@ -2,9 +2,10 @@
 //! conformance suite (`tests/store.rs`) run against both. Chosen by the
 //! URL's scheme; migrations under `migrations/` are applied on connect.
 
-mod group_commit;
+mod exec;
 mod rows;
 mod sql;
+mod sqlite_writer;
 mod tx;
 
 use async_trait::async_trait;
@@ -27,10 +28,28 @@ pub enum StoreError {
     Corrupt(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
+    /// From the SQLite writer's own connection.
+    #[error(transparent)]
+    Sqlite(#[from] rusqlite::Error),
     #[error(transparent)]
     Migration(#[from] sqlx::migrate::MigrateError),
     #[error("the write was not committed: {0}")]
     NotCommitted(String),
+}
+
+impl StoreError {
+    /// A write broke a unique constraint (a name or key taken).
+    pub fn is_unique_violation(&self) -> bool {
+        match self {
+            StoreError::Database(sqlx::Error::Database(e)) => e.is_unique_violation(),
+            StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) => matches!(
+                e.extended_code,
+                rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+            ),
+            _ => false,
+        }
+    }
 }
 
 /// The engine's verdict on a debtor, kept beside them so queues are a query.
@@ -174,15 +193,15 @@ pub struct Imported {
 /// transaction: no other writer changes what it read before it commits.
 #[async_trait]
 pub trait Tx: Send {
-    /// Holds the debtor, if they exist, against other writers until the end
-    /// (PostgreSQL locks the row; SQLite has one writer).
-    async fn lock_debtor(&mut self, id: i64) -> Result<(), StoreError>;
     async fn debtor(&mut self, id: i64) -> Result<Option<Debtor>, StoreError>;
     /// The history in time order.
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError>;
     /// The debtor and their history in time order: what `debtor` and
     /// `history` give, in fewer round trips.
     async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError>;
+    /// What `file` gives, with the debtor held against other writers until
+    /// the end (PostgreSQL locks the row; SQLite has one writer).
+    async fn hold(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError>;
     async fn lease_on(
         &mut self,
         debtor_id: i64,
@@ -252,7 +271,9 @@ pub trait Tx: Send {
 pub type Deliver = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
 
 /// A unit of work: runs on a transaction and says whether to keep what it
-/// wrote, and whom to tell once that is settled.
+/// wrote, and whom to tell once that is settled. It awaits nothing but its
+/// `Tx`: SQLite's writer runs it on a thread of its own and expects it done
+/// at its first poll (one that is not is dropped, unanswered).
 pub type Job =
     Box<dyn for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, (bool, Deliver)> + Send + 'static>;
 
@@ -274,22 +295,34 @@ where
     F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<T, E>> + Send + 'static,
 {
     let (answer, answered) = tokio::sync::oneshot::channel::<Result<T, E>>();
-    let job = job(move |tx| {
-        Box::pin(async move {
-            let result = work(tx).await;
-            let keep = result.is_ok();
-            let deliver: Deliver = Box::new(move |committed: Result<(), StoreError>| {
-                let _ = answer.send(committed.map_err(E::from).and(result));
-            });
-            (keep, deliver)
-        })
+    store
+        .run(job(move |tx| {
+            Box::pin(async move { settle(work(tx).await, answer) })
+        }))
+        .await?;
+    answered.await.map_err(|_| E::from(unanswered()))?
+}
+
+/// A job's result: kept when it is `Ok`, and handed to `answer` once its
+/// transaction is settled (an error if that was not committed).
+fn settle<T, E>(
+    result: Result<T, E>,
+    answer: tokio::sync::oneshot::Sender<Result<T, E>>,
+) -> (bool, Deliver)
+where
+    T: Send + 'static,
+    E: From<StoreError> + Send + 'static,
+{
+    let keep = result.is_ok();
+    let deliver: Deliver = Box::new(move |committed: Result<(), StoreError>| {
+        let _ = answer.send(committed.map_err(E::from).and(result));
     });
-    store.run(job).await?;
-    answered.await.map_err(|_| {
-        E::from(StoreError::NotCommitted(
-            "the writer stopped before answering".into(),
-        ))
-    })?
+    (keep, deliver)
+}
+
+/// What a caller hears when the writer dropped its job unanswered.
+fn unanswered() -> StoreError {
+    StoreError::NotCommitted("the writer stopped before answering".into())
 }
 
 #[async_trait]

@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use sqlx::Row;
+use sqlx::pool::PoolConnection;
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -15,17 +16,14 @@ use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use super::group_commit::GroupCommit;
+use super::exec::{self, Arg, Exec, args, int, text};
 use super::rows::{self, ms};
-use super::tx::{Conn, SqlTx};
+use super::sqlite_writer::{SqlJob, Writer};
+use super::tx::{SqlTx, verdict_args};
 use super::*;
 
 enum Pools {
-    Sqlite {
-        writer: SqlitePool,
-        reader: SqlitePool,
-        group: GroupCommit,
-    },
+    Sqlite { writer: Writer, reader: SqlitePool },
     Postgres(PgPool),
 }
 
@@ -33,63 +31,20 @@ pub struct SqlStore {
     pools: Pools,
 }
 
-/// Runs `$body` with `$pool` bound to the pool for writes.
-macro_rules! on_writer {
-    ($self:ident, |$pool:ident| $body:expr) => {
-        match &$self.pools {
-            Pools::Sqlite { writer: $pool, .. } => $body,
-            Pools::Postgres($pool) => $body,
-        }
-    };
+/// A connection for reading: one of the readers on SQLite (the writer is
+/// busy writing), any on PostgreSQL.
+enum Reader {
+    Sqlite(PoolConnection<sqlx::Sqlite>),
+    Postgres(PoolConnection<sqlx::Postgres>),
 }
 
-/// Runs `$body` with `$conn` bound to a `SqlTx` on a reader's connection.
-macro_rules! on_reader_conn {
-    ($self:ident, |$conn:ident| $body:expr) => {
-        match &$self.pools {
-            Pools::Sqlite { reader, .. } => {
-                let mut c = reader.acquire().await?;
-                let mut $conn = SqlTx::new(Conn::Sqlite(&mut *c));
-                $body
-            }
-            Pools::Postgres(pool) => {
-                let mut c = pool.acquire().await?;
-                let mut $conn = SqlTx::new(Conn::Postgres(&mut *c));
-                $body
-            }
+impl Reader {
+    fn exec(&mut self) -> &mut dyn Exec {
+        match self {
+            Reader::Sqlite(c) => &mut **c,
+            Reader::Postgres(c) => &mut **c,
         }
-    };
-}
-
-/// Runs `$body` with `$pool` bound to the pool for reads.
-macro_rules! on_reader {
-    ($self:ident, |$pool:ident| $body:expr) => {
-        match &$self.pools {
-            Pools::Sqlite { reader: $pool, .. } => $body,
-            Pools::Postgres($pool) => $body,
-        }
-    };
-}
-
-/// Writes verdicts, a few hundred to a statement, on `$conn`.
-macro_rules! upsert_verdicts {
-    ($self:ident, $conn:expr, $verdicts:expr) => {
-        for part in $verdicts.chunks(rows::PARAMS_PER_STATEMENT / rows::VERDICT_COLUMNS) {
-            let sql = rows::upsert_verdicts($self.dialect(), part.len());
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for (id, v) in part {
-                q = q
-                    .bind(*id)
-                    .bind(v.queue.as_deref())
-                    .bind(v.callable)
-                    .bind(v.priority)
-                    .bind(v.review_at.map(ms))
-                    .bind(v.queue.as_ref().map(|_| ms(v.at)))
-                    .bind(v.blocked_rule.as_deref());
-            }
-            q.execute($conn).await?;
-        }
-    };
+    }
 }
 
 impl SqlStore {
@@ -111,48 +66,53 @@ impl SqlStore {
             .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            // Durable at every commit, power loss included: the WAL is
-            // synced before a commit returns. Group commit makes that
-            // affordable.
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(std::time::Duration::from_secs(5));
-        let writer = SqlitePoolOptions::new()
+        // The schema first, on a connection of its own; then the writer
+        // opens the file it made.
+        // (A pool of one: `migrate` on a bare connection makes this future
+        // not `Send`.)
+        let migrating = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
             .await?;
-        sqlx::migrate!("migrations/sqlite").run(&writer).await?;
+        sqlx::migrate!("migrations/sqlite").run(&migrating).await?;
+        migrating.close().await;
+        let writer = Writer::open(options.get_filename())?;
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options.read_only(true))
             .await?;
         Ok(SqlStore {
-            pools: Pools::Sqlite {
-                group: GroupCommit::start(writer.clone()),
-                writer,
-                reader,
-            },
+            pools: Pools::Sqlite { writer, reader },
         })
     }
 }
 
 impl SqlStore {
+    async fn reader(&self) -> Result<Reader, StoreError> {
+        Ok(match &self.pools {
+            Pools::Sqlite { reader, .. } => Reader::Sqlite(reader.acquire().await?),
+            Pools::Postgres(pool) => Reader::Postgres(pool.acquire().await?),
+        })
+    }
+
     fn dialect(&self) -> rows::Dialect {
         match self.pools {
             Pools::Sqlite { .. } => rows::SQLITE,
             Pools::Postgres(_) => rows::POSTGRES,
         }
     }
-}
 
-#[async_trait]
-impl Store for SqlStore {
-    async fn run(&self, job: Job) -> Result<(), StoreError> {
+    /// Runs a job on a transaction of its own (on SQLite, the writer's
+    /// next group).
+    async fn run_sql(&self, job: SqlJob) -> Result<(), StoreError> {
         match &self.pools {
-            Pools::Sqlite { group, .. } => group.submit(job),
+            Pools::Sqlite { writer, .. } => writer.submit(job),
             Pools::Postgres(pool) => {
                 let mut tx = pool.begin().await?;
-                let (keep, deliver) = job(&mut SqlTx::new(Conn::Postgres(&mut tx))).await;
+                let (keep, deliver) = job(&mut *tx).await;
                 let settled = if keep {
                     tx.commit().await
                 } else {
@@ -164,12 +124,41 @@ impl Store for SqlStore {
         }
     }
 
+    /// Runs `work` in one transaction and answers once that is durable;
+    /// the store's own writes, which are not a request's.
+    async fn write_sql<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: for<'t> FnOnce(&'t mut dyn Exec) -> BoxFuture<'t, Result<T, StoreError>>
+            + Send
+            + 'static,
+    {
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        self.run_sql(Box::new(move |e| {
+            Box::pin(async move { settle(work(e).await, answer) })
+        }))
+        .await?;
+        answered.await.map_err(|_| unanswered())?
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn run(&self, job: Job) -> Result<(), StoreError> {
+        self.run_sql(Box::new(move |e| {
+            Box::pin(async move { job(&mut SqlTx::new(e)).await })
+        }))
+        .await
+    }
+
     async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError> {
-        on_reader_conn!(self, |conn| conn.debtor(id).await)
+        let mut r = self.reader().await?;
+        SqlTx::new(r.exec()).debtor(id).await
     }
 
     async fn history(&self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
-        on_reader_conn!(self, |conn| conn.history(debtor_id).await)
+        let mut r = self.reader().await?;
+        SqlTx::new(r.exec()).history(debtor_id).await
     }
 
     async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
@@ -186,9 +175,10 @@ impl Store for SqlStore {
         agent_id: i64,
         since: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError> {
-        on_reader_conn!(self, |conn| conn
+        let mut r = self.reader().await?;
+        SqlTx::new(r.exec())
             .open_call(debtor_id, agent_id, since)
-            .await)
+            .await
     }
 
     async fn lease_next(
@@ -221,7 +211,8 @@ impl Store for SqlStore {
         debtor_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, StoreError> {
-        on_reader_conn!(self, |conn| conn.lease_on(debtor_id, now).await)
+        let mut r = self.reader().await?;
+        SqlTx::new(r.exec()).lease_on(debtor_id, now).await
     }
 
     async fn set_agent_state(
@@ -278,26 +269,29 @@ impl Store for SqlStore {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<User, StoreError> {
-        let result = on_writer!(self, |pool| {
-            sqlx::query(rows::CREATE_USER)
-                .bind(name)
-                .bind(role.name())
-                .bind(password_hash)
-                .bind(ms(now))
-                .fetch_one(pool)
-                .await
-                .and_then(|row| row.try_get::<i64, _>("id"))
-        });
-        match result {
+        let (owned, hash) = (name.to_string(), password_hash.to_string());
+        let created = self
+            .write_sql(move |e| {
+                Box::pin(async move {
+                    e.one(
+                        rows::CREATE_USER,
+                        &args![&owned, role.name(), &hash, ms(now)],
+                        |r| int(r, "id"),
+                    )
+                    .await
+                })
+            })
+            .await;
+        match created {
             Ok(id) => Ok(User {
                 id,
                 name: name.to_string(),
                 role,
             }),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(e) if e.is_unique_violation() => {
                 Err(StoreError::Conflict(format!("user '{name}'")))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 
@@ -307,55 +301,43 @@ impl Store for SqlStore {
         public_key: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        let result = on_writer!(self, |pool| {
-            sqlx::query(rows::ADD_USER_KEY)
-                .bind(user_id)
-                .bind(public_key)
-                .bind(ms(now))
-                .execute(pool)
-                .await
-                .map(|done| done.rows_affected())
-        });
-        match result {
+        let key = public_key.to_string();
+        let added = self
+            .write_sql(move |e| {
+                Box::pin(async move {
+                    e.execute(rows::ADD_USER_KEY, &args![user_id, &key, ms(now)])
+                        .await
+                })
+            })
+            .await;
+        match added {
             Ok(_) => Ok(()),
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+            Err(e) if e.is_unique_violation() => {
                 Err(StoreError::Conflict("that key for this user".into()))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(e),
         }
     }
 
     async fn user_keys(&self, user_id: i64) -> Result<Vec<String>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::USER_KEYS)
-                .bind(user_id)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|r| r.try_get("public_key").map_err(StoreError::from))
-                .collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(rows::USER_KEYS, &args![user_id], |r| text(r, "public_key"))
+            .await
     }
 
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::USER_BY_NAME)
-                .bind(name)
-                .fetch_optional(pool)
-                .await?;
-            row.map(|r| Ok((rows::user(&r)?, r.try_get("password_hash")?)))
-                .transpose()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .optional(rows::USER_BY_NAME, &args![name], |r| {
+                Ok((rows::user(r)?, text(r, "password_hash")?))
+            })
+            .await
     }
 
     async fn user(&self, id: i64) -> Result<Option<User>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::USER)
-                .bind(id)
-                .fetch_optional(pool)
-                .await?;
-            row.as_ref().map(rows::user).transpose()
-        })
+        let mut r = self.reader().await?;
+        r.exec().optional(rows::USER, &args![id], rows::user).await
     }
 
     async fn create_session(
@@ -364,32 +346,35 @@ impl Store for SqlStore {
         user_id: i64,
         expires_at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_writer!(self, |pool| {
-            sqlx::query(rows::CREATE_SESSION)
-                .bind(token_hash)
-                .bind(user_id)
-                .bind(ms(expires_at))
-                .execute(pool)
-                .await?;
-        });
+        let hash = token_hash.to_vec();
+        self.write_sql(move |e| {
+            Box::pin(async move {
+                e.execute(
+                    rows::CREATE_SESSION,
+                    &args![&hash[..], user_id, ms(expires_at)],
+                )
+                .await
+            })
+        })
+        .await?;
         Ok(())
     }
 
     async fn revoke_session(&self, token_hash: &[u8]) -> Result<bool, StoreError> {
-        on_writer!(self, |pool| Ok(sqlx::query(rows::REVOKE_SESSION)
-            .bind(token_hash)
-            .execute(pool)
-            .await?
-            .rows_affected()
-            > 0))
+        let hash = token_hash.to_vec();
+        let ended = self
+            .write_sql(move |e| {
+                Box::pin(async move { e.execute(rows::REVOKE_SESSION, &args![&hash[..]]).await })
+            })
+            .await?;
+        Ok(ended > 0)
     }
 
     async fn sessions_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_writer!(self, |pool| Ok(sqlx::query(rows::SESSIONS_PRUNE)
-            .bind(ms(now))
-            .execute(pool)
-            .await?
-            .rows_affected()))
+        self.write_sql(move |e| {
+            Box::pin(async move { e.execute(rows::SESSIONS_PRUNE, &args![ms(now)]).await })
+        })
+        .await
     }
 
     async fn session_user(
@@ -397,24 +382,17 @@ impl Store for SqlStore {
         token_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Option<User>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::SESSION_USER)
-                .bind(token_hash)
-                .bind(ms(now))
-                .fetch_optional(pool)
-                .await?;
-            row.as_ref().map(rows::user).transpose()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .optional(rows::SESSION_USER, &args![token_hash, ms(now)], rows::user)
+            .await
     }
 
     async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::AGENT_STATE)
-                .bind(user_id)
-                .fetch_optional(pool)
-                .await?;
-            row.as_ref().map(rows::agent_state).transpose()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .optional(rows::AGENT_STATE, &args![user_id], rows::agent_state)
+            .await
     }
 
     async fn begin_agent_state(
@@ -422,20 +400,15 @@ impl Store for SqlStore {
         user_id: i64,
         now: DateTime<Utc>,
     ) -> Result<AgentStateView, StoreError> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            sqlx::query(rows::BEGIN_AGENT_STATE)
-                .bind(user_id)
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?;
-            let row = sqlx::query(rows::AGENT_STATE)
-                .bind(user_id)
-                .fetch_one(&mut *tx)
-                .await?;
-            tx.commit().await?;
-            rows::agent_state(&row)
+        self.write_sql(move |e| {
+            Box::pin(async move {
+                e.execute(rows::BEGIN_AGENT_STATE, &args![user_id, ms(now)])
+                    .await?;
+                e.one(rows::AGENT_STATE, &args![user_id], rows::agent_state)
+                    .await
+            })
         })
+        .await
     }
 
     async fn import_debtors(
@@ -443,103 +416,15 @@ impl Store for SqlStore {
         debtors: &[Debtor],
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError> {
-        let dialect = self.dialect();
-        let (known_sql, delete_sql) =
-            (rows::known_debtors(dialect), rows::delete_debts_of(dialect));
-        let per = rows::PARAMS_PER_STATEMENT / rows::DEBTOR_COLUMNS;
-        let full = rows::upsert_debtors(dialect, per);
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            let mut imported = Imported {
-                ids: Vec::with_capacity(debtors.len()),
-                known: Vec::with_capacity(debtors.len()),
-                ..Imported::default()
-            };
-            for chunk in debtors.chunks(per) {
-                let external: Vec<&str> = chunk.iter().map(|d| d.external_id.as_str()).collect();
-                let known: HashMap<String, i64> =
-                    sqlx::query(sqlx::AssertSqlSafe(known_sql.as_str()))
-                        .bind(serde_json::to_string(&external).expect("strings serialize"))
-                        .fetch_all(&mut *tx)
-                        .await?
-                        .iter()
-                        .map(|r| Ok((r.try_get("external_id")?, r.try_get("id")?)))
-                        .collect::<Result<_, sqlx::Error>>()?;
-                if !known.is_empty() {
-                    let ids: Vec<i64> = known.values().copied().collect();
-                    sqlx::query(sqlx::AssertSqlSafe(delete_sql.as_str()))
-                        .bind(serde_json::to_string(&ids).expect("ids serialize"))
-                        .execute(&mut *tx)
-                        .await?;
-                }
-                let sql = if chunk.len() == per {
-                    full.clone()
-                } else {
-                    rows::upsert_debtors(dialect, chunk.len())
-                };
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for d in chunk {
-                    q = q
-                        .bind(d.external_id.as_str())
-                        .bind(d.name.as_str())
-                        .bind(d.document.to_string())
-                        .bind(serde_json::to_string(&d.phones).expect("phones serialize"))
-                        .bind(d.email.as_deref())
-                        .bind(d.jurisdiction.to_string())
-                        .bind(d.time_zone.to_string())
-                        .bind(d.segment.as_str())
-                        .bind(serde_json::to_string(&d.tags).expect("tags serialize"))
-                        .bind(ms(now));
-                }
-                let stored: HashMap<String, i64> = q
-                    .fetch_all(&mut *tx)
-                    .await?
-                    .iter()
-                    .map(|r| Ok((r.try_get("external_id")?, r.try_get("id")?)))
-                    .collect::<Result<_, sqlx::Error>>()?;
-                let mut debts = Vec::new();
-                for d in chunk {
-                    let id = *stored.get(&d.external_id).ok_or_else(|| {
-                        StoreError::Corrupt(format!("no id came back for {}", d.external_id))
-                    })?;
-                    let was_known = known.contains_key(&d.external_id);
-                    imported.ids.push(id);
-                    imported.known.push(was_known);
-                    if was_known {
-                        imported.updated += 1;
-                    } else {
-                        imported.created += 1;
-                    }
-                    debts.extend(d.debts.iter().map(|debt| (id, debt)));
-                }
-                for part in debts.chunks(rows::PARAMS_PER_STATEMENT / rows::DEBT_COLUMNS) {
-                    let mut q =
-                        sqlx::query(sqlx::AssertSqlSafe(rows::insert_debts(dialect, part.len())));
-                    for (id, debt) in part {
-                        q = q
-                            .bind(*id)
-                            .bind(debt.creditor.as_str())
-                            .bind(debt.balance.currency.code())
-                            .bind(debt.original.minor)
-                            .bind(debt.balance.minor)
-                            .bind(debt.interest_and_fees.minor)
-                            .bind(debt.due_date.format("%Y-%m-%d").to_string());
-                    }
-                    q.execute(&mut *tx).await?;
-                }
-            }
-            tx.commit().await?;
-            Ok(imported)
-        })
+        let debtors = debtors.to_vec();
+        self.write_sql(move |e| Box::pin(async move { import(e, &debtors, now).await }))
+            .await
     }
 
     async fn set_verdicts(&self, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError> {
-        on_writer!(self, |pool| {
-            let mut tx = pool.begin().await?;
-            upsert_verdicts!(self, &mut *tx, verdicts);
-            tx.commit().await?;
-            Ok(())
-        })
+        let verdicts = verdicts.to_vec();
+        self.write_sql(move |e| Box::pin(async move { upsert_verdicts(e, &verdicts).await }))
+            .await
     }
 
     async fn histories(&self, debtor_ids: &[i64]) -> Result<Vec<Vec<Event>>, StoreError> {
@@ -550,22 +435,21 @@ impl Store for SqlStore {
             .map(|(i, &id)| (id, i))
             .collect();
         let mut histories = vec![Vec::new(); debtor_ids.len()];
-        on_reader!(self, |pool| {
-            // Bounded, so a million debtors are not one answer in memory.
-            for chunk in debtor_ids.chunks(rows::PARAMS_PER_STATEMENT) {
-                let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-                    .bind(serde_json::to_string(chunk).expect("ids serialize"))
-                    .fetch_all(pool)
-                    .await?;
-                for r in &rows {
-                    let id: i64 = r.try_get("debtor_id")?;
-                    let event = rows::event(&r.try_get::<String, _>("event")?)?;
+        let mut r = self.reader().await?;
+        // Bounded, so a million debtors are not one answer in memory.
+        for chunk in debtor_ids.chunks(rows::PARAMS_PER_STATEMENT) {
+            let ids = serde_json::to_string(chunk).expect("ids serialize");
+            r.exec()
+                .each(&sql, &args![&ids], &mut |row| {
+                    let id = int(row, "debtor_id")?;
+                    let event = rows::event(&text(row, "event")?)?;
                     if let Some(&i) = at.get(&id) {
                         histories[i].push(event);
                     }
-                }
-            }
-        });
+                    Ok(())
+                })
+                .await?;
+        }
         Ok(histories)
     }
 
@@ -575,29 +459,25 @@ impl Store for SqlStore {
         limit: u32,
     ) -> Result<Vec<DebtorSummary>, StoreError> {
         let (name, external, digits) = rows::search_terms(query);
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::SEARCH)
-                .bind(&name)
-                .bind(&external)
-                .bind(&digits)
-                .bind(limit as i64)
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(rows::summary).collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(
+                rows::SEARCH,
+                &args![&name, &external, &digits, i64::from(limit)],
+                rows::summary,
+            )
+            .await
     }
 
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::DUE_FOR_REVIEW)
-                .bind(ms(now))
-                .bind(limit as i64)
-                .fetch_all(pool)
-                .await?;
-            rows.iter()
-                .map(|r| r.try_get("debtor_id").map_err(StoreError::from))
-                .collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(
+                rows::DUE_FOR_REVIEW,
+                &args![ms(now), i64::from(limit)],
+                |r| int(r, "debtor_id"),
+            )
+            .await
     }
 
     async fn renew_lease(
@@ -607,76 +487,64 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError> {
-        on_writer!(self, |pool| {
-            let row = sqlx::query(rows::RENEW_LEASE)
-                .bind(ms(now + ttl))
-                .bind(lease_id)
-                .bind(agent_id)
-                .bind(ms(now))
-                .fetch_optional(pool)
-                .await?;
-            Ok(match row {
-                Some(row) => Some(rows::lease(&row)?),
-                None => None,
+        self.write_sql(move |e| {
+            Box::pin(async move {
+                e.optional(
+                    rows::RENEW_LEASE,
+                    &args![ms(now + ttl), lease_id, agent_id, ms(now)],
+                    rows::lease,
+                )
+                .await
             })
         })
+        .await
     }
 
     async fn expire_leases(&self, now: DateTime<Utc>) -> Result<Vec<Lease>, StoreError> {
-        on_writer!(self, |pool| {
-            let rows = sqlx::query(rows::EXPIRE_LEASES)
-                .bind(ms(now))
-                .fetch_all(pool)
-                .await?;
-            let mut ended = Vec::with_capacity(rows.len());
-            for row in rows {
-                ended.push(rows::lease(&row)?);
-            }
-            ended.sort_by_key(|l| l.id);
-            Ok(ended)
-        })
+        let mut ended = self
+            .write_sql(move |e| {
+                Box::pin(async move {
+                    e.all(rows::EXPIRE_LEASES, &args![ms(now)], rows::lease)
+                        .await
+                })
+            })
+            .await?;
+        ended.sort_by_key(|l| l.id);
+        Ok(ended)
     }
 
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::QUEUE_COUNTS)
-                .bind(ms(now))
-                .fetch_all(pool)
-                .await?;
-            let mut counts = Vec::new();
-            for row in &rows {
-                rows::add_queue_count(&mut counts, row)?;
-            }
-            Ok(counts)
-        })
+        let mut counts = Vec::new();
+        let mut r = self.reader().await?;
+        r.exec()
+            .each(rows::QUEUE_COUNTS, &args![ms(now)], &mut |row| {
+                rows::add_queue_count(&mut counts, row)
+            })
+            .await?;
+        Ok(counts)
     }
 
     async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::FLOOR)
-                .bind(ms(now))
-                .fetch_all(pool)
-                .await?;
-            let mut agents: Vec<FloorAgent> = Vec::new();
-            for row in &rows {
+        let mut agents: Vec<FloorAgent> = Vec::new();
+        let mut r = self.reader().await?;
+        r.exec()
+            .each(rows::FLOOR, &args![ms(now)], &mut |row| {
                 let agent = rows::floor_agent(row)?;
                 // Newest lease first: the rest of an agent's rows are older.
                 if agents.last().is_none_or(|a| a.id != agent.id) {
                     agents.push(agent);
                 }
-            }
-            Ok(agents)
-        })
+                Ok(())
+            })
+            .await?;
+        Ok(agents)
     }
 
     async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::CALL_TALLIES)
-                .bind(ms(since))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(rows::call_tally).collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(rows::CALL_TALLIES, &args![ms(since)], rows::call_tally)
+            .await
     }
 
     async fn queue_debtors(
@@ -685,15 +553,14 @@ impl Store for SqlStore {
         now: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<QueueDebtor>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::QUEUE_DEBTORS)
-                .bind(queue)
-                .bind(ms(now))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(rows::queue_debtor).collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(
+                rows::QUEUE_DEBTORS,
+                &args![queue, ms(now), i64::from(limit)],
+                rows::queue_debtor,
+            )
+            .await
     }
 
     async fn agent_calls(
@@ -702,65 +569,56 @@ impl Store for SqlStore {
         since: DateTime<Utc>,
         limit: u32,
     ) -> Result<Vec<AgentCall>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::AGENT_CALLS)
-                .bind(agent_id)
-                .bind(ms(since))
-                .bind(i64::from(limit))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(rows::agent_call).collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(
+                rows::AGENT_CALLS,
+                &args![agent_id, ms(since), i64::from(limit)],
+                rows::agent_call,
+            )
+            .await
     }
 
     async fn idempotency_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_writer!(self, |pool| Ok(sqlx::query(rows::IDEMPOTENCY_PRUNE)
-            .bind(ms(before))
-            .execute(pool)
-            .await?
-            .rows_affected()))
+        self.write_sql(move |e| {
+            Box::pin(async move { e.execute(rows::IDEMPOTENCY_PRUNE, &args![ms(before)]).await })
+        })
+        .await
     }
 
     async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::FEED_LATEST)
-                .bind(limit as i64)
-                .fetch_all(pool)
-                .await?;
-            let mut items = rows
-                .iter()
-                .map(rows::feed_item)
-                .collect::<Result<Vec<_>, _>>()?;
-            items.reverse();
-            Ok(items)
-        })
+        let mut r = self.reader().await?;
+        let mut items = r
+            .exec()
+            .all(rows::FEED_LATEST, &args![i64::from(limit)], rows::feed_item)
+            .await?;
+        items.reverse();
+        Ok(items)
     }
 
     async fn feed_money_since(&self, since: DateTime<Utc>) -> Result<Vec<FeedItem>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::FEED_MONEY_SINCE)
-                .bind(ms(since))
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(rows::feed_item).collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(rows::FEED_MONEY_SINCE, &args![ms(since)], rows::feed_item)
+            .await
     }
 
     async fn feed_bounds(&self) -> Result<Option<(i64, i64)>, StoreError> {
-        on_reader!(self, |pool| {
-            let row = sqlx::query(rows::FEED_BOUNDS).fetch_one(pool).await?;
-            let oldest: Option<i64> = row.try_get("oldest")?;
-            let newest: Option<i64> = row.try_get("newest")?;
-            Ok(oldest.zip(newest))
-        })
+        let mut r = self.reader().await?;
+        let (oldest, newest) = r
+            .exec()
+            .one(rows::FEED_BOUNDS, &[], |r| {
+                Ok((r.int("oldest")?, r.int("newest")?))
+            })
+            .await?;
+        Ok(oldest.zip(newest))
     }
 
     async fn feed_prune(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
-        on_writer!(self, |pool| Ok(sqlx::query(rows::FEED_PRUNE)
-            .bind(ms(before))
-            .execute(pool)
-            .await?
-            .rows_affected()))
+        self.write_sql(move |e| {
+            Box::pin(async move { e.execute(rows::FEED_PRUNE, &args![ms(before)]).await })
+        })
+        .await
     }
 
     async fn listen(&self, latest: Arc<tokio::sync::watch::Sender<i64>>) -> Result<(), StoreError> {
@@ -787,14 +645,14 @@ impl Store for SqlStore {
     }
 
     async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
-        on_reader!(self, |pool| {
-            let rows = sqlx::query(rows::FEED_AFTER)
-                .bind(after_id)
-                .bind(limit as i64)
-                .fetch_all(pool)
-                .await?;
-            rows.iter().map(rows::feed_item).collect()
-        })
+        let mut r = self.reader().await?;
+        r.exec()
+            .all(
+                rows::FEED_AFTER,
+                &args![after_id, i64::from(limit)],
+                rows::feed_item,
+            )
+            .await
     }
 
     async fn try_lead(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError> {
@@ -812,4 +670,122 @@ impl Store for SqlStore {
             }
         }
     }
+}
+
+/// Writes verdicts, a few hundred to a statement.
+async fn upsert_verdicts(e: &mut dyn Exec, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError> {
+    for part in verdicts.chunks(rows::PARAMS_PER_STATEMENT / rows::VERDICT_COLUMNS) {
+        let sql = rows::upsert_verdicts(e.dialect(), part.len());
+        let params: Vec<Arg<'_>> = part
+            .iter()
+            .flat_map(|(id, v)| verdict_args(*id, v))
+            .collect();
+        e.execute(&sql, &params).await?;
+    }
+    Ok(())
+}
+
+/// Creates or updates debtors by external id, replacing their debts, a few
+/// hundred to a statement.
+async fn import(
+    e: &mut dyn Exec,
+    debtors: &[Debtor],
+    now: DateTime<Utc>,
+) -> Result<Imported, StoreError> {
+    let dialect = e.dialect();
+    let (known_sql, delete_sql) = (rows::known_debtors(dialect), rows::delete_debts_of(dialect));
+    let per = rows::PARAMS_PER_STATEMENT / rows::DEBTOR_COLUMNS;
+    let full = rows::upsert_debtors(dialect, per);
+    let mut imported = Imported {
+        ids: Vec::with_capacity(debtors.len()),
+        known: Vec::with_capacity(debtors.len()),
+        ..Imported::default()
+    };
+    let id_of = |r: &dyn exec::Cols| Ok((text(r, "external_id")?, int(r, "id")?));
+    for chunk in debtors.chunks(per) {
+        let external: Vec<&str> = chunk.iter().map(|d| d.external_id.as_str()).collect();
+        let external = serde_json::to_string(&external).expect("strings serialize");
+        let known: HashMap<String, i64> = e
+            .all(&known_sql, &args![&external], id_of)
+            .await?
+            .into_iter()
+            .collect();
+        if !known.is_empty() {
+            let ids: Vec<i64> = known.values().copied().collect();
+            let ids = serde_json::to_string(&ids).expect("ids serialize");
+            e.execute(&delete_sql, &args![&ids]).await?;
+        }
+        let sql = if chunk.len() == per {
+            full.clone()
+        } else {
+            rows::upsert_debtors(dialect, chunk.len())
+        };
+        // The columns that are not already text, as text.
+        let written: Vec<[String; 4]> = chunk
+            .iter()
+            .map(|d| {
+                [
+                    d.document.to_string(),
+                    serde_json::to_string(&d.phones).expect("phones serialize"),
+                    d.jurisdiction.to_string(),
+                    serde_json::to_string(&d.tags).expect("tags serialize"),
+                ]
+            })
+            .collect();
+        let zones: Vec<String> = chunk.iter().map(|d| d.time_zone.to_string()).collect();
+        let mut params = Vec::with_capacity(chunk.len() * rows::DEBTOR_COLUMNS);
+        for ((d, [document, phones, jurisdiction, tags]), zone) in
+            chunk.iter().zip(&written).zip(&zones)
+        {
+            params.extend(args![
+                d.external_id.as_str(),
+                d.name.as_str(),
+                document,
+                phones,
+                d.email.as_deref(),
+                jurisdiction,
+                zone,
+                d.segment.as_str(),
+                tags,
+                ms(now)
+            ]);
+        }
+        let stored: HashMap<String, i64> = e.all(&sql, &params, id_of).await?.into_iter().collect();
+        let mut debts = Vec::new();
+        for d in chunk {
+            let id = *stored.get(&d.external_id).ok_or_else(|| {
+                StoreError::Corrupt(format!("no id came back for {}", d.external_id))
+            })?;
+            let was_known = known.contains_key(&d.external_id);
+            imported.ids.push(id);
+            imported.known.push(was_known);
+            if was_known {
+                imported.updated += 1;
+            } else {
+                imported.created += 1;
+            }
+            debts.extend(d.debts.iter().map(|debt| (id, debt)));
+        }
+        for part in debts.chunks(rows::PARAMS_PER_STATEMENT / rows::DEBT_COLUMNS) {
+            let due: Vec<String> = part
+                .iter()
+                .map(|(_, debt)| debt.due_date.format("%Y-%m-%d").to_string())
+                .collect();
+            let mut params = Vec::with_capacity(part.len() * rows::DEBT_COLUMNS);
+            for ((id, debt), due) in part.iter().zip(&due) {
+                params.extend(args![
+                    *id,
+                    debt.creditor.as_str(),
+                    debt.balance.currency.code(),
+                    debt.original.minor,
+                    debt.balance.minor,
+                    debt.interest_and_fees.minor,
+                    due
+                ]);
+            }
+            e.execute(&rows::insert_debts(dialect, part.len()), &params)
+                .await?;
+        }
+    }
+    Ok(imported)
 }

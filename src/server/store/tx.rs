@@ -4,72 +4,54 @@
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
-use sqlx::{PgConnection, Row, SqliteConnection};
 use std::sync::LazyLock;
 
+use super::exec::{Arg, Exec, args, int, text};
 use super::rows::{self, ms};
 use super::*;
 use crate::domain::EventKind;
 
-pub(super) enum Conn<'c> {
-    Sqlite(&'c mut SqliteConnection),
-    Postgres(&'c mut PgConnection),
-}
-
-/// Runs `$body` with `$c` bound to the connection, whichever the database.
-macro_rules! on_conn {
-    ($self:ident, |$c:ident| $body:expr) => {
-        match &mut $self.conn {
-            Conn::Sqlite($c) => $body,
-            Conn::Postgres($c) => $body,
-        }
-    };
-}
-
 pub(super) struct SqlTx<'c> {
-    conn: Conn<'c>,
+    exec: &'c mut dyn Exec,
     published: Option<i64>,
 }
 
 impl<'c> SqlTx<'c> {
-    pub(super) fn new(conn: Conn<'c>) -> SqlTx<'c> {
+    pub(super) fn new(exec: &'c mut dyn Exec) -> SqlTx<'c> {
         SqlTx {
-            conn,
+            exec,
             published: None,
         }
     }
 
-    /// A debtor with their debts, and their history when `history` (else
-    /// none).
+    fn postgres(&self) -> bool {
+        self.exec.dialect().numbered
+    }
+
+    /// A debtor with their debts and what `pick` reads with them: their
+    /// history or nothing, held or not.
     async fn debtor_with(
         &mut self,
         id: i64,
-        history: bool,
+        pick: fn(&rows::FileQueries) -> &'static str,
     ) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
-        let sql = if history {
-            rows::DEBTOR_FILE
+        let queries = if self.postgres() {
+            &rows::POSTGRES_FILE
         } else {
-            rows::DEBTOR
+            &rows::SQLITE_FILE
         };
-        on_conn!(self, |c| {
-            let Some(row) = sqlx::query(sql).bind(id).fetch_optional(&mut **c).await? else {
-                return Ok(None);
-            };
-            let debts = sqlx::query(rows::DEBTS)
-                .bind(id)
-                .fetch_all(&mut **c)
-                .await?;
-            let debts = debts
-                .iter()
-                .map(rows::debt)
-                .collect::<Result<Vec<_>, _>>()?;
-            let events = if history {
-                rows::events(&row.try_get::<String, _>("events")?)?
-            } else {
-                Vec::new()
-            };
-            Ok(Some((rows::debtor(&row, debts)?, events)))
-        })
+        self.exec
+            .optional(pick(queries), &args![id], |r| {
+                let debts: Vec<serde_json::Map<String, serde_json::Value>> =
+                    serde_json::from_str(&text(r, "debts")?)
+                        .map_err(|e| StoreError::Corrupt(format!("debts: {e}")))?;
+                let debts = debts
+                    .iter()
+                    .map(|d| rows::debt(d))
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok((rows::debtor(r, debts)?, rows::events(&text(r, "events")?)?))
+            })
+            .await
     }
 }
 
@@ -115,33 +97,24 @@ fn key_lock(user_id: i64, key: &str) -> i64 {
 
 #[async_trait]
 impl Tx for SqlTx<'_> {
-    async fn lock_debtor(&mut self, id: i64) -> Result<(), StoreError> {
-        // SQLite: the one writer already holds everything.
-        if let Conn::Postgres(c) = &mut self.conn {
-            sqlx::query(rows::LOCK_DEBTOR)
-                .bind(id)
-                .fetch_optional(&mut **c)
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn debtor(&mut self, id: i64) -> Result<Option<Debtor>, StoreError> {
-        Ok(self.debtor_with(id, false).await?.map(|(d, _)| d))
+        Ok(self.debtor_with(id, |q| q.debtor).await?.map(|(d, _)| d))
     }
 
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
-        on_conn!(self, |c| {
-            let row = sqlx::query(rows::HISTORY)
-                .bind(debtor_id)
-                .fetch_one(&mut **c)
-                .await?;
-            rows::events(&row.try_get::<String, _>("events")?)
-        })
+        self.exec
+            .one(rows::HISTORY, &args![debtor_id], |r| {
+                rows::events(&text(r, "events")?)
+            })
+            .await
     }
 
     async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
-        self.debtor_with(id, true).await
+        self.debtor_with(id, |q| q.file).await
+    }
+
+    async fn hold(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
+        self.debtor_with(id, |q| q.held).await
     }
 
     async fn lease_on(
@@ -149,17 +122,9 @@ impl Tx for SqlTx<'_> {
         debtor_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, StoreError> {
-        on_conn!(self, |c| {
-            let row = sqlx::query(rows::LEASE_ON)
-                .bind(debtor_id)
-                .bind(ms(now))
-                .fetch_optional(&mut **c)
-                .await?;
-            Ok(match row {
-                Some(row) => Some(rows::lease(&row)?),
-                None => None,
-            })
-        })
+        self.exec
+            .optional(rows::LEASE_ON, &args![debtor_id, ms(now)], rows::lease)
+            .await
     }
 
     async fn open_call(
@@ -168,22 +133,19 @@ impl Tx for SqlTx<'_> {
         agent_id: i64,
         since: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError> {
-        on_conn!(self, |c| {
-            let row = sqlx::query(rows::OPEN_CALL)
-                .bind(debtor_id)
-                .bind(agent_id)
-                .bind(ms(since))
-                .fetch_optional(&mut **c)
-                .await?;
-            row.map(|r| {
-                Ok(OpenCall {
-                    id: r.try_get("id")?,
-                    attempt_id: r.try_get("attempt_id")?,
-                    attempt: rows::event(&r.try_get::<String, _>("event")?)?,
-                })
-            })
-            .transpose()
-        })
+        self.exec
+            .optional(
+                rows::OPEN_CALL,
+                &args![debtor_id, agent_id, ms(since)],
+                |r| {
+                    Ok(OpenCall {
+                        id: int(r, "id")?,
+                        attempt_id: int(r, "attempt_id")?,
+                        attempt: rows::event(&text(r, "event")?)?,
+                    })
+                },
+            )
+            .await
     }
 
     async fn lease_next(
@@ -198,44 +160,54 @@ impl Tx for SqlTx<'_> {
         // and skips rows others hold; a statement that began before another's
         // lease committed can still pick that debtor, so the insert yields on
         // conflict and the next statement, which sees the lease, picks again.
-        let next = match self.conn {
-            Conn::Sqlite(_) => rows::NEXT_IN_QUEUE,
-            Conn::Postgres(_) => rows::NEXT_IN_QUEUE_SKIP_LOCKED,
+        let (take, next) = if self.postgres() {
+            (rows::TAKE_NEXT_SKIP_LOCKED, rows::NEXT_IN_QUEUE_SKIP_LOCKED)
+        } else {
+            (rows::TAKE_NEXT, rows::NEXT_IN_QUEUE)
         };
-        on_conn!(self, |c| {
-            for _ in 0..8 {
-                let candidate = sqlx::query(next)
-                    .bind(queue)
-                    .bind(ms(now))
-                    .fetch_optional(&mut **c)
-                    .await?;
-                let Some(candidate) = candidate else {
-                    return Ok(None);
-                };
-                let debtor_id: i64 = candidate.try_get("debtor_id")?;
-                let insert = || {
-                    sqlx::query(rows::INSERT_LEASE)
-                        .bind(debtor_id)
-                        .bind(agent_id)
-                        .bind(ms(now + ttl))
-                };
-                if let Some(row) = insert().fetch_optional(&mut **c).await? {
-                    return Ok(Some(rows::lease(&row)?));
-                }
-                // The row in the way is an expired lease the scheduler has
-                // not cleared yet, or (PostgreSQL) a lease another server
-                // just took: the first goes, the second stays.
-                sqlx::query(rows::EXPIRE_LEASE_OF)
-                    .bind(debtor_id)
-                    .bind(ms(now))
-                    .execute(&mut **c)
-                    .await?;
-                if let Some(row) = insert().fetch_optional(&mut **c).await? {
-                    return Ok(Some(rows::lease(&row)?));
-                }
+        let taken = self
+            .exec
+            .optional(
+                take,
+                &args![queue, ms(now), agent_id, ms(now + ttl)],
+                rows::lease,
+            )
+            .await?;
+        if taken.is_some() {
+            return Ok(taken);
+        }
+        // Nobody is callable, or a lease was in the way: one step at a time.
+        for _ in 0..8 {
+            let candidate = self
+                .exec
+                .optional(next, &args![queue, ms(now)], |r| int(r, "debtor_id"))
+                .await?;
+            let Some(debtor_id) = candidate else {
+                return Ok(None);
+            };
+            let insert = args![debtor_id, agent_id, ms(now + ttl)];
+            if let Some(lease) = self
+                .exec
+                .optional(rows::INSERT_LEASE, &insert, rows::lease)
+                .await?
+            {
+                return Ok(Some(lease));
             }
-            Ok(None)
-        })
+            // The row in the way is an expired lease the scheduler has
+            // not cleared yet, or (PostgreSQL) a lease another server
+            // just took: the first goes, the second stays.
+            self.exec
+                .execute(rows::EXPIRE_LEASE_OF, &args![debtor_id, ms(now)])
+                .await?;
+            if let Some(lease) = self
+                .exec
+                .optional(rows::INSERT_LEASE, &insert, rows::lease)
+                .await?
+            {
+                return Ok(Some(lease));
+            }
+        }
+        Ok(None)
     }
 
     async fn release_lease(
@@ -243,111 +215,106 @@ impl Tx for SqlTx<'_> {
         lease_id: i64,
         agent_id: Option<i64>,
     ) -> Result<Option<Lease>, StoreError> {
-        on_conn!(self, |c| {
-            let row = sqlx::query(rows::RELEASE_LEASE)
-                .bind(lease_id)
-                .bind(agent_id)
-                .fetch_optional(&mut **c)
-                .await?;
-            Ok(match row {
-                Some(row) => Some(rows::lease(&row)?),
-                None => None,
-            })
-        })
+        self.exec
+            .optional(rows::RELEASE_LEASE, &args![lease_id, agent_id], rows::lease)
+            .await
     }
 
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
-        let (upsert_verdict, dialect): (&LazyLock<String>, _) = match self.conn {
-            Conn::Sqlite(_) => (&UPSERT_VERDICT_SQLITE, rows::SQLITE),
-            Conn::Postgres(_) => (&UPSERT_VERDICT_POSTGRES, rows::POSTGRES),
+        let (upsert_verdict, dialect): (&LazyLock<String>, _) = if self.postgres() {
+            (&UPSERT_VERDICT_POSTGRES, rows::POSTGRES)
+        } else {
+            (&UPSERT_VERDICT_SQLITE, rows::SQLITE)
         };
-        on_conn!(self, |c| {
-            let mut ids = Vec::with_capacity(change.events.len());
-            if !change.events.is_empty() {
-                let sql = rows::insert_history(dialect, change.events.len());
-                let mut insert = sqlx::query(sqlx::AssertSqlSafe(sql));
-                for e in &change.events {
-                    insert = insert
-                        .bind(debtor_id)
-                        .bind(ms(e.at))
-                        .bind(serde_json::to_string(e).expect("events serialize"));
-                }
-                for row in insert.fetch_all(&mut **c).await? {
-                    ids.push(row.try_get::<i64, _>("id")?);
-                }
-                // Ids grow in the order rows are written; the order rows
-                // come back in is not promised.
-                ids.sort_unstable();
+        let mut ids = Vec::with_capacity(change.events.len());
+        if !change.events.is_empty() {
+            let sql = rows::insert_history(dialect, change.events.len());
+            let json: Vec<(i64, String)> = change
+                .events
+                .iter()
+                .map(|e| {
+                    (
+                        ms(e.at),
+                        serde_json::to_string(e).expect("events serialize"),
+                    )
+                })
+                .collect();
+            let mut params = Vec::with_capacity(json.len() * 3);
+            for (at, event) in &json {
+                params.extend(args![debtor_id, *at, event]);
             }
-            for (debt_id, balance) in &change.balances {
-                sqlx::query(rows::SET_BALANCE)
-                    .bind(balance)
-                    .bind(debt_id)
-                    .bind(debtor_id)
-                    .execute(&mut **c)
-                    .await?;
-            }
-            if let Some(call) = &change.call {
-                let (outcome_id, disposition, promised) = what_came_of(&change.events, &ids);
-                match &call.ends {
-                    Some((open, contact)) => {
-                        let ended = sqlx::query(rows::END_CALL)
-                            .bind(outcome_id)
-                            .bind(&disposition)
-                            .bind(promised)
-                            .bind(open.id)
-                            .bind(debtor_id)
-                            .execute(&mut **c)
-                            .await?;
-                        if ended.rows_affected() == 0 {
-                            return Err(StoreError::Conflict(format!(
-                                "an outcome for call {}",
-                                open.id
-                            )));
-                        }
-                        sqlx::query(rows::SET_HISTORY_EVENT)
-                            .bind(serde_json::to_string(contact).expect("events serialize"))
-                            .bind(open.attempt_id)
-                            .bind(debtor_id)
-                            .execute(&mut **c)
-                            .await?;
+            ids = self.exec.all(&sql, &params, |r| int(r, "id")).await?;
+            // Ids grow in the order rows are written; the order rows
+            // come back in is not promised.
+            ids.sort_unstable();
+        }
+        for (debt_id, balance) in &change.balances {
+            self.exec
+                .execute(rows::SET_BALANCE, &args![*balance, *debt_id, debtor_id])
+                .await?;
+        }
+        if let Some(call) = &change.call {
+            let (outcome_id, disposition, promised) = what_came_of(&change.events, &ids);
+            match &call.ends {
+                Some((open, contact)) => {
+                    let ended = self
+                        .exec
+                        .execute(
+                            rows::END_CALL,
+                            &args![
+                                outcome_id,
+                                disposition.as_deref(),
+                                promised,
+                                open.id,
+                                debtor_id
+                            ],
+                        )
+                        .await?;
+                    if ended == 0 {
+                        return Err(StoreError::Conflict(format!(
+                            "an outcome for call {}",
+                            open.id
+                        )));
                     }
-                    None => {
-                        let (Some(attempt), Some(attempt_id)) =
-                            (change.events.first(), ids.first())
-                        else {
-                            return Err(StoreError::Corrupt(
-                                "a call needs its attempt as the first event".into(),
-                            ));
-                        };
-                        sqlx::query(rows::INSERT_CALL)
-                            .bind(debtor_id)
-                            .bind(call.agent_id)
-                            .bind(attempt_id)
-                            .bind(&call.queue)
-                            .bind(ms(attempt.at))
-                            .bind(outcome_id)
-                            .bind(&disposition)
-                            .bind(promised)
-                            .execute(&mut **c)
-                            .await?;
-                    }
+                    let contact = serde_json::to_string(contact).expect("events serialize");
+                    self.exec
+                        .execute(
+                            rows::SET_HISTORY_EVENT,
+                            &args![&contact, open.attempt_id, debtor_id],
+                        )
+                        .await?;
+                }
+                None => {
+                    let (Some(attempt), Some(attempt_id)) = (change.events.first(), ids.first())
+                    else {
+                        return Err(StoreError::Corrupt(
+                            "a call needs its attempt as the first event".into(),
+                        ));
+                    };
+                    self.exec
+                        .execute(
+                            rows::INSERT_CALL,
+                            &args![
+                                debtor_id,
+                                call.agent_id,
+                                *attempt_id,
+                                call.queue.as_deref(),
+                                ms(attempt.at),
+                                outcome_id,
+                                disposition.as_deref(),
+                                promised
+                            ],
+                        )
+                        .await?;
                 }
             }
-            if let Some(v) = &change.verdict {
-                sqlx::query(sqlx::AssertSqlSafe(upsert_verdict.as_str()))
-                    .bind(debtor_id)
-                    .bind(v.queue.as_deref())
-                    .bind(v.callable)
-                    .bind(v.priority)
-                    .bind(v.review_at.map(ms))
-                    .bind(v.queue.as_ref().map(|_| ms(v.at)))
-                    .bind(v.blocked_rule.as_deref())
-                    .execute(&mut **c)
-                    .await?;
-            }
-            Ok(ids)
-        })
+        }
+        if let Some(v) = &change.verdict {
+            self.exec
+                .execute(upsert_verdict, &verdict_args(debtor_id, v))
+                .await?;
+        }
+        Ok(ids)
     }
 
     async fn set_agent_state(
@@ -357,19 +324,17 @@ impl Tx for SqlTx<'_> {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(AgentStateView, bool), StoreError> {
-        on_conn!(self, |c| {
-            let row = sqlx::query(rows::SET_AGENT_STATE)
-                .bind(user_id)
-                .bind(state.name())
-                .bind(reason)
-                .bind(ms(now))
-                .fetch_one(&mut **c)
-                .await?;
-            let stored = rows::agent_state(&row)?;
-            // `since` moves only when something changed.
-            let changed = ms(stored.since) == ms(now);
-            Ok((stored, changed))
-        })
+        let stored = self
+            .exec
+            .one(
+                rows::SET_AGENT_STATE,
+                &args![user_id, state.name(), reason, ms(now)],
+                rows::agent_state,
+            )
+            .await?;
+        // `since` moves only when something changed.
+        let changed = ms(stored.since) == ms(now);
+        Ok((stored, changed))
     }
 
     async fn publish(
@@ -381,21 +346,18 @@ impl Tx for SqlTx<'_> {
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError> {
         // On PostgreSQL the notice goes at commit to every server listening.
-        let sql = match self.conn {
-            Conn::Sqlite(_) => rows::PUBLISH,
-            Conn::Postgres(_) => rows::PUBLISH_NOTIFY,
+        let sql = if self.postgres() {
+            rows::PUBLISH_NOTIFY
+        } else {
+            rows::PUBLISH
         };
-        let id = on_conn!(self, |c| {
-            let row = sqlx::query(sql)
-                .bind(ms(now))
-                .bind(kind)
-                .bind(debtor_id)
-                .bind(user_id)
-                .bind(body.to_string())
-                .fetch_one(&mut **c)
-                .await?;
-            row.try_get::<i64, _>("id")?
-        });
+        let body = body.to_string();
+        let id = self
+            .exec
+            .one(sql, &args![ms(now), kind, debtor_id, user_id, &body], |r| {
+                int(r, "id")
+            })
+            .await?;
         self.published = self.published.max(Some(id));
         Ok(id)
     }
@@ -412,16 +374,12 @@ impl Tx for SqlTx<'_> {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        on_conn!(self, |c| {
-            sqlx::query(rows::AUDIT)
-                .bind(ms(now))
-                .bind(user_id)
-                .bind(action)
-                .bind(debtor_id)
-                .bind(detail)
-                .execute(&mut **c)
-                .await?;
-        });
+        self.exec
+            .execute(
+                rows::AUDIT,
+                &args![ms(now), user_id, action, debtor_id, detail],
+            )
+            .await?;
         Ok(())
     }
 
@@ -435,35 +393,35 @@ impl Tx for SqlTx<'_> {
         // SQLite answers one transaction at a time: none is ever beside this
         // one. PostgreSQL runs them side by side, and an insert of a key
         // another has inserted but not committed would wait for it.
-        if let Conn::Postgres(c) = &mut self.conn {
-            let got: bool = sqlx::query(rows::IDEMPOTENCY_LOCK)
-                .bind(key_lock(user_id, key))
-                .fetch_one(&mut **c)
-                .await?
-                .try_get("got")?;
+        let inserted = if self.postgres() {
+            let (got, inserted) = self
+                .exec
+                .one(
+                    rows::IDEMPOTENCY_LOCK_INSERT,
+                    &args![user_id, key, body_hash, ms(now), key_lock(user_id, key)],
+                    |r| Ok((r.flag("got")?, int(r, "inserted")?)),
+                )
+                .await?;
             if !got {
                 return Ok(Idempotency::InFlight);
             }
-        }
-        on_conn!(self, |c| {
-            let inserted = sqlx::query(rows::IDEMPOTENCY_INSERT)
-                .bind(user_id)
-                .bind(key)
-                .bind(body_hash)
-                .bind(ms(now))
-                .execute(&mut **c)
+            inserted as u64
+        } else {
+            self.exec
+                .execute(
+                    rows::IDEMPOTENCY_INSERT,
+                    &args![user_id, key, body_hash, ms(now)],
+                )
                 .await?
-                .rows_affected();
-            if inserted == 1 {
-                return Ok(Idempotency::New);
-            }
-            let row = sqlx::query(rows::IDEMPOTENCY_GET)
-                .bind(user_id)
-                .bind(key)
-                .fetch_one(&mut **c)
-                .await?;
-            rows::idempotency_state(&row, body_hash)
-        })
+        };
+        if inserted == 1 {
+            return Ok(Idempotency::New);
+        }
+        self.exec
+            .one(rows::IDEMPOTENCY_GET, &args![user_id, key], |r| {
+                rows::idempotency_state(r, body_hash)
+            })
+            .await
     }
 
     async fn idempotency_finish(
@@ -473,15 +431,25 @@ impl Tx for SqlTx<'_> {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
-        on_conn!(self, |c| {
-            sqlx::query(rows::IDEMPOTENCY_FINISH)
-                .bind(status as i64)
-                .bind(body)
-                .bind(user_id)
-                .bind(key)
-                .execute(&mut **c)
-                .await?;
-        });
+        self.exec
+            .execute(
+                rows::IDEMPOTENCY_FINISH,
+                &args![i64::from(status), body, user_id, key],
+            )
+            .await?;
         Ok(())
     }
+}
+
+/// A verdict's parameters, in the order of `rows::upsert_verdicts`.
+pub(super) fn verdict_args(debtor_id: i64, v: &Verdict) -> [Arg<'_>; rows::VERDICT_COLUMNS] {
+    args![
+        debtor_id,
+        v.queue.as_deref(),
+        v.callable,
+        i64::from(v.priority),
+        v.review_at.map(ms),
+        v.queue.as_ref().map(|_| ms(v.at)),
+        v.blocked_rule.as_deref()
+    ]
 }
