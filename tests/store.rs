@@ -269,8 +269,9 @@ async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
     let mut changed = debtor(1, "Maria Silva Santos");
     changed.debts[0].balance = Money::new(5_000, Currency::BRL);
     changed.debts.push(debtor(9, "x").debts[0].clone());
+    changed.debts[1].due_date = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     let second = store
-        .import_debtors(&[debtor(7, "Nova"), changed], t(2, 9))
+        .import_debtors(&[debtor(7, "Nova"), changed.clone()], t(2, 9))
         .await
         .unwrap();
     assert_eq!((second.created, second.updated), (1, 1));
@@ -285,6 +286,14 @@ async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
     assert_eq!(stored.name, "Maria Silva Santos");
     assert_eq!(stored.debts.len(), 2, "debts replaced by the import's");
     assert_eq!(stored.debts[0].balance, Money::new(5_000, Currency::BRL));
+    // Every field of every debt, in the order given, whatever the ids.
+    let without_ids = |debts: &[regua::domain::Debt]| {
+        debts
+            .iter()
+            .map(|d| regua::domain::Debt { id: 0, ..d.clone() })
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(without_ids(&stored.debts), without_ids(&changed.debts));
     assert_eq!(stored.document, debtor(1, "").document);
     assert_eq!(stored.phones, debtor(1, "").phones);
     assert_eq!(stored.tags, vec!["vip".to_string()]);

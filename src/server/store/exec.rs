@@ -141,28 +141,30 @@ impl dyn Exec + '_ {
     }
 }
 
-/// Implements `Cols` for a sqlx row.
-macro_rules! sqlx_cols {
-    ($row:ty) => {
+/// Implements `Cols` for a row type whose method `$get` reads a column by
+/// name into any type it decodes.
+macro_rules! cols_by {
+    ($row:ty, $get:ident) => {
         impl Cols for $row {
             fn int(&self, column: &str) -> Result<Option<i64>, StoreError> {
-                Ok(self.try_get(column)?)
+                Ok(self.$get(column)?)
             }
             fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
-                Ok(self.try_get(column)?)
+                Ok(self.$get(column)?)
             }
             fn blob(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
-                Ok(self.try_get(column)?)
+                Ok(self.$get(column)?)
             }
             fn flag(&self, column: &str) -> Result<bool, StoreError> {
-                Ok(self.try_get(column)?)
+                Ok(self.$get(column)?)
             }
         }
     };
 }
 
-sqlx_cols!(sqlx::sqlite::SqliteRow);
-sqlx_cols!(sqlx::postgres::PgRow);
+cols_by!(sqlx::sqlite::SqliteRow, try_get);
+cols_by!(sqlx::postgres::PgRow, try_get);
+cols_by!(rusqlite::Row<'_>, get);
 
 /// A sqlx query of `sql` with `args` bound.
 macro_rules! bound {

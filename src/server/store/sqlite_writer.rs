@@ -19,7 +19,7 @@ use std::panic::AssertUnwindSafe;
 use std::path::Path;
 use tokio::sync::mpsc;
 
-use super::exec::{Arg, Cols, EachRow, Exec};
+use super::exec::{Arg, EachRow, Exec};
 use super::rows::{self, Dialect};
 use super::{Deliver, StoreError};
 
@@ -223,20 +223,5 @@ impl Exec for Connection {
             row(r)?;
         }
         Ok(())
-    }
-}
-
-impl Cols for rusqlite::Row<'_> {
-    fn int(&self, column: &str) -> Result<Option<i64>, StoreError> {
-        Ok(self.get(column)?)
-    }
-    fn text(&self, column: &str) -> Result<Option<String>, StoreError> {
-        Ok(self.get(column)?)
-    }
-    fn blob(&self, column: &str) -> Result<Option<Vec<u8>>, StoreError> {
-        Ok(self.get(column)?)
-    }
-    fn flag(&self, column: &str) -> Result<bool, StoreError> {
-        Ok(self.get(column)?)
     }
 }
