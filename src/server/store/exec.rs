@@ -110,22 +110,15 @@ impl dyn Exec + '_ {
         Ok(out)
     }
 
-    /// The first row, if any, read by `read`.
+    /// The first row, if any, read by `read` (the statements asked this
+    /// return one row at most).
     pub async fn optional<T: Send>(
         &mut self,
         sql: &str,
         args: &[Arg<'_>],
         read: impl Fn(&dyn Cols) -> Result<T, StoreError> + Send + Sync,
     ) -> Result<Option<T>, StoreError> {
-        let mut out = None;
-        self.each(sql, args, &mut |r| {
-            if out.is_none() {
-                out = Some(read(r)?);
-            }
-            Ok(())
-        })
-        .await?;
-        Ok(out)
+        Ok(self.all(sql, args, read).await?.into_iter().next())
     }
 
     /// The one row a statement always returns.
@@ -229,8 +222,10 @@ impl Cols for serde_json::Map<String, serde_json::Value> {
         )))
     }
     fn flag(&self, column: &str) -> Result<bool, StoreError> {
-        json_member(self, column, serde_json::Value::as_bool)?
-            .ok_or_else(|| StoreError::Corrupt(format!("{column} is empty")))
+        present(
+            json_member(self, column, serde_json::Value::as_bool)?,
+            column,
+        )
     }
 }
 
@@ -264,4 +259,30 @@ pub fn text(row: &dyn Cols, column: &str) -> Result<String, StoreError> {
 
 pub fn blob(row: &dyn Cols, column: &str) -> Result<Vec<u8>, StoreError> {
     present(row.blob(column)?, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cols, int, text};
+    use crate::server::store::StoreError;
+
+    fn object(json: &str) -> serde_json::Map<String, serde_json::Value> {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn a_json_object_reads_as_columns_and_names_the_one_that_is_wrong() {
+        let row = object(r#"{"id": 7, "creditor": "Banco", "due": null}"#);
+        assert_eq!(int(&row, "id").unwrap(), 7);
+        assert_eq!(text(&row, "creditor").unwrap(), "Banco");
+        assert_eq!(row.text("due").unwrap(), None);
+        assert_eq!(row.int("absent").unwrap(), None);
+        for wrong in [int(&row, "creditor").err(), int(&row, "due").err()] {
+            assert!(
+                matches!(&wrong, Some(StoreError::Corrupt(m)) if m.starts_with("creditor") || m.starts_with("due")),
+                "{wrong:?}"
+            );
+        }
+        assert!(matches!(row.flag("id"), Err(StoreError::Corrupt(m)) if m.starts_with("id")));
+    }
 }

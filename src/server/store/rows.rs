@@ -111,7 +111,7 @@ fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
             if c > 0 {
                 sql.push_str(", ");
             }
-            if dialect.numbered {
+            if dialect.postgres {
                 let _ = write!(sql, "${}", r * cols + c + 1);
             } else {
                 sql.push('?');
@@ -175,20 +175,22 @@ pub struct Dialect {
     /// a new statement for every length.
     pub text: &'static str,
     pub ids: &'static str,
-    /// Placeholders `$1`, `$2` rather than `?`.
-    pub numbered: bool,
+    /// PostgreSQL: bulk statements number their placeholders (`$1`, `$2`
+    /// rather than SQLite's `?`), and rows are locked, keys held and
+    /// notices sent as only PostgreSQL does.
+    pub postgres: bool,
 }
 
 pub const SQLITE: Dialect = Dialect {
     text: "SELECT value FROM json_each($1)",
     ids: "SELECT value FROM json_each($1)",
-    numbered: false,
+    postgres: false,
 };
 
 pub const POSTGRES: Dialect = Dialect {
     text: "SELECT value FROM json_array_elements_text($1::json)",
     ids: "SELECT value::bigint FROM json_array_elements_text($1::json)",
-    numbered: true,
+    postgres: true,
 };
 
 /// The ids of the debtors already stored under some external ids.

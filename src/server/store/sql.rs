@@ -1,8 +1,8 @@
 //! The store on SQL: SQLite (one file in WAL mode, foreign keys on) or
-//! PostgreSQL. The SQL is written once (`rows`); each method runs it on
-//! whichever pool this store has. SQLite lets one writer at a time, so its
-//! writes go through a pool of one connection (no lock to wait for, no
-//! `SQLITE_BUSY`) and reads through several.
+//! PostgreSQL. The SQL is written once (`rows`) and run through `Exec` on
+//! whichever connection this store has. SQLite lets one writer at a time,
+//! so every write goes to the one writer thread (`sqlite_writer`: no lock
+//! to wait for, no `SQLITE_BUSY`) and reads to a pool of several.
 
 use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
@@ -96,13 +96,6 @@ impl SqlStore {
             Pools::Sqlite { reader, .. } => Reader::Sqlite(reader.acquire().await?),
             Pools::Postgres(pool) => Reader::Postgres(pool.acquire().await?),
         })
-    }
-
-    fn dialect(&self) -> rows::Dialect {
-        match self.pools {
-            Pools::Sqlite { .. } => rows::SQLITE,
-            Pools::Postgres(_) => rows::POSTGRES,
-        }
     }
 
     /// Runs a job on a transaction of its own (on SQLite, the writer's
@@ -428,7 +421,6 @@ impl Store for SqlStore {
     }
 
     async fn histories(&self, debtor_ids: &[i64]) -> Result<Vec<Vec<Event>>, StoreError> {
-        let sql = rows::histories(self.dialect());
         let at: HashMap<i64, usize> = debtor_ids
             .iter()
             .enumerate()
@@ -436,6 +428,7 @@ impl Store for SqlStore {
             .collect();
         let mut histories = vec![Vec::new(); debtor_ids.len()];
         let mut r = self.reader().await?;
+        let sql = rows::histories(r.exec().dialect());
         // Bounded, so a million debtors are not one answer in memory.
         for chunk in debtor_ids.chunks(rows::PARAMS_PER_STATEMENT) {
             let ids = serde_json::to_string(chunk).expect("ids serialize");

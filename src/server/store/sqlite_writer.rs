@@ -111,15 +111,15 @@ fn plain(conn: &Connection, sql: &str) -> Result<(), StoreError> {
 /// begun again); after that each runs in a savepoint that is never
 /// released, each nested in the one before, so a failure rolls back to its
 /// own and keeps the rest: one statement a job, where a savepoint begun
-/// and released would cost two.
+/// and released would cost two. Whether a transaction is open is asked of
+/// SQLite, which also ends one itself after some errors.
 fn commit(
     conn: &mut Connection,
     group: &mut Vec<SqlJob>,
     told: &mut Vec<Deliver>,
 ) -> Result<(), StoreError> {
-    let mut open = false;
-    let ran = run_group(conn, group, told, &mut open);
-    if ran.is_err() && open {
+    let ran = run_group(conn, group, told);
+    if ran.is_err() && !conn.is_autocommit() {
         // Nothing of a failed group may stay on the connection.
         let _ = plain(conn, "ROLLBACK");
     }
@@ -130,13 +130,11 @@ fn run_group(
     conn: &mut Connection,
     group: &mut Vec<SqlJob>,
     told: &mut Vec<Deliver>,
-    open: &mut bool,
 ) -> Result<(), StoreError> {
     let mut holds = false;
     for job in group.drain(..) {
-        if !*open {
+        if conn.is_autocommit() {
             plain(conn, "BEGIN IMMEDIATE")?;
-            *open = true;
         }
         if holds {
             plain(conn, "SAVEPOINT job")?;
@@ -158,22 +156,20 @@ fn run_group(
             holds = true;
         } else if holds {
             plain(conn, "ROLLBACK TO job")?;
-        } else {
+        } else if !conn.is_autocommit() {
             plain(conn, "ROLLBACK")?;
-            *open = false;
         }
         told.extend(deliver);
     }
-    if *open {
+    if !conn.is_autocommit() {
         plain(conn, "COMMIT")?;
-        *open = false;
     }
     Ok(())
 }
 
 /// Binds `args` to a statement whose parameters are `$1`, `$2` (each may
 /// come more than once, in any order) or `?`.
-fn bind(statement: &mut Statement<'_>, args: &[Arg<'_>]) -> Result<(), StoreError> {
+fn bind(statement: &mut Statement<'_>, sql: &str, args: &[Arg<'_>]) -> Result<(), StoreError> {
     for at in 1..=statement.parameter_count() {
         let arg = match statement.parameter_name(at) {
             Some(name) => name
@@ -183,9 +179,11 @@ fn bind(statement: &mut Statement<'_>, args: &[Arg<'_>]) -> Result<(), StoreErro
             None => args.get(at - 1),
         };
         let Some(arg) = arg else {
+            let name = statement
+                .parameter_name(at)
+                .map_or_else(|| format!("parameter {at}"), str::to_string);
             return Err(StoreError::Corrupt(format!(
-                "no value for parameter {at} of {}",
-                statement.expanded_sql().unwrap_or_default()
+                "no value for {name} in: {sql}"
             )));
         };
         match *arg {
@@ -206,7 +204,7 @@ impl Exec for Connection {
 
     async fn execute(&mut self, sql: &str, args: &[Arg<'_>]) -> Result<u64, StoreError> {
         let mut statement = self.prepare_cached(sql)?;
-        bind(&mut statement, args)?;
+        bind(&mut statement, sql, args)?;
         Ok(statement.raw_execute()? as u64)
     }
 
@@ -217,11 +215,54 @@ impl Exec for Connection {
         row: &mut EachRow<'_>,
     ) -> Result<(), StoreError> {
         let mut statement = self.prepare_cached(sql)?;
-        bind(&mut statement, args)?;
+        bind(&mut statement, sql, args)?;
         let mut rows = statement.raw_query();
         while let Some(r) = rows.next()? {
             row(r)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Exec;
+    use crate::server::store::StoreError;
+    use crate::server::store::exec::{args, int};
+    use futures_util::FutureExt;
+    use rusqlite::Connection;
+
+    /// Runs `sql` with `params` on a fresh connection; the row's columns
+    /// `a`, `b` and `c`.
+    fn abc(sql: &str, params: &[super::Arg<'_>]) -> Result<(i64, i64, i64), StoreError> {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let e: &mut dyn Exec = &mut conn;
+        e.one(sql, params, |r| {
+            Ok((int(r, "a")?, int(r, "b")?, int(r, "c")?))
+        })
+        .now_or_never()
+        .expect("a plain call")
+    }
+
+    #[test]
+    fn numbered_parameters_bind_by_their_number_in_any_order() {
+        // SQLite numbers `$2` first here: binding by position would swap them.
+        assert_eq!(
+            abc("SELECT $2 AS a, $1 AS b, $2 AS c", &args![1, 2]).unwrap(),
+            (2, 1, 2)
+        );
+        assert_eq!(
+            abc("SELECT ? AS a, ? AS b, ? AS c", &args![1, 2, 3]).unwrap(),
+            (1, 2, 3)
+        );
+    }
+
+    #[test]
+    fn a_parameter_without_a_value_is_an_error_naming_it() {
+        let missing = abc("SELECT $1 AS a, $3 AS b, 0 AS c", &args![1, 2]);
+        assert!(
+            matches!(&missing, Err(StoreError::Corrupt(m)) if m.starts_with("no value for $3 in: SELECT")),
+            "{missing:?}"
+        );
     }
 }

@@ -25,7 +25,7 @@ impl<'c> SqlTx<'c> {
     }
 
     fn postgres(&self) -> bool {
-        self.exec.dialect().numbered
+        self.exec.dialect().postgres
     }
 
     /// A debtor with their debts and what `pick` reads with them: their
