@@ -425,17 +425,21 @@ fn the_scheduler_moves_the_boards_queue_counts_without_a_reload() {
         },
         "the board goes live with its snapshot",
     );
-    let broken_before = queue_row(&screen, "Broken promises");
     let debtor_name = lease.debtor.name.chars().take(12).collect::<String>();
-    assert!(
-        screen
-            .lock()
-            .unwrap()
-            .screen()
-            .contents()
-            .contains(&debtor_name),
-        "ana's row names her debtor"
+    // A frame reaches the screen in more than one write: wait for all of
+    // the first one rather than read it half drawn.
+    wait_for(
+        &|| {
+            screen
+                .lock()
+                .unwrap()
+                .screen()
+                .contents()
+                .contains(&debtor_name)
+        },
+        "ana's row names her debtor",
     );
+    let broken_before = queue_row(&screen, "Broken promises");
 
     // Six days on: the lease ran out, the promise broke.
     *clock.0.lock().unwrap() = morning + chrono::Duration::days(6);
