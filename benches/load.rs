@@ -6,7 +6,7 @@
 //! cargo bench --bench load                       # SQLite
 //! REGUA_TEST_POSTGRES_URL=postgres://… cargo bench --bench load   # and PostgreSQL
 //! Environment: REGUA_LOAD_AGENTS (200), REGUA_LOAD_DEBTORS (20000),
-//! REGUA_LOAD_REPLICAS (2): on PostgreSQL the agents are also run against
+//! REGUA_LOAD_SQLITE (1; 0 skips SQLite's run), REGUA_LOAD_REPLICAS (2): on PostgreSQL the agents are also run against
 //! that many `serve` replicas on one database, each with its own pools,
 //! split between them. REGUA_LOAD_RATE (0): outcomes a second offered in
 //! all; each agent starts a lease → outcome round every agents/rate
@@ -274,15 +274,17 @@ fn main() {
         .unwrap();
     rt.block_on(async {
         let dir = tempfile::tempdir().unwrap();
-        run(
-            "sqlite",
-            &format!("sqlite://{}", dir.path().join("load.db").display()),
-            agents,
-            debtors,
-            1,
-            rate,
-        )
-        .await;
+        if env("REGUA_LOAD_SQLITE", 1) != 0 {
+            run(
+                "sqlite",
+                &format!("sqlite://{}", dir.path().join("load.db").display()),
+                agents,
+                debtors,
+                1,
+                rate,
+            )
+            .await;
+        }
         if let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") {
             let mut runs = vec![1];
             if replicas > 1 {

@@ -1358,12 +1358,17 @@ fn payment(day: u32, minor: i64) -> Event {
 /// nothing when it fails, and many at once (on SQLite, sharing commits) do
 /// not take one another's writes with them.
 async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
+    let agent_id = store
+        .create_user("ana", Role::Agent, "hash", t(1, 9))
+        .await
+        .unwrap()
+        .id;
     let id = store
         .import_debtors(&[debtor(1, "Maria")], t(1, 9))
         .await
         .unwrap()
         .ids[0];
-    let seen: usize = write(&*store, move |tx: &mut dyn Tx| {
+    let (seen, leased, fed) = write(&*store, move |tx: &mut dyn Tx| {
         Box::pin(async move {
             let (held, _) = tx.hold(id).await?.expect("stored");
             assert_eq!(held.name, "Maria");
@@ -1372,26 +1377,70 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
                 id,
                 &Change {
                     events: vec![payment(2, 100)],
+                    verdict: Some(Verdict {
+                        queue: Some("early".into()),
+                        callable: true,
+                        priority: 10,
+                        review_at: None,
+                        at: t(2, 12),
+                        blocked_rule: None,
+                    }),
                     ..Change::default()
                 },
             )
             .await?;
-            let fed = tx
-                .publish(
-                    "payment_received",
-                    Some(id),
-                    None,
-                    &serde_json::json!({}),
-                    t(2, 12),
-                )
-                .await?;
-            assert_eq!(tx.published(), Some(fed));
-            Ok::<_, StoreError>(tx.history(id).await?.len())
+            tx.publish(
+                "payment_received",
+                Some(id),
+                None,
+                &serde_json::json!({}),
+                t(2, 12),
+            )
+            .await?;
+            // A write nobody waits on may be held back (PostgreSQL), but
+            // what is read after it sees it.
+            let leased = tx
+                .lease_next("early", agent_id, t(2, 12), Duration::minutes(10))
+                .await?
+                .map(|l| l.debtor_id);
+            tx.flush().await?;
+            let fed = tx.published().expect("the feed item is sent");
+            Ok::<_, StoreError>((tx.history(id).await?.len(), leased, fed))
         })
     })
     .await
     .unwrap();
     assert_eq!(seen, 1, "a job reads its own writes");
+    assert_eq!(leased, Some(id), "and the verdict it wrote");
+    assert_eq!(store.feed_bounds().await.unwrap().map(|b| b.1), Some(fed));
+    // A write held back that fails when sent fails the job, and nothing
+    // of it stays.
+    let verdicts_before = store.queue_counts(t(2, 12)).await.unwrap();
+    let refused: Result<(), StoreError> = write(&*store, move |tx: &mut dyn Tx| {
+        Box::pin(async move {
+            tx.audit(None, "test", Some(id), "kept only with the rest", t(2, 12))
+                .await?;
+            tx.apply(
+                424_242,
+                &Change {
+                    verdict: Some(Verdict {
+                        queue: Some("early".into()),
+                        callable: true,
+                        priority: 10,
+                        review_at: None,
+                        at: t(2, 12),
+                        blocked_rule: None,
+                    }),
+                    ..Change::default()
+                },
+            )
+            .await?;
+            Ok(())
+        })
+    })
+    .await;
+    assert!(refused.is_err(), "a verdict for nobody: {refused:?}");
+    assert_eq!(store.queue_counts(t(2, 12)).await.unwrap(), verdicts_before);
     let feed_before = store.feed_bounds().await.unwrap();
     let failed: Result<(), StoreError> = write(&*store, move |tx: &mut dyn Tx| {
         Box::pin(async move {

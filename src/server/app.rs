@@ -86,6 +86,7 @@ impl AppState {
         let (out, published) = store::write(&*self.store, move |tx| {
             Box::pin(async move {
                 let out = work(&mut *tx).await?;
+                tx.flush().await?;
                 Ok::<_, ApiError>((out, tx.published()))
             })
         })

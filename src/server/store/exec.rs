@@ -60,6 +60,37 @@ impl From<bool> for Arg<'_> {
     }
 }
 
+/// An `Arg` that owns its value: one kept to be bound later.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Int(Option<i64>),
+    Text(Option<String>),
+    Blob(Vec<u8>),
+    Flag(bool),
+}
+
+impl From<&Arg<'_>> for Value {
+    fn from(a: &Arg<'_>) -> Value {
+        match *a {
+            Arg::Int(v) => Value::Int(v),
+            Arg::Text(v) => Value::Text(v.map(str::to_string)),
+            Arg::Blob(v) => Value::Blob(v.to_vec()),
+            Arg::Flag(v) => Value::Flag(v),
+        }
+    }
+}
+
+impl Value {
+    pub fn arg(&self) -> Arg<'_> {
+        match self {
+            Value::Int(v) => Arg::Int(*v),
+            Value::Text(v) => Arg::Text(v.as_deref()),
+            Value::Blob(v) => Arg::Blob(v),
+            Value::Flag(v) => Arg::Flag(*v),
+        }
+    }
+}
+
 /// Parameters from values of any of `Arg`'s kinds: `args![id, name]`.
 macro_rules! args {
     ($($v:expr),* $(,)?) => {

@@ -3,6 +3,7 @@
 //! URL's scheme; migrations under `migrations/` are applied on connect.
 
 mod exec;
+mod later;
 mod rows;
 mod sql;
 mod sqlite_writer;
@@ -240,9 +241,14 @@ pub trait Tx: Send {
         user_id: Option<i64>,
         body: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<i64, StoreError>;
-    /// The newest feed item this transaction published.
+    ) -> Result<(), StoreError>;
+    /// The newest feed item this transaction published and sent.
     fn published(&self) -> Option<i64>;
+    /// Sends what was held back (PostgreSQL sends writes nobody waits on
+    /// together: before the next statement that reads, or now). A job's
+    /// transaction sends it before committing; a job that asks `published`
+    /// sends it first.
+    async fn flush(&mut self) -> Result<(), StoreError>;
     async fn audit(
         &mut self,
         user_id: Option<i64>,

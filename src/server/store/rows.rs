@@ -332,10 +332,6 @@ pub const FEED_MONEY_SINCE: &str = "SELECT id, at_ms, kind, debtor_id, user_id, 
      WHERE at_ms >= $1 AND kind IN ('payment_received', 'promise_kept', 'promise_broken') ORDER BY id";
 pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM feed";
 pub const FEED_PRUNE: &str = "DELETE FROM feed WHERE at_ms < $1";
-/// PostgreSQL: the item and its notice in one round trip.
-pub const PUBLISH_NOTIFY: &str = "WITH item AS (INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) \
-     VALUES ($1, $2, $3, $4, $5) RETURNING id) \
-     SELECT id, pg_notify('regua_feed', id::text) AS notified FROM item";
 /// Any constant does: every regua server asks for the same one.
 pub const TRY_LEAD: &str = "SELECT pg_try_advisory_lock(7878) AS lead";
 pub const AUDIT: &str =

@@ -139,7 +139,15 @@ impl SqlStore {
 impl Store for SqlStore {
     async fn run(&self, job: Job) -> Result<(), StoreError> {
         self.run_sql(Box::new(move |e| {
-            Box::pin(async move { job(&mut SqlTx::new(e)).await })
+            Box::pin(async move {
+                let mut tx = SqlTx::new(e);
+                let (keep, deliver) = job(&mut tx).await;
+                if keep && let Err(e) = tx.flush().await {
+                    let failed: Deliver = Box::new(move |_| deliver(Err(e)));
+                    return (false, failed);
+                }
+                (keep, deliver)
+            })
         }))
         .await
     }
@@ -235,7 +243,12 @@ impl Store for SqlStore {
     ) -> Result<i64, StoreError> {
         let (kind, body) = (kind.to_string(), body.clone());
         write(self, move |tx| {
-            Box::pin(async move { tx.publish(&kind, debtor_id, user_id, &body, now).await })
+            Box::pin(async move {
+                tx.publish(&kind, debtor_id, user_id, &body, now).await?;
+                tx.flush().await?;
+                tx.published()
+                    .ok_or_else(|| StoreError::Corrupt("the feed gave no id".into()))
+            })
         })
         .await
     }

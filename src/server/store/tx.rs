@@ -6,26 +6,64 @@ use async_trait::async_trait;
 use chrono::{DateTime, Duration, Utc};
 use std::sync::LazyLock;
 
-use super::exec::{Arg, Exec, args, int, text};
+use super::exec::{Arg, Exec, Value, args, int, text};
+use super::later::Later;
 use super::rows::{self, ms};
 use super::*;
 use crate::domain::EventKind;
 
 pub(super) struct SqlTx<'c> {
-    exec: &'c mut dyn Exec,
+    /// Reached through `db`, which sends what `later` holds first.
+    conn: &'c mut dyn Exec,
     published: Option<i64>,
+    /// PostgreSQL's writes held back to go together.
+    later: Later,
 }
 
 impl<'c> SqlTx<'c> {
-    pub(super) fn new(exec: &'c mut dyn Exec) -> SqlTx<'c> {
+    pub(super) fn new(conn: &'c mut dyn Exec) -> SqlTx<'c> {
         SqlTx {
-            exec,
+            conn,
             published: None,
+            later: Later::default(),
         }
     }
 
     fn postgres(&self) -> bool {
-        self.exec.dialect().postgres
+        self.conn.dialect().postgres
+    }
+
+    /// The connection, once the writes held back are sent: a statement
+    /// run on it sees them.
+    async fn db(&mut self) -> Result<&mut dyn Exec, StoreError> {
+        self.send_later(false).await?;
+        Ok(&mut *self.conn)
+    }
+
+    /// Sends the writes held back, and the feed items too when `feed`.
+    async fn send_later(&mut self, feed: bool) -> Result<(), StoreError> {
+        let Some((sql, values)) = self.later.take(feed) else {
+            return Ok(());
+        };
+        let args: Vec<Arg<'_>> = values.iter().map(Value::arg).collect();
+        let newest = self.conn.one(&sql, &args, |r| r.int("newest")).await?;
+        self.published = self.published.max(newest);
+        Ok(())
+    }
+
+    /// A write whose answer nobody waits on: held back on PostgreSQL to go
+    /// with others, done now on SQLite (whose statements cost no round
+    /// trip).
+    async fn write_later(&mut self, sql: &'static str, args: &[Arg<'_>]) -> Result<(), StoreError> {
+        if !self.postgres() {
+            self.conn.execute(sql, args).await?;
+            return Ok(());
+        }
+        if self.later.holds(sql) {
+            self.send_later(false).await?;
+        }
+        self.later.hold(sql, args);
+        Ok(())
     }
 
     /// A debtor with their debts and what `pick` reads with them: their
@@ -40,7 +78,8 @@ impl<'c> SqlTx<'c> {
         } else {
             &rows::SQLITE_FILE
         };
-        self.exec
+        self.db()
+            .await?
             .optional(pick(queries), &args![id], |r| {
                 let debts: Vec<serde_json::Map<String, serde_json::Value>> =
                     serde_json::from_str(&text(r, "debts")?)
@@ -102,7 +141,8 @@ impl Tx for SqlTx<'_> {
     }
 
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
-        self.exec
+        self.db()
+            .await?
             .one(rows::HISTORY, &args![debtor_id], |r| {
                 rows::events(&text(r, "events")?)
             })
@@ -122,7 +162,8 @@ impl Tx for SqlTx<'_> {
         debtor_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, StoreError> {
-        self.exec
+        self.db()
+            .await?
             .optional(rows::LEASE_ON, &args![debtor_id, ms(now)], rows::lease)
             .await
     }
@@ -133,7 +174,8 @@ impl Tx for SqlTx<'_> {
         agent_id: i64,
         since: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError> {
-        self.exec
+        self.db()
+            .await?
             .optional(
                 rows::OPEN_CALL,
                 &args![debtor_id, agent_id, ms(since)],
@@ -166,7 +208,8 @@ impl Tx for SqlTx<'_> {
             (rows::TAKE_NEXT, rows::NEXT_IN_QUEUE)
         };
         let taken = self
-            .exec
+            .db()
+            .await?
             .optional(
                 take,
                 &args![queue, ms(now), agent_id, ms(now + ttl)],
@@ -179,7 +222,8 @@ impl Tx for SqlTx<'_> {
         // Nobody is callable, or a lease was in the way: one step at a time.
         for _ in 0..8 {
             let candidate = self
-                .exec
+                .db()
+                .await?
                 .optional(next, &args![queue, ms(now)], |r| int(r, "debtor_id"))
                 .await?;
             let Some(debtor_id) = candidate else {
@@ -187,7 +231,8 @@ impl Tx for SqlTx<'_> {
             };
             let insert = args![debtor_id, agent_id, ms(now + ttl)];
             if let Some(lease) = self
-                .exec
+                .db()
+                .await?
                 .optional(rows::INSERT_LEASE, &insert, rows::lease)
                 .await?
             {
@@ -196,11 +241,13 @@ impl Tx for SqlTx<'_> {
             // The row in the way is an expired lease the scheduler has
             // not cleared yet, or (PostgreSQL) a lease another server
             // just took: the first goes, the second stays.
-            self.exec
+            self.db()
+                .await?
                 .execute(rows::EXPIRE_LEASE_OF, &args![debtor_id, ms(now)])
                 .await?;
             if let Some(lease) = self
-                .exec
+                .db()
+                .await?
                 .optional(rows::INSERT_LEASE, &insert, rows::lease)
                 .await?
             {
@@ -215,13 +262,14 @@ impl Tx for SqlTx<'_> {
         lease_id: i64,
         agent_id: Option<i64>,
     ) -> Result<Option<Lease>, StoreError> {
-        self.exec
+        self.db()
+            .await?
             .optional(rows::RELEASE_LEASE, &args![lease_id, agent_id], rows::lease)
             .await
     }
 
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
-        let (upsert_verdict, dialect): (&LazyLock<String>, _) = if self.postgres() {
+        let (upsert_verdict, dialect): (&'static LazyLock<String>, _) = if self.postgres() {
             (&UPSERT_VERDICT_POSTGRES, rows::POSTGRES)
         } else {
             (&UPSERT_VERDICT_SQLITE, rows::SQLITE)
@@ -243,14 +291,17 @@ impl Tx for SqlTx<'_> {
             for (at, event) in &json {
                 params.extend(args![debtor_id, *at, event]);
             }
-            ids = self.exec.all(&sql, &params, |r| int(r, "id")).await?;
+            ids = self
+                .db()
+                .await?
+                .all(&sql, &params, |r| int(r, "id"))
+                .await?;
             // Ids grow in the order rows are written; the order rows
             // come back in is not promised.
             ids.sort_unstable();
         }
         for (debt_id, balance) in &change.balances {
-            self.exec
-                .execute(rows::SET_BALANCE, &args![*balance, *debt_id, debtor_id])
+            self.write_later(rows::SET_BALANCE, &args![*balance, *debt_id, debtor_id])
                 .await?;
         }
         if let Some(call) = &change.call {
@@ -258,7 +309,8 @@ impl Tx for SqlTx<'_> {
             match &call.ends {
                 Some((open, contact)) => {
                     let ended = self
-                        .exec
+                        .db()
+                        .await?
                         .execute(
                             rows::END_CALL,
                             &args![
@@ -277,12 +329,11 @@ impl Tx for SqlTx<'_> {
                         )));
                     }
                     let contact = serde_json::to_string(contact).expect("events serialize");
-                    self.exec
-                        .execute(
-                            rows::SET_HISTORY_EVENT,
-                            &args![&contact, open.attempt_id, debtor_id],
-                        )
-                        .await?;
+                    self.write_later(
+                        rows::SET_HISTORY_EVENT,
+                        &args![&contact, open.attempt_id, debtor_id],
+                    )
+                    .await?;
                 }
                 None => {
                     let (Some(attempt), Some(attempt_id)) = (change.events.first(), ids.first())
@@ -291,27 +342,25 @@ impl Tx for SqlTx<'_> {
                             "a call needs its attempt as the first event".into(),
                         ));
                     };
-                    self.exec
-                        .execute(
-                            rows::INSERT_CALL,
-                            &args![
-                                debtor_id,
-                                call.agent_id,
-                                *attempt_id,
-                                call.queue.as_deref(),
-                                ms(attempt.at),
-                                outcome_id,
-                                disposition.as_deref(),
-                                promised
-                            ],
-                        )
-                        .await?;
+                    self.write_later(
+                        rows::INSERT_CALL,
+                        &args![
+                            debtor_id,
+                            call.agent_id,
+                            *attempt_id,
+                            call.queue.as_deref(),
+                            ms(attempt.at),
+                            outcome_id,
+                            disposition.as_deref(),
+                            promised
+                        ],
+                    )
+                    .await?;
                 }
             }
         }
         if let Some(v) = &change.verdict {
-            self.exec
-                .execute(upsert_verdict, &verdict_args(debtor_id, v))
+            self.write_later(upsert_verdict, &verdict_args(debtor_id, v))
                 .await?;
         }
         Ok(ids)
@@ -325,7 +374,8 @@ impl Tx for SqlTx<'_> {
         now: DateTime<Utc>,
     ) -> Result<(AgentStateView, bool), StoreError> {
         let stored = self
-            .exec
+            .db()
+            .await?
             .one(
                 rows::SET_AGENT_STATE,
                 &args![user_id, state.name(), reason, ms(now)],
@@ -344,26 +394,28 @@ impl Tx for SqlTx<'_> {
         user_id: Option<i64>,
         body: &serde_json::Value,
         now: DateTime<Utc>,
-    ) -> Result<i64, StoreError> {
-        // On PostgreSQL the notice goes at commit to every server listening.
-        let sql = if self.postgres() {
-            rows::PUBLISH_NOTIFY
-        } else {
-            rows::PUBLISH
-        };
+    ) -> Result<(), StoreError> {
         let body = body.to_string();
+        let item = args![ms(now), kind, debtor_id, user_id, &body];
+        if self.postgres() {
+            // With the notice to every server listening, at commit.
+            self.later.publish(item);
+            return Ok(());
+        }
         let id = self
-            .exec
-            .one(sql, &args![ms(now), kind, debtor_id, user_id, &body], |r| {
-                int(r, "id")
-            })
+            .conn
+            .one(rows::PUBLISH, &item, |r| int(r, "id"))
             .await?;
         self.published = self.published.max(Some(id));
-        Ok(id)
+        Ok(())
     }
 
     fn published(&self) -> Option<i64> {
         self.published
+    }
+
+    async fn flush(&mut self) -> Result<(), StoreError> {
+        self.send_later(true).await
     }
 
     async fn audit(
@@ -374,13 +426,11 @@ impl Tx for SqlTx<'_> {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError> {
-        self.exec
-            .execute(
-                rows::AUDIT,
-                &args![ms(now), user_id, action, debtor_id, detail],
-            )
-            .await?;
-        Ok(())
+        self.write_later(
+            rows::AUDIT,
+            &args![ms(now), user_id, action, debtor_id, detail],
+        )
+        .await
     }
 
     async fn idempotency_begin(
@@ -395,7 +445,8 @@ impl Tx for SqlTx<'_> {
         // another has inserted but not committed would wait for it.
         let inserted = if self.postgres() {
             let (got, inserted) = self
-                .exec
+                .db()
+                .await?
                 .one(
                     rows::IDEMPOTENCY_LOCK_INSERT,
                     &args![user_id, key, body_hash, ms(now), key_lock(user_id, key)],
@@ -407,7 +458,8 @@ impl Tx for SqlTx<'_> {
             }
             inserted as u64
         } else {
-            self.exec
+            self.db()
+                .await?
                 .execute(
                     rows::IDEMPOTENCY_INSERT,
                     &args![user_id, key, body_hash, ms(now)],
@@ -417,7 +469,8 @@ impl Tx for SqlTx<'_> {
         if inserted == 1 {
             return Ok(Idempotency::New);
         }
-        self.exec
+        self.db()
+            .await?
             .one(rows::IDEMPOTENCY_GET, &args![user_id, key], |r| {
                 rows::idempotency_state(r, body_hash)
             })
@@ -431,13 +484,11 @@ impl Tx for SqlTx<'_> {
         status: u16,
         body: &str,
     ) -> Result<(), StoreError> {
-        self.exec
-            .execute(
-                rows::IDEMPOTENCY_FINISH,
-                &args![i64::from(status), body, user_id, key],
-            )
-            .await?;
-        Ok(())
+        self.write_later(
+            rows::IDEMPOTENCY_FINISH,
+            &args![i64::from(status), body, user_id, key],
+        )
+        .await
     }
 }
 
