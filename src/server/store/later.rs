@@ -1,8 +1,8 @@
 //! PostgreSQL: writes whose answer nobody waits on, held back and sent
 //! together as one statement, each a data-modifying `WITH` of it. Every
-//! statement costs PostgreSQL (and the server) about the same whatever it
-//! does, so sending an outcome's writes after planning as two statements
-//! rather than seven is most of what it costs (README, Performance).
+//! statement costs a round trip and PostgreSQL's work to start and end it,
+//! whatever it does: an outcome's writes after planning are four statements
+//! this way rather than seven (README, Performance).
 //!
 //! The writes go in the order given, before the next statement that reads:
 //! that one sees them all. Feed items go last, at the end of the
