@@ -1357,6 +1357,17 @@ fn payment(day: u32, minor: i64) -> Event {
 /// `write`: a job reads what it wrote, keeps everything when it succeeds and
 /// nothing when it fails, and many at once (on SQLite, sharing commits) do
 /// not take one another's writes with them.
+fn callable_early() -> Verdict {
+    Verdict {
+        queue: Some("early".into()),
+        callable: true,
+        priority: 10,
+        review_at: None,
+        at: t(2, 12),
+        blocked_rule: None,
+    }
+}
+
 async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
     let agent_id = store
         .create_user("ana", Role::Agent, "hash", t(1, 9))
@@ -1377,14 +1388,7 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
                 id,
                 &Change {
                     events: vec![payment(2, 100)],
-                    verdict: Some(Verdict {
-                        queue: Some("early".into()),
-                        callable: true,
-                        priority: 10,
-                        review_at: None,
-                        at: t(2, 12),
-                        blocked_rule: None,
-                    }),
+                    verdict: Some(callable_early()),
                     ..Change::default()
                 },
             )
@@ -1423,14 +1427,7 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
             tx.apply(
                 424_242,
                 &Change {
-                    verdict: Some(Verdict {
-                        queue: Some("early".into()),
-                        callable: true,
-                        priority: 10,
-                        review_at: None,
-                        at: t(2, 12),
-                        blocked_rule: None,
-                    }),
+                    verdict: Some(callable_early()),
                     ..Change::default()
                 },
             )
