@@ -1417,6 +1417,35 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
     assert_eq!(seen, 1, "a job reads its own writes");
     assert_eq!(leased, Some(id), "and the verdict it wrote");
     assert_eq!(store.feed_bounds().await.unwrap().map(|b| b.1), Some(fed));
+    // Two writes of one row in one job, with no read between: the second
+    // is the one that stays.
+    write(&*store, move |tx: &mut dyn Tx| {
+        Box::pin(async move {
+            let late = Verdict {
+                queue: Some("late".into()),
+                ..callable_early()
+            };
+            for v in [callable_early(), late] {
+                let change = Change {
+                    verdict: Some(v),
+                    ..Change::default()
+                };
+                tx.apply(id, &change).await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    })
+    .await
+    .unwrap();
+    let in_queue = |queue: &'static str| {
+        let store = store.clone();
+        async move {
+            let waiting = store.queue_debtors(queue, t(2, 12), 10).await.unwrap();
+            waiting.iter().map(|d| d.debtor_id).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(in_queue("early").await, Vec::<i64>::new());
+    assert_eq!(in_queue("late").await, vec![id]);
     // A write held back that fails when sent fails the job, and nothing
     // of it stays.
     let verdicts_before = store.queue_counts(t(2, 12)).await.unwrap();
