@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::routes;
-use super::store::{self, Held, Store, Tx, Verdict};
+use super::store::{self, Store, Tx, Verdict};
 use crate::domain::{Channel, Clock, Debtor, Event, breaks_at};
 use crate::schedule::{Plan, Policy, State, plan};
 
@@ -303,35 +303,31 @@ pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -
     }
 }
 
-/// A debtor, their history and their lease, held against other writers
-/// until `tx` ends.
-pub async fn hold_debtor(
-    tx: &mut dyn Tx,
-    debtor_id: i64,
-    now: DateTime<Utc>,
-) -> Result<Held, ApiError> {
-    tx.hold(debtor_id, now)
-        .await?
-        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))
-}
-
-/// A debtor held for `user` to work: 403 when someone else holds their
-/// lease (only the holder works them).
-pub async fn hold_for(
+/// 403 when someone else holds the debtor: only the holder works them.
+pub async fn not_leased_to_another(
     tx: &mut dyn Tx,
     debtor_id: i64,
     user: i64,
     now: DateTime<Utc>,
-) -> Result<(Debtor, Vec<Event>), ApiError> {
-    let held = hold_debtor(tx, debtor_id, now).await?;
-    match held.lease {
+) -> Result<(), ApiError> {
+    match tx.lease_on(debtor_id, now).await? {
         Some(lease) if lease.agent_id != user => Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "leased_to_another",
             "this debtor is leased to another agent",
         )),
-        _ => Ok((held.debtor, held.history)),
+        _ => Ok(()),
     }
+}
+
+/// A debtor and their history, held against other writers until `tx` ends.
+pub async fn hold_debtor(
+    tx: &mut dyn Tx,
+    debtor_id: i64,
+) -> Result<(Debtor, Vec<Event>), ApiError> {
+    tx.hold(debtor_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))
 }
 
 /// A debtor, their history and their plan now, for reading (writes hold the

@@ -137,8 +137,7 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
     state
         .write(move |tx| {
             Box::pin(async move {
-                let held = app::hold_debtor(tx, debtor_id, now).await?;
-                let (debtor, history) = (held.debtor, held.history);
+                let (debtor, history) = app::hold_debtor(tx, debtor_id).await?;
                 let p = plan(&debtor, &history, &policy, now);
                 let (v, broke) = settle(&policy, &debtor, &history, &p, now);
                 let queue = v.queue.clone();

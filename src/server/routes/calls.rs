@@ -14,7 +14,7 @@ use crate::api::{AgentState, CallRequest, CallResponse};
 use crate::domain::{Channel, ContactResult, Debtor, Event, EventKind, Firmness, User};
 use crate::schedule::compliance::{Block, Refusal};
 use crate::schedule::{Plan, Policy, Source, State as PlanState, plan};
-use crate::server::app::{AppState, Body, Id, hold_for, verdict};
+use crate::server::app::{AppState, Body, Id, hold_debtor, not_leased_to_another, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
@@ -57,7 +57,8 @@ async fn start_new(
     req: CallRequest,
     now: DateTime<Utc>,
 ) -> Result<CallResponse, ApiError> {
-    let (debtor, mut history) = hold_for(tx, debtor_id, user.id, now).await?;
+    let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
+    not_leased_to_another(tx, debtor_id, user.id, now).await?;
     let before = plan(&debtor, &history, policy, now);
     let number = req.phone.trim();
     let phone = debtor

@@ -16,7 +16,7 @@ use crate::domain::{
     Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, User,
 };
 use crate::schedule::{offers, plan};
-use crate::server::app::{AppState, Body, Id, hold_for, verdict};
+use crate::server::app::{AppState, Body, Id, hold_debtor, not_leased_to_another, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
@@ -62,7 +62,8 @@ async fn record_new(
     req: OutcomeRequest,
     now: DateTime<Utc>,
 ) -> Result<OutcomeResponse, ApiError> {
-    let (debtor, mut history) = hold_for(tx, debtor_id, user.id, now).await?;
+    let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
+    not_leased_to_another(tx, debtor_id, user.id, now).await?;
     let before = plan(&debtor, &history, &state.policy, now);
     let (result, mut events) = outcome_events(state, &debtor, &history, &req, now)?;
     let open = tx

@@ -61,14 +61,13 @@ async fn record_new(
             "a payment cannot be in the future",
         ));
     }
-    let held = hold_debtor(tx, req.debtor_id, now).await.map_err(|e| {
+    let (debtor, mut history) = hold_debtor(tx, req.debtor_id).await.map_err(|e| {
         if e.status == StatusCode::NOT_FOUND {
             e.field("debtor_id")
         } else {
             e
         }
     })?;
-    let (debtor, mut history) = (held.debtor, held.history);
     let before = plan(&debtor, &history, policy, now);
     let owed: i64 = debtor.debts.iter().map(|d| d.balance.minor.max(0)).sum();
     if req.amount_minor > owed {

@@ -104,16 +104,6 @@ pub struct OpenCall {
     pub attempt: Event,
 }
 
-/// A debtor held by a write, with what it decides on.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Held {
-    pub debtor: Debtor,
-    /// In time order.
-    pub history: Vec<Event>,
-    /// The unexpired lease on them, whoever holds it.
-    pub lease: Option<Lease>,
-}
-
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Lease {
     pub id: i64,
@@ -210,10 +200,9 @@ pub trait Tx: Send {
     /// The debtor and their history in time order: what `debtor` and
     /// `history` give, in fewer round trips.
     async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError>;
-    /// What `file` gives, with the lease on the debtor unexpired at `now`,
-    /// the debtor held against other writers until the end (PostgreSQL
-    /// locks the row; SQLite has one writer).
-    async fn hold(&mut self, id: i64, now: DateTime<Utc>) -> Result<Option<Held>, StoreError>;
+    /// What `file` gives, with the debtor held against other writers until
+    /// the end (PostgreSQL locks the row; SQLite has one writer).
+    async fn hold(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError>;
     async fn lease_on(
         &mut self,
         debtor_id: i64,

@@ -64,36 +64,18 @@ macro_rules! debts_json {
 /// nothing: one round trip for what a request reads of them.
 macro_rules! debtor_file {
     ($dialect:tt, $events:expr) => {
-        debtor_file!($dialect, $events, "")
-    };
-    ($dialect:tt, $events:expr, $more:expr) => {
         concat!(
             "SELECT id, external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags, ",
             debts_json!($dialect),
             " AS debts, ",
             $events,
-            " AS events",
-            $more,
-            " FROM debtors d WHERE id = $1"
+            " AS events FROM debtors d WHERE id = $1"
         )
     };
 }
-/// The lease on the debtor unexpired at `$2`, as a JSON object, in a
-/// column `lease`: a write decides with it whether the caller may work them.
-macro_rules! lease_json {
-    (sqlite) => {
-        ", (SELECT json_object('id', id, 'debtor_id', debtor_id, 'agent_id', agent_id, \
-         'expires_ms', expires_ms) FROM leases WHERE debtor_id = d.id AND expires_ms > $2) AS lease"
-    };
-    (postgres) => {
-        ", (SELECT json_build_object('id', id, 'debtor_id', debtor_id, 'agent_id', agent_id, \
-         'expires_ms', expires_ms)::text FROM leases WHERE debtor_id = d.id AND expires_ms > $2) AS lease"
-    };
-}
 /// What `debtor_file` reads, by dialect: the debtor alone, with their
-/// history, and with their history and lease, held against other writers
-/// until the transaction ends (PostgreSQL locks the row; SQLite has one
-/// writer).
+/// history, and with their history held against other writers until the
+/// transaction ends (PostgreSQL locks the row; SQLite has one writer).
 pub struct FileQueries {
     pub debtor: &'static str,
     pub file: &'static str,
@@ -102,13 +84,13 @@ pub struct FileQueries {
 pub const SQLITE_FILE: FileQueries = FileQueries {
     debtor: debtor_file!(sqlite, "''"),
     file: debtor_file!(sqlite, history_items!("d.id")),
-    held: debtor_file!(sqlite, history_items!("d.id"), lease_json!(sqlite)),
+    held: debtor_file!(sqlite, history_items!("d.id")),
 };
 pub const POSTGRES_FILE: FileQueries = FileQueries {
     debtor: debtor_file!(postgres, "''"),
     file: debtor_file!(postgres, history_items!("d.id")),
     held: concat!(
-        debtor_file!(postgres, history_items!("d.id"), lease_json!(postgres)),
+        debtor_file!(postgres, history_items!("d.id")),
         " FOR UPDATE OF d"
     ),
 };

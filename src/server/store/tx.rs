@@ -67,57 +67,31 @@ impl<'c> SqlTx<'c> {
     }
 
     /// A debtor with their debts and what `pick` reads with them: their
-    /// history or nothing, held with their lease or not (`now` given).
+    /// history or nothing, held or not.
     async fn debtor_with(
         &mut self,
         id: i64,
         pick: fn(&rows::FileQueries) -> &'static str,
-        now: Option<DateTime<Utc>>,
-    ) -> Result<Option<Held>, StoreError> {
+    ) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
         let queries = if self.postgres() {
             &rows::POSTGRES_FILE
         } else {
             &rows::SQLITE_FILE
         };
-        let args = match now {
-            Some(now) => vec![Arg::from(id), Arg::from(ms(now))],
-            None => vec![Arg::from(id)],
-        };
         self.db()
             .await?
-            .optional(pick(queries), &args, |r| {
-                let lease = match now {
-                    Some(_) => r
-                        .text("lease")?
-                        .map(|l| rows::lease(&json_row(&l)?))
-                        .transpose()?,
-                    None => None,
-                };
-                let debts = json_rows(&text(r, "debts")?, "debts")?
+            .optional(pick(queries), &args![id], |r| {
+                let debts: Vec<serde_json::Map<String, serde_json::Value>> =
+                    serde_json::from_str(&text(r, "debts")?)
+                        .map_err(|e| StoreError::Corrupt(format!("debts: {e}")))?;
+                let debts = debts
                     .iter()
                     .map(|d| rows::debt(d))
                     .collect::<Result<Vec<_>, _>>()?;
-                Ok(Held {
-                    debtor: rows::debtor(r, debts)?,
-                    history: rows::events(&text(r, "events")?)?,
-                    lease,
-                })
+                Ok((rows::debtor(r, debts)?, rows::events(&text(r, "events")?)?))
             })
             .await
     }
-}
-
-/// A JSON object a statement built, read as a row.
-fn json_row(json: &str) -> Result<serde_json::Map<String, serde_json::Value>, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("{json}: {e}")))
-}
-
-/// A JSON array of objects a statement built (`what`, for the error), read as rows.
-fn json_rows(
-    json: &str,
-    what: &str,
-) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, StoreError> {
-    serde_json::from_str(json).map_err(|e| StoreError::Corrupt(format!("{what}: {e}")))
 }
 
 /// One debtor's verdict, written by the statement imports use for many.
@@ -163,10 +137,7 @@ fn key_lock(user_id: i64, key: &str) -> i64 {
 #[async_trait]
 impl Tx for SqlTx<'_> {
     async fn debtor(&mut self, id: i64) -> Result<Option<Debtor>, StoreError> {
-        Ok(self
-            .debtor_with(id, |q| q.debtor, None)
-            .await?
-            .map(|h| h.debtor))
+        Ok(self.debtor_with(id, |q| q.debtor).await?.map(|(d, _)| d))
     }
 
     async fn history(&mut self, debtor_id: i64) -> Result<Vec<Event>, StoreError> {
@@ -179,12 +150,11 @@ impl Tx for SqlTx<'_> {
     }
 
     async fn file(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
-        let file = self.debtor_with(id, |q| q.file, None).await?;
-        Ok(file.map(|h| (h.debtor, h.history)))
+        self.debtor_with(id, |q| q.file).await
     }
 
-    async fn hold(&mut self, id: i64, now: DateTime<Utc>) -> Result<Option<Held>, StoreError> {
-        self.debtor_with(id, |q| q.held, Some(now)).await
+    async fn hold(&mut self, id: i64) -> Result<Option<(Debtor, Vec<Event>)>, StoreError> {
+        self.debtor_with(id, |q| q.held).await
     }
 
     async fn lease_on(
