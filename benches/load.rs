@@ -82,7 +82,11 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: us
     let portfolio: Vec<_> = (0..debtors)
         .map(|i| regua::simulate::portfolio::debtor(7, i, today).debtor)
         .collect();
-    let ids = store.import_debtors(&portfolio, now).await.unwrap().ids;
+    let ids = store
+        .import_debtors(portfolio.clone().into(), now)
+        .await
+        .unwrap()
+        .ids;
     let mut queues: HashMap<String, usize> = HashMap::new();
     for (id, mut d) in ids.iter().zip(portfolio) {
         d.id = *id;

@@ -258,7 +258,7 @@ async fn users_and_sessions(store: Arc<dyn Store>) {
 async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
     let first = store
         .import_debtors(
-            &[debtor(1, "Maria Silva"), debtor(2, "João Souza")],
+            [debtor(1, "Maria Silva"), debtor(2, "João Souza")].into(),
             t(1, 9),
         )
         .await
@@ -271,7 +271,7 @@ async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
     changed.debts.push(debtor(9, "x").debts[0].clone());
     changed.debts[1].due_date = NaiveDate::from_ymd_opt(2025, 12, 31).unwrap();
     let second = store
-        .import_debtors(&[debtor(7, "Nova"), changed.clone()], t(2, 9))
+        .import_debtors([debtor(7, "Nova"), changed.clone()].into(), t(2, 9))
         .await
         .unwrap();
     assert_eq!((second.created, second.updated), (1, 1));
@@ -302,7 +302,7 @@ async fn import_creates_then_updates_by_external_id(store: Arc<dyn Store>) {
     // Names with control characters are data, stored as given.
     let odd = debtor(3, "\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J Nome");
     let ids = store
-        .import_debtors(std::slice::from_ref(&odd), t(2, 9))
+        .import_debtors([odd.clone()].into(), t(2, 9))
         .await
         .unwrap()
         .ids;
@@ -323,9 +323,15 @@ async fn a_large_import_keeps_its_order_and_debts(store: Arc<dyn Store>) {
             d
         })
         .collect();
-    let first = store.import_debtors(&many, t(1, 9)).await.unwrap();
+    let first = store
+        .import_debtors(many.clone().into(), t(1, 9))
+        .await
+        .unwrap();
     assert_eq!((first.created, first.updated), (2_000, 0));
-    let again = store.import_debtors(&many, t(2, 9)).await.unwrap();
+    let again = store
+        .import_debtors(many.clone().into(), t(2, 9))
+        .await
+        .unwrap();
     assert_eq!((again.created, again.updated), (0, 2_000));
     assert_eq!(again.ids, first.ids, "the same debtors, none duplicated");
     assert_eq!(first.ids.iter().collect::<HashSet<_>>().len(), 2_000);
@@ -342,7 +348,7 @@ async fn a_large_import_keeps_its_order_and_debts(store: Arc<dyn Store>) {
 async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
     let ids = store
         .import_debtors(
-            &[debtor(1, "Maria"), debtor(2, "João"), debtor(3, "Rita")],
+            [debtor(1, "Maria"), debtor(2, "João"), debtor(3, "Rita")].into(),
             t(1, 9),
         )
         .await
@@ -394,7 +400,7 @@ async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
         blocked_rule: None,
     };
     store
-        .set_verdicts(&[
+        .set_verdicts(vec![
             (ids[0], v(Some("early"), 30, t(2, 9))),
             (ids[1], v(Some("early"), 50, t(2, 9))),
             (ids[2], v(None, 10, t(2, 9))),
@@ -411,7 +417,7 @@ async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
     assert_eq!(early[0].review_at, Some(t(5, 9)));
     // Again, later: the same queue keeps the place in time, as `apply` does.
     store
-        .set_verdicts(&[(ids[1], v(Some("early"), 50, t(3, 9)))])
+        .set_verdicts(vec![(ids[1], v(Some("early"), 50, t(3, 9)))])
         .await
         .unwrap();
     let early = store.queue_debtors("early", t(3, 10), 10).await.unwrap();
@@ -421,12 +427,12 @@ async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
         3,
         "every verdict stored"
     );
-    store.set_verdicts(&[]).await.unwrap();
+    store.set_verdicts(vec![]).await.unwrap();
 }
 
 async fn history_and_balances_change_together(store: Arc<dyn Store>) {
     let id = store
-        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .import_debtors([debtor(1, "Maria")].into(), t(1, 9))
         .await
         .unwrap()
         .ids[0];
@@ -498,11 +504,12 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
     let maria = debtor(1, "Maria Aparecida Silva");
     let ids = store
         .import_debtors(
-            &[
+            [
                 maria.clone(),
                 debtor(2, "João Souza"),
                 debtor(3, "100% Pago_Ltda"),
-            ],
+            ]
+            .into(),
             t(1, 9),
         )
         .await
@@ -541,7 +548,11 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
 
 async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {
     let debtors: Vec<Debtor> = (0..n).map(|i| debtor(i, &format!("Devedor {i}"))).collect();
-    let ids = store.import_debtors(&debtors, t(1, 9)).await.unwrap().ids;
+    let ids = store
+        .import_debtors(debtors.into(), t(1, 9))
+        .await
+        .unwrap()
+        .ids;
     for (i, id) in ids.iter().enumerate() {
         let verdict = Verdict {
             queue: Some("early".into()),
@@ -1113,7 +1124,7 @@ async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
         .await
         .unwrap();
     let id = store
-        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .import_debtors([debtor(1, "Maria")].into(), t(1, 9))
         .await
         .unwrap()
         .ids[0];
@@ -1375,7 +1386,7 @@ async fn a_write_keeps_all_or_nothing_and_sees_itself(store: Arc<dyn Store>) {
         .unwrap()
         .id;
     let id = store
-        .import_debtors(&[debtor(1, "Maria")], t(1, 9))
+        .import_debtors([debtor(1, "Maria")].into(), t(1, 9))
         .await
         .unwrap()
         .ids[0];

@@ -204,7 +204,8 @@ async fn publish_broken(
 /// read in bulk), the verdicts written together.
 pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, error::ApiError> {
     let now = state.clock.now();
-    let imported = state.store.import_debtors(&debtors, now).await?;
+    let debtors: std::sync::Arc<[Debtor]> = debtors.into();
+    let imported = state.store.import_debtors(debtors.clone(), now).await?;
     let known: Vec<i64> = imported
         .ids
         .iter()
@@ -248,7 +249,7 @@ pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, 
             (id, v)
         })
         .collect();
-    state.store.set_verdicts(&verdicts).await?;
+    state.store.set_verdicts(verdicts).await?;
     for (id, queue) in broken {
         publish_broken(state, id, queue).await?;
     }
@@ -292,7 +293,7 @@ pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bo
     .await
     .expect("the simulation does not panic");
     let portfolio: Vec<_> = lived.iter().map(|(d, _)| d.clone()).collect();
-    let ids = state.store.import_debtors(&portfolio, now).await?.ids;
+    let ids = state.store.import_debtors(portfolio.into(), now).await?.ids;
     for (id, (_, history)) in ids.iter().zip(lived) {
         // Nothing in a demo history is later than now.
         let history: Vec<_> = history.into_iter().filter(|e| e.at <= now).collect();

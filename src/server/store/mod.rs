@@ -393,14 +393,16 @@ pub trait Store: Send + Sync + 'static {
 
     /// Creates or updates debtors by external id (no two the same),
     /// replacing their debts; all or nothing.
+    /// (Shared, not copied: the writer runs on a thread of its own, and a
+    /// million debtors are most of an import's memory.)
     async fn import_debtors(
         &self,
-        debtors: &[Debtor],
+        debtors: Arc<[Debtor]>,
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError>;
     /// The verdicts of many debtors at once (after an import), as `apply`
     /// would store each; all or nothing.
-    async fn set_verdicts(&self, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError>;
+    async fn set_verdicts(&self, verdicts: Vec<(i64, Verdict)>) -> Result<(), StoreError>;
     async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError>;
     /// By name (any part, any case), external id or document digits.
     async fn search_debtors(

@@ -419,16 +419,14 @@ impl Store for SqlStore {
 
     async fn import_debtors(
         &self,
-        debtors: &[Debtor],
+        debtors: Arc<[Debtor]>,
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError> {
-        let debtors = debtors.to_vec();
         self.write_sql(move |e| Box::pin(async move { import(e, &debtors, now).await }))
             .await
     }
 
-    async fn set_verdicts(&self, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError> {
-        let verdicts = verdicts.to_vec();
+    async fn set_verdicts(&self, verdicts: Vec<(i64, Verdict)>) -> Result<(), StoreError> {
         self.write_sql(move |e| Box::pin(async move { upsert_verdicts(e, &verdicts).await }))
             .await
     }
