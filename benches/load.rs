@@ -6,9 +6,9 @@
 //! cargo bench --bench load                       # SQLite
 //! REGUA_TEST_POSTGRES_URL=postgres://… cargo bench --bench load   # and PostgreSQL
 //! Environment: REGUA_LOAD_AGENTS (200), REGUA_LOAD_DEBTORS (20000),
-//! REGUA_LOAD_SQLITE (1; 0 skips SQLite's run), REGUA_LOAD_REPLICAS (2): on PostgreSQL the agents are also run against
-//! that many `serve` replicas on one database, each with its own pools,
-//! split between them. REGUA_LOAD_RATE (0): outcomes a second offered in
+//! REGUA_LOAD_SQLITE (1; 0 skips SQLite's run), REGUA_LOAD_REPLICAS (2):
+//! on PostgreSQL the agents are also run against that many `serve`
+//! replicas on one database, each with its own pools, split between them. REGUA_LOAD_RATE (0): outcomes a second offered in
 //! all; each agent starts a lease → outcome round every agents/rate
 //! seconds (or at once when late) instead of straight after the last, so
 //! the latencies are those at that rate rather than at saturation, where

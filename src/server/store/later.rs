@@ -12,9 +12,7 @@
 use std::fmt::Write as _;
 
 use super::exec::{Arg, Value};
-
-/// What one feed item binds: at, kind, debtor, user, body.
-pub const FEED_COLUMNS: usize = 5;
+use super::rows::{self, FEED_COLUMNS};
 
 #[derive(Default)]
 pub struct Later {
@@ -35,6 +33,7 @@ impl Later {
             .push((sql, args.iter().map(Value::from).collect()));
     }
 
+    /// A feed item: at, kind, debtor, user, body.
     pub fn publish(&mut self, item: [Arg<'_>; FEED_COLUMNS]) {
         self.feed.extend(item.iter().map(Value::from));
     }
@@ -58,19 +57,13 @@ impl Later {
             values.extend(args);
         }
         if items > 0 {
-            sql.push_str("f AS (INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES ");
-            for item in 0..items {
-                sql.push_str(if item == 0 { "(" } else { ", (" });
-                for col in 0..FEED_COLUMNS {
-                    let sep = if col == 0 { "" } else { ", " };
-                    let _ = write!(
-                        sql,
-                        "{sep}${}",
-                        values.len() + item * FEED_COLUMNS + col + 1
-                    );
-                }
-                sql.push(')');
-            }
+            let rows = rows::values(rows::POSTGRES, items, FEED_COLUMNS);
+            let _ = write!(
+                sql,
+                "f AS ({}{}",
+                rows::INSERT_FEED,
+                renumber(&rows, values.len())
+            );
             // Servers listening hear of the newest; they read the feed
             // from where they were up to it.
             sql.push_str(

@@ -234,6 +234,8 @@ pub trait Tx: Send {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(AgentStateView, bool), StoreError>;
+    /// Appends an item to the feed. Its id is in `published` once it is
+    /// sent (on PostgreSQL, by `flush` or before commit).
     async fn publish(
         &mut self,
         kind: &str,

@@ -103,7 +103,7 @@ pub const PARAMS_PER_STATEMENT: usize = 8_000;
 /// `(?, ?), (?, ?)`: sqlx looks up every numbered parameter's name, which
 /// SQLite finds by a walk through all of them, and a statement of thousands
 /// spent most of an import there.
-fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
+pub fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
     let mut sql = String::with_capacity(rows * cols * 7);
     for r in 0..rows {
         sql.push_str(if r == 0 { "(" } else { ", (" });
@@ -323,7 +323,15 @@ pub const IDEMPOTENCY_LOCK_INSERT: &str = "WITH lock AS (SELECT pg_try_advisory_
      WHERE idempotency.status IS NULL RETURNING 1) \
      SELECT (SELECT got FROM lock) AS got, (SELECT COUNT(*) FROM ins) AS inserted";
 pub const IDEMPOTENCY_PRUNE: &str = "DELETE FROM idempotency WHERE created_ms < $1";
-pub const PUBLISH: &str = "INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES ($1, $2, $3, $4, $5) RETURNING id";
+/// The start of an insert of feed items, up to their rows.
+macro_rules! insert_feed {
+    () => {
+        "INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES "
+    };
+}
+pub const INSERT_FEED: &str = insert_feed!();
+pub const FEED_COLUMNS: usize = 5;
+pub const PUBLISH: &str = concat!(insert_feed!(), "($1, $2, $3, $4, $5) RETURNING id");
 pub const FEED_AFTER: &str =
     "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE id > $1 ORDER BY id LIMIT $2";
 pub const FEED_LATEST: &str =
