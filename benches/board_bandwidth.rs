@@ -231,6 +231,19 @@ fn main() {
         tokens
     });
 
+    // Each agent's console holds the live stream open, as the real one
+    // does: that is what puts them on the board's floor.
+    for token in &tokens {
+        let stream = http
+            .get(format!("{base}/v1/events"))
+            .bearer_auth(token)
+            .send();
+        rt.spawn(async move {
+            let Ok(mut stream) = stream.await else { return };
+            while let Ok(Some(_)) = stream.chunk().await {}
+        });
+    }
+
     // The load: each agent ready → on_call → wrap_up → paused → … every
     // PERIOD, the agents' phases spread evenly; only while `load` is set.
     let load = Arc::new(AtomicBool::new(false));

@@ -1258,6 +1258,7 @@ async fn a_call_on_a_sunday_in_sao_paulo_waits_for_monday_8() {
 async fn the_board_and_what_supervisors_may_do_to_agents() {
     let s = start().await;
     let ana = s.login("ana").await;
+    let _console = open_stream(&s, &ana, None).await;
     let bruno = s.login("bruno").await;
     let sofia = s.login("sofia").await;
     let ana_id = s.get("/v1/me", &ana).await.1["id"].as_i64().unwrap();
@@ -1807,6 +1808,73 @@ async fn logging_out_ends_that_token_alone() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The board's floor is the agents whose console holds the live stream
+/// open, not every agent whose token is still valid: a kept token outlives
+/// the console by hours.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_is_on_the_floor_while_their_stream_is_open() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let on_floor = || async {
+        let board = s.get("/v1/board", &sofia).await.1;
+        board["agents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["name"] == "ana")
+    };
+    assert!(!on_floor().await, "logged in, no console open");
+    let mut board = open_stream(&s, &sofia, None).await;
+    assert!(!on_floor().await, "a supervisor's stream is not an agent's");
+
+    let console = open_stream(&s, &ana, None).await;
+    let mut buffer = String::new();
+    let (_, arrived) = next_event(&mut board, "agent_arrived", &mut buffer)
+        .await
+        .expect("the board hears her arrive");
+    assert_eq!(
+        (&arrived["body"]["name"], &arrived["body"]["state"]),
+        (&json!("ana"), &json!("ready")),
+        "{arrived}"
+    );
+    assert!(on_floor().await);
+    // A second console of hers, closed, leaves her on the floor.
+    drop(open_stream(&s, &ana, None).await);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert!(on_floor().await);
+
+    drop(console);
+    let closed = std::time::Instant::now();
+    let (_, left) = next_event(&mut board, "agent_left", &mut buffer)
+        .await
+        .expect("the board hears her leave when her console closes");
+    eprintln!("she left the floor {:?} after closing", closed.elapsed());
+    assert_eq!(left["user_id"], json!(agent_id(&s, &ana).await), "{left}");
+    assert!(!on_floor().await);
+
+    // A console that went without a word (a network gone) leaves the floor
+    // at the scheduler's first pass after 45 s unseen.
+    let mut console = open_stream(&s, &ana, None).await;
+    next_event(&mut board, "agent_arrived", &mut buffer)
+        .await
+        .expect("back");
+    s.set_clock(morning() + chrono::Duration::seconds(46));
+    assert!(!on_floor().await, "unseen for 46 s");
+    regua::server::scheduler_pass(&s.state).await.unwrap();
+    next_event(&mut board, "agent_left", &mut buffer)
+        .await
+        .expect("the pass tells the board");
+    // Who arrives and leaves is the board's to hear, not her console's.
+    let outcome = json!({ "disposition": "no_answer" });
+    let r = s.outcome(1, &ana, Some("floor-1"), &outcome).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    assert_eq!(
+        kinds_until(&mut console, "outcome_recorded").await,
+        ["agent_state", "outcome_recorded"]
+    );
 }
 
 /// Every event a stream brings until one of `kind`: their kinds, in order.

@@ -1209,7 +1209,7 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
         store.begin_agent_state(u.id, t(2, 8)).await.unwrap();
     }
     store
-        .create_session(b"ana", ana.id, t(2, 20))
+        .create_session(b"davi", davi.id, t(2, 20))
         .await
         .unwrap();
     let ids = setup_queue(&store, 3).await;
@@ -1251,12 +1251,38 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
         vec![("call_cap", 1), ("call_window", 1)]
     );
 
-    let floor = store.floor(now).await.unwrap();
+    // Ana's console is open; davi's was, until 11:00; bruno's never was.
+    let see = |id: i64, at: Option<DateTime<Utc>>| {
+        write(&*store, move |tx: &mut dyn Tx| {
+            Box::pin(async move { tx.see(id, at).await })
+        })
+    };
+    let (davi_state, before) = see(davi.id, Some(t(2, 11))).await.unwrap().unwrap();
+    assert_eq!((davi_state.state, before), (AgentState::Ready, None));
+    see(ana.id, Some(t(2, 9))).await.unwrap();
+    let (_, before) = see(ana.id, Some(now)).await.unwrap().unwrap();
+    assert_eq!(before, Some(t(2, 9)), "when she was seen before");
+    let floor = store.floor(now, t(2, 11)).await.unwrap();
     let names: Vec<_> = floor.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(
         names,
         vec!["ana", "bruno"],
-        "a session or a lease; davi has neither"
+        "seen lately or holding a lease; davi's token is live, but his console was seen too long ago"
+    );
+    assert_eq!(store.lapse_presence(t(2, 11)).await.unwrap(), vec![davi.id]);
+    assert_eq!(
+        store.lapse_presence(t(2, 11)).await.unwrap(),
+        Vec::<i64>::new()
+    );
+    let (_, before) = see(davi.id, None).await.unwrap().unwrap();
+    assert_eq!(before, None, "lapsed");
+    let nobody = store
+        .create_user("nobody", Role::Agent, "h", t(1, 8))
+        .await
+        .unwrap();
+    assert!(
+        see(nobody.id, Some(now)).await.unwrap().is_none(),
+        "no state yet"
     );
     assert_eq!(floor[0].lease, None);
     assert_eq!(

@@ -205,6 +205,9 @@ pub struct Board {
     open_calls: HashSet<i64>,
     /// The queue of each lease seen taken, to give it back its count.
     lease_queues: HashMap<i64, String>,
+    /// Agents who left the floor holding a lease: the floor keeps them
+    /// until it ends.
+    leaving: HashSet<i64>,
     /// The newest feed item the snapshot already counts: the stream may
     /// bring it again, and it must not be counted twice.
     counted_up_to: i64,
@@ -246,6 +249,7 @@ impl Board {
             notice: None,
             quit: false,
             open_calls: HashSet::new(),
+            leaving: HashSet::new(),
             lease_queues: HashMap::new(),
             counted_up_to: 0,
             face: String::new(),
@@ -464,6 +468,7 @@ impl Board {
             .map(|a| a.id)
             .collect();
         self.lease_queues.clear();
+        self.leaving.clear();
         if self
             .agent_sel
             .is_none_or(|id| !self.agents.iter().any(|a| a.id == id))
@@ -555,6 +560,31 @@ impl Board {
         }
     }
 
+    /// Takes an agent's row off; whether there was one.
+    fn drop_agent(&mut self, id: i64) -> bool {
+        let before = self.agents.len();
+        self.agents.retain(|a| a.id != id);
+        self.open_calls.remove(&id);
+        self.leaving.remove(&id);
+        if self.agent_sel == Some(id) {
+            self.agent_sel = self.visible_agents().first().map(|a| a.id);
+        }
+        self.agents.len() != before
+    }
+
+    /// Agents who left with a lease go once it has ended.
+    fn let_leaving_go(&mut self) {
+        let done: Vec<i64> = self
+            .agents
+            .iter()
+            .filter(|a| a.lease.is_none() && self.leaving.contains(&a.id))
+            .map(|a| a.id)
+            .collect();
+        for id in done {
+            self.drop_agent(id);
+        }
+    }
+
     /// One event of the feed, applied to what the board shows; whether it
     /// changed anything.
     pub fn apply(&mut self, e: FeedView) -> bool {
@@ -566,7 +596,8 @@ impl Board {
         let b = &e.body;
         let str_of = |k: &str| b[k].as_str().map(str::to_string);
         let changed = match e.kind.as_str() {
-            "agent_state" => {
+            // Arriving on the floor says the agent's state as a change does.
+            "agent_state" | "agent_arrived" => {
                 let Some(id) = b["user_id"].as_i64() else {
                     return false;
                 };
@@ -579,6 +610,7 @@ impl Board {
                     return false;
                 };
                 let reason = str_of("reason");
+                self.leaving.remove(&id);
                 match self.agents.iter_mut().find(|a| a.id == id) {
                     Some(a) => {
                         a.state = state;
@@ -601,6 +633,17 @@ impl Board {
                     self.agent_sel = Some(id);
                 }
                 true
+            }
+            "agent_left" => {
+                let Some(id) = b["user_id"].as_i64() else {
+                    return false;
+                };
+                if self.agents.iter().any(|a| a.id == id && a.lease.is_some()) {
+                    self.leaving.insert(id);
+                    false
+                } else {
+                    self.drop_agent(id)
+                }
             }
             "call_started" => {
                 let Some(agent) = e.user_id else { return false };
@@ -686,6 +729,7 @@ impl Board {
                     }
                     self.lease_queues.insert(lease_id, q);
                 }
+                self.let_leaving_go();
                 true
             }
             "lease_released" => {
@@ -700,6 +744,7 @@ impl Board {
                 {
                     queue.leased = (queue.leased - 1).max(0);
                 }
+                self.let_leaving_go();
                 true
             }
             // The counts come fresh from the server (`RECOUNT_KINDS`); here
@@ -714,6 +759,7 @@ impl Board {
                         a.lease = None;
                     }
                 }
+                self.let_leaving_go();
                 // Drawn for the ticker line.
                 true
             }

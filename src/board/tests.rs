@@ -565,6 +565,35 @@ fn a_lease_taken_on_a_debtor_ends_the_lapsed_holders_row() {
 }
 
 #[test]
+fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
+    let mut b = board();
+    b.agent_sel = Some(2);
+    let left = |id| serde_json::json!({ "user_id": id });
+    assert!(event(&mut b, 41, "agent_left", Some(2), left(2)));
+    let names = |b: &Board| b.agents.iter().map(|a| a.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&b), ["ana", "carla", "davi"]);
+    assert_ne!(b.agent_sel, Some(2), "the selection moves off the row gone");
+    // Ana holds debtor 42: she stays while the lease does.
+    assert!(!event(&mut b, 42, "agent_left", Some(1), left(1)));
+    assert_eq!(names(&b), ["ana", "carla", "davi"]);
+    event(
+        &mut b,
+        43,
+        "lease_released",
+        Some(1),
+        serde_json::json!({ "lease_id": 77, "debtor_id": 42 }),
+    );
+    assert_eq!(names(&b), ["carla", "davi"]);
+    // Back at her desk: her state brings her row back.
+    let back = serde_json::json!({
+        "user_id": 1, "name": "ana", "state": "ready", "reason": null,
+        "since": now(), "by": null,
+    });
+    assert!(event(&mut b, 44, "agent_arrived", Some(1), back));
+    assert_eq!(names(&b), ["carla", "davi", "ana"]);
+}
+
+#[test]
 fn a_frame_that_changes_no_cell_writes_nothing() {
     use ratatui::backend::CrosstermBackend;
     use ratatui::layout::Rect;

@@ -40,6 +40,8 @@ pub struct AppState {
     pub metrics: Arc<super::metrics::Metrics>,
     /// Idempotency keys this process is answering now.
     pub in_flight: Arc<super::idempotent::InFlight>,
+    /// The agents' live streams this process holds open.
+    pub streams: Arc<super::presence::Streams>,
 }
 
 impl AppState {
@@ -54,6 +56,7 @@ impl AppState {
             latest: Arc::new(tokio::sync::watch::Sender::new(0)),
             metrics: Arc::default(),
             in_flight: Arc::default(),
+            streams: Arc::default(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod idempotent;
 pub mod metrics;
+pub mod presence;
 pub mod routes;
 pub mod store;
 
@@ -46,8 +47,8 @@ pub async fn serve(
 pub const SCHEDULER_EVERY_SECONDS: u64 = 15;
 
 /// Re-plans debtors whose verdict asked to be looked at again (a window
-/// opened, a promise ended), ends expired leases, forgets idempotency keys
-/// older than 7 days.
+/// opened, a promise ended), ends expired leases, sends agents not seen
+/// lately off the floor, forgets idempotency keys older than 7 days.
 /// With several servers on one database, one leads and the others wait to
 /// take over.
 async fn scheduler(state: AppState) {
@@ -89,6 +90,7 @@ pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
             )
             .await?;
     }
+    presence::lapse(state).await?;
     state.store.sessions_prune(now).await?;
     state
         .store

@@ -16,6 +16,7 @@ use crate::domain::Disposition;
 use crate::server::app::AppState;
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
+use crate::server::presence;
 use crate::server::store::{CallTally, FeedItem};
 
 /// How many of the newest events the board starts with.
@@ -32,7 +33,7 @@ pub async fn snapshot(
     let day_start = day.and_time(NaiveTime::MIN).and_utc();
     let store = &state.store;
     let counts = store.queue_counts(now).await?;
-    let floor = store.floor(now).await?;
+    let floor = store.floor(now, presence::seen_after(now)).await?;
     let calls = store.call_tallies(day_start).await?;
     let money = store.feed_money_since(day_start).await?;
     let recent = store.feed_latest(RECENT).await?;

@@ -4,7 +4,8 @@
 //! (reload the snapshot). A comment every 15 s keeps proxies from closing
 //! an idle stream. Agents see their own doings and their leased debtors',
 //! and `queues_changed` (it names no debtor, and tells their queue screen
-//! to count again).
+//! to count again). An agent's open stream keeps them on the board's floor
+//! (`presence`); who arrives and leaves is the board's to hear.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -12,13 +13,14 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::api::{ErrorBody, FeedView};
 use crate::domain::{Role, User};
 use crate::server::app::AppState;
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
+use crate::server::presence::{self, Here, SEEN_EVERY_SECONDS};
 use crate::server::routes::board::feed_view;
 use crate::server::store::FeedItem;
 
@@ -27,12 +29,18 @@ pub const KEEP_ALIVE_SECONDS: u64 = 15;
 struct Cursor {
     state: AppState,
     user: User,
+    /// An agent's stream keeps them on the floor while it is open.
+    here: Option<Here>,
+    marked: Instant,
     after: i64,
     pending: VecDeque<SseEvent>,
     latest: tokio::sync::watch::Receiver<i64>,
 }
 
 async fn visible(state: &AppState, user: &User, item: &FeedItem) -> bool {
+    if user.role == Role::Agent && presence::KINDS.contains(&item.kind.as_str()) {
+        return false;
+    }
     if user.role != Role::Agent || item.user_id == Some(user.id) || item.kind == "queues_changed" {
         return true;
     }
@@ -89,15 +97,27 @@ pub async fn stream(
         (None, None) => 0,
     };
     let latest = state.latest.subscribe();
+    let here = presence::arrive(&state, &caller.0).await?;
     let cursor = Cursor {
         state,
         user: caller.0,
+        here,
+        marked: Instant::now(),
         after,
         pending,
         latest,
     };
     let events = stream::unfold(cursor, |mut c| async move {
+        let mark_every = Duration::from_secs(SEEN_EVERY_SECONDS);
         loop {
+            if let Some(here) = &c.here
+                && c.marked.elapsed() >= mark_every
+            {
+                c.marked = Instant::now();
+                if let Err(e) = here.seen().await {
+                    tracing::warn!("event stream: marking agent {} seen: {e:?}", c.user.id);
+                }
+            }
             if let Some(event) = c.pending.pop_front() {
                 return Some((Ok(event), c));
             }
@@ -113,11 +133,11 @@ pub async fn stream(
                 Ok(_) => {
                     // Nothing new: wait to be told, with a slow look now and
                     // then in case a notice was lost.
-                    let _ = tokio::time::timeout(
-                        Duration::from_secs(KEEP_ALIVE_SECONDS),
-                        c.latest.changed(),
-                    )
-                    .await;
+                    let wait = match c.here {
+                        Some(_) => mark_every.saturating_sub(c.marked.elapsed()),
+                        None => Duration::from_secs(KEEP_ALIVE_SECONDS),
+                    };
+                    let _ = tokio::time::timeout(wait, c.latest.changed()).await;
                 }
                 Err(e) => {
                     tracing::warn!("event stream: {e}");

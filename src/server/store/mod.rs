@@ -157,7 +157,8 @@ pub struct QueueCount {
     pub blocked: std::collections::BTreeMap<String, i64>,
 }
 
-/// An agent on the floor (a live session or a lease) for the board.
+/// An agent on the floor (their console's live stream seen lately, or a
+/// lease) for the board.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FloorAgent {
     pub id: i64,
@@ -234,6 +235,14 @@ pub trait Tx: Send {
         reason: Option<&str>,
         now: DateTime<Utc>,
     ) -> Result<(AgentStateView, bool), StoreError>;
+    /// Marks the agent seen by a live stream at `at`, or gone (`None`).
+    /// Their state, and when they were seen before; `None` when they have
+    /// no state yet.
+    async fn see(
+        &mut self,
+        user_id: i64,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<(AgentStateView, Option<DateTime<Utc>>)>, StoreError>;
     /// Appends an item to the feed. Its id is in `published` once it is
     /// sent (on PostgreSQL, by `flush` or before commit).
     async fn publish(
@@ -463,8 +472,16 @@ pub trait Store: Send + Sync + 'static {
     /// Removes expired leases; the leases removed.
     async fn expire_leases(&self, now: DateTime<Utc>) -> Result<Vec<Lease>, StoreError>;
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError>;
-    /// Agents with a live session or a lease at `now`, by name.
-    async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError>;
+    /// Agents seen after `seen_after` (see `Tx::see`) or holding a lease at
+    /// `now`, by name.
+    async fn floor(
+        &self,
+        now: DateTime<Utc>,
+        seen_after: DateTime<Utc>,
+    ) -> Result<Vec<FloorAgent>, StoreError>;
+    /// Forgets the agents last seen at or before `before` (their console
+    /// went without a word: a server or a network gone); who they were.
+    async fn lapse_presence(&self, before: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
     async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError>;
     /// Who waits in `queue`, callable first, at most `limit`.
     async fn queue_debtors(

@@ -281,8 +281,7 @@ pub const FLOOR: &str = "SELECT u.id, u.name, s.state, s.reason, s.since_ms, \
      FROM users u JOIN agent_states s ON s.user_id = u.id \
      LEFT JOIN leases l ON l.agent_id = u.id AND l.expires_ms > $1 \
      LEFT JOIN debtors d ON d.id = l.debtor_id \
-     WHERE u.role = 'agent' AND (l.id IS NOT NULL OR EXISTS \
-     (SELECT 1 FROM sessions x WHERE x.user_id = u.id AND x.expires_ms > $1)) \
+     WHERE u.role = 'agent' AND (l.id IS NOT NULL OR s.seen_ms > $2) \
      ORDER BY u.name, u.id, l.expires_ms DESC";
 pub const CALL_TALLIES: &str = "SELECT agent_id, queue, disposition, (started_ms - $1) / 3600000 AS hour, \
      COUNT(*) AS calls, CAST(COALESCE(SUM(promised_minor), 0) AS BIGINT) AS promised_minor \
@@ -346,6 +345,11 @@ pub const AUDIT: &str =
     "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
 pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";
 pub const AGENT_STATE: &str = "SELECT state, reason, since_ms FROM agent_states WHERE user_id = $1";
+pub const PRESENCE: &str =
+    "SELECT state, reason, since_ms, seen_ms FROM agent_states WHERE user_id = $1";
+pub const SET_SEEN: &str = "UPDATE agent_states SET seen_ms = $1 WHERE user_id = $2";
+pub const LAPSE_PRESENCE: &str =
+    "UPDATE agent_states SET seen_ms = NULL WHERE seen_ms <= $1 RETURNING user_id";
 pub const BEGIN_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, reason, since_ms) \
      VALUES ($1, 'ready', NULL, $2) ON CONFLICT (user_id) DO NOTHING";
 pub const SET_AGENT_STATE: &str = "INSERT INTO agent_states (user_id, state, reason, since_ms) \

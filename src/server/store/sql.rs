@@ -517,6 +517,21 @@ impl Store for SqlStore {
         Ok(ended)
     }
 
+    async fn lapse_presence(&self, before: DateTime<Utc>) -> Result<Vec<i64>, StoreError> {
+        let mut gone = self
+            .write_sql(move |e| {
+                Box::pin(async move {
+                    e.all(rows::LAPSE_PRESENCE, &args![ms(before)], |r| {
+                        int(r, "user_id")
+                    })
+                    .await
+                })
+            })
+            .await?;
+        gone.sort_unstable();
+        Ok(gone)
+    }
+
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError> {
         let mut counts = Vec::new();
         let mut r = self.reader().await?;
@@ -528,11 +543,15 @@ impl Store for SqlStore {
         Ok(counts)
     }
 
-    async fn floor(&self, now: DateTime<Utc>) -> Result<Vec<FloorAgent>, StoreError> {
+    async fn floor(
+        &self,
+        now: DateTime<Utc>,
+        seen_after: DateTime<Utc>,
+    ) -> Result<Vec<FloorAgent>, StoreError> {
         let mut agents: Vec<FloorAgent> = Vec::new();
         let mut r = self.reader().await?;
         r.exec()
-            .each(rows::FLOOR, &args![ms(now)], &mut |row| {
+            .each(rows::FLOOR, &args![ms(now), ms(seen_after)], &mut |row| {
                 let agent = rows::floor_agent(row)?;
                 // Newest lease first: the rest of an agent's rows are older.
                 if agents.last().is_none_or(|a| a.id != agent.id) {

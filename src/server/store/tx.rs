@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 
 use super::exec::{Arg, Exec, Value, args, int, text};
 use super::later::Later;
-use super::rows::{self, ms};
+use super::rows::{self, from_ms, ms};
 use super::*;
 use crate::domain::EventKind;
 
@@ -385,6 +385,25 @@ impl Tx for SqlTx<'_> {
         // `since` moves only when something changed.
         let changed = ms(stored.since) == ms(now);
         Ok((stored, changed))
+    }
+
+    async fn see(
+        &mut self,
+        user_id: i64,
+        at: Option<DateTime<Utc>>,
+    ) -> Result<Option<(AgentStateView, Option<DateTime<Utc>>)>, StoreError> {
+        let before = self
+            .db()
+            .await?
+            .optional(rows::PRESENCE, &args![user_id], |r| {
+                Ok((rows::agent_state(r)?, r.int("seen_ms")?.map(from_ms)))
+            })
+            .await?;
+        if before.is_some() {
+            self.write_later(rows::SET_SEEN, &args![at.map(ms), user_id])
+                .await?;
+        }
+        Ok(before)
     }
 
     async fn publish(
