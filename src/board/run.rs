@@ -8,10 +8,7 @@
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::terminal::{
-    BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen,
-    LeaveAlternateScreen,
-};
+use ratatui::crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, queue};
 use ratatui::layout::Rect;
 use ratatui::{Terminal, TerminalOptions, Viewport};
@@ -26,6 +23,7 @@ use crate::api::{AgentState, BoardView};
 use crate::client::events::{self, Live};
 use crate::client::{Client, ClientError, Method};
 use crate::console::keymap::Key;
+use crate::console::terminal;
 use crate::console::theme::Theme;
 use crate::domain::Clock;
 
@@ -151,32 +149,15 @@ pub async fn run<W: Write>(
     term.backend_mut().flush()
 }
 
-/// Draws the board; `shown` is what the screen holds (`None` after a
-/// resize cleared it). Most live events change nothing visible (an agent
-/// scrolled off, a queue not shown): such a frame is dropped before a byte
-/// is written, where `Terminal::draw` would still send the frame's
-/// colour reset and cursor hide, about half of all bytes under load.
+/// Draws the board; most live events change nothing visible (an agent
+/// scrolled off, a queue not shown), and such a frame writes nothing.
 pub(super) fn draw<W: Write>(
     term: &mut Terminal<CrosstermBackend<W>>,
     board: &Board,
     theme: &Theme,
     shown: &mut Option<Buffer>,
 ) -> io::Result<()> {
-    view::draw(&mut term.get_frame(), board, theme);
-    let fresh = term.current_buffer_mut();
-    if shown.as_ref() == Some(&*fresh) {
-        // The frame is what the screen holds: it becomes the one the next
-        // diff is taken against, unwritten.
-        term.swap_buffers();
-        return Ok(());
-    }
-    *shown = Some(fresh.clone());
-    // One synchronized update: the terminal shows the whole frame at once.
-    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
-    term.flush()?;
-    term.swap_buffers();
-    queue!(term.backend_mut(), EndSynchronizedUpdate)?;
-    term.backend_mut().flush()
+    terminal::draw_frame(term, shown, |f| view::draw(f, board, theme))
 }
 
 /// Runs one effect as a task; its answer comes back as a message.

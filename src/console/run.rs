@@ -6,8 +6,7 @@
 //! second.
 
 use chrono::Utc;
-use ratatui::crossterm::execute;
-use ratatui::crossterm::terminal::{BeginSynchronizedUpdate, EndSynchronizedUpdate};
+use ratatui::buffer::Buffer;
 use reqwest::Method;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -101,6 +100,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     let frame = Duration::from_millis(33);
     let mut last_draw = Instant::now() - frame;
     let mut dirty = true;
+    let mut shown = None;
     // A key is answered at once; what the clock and the server send waits
     // for the next frame slot. A frame drawn for a tick must not hold back
     // the key after it (bursts of keys still make one frame: everything
@@ -109,7 +109,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     let mut releases: Vec<JoinHandle<()>> = Vec::new();
     loop {
         if dirty && (key_waiting || last_draw.elapsed() >= frame) {
-            draw(&mut term, &s.app, &s.theme)?;
+            draw(&mut term, &mut shown, &s.app, &s.theme)?;
             last_draw = Instant::now();
             dirty = false;
             key_waiting = false;
@@ -168,6 +168,8 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                     name,
                 } => {
                     let result = dial_now(&mut term, &paused, &s, debtor_id, &phone, &name);
+                    // The dialer had the screen: the next frame goes whole.
+                    shown = None;
                     s.app.update(Msg::CallEnded(result));
                     let (fx, _) = s.app.update(Msg::Tick(s.clock.now()));
                     for effect in fx {
@@ -188,12 +190,21 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     Ok(())
 }
 
-fn draw(term: &mut Term, app: &App, theme: &Theme) -> std::io::Result<()> {
-    // One synchronized update: the terminal shows the whole frame at once.
-    execute!(std::io::stdout(), BeginSynchronizedUpdate)?;
-    let r = term.draw(|f| views::draw(f, app, theme)).map(|_| ());
-    execute!(std::io::stdout(), EndSynchronizedUpdate)?;
-    r
+/// Draws the console; a tick or a live event that changes no cell writes
+/// nothing.
+fn draw(
+    term: &mut Term,
+    shown: &mut Option<Buffer>,
+    app: &App,
+    theme: &Theme,
+) -> std::io::Result<()> {
+    // A resize clears the screen: the next frame goes whole.
+    let before = term.get_frame().area();
+    term.autoresize()?;
+    if term.get_frame().area() != before {
+        *shown = None;
+    }
+    terminal::draw_frame(term, shown, |f| views::draw(f, app, theme))
 }
 
 /// A sender that turns what a task reports into the loop's messages.

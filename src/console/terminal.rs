@@ -3,14 +3,16 @@
 //! lent to a child (the dialer) with nothing read from the keyboard
 //! meanwhile.
 
-use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use ratatui::crossterm::terminal::{
-    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
+    disable_raw_mode, enable_raw_mode,
 };
-use ratatui::crossterm::{cursor, execute};
-use std::io::{self, Stdout};
+use ratatui::crossterm::{cursor, execute, queue};
+use ratatui::{Frame, Terminal};
+use std::io::{self, Stdout, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -22,6 +24,33 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 pub fn enter() -> io::Result<Term> {
     take()?;
     Terminal::new(CrosstermBackend::new(io::stdout()))
+}
+
+/// Draws a frame with `render`; `shown` is what the screen holds (`None`
+/// after something cleared it: a resize, a program the terminal was lent
+/// to). A frame that changes no cell is dropped before a byte is written,
+/// where `Terminal::draw` would still send the frame's colour reset and
+/// cursor hide. The rest is one synchronized update: the terminal shows
+/// the whole frame at once.
+pub fn draw_frame<W: Write>(
+    term: &mut Terminal<CrosstermBackend<W>>,
+    shown: &mut Option<Buffer>,
+    render: impl FnOnce(&mut Frame),
+) -> io::Result<()> {
+    render(&mut term.get_frame());
+    let fresh = term.current_buffer_mut();
+    if shown.as_ref() == Some(&*fresh) {
+        // The frame is what the screen holds: it becomes the one the next
+        // diff is taken against, unwritten.
+        term.swap_buffers();
+        return Ok(());
+    }
+    *shown = Some(fresh.clone());
+    queue!(term.backend_mut(), BeginSynchronizedUpdate)?;
+    term.flush()?;
+    term.swap_buffers();
+    queue!(term.backend_mut(), EndSynchronizedUpdate)?;
+    term.backend_mut().flush()
 }
 
 /// Raw mode and the alternate screen, put back on panic; for a screen
@@ -108,4 +137,66 @@ pub fn lend(
     paused.store(false, Ordering::Release);
     back?;
     status
+}
+
+#[cfg(test)]
+mod tests {
+    use super::draw_frame;
+    use ratatui::backend::CrosstermBackend;
+    use ratatui::layout::Rect;
+    use ratatui::widgets::Paragraph;
+    use ratatui::{Terminal, TerminalOptions, Viewport};
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    /// What the terminal was sent, kept where the test can read it.
+    #[derive(Clone, Default)]
+    struct Sent(Rc<RefCell<Vec<u8>>>);
+
+    impl std::io::Write for Sent {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_frame_like_the_screen_writes_nothing_until_the_screen_is_lost() {
+        let sent = Sent::default();
+        let mut term = Terminal::with_options(
+            CrosstermBackend::new(sent.clone()),
+            TerminalOptions {
+                viewport: Viewport::Fixed(Rect::new(0, 0, 40, 5)),
+            },
+        )
+        .unwrap();
+        let mut shown = None;
+        let draw = |term: &mut Terminal<_>, text: &str, shown: &mut _| {
+            draw_frame(term, shown, |f| {
+                f.render_widget(Paragraph::new(text), f.area());
+            })
+            .unwrap();
+            String::from_utf8(std::mem::take(&mut *sent.0.borrow_mut())).unwrap()
+        };
+        assert!(draw(&mut term, "fila:12", &mut shown).contains("fila:12"));
+        assert_eq!(
+            draw(&mut term, "fila:12", &mut shown),
+            "",
+            "nothing changed"
+        );
+        let changed = draw(&mut term, "fila:13", &mut shown);
+        assert!(
+            changed.contains('3') && !changed.contains("fila"),
+            "{changed:?}"
+        );
+        // The screen was cleared (a resize; the dialer's return clears it
+        // the same way): the same frame is drawn whole once `shown` is let
+        // go.
+        term.resize(Rect::new(0, 0, 40, 5)).unwrap();
+        shown = None;
+        assert!(draw(&mut term, "fila:13", &mut shown).contains("fila:13"));
+    }
 }
