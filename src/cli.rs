@@ -173,8 +173,8 @@ fn read_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         None => console(ConsoleArgs {
-            server: std::env::var("REGUA_SERVER").ok(),
-            user: std::env::var("REGUA_USER").ok(),
+            server: env_text("REGUA_SERVER"),
+            user: env_text("REGUA_USER"),
         }),
         Some(Command::Console(args)) => console(args),
         Some(Command::Board(args)) => board(args),
@@ -216,7 +216,7 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn load_config() -> Result<Config, ExitCode> {
-    config::load(std::env::var_os("REGUA_CONFIG").map(PathBuf::from)).map_err(|e| {
+    config::load(env_set("REGUA_CONFIG").map(PathBuf::from)).map_err(|e| {
         eprintln!("regua: {e}");
         ExitCode::from(2)
     })
@@ -526,9 +526,20 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("a tokio runtime starts")
 }
 
+/// A variable of the environment, unless unset or empty: `REGUA_DATA_DIR=`
+/// means the default, as an empty `XDG_DATA_HOME` does, not the current
+/// directory.
+fn env_set(name: &str) -> Option<std::ffi::OsString> {
+    std::env::var_os(name).filter(|v| !v.is_empty())
+}
+
+fn env_text(name: &str) -> Option<String> {
+    env_set(name).and_then(|v| v.into_string().ok())
+}
+
 /// The data directory: REGUA_DATA_DIR, else the platform's.
 fn data_dir() -> PathBuf {
-    if let Some(dir) = std::env::var_os("REGUA_DATA_DIR") {
+    if let Some(dir) = env_set("REGUA_DATA_DIR") {
         return PathBuf::from(dir);
     }
     directories::ProjectDirs::from("", "", "regua")
