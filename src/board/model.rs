@@ -208,6 +208,9 @@ pub struct Board {
     /// Agents who left the floor holding a lease: the floor keeps them
     /// until it ends.
     leaving: HashSet<i64>,
+    /// Every agent's name the board has seen, for the ticker: what an
+    /// agent did still names them after they left the floor.
+    names: HashMap<i64, String>,
     /// The newest feed item the snapshot already counts: the stream may
     /// bring it again, and it must not be counted twice.
     counted_up_to: i64,
@@ -250,6 +253,7 @@ impl Board {
             quit: false,
             open_calls: HashSet::new(),
             leaving: HashSet::new(),
+            names: HashMap::new(),
             lease_queues: HashMap::new(),
             counted_up_to: 0,
             face: String::new(),
@@ -452,6 +456,8 @@ impl Board {
         self.counted_up_to = view.recent.iter().map(|e| e.id).max().unwrap_or(0);
         self.queues = view.queues;
         self.agents = view.agents;
+        self.names
+            .extend(self.agents.iter().map(|a| (a.id, a.name.clone())));
         self.today = Some(view.today);
         self.ticker = view
             .recent
@@ -560,6 +566,11 @@ impl Board {
         }
     }
 
+    /// An agent's name, on the floor or not.
+    pub fn agent_name(&self, id: i64) -> Option<&str> {
+        self.names.get(&id).map(String::as_str)
+    }
+
     /// Takes an agent's row off; whether there was one.
     fn drop_agent(&mut self, id: i64) -> bool {
         let before = self.agents.len();
@@ -611,6 +622,9 @@ impl Board {
                 };
                 let reason = str_of("reason");
                 self.leaving.remove(&id);
+                if let Some(name) = str_of("name") {
+                    self.names.insert(id, name);
+                }
                 match self.agents.iter_mut().find(|a| a.id == id) {
                     Some(a) => {
                         a.state = state;

@@ -584,6 +584,11 @@ fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
         serde_json::json!({ "lease_id": 77, "debtor_id": 42 }),
     );
     assert_eq!(names(&b), ["carla", "davi"]);
+    let line = view::ticker_line(b.ticker.back().unwrap(), &b);
+    assert!(
+        line.ends_with("lease 77 of ana released"),
+        "still named after she left: {line}"
+    );
     // Back at her desk: her state brings her row back.
     let back = serde_json::json!({
         "user_id": 1, "name": "ana", "state": "ready", "reason": null,

@@ -412,10 +412,7 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 
 /// One event as the ticker says it.
 pub fn ticker_line(e: &FeedView, b: &Board) -> String {
-    let who = e
-        .user_id
-        .and_then(|id| b.agents.iter().find(|a| a.id == id))
-        .map_or_else(|| "—".to_string(), |a| a.name.clone());
+    let who = e.user_id.and_then(|id| b.agent_name(id)).unwrap_or("—");
     let debtor = e
         .debtor_id
         .map_or(String::new(), |d| format!(" debtor {d}"));
