@@ -204,6 +204,59 @@ async fn login_and_me() {
     // Every route without a token: `every_route_by_every_role`.
 }
 
+/// A session ends 12 h after its last use, not after the login: a board on
+/// the wall all day stays signed in, and a live stream counts as use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_in_use_goes_on_and_one_left_unused_ends() {
+    let s = start().await;
+    let hours = |h: i64| morning() + chrono::Duration::hours(h);
+    let desk = s.login("sofia").await;
+    let wall = s.login("sofia").await;
+    let mut board = open_stream(&s, &wall, None).await;
+    let ana = s.login("ana").await;
+
+    // Seven hours on: the desk asks something, the wall only listens and
+    // hears something happen.
+    s.set_clock(hours(7));
+    assert_eq!(s.get("/v1/me", &desk).await.0, StatusCode::OK);
+    let r = s
+        .outcome(
+            1,
+            &ana,
+            Some("wall-1"),
+            &json!({ "disposition": "no_answer" }),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    next_event(&mut board, "outcome_recorded", &mut String::new())
+        .await
+        .expect("the wall hears it");
+    // Both were renewed at 7 h; ana's token, used at 7 h too, also.
+    s.set_clock(hours(18));
+    assert_eq!(
+        s.get("/v1/me", &desk).await.0,
+        StatusCode::OK,
+        "used 11 h ago"
+    );
+    assert_eq!(
+        s.get("/v1/me", &wall).await.0,
+        StatusCode::OK,
+        "listened 11 h ago"
+    );
+    // Unused since 18 h: ends at 30 h.
+    s.set_clock(hours(30));
+    assert_eq!(s.get("/v1/me", &desk).await.0, StatusCode::UNAUTHORIZED);
+    // Ana's was last used at 7 h.
+    s.set_clock(hours(18));
+    assert_eq!(
+        s.get("/v1/me", &ana).await.0,
+        StatusCode::OK,
+        "renewed at 7 h: ends at 19 h"
+    );
+    s.set_clock(hours(31));
+    assert_eq!(s.get("/v1/me", &ana).await.0, StatusCode::UNAUTHORIZED);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failed_logins_are_limited_per_user_and_address() {
     let s = start().await;

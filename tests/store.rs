@@ -210,12 +210,40 @@ async fn users_and_sessions(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(
         store.session_user(b"token-hash", t(1, 16)).await.unwrap(),
-        Some(ana.clone())
+        Some((ana.clone(), t(1, 17)))
     );
     assert_eq!(
         store.session_user(b"token-hash", t(1, 17)).await.unwrap(),
         None,
         "expired"
+    );
+    // Renewed while unexpired; never moved earlier; an ended one stays ended.
+    store
+        .create_session(b"wall", ana.id, t(1, 17))
+        .await
+        .unwrap();
+    let ends = |hash: &'static [u8], now| {
+        let store = store.clone();
+        async move { store.session_user(hash, now).await.unwrap().map(|(_, e)| e) }
+    };
+    store
+        .extend_session(b"wall", t(2, 5), t(1, 16))
+        .await
+        .unwrap();
+    assert_eq!(ends(b"wall", t(1, 16)).await, Some(t(2, 5)));
+    store
+        .extend_session(b"wall", t(2, 1), t(1, 16))
+        .await
+        .unwrap();
+    assert_eq!(ends(b"wall", t(1, 16)).await, Some(t(2, 5)), "not earlier");
+    store
+        .extend_session(b"token-hash", t(2, 5), t(1, 18))
+        .await
+        .unwrap();
+    assert_eq!(
+        ends(b"token-hash", t(1, 18)).await,
+        None,
+        "ended stays ended"
     );
     assert_eq!(store.session_user(b"other", t(1, 10)).await.unwrap(), None);
 
@@ -236,7 +264,7 @@ async fn users_and_sessions(store: Arc<dyn Store>) {
             .session_user(b"laptop", t(1, 10))
             .await
             .unwrap()
-            .map(|u| u.id),
+            .map(|(u, _)| u.id),
         Some(ana.id)
     );
     // Pruning forgets the expired ones alone.
@@ -245,6 +273,11 @@ async fn users_and_sessions(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(store.sessions_prune(t(1, 17)).await.unwrap(), 2);
+    assert_eq!(
+        ends(b"wall", t(1, 18)).await,
+        Some(t(2, 5)),
+        "pruned: not yet ended"
+    );
     assert_eq!(store.sessions_prune(t(1, 17)).await.unwrap(), 0);
     assert!(
         store

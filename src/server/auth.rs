@@ -4,6 +4,7 @@
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
 use rand::RngExt;
 use sha2::{Digest, Sha256};
 
@@ -59,20 +60,54 @@ pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The caller, from `Authorization: Bearer TOKEN`; 401 without a valid one.
-pub struct Caller(pub User);
+/// The caller, from `Authorization: Bearer TOKEN`; 401 without a valid
+/// one. With their session, which a live stream keeps renewing.
+pub struct Caller(pub User, pub Session);
+
+pub struct Session {
+    pub token_hash: Vec<u8>,
+    pub expires: DateTime<Utc>,
+}
 
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
         let token = bearer(&parts.headers).ok_or_else(ApiError::unauthorized)?;
-        let user = state
+        let hash = token_hash(token);
+        let now = state.clock.now();
+        let (user, expires) = state
             .store
-            .session_user(&token_hash(token), state.clock.now())
-            .await?;
-        user.map(Caller).ok_or_else(ApiError::unauthorized)
+            .session_user(&hash, now)
+            .await?
+            .ok_or_else(ApiError::unauthorized)?;
+        let expires = renew_session(state, &hash, expires, now).await?;
+        Ok(Caller(
+            user,
+            Session {
+                token_hash: hash,
+                expires,
+            },
+        ))
     }
+}
+
+/// A session ends `session_ttl` after its last use, not after the login: a
+/// board on the wall all day stays signed in, a token left unused does not.
+/// Renewed once half of it is spent, so a token in use costs one write
+/// every 6 h rather than one a request. The session's end as it stands.
+pub async fn renew_session(
+    state: &AppState,
+    hash: &[u8],
+    expires: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ApiError> {
+    if expires - now >= state.session_ttl / 2 {
+        return Ok(expires);
+    }
+    let until = now + state.session_ttl;
+    state.store.extend_session(hash, until, now).await?;
+    Ok(until)
 }
 
 /// A caller who is a supervisor or an admin; 403 for anyone else. An
@@ -87,7 +122,7 @@ impl FromRequestParts<AppState> for Supervisor {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Supervisor, ApiError> {
-        let Caller(user) = Caller::from_request_parts(parts, state).await?;
+        let Caller(user, _) = Caller::from_request_parts(parts, state).await?;
         match user.role {
             Role::Supervisor | Role::Admin => Ok(Supervisor(user)),
             Role::Agent => Err(ApiError::forbidden("do this: supervisors and admins only")),

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use crate::api::{ErrorBody, FeedView};
 use crate::domain::{Role, User};
 use crate::server::app::AppState;
-use crate::server::auth::Caller;
+use crate::server::auth::{Caller, Session, renew_session};
 use crate::server::error::ApiError;
 use crate::server::presence::{self, Here, SEEN_EVERY_SECONDS};
 use crate::server::routes::board::feed_view;
@@ -32,6 +32,9 @@ struct Cursor {
     /// An agent's stream keeps them on the floor while it is open.
     here: Option<Here>,
     marked: Instant,
+    /// The caller's session, renewed while the stream is open: a board
+    /// that only listens is still in use.
+    session: Session,
     after: i64,
     pending: VecDeque<SseEvent>,
     latest: tokio::sync::watch::Receiver<i64>,
@@ -97,12 +100,14 @@ pub async fn stream(
         (None, None) => 0,
     };
     let latest = state.latest.subscribe();
-    let here = presence::arrive(&state, &caller.0).await?;
+    let Caller(user, session) = caller;
+    let here = presence::arrive(&state, &user).await?;
     let cursor = Cursor {
         state,
-        user: caller.0,
+        user,
         here,
         marked: Instant::now(),
+        session,
         after,
         pending,
         latest,
@@ -110,6 +115,11 @@ pub async fn stream(
     let events = stream::unfold(cursor, |mut c| async move {
         let mark_every = Duration::from_secs(SEEN_EVERY_SECONDS);
         loop {
+            let s = &mut c.session;
+            match renew_session(&c.state, &s.token_hash, s.expires, c.state.clock.now()).await {
+                Ok(until) => s.expires = until,
+                Err(e) => tracing::warn!("event stream: renewing a session: {e:?}"),
+            }
             if let Some(here) = &c.here
                 && c.marked.elapsed() >= mark_every
             {

@@ -377,12 +377,19 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, token_hash: &[u8]) -> Result<bool, StoreError>;
     /// Forgets sessions expired by `now`; how many.
     async fn sessions_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
-    /// The user of an unexpired session.
+    /// The user of an unexpired session, and when it expires.
     async fn session_user(
         &self,
         token_hash: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError>;
+    ) -> Result<Option<(User, DateTime<Utc>)>, StoreError>;
+    /// Moves an unexpired session's end to `until`, never earlier.
+    async fn extend_session(
+        &self,
+        token_hash: &[u8],
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
 
     /// The user's state, if they ever had one.
     async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError>;

@@ -26,8 +26,11 @@ fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
 }
 
 pub const USER_BY_NAME: &str = "SELECT id, name, role, password_hash FROM users WHERE name = $1";
-pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role FROM sessions s JOIN users u ON u.id = s.user_id \
+pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role, s.expires_ms \
+     FROM sessions s JOIN users u ON u.id = s.user_id \
      WHERE s.token_hash = $1 AND s.expires_ms > $2";
+pub const EXTEND_SESSION: &str = "UPDATE sessions SET expires_ms = $1 \
+     WHERE token_hash = $2 AND expires_ms > $3 AND expires_ms < $1";
 pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
      WHERE lower(name) LIKE $1 ESCAPE '\\' OR external_id = $2 \
      OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \

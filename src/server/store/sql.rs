@@ -17,7 +17,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use super::exec::{self, Arg, Exec, args, int, text};
-use super::rows::{self, ms};
+use super::rows::{self, from_ms, ms};
 use super::sqlite_writer::{SqlJob, Writer};
 use super::tx::{SqlTx, verdict_args};
 use super::*;
@@ -387,11 +387,30 @@ impl Store for SqlStore {
         &self,
         token_hash: &[u8],
         now: DateTime<Utc>,
-    ) -> Result<Option<User>, StoreError> {
+    ) -> Result<Option<(User, DateTime<Utc>)>, StoreError> {
         let mut r = self.reader().await?;
         r.exec()
-            .optional(rows::SESSION_USER, &args![token_hash, ms(now)], rows::user)
+            .optional(rows::SESSION_USER, &args![token_hash, ms(now)], |row| {
+                Ok((rows::user(row)?, from_ms(int(row, "expires_ms")?)))
+            })
             .await
+    }
+
+    async fn extend_session(
+        &self,
+        token_hash: &[u8],
+        until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        let hash = token_hash.to_vec();
+        self.write_sql(move |e| {
+            Box::pin(async move {
+                e.execute(rows::EXTEND_SESSION, &args![ms(until), &hash[..], ms(now)])
+                    .await
+            })
+        })
+        .await?;
+        Ok(())
     }
 
     async fn agent_state(&self, user_id: i64) -> Result<Option<AgentStateView>, StoreError> {
