@@ -604,20 +604,10 @@ fn a_frame_that_changes_no_cell_writes_nothing() {
     use ratatui::layout::Rect;
     use ratatui::{TerminalOptions, Viewport};
 
+    use crate::console::terminal::Sent;
+
     let mut b = board();
     b.update(Msg::Resize(80, 24));
-    /// What the terminal was sent, kept where the test can read it.
-    #[derive(Clone, Default)]
-    struct Sent(std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
-    impl std::io::Write for Sent {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
     let sent = Sent::default();
     let mut term = Terminal::with_options(
         CrosstermBackend::new(sent.clone()),

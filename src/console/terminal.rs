@@ -139,29 +139,29 @@ pub fn lend(
     status
 }
 
+/// What a terminal was sent, kept where a test can read it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(crate) struct Sent(pub std::rc::Rc<std::cell::RefCell<Vec<u8>>>);
+
+#[cfg(test)]
+impl Write for Sent {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::draw_frame;
+    use super::{Sent, draw_frame};
     use ratatui::backend::CrosstermBackend;
     use ratatui::layout::Rect;
     use ratatui::widgets::Paragraph;
     use ratatui::{Terminal, TerminalOptions, Viewport};
-    use std::cell::RefCell;
-    use std::rc::Rc;
-
-    /// What the terminal was sent, kept where the test can read it.
-    #[derive(Clone, Default)]
-    struct Sent(Rc<RefCell<Vec<u8>>>);
-
-    impl std::io::Write for Sent {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn a_frame_like_the_screen_writes_nothing_until_the_screen_is_lost() {

@@ -13,6 +13,7 @@ use std::sync::Mutex;
 
 use super::app::AppState;
 use super::error::ApiError;
+use super::routes::agents::state_body;
 use crate::domain::{Role, User};
 
 /// The feed items that say who is on the floor.
@@ -68,14 +69,7 @@ impl Here {
                         return Ok(());
                     };
                     if before.is_none_or(|t| t <= seen_after(now)) {
-                        let body = serde_json::json!({
-                            "user_id": user.id,
-                            "name": user.name,
-                            "state": s.state,
-                            "reason": s.reason,
-                            "since": s.since,
-                            "by": null,
-                        });
+                        let body = state_body(&user, &s, None);
                         tx.publish("agent_arrived", None, Some(user.id), &body, now)
                             .await?;
                     }

@@ -144,16 +144,22 @@ pub async fn change_state(
 ) -> Result<AgentStateView, ApiError> {
     let (view, changed) = tx.set_agent_state(agent.id, new, reason, now).await?;
     if changed {
-        let body = serde_json::json!({
-            "user_id": agent.id,
-            "name": agent.name,
-            "state": view.state,
-            "reason": view.reason,
-            "since": view.since,
-            "by": by,
-        });
+        let body = state_body(agent, &view, by);
         tx.publish("agent_state", None, Some(agent.id), &body, now)
             .await?;
     }
     Ok(view)
+}
+
+/// What `agent_state` (and `agent_arrived`) tell of an agent: who, in
+/// which state since when, and who set it (`None`: themselves).
+pub fn state_body(agent: &User, view: &AgentStateView, by: Option<i64>) -> serde_json::Value {
+    serde_json::json!({
+        "user_id": agent.id,
+        "name": agent.name,
+        "state": view.state,
+        "reason": view.reason,
+        "since": view.since,
+        "by": by,
+    })
 }
