@@ -6,10 +6,14 @@
 //! not seen for `GONE_AFTER_SECONDS` (a server or a network that went
 //! without a word). Arriving and leaving are told to the board
 //! (`agent_arrived`, `agent_left`), not to agents' consoles.
+//!
+//! Streams are counted per process: with several servers, an agent whose
+//! consoles hold streams on two of them and who closes one leaves the
+//! board until the other's next mark (up to 15 s) brings them back.
 
 use chrono::{DateTime, Duration, Utc};
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard};
 
 use super::app::AppState;
 use super::error::ApiError;
@@ -34,6 +38,12 @@ pub fn seen_after(now: DateTime<Utc>) -> DateTime<Utc> {
 #[derive(Default)]
 pub struct Streams(Mutex<HashMap<i64, usize>>);
 
+impl Streams {
+    fn open(&self) -> MutexGuard<'_, HashMap<i64, usize>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
 /// An agent's open stream; marks them gone when the last one drops.
 pub struct Here {
     state: AppState,
@@ -46,7 +56,7 @@ pub async fn arrive(state: &AppState, user: &User) -> Result<Option<Here>, ApiEr
     if user.role != Role::Agent {
         return Ok(None);
     }
-    *streams(state).entry(user.id).or_default() += 1;
+    *state.streams.open().entry(user.id).or_default() += 1;
     // Counted first: should marking fail, dropping `Here` counts it out.
     let here = Here {
         state: state.clone(),
@@ -82,7 +92,7 @@ impl Here {
 
 impl Drop for Here {
     fn drop(&mut self) {
-        let mut open = streams(&self.state);
+        let mut open = self.state.streams.open();
         let Some(n) = open.get_mut(&self.user.id) else {
             return;
         };
@@ -104,10 +114,6 @@ impl Drop for Here {
     }
 }
 
-fn streams(state: &AppState) -> std::sync::MutexGuard<'_, HashMap<i64, usize>> {
-    state.streams.0.lock().unwrap_or_else(|e| e.into_inner())
-}
-
 /// Marks the agent gone and tells the board, unless a stream opened again
 /// meanwhile.
 async fn leave(state: &AppState, id: i64) -> Result<(), ApiError> {
@@ -116,12 +122,7 @@ async fn leave(state: &AppState, id: i64) -> Result<(), ApiError> {
     state
         .write(move |tx| {
             Box::pin(async move {
-                let back = streams
-                    .0
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .contains_key(&id);
-                if back {
+                if streams.open().contains_key(&id) {
                     return Ok(());
                 }
                 if let Some((_, Some(_))) = tx.see(id, None).await? {
