@@ -891,28 +891,10 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
 /// reaches the live stream of the other (LISTEN/NOTIFY).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_an_event_reaches_the_other_servers_streams() {
-    let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: REGUA_TEST_POSTGRES_URL is not set, so two servers on PostgreSQL were not tested"
-        );
+    let Some(db) = postgres_schema("two servers on PostgreSQL").await else {
         return;
     };
-    let schema = format!("regua_api_{}", std::process::id());
-    let admin = sqlx::PgPool::connect(&base).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE"
-    )))
-    .execute(&admin)
-    .await
-    .unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {schema}")))
-        .execute(&admin)
-        .await
-        .unwrap();
-    let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let url = db.url.clone();
     let one = start_on(&url, true, tempfile::tempdir().unwrap()).await;
     let two = start_on(&url, false, tempfile::tempdir().unwrap()).await;
     let ana = one.login("ana").await;
@@ -932,12 +914,112 @@ async fn on_postgres_an_event_reaches_the_other_servers_streams() {
         .await
         .expect("the other server hears of it");
     assert_eq!(event["debtor_id"], debtor);
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DROP SCHEMA IF EXISTS {schema} CASCADE"
-    )))
-    .execute(&admin)
-    .await
-    .ok();
+    db.drop().await;
+}
+
+/// A schema of its own on `REGUA_TEST_POSTGRES_URL`'s database, or `None`
+/// (saying what was skipped) without one.
+struct PgSchema {
+    url: String,
+    name: String,
+    admin: sqlx::PgPool,
+}
+
+async fn postgres_schema(what: &str) -> Option<PgSchema> {
+    let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: REGUA_TEST_POSTGRES_URL is not set, so {what} was not tested"
+        );
+        return None;
+    };
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let name = format!("regua_api_{}_{n}", std::process::id());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap();
+    for sql in [
+        format!("DROP SCHEMA IF EXISTS {name} CASCADE"),
+        format!("CREATE SCHEMA {name}"),
+    ] {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&admin)
+            .await
+            .unwrap();
+    }
+    let sep = if base.contains('?') { '&' } else { '?' };
+    let url = format!("{base}{sep}options=-c%20search_path%3D{name}");
+    Some(PgSchema { url, name, admin })
+}
+
+impl PgSchema {
+    async fn drop(self) {
+        let sql = format!("DROP SCHEMA IF EXISTS {} CASCADE", self.name);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&self.admin)
+            .await
+            .ok();
+    }
+}
+
+/// On PostgreSQL a feed item takes its id before its transaction commits,
+/// so a newer item can be committed, and seen, first: a stream must wait
+/// for the older one rather than move past it and never send it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_a_stream_waits_for_an_older_item_still_committing() {
+    let Some(db) = postgres_schema("a stream on PostgreSQL waiting for an older item").await else {
+        return;
+    };
+    let s = start_on(&db.url, true, tempfile::tempdir().unwrap()).await;
+    let sofia = s.login("sofia").await;
+    let mut live = open_stream(&s, &sofia, None).await;
+    let store = s.state.store.clone();
+    let slow = tokio::spawn(async move {
+        regua::server::store::write(&*store, |tx| {
+            Box::pin(async move {
+                tx.publish("older", None, None, &json!({}), morning())
+                    .await?;
+                // Its id is taken; the commit comes half a second later.
+                tx.flush().await?;
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                Ok::<_, regua::server::store::StoreError>(())
+            })
+        })
+        .await
+        .unwrap();
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+    s.state
+        .publish("newer", None, None, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(kinds_until(&mut live, "newer").await, ["older", "newer"]);
+    slow.await.unwrap();
+
+    // An id taken by a transaction that rolled back never comes: what
+    // follows it goes out after a wait, not never.
+    let refused = regua::server::store::write(&*s.state.store, |tx| {
+        Box::pin(async move {
+            tx.publish("rolled_back", None, None, &json!({}), morning())
+                .await?;
+            tx.flush().await?;
+            Err::<(), _>(regua::server::store::StoreError::Conflict("no".into()))
+        })
+    })
+    .await;
+    assert!(refused.is_err());
+    let published = std::time::Instant::now();
+    s.state
+        .publish("after", None, None, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(kinds_until(&mut live, "after").await, ["after"]);
+    let waited = published.elapsed();
+    assert!(
+        waited >= std::time::Duration::from_millis(1500),
+        "held back for the hole: {waited:?}"
+    );
+    db.drop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -42,6 +42,8 @@ pub struct AppState {
     pub in_flight: Arc<super::idempotent::InFlight>,
     /// The agents' live streams this process holds open.
     pub streams: Arc<super::presence::Streams>,
+    /// The feed as this process's live streams read it.
+    pub feed: Arc<super::feed::Feed>,
 }
 
 impl AppState {
@@ -57,6 +59,7 @@ impl AppState {
             metrics: Arc::default(),
             in_flight: Arc::default(),
             streams: Arc::default(),
+            feed: Arc::default(),
         }
     }
 

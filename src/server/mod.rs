@@ -4,6 +4,7 @@
 pub mod app;
 pub mod auth;
 pub mod error;
+pub mod feed;
 pub mod idempotent;
 pub mod metrics;
 pub mod presence;

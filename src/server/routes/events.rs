@@ -20,9 +20,8 @@ use crate::domain::{Role, User};
 use crate::server::app::AppState;
 use crate::server::auth::{Caller, Session, renew_session};
 use crate::server::error::ApiError;
+use crate::server::feed::{Entry, HOLE_LOOK};
 use crate::server::presence::{self, Here, SEEN_EVERY_SECONDS};
-use crate::server::routes::board::feed_view;
-use crate::server::store::FeedItem;
 
 pub const KEEP_ALIVE_SECONDS: u64 = 15;
 
@@ -40,31 +39,22 @@ struct Cursor {
     latest: tokio::sync::watch::Receiver<i64>,
 }
 
-async fn visible(state: &AppState, user: &User, item: &FeedItem) -> bool {
-    if user.role == Role::Agent && presence::KINDS.contains(&item.kind.as_str()) {
-        return false;
-    }
-    if user.role != Role::Agent || item.user_id == Some(user.id) || item.kind == "queues_changed" {
+fn visible(user: &User, e: &Entry) -> bool {
+    let item = &e.item;
+    if user.role != Role::Agent {
         return true;
     }
-    match item.debtor_id {
-        Some(d) => state
-            .store
-            .lease_on(d, state.clock.now())
-            .await
-            .ok()
-            .flatten()
-            .is_some_and(|l| l.agent_id == user.id),
-        None => false,
+    if presence::KINDS.contains(&item.kind.as_str()) {
+        return false;
     }
+    item.user_id == Some(user.id) || item.kind == "queues_changed" || e.holder == Some(user.id)
 }
 
-fn sse(item: &FeedItem) -> SseEvent {
-    let data = serde_json::to_string(&feed_view(item)).expect("feed items serialize");
+fn sse(e: &Entry) -> SseEvent {
     SseEvent::default()
-        .id(item.id.to_string())
-        .event(item.kind.clone())
-        .data(data)
+        .id(e.item.id.to_string())
+        .event(e.item.kind.clone())
+        .data(e.data.clone())
 }
 
 #[utoipa::path(get, path = "/v1/events", tag = "events", security(("bearer" = [])),
@@ -131,15 +121,17 @@ pub async fn stream(
             if let Some(event) = c.pending.pop_front() {
                 return Some((Ok(event), c));
             }
-            match c.state.store.feed_after(c.after, 200).await {
-                Ok(items) if !items.is_empty() => {
-                    for item in &items {
-                        c.after = item.id;
-                        if visible(&c.state, &c.user, item).await {
-                            c.pending.push_back(sse(item));
+            match c.state.feed.after(&c.state, c.after, 200).await {
+                Ok(read) if !read.entries.is_empty() => {
+                    for e in &read.entries {
+                        c.after = e.item.id;
+                        if visible(&c.user, e) {
+                            c.pending.push_back(sse(e));
                         }
                     }
                 }
+                // An older id is still to come: look again shortly.
+                Ok(read) if read.holding => tokio::time::sleep(HOLE_LOOK).await,
                 Ok(_) => {
                     // Nothing new: wait to be told, with a slow look now and
                     // then in case a notice was lost.
