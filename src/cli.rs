@@ -176,8 +176,15 @@ pub fn run(cli: Cli) -> ExitCode {
             server: env_text("REGUA_SERVER"),
             user: env_text("REGUA_USER"),
         }),
-        Some(Command::Console(args)) => console(args),
-        Some(Command::Board(args)) => board(args),
+        // clap takes an empty REGUA_SERVER or REGUA_USER as a value.
+        Some(Command::Console(a)) => console(ConsoleArgs {
+            server: a.server.filter(|v| !v.is_empty()),
+            user: a.user.filter(|v| !v.is_empty()),
+        }),
+        Some(Command::Board(a)) => board(BoardArgs {
+            server: a.server.filter(|v| !v.is_empty()),
+            user: a.user.filter(|v| !v.is_empty()),
+        }),
         Some(Command::Policy(PolicyCommand::Print)) => {
             print!("{}", schedule::DEFAULT_TOML);
             ExitCode::SUCCESS
