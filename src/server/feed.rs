@@ -113,9 +113,12 @@ impl Feed {
         let newest = kept.newest().unwrap_or(base);
         let told = *state.latest.borrow();
         let since = kept.looked.map(|t| t.elapsed());
-        let due = told > newest
-            || since.is_none_or(|t| t >= LOOK_EVERY)
-            || (kept.hole.is_some() && since.is_some_and(|t| t >= HOLE_LOOK));
+        // While a hole is open every stream asks again shortly: the store is
+        // looked at once per `HOLE_LOOK` for all of them.
+        let due = match kept.hole {
+            Some(_) => since.is_none_or(|t| t >= HOLE_LOOK),
+            None => told > newest || since.is_none_or(|t| t >= LOOK_EVERY),
+        };
         if !due {
             return Ok(Read {
                 entries: Vec::new(),
