@@ -66,9 +66,11 @@ impl Later {
             );
             // Servers listening hear of the newest; they read the feed
             // from where they were up to it.
-            sql.push_str(
+            let _ = write!(
+                sql,
                 " RETURNING id) SELECT (SELECT max(id) FROM f) AS newest, \
-                 (SELECT pg_notify('regua_feed', max(id)::text) FROM f) AS notified",
+                 (SELECT pg_notify({}, max(id)::text) FROM f) AS notified",
+                rows::FEED_CHANNEL
             );
             values.append(&mut self.feed);
         } else {
@@ -130,7 +132,8 @@ mod tests {
              f AS (INSERT INTO feed (at_ms, kind, debtor_id, user_id, body) VALUES \
              ($4, $5, $6, $7, $8), ($9, $10, $11, $12, $13) RETURNING id) \
              SELECT (SELECT max(id) FROM f) AS newest, \
-             (SELECT pg_notify('regua_feed', max(id)::text) FROM f) AS notified"
+             (SELECT pg_notify(left('regua_feed_' || current_schema(), 63), max(id)::text) \
+             FROM f) AS notified"
         );
         assert_eq!(values.len(), 13);
         assert_eq!(values[3], Value::Int(Some(10)));

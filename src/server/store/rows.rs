@@ -334,6 +334,17 @@ macro_rules! insert_feed {
 pub const INSERT_FEED: &str = insert_feed!();
 pub const FEED_COLUMNS: usize = 5;
 pub const PUBLISH: &str = concat!(insert_feed!(), "($1, $2, $3, $4, $5) RETURNING id");
+/// The channel servers on one schema tell each other of new feed items
+/// on: a database may hold several deployments (or tests) in schemas of
+/// their own, and one's ids mean nothing to another's streams. (63 bytes
+/// is PostgreSQL's longest name.)
+macro_rules! feed_channel {
+    () => {
+        "left('regua_feed_' || current_schema(), 63)"
+    };
+}
+pub const FEED_CHANNEL: &str = feed_channel!();
+pub const FEED_CHANNEL_NAME: &str = concat!("SELECT ", feed_channel!(), " AS channel");
 pub const FEED_AFTER: &str =
     "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE id > $1 ORDER BY id LIMIT $2";
 pub const FEED_LATEST: &str =

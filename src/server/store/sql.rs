@@ -667,8 +667,11 @@ impl Store for SqlStore {
         let Pools::Postgres(pool) = &self.pools else {
             return Ok(());
         };
+        let channel: String = sqlx::query_scalar(rows::FEED_CHANNEL_NAME)
+            .fetch_one(pool)
+            .await?;
         let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-        listener.listen("regua_feed").await?;
+        listener.listen(&channel).await?;
         tokio::spawn(async move {
             // recv reconnects by itself after a dropped connection.
             while let Ok(note) = listener.recv().await {
