@@ -962,6 +962,47 @@ impl PgSchema {
     }
 }
 
+/// Two deployments in two schemas of one database: one's feed ids mean
+/// nothing to the other's streams. A server wakes its streams only for an
+/// id newer than the newest it was told of, so another schema's larger ids,
+/// heard on a shared channel, kept this schema's streams asleep.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_another_schemas_feed_does_not_silence_this_ones() {
+    let (Some(a), Some(b)) = (
+        postgres_schema("two schemas on one PostgreSQL database").await,
+        postgres_schema("two schemas on one PostgreSQL database").await,
+    ) else {
+        return;
+    };
+    let here = start_on(&a.url, true, tempfile::tempdir().unwrap()).await;
+    let there = start_on(&b.url, false, tempfile::tempdir().unwrap()).await;
+    let sofia = here.login("sofia").await;
+    let mut live = open_stream(&here, &sofia, None).await;
+    let newest = here
+        .state
+        .store
+        .feed_bounds()
+        .await
+        .unwrap()
+        .map_or(0, |b| b.1);
+    for _ in 0..newest + 3 {
+        there
+            .state
+            .publish("elsewhere", None, None, json!({}))
+            .await
+            .unwrap();
+    }
+    // Time for the other schema's notices to arrive, were they heard here.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    here.state
+        .publish("here", None, None, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(kinds_until(&mut live, "here").await, ["here"]);
+    a.drop().await;
+    b.drop().await;
+}
+
 /// On PostgreSQL a feed item takes its id before its transaction commits,
 /// so a newer item can be committed, and seen, first: a stream must wait
 /// for the older one rather than move past it and never send it.
