@@ -178,12 +178,12 @@ pub fn run(cli: Cli) -> ExitCode {
         }),
         // clap takes an empty REGUA_SERVER or REGUA_USER as a value.
         Some(Command::Console(a)) => console(ConsoleArgs {
-            server: a.server.filter(|v| !v.is_empty()),
-            user: a.user.filter(|v| !v.is_empty()),
+            server: given(a.server),
+            user: given(a.user),
         }),
         Some(Command::Board(a)) => board(BoardArgs {
-            server: a.server.filter(|v| !v.is_empty()),
-            user: a.user.filter(|v| !v.is_empty()),
+            server: given(a.server),
+            user: given(a.user),
         }),
         Some(Command::Policy(PolicyCommand::Print)) => {
             print!("{}", schedule::DEFAULT_TOML);
@@ -541,7 +541,12 @@ fn env_set(name: &str) -> Option<std::ffi::OsString> {
 }
 
 fn env_text(name: &str) -> Option<String> {
-    env_set(name).and_then(|v| v.into_string().ok())
+    given(std::env::var(name).ok())
+}
+
+/// An empty value is none.
+fn given(v: Option<String>) -> Option<String> {
+    v.filter(|v| !v.is_empty())
 }
 
 /// The data directory: REGUA_DATA_DIR, else the platform's.

@@ -1003,6 +1003,28 @@ async fn on_postgres_another_schemas_feed_does_not_silence_this_ones() {
     b.drop().await;
 }
 
+/// A stream that resumes from before what the server keeps of the feed
+/// reads the older items from the store, then goes on with the kept ones,
+/// in order and with none twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_resuming_from_before_what_is_kept_misses_nothing() {
+    let s = start().await;
+    let sofia = s.login("sofia").await;
+    let mut first = 0;
+    for kind in ["a", "b", "c"] {
+        let id = s.state.publish(kind, None, None, json!({})).await.unwrap();
+        if kind == "a" {
+            first = id;
+        }
+    }
+    // The first stream, from now on, starts what the server keeps here.
+    let mut now_on = open_stream(&s, &sofia, None).await;
+    s.state.publish("d", None, None, json!({})).await.unwrap();
+    assert_eq!(kinds_until(&mut now_on, "d").await, ["d"]);
+    let mut resumed = open_stream(&s, &sofia, Some(&first.to_string())).await;
+    assert_eq!(kinds_until(&mut resumed, "d").await, ["b", "c", "d"]);
+}
+
 /// On PostgreSQL a feed item takes its id before its transaction commits,
 /// so a newer item can be committed, and seen, first: a stream must wait
 /// for the older one rather than move past it and never send it.
