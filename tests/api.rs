@@ -2008,6 +2008,67 @@ async fn logging_out_ends_that_token_alone() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Reads a live stream until the server ends it; `false` if it is still
+/// open after `within`.
+async fn ends_within(resp: &mut reqwest::Response, within: std::time::Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Err(_) => return false,
+            Ok(Ok(Some(_))) => continue,
+            Ok(_) => return true,
+        }
+    }
+}
+
+/// A live stream is a session's like any request: it ends when the session
+/// does, at once for a logout on its server and within a look for one on
+/// another, while the user's other sessions' streams go on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_ends_with_its_session() {
+    use regua::server::routes::events::SESSION_LOOK;
+    let s = start().await;
+    let desk = s.login("sofia").await;
+    let wall = s.login("sofia").await;
+    let mut at_desk = open_stream(&s, &desk, None).await;
+    let mut on_wall = open_stream(&s, &wall, None).await;
+    let r = s
+        .call(
+            Method::DELETE,
+            "/v1/sessions/current",
+            Some(&desk),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
+    assert!(
+        ends_within(&mut at_desk, std::time::Duration::from_secs(2)).await,
+        "the logged-out stream still open after 2 s"
+    );
+    s.state
+        .publish("queues_changed", None, None, json!({ "replanned": 0 }))
+        .await
+        .unwrap();
+    assert!(
+        next_event(&mut on_wall, "queues_changed", &mut String::new())
+            .await
+            .is_some(),
+        "the other session's stream goes on"
+    );
+    // Logged out through another server: only the store knows.
+    let hash = regua::server::auth::token_hash(&wall);
+    assert!(s.state.store.revoke_session(&hash).await.unwrap());
+    assert!(
+        ends_within(
+            &mut on_wall,
+            SESSION_LOOK + std::time::Duration::from_secs(3)
+        )
+        .await,
+        "a stream whose session another server ended still open"
+    );
+}
+
 /// The board's floor is the agents whose console holds the live stream
 /// open, not every agent whose token is still valid: a kept token outlives
 /// the console by hours.

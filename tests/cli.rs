@@ -339,3 +339,62 @@ fn import_into_a_database_is_all_or_nothing_and_plans_everyone() {
         "debtors, debts, verdicts, debtors in a queue"
     );
 }
+
+/// `regua serve` stops on SIGTERM though consoles and boards hold live
+/// streams open (they never end by themselves): the streams end, and the
+/// process exits 0.
+#[test]
+fn serve_stops_on_sigterm_with_live_streams_open() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("REGUA_CONFIG", english_config())
+        .env("REGUA_DATA_DIR", dir.path())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let base = loop {
+        let line = lines.next().expect("serve says where it listens").unwrap();
+        if let Some(a) = line.strip_prefix("regua serve: listening on ") {
+            break a.to_string();
+        }
+    };
+    let http = reqwest::blocking::Client::new();
+    let login: serde_json::Value = http
+        .post(format!("{base}/v1/sessions"))
+        .json(&serde_json::json!({ "username": "sofia", "password": "demo" }))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    let mut stream = http
+        .get(format!("{base}/v1/events"))
+        .bearer_auth(login["token"].as_str().unwrap())
+        .send()
+        .unwrap();
+    assert!(stream.status().is_success());
+    // SAFETY: kill(2) on the child this test started.
+    assert_eq!(
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    let asked = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if asked.elapsed() > Duration::from_secs(10) {
+            child.kill().unwrap();
+            panic!("still running 10 s after SIGTERM with a live stream open");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(status.success(), "{status:?}");
+    let mut rest = String::new();
+    stream
+        .read_to_string(&mut rest)
+        .expect("the stream ended cleanly");
+}

@@ -44,6 +44,13 @@ pub struct AppState {
     pub streams: Arc<super::presence::Streams>,
     /// The feed as this process's live streams read it.
     pub feed: Arc<super::feed::Feed>,
+    /// Counts the sessions this process has ended: its live streams look
+    /// again at theirs when it moves.
+    pub sessions_ended: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Set when the server is stopping: live streams end, so it need not
+    /// wait for them (they never end by themselves), and their clients
+    /// resume on the next server from where they were.
+    pub closing: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -60,6 +67,8 @@ impl AppState {
             in_flight: Arc::default(),
             streams: Arc::default(),
             feed: Arc::default(),
+            sessions_ended: Arc::new(tokio::sync::watch::Sender::new(0)),
+            closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
 

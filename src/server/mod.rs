@@ -23,7 +23,8 @@ use app::{AppState, verdict};
 use store::{Change, Imported, StoreError, Verdict};
 
 /// Serves the API on `listener` until `shutdown` resolves; requests in
-/// flight finish first. The scheduler runs beside it.
+/// flight finish first, and live streams end (their clients resume on the
+/// next server). The scheduler runs beside it.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -36,6 +37,11 @@ pub async fn serve(
         tracing::warn!("cannot listen for other servers' events: {e}");
     }
     let scheduler = tokio::spawn(scheduler(state.clone()));
+    let closing = state.closing.clone();
+    let shutdown = async move {
+        shutdown.await;
+        closing.send_replace(true);
+    };
     let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)

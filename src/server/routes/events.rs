@@ -5,7 +5,9 @@
 //! an idle stream. Agents see their own doings and their leased debtors',
 //! and `queues_changed` (it names no debtor, and tells their queue screen
 //! to count again). An agent's open stream keeps them on the board's floor
-//! (`presence`); who arrives and leaves is the board's to hear.
+//! (`presence`); who arrives and leaves is the board's to hear. A stream
+//! ends when its session does: at once for a logout on this server, within
+//! [`SESSION_LOOK`] for one on another; and when the server stops.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -24,6 +26,9 @@ use crate::server::feed::{Entry, HOLE_LOOK};
 use crate::server::presence::{self, Here, SEEN_EVERY_SECONDS};
 
 pub const KEEP_ALIVE_SECONDS: u64 = 15;
+/// How often a stream asks whether its session still holds: a logout on
+/// another server ends it within this.
+pub const SESSION_LOOK: Duration = Duration::from_secs(15);
 
 struct Cursor {
     state: AppState,
@@ -32,11 +37,48 @@ struct Cursor {
     here: Option<Here>,
     marked: Instant,
     /// The caller's session, renewed while the stream is open: a board
-    /// that only listens is still in use.
+    /// that only listens is still in use. One that ends ends the stream.
     session: Session,
+    looked: Instant,
+    /// Sessions this process has ended, and how many of them this stream
+    /// has looked again after.
+    ended: tokio::sync::watch::Receiver<u64>,
+    ended_seen: u64,
+    /// The server is stopping.
+    closing: tokio::sync::watch::Receiver<bool>,
     after: i64,
     pending: VecDeque<SseEvent>,
     latest: tokio::sync::watch::Receiver<i64>,
+}
+
+impl Cursor {
+    /// Whether the caller's session still holds, renewing it while it does.
+    /// Looked up again every [`SESSION_LOOK`], and at once when this
+    /// process ends a session.
+    async fn session_holds(&mut self) -> bool {
+        let now = self.state.clock.now();
+        let ended = *self.ended.borrow();
+        if ended != self.ended_seen || self.looked.elapsed() >= SESSION_LOOK {
+            self.ended_seen = ended;
+            self.looked = Instant::now();
+            match self
+                .state
+                .store
+                .session_user(&self.session.token_hash, now)
+                .await
+            {
+                Ok(None) => return false,
+                Ok(Some((_, expires))) => self.session.expires = expires,
+                Err(e) => tracing::warn!("event stream: looking up its session: {e}"),
+            }
+        }
+        let s = &self.session;
+        match renew_session(&self.state, &s.token_hash, s.expires, now).await {
+            Ok(until) => self.session.expires = until,
+            Err(e) => tracing::warn!("event stream: renewing a session: {e:?}"),
+        }
+        true
+    }
 }
 
 fn visible(user: &User, e: &Entry) -> bool {
@@ -90,6 +132,9 @@ pub async fn stream(
         (None, None) => 0,
     };
     let latest = state.latest.subscribe();
+    let ended = state.sessions_ended.subscribe();
+    let ended_seen = *ended.borrow();
+    let closing = state.closing.subscribe();
     let Caller(user, session) = caller;
     let here = presence::arrive(&state, &user).await?;
     let cursor = Cursor {
@@ -98,6 +143,10 @@ pub async fn stream(
         here,
         marked: Instant::now(),
         session,
+        looked: Instant::now(),
+        ended,
+        ended_seen,
+        closing,
         after,
         pending,
         latest,
@@ -105,10 +154,8 @@ pub async fn stream(
     let events = stream::unfold(cursor, |mut c| async move {
         let mark_every = Duration::from_secs(SEEN_EVERY_SECONDS);
         loop {
-            let s = &mut c.session;
-            match renew_session(&c.state, &s.token_hash, s.expires, c.state.clock.now()).await {
-                Ok(until) => s.expires = until,
-                Err(e) => tracing::warn!("event stream: renewing a session: {e:?}"),
+            if *c.closing.borrow() || !c.session_holds().await {
+                return None;
             }
             if let Some(here) = &c.here
                 && c.marked.elapsed() >= mark_every
@@ -135,11 +182,18 @@ pub async fn stream(
                 Ok(_) => {
                     // Nothing new: wait to be told, with a slow look now and
                     // then in case a notice was lost.
-                    let wait = match c.here {
-                        Some(_) => mark_every.saturating_sub(c.marked.elapsed()),
-                        None => Duration::from_secs(KEEP_ALIVE_SECONDS),
+                    let mut wait = SESSION_LOOK.saturating_sub(c.looked.elapsed());
+                    if c.here.is_some() {
+                        wait = wait.min(mark_every.saturating_sub(c.marked.elapsed()));
+                    }
+                    let told = async {
+                        tokio::select! {
+                            _ = c.latest.changed() => {}
+                            _ = c.ended.changed() => {}
+                            _ = c.closing.changed() => {}
+                        }
                     };
-                    let _ = tokio::time::timeout(wait, c.latest.changed()).await;
+                    let _ = tokio::time::timeout(wait, told).await;
                 }
                 Err(e) => {
                     tracing::warn!("event stream: {e}");

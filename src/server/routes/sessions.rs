@@ -89,8 +89,8 @@ pub async fn login(
     }))
 }
 
-/// Logs out: the token the call carries stops working at once (other
-/// sessions of the same user go on).
+/// Logs out: the token the call carries stops working at once, and a live
+/// stream it holds open ends (other sessions of the same user go on).
 #[utoipa::path(delete, path = "/v1/sessions/current", tag = "sessions", security(("bearer" = [])),
     responses((status = 204, description = "the token is revoked"), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
 pub async fn logout(
@@ -101,6 +101,8 @@ pub async fn logout(
     // The caller was found by this very token.
     let token = bearer(&headers).ok_or_else(ApiError::unauthorized)?;
     state.store.revoke_session(&token_hash(token)).await?;
+    // A stream this token holds open ends too.
+    state.sessions_ended.send_modify(|n| *n += 1);
     Ok(StatusCode::NO_CONTENT)
 }
 
