@@ -15,8 +15,17 @@ use regua::domain::{
     Role, Zone, cpf_from_base,
 };
 use regua::server::store::{
-    CallWrite, Change, Idempotency, Imported, Store, StoreError, Tx, Verdict, connect, write,
+    CallWrite, Change, Idempotency, Imported, Lease, Store, StoreError, Tx, Verdict, connect, write,
 };
+
+/// The unexpired lease on a debtor, as a request's transaction reads it.
+async fn lease_on(store: &dyn Store, debtor: i64, now: DateTime<Utc>) -> Option<Lease> {
+    write(store, move |tx| {
+        Box::pin(async move { tx.lease_on(debtor, now).await })
+    })
+    .await
+    .unwrap()
+}
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
@@ -637,7 +646,7 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(b.debtor_id, ids[1]);
-    assert_eq!(store.lease_on(ids[2], now).await.unwrap(), Some(a.clone()));
+    assert_eq!(lease_on(&*store, ids[2], now).await, Some(a.clone()));
     assert_eq!(
         store.lease_next("late_30", ana.id, now, ttl).await.unwrap(),
         None,
@@ -691,12 +700,7 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         .unwrap();
     assert_eq!(d.debtor_id, ids[2]);
     assert_eq!(
-        store
-            .lease_on(ids[2], later)
-            .await
-            .unwrap()
-            .unwrap()
-            .agent_id,
+        lease_on(&*store, ids[2], later).await.unwrap().agent_id,
         bruno.id
     );
     // A debtor who may not be called now is not leased.
@@ -960,10 +964,10 @@ async fn a_write_that_waits_on_more_than_the_database_is_dropped_on_sqlite() {
         .publish("after", None, None, &serde_json::json!({}), t(1, 11))
         .await
         .unwrap();
-    let feed = store.feed_after(0, 10).await.unwrap();
+    let feed = store.feed_after(0, 10, t(1, 11)).await.unwrap();
     assert_eq!(
         feed.iter()
-            .map(|f| (f.id, f.kind.as_str()))
+            .map(|(f, _)| (f.id, f.kind.as_str()))
             .collect::<Vec<_>>(),
         [(next, "after")]
     );
@@ -977,13 +981,24 @@ async fn a_key_in_flight_runs_once_on_postgres() {
 }
 
 async fn the_feed_is_ordered_and_resumable(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let debtors = setup_queue(&store, 2).await;
+    let lease = store
+        .lease_next("early", ana.id, t(1, 10), Duration::minutes(10))
+        .await
+        .unwrap()
+        .unwrap();
+    let about = |i: usize| (i < 4).then(|| debtors[i % 2]);
     let mut ids = Vec::new();
     for i in 0..5 {
         ids.push(
             store
                 .publish(
                     "outcome_recorded",
-                    Some(i),
+                    about(i),
                     None,
                     &serde_json::json!({ "n": i }),
                     t(1, 10),
@@ -993,15 +1008,23 @@ async fn the_feed_is_ordered_and_resumable(store: Arc<dyn Store>) {
         );
     }
     assert!(ids.windows(2).all(|w| w[0] < w[1]), "increasing ids");
-    let all = store.feed_after(0, 100).await.unwrap();
-    assert_eq!(all.iter().map(|f| f.id).collect::<Vec<_>>(), ids);
-    assert_eq!(all[2].body, serde_json::json!({ "n": 2 }));
-    assert_eq!(all[2].kind, "outcome_recorded");
-    let rest = store.feed_after(ids[1], 2).await.unwrap();
+    let all = store.feed_after(0, 100, t(1, 10)).await.unwrap();
+    assert_eq!(all.iter().map(|(f, _)| f.id).collect::<Vec<_>>(), ids);
+    assert_eq!(all[2].0.body, serde_json::json!({ "n": 2 }));
+    assert_eq!(all[2].0.kind, "outcome_recorded");
+    // Each item says who holds its debtor now: agents see those items.
+    let holders: Vec<_> = (0..5)
+        .map(|i| (about(i) == Some(lease.debtor_id)).then_some(ana.id))
+        .collect();
+    assert_eq!(all.iter().map(|(_, h)| *h).collect::<Vec<_>>(), holders);
+    let rest = store.feed_after(ids[1], 2, t(1, 10)).await.unwrap();
     assert_eq!(
-        rest.iter().map(|f| f.id).collect::<Vec<_>>(),
+        rest.iter().map(|(f, _)| f.id).collect::<Vec<_>>(),
         ids[2..4].to_vec()
     );
+    // Once the lease has run out nobody holds them.
+    let later = store.feed_after(0, 100, t(1, 11)).await.unwrap();
+    assert!(later.iter().all(|(_, h)| h.is_none()), "{later:?}");
     store
         .audit(None, "read_debtor", Some(1), "full record", t(1, 10))
         .await

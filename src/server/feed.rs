@@ -49,8 +49,19 @@ pub struct Read {
     pub holding: bool,
 }
 
-#[derive(Default)]
-pub struct Feed(tokio::sync::Mutex<Kept>);
+pub struct Feed {
+    kept: tokio::sync::Mutex<Kept>,
+    keep: usize,
+}
+
+impl Default for Feed {
+    fn default() -> Feed {
+        Feed {
+            kept: tokio::sync::Mutex::default(),
+            keep: KEEP,
+        }
+    }
+}
 
 #[derive(Default)]
 struct Kept {
@@ -83,17 +94,19 @@ impl Feed {
         cursor: i64,
         limit: usize,
     ) -> Result<Read, StoreError> {
-        let mut kept = self.0.lock().await;
+        let mut kept = self.kept.lock().await;
         let base = *kept.base.get_or_insert(cursor);
         if cursor < base {
             // Further behind than what is kept: from the store, up to where
             // the kept items begin (all long committed).
             drop(kept);
-            let items = state.store.feed_after(cursor, limit as u32).await?;
-            let mut entries = Vec::with_capacity(items.len());
-            for item in items.into_iter().filter(|i| i.id <= base) {
-                entries.push(Arc::new(entry(state, item).await));
-            }
+            let now = state.clock.now();
+            let items = state.store.feed_after(cursor, limit as u32, now).await?;
+            let entries: Vec<_> = items
+                .into_iter()
+                .filter(|(i, _)| i.id <= base)
+                .map(|(item, holder)| Arc::new(entry(item, holder)))
+                .collect();
             if entries.is_empty() {
                 // Nothing between the cursor and what is kept.
                 return Box::pin(self.after(state, base, limit)).await;
@@ -126,9 +139,12 @@ impl Feed {
             });
         }
         kept.looked = Some(Instant::now());
-        let items = state.store.feed_after(newest, READ).await?;
+        let items = state
+            .store
+            .feed_after(newest, READ, state.clock.now())
+            .await?;
         let mut expected = newest + 1;
-        for item in items {
+        for (item, holder) in items {
             if item.id != expected {
                 match kept.hole {
                     Some((id, since)) if id == expected && since.elapsed() >= HOLE_WAIT => {
@@ -143,30 +159,78 @@ impl Feed {
             }
             kept.hole = None;
             expected = item.id + 1;
-            kept.entries.push_back(Arc::new(entry(state, item).await));
+            kept.entries.push_back(Arc::new(entry(item, holder)));
         }
-        while kept.entries.len() > KEEP {
-            let gone = kept.entries.pop_front().expect("more than KEEP");
+        // The caller's items first: letting old ones go may take some.
+        let entries = kept.after(cursor, limit);
+        while kept.entries.len() > self.keep {
+            let gone = kept.entries.pop_front().expect("more than kept");
             kept.base = Some(gone.item.id);
         }
         Ok(Read {
-            entries: kept.after(cursor, limit),
+            entries,
             holding: kept.hole.is_some(),
         })
     }
 }
 
-async fn entry(state: &AppState, item: FeedItem) -> Entry {
-    let holder = match item.debtor_id {
-        Some(d) => state
-            .store
-            .lease_on(d, state.clock.now())
-            .await
-            .ok()
-            .flatten()
-            .map(|l| l.agent_id),
-        None => None,
-    };
+fn entry(item: FeedItem, holder: Option<i64>) -> Entry {
     let data = serde_json::to_string(&feed_view(&item)).expect("feed items serialize");
     Entry { item, holder, data }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::SystemClock;
+    use crate::schedule::default_policy;
+    use crate::server::store::connect;
+
+    fn ids(read: &Read) -> Vec<i64> {
+        read.entries.iter().map(|e| e.item.id).collect()
+    }
+
+    /// Only the newest items are kept; a stream behind them reads the
+    /// older ones from the store, and none is missed or sent twice.
+    #[tokio::test]
+    async fn the_newest_are_kept_and_older_ones_come_from_the_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("regua.db").display());
+        let store = connect(&url).await.unwrap();
+        let state = AppState::new(store, default_policy(), Arc::new(SystemClock));
+        let feed = Feed {
+            keep: 3,
+            ..Feed::default()
+        };
+        let publish = async |n: usize| {
+            let mut ids = Vec::new();
+            for _ in 0..n {
+                ids.push(
+                    state
+                        .publish("x", None, None, serde_json::json!({}))
+                        .await
+                        .unwrap(),
+                );
+            }
+            ids
+        };
+        // The first stream starts what is kept, from before the first item.
+        let first = publish(6).await;
+        let start = first[0] - 1;
+        let read = feed.after(&state, start, 100).await.unwrap();
+        assert_eq!(ids(&read), first, "all six, though three are kept");
+        // Behind what is kept: the store, up to where the kept items begin.
+        let behind = feed.after(&state, first[0], 100).await.unwrap();
+        assert_eq!(ids(&behind), first[1..3]);
+        let kept = feed.after(&state, first[2], 100).await.unwrap();
+        assert_eq!(ids(&kept), first[3..]);
+        // New items go on the end, and the oldest kept go.
+        let next = publish(2).await;
+        let read = feed.after(&state, first[5], 100).await.unwrap();
+        assert_eq!(ids(&read), next);
+        let from_store = feed.after(&state, first[3], 100).await.unwrap();
+        assert_eq!(ids(&from_store), [first[4]]);
+        let rest = feed.after(&state, first[4], 100).await.unwrap();
+        assert_eq!(ids(&rest), [first[5], next[0], next[1]]);
+    }
 }

@@ -470,12 +470,6 @@ pub trait Store: Send + Sync + 'static {
         lease_id: i64,
         agent_id: Option<i64>,
     ) -> Result<Option<Lease>, StoreError>;
-    /// The unexpired lease on a debtor.
-    async fn lease_on(
-        &self,
-        debtor_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Lease>, StoreError>;
     /// Removes expired leases; the leases removed.
     async fn expire_leases(&self, now: DateTime<Utc>) -> Result<Vec<Lease>, StoreError>;
     async fn queue_counts(&self, now: DateTime<Utc>) -> Result<Vec<QueueCount>, StoreError>;
@@ -516,7 +510,15 @@ pub trait Store: Send + Sync + 'static {
         body: &serde_json::Value,
         now: DateTime<Utc>,
     ) -> Result<i64, StoreError>;
-    async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
+    /// Items after `after_id`, oldest first, each with the agent whose
+    /// lease holds its debtor at `now` (agents see their leased debtors'
+    /// items): one read, not one a debtor.
+    async fn feed_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(FeedItem, Option<i64>)>, StoreError>;
     /// The newest `limit` items, oldest first.
     async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
     /// Payments and promises kept or broken published since `since`.

@@ -345,8 +345,10 @@ macro_rules! feed_channel {
 }
 pub const FEED_CHANNEL: &str = feed_channel!();
 pub const FEED_CHANNEL_NAME: &str = concat!("SELECT ", feed_channel!(), " AS channel");
-pub const FEED_AFTER: &str =
-    "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE id > $1 ORDER BY id LIMIT $2";
+pub const FEED_AFTER: &str = "SELECT f.id, f.at_ms, f.kind, f.debtor_id, f.user_id, f.body, \
+     l.agent_id AS holder FROM feed f \
+     LEFT JOIN leases l ON l.debtor_id = f.debtor_id AND l.expires_ms > $3 \
+     WHERE f.id > $1 ORDER BY f.id LIMIT $2";
 pub const FEED_LATEST: &str =
     "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed ORDER BY id DESC LIMIT $1";
 pub const FEED_MONEY_SINCE: &str = "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed \

@@ -207,15 +207,6 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn lease_on(
-        &self,
-        debtor_id: i64,
-        now: DateTime<Utc>,
-    ) -> Result<Option<Lease>, StoreError> {
-        let mut r = self.reader().await?;
-        SqlTx::new(r.exec()).lease_on(debtor_id, now).await
-    }
-
     async fn set_agent_state(
         &self,
         user_id: i64,
@@ -689,13 +680,18 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn feed_after(&self, after_id: i64, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
+    async fn feed_after(
+        &self,
+        after_id: i64,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(FeedItem, Option<i64>)>, StoreError> {
         let mut r = self.reader().await?;
         r.exec()
             .all(
                 rows::FEED_AFTER,
-                &args![after_id, i64::from(limit)],
-                rows::feed_item,
+                &args![after_id, i64::from(limit), ms(now)],
+                |r| Ok((rows::feed_item(r)?, r.int("holder")?)),
             )
             .await
     }
