@@ -621,7 +621,10 @@ impl Board {
                     return false;
                 };
                 let reason = str_of("reason");
-                self.leaving.remove(&id);
+                let arrived = e.kind == "agent_arrived";
+                if arrived {
+                    self.leaving.remove(&id);
+                }
                 if let Some(name) = str_of("name") {
                     self.names.insert(id, name);
                 }
@@ -631,6 +634,9 @@ impl Board {
                         a.reason = reason;
                         a.since = since;
                     }
+                    // A state set with no console open (a script, or a
+                    // supervisor's change): the floor is who is at a desk.
+                    None if !arrived => return false,
                     None => self.agents.push(BoardAgent {
                         id,
                         name: str_of("name").unwrap_or_else(|| format!("#{id}")),

@@ -400,7 +400,7 @@ fn events_move_the_figures_without_a_snapshot() {
     event(
         &mut b,
         12,
-        "agent_state",
+        "agent_arrived",
         Some(9),
         serde_json::json!({"user_id": 9, "name": "eva", "state": "paused", "reason": "lunch", "since": since, "by": null}),
     );
@@ -576,13 +576,22 @@ fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
     // Ana holds debtor 42: she stays while the lease does.
     assert!(!event(&mut b, 42, "agent_left", Some(1), left(1)));
     assert_eq!(names(&b), ["ana", "carla", "davi"]);
+    // A supervisor pauses her meanwhile: she is still on her way out.
+    let paused = serde_json::json!({
+        "user_id": 1, "name": "ana", "state": "paused", "reason": "end of shift",
+        "since": now(), "by": 5,
+    });
+    assert!(event(&mut b, 43, "agent_state", Some(1), paused.clone()));
     event(
         &mut b,
-        43,
+        44,
         "lease_released",
         Some(1),
         serde_json::json!({ "lease_id": 77, "debtor_id": 42 }),
     );
+    assert_eq!(names(&b), ["carla", "davi"]);
+    // A state set with no console open does not bring her back.
+    assert!(!event(&mut b, 45, "agent_state", Some(1), paused));
     assert_eq!(names(&b), ["carla", "davi"]);
     let line = view::ticker_line(b.ticker.back().unwrap(), &b);
     assert!(
@@ -594,7 +603,7 @@ fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
         "user_id": 1, "name": "ana", "state": "ready", "reason": null,
         "since": now(), "by": null,
     });
-    assert!(event(&mut b, 44, "agent_arrived", Some(1), back));
+    assert!(event(&mut b, 46, "agent_arrived", Some(1), back));
     assert_eq!(names(&b), ["carla", "davi", "ana"]);
 }
 
