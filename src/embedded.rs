@@ -2,15 +2,19 @@
 //! 127.0.0.1 with SQLite in the data directory, seeded with the demo
 //! portfolio on first run. It writes its address into the data directory
 //! while it runs, so a second console or a board on the same directory
-//! joins it instead of starting another.
+//! joins it instead of starting another. One process runs it at a time: it
+//! holds a lock on the directory, so two started together do not both
+//! serve one database (each would hear of the other's writes only at its
+//! slow look).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::client::session;
+use crate::client::{Client, session};
 use crate::domain::Clock;
 use crate::schedule::Policy;
 use crate::server::{self, app::AppState, store};
@@ -20,13 +24,38 @@ pub struct Embedded {
     dir: PathBuf,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
+    /// Held while the server runs.
+    lock: std::fs::File,
 }
+
+/// The file whose lock says a process runs this directory's server.
+const LOCK_FILE: &str = "server.lock";
 
 /// Demo debtors seeded into a new data directory.
 pub const DEMO_DEBTORS: usize = 500;
 
-pub async fn start(dir: &Path, policy: Policy, clock: Arc<dyn Clock>) -> Result<Embedded, String> {
+/// Starts the server on `dir`, or `Ok(None)` when another process runs it
+/// (or is starting it).
+pub async fn start(
+    dir: &Path,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+) -> Result<Option<Embedded>, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let lock_path = dir.join(LOCK_FILE);
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+    match lock.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(format!("{}: {e}", lock_path.display()));
+        }
+    }
     let db = format!("sqlite://{}", dir.join("regua.db").display());
     let store = store::connect(&db)
         .await
@@ -51,17 +80,18 @@ pub async fn start(dir: &Path, policy: Policy, clock: Arc<dyn Clock>) -> Result<
     }));
     session::write_server_address(dir, &url).map_err(|e| format!("{}: {e}", dir.display()))?;
     tracing::info!("embedded server on {url}");
-    Ok(Embedded {
+    Ok(Some(Embedded {
         url,
         dir: dir.to_path_buf(),
         stop,
         task,
-    })
+        lock,
+    }))
 }
 
 impl Embedded {
-    /// Stops taking requests, lets those in flight finish, and takes the
-    /// address back.
+    /// Stops taking requests, lets those in flight finish, takes the
+    /// address back and lets another process run the server.
     pub async fn stop(self) {
         let _ = session::remove_server_address(&self.dir);
         let _ = self.stop.send(());
@@ -69,6 +99,88 @@ impl Embedded {
             Ok(Ok(Err(e))) => tracing::warn!("embedded server: {e}"),
             Err(_) => tracing::warn!("embedded server: requests still open after 5 s"),
             _ => {}
+        }
+        drop(self.lock);
+    }
+}
+
+/// How often a process on another's server asks whether it still runs.
+pub const WATCH_EVERY: Duration = Duration::from_secs(1);
+
+/// This process's part in its data directory's server: it runs it, or it
+/// joined the one another process runs and runs it itself once that one
+/// stops (the console that started it quits while a board goes on).
+pub enum Local {
+    Running(Embedded),
+    Standby {
+        stop: oneshot::Sender<()>,
+        task: JoinHandle<Option<Embedded>>,
+    },
+}
+
+impl Local {
+    /// On the server another process runs on `dir`, through `client`:
+    /// ready to take it over.
+    pub fn standby(client: Client, dir: PathBuf, policy: Policy, clock: Arc<dyn Clock>) -> Local {
+        let (stop, stopped) = oneshot::channel();
+        let task = tokio::spawn(take_over_when_gone(client, dir, policy, clock, stopped));
+        Local::Standby { stop, task }
+    }
+
+    /// Stops the server if this process runs it, or took it over.
+    pub async fn stop(self) {
+        match self {
+            Local::Running(e) => e.stop().await,
+            Local::Standby { stop, task } => {
+                let _ = stop.send(());
+                if let Ok(Some(e)) = task.await {
+                    e.stop().await;
+                }
+            }
+        }
+    }
+}
+
+/// Watches the directory's server. When it is gone, moves `client` to the
+/// one another process started instead, or starts one here; the token
+/// goes on working, since the database is the same. A server started here
+/// runs until `stop`.
+async fn take_over_when_gone(
+    client: Client,
+    dir: PathBuf,
+    policy: Policy,
+    clock: Arc<dyn Clock>,
+    mut stop: oneshot::Receiver<()>,
+) -> Option<Embedded> {
+    loop {
+        tokio::select! {
+            _ = &mut stop => return None,
+            () = tokio::time::sleep(WATCH_EVERY) => {}
+        }
+        if let Some(url) = session::live_server(&dir).await {
+            if *client.server() != *url
+                && let Err(e) = client.move_to(&url)
+            {
+                tracing::warn!("joining the embedded server on {url}: {e}");
+            }
+            continue;
+        }
+        match start(&dir, policy.clone(), clock.clone()).await {
+            Ok(Some(e)) => {
+                tracing::info!(
+                    "the embedded server on {} stopped; this process runs it now, on {}",
+                    client.server(),
+                    e.url
+                );
+                if let Err(err) = client.move_to(&e.url) {
+                    tracing::warn!("moving to {}: {err}", e.url);
+                }
+                let _ = stop.await;
+                return Some(e);
+            }
+            // Another process is starting it: its address comes shortly.
+            Ok(None) => {}
+            Err(e) => tracing::warn!("taking over the embedded server: {e}"),
         }
     }
 }

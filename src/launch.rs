@@ -1,7 +1,7 @@
 //! Finding a server to work with, for the console and the board: the one
 //! named (`--server`, `REGUA_SERVER`, the config file), else the embedded
-//! server another regua already runs on this data directory, else a new
-//! embedded one. Then logging in: a kept token, `REGUA_USER` /
+//! server another regua already runs on this data directory (taken over
+//! if that regua quits first), else a new embedded one. Then logging in: a kept token, `REGUA_USER` /
 //! `REGUA_PASSWORD`, or a prompt; on the embedded default, the demo user.
 
 use std::io::{IsTerminal, Write};
@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::api::UserView;
 use crate::client::{Client, session};
 use crate::domain::Clock;
-use crate::embedded::{self, Embedded};
+use crate::embedded::{self, Local};
 use crate::schedule::Policy;
 
 pub struct Options {
@@ -29,8 +29,8 @@ pub struct Options {
 pub struct Target {
     pub client: Client,
     pub user: UserView,
-    /// The server this process started, to stop on the way out.
-    pub embedded: Option<Embedded>,
+    /// This process's part in the embedded server, to stop on the way out.
+    pub local: Option<Local>,
     /// How the top line names the server.
     pub label: String,
     /// The token is kept in the data directory for the next start; one
@@ -41,8 +41,9 @@ pub struct Target {
 impl Target {
     /// On the way out: a token nobody kept is revoked, so it cannot be
     /// used again and its user leaves the board's floor at once; then the
-    /// embedded server this process started stops. A kept token stays
-    /// valid: keeping it is what spares the next start a password.
+    /// embedded server this process runs stops (another on it takes it
+    /// over). A kept token stays valid: keeping it is what spares the next
+    /// start a password.
     pub async fn leave(self) {
         if !self.kept {
             let bye = self.client.logout();
@@ -53,11 +54,14 @@ impl Target {
                 tracing::warn!("logging out: {e}");
             }
         }
-        if let Some(e) = self.embedded {
-            e.stop().await;
+        if let Some(local) = self.local {
+            local.stop().await;
         }
     }
 }
+
+/// How long to wait for the server another regua is starting here.
+const JOIN_WAIT: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// The demo users' password (demo data only).
 const DEMO_PASSWORD: &str = "demo";
@@ -66,31 +70,49 @@ pub async fn connect(o: Options) -> Result<Target, String> {
     if let Some(url) = &o.server {
         return remote(url, o.user.as_deref(), &o.data_dir).await;
     }
-    let (url, embedded, label) = match session::live_server(&o.data_dir).await {
-        Some(url) => (url.clone(), None, format!("{url} (shared)")),
-        None => {
-            let e = embedded::start(&o.data_dir, o.policy, o.clock).await?;
-            (e.url.clone(), Some(e), "embedded".to_string())
+    let asked = std::time::Instant::now();
+    let (url, running) = loop {
+        if let Some(url) = session::live_server(&o.data_dir).await {
+            break (url, None);
+        }
+        match embedded::start(&o.data_dir, o.policy.clone(), o.clock.clone()).await? {
+            Some(e) => break (e.url.clone(), Some(e)),
+            // Another regua is starting it (seeding a new directory takes
+            // a few seconds): its address comes shortly.
+            None if asked.elapsed() < JOIN_WAIT => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            None => {
+                return Err(format!(
+                    "another regua runs the server of {} but it does not answer",
+                    o.data_dir.display()
+                ));
+            }
         }
     };
     let client = Client::new(&url).map_err(|e| e.to_string())?;
+    let (local, label) = match running {
+        Some(e) => (Local::Running(e), "embedded"),
+        None => (
+            Local::standby(client.clone(), o.data_dir.clone(), o.policy, o.clock),
+            "embedded (shared)",
+        ),
+    };
     let user = o.user.unwrap_or_else(|| o.demo_user.to_string());
     let password = std::env::var("REGUA_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.into());
     let login = client.login(&user, &password).await;
     let login = match login {
         Ok(l) => l,
         Err(e) => {
-            if let Some(e) = embedded {
-                e.stop().await;
-            }
+            local.stop().await;
             return Err(format!("logging in as {user}: {e}"));
         }
     };
     Ok(Target {
         client,
         user: login.user,
-        embedded,
-        label,
+        local: Some(local),
+        label: label.to_string(),
         kept: false,
     })
 }
@@ -104,7 +126,7 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
                 return Ok(Target {
                     client,
                     user: me,
-                    embedded: None,
+                    local: None,
                     label: url.to_string(),
                     kept: true,
                 });
@@ -140,7 +162,7 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
     Ok(Target {
         client,
         user: login.user,
-        embedded: None,
+        local: None,
         label: url.to_string(),
         kept,
     })

@@ -486,3 +486,61 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
     until(&mut rx, |s| s.failed == 0 && s.waiting == 0).await;
     assert!(outbox.items().await.unwrap().is_empty());
 }
+
+/// The embedded default on one data directory: two reguas started at once
+/// share one server, and when the one running it quits (the console) the
+/// other (the board) runs it on, with the same token and database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regua_on_anothers_server_takes_it_over_when_that_one_quits() {
+    use regua::launch::{Options, connect};
+    let dir = tempfile::tempdir().unwrap();
+    let options = |demo_user| Options {
+        server: None,
+        user: None,
+        data_dir: dir.path().to_path_buf(),
+        policy: default_policy(),
+        demo_user,
+        clock: Arc::new(TestClock(morning())),
+    };
+    let (a, b) = tokio::join!(connect(options("ana")), connect(options("sofia")));
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut labels = [a.label.as_str(), b.label.as_str()];
+    labels.sort_unstable();
+    assert_eq!(labels, ["embedded", "embedded (shared)"], "one server");
+    assert_eq!(a.client.server(), b.client.server());
+    let (host, other) = if a.label == "embedded" {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let first = host.client.server();
+    let gone = Instant::now();
+    host.leave().await;
+    let me = loop {
+        if other.client.server() != first
+            && let Ok(me) = other.client.me().await
+        {
+            break me;
+        }
+        assert!(
+            gone.elapsed() < Duration::from_secs(15),
+            "still no server 15 s after the first quit"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    eprintln!("taken over {:?} after the first quit", gone.elapsed());
+    assert_eq!(me.name, other.user.name, "the same token");
+    assert_eq!(
+        session::read_server_address(dir.path()).as_deref(),
+        Some(&*other.client.server())
+    );
+    // A third joins the server the second runs now, and leaving does not
+    // stop it.
+    let third = connect(options("ana")).await.unwrap();
+    assert_eq!(third.label, "embedded (shared)");
+    assert_eq!(third.client.server(), other.client.server());
+    third.leave().await;
+    other.client.me().await.unwrap();
+    other.leave().await;
+    assert_eq!(session::read_server_address(dir.path()), None);
+}

@@ -38,7 +38,9 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// token, so a login through one is seen by all.
 #[derive(Clone)]
 pub struct Client {
-    base: Arc<str>,
+    /// Shared by every clone: moved when this process takes over the
+    /// embedded server (`launch`).
+    base: Arc<RwLock<Arc<str>>>,
     http: reqwest::Client,
     token: Arc<RwLock<Option<String>>>,
 }
@@ -46,7 +48,7 @@ pub struct Client {
 impl fmt::Debug for Client {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Client")
-            .field("server", &self.base)
+            .field("server", &self.server())
             .field("logged_in", &self.token().is_some())
             .finish()
     }
@@ -205,38 +207,56 @@ async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ClientErro
     }
 }
 
+/// `server` as requests use it: `http://host:port` (a bare `host:port`
+/// means http) without a trailing slash.
+fn base_url(server: &str) -> Result<String, ClientError> {
+    let server = server.trim().trim_end_matches('/');
+    let with_scheme = if server.contains("://") {
+        server.to_string()
+    } else {
+        format!("http://{server}")
+    };
+    let url =
+        Url::parse(&with_scheme).map_err(|e| ClientError::Address(format!("{server}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ClientError::Address(format!(
+            "{server}: an http:// or https:// address is needed"
+        )));
+    }
+    Ok(with_scheme)
+}
+
 impl Client {
     /// A client for the server at `server` (`http://host:port`; a bare
     /// `host:port` means http). Nothing is sent yet.
     pub fn new(server: &str) -> Result<Client, ClientError> {
-        let server = server.trim().trim_end_matches('/');
-        let with_scheme = if server.contains("://") {
-            server.to_string()
-        } else {
-            format!("http://{server}")
-        };
-        let url =
-            Url::parse(&with_scheme).map_err(|e| ClientError::Address(format!("{server}: {e}")))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-            return Err(ClientError::Address(format!(
-                "{server}: an http:// or https:// address is needed"
-            )));
-        }
+        let base = base_url(server)?;
         let http = reqwest::Client::builder()
             .connect_timeout(CONNECT_TIMEOUT)
             .user_agent(concat!("regua/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(network)?;
         Ok(Client {
-            base: with_scheme.into(),
+            base: Arc::new(RwLock::new(base.into())),
             http,
             token: Arc::default(),
         })
     }
 
     /// The server's base URL, as requests use it.
-    pub fn server(&self) -> &str {
-        &self.base
+    pub fn server(&self) -> Arc<str> {
+        self.base
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Sends this client's requests, and every clone's, to `server` from
+    /// now on; the token goes with them.
+    pub fn move_to(&self, server: &str) -> Result<(), ClientError> {
+        let base = base_url(server)?;
+        *self.base.write().unwrap_or_else(PoisonError::into_inner) = base.into();
+        Ok(())
     }
 
     pub fn token(&self) -> Option<String> {
@@ -255,7 +275,9 @@ impl Client {
     /// A request to `path` on this server, with the token if there is one,
     /// and no time limit (the caller sets one).
     pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
-        let request = self.http.request(method, format!("{}{path}", self.base));
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.server()));
         match self.token() {
             Some(token) => request.bearer_auth(token),
             None => request,
@@ -493,12 +515,20 @@ mod tests {
     #[test]
     fn addresses_and_segments() {
         assert_eq!(
-            Client::new("127.0.0.1:7878/").unwrap().server(),
+            &*Client::new("127.0.0.1:7878/").unwrap().server(),
             "http://127.0.0.1:7878"
         );
+        let client = Client::new("https://regua.example/").unwrap();
+        assert_eq!(&*client.server(), "https://regua.example");
+        // A clone follows the one it came from when that moves.
+        let clone = client.clone();
+        client.move_to("127.0.0.1:9/").unwrap();
+        assert_eq!(&*clone.server(), "http://127.0.0.1:9");
+        assert!(client.move_to("ftp://x").is_err());
         assert_eq!(
-            Client::new("https://regua.example/").unwrap().server(),
-            "https://regua.example"
+            &*clone.server(),
+            "http://127.0.0.1:9",
+            "a bad address moves nothing"
         );
         assert!(matches!(
             Client::new("ftp://x"),
