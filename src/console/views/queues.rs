@@ -33,8 +33,17 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         }
         Remote::Ready(q) => q,
     };
-    let header =
-        Row::new([w.queue, w.depth, w.callable, w.oldest, w.leased]).style(theme.fg(theme.muted));
+    // Figures are right-aligned, and so are their headings, with two
+    // spaces between: "mais antigo" and "em atendimento" side by side read
+    // as one heading otherwise.
+    let header = Row::new([
+        Line::from(w.queue),
+        Line::from(w.depth).right_aligned(),
+        Line::from(w.callable).right_aligned(),
+        Line::from(w.oldest).right_aligned(),
+        Line::from(w.leased).right_aligned(),
+    ])
+    .style(theme.fg(theme.muted));
     let rows = queues.iter().map(|q| {
         let oldest = q
             .oldest_since
@@ -63,6 +72,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         ],
     )
     .header(header)
+    .column_spacing(2)
     .block(block)
     .row_highlight_style(theme.selection())
     .highlight_symbol("▶ ");
