@@ -624,18 +624,26 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     let http = listener.local_addr().map_or(args.listen, |a| a);
     eprintln!("regua serve: listening on http://{http}");
+    let mut ssh_boards = None;
     if let Some(addr) = args.ssh_listen {
         // The SSH board is drawn here: the server's config says how.
         let look = match board_look() {
             Ok(l) => l,
             Err(code) => return code,
         };
-        if let Err(e) = ssh_endpoint(addr, http, &state, look).await {
-            eprintln!("regua serve: ssh: {e}");
-            return ExitCode::from(1);
+        match ssh_endpoint(addr, http, &state, look).await {
+            Ok(open) => ssh_boards = Some(open),
+            Err(e) => {
+                eprintln!("regua serve: ssh: {e}");
+                return ExitCode::from(1);
+            }
         }
     }
-    match regua::server::serve(listener, state, shutdown_signal()).await {
+    let served = regua::server::serve(listener, state, shutdown_signal()).await;
+    if let Some(open) = ssh_boards {
+        open.closed(std::time::Duration::from_secs(3)).await;
+    }
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("regua serve: {e}");
@@ -666,13 +674,14 @@ fn board_look() -> Result<Look, ExitCode> {
     })
 }
 
-/// Starts the SSH board on `addr`, talking to this server at `http`.
+/// Starts the SSH board on `addr`, talking to this server at `http`; the
+/// boards it opens, for a stopping server to wait on.
 async fn ssh_endpoint(
     addr: std::net::SocketAddr,
     http: std::net::SocketAddr,
     state: &regua::server::app::AppState,
     look: Look,
-) -> Result<(), String> {
+) -> Result<std::sync::Arc<regua::ssh::OpenBoards>, String> {
     let path = data_dir().join("ssh_host_ed25519_key");
     let key = regua::ssh::host_key(&path)?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -695,14 +704,16 @@ async fn ssh_endpoint(
         theme: look.theme,
         limits: look.limits,
         locale: look.locale,
+        open: std::sync::Arc::default(),
     });
+    let open = endpoint.open.clone();
     // Runs for as long as the server does.
     tokio::spawn(async move {
         if let Err(e) = regua::ssh::serve(listener, key, endpoint).await {
             eprintln!("regua serve: ssh: {e}");
         }
     });
-    Ok(())
+    Ok(open)
 }
 
 async fn add_key(name: String, database: String) -> ExitCode {

@@ -7,7 +7,9 @@
 //! the channel and its size follows the client's window. Keys, theme,
 //! thresholds and locale are the server's config file's; colour goes off
 //! for a client that sends `NO_COLOR` (`ssh -o SetEnv=NO_COLOR=1`) or whose
-//! terminal (`TERM` of its pty request) draws none.
+//! terminal (`TERM` of its pty request) draws none. When the server stops,
+//! each board ends as if quit, so the client's terminal is given back, and
+//! says why.
 
 use chrono::Utc;
 use russh::keys::{Algorithm, PrivateKey, PublicKey};
@@ -39,6 +41,34 @@ pub struct Endpoint {
     pub theme: Theme,
     pub limits: BoardConfig,
     pub locale: Locale,
+    pub open: Arc<OpenBoards>,
+}
+
+/// The SSH boards open now: a stopping server waits for each to say
+/// goodbye before the process ends.
+#[derive(Default)]
+pub struct OpenBoards(tokio::sync::watch::Sender<usize>);
+
+/// One open board, counted until dropped.
+struct OpenBoard(Arc<OpenBoards>);
+
+impl OpenBoards {
+    fn open(self: &Arc<Self>) -> OpenBoard {
+        self.0.send_modify(|n| *n += 1);
+        OpenBoard(self.clone())
+    }
+
+    /// Waits until every board has closed, or `limit` has passed.
+    pub async fn closed(&self, limit: std::time::Duration) {
+        let mut open = self.0.subscribe();
+        let _ = tokio::time::timeout(limit, open.wait_for(|n| *n == 0)).await;
+    }
+}
+
+impl Drop for OpenBoard {
+    fn drop(&mut self) {
+        self.0.0.send_modify(|n| *n -= 1);
+    }
 }
 
 /// The host key at `path`, made (ed25519, mode 0600) the first time, so
@@ -323,6 +353,7 @@ impl Handler for Connection {
         };
         session.channel_success(channel)?;
         let (tx, rx) = unbounded_channel();
+        let quit = tx.clone();
         self.input = Some(tx);
         let handle = session.handle();
         let endpoint = self.endpoint.clone();
@@ -330,6 +361,7 @@ impl Handler for Connection {
         let mut theme = endpoint.theme;
         theme.plain |= self.no_color;
         tokio::spawn(async move {
+            let _open = endpoint.open.open();
             let (out_tx, mut out_rx) = unbounded_channel::<Vec<u8>>();
             let sender = handle.clone();
             let pump = tokio::spawn(async move {
@@ -340,8 +372,14 @@ impl Handler for Connection {
                 }
             });
             let said = match session_client(&endpoint, &user).await {
-                Ok(client) => {
-                    let logout = client.clone();
+                Ok((client, token_hash)) => {
+                    // The server stopping ends the board as a quit would.
+                    let mut closing = endpoint.state.closing.subscribe();
+                    let stopper = tokio::spawn(async move {
+                        if closing.wait_for(|c| *c).await.is_ok() {
+                            let _ = quit.send(Input::Closed);
+                        }
+                    });
                     let board = Board::new(
                         endpoint.locale,
                         endpoint.keymap.clone(),
@@ -356,12 +394,17 @@ impl Handler for Connection {
                         board,
                         theme,
                     };
-                    let r = run::run(ChannelOut::new(out_tx), size, rx, s)
+                    let r = run::run(ChannelOut::new(out_tx.clone()), size, rx, s)
                         .await
                         .map_err(|e| e.to_string());
-                    // The token was this connection's alone.
-                    if let Err(e) = logout.logout().await {
-                        tracing::warn!("ssh board for {}: logging out: {e}", user.name);
+                    stopper.abort();
+                    if *endpoint.state.closing.borrow() {
+                        let _ = out_tx.send(b"regua: the server is stopping\r\n".to_vec());
+                    }
+                    // The token was this connection's alone. Ended in the
+                    // store: the server may be refusing requests by now.
+                    if let Err(e) = endpoint.state.store.revoke_session(&token_hash).await {
+                        tracing::warn!("ssh board for {}: ending its token: {e}", user.name);
                     }
                     r
                 }
@@ -371,6 +414,7 @@ impl Handler for Connection {
                 }
             };
             // Everything written reaches the client before the channel ends.
+            drop(out_tx);
             let _ = pump.await;
             if let Err(e) = &said {
                 tracing::warn!("ssh board for {}: {e}", user.name);
@@ -386,8 +430,9 @@ impl Handler for Connection {
 }
 
 /// A client of this server for `user`, with a session token of their own
-/// (revoked when the board ends; at worst it lasts as long as any login's).
-async fn session_client(endpoint: &Endpoint, user: &User) -> Result<Client, String> {
+/// (revoked when the board ends; at worst it lasts as long as any login's),
+/// and the token's hash.
+async fn session_client(endpoint: &Endpoint, user: &User) -> Result<(Client, Vec<u8>), String> {
     let state = &endpoint.state;
     let (token, hash) = new_token();
     let expires = Utc::now().max(state.clock.now()) + state.session_ttl;
@@ -398,7 +443,7 @@ async fn session_client(endpoint: &Endpoint, user: &User) -> Result<Client, Stri
         .map_err(|e| e.to_string())?;
     let client = Client::new(&endpoint.api).map_err(|e| e.to_string())?;
     client.set_token(Some(token));
-    Ok(client)
+    Ok((client, hash))
 }
 
 /// The board's frames, sent down the channel a flush at a time.

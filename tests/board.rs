@@ -192,7 +192,7 @@ fn ssh_shows_the_board() {
         eprintln!("skipped: no ssh or ssh-keygen on this machine");
         return;
     }
-    let server = serve();
+    let mut server = serve();
     let key = server.dir.path().join("id");
     let made = Command::new("ssh-keygen")
         .args(["-q", "-t", "ed25519", "-N", "", "-f"])
@@ -272,8 +272,42 @@ fn ssh_shows_the_board() {
     assert_eq!(sessions(), 0, "its token ended with it");
 
     // A client that sends NO_COLOR gets none.
-    let plain = ssh(&["-o", "SetEnv=NO_COLOR=1"]);
+    let mut plain = ssh(&["-o", "SetEnv=NO_COLOR=1"]);
     assert!(!coloured(&plain), "{}", plain.text());
+
+    // The server stopping ends the board as a quit would: the terminal is
+    // given back, with a line saying why, and the server exits 0.
+    // SAFETY: kill(2) on the server this test started.
+    let pid = server.child.id() as libc::pid_t;
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    let start = Instant::now();
+    while plain.child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "ssh still running 10 s after the server was told to stop:\n{}",
+            plain.text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    plain.wait_for("regua: the server is stopping", Duration::from_secs(2));
+    {
+        let parser = plain.screen.lock().unwrap();
+        let screen = parser.screen();
+        assert!(!screen.alternate_screen(), "the terminal given back");
+        assert!(!screen.hide_cursor(), "the cursor shown again");
+    }
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = server.child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the server still running 10 s after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
 }
 
 /// A clock the test moves.
