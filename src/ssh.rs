@@ -360,8 +360,10 @@ impl Handler for Connection {
         let size = self.size;
         let mut theme = endpoint.theme;
         theme.plain |= self.no_color;
+        // Counted before the task runs: a stop right now waits for it too.
+        let open = endpoint.open.open();
         tokio::spawn(async move {
-            let _open = endpoint.open.open();
+            let _open = open;
             let (out_tx, mut out_rx) = unbounded_channel::<Vec<u8>>();
             let sender = handle.clone();
             let pump = tokio::spawn(async move {
@@ -403,8 +405,8 @@ impl Handler for Connection {
                     }
                     // The token was this connection's alone. Ended in the
                     // store: the server may be refusing requests by now.
-                    if let Err(e) = endpoint.state.store.revoke_session(&token_hash).await {
-                        tracing::warn!("ssh board for {}: ending its token: {e}", user.name);
+                    if let Err(e) = endpoint.state.end_session(&token_hash).await {
+                        tracing::warn!("ssh board for {}: ending its token: {e:?}", user.name);
                     }
                     r
                 }

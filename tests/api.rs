@@ -26,7 +26,8 @@ struct Server {
     clock: Arc<TestClock>,
     state: AppState,
     _dir: tempfile::TempDir,
-    _stop: tokio::sync::oneshot::Sender<()>,
+    /// Stops the server when sent, or dropped.
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
 /// Tuesday 2026-03-10, 10:00 in São Paulo.
@@ -62,7 +63,7 @@ async fn start_on(url: &str, seed: bool, dir: tempfile::TempDir) -> Server {
         clock,
         state,
         _dir: dir,
-        _stop: stop,
+        stop: Some(stop),
     }
 }
 
@@ -2067,6 +2068,37 @@ async fn a_live_stream_ends_with_its_session() {
         .await,
         "a stream whose session another server ended still open"
     );
+}
+
+/// A stopping server ends the live streams so it can stop, but its agents
+/// stay on the floor: their consoles resume on the next server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_leaves_its_agents_on_the_floor() {
+    let mut s = start().await;
+    let ana = s.login("ana").await;
+    let mut console = open_stream(&s, &ana, None).await;
+    let floor = |s: &Server| {
+        let store = s.state.store.clone();
+        async move {
+            let kinds: Vec<String> = store
+                .feed_latest(50)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| i.kind)
+                .collect();
+            kinds
+        }
+    };
+    assert!(floor(&s).await.contains(&"agent_arrived".to_string()));
+    s.stop.take().unwrap().send(()).unwrap();
+    assert!(
+        ends_within(&mut console, std::time::Duration::from_secs(5)).await,
+        "the stream still open 5 s after the server was told to stop"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let kinds = floor(&s).await;
+    assert!(!kinds.contains(&"agent_left".to_string()), "{kinds:?}");
 }
 
 /// The board's floor is the agents whose console holds the live stream

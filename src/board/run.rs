@@ -36,7 +36,8 @@ pub enum Input {
     Key(Key),
     /// The screen's new width and height.
     Resize(u16, u16),
-    /// The screen went away (the SSH channel closed).
+    /// The screen went away (the SSH channel closed), or the server that
+    /// draws it is stopping: the board ends as a quit would.
     Closed,
 }
 

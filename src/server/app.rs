@@ -89,6 +89,14 @@ impl AppState {
         Ok(id)
     }
 
+    /// Ends a session: its token stops working, and a live stream it holds
+    /// open on this server ends at once (on another, at its next look).
+    pub async fn end_session(&self, token_hash: &[u8]) -> Result<bool, ApiError> {
+        let ended = self.store.revoke_session(token_hash).await?;
+        self.sessions_ended.send_modify(|n| *n += 1);
+        Ok(ended)
+    }
+
     /// Runs `work` in one transaction of the store and answers once it is
     /// durable; then wakes this process's live streams for what it
     /// published. `work` writes only through its `Tx`: reaching the store

@@ -36,18 +36,30 @@ pub async fn serve(
     if let Err(e) = state.store.listen(state.latest.clone()).await {
         tracing::warn!("cannot listen for other servers' events: {e}");
     }
-    let scheduler = tokio::spawn(scheduler(state.clone()));
+    let _scheduler = Scheduler(tokio::spawn(scheduler(state.clone())));
     let closing = state.closing.clone();
+    let stop = closing.clone();
     let shutdown = async move {
         shutdown.await;
-        closing.send_replace(true);
+        stop.send_replace(true);
     };
     let app = app::router(state).into_make_service_with_connect_info::<SocketAddr>();
     let result = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    scheduler.abort();
+    // Stopped by an error too: what waits on the server stops as well.
+    closing.send_replace(true);
     result
+}
+
+/// The scheduler's task, ended with `serve` however `serve` ends: a caller
+/// that stops waiting on it drops it midway.
+struct Scheduler(tokio::task::JoinHandle<()>);
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// How often the scheduler looks for debtors to re-plan and leases to end.

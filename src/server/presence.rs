@@ -102,6 +102,12 @@ impl Drop for Here {
         }
         open.remove(&self.user.id);
         drop(open);
+        // A stopping server ends every stream: the consoles resume on the
+        // next server and their agents stay on the floor (one that does not
+        // come back goes at the scheduler's lapse).
+        if *self.state.closing.borrow() {
+            return;
+        }
         let (state, id) = (self.state.clone(), self.user.id);
         // Dropped where the stream's connection ended, inside the runtime.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {

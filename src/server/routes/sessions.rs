@@ -100,9 +100,7 @@ pub async fn logout(
 ) -> Result<StatusCode, ApiError> {
     // The caller was found by this very token.
     let token = bearer(&headers).ok_or_else(ApiError::unauthorized)?;
-    state.store.revoke_session(&token_hash(token)).await?;
-    // A stream this token holds open ends too.
-    state.sessions_ended.send_modify(|n| *n += 1);
+    state.end_session(&token_hash(token)).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
