@@ -34,9 +34,35 @@ const LOCK_FILE: &str = "server.lock";
 /// Demo debtors seeded into a new data directory.
 pub const DEMO_DEBTORS: usize = 500;
 
+/// What a data directory's server is to this process.
+pub enum Found {
+    /// Another process runs it, at this address.
+    Joined(String),
+    Started(Embedded),
+    /// Another process holds the directory and is starting it: its address
+    /// comes shortly (seeding a new directory takes a few seconds).
+    Busy,
+}
+
+/// The server another process runs on `dir`, if it answers; else one
+/// started here.
+pub async fn find_or_start(
+    dir: &Path,
+    policy: &Policy,
+    clock: &Arc<dyn Clock>,
+) -> Result<Found, String> {
+    if let Some(url) = session::live_server(dir).await {
+        return Ok(Found::Joined(url));
+    }
+    Ok(match start(dir, policy.clone(), clock.clone()).await? {
+        Some(e) => Found::Started(e),
+        None => Found::Busy,
+    })
+}
+
 /// Starts the server on `dir`, or `Ok(None)` when another process runs it
 /// (or is starting it).
-pub async fn start(
+async fn start(
     dir: &Path,
     policy: Policy,
     clock: Arc<dyn Clock>,
@@ -52,6 +78,14 @@ pub async fn start(
     match lock.try_lock() {
         Ok(()) => {}
         Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+        // A file system without locks (some network and container mounts):
+        // run as before there were any, rather than not at all.
+        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+            tracing::warn!(
+                "{}: {e}; two reguas started together may each run a server",
+                lock_path.display()
+            );
+        }
         Err(std::fs::TryLockError::Error(e)) => {
             return Err(format!("{}: {e}", lock_path.display()));
         }
@@ -90,14 +124,20 @@ pub async fn start(
 }
 
 impl Embedded {
-    /// Stops taking requests, lets those in flight finish, takes the
-    /// address back and lets another process run the server.
+    /// Stops taking requests, lets those in flight finish (for up to 5 s),
+    /// takes the address back and lets another process run the server: only
+    /// once this one has stopped, so two never run on one database.
     pub async fn stop(self) {
         let _ = session::remove_server_address(&self.dir);
         let _ = self.stop.send(());
-        match tokio::time::timeout(std::time::Duration::from_secs(5), self.task).await {
+        let mut task = self.task;
+        match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
             Ok(Ok(Err(e))) => tracing::warn!("embedded server: {e}"),
-            Err(_) => tracing::warn!("embedded server: requests still open after 5 s"),
+            Err(_) => {
+                tracing::warn!("embedded server: requests still open after 5 s; stopping it");
+                task.abort();
+                let _ = task.await;
+            }
             _ => {}
         }
         drop(self.lock);
@@ -157,16 +197,15 @@ async fn take_over_when_gone(
             _ = &mut stop => return None,
             () = tokio::time::sleep(WATCH_EVERY) => {}
         }
-        if let Some(url) = session::live_server(&dir).await {
-            if *client.server() != *url
-                && let Err(e) = client.move_to(&url)
-            {
-                tracing::warn!("joining the embedded server on {url}: {e}");
+        match find_or_start(&dir, &policy, &clock).await {
+            Ok(Found::Joined(url)) => {
+                if *client.server() != *url
+                    && let Err(e) = client.move_to(&url)
+                {
+                    tracing::warn!("joining the embedded server on {url}: {e}");
+                }
             }
-            continue;
-        }
-        match start(&dir, policy.clone(), clock.clone()).await {
-            Ok(Some(e)) => {
+            Ok(Found::Started(e)) => {
                 tracing::info!(
                     "the embedded server on {} stopped; this process runs it now, on {}",
                     client.server(),
@@ -178,8 +217,7 @@ async fn take_over_when_gone(
                 let _ = stop.await;
                 return Some(e);
             }
-            // Another process is starting it: its address comes shortly.
-            Ok(None) => {}
+            Ok(Found::Busy) => {}
             Err(e) => tracing::warn!("taking over the embedded server: {e}"),
         }
     }

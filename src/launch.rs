@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::api::UserView;
 use crate::client::{Client, session};
 use crate::domain::Clock;
-use crate::embedded::{self, Local};
+use crate::embedded::{self, Found, Local};
 use crate::schedule::Policy;
 
 pub struct Options {
@@ -72,17 +72,13 @@ pub async fn connect(o: Options) -> Result<Target, String> {
     }
     let asked = std::time::Instant::now();
     let (url, running) = loop {
-        if let Some(url) = session::live_server(&o.data_dir).await {
-            break (url, None);
-        }
-        match embedded::start(&o.data_dir, o.policy.clone(), o.clock.clone()).await? {
-            Some(e) => break (e.url.clone(), Some(e)),
-            // Another regua is starting it (seeding a new directory takes
-            // a few seconds): its address comes shortly.
-            None if asked.elapsed() < JOIN_WAIT => {
+        match embedded::find_or_start(&o.data_dir, &o.policy, &o.clock).await? {
+            Found::Joined(url) => break (url, None),
+            Found::Started(e) => break (e.url.clone(), Some(e)),
+            Found::Busy if asked.elapsed() < JOIN_WAIT => {
                 tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             }
-            None => {
+            Found::Busy => {
                 return Err(format!(
                     "another regua runs the server of {} but it does not answer",
                     o.data_dir.display()

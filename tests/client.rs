@@ -514,6 +514,9 @@ async fn a_regua_on_anothers_server_takes_it_over_when_that_one_quits() {
         (b, a)
     };
     let first = host.client.server();
+    let (live_tx, mut live) = mpsc::unbounded_channel();
+    let _follow = subscribe(other.client.clone(), None, live_tx);
+    assert_eq!(next(&mut live).await, Live::Connected);
     let gone = Instant::now();
     host.leave().await;
     let me = loop {
@@ -528,8 +531,12 @@ async fn a_regua_on_anothers_server_takes_it_over_when_that_one_quits() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
+    let moved = Instant::now();
     eprintln!("taken over {:?} after the first quit", gone.elapsed());
     assert_eq!(me.name, other.user.name, "the same token");
+    // The live stream follows.
+    while !matches!(next(&mut live).await, Live::Connected) {}
+    eprintln!("live again {:?} after the move", moved.elapsed());
     assert_eq!(
         session::read_server_address(dir.path()).as_deref(),
         Some(&*other.client.server())
@@ -543,4 +550,33 @@ async fn a_regua_on_anothers_server_takes_it_over_when_that_one_quits() {
     other.client.me().await.unwrap();
     other.leave().await;
     assert_eq!(session::read_server_address(dir.path()), None);
+}
+
+/// A client moved to another server (a takeover of the embedded one) has
+/// its live stream try the new one at once, not after its backoff, which
+/// has grown while the old one was gone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_live_stream_follows_its_client_to_another_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&db(&dir), None, Seed::Empty).await;
+    let ana = logged_in(&server.url(), "ana").await;
+    let gone = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    ana.move_to(&format!("http://{gone}")).unwrap();
+    let (tx, mut live) = mpsc::unbounded_channel();
+    let _follow = subscribe(ana.clone(), None, tx);
+    // Three failures: it now waits 2 s before the next try.
+    for _ in 0..3 {
+        assert!(matches!(next(&mut live).await, Live::Disconnected(_)));
+    }
+    let moved = Instant::now();
+    ana.move_to(&server.url()).unwrap();
+    assert_eq!(next(&mut live).await, Live::Connected);
+    assert!(
+        moved.elapsed() < Duration::from_millis(1500),
+        "connected {:?} after the move",
+        moved.elapsed()
+    );
 }

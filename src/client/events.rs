@@ -60,6 +60,7 @@ pub fn subscribe(client: Client, after: Option<i64>, tx: UnboundedSender<Live>) 
 
 async fn follow(client: Client, mut last_id: Option<String>, tx: UnboundedSender<Live>) {
     let mut delay = RETRY_FIRST;
+    let mut moves = client.moves();
     loop {
         let why = tokio::select! {
             why = connection(&client, &mut last_id, &mut delay, &tx) => why,
@@ -69,11 +70,17 @@ async fn follow(client: Client, mut last_id: Option<String>, tx: UnboundedSender
         if tx.send(Live::Disconnected(why)).is_err() {
             return;
         }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
+        // A client moved to another server tries it at once.
+        let moved = tokio::select! {
+            _ = tokio::time::sleep(delay) => false,
+            _ = moves.changed() => true,
             _ = tx.closed() => return,
-        }
-        delay = (delay * 2).min(RETRY_MAX);
+        };
+        delay = if moved {
+            RETRY_FIRST
+        } else {
+            (delay * 2).min(RETRY_MAX)
+        };
     }
 }
 

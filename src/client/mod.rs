@@ -39,8 +39,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Clone)]
 pub struct Client {
     /// Shared by every clone: moved when this process takes over the
-    /// embedded server (`launch`).
-    base: Arc<RwLock<Arc<str>>>,
+    /// embedded server (`launch`), and watched by the live stream.
+    base: Arc<tokio::sync::watch::Sender<Arc<str>>>,
     http: reqwest::Client,
     token: Arc<RwLock<Option<String>>>,
 }
@@ -237,7 +237,7 @@ impl Client {
             .build()
             .map_err(network)?;
         Ok(Client {
-            base: Arc::new(RwLock::new(base.into())),
+            base: Arc::new(tokio::sync::watch::Sender::new(base.into())),
             http,
             token: Arc::default(),
         })
@@ -245,18 +245,20 @@ impl Client {
 
     /// The server's base URL, as requests use it.
     pub fn server(&self) -> Arc<str> {
-        self.base
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
+        self.base.borrow().clone()
     }
 
     /// Sends this client's requests, and every clone's, to `server` from
     /// now on; the token goes with them.
     pub fn move_to(&self, server: &str) -> Result<(), ClientError> {
         let base = base_url(server)?;
-        *self.base.write().unwrap_or_else(PoisonError::into_inner) = base.into();
+        self.base.send_replace(base.into());
         Ok(())
+    }
+
+    /// Tells of each `move_to`.
+    pub(crate) fn moves(&self) -> tokio::sync::watch::Receiver<Arc<str>> {
+        self.base.subscribe()
     }
 
     pub fn token(&self) -> Option<String> {
