@@ -258,17 +258,10 @@ fn ssh_shows_the_board() {
     std::thread::sleep(Duration::from_millis(500));
     assert!(session.child.try_wait().unwrap().is_none(), "q is unbound");
     session.writer.write_all(b"z").unwrap();
-    let start = Instant::now();
-    let mut ended = false;
-    while start.elapsed() < Duration::from_secs(5) {
-        if let Ok(Some(status)) = session.child.try_wait() {
-            assert!(status.success(), "{status:?}");
-            ended = true;
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    assert!(ended, "ssh still running after z");
+    let quit = ends_within(Duration::from_secs(5), "ssh after z", || {
+        session.child.try_wait().unwrap().map(|s| s.success())
+    });
+    assert!(quit, "ssh exits 0 after z");
     assert_eq!(sessions(), 0, "its token ended with it");
 
     // A client that sends NO_COLOR gets none.
@@ -280,15 +273,11 @@ fn ssh_shows_the_board() {
     // SAFETY: kill(2) on the server this test started.
     let pid = server.child.id() as libc::pid_t;
     assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
-    let start = Instant::now();
-    while plain.child.try_wait().unwrap().is_none() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "ssh still running 10 s after the server was told to stop:\n{}",
-            plain.text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    ends_within(
+        Duration::from_secs(10),
+        "ssh after SIGTERM to the server",
+        || plain.child.try_wait().unwrap(),
+    );
     plain.wait_for("regua: the server is stopping", Duration::from_secs(2));
     {
         let parser = plain.screen.lock().unwrap();
@@ -296,18 +285,26 @@ fn ssh_shows_the_board() {
         assert!(!screen.alternate_screen(), "the terminal given back");
         assert!(!screen.hide_cursor(), "the cursor shown again");
     }
+    let status = ends_within(Duration::from_secs(10), "the server after SIGTERM", || {
+        server.child.try_wait().unwrap()
+    });
+    assert!(status.success(), "{status:?}");
+}
+
+/// What `ended` gives once it gives something (a process's exit status);
+/// fails the test if that takes longer than `limit`.
+fn ends_within<T>(limit: Duration, what: &str, mut ended: impl FnMut() -> Option<T>) -> T {
     let start = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
+    loop {
+        if let Some(t) = ended() {
+            return t;
         }
         assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "the server still running 10 s after SIGTERM"
+            start.elapsed() < limit,
+            "{what}: still running after {limit:?}"
         );
         std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(status.success(), "{status:?}");
+    }
 }
 
 /// A clock the test moves.
