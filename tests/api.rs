@@ -140,6 +140,18 @@ impl Server {
         (r.0, r.1)
     }
 
+    /// `DELETE /v1/sessions/current` with `token`.
+    async fn logout(&self, token: &str) -> (StatusCode, Value, reqwest::header::HeaderMap) {
+        self.call(
+            Method::DELETE,
+            "/v1/sessions/current",
+            Some(token),
+            None,
+            None,
+        )
+        .await
+    }
+
     async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let r = self.call(Method::GET, path, Some(token), None, None).await;
         (r.0, r.1)
@@ -1971,15 +1983,7 @@ async fn logging_out_ends_that_token_alone() {
     let s = start().await;
     let desk = s.login("ana").await;
     let laptop = s.login("ana").await;
-    let r = s
-        .call(
-            Method::DELETE,
-            "/v1/sessions/current",
-            Some(&desk),
-            None,
-            None,
-        )
-        .await;
+    let r = s.logout(&desk).await;
     assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
     assert_error(
         &s.get("/v1/me", &desk).await,
@@ -1987,15 +1991,7 @@ async fn logging_out_ends_that_token_alone() {
         "unauthorized",
         None,
     );
-    let again = s
-        .call(
-            Method::DELETE,
-            "/v1/sessions/current",
-            Some(&desk),
-            None,
-            None,
-        )
-        .await;
+    let again = s.logout(&desk).await;
     assert_eq!(again.0, StatusCode::UNAUTHORIZED);
     assert_eq!(s.get("/v1/me", &laptop).await.0, StatusCode::OK);
     // A live stream opened with it is refused from then on.
@@ -2033,15 +2029,7 @@ async fn a_live_stream_ends_with_its_session() {
     let wall = s.login("sofia").await;
     let mut at_desk = open_stream(&s, &desk, None).await;
     let mut on_wall = open_stream(&s, &wall, None).await;
-    let r = s
-        .call(
-            Method::DELETE,
-            "/v1/sessions/current",
-            Some(&desk),
-            None,
-            None,
-        )
-        .await;
+    let r = s.logout(&desk).await;
     assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
     assert!(
         ends_within(&mut at_desk, std::time::Duration::from_secs(2)).await,
