@@ -189,6 +189,8 @@ pub struct Board {
     pub ticker: VecDeque<FeedView>,
     /// Why the live stream is down (`None`: live).
     pub offline: Option<String>,
+    /// The live stream has opened at least once.
+    streamed: bool,
     pub focus: Panel,
     pub queue_sel: usize,
     /// The selected agent, by id, so events that reorder keep it.
@@ -242,6 +244,7 @@ impl Board {
             today: None,
             ticker: VecDeque::new(),
             offline: None,
+            streamed: false,
             focus: Panel::Agents,
             queue_sel: 0,
             agent_sel: None,
@@ -528,9 +531,14 @@ impl Board {
             // A new connection may have missed events: start again from a
             // snapshot (the stream resumes after it, so nothing is counted
             // twice beyond what the snapshot already holds).
+            // The first snapshot too: it is asked for at start, beside the
+            // stream's opening, and may have been read before the stream's
+            // cursor was set, missing what came between (an agent arriving
+            // then never showed).
             Live::Connected => {
+                let first = !std::mem::replace(&mut self.streamed, true);
                 let was_offline = self.offline.take().is_some();
-                let fx = if was_offline {
+                let fx = if was_offline || first {
                     vec![Effect::LoadSnapshot]
                 } else {
                     Vec::new()

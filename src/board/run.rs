@@ -82,9 +82,10 @@ pub async fn run<W: Write>(
             }
         }
     });
-    // The stream opens first, so nothing published between the snapshot
-    // and the stream is lost; what the snapshot already counts and the
-    // stream repeats is the little overlap of one round trip.
+    // The snapshot now, to show something at once, and again once the
+    // stream is open (`Board::live`): only that one is sure to hold all
+    // that came before the stream's cursor. What it counts and the stream
+    // repeats is the little overlap of one round trip.
     let _live = events::subscribe(s.client.clone(), None, live_tx);
     spawn_effect(&s.client, &tx, Effect::LoadSnapshot);
 

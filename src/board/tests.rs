@@ -426,6 +426,23 @@ fn events_move_the_figures_without_a_snapshot() {
 }
 
 #[test]
+fn the_snapshot_is_read_again_once_the_stream_has_opened() {
+    // The one asked for at start may predate the stream's cursor.
+    let mut b = board();
+    assert_eq!(
+        b.update(Msg::Live(Live::Connected)).0,
+        vec![Effect::LoadSnapshot]
+    );
+    // Connected again without a drop between: nothing was missed.
+    assert_eq!(b.update(Msg::Live(Live::Connected)).0, vec![]);
+    b.update(Msg::Live(Live::Disconnected("gone".into())));
+    assert_eq!(
+        b.update(Msg::Live(Live::Connected)).0,
+        vec![Effect::LoadSnapshot]
+    );
+}
+
+#[test]
 fn a_tick_redraws_only_when_a_clock_on_screen_changes() {
     let mut b = board();
     b.drawn();
