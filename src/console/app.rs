@@ -311,6 +311,8 @@ pub struct App {
     pub outbox: OutboxCount,
     pub notice: Option<(Severity, String)>,
     pub offline: Option<String>,
+    /// The live stream has opened at least once.
+    streamed: bool,
     pub leasing: bool,
     pub now: DateTime<Utc>,
     pub quit: bool,
@@ -342,6 +344,7 @@ impl App {
             outbox: OutboxCount::default(),
             notice: None,
             offline: None,
+            streamed: false,
             leasing: false,
             now,
             quit: false,
@@ -519,7 +522,11 @@ impl App {
             Msg::Connection(r) => {
                 let offline = r.err();
                 let changed = offline != self.offline;
-                if self.offline.is_some() && offline.is_none() {
+                // Counted again once the stream is open: the first count,
+                // asked for beside its opening, may predate its cursor, and
+                // one after a drop missed what the stream did.
+                let first = offline.is_none() && !std::mem::replace(&mut self.streamed, true);
+                if first || (self.offline.is_some() && offline.is_none()) {
                     self.queues_stale = true;
                 }
                 self.offline = offline;

@@ -465,6 +465,21 @@ fn live_changes_to_the_debtor_on_screen_reload_it() {
 }
 
 #[test]
+fn the_queues_are_counted_again_once_the_stream_opens_and_after_a_drop() {
+    let mut a = app(Locale::En);
+    let tick = |a: &mut App, s| a.update(Msg::Tick(now() + chrono::Duration::seconds(s))).0;
+    // The count at start may predate the stream's cursor.
+    a.update(Msg::Connection(Ok(())));
+    assert_eq!(tick(&mut a, 1), vec![Effect::LoadQueues]);
+    a.update(Msg::Connection(Ok(())));
+    assert_eq!(tick(&mut a, 2), vec![], "open all along: nothing missed");
+    a.update(Msg::Connection(Err("gone".into())));
+    assert_eq!(tick(&mut a, 3), vec![]);
+    a.update(Msg::Connection(Ok(())));
+    assert_eq!(tick(&mut a, 4), vec![Effect::LoadQueues]);
+}
+
+#[test]
 fn a_lease_the_server_ends_is_shown_lost() {
     let mut a = leased(Locale::En, true);
     let live = |kind: &str, ended| Msg::Live {
