@@ -108,11 +108,13 @@ async fn start(
         "http://{}",
         listener.local_addr().map_err(|e| e.to_string())?
     );
+    // Written before the server runs, so a failure leaves none running
+    // with the lock let go; a client early on waits in the listen queue.
+    session::write_server_address(dir, &url).map_err(|e| format!("{}: {e}", dir.display()))?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::serve(listener, state, async {
         let _ = stopped.await;
     }));
-    session::write_server_address(dir, &url).map_err(|e| format!("{}: {e}", dir.display()))?;
     tracing::info!("embedded server on {url}");
     Ok(Some(Embedded {
         url,

@@ -1,8 +1,9 @@
 //! Finding a server to work with, for the console and the board: the one
 //! named (`--server`, `REGUA_SERVER`, the config file), else the embedded
 //! server another regua already runs on this data directory (taken over
-//! if that regua quits first), else a new embedded one. Then logging in: a kept token, `REGUA_USER` /
-//! `REGUA_PASSWORD`, or a prompt; on the embedded default, the demo user.
+//! if that regua quits first), else a new embedded one. Then logging in: a
+//! kept token, `REGUA_USER` / `REGUA_PASSWORD`, or a prompt; on the
+//! embedded default, the demo user.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
