@@ -44,9 +44,9 @@ pub struct AppState {
     pub streams: Arc<super::presence::Streams>,
     /// The feed as this process's live streams read it.
     pub feed: Arc<super::feed::Feed>,
-    /// Counts the sessions this process has ended: its live streams look
-    /// again at theirs when it moves.
-    pub sessions_ended: Arc<tokio::sync::watch::Sender<u64>>,
+    /// The token hash of each session this process ends: the live stream
+    /// that holds it ends at once, and no other stream reads the store.
+    pub sessions_ended: tokio::sync::broadcast::Sender<Arc<[u8]>>,
     /// Set when the server is stopping: live streams end, so it need not
     /// wait for them (they never end by themselves), and their clients
     /// resume on the next server from where they were.
@@ -67,7 +67,7 @@ impl AppState {
             in_flight: Arc::default(),
             streams: Arc::default(),
             feed: Arc::default(),
-            sessions_ended: Arc::new(tokio::sync::watch::Sender::new(0)),
+            sessions_ended: tokio::sync::broadcast::Sender::new(64),
             closing: Arc::new(tokio::sync::watch::Sender::new(false)),
         }
     }
@@ -93,7 +93,8 @@ impl AppState {
     /// open on this server ends at once (on another, at its next look).
     pub async fn end_session(&self, token_hash: &[u8]) -> Result<bool, ApiError> {
         let ended = self.store.revoke_session(token_hash).await?;
-        self.sessions_ended.send_modify(|n| *n += 1);
+        // No stream listening is no error.
+        let _ = self.sessions_ended.send(token_hash.into());
         Ok(ended)
     }
 

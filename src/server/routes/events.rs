@@ -15,7 +15,9 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::stream::{self, Stream};
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tokio::sync::broadcast::error::TryRecvError;
 
 use crate::api::{ErrorBody, FeedView};
 use crate::domain::{Role, User};
@@ -40,10 +42,10 @@ struct Cursor {
     /// that only listens is still in use. One that ends ends the stream.
     session: Session,
     looked: Instant,
-    /// Sessions this process has ended, and how many of them this stream
-    /// has looked again after.
-    ended: tokio::sync::watch::Receiver<u64>,
-    ended_seen: u64,
+    /// Sessions this process ends; `look_now` when one may be this
+    /// stream's (it is, or more ended than were kept to tell).
+    ended: tokio::sync::broadcast::Receiver<Arc<[u8]>>,
+    look_now: bool,
     /// The server is stopping.
     closing: tokio::sync::watch::Receiver<bool>,
     after: i64,
@@ -57,9 +59,14 @@ impl Cursor {
     /// process ends a session.
     async fn session_holds(&mut self) -> bool {
         let now = self.state.clock.now();
-        let ended = *self.ended.borrow();
-        if ended != self.ended_seen || self.looked.elapsed() >= SESSION_LOOK {
-            self.ended_seen = ended;
+        loop {
+            let heard = self.ended.try_recv();
+            if matches!(heard, Err(TryRecvError::Empty | TryRecvError::Closed)) {
+                break;
+            }
+            self.heard(heard.ok());
+        }
+        if std::mem::take(&mut self.look_now) || self.looked.elapsed() >= SESSION_LOOK {
             self.looked = Instant::now();
             match self
                 .state
@@ -78,6 +85,11 @@ impl Cursor {
             Err(e) => tracing::warn!("event stream: renewing a session: {e:?}"),
         }
         true
+    }
+
+    /// A session this process ended, or `None`: some went untold.
+    fn heard(&mut self, ended: Option<Arc<[u8]>>) {
+        self.look_now |= ended.is_none_or(|hash| *hash == *self.session.token_hash);
     }
 }
 
@@ -133,7 +145,6 @@ pub async fn stream(
     };
     let latest = state.latest.subscribe();
     let ended = state.sessions_ended.subscribe();
-    let ended_seen = *ended.borrow();
     let closing = state.closing.subscribe();
     let Caller(user, session) = caller;
     let here = presence::arrive(&state, &user).await?;
@@ -145,7 +156,7 @@ pub async fn stream(
         session,
         looked: Instant::now(),
         ended,
-        ended_seen,
+        look_now: false,
         closing,
         after,
         pending,
@@ -188,12 +199,14 @@ pub async fn stream(
                     }
                     let told = async {
                         tokio::select! {
-                            _ = c.latest.changed() => {}
-                            _ = c.ended.changed() => {}
-                            _ = c.closing.changed() => {}
+                            _ = c.latest.changed() => None,
+                            ended = c.ended.recv() => Some(ended),
+                            _ = c.closing.changed() => None,
                         }
                     };
-                    let _ = tokio::time::timeout(wait, told).await;
+                    if let Ok(Some(ended)) = tokio::time::timeout(wait, told).await {
+                        c.heard(ended.ok());
+                    }
                 }
                 Err(e) => {
                     tracing::warn!("event stream: {e}");
