@@ -580,11 +580,34 @@ async fn serve(args: ServeArgs) -> ExitCode {
         },
         None => schedule::default_policy(),
     };
+    let dir = data_dir();
     let url = args.database.unwrap_or_else(|| {
-        let dir = data_dir();
         let _ = std::fs::create_dir_all(&dir);
-        format!("sqlite://{}", dir.join("regua.db").display())
+        regua::embedded::database_url(&dir)
     });
+    // The data directory's own database is the one a console or board on
+    // the embedded default serves: this server takes that part, so they
+    // join it instead of running a second server on the same file.
+    let claim = if regua::embedded::is_own_database(&dir, &url) {
+        match regua::embedded::Claim::take(&dir) {
+            Ok(Some(claim)) => Some(claim),
+            Ok(None) => {
+                let at = regua::client::session::read_server_address(&dir)
+                    .map_or(String::new(), |a| format!(" at {a}"));
+                eprintln!(
+                    "regua serve: another regua (a console or a board) runs the server of {}{at}; quit it first, or serve another database with --database",
+                    dir.display()
+                );
+                return ExitCode::from(1);
+            }
+            Err(e) => {
+                eprintln!("regua serve: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
     let store = match regua::server::store::connect(&url).await {
         Ok(s) => s,
         Err(e) => {
@@ -624,6 +647,12 @@ async fn serve(args: ServeArgs) -> ExitCode {
     };
     let http = listener.local_addr().map_or(args.listen, |a| a);
     eprintln!("regua serve: listening on http://{http}");
+    if let Some(claim) = &claim
+        && let Err(e) = claim.announce(&format!("http://{}", reachable(http)))
+    {
+        eprintln!("regua serve: {e}");
+        return ExitCode::from(1);
+    }
     let mut ssh_boards = None;
     if let Some(addr) = args.ssh_listen {
         // The SSH board is drawn here: the server's config says how.
@@ -639,7 +668,17 @@ async fn serve(args: ServeArgs) -> ExitCode {
             }
         }
     }
-    let served = regua::server::serve(listener, state, shutdown_signal()).await;
+    let claim = claim.map(std::sync::Arc::new);
+    let stopping = {
+        let claim = claim.clone();
+        async move {
+            shutdown_signal().await;
+            if let Some(claim) = claim {
+                claim.withdraw();
+            }
+        }
+    };
+    let served = regua::server::serve(listener, state, stopping).await;
     if let Some(open) = ssh_boards {
         open.closed(std::time::Duration::from_secs(3)).await;
     }
@@ -687,11 +726,7 @@ async fn ssh_endpoint(
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    // A wildcard listen is reached on loopback from inside.
-    let mut api = http;
-    if api.ip().is_unspecified() {
-        api.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
-    }
+    let api = reachable(http);
     eprintln!(
         "regua serve: board over ssh on {} (host key {})",
         listener.local_addr().map_or(addr, |a| a),
@@ -714,6 +749,21 @@ async fn ssh_endpoint(
         }
     });
     Ok(open)
+}
+
+/// Where this process reaches a server listening on `addr`: a wildcard
+/// listen on loopback.
+fn reachable(mut addr: std::net::SocketAddr) -> std::net::SocketAddr {
+    match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => {
+            addr.set_ip(std::net::Ipv6Addr::LOCALHOST.into());
+        }
+        _ => {}
+    }
+    addr
 }
 
 async fn add_key(name: String, database: String) -> ExitCode {

@@ -21,11 +21,10 @@ use crate::server::{self, app::AppState, store};
 
 pub struct Embedded {
     pub url: String,
-    dir: PathBuf,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
     /// Held while the server runs.
-    lock: std::fs::File,
+    claim: Claim,
 }
 
 /// The file whose lock says a process runs this directory's server.
@@ -60,6 +59,94 @@ pub async fn find_or_start(
     })
 }
 
+/// A process's hold on a data directory's server: the lock on
+/// `server.lock`, and the address it writes there for others to join.
+pub struct Claim {
+    dir: PathBuf,
+    /// Held, not read: closing the file lets the lock go.
+    _lock: std::fs::File,
+}
+
+impl Claim {
+    /// Takes the directory's lock, or `Ok(None)` when another process
+    /// holds it (it runs the directory's server, or is starting it).
+    pub fn take(dir: &Path) -> Result<Option<Claim>, String> {
+        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| format!("{}: {e}", lock_path.display()))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+            // A file system without locks (some network and container
+            // mounts): run as before there were any, rather than not at all.
+            Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
+                tracing::warn!(
+                    "{}: {e}; two reguas started together may each run a server",
+                    lock_path.display()
+                );
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(format!("{}: {e}", lock_path.display()));
+            }
+        }
+        Ok(Some(Claim {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+        }))
+    }
+
+    /// Says where the server answers, for a console or board started on
+    /// this directory to join. Written before the server runs, so a failure
+    /// here leaves none running; a client early on waits in the listen
+    /// queue.
+    pub fn announce(&self, url: &str) -> Result<(), String> {
+        session::write_server_address(&self.dir, url)
+            .map_err(|e| format!("{}: {e}", self.dir.display()))
+    }
+
+    /// Takes the address back, so nobody new joins a stopping server. The
+    /// lock stays until the claim is dropped: only once the server has
+    /// stopped, so two never run on one database.
+    pub fn withdraw(&self) {
+        let _ = session::remove_server_address(&self.dir);
+    }
+}
+
+/// The sqlite URL of a data directory's own database.
+pub fn database_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join(DATABASE_FILE).display())
+}
+
+const DATABASE_FILE: &str = "regua.db";
+
+/// Whether `url` names the data directory's own database, however it is
+/// spelled: the one a console on the embedded default serves.
+pub fn is_own_database(dir: &Path, url: &str) -> bool {
+    use std::str::FromStr;
+    if !url.starts_with("sqlite:") {
+        return false;
+    }
+    let Ok(options) = sqlx::sqlite::SqliteConnectOptions::from_str(url) else {
+        return false;
+    };
+    let file = options.get_filename();
+    // The file may not be there yet; its directory is.
+    let resolve = |path: &Path| {
+        let name = path.file_name()?;
+        let parent = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        Some(parent.canonicalize().ok()?.join(name))
+    };
+    resolve(file).is_some_and(|f| resolve(&dir.join(DATABASE_FILE)) == Some(f))
+}
+
 /// Starts the server on `dir`, or `Ok(None)` when another process runs it
 /// (or is starting it).
 async fn start(
@@ -67,30 +154,10 @@ async fn start(
     policy: Policy,
     clock: Arc<dyn Clock>,
 ) -> Result<Option<Embedded>, String> {
-    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-    let lock_path = dir.join(LOCK_FILE);
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&lock_path)
-        .map_err(|e| format!("{}: {e}", lock_path.display()))?;
-    match lock.try_lock() {
-        Ok(()) => {}
-        Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
-        // A file system without locks (some network and container mounts):
-        // run as before there were any, rather than not at all.
-        Err(std::fs::TryLockError::Error(e)) if e.kind() == std::io::ErrorKind::Unsupported => {
-            tracing::warn!(
-                "{}: {e}; two reguas started together may each run a server",
-                lock_path.display()
-            );
-        }
-        Err(std::fs::TryLockError::Error(e)) => {
-            return Err(format!("{}: {e}", lock_path.display()));
-        }
-    }
-    let db = format!("sqlite://{}", dir.join("regua.db").display());
+    let Some(claim) = Claim::take(dir)? else {
+        return Ok(None);
+    };
+    let db = database_url(dir);
     let store = store::connect(&db)
         .await
         .map_err(|e| format!("{db}: {e}"))?;
@@ -108,9 +175,7 @@ async fn start(
         "http://{}",
         listener.local_addr().map_err(|e| e.to_string())?
     );
-    // Written before the server runs, so a failure leaves none running
-    // with the lock let go; a client early on waits in the listen queue.
-    session::write_server_address(dir, &url).map_err(|e| format!("{}: {e}", dir.display()))?;
+    claim.announce(&url)?;
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server::serve(listener, state, async {
         let _ = stopped.await;
@@ -118,10 +183,9 @@ async fn start(
     tracing::info!("embedded server on {url}");
     Ok(Some(Embedded {
         url,
-        dir: dir.to_path_buf(),
         stop,
         task,
-        lock,
+        claim,
     }))
 }
 
@@ -130,7 +194,7 @@ impl Embedded {
     /// takes the address back and lets another process run the server: only
     /// once this one has stopped, so two never run on one database.
     pub async fn stop(self) {
-        let _ = session::remove_server_address(&self.dir);
+        self.claim.withdraw();
         let _ = self.stop.send(());
         let mut task = self.task;
         match tokio::time::timeout(Duration::from_secs(5), &mut task).await {
@@ -142,7 +206,7 @@ impl Embedded {
             }
             _ => {}
         }
-        drop(self.lock);
+        drop(self.claim);
     }
 }
 
@@ -222,5 +286,34 @@ async fn take_over_when_gone(
             Ok(Found::Busy) => {}
             Err(e) => tracing::warn!("taking over the embedded server: {e}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_directorys_own_database_is_known_however_it_is_spelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path().display();
+        assert!(is_own_database(dir.path(), &database_url(dir.path())));
+        assert!(is_own_database(
+            dir.path(),
+            &format!("sqlite://{d}/./regua.db")
+        ));
+        assert!(is_own_database(
+            dir.path(),
+            &format!("sqlite://{d}/regua.db?mode=rwc")
+        ));
+        assert!(!is_own_database(
+            dir.path(),
+            &format!("sqlite://{d}/other.db")
+        ));
+        assert!(!is_own_database(dir.path(), "sqlite://regua.db"));
+        assert!(!is_own_database(
+            dir.path(),
+            "postgres://postgres@127.0.0.1/test"
+        ));
     }
 }

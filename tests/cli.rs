@@ -398,3 +398,102 @@ fn serve_stops_on_sigterm_with_live_streams_open() {
         .read_to_string(&mut rest)
         .expect("the stream ended cleanly");
 }
+
+/// `regua serve` on the data directory's own database is the server a
+/// console on the embedded default joins, not a second one on the same
+/// file; when serve stops, the console runs it itself; and a serve started
+/// while a console runs it is refused, naming where it runs.
+#[test]
+fn serve_on_the_data_directorys_database_is_the_server_consoles_join() {
+    use regua::launch::{Options, connect};
+    use std::io::{BufRead, BufReader};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    /// A failing test does not leave its server running.
+    struct Stopped(std::process::Child);
+    impl Drop for Stopped {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let mut serve = Stopped(
+        Command::new(env!("CARGO_BIN_EXE_regua"))
+            .args(["serve", "--demo", "--listen", "0.0.0.0:0"])
+            .env("REGUA_CONFIG", english_config())
+            .env("REGUA_DATA_DIR", dir.path())
+            .env_remove("REGUA_DATABASE_URL")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let mut lines = BufReader::new(serve.0.stderr.take().unwrap()).lines();
+    let port = loop {
+        let line = lines.next().expect("serve says where it listens").unwrap();
+        if let Some(a) = line.strip_prefix("regua serve: listening on http://0.0.0.0:") {
+            break a.to_string();
+        }
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let console = runtime
+        .block_on(connect(Options {
+            server: None,
+            user: None,
+            data_dir: dir.path().to_path_buf(),
+            policy: regua::schedule::default_policy(),
+            demo_user: "ana",
+            clock: Arc::new(regua::domain::SystemClock),
+        }))
+        .unwrap();
+    assert_eq!(console.label, "embedded (shared)");
+    assert_eq!(*console.client.server(), base, "joined serve's server");
+
+    // SAFETY: kill(2) on the child this test started.
+    assert_eq!(
+        unsafe { libc::kill(serve.0.id() as libc::pid_t, libc::SIGTERM) },
+        0
+    );
+    assert!(serve.0.wait().unwrap().success());
+    let gone = Instant::now();
+    let taken_over = loop {
+        let server = console.client.server();
+        if *server != base && runtime.block_on(console.client.me()).is_ok() {
+            break server;
+        }
+        assert!(
+            gone.elapsed() < Duration::from_secs(15),
+            "no server 15 s after serve stopped"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+
+    let refused = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("REGUA_CONFIG", english_config())
+        .env("REGUA_DATA_DIR", dir.path())
+        .env_remove("REGUA_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let said = text(&refused.stderr);
+    assert!(
+        said.contains(&format!(
+            "runs the server of {} at {taken_over};",
+            dir.path().display()
+        )) && said.contains("quit it first"),
+        "{said}"
+    );
+    // Named as another spelling of the same file, too.
+    let db = format!("sqlite://{}/./regua.db", dir.path().display());
+    let refused = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .env("REGUA_CONFIG", english_config())
+        .env("REGUA_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    runtime.block_on(console.leave());
+}
