@@ -191,6 +191,10 @@ pub struct Board {
     pub offline: Option<String>,
     /// The live stream has opened at least once.
     streamed: bool,
+    /// Agents whose lease showed them holding one with no row here (a
+    /// script, no console open): a snapshot was asked for to draw them,
+    /// once, since a lease event carries no state to draw a row from.
+    sought: HashSet<i64>,
     pub focus: Panel,
     pub queue_sel: usize,
     /// The selected agent, by id, so events that reorder keep it.
@@ -245,6 +249,7 @@ impl Board {
             ticker: VecDeque::new(),
             offline: None,
             streamed: false,
+            sought: HashSet::new(),
             focus: Panel::Agents,
             queue_sel: 0,
             agent_sel: None,
@@ -478,6 +483,9 @@ impl Board {
             .collect();
         self.lease_queues.clear();
         self.leaving.clear();
+        // Drawn now: asked for again should they go and come back.
+        let agents = &self.agents;
+        self.sought.retain(|id| !agents.iter().any(|a| a.id == *id));
         if self
             .agent_sel
             .is_none_or(|id| !self.agents.iter().any(|a| a.id == id))
@@ -563,12 +571,25 @@ impl Board {
                 };
                 // Before the snapshot, the snapshot holds the counts.
                 let fresh = self.today.is_some() && feed.id > self.counted_up_to;
+                let holder = (fresh && feed.kind == "lease_taken")
+                    .then_some(feed.user_id)
+                    .flatten();
                 let changed = self.apply(feed);
-                let fx = if recount && fresh {
+                let mut fx = if recount && fresh {
                     self.ask_recount()
                 } else {
                     Vec::new()
                 };
+                // The floor is who is at a desk and who holds a lease: a
+                // holder with no row comes from the server's floor. Asked
+                // once per agent, so one the floor leaves out (never
+                // signed in) does not ask at every lease.
+                if let Some(agent) = holder
+                    && !self.agents.iter().any(|a| a.id == agent)
+                    && self.sought.insert(agent)
+                {
+                    fx.push(Effect::LoadSnapshot);
+                }
                 (fx, changed)
             }
         }

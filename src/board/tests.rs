@@ -582,6 +582,56 @@ fn a_lease_taken_on_a_debtor_ends_the_lapsed_holders_row() {
 }
 
 #[test]
+fn a_lease_taken_by_an_agent_with_no_row_asks_the_floor_once() {
+    let mut b = board();
+    let taken = |lease: i64, debtor: i64| {
+        Msg::Live(Live::Event(FeedEvent {
+            id: 40 + lease,
+            at: now(),
+            kind: "lease_taken".into(),
+            debtor_id: Some(debtor),
+            user_id: Some(9),
+            body: serde_json::json!({"lease_id": lease, "debtor_id": debtor, "debtor_name": "Maria", "queue": "early", "expires_at": now()}),
+        }))
+    };
+    // Agent 9 leases with no console open: no row to show it on.
+    assert_eq!(b.update(taken(1, 61)).0, vec![Effect::LoadSnapshot]);
+    assert_eq!(b.update(taken(2, 62)).0, vec![], "asked already");
+    // The floor has them.
+    let mut floor = snapshot();
+    floor.recent.clear();
+    let mut erin = agent(9, "erin", AgentState::Ready, 5);
+    erin.lease = Some(BoardLease {
+        id: 2,
+        debtor_id: 62,
+        debtor_name: "Maria".into(),
+        expires_at: now(),
+    });
+    floor.agents.push(erin);
+    b.update(Msg::Snapshot(Ok(floor)));
+    assert!(b.agents.iter().any(|a| a.id == 9));
+    // Rows the board has ask nothing.
+    assert_eq!(b.update(taken(3, 63)).0, vec![]);
+    // Gone, and back with a lease: asked again.
+    event(
+        &mut b,
+        50,
+        "lease_released",
+        Some(9),
+        serde_json::json!({"lease_id": 3}),
+    );
+    event(
+        &mut b,
+        51,
+        "agent_left",
+        Some(9),
+        serde_json::json!({"user_id": 9}),
+    );
+    assert!(b.agents.iter().all(|a| a.id != 9));
+    assert_eq!(b.update(taken(12, 64)).0, vec![Effect::LoadSnapshot]);
+}
+
+#[test]
 fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
     let mut b = board();
     b.agent_sel = Some(2);
