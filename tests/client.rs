@@ -293,6 +293,35 @@ async fn next(rx: &mut mpsc::UnboundedReceiver<Live>) -> Live {
         .expect("the subscription runs")
 }
 
+/// A stream whose token is logged out elsewhere says signed out, not a
+/// drop: the console tells the agent to sign in again rather than wait.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_whose_session_ends_elsewhere_says_signed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&db(&dir), None, Seed::Demo).await;
+    let ana = logged_in(&server.url(), "ana").await;
+    let (live_tx, mut live) = mpsc::unbounded_channel();
+    let _follow = subscribe(ana.clone(), None, live_tx);
+    assert_eq!(next(&mut live).await, Live::Connected);
+    let elsewhere = Client::new(&server.url()).unwrap();
+    elsewhere.set_token(ana.token());
+    elsewhere.logout().await.unwrap();
+    // The stream ends with its session; opened again, it is refused.
+    let ended = Instant::now();
+    let mut seen = Vec::new();
+    loop {
+        let l = next(&mut live).await;
+        if l == Live::SignedOut {
+            break;
+        }
+        assert!(
+            matches!(l, Live::Disconnected(_)) && ended.elapsed() < Duration::from_secs(5),
+            "{l:?} after {seen:?}"
+        );
+        seen.push(l);
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn live_events_resume_after_the_server_comes_back() {
     let dir = tempfile::tempdir().unwrap();
@@ -337,6 +366,7 @@ async fn live_events_resume_after_the_server_comes_back() {
             Live::Event(e) if e.kind == "outcome_recorded" => break e,
             Live::Event(_) | Live::Connected | Live::Disconnected(_) => {}
             Live::Reset => panic!("nothing was dropped from the feed"),
+            Live::SignedOut => panic!("the token lives in the database, which stayed"),
         }
     };
     assert_eq!(second.kind, "outcome_recorded");

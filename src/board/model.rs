@@ -554,6 +554,9 @@ impl Board {
                 (fx, was_offline)
             }
             Live::Reset => (vec![Effect::LoadSnapshot], false),
+            Live::SignedOut => self.live(Live::Disconnected(
+                "session ended; start the board again".into(),
+            )),
             Live::Disconnected(why) => {
                 let changed = self.offline.as_deref() != Some(why.as_str());
                 self.offline = Some(why);

@@ -200,6 +200,7 @@ fn render(b: &Board, w: u16, h: u16) -> String {
     b2.overlay = b.overlay.clone();
     b2.focus = b.focus;
     b2.filter = b.filter.clone();
+    b2.offline = b.offline.clone();
     t.draw(|f| view::draw(f, &b2, &Theme::default())).unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
@@ -439,6 +440,21 @@ fn the_snapshot_is_read_again_once_the_stream_has_opened() {
     assert_eq!(
         b.update(Msg::Live(Live::Connected)).0,
         vec![Effect::LoadSnapshot]
+    );
+}
+
+#[test]
+fn a_refused_token_says_the_session_ended() {
+    let mut b = board();
+    let (fx, changed) = b.update(Msg::Live(Live::SignedOut));
+    assert!(changed && fx.is_empty());
+    let top = render(&b, 120, 40);
+    assert!(
+        top.lines()
+            .next()
+            .unwrap()
+            .contains("⚠ offline: session ended; start the board again"),
+        "{top}"
     );
 }
 

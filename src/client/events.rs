@@ -50,6 +50,9 @@ pub enum Live {
     Reset,
     /// The stream dropped or could not open, and why; it is retried.
     Disconnected(String),
+    /// The server refused the token (logged out elsewhere, or expired):
+    /// retried as a drop is, but only a new login brings it back.
+    SignedOut,
 }
 
 /// Follows the feed after event `after` (from now on when `None`) until
@@ -66,8 +69,8 @@ async fn follow(client: Client, mut last_id: Option<String>, tx: UnboundedSender
             why = connection(&client, &mut last_id, &mut delay, &tx) => why,
             _ = tx.closed() => return,
         };
-        let Some(why) = why else { return };
-        if tx.send(Live::Disconnected(why)).is_err() {
+        let Some(ended) = why else { return };
+        if tx.send(ended).is_err() {
             return;
         }
         // A client moved to another server tries it at once.
@@ -84,44 +87,48 @@ async fn follow(client: Client, mut last_id: Option<String>, tx: UnboundedSender
     }
 }
 
-/// One connection, until it ends: why it ended, or `None` when the
-/// receiver is gone.
+/// One connection, until it ends: how it ended (`Disconnected` or
+/// `SignedOut`), or `None` when the receiver is gone.
 async fn connection(
     client: &Client,
     last_id: &mut Option<String>,
     delay: &mut Duration,
     tx: &UnboundedSender<Live>,
-) -> Option<String> {
+) -> Option<Live> {
     let mut request = client
         .request(Method::GET, "/v1/events")
         .header("Accept", "text/event-stream");
     if let Some(id) = last_id.as_deref() {
         request = request.header("Last-Event-ID", id);
     }
+    let dropped = |why: String| Some(Live::Disconnected(why));
     let opened = tokio::time::timeout(super::REQUEST_TIMEOUT, request.send()).await;
     let mut response = match opened {
-        Err(_) => return Some(ClientError::Network("no answer in time".into()).to_string()),
-        Ok(Err(e)) => return Some(network(e).to_string()),
+        Err(_) => return dropped(ClientError::Network("no answer in time".into()).to_string()),
+        Ok(Err(e)) => return dropped(network(e).to_string()),
         Ok(Ok(r)) => r,
     };
     let status = response.status();
+    if status == reqwest::StatusCode::UNAUTHORIZED {
+        return Some(Live::SignedOut);
+    }
     if !status.is_success() {
         let body = response.bytes().await.unwrap_or_default();
-        return Some(api_error(status, &body).to_string());
+        return dropped(api_error(status, &body).to_string());
     }
     tx.send(Live::Connected).ok()?;
     *delay = RETRY_FIRST;
     let mut parser = Parser::default();
     loop {
         let chunk = match tokio::time::timeout(IDLE_LIMIT, response.chunk()).await {
-            Err(_) => return Some("the event stream went silent".into()),
-            Ok(Err(e)) => return Some(network(e).to_string()),
-            Ok(Ok(None)) => return Some("the server closed the event stream".into()),
+            Err(_) => return dropped("the event stream went silent".into()),
+            Ok(Err(e)) => return dropped(network(e).to_string()),
+            Ok(Ok(None)) => return dropped("the server closed the event stream".into()),
             Ok(Ok(Some(chunk))) => chunk,
         };
         let messages = match parser.push(&chunk) {
             Ok(messages) => messages,
-            Err(why) => return Some(why),
+            Err(why) => return dropped(why),
         };
         for message in messages {
             if message.id.is_some() {

@@ -293,8 +293,16 @@ pub enum Msg {
         debtor: Option<i64>,
         ended: Option<i64>,
     },
-    Connection(Result<(), String>),
+    Connection(Result<(), Offline>),
     Notice(Severity, String),
+}
+
+/// Why the live stream is down.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Offline {
+    Dropped(String),
+    /// The server refused the token: only a new login brings it back.
+    SignedOut,
 }
 
 pub struct App {
@@ -310,7 +318,7 @@ pub struct App {
     pub overlay: Option<Overlay>,
     pub outbox: OutboxCount,
     pub notice: Option<(Severity, String)>,
-    pub offline: Option<String>,
+    pub offline: Option<Offline>,
     /// The live stream has opened at least once.
     streamed: bool,
     pub leasing: bool,
@@ -528,6 +536,9 @@ impl App {
                 let first = offline.is_none() && !std::mem::replace(&mut self.streamed, true);
                 if first || (self.offline.is_some() && offline.is_none()) {
                     self.queues_stale = true;
+                }
+                if offline == Some(Offline::SignedOut) && changed {
+                    self.say(Severity::Error, words(self.locale).signed_out_hint.into());
                 }
                 self.offline = offline;
                 changed

@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use super::app::{AgentState, AgentStatus, App, Effect, Msg, OutboxCount, Severity};
+use super::app::{AgentState, AgentStatus, App, Effect, Msg, Offline, OutboxCount, Severity};
 use super::dial;
 use super::terminal::{self, Input, Term};
 use super::theme::Theme;
@@ -232,7 +232,8 @@ fn outbox_msg(s: OutboxStatus) -> Msg {
 fn live_msg(l: Live) -> Msg {
     match l {
         Live::Connected => Msg::Connection(Ok(())),
-        Live::Disconnected(why) => Msg::Connection(Err(why)),
+        Live::Disconnected(why) => Msg::Connection(Err(Offline::Dropped(why))),
+        Live::SignedOut => Msg::Connection(Err(Offline::SignedOut)),
         Live::Reset => Msg::Live {
             kind: "reset".into(),
             debtor: None,

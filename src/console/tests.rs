@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{AgentStatus, App, Effect, Msg, Overlay, Remote};
+use super::app::{AgentStatus, App, Effect, Msg, Offline, Overlay, Remote};
 use super::keymap::{Key, Keymap};
 use super::theme::Theme;
 use super::views;
@@ -473,10 +473,39 @@ fn the_queues_are_counted_again_once_the_stream_opens_and_after_a_drop() {
     assert_eq!(tick(&mut a, 1), vec![Effect::LoadQueues]);
     a.update(Msg::Connection(Ok(())));
     assert_eq!(tick(&mut a, 2), vec![], "open all along: nothing missed");
-    a.update(Msg::Connection(Err("gone".into())));
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
     assert_eq!(tick(&mut a, 3), vec![]);
     a.update(Msg::Connection(Ok(())));
     assert_eq!(tick(&mut a, 4), vec![Effect::LoadQueues]);
+}
+
+#[test]
+fn a_refused_token_says_signed_out_not_offline() {
+    let mut a = app(Locale::PtBr);
+    a.update(Msg::Connection(Ok(())));
+    a.update(Msg::Connection(Err(Offline::Dropped("refused".into()))));
+    let shown = screen(&a, 80, 24);
+    assert!(
+        shown.lines().next().unwrap().contains("⚠ sem conexão"),
+        "{shown}"
+    );
+    a.update(Msg::Connection(Err(Offline::SignedOut)));
+    let shown = screen(&a, 80, 24);
+    let top = shown.lines().next().unwrap();
+    assert!(
+        top.contains("⚠ sessão encerrada") && !top.contains("sem conexão"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("sessão encerrada (saída em outro lugar, ou expirou): saia e entre de novo"),
+        "{shown}"
+    );
+    // Said once, however often the stream is refused again.
+    a.notice = None;
+    a.update(Msg::Connection(Err(Offline::SignedOut)));
+    assert_eq!(a.notice, None);
+    a.update(Msg::Connection(Ok(())));
+    assert!(!screen(&a, 80, 24).contains("sessão encerrada"));
 }
 
 #[test]

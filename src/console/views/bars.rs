@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::console::action::Action;
-use crate::console::app::{AgentStatus, App, Severity};
+use crate::console::app::{AgentStatus, App, Offline, Severity};
 use crate::console::format::span;
 use crate::console::theme::Theme;
 use crate::console::words::words;
@@ -51,12 +51,13 @@ pub fn top(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             theme.alert(theme.danger),
         ));
     }
-    if app.offline.is_some() {
+    if let Some(offline) = &app.offline {
+        let said = match offline {
+            Offline::Dropped(_) => w.offline,
+            Offline::SignedOut => w.signed_out,
+        };
         spans.push(Span::raw(" · "));
-        spans.push(Span::styled(
-            format!("⚠ {}", w.offline),
-            theme.alert(theme.danger),
-        ));
+        spans.push(Span::styled(format!("⚠ {said}"), theme.alert(theme.danger)));
     }
     spans.push(Span::styled(
         format!(" · {}", app.server),
