@@ -556,6 +556,42 @@ async fn a_broken_promise_gets_its_talking_points_with_the_facts_filled_in() {
     assert_error(&nobody, StatusCode::NOT_FOUND, "debtor_not_found", None);
 }
 
+/// Queue names come in the reader's language: the console's and the
+/// board's, from the policy's name.pt-BR and name.en.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queues_are_named_in_the_language_asked_for() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let name_of = |list: &serde_json::Value, id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|q| q["id"] == id)
+            .map(|q| q["name"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let (status, pt) = s.get("/v1/queues", &ana).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(name_of(&pt, "broken_promises"), "Promessas quebradas");
+    let en = s.get("/v1/queues?locale=en", &ana).await.1;
+    assert_eq!(name_of(&en, "broken_promises"), "Broken promises");
+    assert_eq!(s.get("/v1/queues?locale=pt-BR", &ana).await.1, pt);
+    let board = s.get("/v1/board?locale=en", &sofia).await.1;
+    assert_eq!(name_of(&board["queues"], "early"), "Early (1–29 days)");
+    let board = s.get("/v1/board", &sofia).await.1;
+    assert_eq!(name_of(&board["queues"], "early"), "Atraso 1–29 dias");
+    for path in ["/v1/queues?locale=fr", "/v1/board?locale=EN"] {
+        let bad = s.get(path, &sofia).await;
+        assert_error(
+            &bad,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("locale"),
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_input_gets_a_4xx_naming_the_field() {
     let s = start().await;

@@ -392,7 +392,7 @@ fn the_scheduler_moves_the_boards_queue_counts_without_a_reload() {
 
     // Ana leases a debtor and takes a promise for the 12th.
     let lease = rt.block_on(async {
-        for q in ana.queues().await.unwrap() {
+        for q in ana.queues(regua::domain::Locale::En).await.unwrap() {
             if q.callable > 0
                 && let Some(l) = ana.lease(&q.id).await.unwrap()
             {
@@ -475,7 +475,9 @@ fn the_scheduler_moves_the_boards_queue_counts_without_a_reload() {
     // Six days on: the lease ran out, the promise broke.
     *clock.0.lock().unwrap() = morning + chrono::Duration::days(6);
     rt.block_on(regua::server::scheduler_pass(&state)).unwrap();
-    let counts = rt.block_on(sofia.queues()).unwrap();
+    let counts = rt
+        .block_on(sofia.queues(regua::domain::Locale::En))
+        .unwrap();
     let broken = counts.iter().find(|q| q.id == "broken_promises").unwrap();
     assert_ne!(
         broken_before[0],

@@ -16,7 +16,7 @@ use regua::api::{OutcomeRequest, PaymentRequest};
 use regua::client::events::{Live, subscribe};
 use regua::client::outbox::{Outbox, OutboxKind, OutboxStatus};
 use regua::client::{Client, ClientError, Method, session};
-use regua::domain::{Clock, Disposition, EventKind, Role};
+use regua::domain::{Clock, Disposition, EventKind, Locale, Role};
 use regua::schedule::default_policy;
 use regua::server::app::AppState;
 use regua::server::store::connect;
@@ -140,7 +140,7 @@ async fn logged_in(server: &str, user: &str) -> Client {
 
 /// A debtor leased to `client`'s agent.
 async fn lease_any(client: &Client) -> (i64, i64) {
-    for q in client.queues().await.unwrap() {
+    for q in client.queues(Locale::En).await.unwrap() {
         if q.callable > 0
             && let Some(leased) = client.lease(&q.id).await.unwrap()
         {
@@ -263,7 +263,7 @@ async fn an_empty_queue_is_none_and_a_dead_server_is_noticed_fast() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&db(&dir), None, Seed::Empty).await;
     let ana = logged_in(&server.url(), "ana").await;
-    let queue = &ana.queues().await.unwrap()[0];
+    let queue = &ana.queues(Locale::En).await.unwrap()[0];
     assert_eq!(ana.lease(&queue.id).await.unwrap(), None);
     assert_eq!(ana.search("anyone", 10).await.unwrap(), vec![]);
 

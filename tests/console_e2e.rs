@@ -171,7 +171,7 @@ fn three_debtors_worked_on_the_embedded_default() {
     let dir = data.path().to_str().unwrap();
     let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
     c.wait_for("Filas");
-    c.wait_until("a callable queue", |s| s.contains("Late 30+"));
+    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
     let mut names = Vec::new();
     for round in 0..3 {
         c.keys("n");
@@ -298,7 +298,7 @@ fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
         ("REGUA_USER", "ana"),
         ("REGUA_PASSWORD", "demo"),
     ]);
-    c.wait_until("a callable queue", |s| s.contains("Late 30+"));
+    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
     c.keys("n");
     let name = debtor_name(&c.wait_for("ligação permitida"));
 

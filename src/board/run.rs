@@ -25,7 +25,7 @@ use crate::client::{Client, ClientError, Method};
 use crate::console::keymap::Key;
 use crate::console::terminal;
 use crate::console::theme::Theme;
-use crate::domain::Clock;
+use crate::domain::{Clock, Locale};
 
 /// At most this many draws a second.
 const FRAME: Duration = Duration::from_millis(100);
@@ -87,7 +87,7 @@ pub async fn run<W: Write>(
     // that came before the stream's cursor. What it counts and the stream
     // repeats is the little overlap of one round trip.
     let _live = events::subscribe(s.client.clone(), None, live_tx);
-    spawn_effect(&s.client, &tx, Effect::LoadSnapshot);
+    spawn_effect(&s.client, s.board.locale, &tx, Effect::LoadSnapshot);
 
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -140,7 +140,7 @@ pub async fn run<W: Write>(
             let (effects, changed) = s.board.update(msg);
             dirty |= changed;
             for e in effects {
-                spawn_effect(&s.client, &tx, e);
+                spawn_effect(&s.client, s.board.locale, &tx, e);
             }
         }
         if s.board.quit {
@@ -163,7 +163,7 @@ pub(super) fn draw<W: Write>(
 }
 
 /// Runs one effect as a task; its answer comes back as a message.
-fn spawn_effect(c: &Client, tx: &UnboundedSender<Msg>, effect: Effect) {
+fn spawn_effect(c: &Client, locale: Locale, tx: &UnboundedSender<Msg>, effect: Effect) {
     let c = c.clone();
     let tx = tx.clone();
     let send = move |m: Msg| {
@@ -173,11 +173,12 @@ fn spawn_effect(c: &Client, tx: &UnboundedSender<Msg>, effect: Effect) {
     tokio::spawn(async move {
         match effect {
             Effect::LoadSnapshot => {
-                let r: Result<BoardView, ClientError> = c.get("/v1/board").await;
+                let path = format!("/v1/board?locale={}", locale.code());
+                let r: Result<BoardView, ClientError> = c.get(&path).await;
                 send(Msg::Snapshot(r.map_err(text)));
             }
             Effect::LoadQueues => {
-                send(Msg::Queues(c.queues().await.map_err(text)));
+                send(Msg::Queues(c.queues(locale).await.map_err(text)));
             }
             Effect::LoadAgentCalls(id) => {
                 let r = c.get(&format!("/v1/agents/{id}/calls")).await;

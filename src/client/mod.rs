@@ -24,7 +24,7 @@ use crate::api::{
     OutcomeRequest, OutcomeResponse, PaymentRequest, PaymentResponse, PlanView, QueueView,
     UserView,
 };
-use crate::domain::Event;
+use crate::domain::{Event, Locale};
 
 pub use reqwest::Method;
 
@@ -363,8 +363,10 @@ impl Client {
         self.get("/v1/me").await
     }
 
-    pub async fn queues(&self) -> Result<Vec<QueueView>, ClientError> {
-        self.get("/v1/queues").await
+    /// The queues, named in `locale`.
+    pub async fn queues(&self, locale: Locale) -> Result<Vec<QueueView>, ClientError> {
+        self.get(&format!("/v1/queues?locale={}", locale.code()))
+            .await
     }
 
     /// The next debtor of a queue, held for this agent; `None` when nobody

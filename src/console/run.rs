@@ -271,9 +271,12 @@ fn spawn_effect(
     let text = |e: ClientError| e.to_string();
     let handle = match effect {
         Effect::Quit => return None,
-        Effect::LoadQueues => tokio::spawn(async move {
-            send(Msg::Queues(c.queues().await.map_err(text)));
-        }),
+        Effect::LoadQueues => {
+            let locale = s.locale;
+            tokio::spawn(async move {
+                send(Msg::Queues(c.queues(locale).await.map_err(text)));
+            })
+        }
         Effect::Lease { queue } => tokio::spawn(async move {
             let result = c.lease(&queue).await.map_err(text);
             send(Msg::Leased { queue, result });
@@ -287,10 +290,7 @@ fn spawn_effect(
             }
         }),
         Effect::LoadDebtor { id, reveal } => {
-            let locale = match s.locale {
-                Locale::PtBr => "pt-BR",
-                Locale::En => "en",
-            };
+            let locale = s.locale.code();
             tokio::spawn(async move {
                 let debtor = async {
                     let d = if reveal {

@@ -14,6 +14,14 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// As the policy file and the wire write it.
+    pub fn code(self) -> &'static str {
+        match self {
+            Locale::PtBr => "pt-BR",
+            Locale::En => "en",
+        }
+    }
+
     pub fn date(self, date: NaiveDate) -> impl fmt::Display {
         match self {
             Locale::PtBr => date.format("%d/%m/%Y"),

@@ -5,7 +5,7 @@ use chrono_tz::Tz;
 
 use super::plan::{Action, Blocked, Plan, Source, State};
 use super::policy::Policy;
-use crate::domain::Debtor;
+use crate::domain::{Debtor, Locale};
 
 /// The step or rule behind an action, as a person would name it.
 pub fn source_name(policy: &Policy, source: Source) -> String {
@@ -83,7 +83,10 @@ pub fn explain(plan: &Plan, policy: &Policy, debtor: &Debtor, now: DateTime<Utc>
         } else {
             "may not be called now"
         };
-        lines.push(format!("queue {}: {callable}", policy.queue(q).name));
+        lines.push(format!(
+            "queue {}: {callable}",
+            policy.queue(q).name(Locale::En)
+        ));
     }
     lines.extend(
         plan.actions

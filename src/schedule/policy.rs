@@ -5,7 +5,7 @@
 use chrono_tz::Tz;
 
 use super::compliance::Compliance;
-use crate::domain::{Channel, Currency, Firmness, Money};
+use crate::domain::{Channel, Currency, Firmness, Locale, Money};
 use crate::scripts::TalkingPoints;
 
 #[derive(Clone, Debug)]
@@ -112,10 +112,21 @@ pub struct Offers {
 #[derive(Clone, Debug)]
 pub struct Queue {
     pub id: String,
-    pub name: String,
+    /// Its name for agents and supervisors, in pt-BR and in English (one
+    /// name for both when the policy gives only one).
+    pub names: [String; 2],
     /// Debtors whose days past due fall in this range (inclusive), when the
     /// queue is not one an event rule routes to.
     pub days_past_due: Option<(i32, i32)>,
+}
+
+impl Queue {
+    pub fn name(&self, locale: Locale) -> &str {
+        match locale {
+            Locale::PtBr => &self.names[0],
+            Locale::En => &self.names[1],
+        }
+    }
 }
 
 impl Policy {

@@ -220,7 +220,7 @@ struct RawOffers {
 #[serde(deny_unknown_fields)]
 struct RawQueue {
     id: Spanned<String>,
-    name: String,
+    name: QueueName,
     days_past_due: Option<Spanned<[i64; 2]>>,
 }
 
@@ -253,6 +253,27 @@ impl OneOrMany {
         match self {
             OneOrMany::One(name) => vec![name],
             OneOrMany::Many(names) => names.iter().map(String::as_str).collect(),
+        }
+    }
+}
+
+/// A queue's name: one for every locale, or one each.
+#[derive(Deserialize)]
+#[serde(untagged, expecting = "a name, or name.pt-BR and name.en")]
+enum QueueName {
+    One(String),
+    ByLocale {
+        #[serde(rename = "pt-BR")]
+        pt_br: String,
+        en: String,
+    },
+}
+
+impl QueueName {
+    fn by_locale(&self) -> [String; 2] {
+        match self {
+            QueueName::One(name) => [name.clone(), name.clone()],
+            QueueName::ByLocale { pt_br, en } => [pt_br.clone(), en.clone()],
         }
     }
 }
@@ -534,7 +555,7 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         });
         queues.push(Queue {
             id: q.id.get_ref().clone(),
-            name: q.name.clone(),
+            names: q.name.by_locale(),
             days_past_due: range,
         });
     }
@@ -542,7 +563,7 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         r.error(0..0, "queue", "a policy needs at least one [[queue]]");
         queues.push(Queue {
             id: String::new(),
-            name: String::new(),
+            names: Default::default(),
             days_past_due: None,
         });
     }

@@ -15,5 +15,5 @@ mod situation;
 mod tests;
 
 pub use facts::{Facts, Owing, PromiseFacts, max_installments};
-pub use points::{LOCALES, Part, Point, Problem, Source, Stage, TalkingPoints, locale_code};
+pub use points::{LOCALES, Part, Point, Problem, Source, Stage, TalkingPoints};
 pub use situation::{Case, CaseError, Situation, case};

@@ -52,14 +52,6 @@ impl fmt::Display for Stage {
 /// The locales every point is written in, in the order `Source` gives them.
 pub const LOCALES: [Locale; 2] = [Locale::PtBr, Locale::En];
 
-/// A locale as the policy file and the wire write it.
-pub fn locale_code(locale: Locale) -> &'static str {
-    match locale {
-        Locale::PtBr => "pt-BR",
-        Locale::En => "en",
-    }
-}
-
 /// One talking point as written, before it is checked.
 pub struct Source<'a> {
     /// The situations it is said in (one or more).
@@ -84,8 +76,8 @@ impl fmt::Display for Part {
         match self {
             Part::Situation => f.write_str("situation"),
             Part::Stage => f.write_str("stage"),
-            Part::Title(l) => write!(f, "title.{}", locale_code(*l)),
-            Part::Text(l) => write!(f, "text.{}", locale_code(*l)),
+            Part::Title(l) => write!(f, "title.{}", l.code()),
+            Part::Text(l) => write!(f, "text.{}", l.code()),
         }
     }
 }

@@ -6,7 +6,7 @@
 use proptest::prelude::*;
 
 use super::*;
-use crate::domain::Uf;
+use crate::domain::{Locale, Uf};
 
 const FILE: &str = "my-policy.toml";
 
@@ -914,5 +914,37 @@ proptest! {
             out[n] = format!("{key} = {value}");
         }
         check_positions(&out.join("\n"))?;
+    }
+}
+
+#[test]
+fn a_queue_is_named_in_each_language_or_once_for_both() {
+    let p = load(FILE, DEFAULT_TOML).unwrap();
+    let broken = p.queues.iter().find(|q| q.id == "broken_promises").unwrap();
+    assert_eq!(broken.name(Locale::PtBr), "Promessas quebradas");
+    assert_eq!(broken.name(Locale::En), "Broken promises");
+
+    let text = edited(
+        "name.pt-BR = \"Contestações\"\nname.en = \"Disputes\"",
+        "name = \"Disputas\"",
+    );
+    let p = load(FILE, &text).unwrap();
+    let disputes = p.queues.iter().find(|q| q.id == "disputes").unwrap();
+    assert_eq!(disputes.name(Locale::PtBr), "Disputas");
+    assert_eq!(disputes.name(Locale::En), "Disputas");
+
+    // Half a pair, or a language regua does not speak.
+    for to in [
+        "name.pt-BR = \"Contestações\"",
+        "name.pt-BR = \"Contestações\"\nname.fr = \"Litiges\"",
+    ] {
+        let text = edited("name.pt-BR = \"Contestações\"\nname.en = \"Disputes\"", to);
+        let e = the_error(&text);
+        assert_error(
+            &e,
+            line_of(&text, "name.pt-BR = \"Contestações\""),
+            "queue[5].name.pt-BR",
+            "a name, or name.pt-BR and name.en",
+        );
     }
 }

@@ -4,7 +4,7 @@
 //! or debtors there are. "Today" is the server's UTC day.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use chrono::NaiveTime;
 use std::collections::BTreeMap;
 
@@ -17,17 +17,26 @@ use crate::server::app::AppState;
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::presence;
+use crate::server::routes::LocaleQuery;
 use crate::server::store::{CallTally, FeedItem};
 
 /// How many of the newest events the board starts with.
 pub const RECENT: u32 = 50;
 
 #[utoipa::path(get, path = "/v1/board", tag = "board", security(("bearer" = ["supervisor", "admin"])),
-    responses((status = 200, description = "the board's snapshot", body = BoardView), (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody)))]
+    params(("locale" = Option<String>, Query, description = "the language of the queues' names: pt-BR (the default) or en")),
+    responses(
+        (status = 200, description = "the board's snapshot", body = BoardView),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 422, description = "an unknown locale", body = ErrorBody),
+    ))]
 pub async fn snapshot(
     State(state): State<AppState>,
     _caller: Supervisor,
+    Query(q): Query<LocaleQuery>,
 ) -> Result<Json<BoardView>, ApiError> {
+    let locale = q.locale()?;
     let now = state.clock.now();
     let day = now.date_naive();
     let day_start = day.and_time(NaiveTime::MIN).and_utc();
@@ -46,7 +55,7 @@ pub async fn snapshot(
             let c = counts.iter().find(|c| c.queue == q.id);
             BoardQueue {
                 id: q.id.clone(),
-                name: q.name.clone(),
+                name: q.name(locale).to_string(),
                 depth: c.map_or(0, |c| c.waiting),
                 callable: c.map_or(0, |c| c.callable),
                 blocked: c.map(|c| c.blocked.clone()).unwrap_or_default(),

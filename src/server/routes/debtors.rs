@@ -11,13 +11,14 @@ use crate::api::{
     DebtorSummary, DebtorView, ErrorBody, OffersView, PlanLine, PlanView, ScriptView,
     TalkingPointView,
 };
-use crate::domain::{Event, Locale};
+use crate::domain::Event;
 use crate::schedule::State as PlanState;
 use crate::schedule::explain::{explain, source_name};
-use crate::scripts::{CaseError, LOCALES, case, locale_code, max_installments};
+use crate::scripts::{CaseError, case, max_installments};
 use crate::server::app::{AppState, Id, plan_debtor};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
+use crate::server::routes::LocaleQuery;
 
 #[derive(Deserialize)]
 pub struct SearchQuery {
@@ -173,12 +174,6 @@ pub async fn plan(
     }))
 }
 
-#[derive(Deserialize)]
-pub struct ScriptQuery {
-    #[serde(default)]
-    locale: Option<String>,
-}
-
 #[utoipa::path(get, path = "/v1/debtors/{id}/script", tag = "debtors", security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "the id"),
@@ -195,20 +190,9 @@ pub async fn script(
     State(state): State<AppState>,
     caller: Caller,
     Id(id): Id,
-    Query(q): Query<ScriptQuery>,
+    Query(q): Query<LocaleQuery>,
 ) -> Result<Json<ScriptView>, ApiError> {
-    let locale = match q.locale.as_deref() {
-        None => Locale::default(),
-        Some(code) => LOCALES
-            .into_iter()
-            .find(|&l| locale_code(l) == code)
-            .ok_or_else(|| {
-                ApiError::invalid(
-                    "locale",
-                    format!("'{code}' is not a locale regua speaks (pt-BR, en)"),
-                )
-            })?,
-    };
+    let locale = q.locale()?;
     let (debtor, history, p) = plan_debtor(&state, id).await?;
     let c = case(
         &debtor,

@@ -2,7 +2,7 @@
 //! alone until the lease expires or they let go.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 
 use crate::api::ErrorBody;
@@ -12,15 +12,23 @@ use crate::schedule::{Policy, plan};
 use crate::server::app::{AppState, Id, verdict};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
+use crate::server::routes::LocaleQuery;
 use crate::server::store::{Change, Tx};
 use chrono::{DateTime, Duration, Utc};
 
 #[utoipa::path(get, path = "/v1/queues", tag = "queues", security(("bearer" = [])),
-    responses((status = 200, description = "each queue of the policy", body = Vec<QueueView>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
+    params(("locale" = Option<String>, Query, description = "the language of the queues' names: pt-BR (the default) or en")),
+    responses(
+        (status = 200, description = "each queue of the policy", body = Vec<QueueView>),
+        (status = 401, description = "no valid bearer token", body = ErrorBody),
+        (status = 422, description = "an unknown locale", body = ErrorBody),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     _caller: Caller,
+    Query(q): Query<LocaleQuery>,
 ) -> Result<Json<Vec<QueueView>>, ApiError> {
+    let locale = q.locale()?;
     let counts = state.store.queue_counts(state.clock.now()).await?;
     let views = state
         .policy
@@ -30,7 +38,7 @@ pub async fn list(
             let c = counts.iter().find(|c| c.queue == q.id);
             QueueView {
                 id: q.id.clone(),
-                name: q.name.clone(),
+                name: q.name(locale).to_string(),
                 depth: c.map_or(0, |c| c.waiting),
                 callable: c.map_or(0, |c| c.callable),
                 leased: c.map_or(0, |c| c.leased),
