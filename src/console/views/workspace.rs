@@ -109,19 +109,34 @@ fn header(
                 ),
                 theme.alert(theme.overdue),
             )];
-            if let Some(p) = w.plan.ready() {
+            // What the agent needs on the call first: an 80-column line
+            // cuts the queue and the priority, never the lease's time.
+            let plan = w.plan.ready();
+            if let Some(p) = plan {
                 second.push(Span::raw(format!(
-                    " · {} {} · {} {}",
-                    p.days_past_due, words.days_past_due, words.priority, p.priority
+                    " · {} {}",
+                    p.days_past_due, words.days_past_due
                 )));
-                if let Some(q) = &p.queue {
-                    second.push(Span::styled(format!(" · {q}"), theme.fg(theme.muted)));
-                }
             }
             if let Some(l) = &w.lease {
                 let left = (l.expires_at - app.now).num_minutes().max(0);
                 second.push(Span::styled(
                     format!(" · {} {left} min", words.lease),
+                    theme.fg(theme.muted),
+                ));
+            }
+            if let Some(p) = plan {
+                if let Some(q) = &p.queue {
+                    // Named as the queue list names it, in the agent's language.
+                    let name = app
+                        .queues
+                        .ready()
+                        .and_then(|list| list.iter().find(|x| x.id == *q))
+                        .map_or(q.as_str(), |x| x.name.as_str());
+                    second.push(Span::styled(format!(" · {name}"), theme.fg(theme.muted)));
+                }
+                second.push(Span::styled(
+                    format!(" · {} {}", words.priority, p.priority),
                     theme.fg(theme.muted),
                 ));
             }
