@@ -556,10 +556,10 @@ async fn a_broken_promise_gets_its_talking_points_with_the_facts_filled_in() {
     assert_error(&nobody, StatusCode::NOT_FOUND, "debtor_not_found", None);
 }
 
-/// Queue names come in the reader's language: the console's and the
-/// board's, from the policy's name.pt-BR and name.en.
+/// What people read comes in their language: queue names (the policy's
+/// name.pt-BR and name.en) and the plan's reasons.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn queues_are_named_in_the_language_asked_for() {
+async fn queues_and_plans_are_said_in_the_language_asked_for() {
     let s = start().await;
     let ana = s.login("ana").await;
     let sofia = s.login("sofia").await;
@@ -581,7 +581,20 @@ async fn queues_are_named_in_the_language_asked_for() {
     assert_eq!(name_of(&board["queues"], "early"), "Early (1–29 days)");
     let board = s.get("/v1/board", &sofia).await.1;
     assert_eq!(name_of(&board["queues"], "early"), "Atraso 1–29 dias");
-    for path in ["/v1/queues?locale=fr", "/v1/board?locale=EN"] {
+    // And the plan's reasons.
+    let pt = s.get("/v1/debtors/1/plan", &ana).await.1;
+    let en = s.get("/v1/debtors/1/plan?locale=en", &ana).await.1;
+    let last = |p: &serde_json::Value| {
+        let lines = p["explanation"].as_array().unwrap();
+        lines.last().unwrap().as_str().unwrap().to_string()
+    };
+    assert!(last(&pt).starts_with("prioridade "), "{pt}");
+    assert!(last(&en).starts_with("priority "), "{en}");
+    for path in [
+        "/v1/queues?locale=fr",
+        "/v1/board?locale=EN",
+        "/v1/debtors/1/plan?locale=es",
+    ] {
         let bad = s.get(path, &sofia).await;
         assert_error(
             &bad,

@@ -207,7 +207,7 @@ async fn an_agent_works_a_debtor_through_the_client() {
         .expect("found by name");
     assert_eq!(hit.external_id, record.external_id);
     assert!(hit.document.contains('*'), "masked in lists");
-    assert!(ana.plan(debtor).await.unwrap().callable_now);
+    assert!(ana.plan(debtor, Locale::PtBr).await.unwrap().callable_now);
 
     // Once per key, and the note comes back harmless: lines kept, no escape.
     let before = notes(&ana, debtor).await.len();

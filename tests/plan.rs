@@ -7,7 +7,7 @@ use chrono_tz::Tz;
 
 use regua::domain::{
     Channel, ContactResult, Currency, Debt, Debtor, Disposition, Event, EventKind, Firmness, Flag,
-    Installment, Money, Phone, PhoneKind, Zone, breaks_at,
+    Installment, Locale, Money, Phone, PhoneKind, Zone, breaks_at,
 };
 use regua::schedule::compliance::{Block, DayKind, Hours, Shut};
 use regua::schedule::offers::{self, OfferError};
@@ -871,7 +871,7 @@ fn explain_names_the_rule_and_when_it_clears() {
     // Saturday 7 March 2026 at 14:05 in São Paulo (D+5).
     let now = sp(5, 14, 5);
     let p = plan(&debtor, &[], &policy, now);
-    let lines = explain::explain(&p, &policy, &debtor, now);
+    let lines = explain::explain(&p, &policy, &debtor, now, Locale::En);
     assert_eq!(lines[0], "active");
     assert!(
         lines.contains(&"queue Early (1–29 days): may not be called now".to_string()),
@@ -897,11 +897,55 @@ fn explain_names_the_rule_and_when_it_clears() {
     // A stopped debtor says so and why.
     let history = [outcome(sp(4, 10, 0), Disposition::CeaseContact)];
     let p = plan(&debtor, &history, &policy, now);
-    let lines = explain::explain(&p, &policy, &debtor, now);
+    let lines = explain::explain(&p, &policy, &debtor, now, Locale::En);
     assert_eq!(lines[0], "contact stopped: cease_contact");
     assert!(lines.iter().any(|l| l.contains(
         "blocked — the debtor asked us to stop contacting them; until someone changes it"
     )));
+}
+
+#[test]
+fn explain_speaks_the_agents_language() {
+    let policy = default_policy();
+    let debtor = debtor("SP", 50_000);
+    let now = sp(5, 14, 5);
+    let p = plan(&debtor, &[], &policy, now);
+    let lines = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
+    assert_eq!(lines[0], "ativa");
+    assert!(
+        lines.contains(&"fila Atraso 1–29 dias: não pode receber ligação agora".to_string()),
+        "{lines:#?}"
+    );
+    let want = "bloqueio de ligação — horário de ligação de São Paulo (Lei 15.426/2014): \
+                sábado, depois das 14:00; até seg 09/03/2026 08:00 (hora local) — passo D+3 \
+                'first_call' (first_call)";
+    assert!(lines.iter().any(|l| l == want), "{lines:#?}");
+    assert!(
+        lines.iter().any(
+            |l| l == "agora e-mail (amigável) — passo D+1 'missed_due_date' (missed_due_date)"
+        ),
+        "{lines:#?}"
+    );
+    let last = lines.last().unwrap();
+    assert!(last.starts_with("prioridade "), "{last}");
+    assert!(last.contains("5 dias de atraso: +1"), "{last}");
+    assert!(last.contains("nunca contatada: +10"), "{last}");
+    assert!(last.contains("saldo 500,00"), "{last}");
+
+    let history = [outcome(sp(4, 10, 0), Disposition::CeaseContact)];
+    let p = plan(&debtor, &history, &policy, now);
+    let lines = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
+    assert_eq!(lines[0], "contato suspenso: pediu para não ser contatada");
+    assert!(lines.iter().any(|l| l.contains(
+        "bloqueio de ligação — a pessoa pediu para não ser mais contatada; até que alguém mude isso"
+    )));
+    // Every line in Portuguese: none of the English words of the rules.
+    for english in ["blocked", "allowed", "step ", "queue ", "priority", "now "] {
+        assert!(
+            lines.iter().all(|l| !l.contains(english)),
+            "{english:?} in {lines:#?}"
+        );
+    }
 }
 
 #[test]
@@ -922,8 +966,8 @@ fn same_inputs_same_plan() {
         let b = plan(&debtor.clone(), &history.clone(), &default_policy(), now);
         assert_eq!(a, b);
         assert_eq!(
-            explain::explain(&a, &policy, &debtor, now),
-            explain::explain(&b, &policy, &debtor, now)
+            explain::explain(&a, &policy, &debtor, now, Locale::En),
+            explain::explain(&b, &policy, &debtor, now, Locale::En)
         );
     }
 }

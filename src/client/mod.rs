@@ -411,8 +411,10 @@ impl Client {
         self.get(&format!("/v1/debtors/{id}/timeline")).await
     }
 
-    pub async fn plan(&self, id: i64) -> Result<PlanView, ClientError> {
-        self.get(&format!("/v1/debtors/{id}/plan")).await
+    /// The debtor's plan, its reasons in `locale`.
+    pub async fn plan(&self, id: i64, locale: Locale) -> Result<PlanView, ClientError> {
+        self.get(&format!("/v1/debtors/{id}/plan?locale={}", locale.code()))
+            .await
     }
 
     /// Records an outcome once per key: a retry with the same key gets the

@@ -1,18 +1,10 @@
 //! Times, spans and history lines as the agent reads them, by locale.
 
-use chrono::{DateTime, Datelike, Duration, Utc, Weekday};
+use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::words;
 use crate::domain::{Channel, ContactResult, Event, EventKind, Flag, Locale};
-
-fn weekday(locale: Locale, d: Weekday) -> &'static str {
-    let i = d.num_days_from_monday() as usize;
-    match locale {
-        Locale::PtBr => ["seg", "ter", "qua", "qui", "sex", "sáb", "dom"][i],
-        Locale::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
-    }
-}
 
 /// `seg 09/03 08:00 (hora local)`: a moment in the debtor's zone, or in UTC
 /// saying so when the zone is unknown.
@@ -28,7 +20,7 @@ pub fn local_time(at: DateTime<Utc>, zone: Option<Tz>, locale: Locale) -> String
                 Locale::PtBr => "hora local",
                 Locale::En => "local",
             };
-            format!("{} {date} ({local})", weekday(locale, l.weekday()))
+            format!("{} {date} ({local})", locale.weekday(l.weekday()))
         }
         None => format!("{} UTC", at.format("%Y-%m-%d %H:%M")),
     }

@@ -290,7 +290,8 @@ fn spawn_effect(
             }
         }),
         Effect::LoadDebtor { id, reveal } => {
-            let locale = s.locale.code();
+            let lang = s.locale;
+            let locale = lang.code();
             tokio::spawn(async move {
                 let debtor = async {
                     let d = if reveal {
@@ -304,7 +305,7 @@ fn spawn_effect(
                     send(Msg::Timeline(id, c.timeline(id).await.map_err(text)));
                 };
                 let plan = async {
-                    send(Msg::Plan(id, c.plan(id).await.map_err(text)));
+                    send(Msg::Plan(id, c.plan(id, lang).await.map_err(text)));
                 };
                 let script = async {
                     let path = format!("/v1/debtors/{id}/script?locale={locale}");

@@ -139,8 +139,21 @@ fn plan(callable: bool) -> PlanView {
             firmness: "friendly".into(),
             why: "step D+30 call".into(),
         }],
+        explanation: [
+            "ativa",
+            "fila Early (1–30 days): pode receber ligação agora",
+            "agora ligação (amigável) — step D+30 call",
+        ]
+        .into_iter()
+        .map(String::from)
+        .chain(
+            blocked
+                .iter()
+                .map(|b| format!("bloqueio de ligação — {}", b.why)),
+        )
+        .chain(["prioridade 612 = base 20; 37 dias de atraso: +9".into()])
+        .collect(),
         blocked,
-        explanation: vec!["a promise broke on 2026-02-23: broken-promise queue".into()],
     }
 }
 

@@ -3,6 +3,8 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+use super::Locale;
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Channel {
@@ -35,6 +37,23 @@ impl Channel {
             Channel::Letter => "letter",
             Channel::Bureau => "bureau",
             Channel::Legal => "legal",
+        }
+    }
+
+    /// As a sentence names it: the machine name in English, a word in
+    /// Portuguese.
+    pub fn said(self, locale: Locale) -> &'static str {
+        match locale {
+            Locale::En => self.name(),
+            Locale::PtBr => match self {
+                Channel::Call => "ligação",
+                Channel::Sms => "SMS",
+                Channel::Email => "e-mail",
+                Channel::Whatsapp => "WhatsApp",
+                Channel::Letter => "carta",
+                Channel::Bureau => "negativação",
+                Channel::Legal => "jurídico",
+            },
         }
     }
 
@@ -73,6 +92,15 @@ impl Firmness {
             Firmness::Friendly => "friendly",
             Firmness::Firm => "firm",
             Firmness::Legal => "legal",
+        }
+    }
+
+    pub fn said(self, locale: Locale) -> &'static str {
+        match (locale, self) {
+            (Locale::En, _) => self.name(),
+            (Locale::PtBr, Firmness::Friendly) => "amigável",
+            (Locale::PtBr, Firmness::Firm) => "firme",
+            (Locale::PtBr, Firmness::Legal) => "jurídico",
         }
     }
 }

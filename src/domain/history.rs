@@ -4,7 +4,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::{Channel, Disposition, Firmness, Money, Reason};
+use super::{Channel, Disposition, Firmness, Locale, Money, Reason};
 
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct Event {
@@ -52,6 +52,15 @@ impl Flag {
             Flag::Dispute => "dispute",
             Flag::CeaseContact => "cease_contact",
             Flag::Deceased => "deceased",
+        }
+    }
+
+    pub fn said(self, locale: Locale) -> &'static str {
+        match (locale, self) {
+            (Locale::En, _) => self.name(),
+            (Locale::PtBr, Flag::Dispute) => "contestação",
+            (Locale::PtBr, Flag::CeaseContact) => "pediu para não ser contatada",
+            (Locale::PtBr, Flag::Deceased) => "falecida",
         }
     }
 

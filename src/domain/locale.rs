@@ -1,6 +1,6 @@
 //! How numbers and dates are written for the people reading them.
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -19,6 +19,15 @@ impl Locale {
         match self {
             Locale::PtBr => "pt-BR",
             Locale::En => "en",
+        }
+    }
+
+    /// A day of the week, short: `ter`, `Tue`.
+    pub fn weekday(self, day: Weekday) -> &'static str {
+        let i = day.num_days_from_monday() as usize;
+        match self {
+            Locale::PtBr => ["seg", "ter", "qua", "qui", "sex", "sáb", "dom"][i],
+            Locale::En => ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][i],
         }
     }
 

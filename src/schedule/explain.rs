@@ -1,6 +1,7 @@
-//! A plan in words, for the agent's plan panel and `regua` reports.
+//! A plan in words, for the agent's plan panel and `regua` reports, in the
+//! reader's language.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
 use super::plan::{Action, Blocked, Plan, Source, State};
@@ -8,7 +9,8 @@ use super::policy::Policy;
 use crate::domain::{Debtor, Locale};
 
 /// The step or rule behind an action, as a person would name it.
-pub fn source_name(policy: &Policy, source: Source) -> String {
+pub fn source_name(policy: &Policy, source: Source, locale: Locale) -> String {
+    let pt = locale == Locale::PtBr;
     match source {
         Source::Step(i) => {
             let step = &policy.steps[i as usize];
@@ -16,91 +18,157 @@ pub fn source_name(policy: &Policy, source: Source) -> String {
                 0 => "D".to_string(),
                 d => format!("D{d:+}"),
             };
-            format!("step {day} '{}' ({})", step.id, step.template)
+            let word = if pt { "passo" } else { "step" };
+            format!("{word} {day} '{}' ({})", step.id, step.template)
         }
+        Source::Encouragement if pt => "regra de promessa: incentivo antes da data".into(),
         Source::Encouragement => "promise rule: encouragement before the date".into(),
-        Source::Engagement(i) => format!("engagement rule '{}'", policy.engagement[i as usize].id),
+        Source::Engagement(i) => {
+            let id = &policy.engagement[i as usize].id;
+            if pt {
+                format!("regra de engajamento '{id}'")
+            } else {
+                format!("engagement rule '{id}'")
+            }
+        }
+        Source::Callback if pt => "retorno que a pessoa pediu".into(),
         Source::Callback => "callback the debtor asked for".into(),
+        Source::BrokenPromise if pt => "regra de promessa quebrada: acompanhar".into(),
         Source::BrokenPromise => "broken-promise rule: follow up".into(),
     }
 }
 
-fn when(t: DateTime<Utc>, now: DateTime<Utc>, tz: Option<Tz>) -> String {
+fn when(t: DateTime<Utc>, now: DateTime<Utc>, tz: Option<Tz>, locale: Locale) -> String {
     if t <= now {
-        return "now".into();
+        return match locale {
+            Locale::PtBr => "agora".into(),
+            Locale::En => "now".into(),
+        };
     }
-    match tz {
-        Some(tz) => t
+    match (locale, tz) {
+        (Locale::En, Some(tz)) => t
             .with_timezone(&tz)
             .format("%a %Y-%m-%d %H:%M local")
             .to_string(),
-        None => t.format("%a %Y-%m-%d %H:%M UTC").to_string(),
+        (Locale::PtBr, Some(tz)) => {
+            let l = t.with_timezone(&tz);
+            format!(
+                "{} {} (hora local)",
+                locale.weekday(l.weekday()),
+                l.format("%d/%m/%Y %H:%M")
+            )
+        }
+        (Locale::En, None) => t.format("%a %Y-%m-%d %H:%M UTC").to_string(),
+        (Locale::PtBr, None) => format!(
+            "{} {} UTC",
+            locale.weekday(t.weekday()),
+            t.format("%d/%m/%Y %H:%M")
+        ),
     }
 }
 
-pub fn action_line(policy: &Policy, debtor: &Debtor, a: &Action, now: DateTime<Utc>) -> String {
+pub fn action_line(
+    policy: &Policy,
+    debtor: &Debtor,
+    a: &Action,
+    now: DateTime<Utc>,
+    locale: Locale,
+) -> String {
     let tz = debtor.time_zone.tz();
     format!(
         "{} {} ({}) — {}",
-        when(a.at, now, tz),
-        a.channel,
-        a.firmness,
-        source_name(policy, a.source)
+        when(a.at, now, tz, locale),
+        a.channel.said(locale),
+        a.firmness.said(locale),
+        source_name(policy, a.source, locale)
     )
 }
 
-pub fn blocked_line(policy: &Policy, debtor: &Debtor, b: &Blocked, now: DateTime<Utc>) -> String {
+pub fn blocked_line(
+    policy: &Policy,
+    debtor: &Debtor,
+    b: &Blocked,
+    now: DateTime<Utc>,
+    locale: Locale,
+) -> String {
     let tz = debtor.time_zone.tz();
-    let clears = match b.refusal.clears_at {
-        Some(t) => format!("allowed {}", when(t, now, tz)),
-        None => "until someone changes it".into(),
+    let pt = locale == Locale::PtBr;
+    let clears = match (b.refusal.clears_at, pt) {
+        (Some(t), false) => format!("allowed {}", when(t, now, tz, locale)),
+        (Some(t), true) => format!("até {}", when(t, now, tz, locale)),
+        (None, false) => "until someone changes it".into(),
+        (None, true) => "até que alguém mude isso".into(),
+    };
+    // "bloqueio de" spares Portuguese agreeing with the channel's gender.
+    let blocked = if pt {
+        format!("bloqueio de {}", b.channel.said(locale))
+    } else {
+        format!("{} blocked", b.channel.said(locale))
     };
     format!(
-        "{} blocked — {}; {} — {}",
-        b.channel,
-        b.refusal.block,
-        clears,
-        source_name(policy, b.source)
+        "{blocked} — {}; {clears} — {}",
+        b.refusal.block.said(locale),
+        source_name(policy, b.source, locale)
     )
 }
 
 /// Every line of a plan: state, queue, actions, blocked ones, score.
-pub fn explain(plan: &Plan, policy: &Policy, debtor: &Debtor, now: DateTime<Utc>) -> Vec<String> {
-    let mut lines = vec![match plan.state {
-        State::Active => "active".to_string(),
-        State::PromisePending { last_day } => {
+pub fn explain(
+    plan: &Plan,
+    policy: &Policy,
+    debtor: &Debtor,
+    now: DateTime<Utc>,
+    locale: Locale,
+) -> Vec<String> {
+    let pt = locale == Locale::PtBr;
+    let mut lines = vec![match (plan.state, pt) {
+        (State::Active, false) => "active".to_string(),
+        (State::Active, true) => "ativa".to_string(),
+        (State::PromisePending { last_day }, false) => {
             format!("promise pending: firm steps wait until {last_day} ends")
         }
-        State::PaidInFull => "paid in full: nothing planned".into(),
-        State::Stopped(flag) => format!("contact stopped: {}", flag.name()),
-        State::MixedCurrencies => {
+        (State::PromisePending { last_day }, true) => format!(
+            "promessa em aberto: os passos firmes esperam até o fim de {}",
+            locale.date(last_day)
+        ),
+        (State::PaidInFull, false) => "paid in full: nothing planned".into(),
+        (State::PaidInFull, true) => "quitada: nada planejado".into(),
+        (State::Stopped(flag), false) => format!("contact stopped: {}", flag.name()),
+        (State::Stopped(flag), true) => format!("contato suspenso: {}", flag.said(locale)),
+        (State::MixedCurrencies, false) => {
             "debts in different currencies: nothing planned until they are fixed".into()
+        }
+        (State::MixedCurrencies, true) => {
+            "dívidas em moedas diferentes: nada planejado até que sejam corrigidas".into()
         }
     }];
     if let Some(q) = plan.queue {
-        let callable = if plan.callable_now {
-            "may be called now"
-        } else {
-            "may not be called now"
+        let callable = match (plan.callable_now, pt) {
+            (true, false) => "may be called now",
+            (false, false) => "may not be called now",
+            (true, true) => "pode receber ligação agora",
+            (false, true) => "não pode receber ligação agora",
         };
+        let word = if pt { "fila" } else { "queue" };
         lines.push(format!(
-            "queue {}: {callable}",
-            policy.queue(q).name(Locale::En)
+            "{word} {}: {callable}",
+            policy.queue(q).name(locale)
         ));
     }
     lines.extend(
         plan.actions
             .iter()
-            .map(|a| action_line(policy, debtor, a, now)),
+            .map(|a| action_line(policy, debtor, a, now, locale)),
     );
     lines.extend(
         plan.blocked
             .iter()
-            .map(|b| blocked_line(policy, debtor, b, now)),
+            .map(|b| blocked_line(policy, debtor, b, now, locale)),
     );
-    let parts: Vec<String> = plan.score.parts().map(|p| p.to_string()).collect();
+    let parts: Vec<String> = plan.score.parts().map(|p| p.said(locale)).collect();
     lines.push(format!(
-        "priority {} = base 20; {}",
+        "{} {} = base 20; {}",
+        if pt { "prioridade" } else { "priority" },
         plan.score.total,
         parts.join("; ")
     ));

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::calendar::unix;
 use super::plan::Facts;
-use crate::domain::{Ledger, Money};
+use crate::domain::{Ledger, Locale, Money};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Factor {
@@ -108,6 +108,27 @@ pub(crate) fn score(
     Score {
         total: total.clamp(0, 100),
         parts: parts.map(Some),
+    }
+}
+
+impl Part {
+    /// The factor, what it came from and its points, in words.
+    pub fn said(&self, locale: Locale) -> String {
+        let v = self.value;
+        let what = match (locale, self.factor) {
+            (Locale::En, _) => return self.to_string(),
+            (Locale::PtBr, Factor::DaysPastDue) if v <= 0 => "ainda não venceu".to_string(),
+            (Locale::PtBr, Factor::DaysPastDue) => format!("{v} dias de atraso"),
+            (Locale::PtBr, Factor::Balance) => format!("saldo {},{:02}", v / 100, v % 100),
+            (Locale::PtBr, Factor::Promises) => {
+                format!("promessas cumpridas {}, quebradas {}", v / 1000, v % 1000)
+            }
+            (Locale::PtBr, Factor::LastContact) if v < 0 => "nunca contatada".to_string(),
+            (Locale::PtBr, Factor::LastContact) => format!("último contato há {v} h"),
+            (Locale::PtBr, Factor::Payments) if v < 0 => "nenhum pagamento ainda".to_string(),
+            (Locale::PtBr, Factor::Payments) => format!("último pagamento há {v} dias"),
+        };
+        format!("{what}: {:+}", self.points)
     }
 }
 

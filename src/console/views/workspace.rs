@@ -15,7 +15,7 @@ use crate::console::format::{event_line, local_time, stamp};
 use crate::console::outcome_form::terms_of;
 use crate::console::theme::Theme;
 use crate::console::words::words;
-use crate::domain::{Currency, Ledger, Locale, Money};
+use crate::domain::{Channel, Currency, Ledger, Locale, Money};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &Theme) {
     let zone: Option<Tz> = w.debtor.ready().and_then(|d| d.time_zone.parse().ok());
@@ -330,12 +330,19 @@ fn timeline_text(
 fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<'static> {
     remote_text(&w.plan, app, theme, |p: &PlanView| {
         let mut lines = Vec::new();
+        // The wire names a channel by its machine name.
+        let channel = |name: &str| {
+            Channel::ALL
+                .into_iter()
+                .find(|c| c.name() == name)
+                .map_or(name.to_string(), |c| c.said(app.locale).to_string())
+        };
         for a in &p.actions {
             let at =
                 a.at.map_or(String::new(), |t| local_time(t, zone, app.locale));
             lines.push(Line::from(vec![
                 Span::styled("▸ ", theme.fg(theme.ok)),
-                Span::raw(format!("{} {} ", a.channel, at)),
+                Span::raw(format!("{} {} ", channel(&a.channel), at)),
                 Span::styled(a.why.clone(), theme.fg(theme.muted)),
             ]));
         }
@@ -349,13 +356,18 @@ fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<
             });
             lines.push(Line::from(vec![
                 Span::styled("■ ", theme.fg(theme.danger)),
-                Span::raw(format!("{}: {} ", b.channel, b.why)),
+                Span::raw(format!("{}: {} ", channel(&b.channel), b.why)),
                 Span::styled(until, theme.fg(theme.warn)),
             ]));
         }
-        if !p.explanation.is_empty() {
+        // The explanation goes state, queue, each action, each blocked,
+        // score: the actions and blocked ones are drawn above already.
+        let head = 1 + usize::from(p.queue.is_some());
+        let repeated = p.actions.len() + p.blocked.len();
+        if p.explanation.len() >= head + repeated {
             lines.push(Line::default());
-            for e in &p.explanation {
+            let score = &p.explanation[head + repeated..];
+            for e in p.explanation[..head].iter().chain(score) {
                 lines.push(Line::styled(e.clone(), theme.fg(theme.muted)));
             }
         }

@@ -12,7 +12,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::domain::{
-    Channel, ContactResult, Debtor, Event, EventKind, Flag, Jurisdiction, LocalZone,
+    Channel, ContactResult, Debtor, Event, EventKind, Flag, Jurisdiction, LocalZone, Locale,
 };
 pub use holidays::ExtraHolidays;
 pub use windows::{CallWindow, DayKind, Hours, Shut};
@@ -158,6 +158,52 @@ impl fmt::Display for Block {
             Block::PromisePause { until } => {
                 write!(f, "paused by a promise to pay until {until} (with grace)")
             }
+        }
+    }
+}
+
+impl Block {
+    /// The rule in words, for the agent and the supervisor.
+    pub fn said(&self, locale: Locale) -> String {
+        match locale {
+            Locale::En => self.to_string(),
+            Locale::PtBr => match self {
+                Block::Stopped(Flag::Dispute) => {
+                    "a dívida é contestada: nada é cobrado até que se resolva".into()
+                }
+                Block::Stopped(Flag::CeaseContact) => {
+                    "a pessoa pediu para não ser mais contatada".into()
+                }
+                Block::Stopped(Flag::Deceased) => "a pessoa consta como falecida".into(),
+                Block::DoNotContactTag(tag) => format!("não contatar: marcada '{tag}'"),
+                Block::UnknownZone(zone) => format!(
+                    "fuso horário desconhecido '{zone}': não se sabe a hora local da pessoa"
+                ),
+                Block::NoConsentedPhone => {
+                    "nenhum telefone que a pessoa autorizou para contato".into()
+                }
+                Block::NoEmail => "sem endereço de e-mail".into(),
+                Block::Window { authority, shut } => {
+                    format!("horário de ligação de {authority}: {}", shut.said(locale))
+                }
+                Block::CallCap { attempts, caps } => format!(
+                    "limite de frequência: {attempts} tentativas de ligação em {} dias (no máximo {})",
+                    caps.per_days, caps.max_attempts
+                ),
+                Block::QuietAfterConversation { days, .. } => {
+                    format!("período de descanso: sem ligações por {days} dias após uma conversa")
+                }
+                Block::MessageCap { channel, sent, cap } => format!(
+                    "limite de mensagens: {sent} de {} em {} dias (no máximo {})",
+                    channel.said(locale),
+                    cap.per_days,
+                    cap.max
+                ),
+                Block::PromisePause { until } => format!(
+                    "pausado por uma promessa de pagamento até {} (com carência)",
+                    locale.date(*until)
+                ),
+            },
         }
     }
 }

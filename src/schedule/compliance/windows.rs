@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::holidays::{self, ExtraHolidays};
-use crate::domain::{Jurisdiction, LocalZone, Uf};
+use crate::domain::{Jurisdiction, LocalZone, Locale, Uf};
 use crate::schedule::calendar::{self, DAY};
 
 /// Opening hours within one day, in minutes after midnight: open at `open`,
@@ -62,14 +62,27 @@ pub enum DayKind {
     Holiday(&'static str),
 }
 
+impl DayKind {
+    pub fn said(&self, locale: Locale) -> String {
+        match (locale, self) {
+            (Locale::En, DayKind::Weekday) => "weekdays".into(),
+            (Locale::En, DayKind::Saturday) => "Saturday".into(),
+            (Locale::En, DayKind::Sunday) => "Sunday".into(),
+            (Locale::En, DayKind::Holiday(name)) => format!("holiday ({name})"),
+            (Locale::PtBr, DayKind::Weekday) => "dias úteis".into(),
+            (Locale::PtBr, DayKind::Saturday) => "sábado".into(),
+            (Locale::PtBr, DayKind::Sunday) => "domingo".into(),
+            (Locale::PtBr, DayKind::Holiday(name)) if *name == POLICY_HOLIDAY => {
+                "feriado (da política)".into()
+            }
+            (Locale::PtBr, DayKind::Holiday(name)) => format!("feriado ({name})"),
+        }
+    }
+}
+
 impl fmt::Display for DayKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DayKind::Weekday => f.write_str("weekdays"),
-            DayKind::Saturday => f.write_str("Saturday"),
-            DayKind::Sunday => f.write_str("Sunday"),
-            DayKind::Holiday(name) => write!(f, "holiday ({name})"),
-        }
+        f.write_str(&self.said(Locale::En))
     }
 }
 
@@ -92,14 +105,33 @@ pub enum Shut {
     ClosedAllDay { day: DayKind },
 }
 
+impl Shut {
+    pub fn said(&self, locale: Locale) -> String {
+        let h = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
+        match (locale, self) {
+            (Locale::En, Shut::BeforeOpen { day, hours }) => {
+                format!("{day} before {}", h(hours.open))
+            }
+            (Locale::En, Shut::AfterClose { day, hours }) => {
+                format!("{day} after {}", h(hours.close))
+            }
+            (Locale::En, Shut::ClosedAllDay { day }) => format!("no calls on {day}"),
+            (Locale::PtBr, Shut::BeforeOpen { day, hours }) => {
+                format!("{}, antes das {}", day.said(locale), h(hours.open))
+            }
+            (Locale::PtBr, Shut::AfterClose { day, hours }) => {
+                format!("{}, depois das {}", day.said(locale), h(hours.close))
+            }
+            (Locale::PtBr, Shut::ClosedAllDay { day }) => {
+                format!("{}: sem ligações", day.said(locale))
+            }
+        }
+    }
+}
+
 impl fmt::Display for Shut {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let h = |m: u16| format!("{:02}:{:02}", m / 60, m % 60);
-        match self {
-            Shut::BeforeOpen { day, hours } => write!(f, "{day} before {}", h(hours.open)),
-            Shut::AfterClose { day, hours } => write!(f, "{day} after {}", h(hours.close)),
-            Shut::ClosedAllDay { day } => write!(f, "no calls on {day}"),
-        }
+        f.write_str(&self.said(Locale::En))
     }
 }
 

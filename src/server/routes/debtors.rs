@@ -123,17 +123,24 @@ pub async fn timeline(
     Ok(Json(state.store.history(id).await?))
 }
 
-#[utoipa::path(get, path = "/v1/debtors/{id}/plan", tag = "debtors", security(("bearer" = [])), params(("id" = i64, Path, description = "the id")),
+#[utoipa::path(get, path = "/v1/debtors/{id}/plan", tag = "debtors", security(("bearer" = [])),
+    params(
+        ("id" = i64, Path, description = "the id"),
+        ("locale" = Option<String>, Query, description = "the language of `why` and `explanation`: pt-BR (the default) or en"),
+    ),
     responses(
         (status = 200, description = "what the régua will do next, what is blocked and until when", body = PlanView),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 404, description = "no such debtor", body = ErrorBody),
+        (status = 422, description = "an unknown locale", body = ErrorBody),
     ))]
 pub async fn plan(
     State(state): State<AppState>,
     _caller: Caller,
     Id(id): Id,
+    Query(q): Query<LocaleQuery>,
 ) -> Result<Json<PlanView>, ApiError> {
+    let locale = q.locale()?;
     let (debtor, _, p) = plan_debtor(&state, id).await?;
     let policy = &state.policy;
     let now = state.clock.now();
@@ -157,7 +164,7 @@ pub async fn plan(
                 at: Some(a.at),
                 channel: a.channel.name().into(),
                 firmness: a.firmness.name().into(),
-                why: source_name(policy, a.source),
+                why: source_name(policy, a.source, locale),
             })
             .collect(),
         blocked: p
@@ -167,10 +174,10 @@ pub async fn plan(
                 at: b.refusal.clears_at,
                 channel: b.channel.name().into(),
                 firmness: b.firmness.name().into(),
-                why: b.refusal.block.to_string(),
+                why: b.refusal.block.said(locale),
             })
             .collect(),
-        explanation: explain(&p, policy, &debtor, now),
+        explanation: explain(&p, policy, &debtor, now, locale),
     }))
 }
 
