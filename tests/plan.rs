@@ -939,6 +939,17 @@ fn explain_speaks_the_agents_language() {
     assert!(lines.iter().any(|l| l.contains(
         "bloqueio de ligação — a pessoa pediu para não ser mais contatada; até que alguém mude isso"
     )));
+    // A state with no law of its own: the national default, named so.
+    let bahia = self::debtor("BA", 50_000);
+    let p = plan(&bahia, &[], &policy, now);
+    let lines = explain::explain(&p, &policy, &bahia, now, Locale::PtBr);
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "bloqueio de ligação — horário de ligação de Bahia (padrão nacional: sem lei \
+             estadual de horário): sábado, depois das 14:00; até seg 09/03/2026"
+        )),
+        "{lines:#?}"
+    );
     // Every line in Portuguese: none of the English words of the rules.
     for english in ["blocked", "allowed", "step ", "queue ", "priority", "now "] {
         assert!(

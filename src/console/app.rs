@@ -967,16 +967,17 @@ fn unfinished(locale: Locale) -> String {
 /// The time is the debtor's local time, as the law reads it.
 pub fn call_refusal(plan: &PlanView, zone: Option<chrono_tz::Tz>, locale: Locale) -> String {
     let w = words(locale);
+    // Until when first: the rule's name is long and 80 columns cut it.
     match plan.blocked.iter().find(|b| b.channel == "call") {
         Some(b) => match b.at {
             Some(at) => format!(
-                "{}: {} — {} {}",
+                "{} {} {} — {}",
                 w.call_blocked,
-                b.why,
                 w.blocked_until,
-                super::format::local_time(at, zone, locale)
+                super::format::local_time(at, zone, locale),
+                b.why,
             ),
-            None => format!("{}: {} — {}", w.call_blocked, b.why, w.never),
+            None => format!("{} ({}) — {}", w.call_blocked, w.never, b.why),
         },
         None => format!("{}: {}", w.call_blocked, plan.state),
     }

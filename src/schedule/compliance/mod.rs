@@ -183,9 +183,11 @@ impl Block {
                     "nenhum telefone que a pessoa autorizou para contato".into()
                 }
                 Block::NoEmail => "sem endereço de e-mail".into(),
-                Block::Window { authority, shut } => {
-                    format!("horário de ligação de {authority}: {}", shut.said(locale))
-                }
+                Block::Window { authority, shut } => format!(
+                    "horário de ligação de {}: {}",
+                    authority.replace(windows::NATIONAL_DEFAULT, windows::NATIONAL_DEFAULT_PT),
+                    shut.said(locale)
+                ),
                 Block::CallCap { attempts, caps } => format!(
                     "limite de frequência: {attempts} tentativas de ligação em {} dias (no máximo {})",
                     caps.per_days, caps.max_attempts

@@ -354,17 +354,18 @@ impl CallWindow {
     }
 }
 
+/// How the built-in windows name the national default, in English and in
+/// Portuguese (an authority is otherwise a policy's label, said as written).
+pub const NATIONAL_DEFAULT: &str = "national default: no state law on call hours";
+pub const NATIONAL_DEFAULT_PT: &str = "padrão nacional: sem lei estadual de horário";
+
 /// The national default where a state has no law of its own on call hours.
 /// No federal statute sets collection-call hours; CDC art. 42 forbids
 /// exposing or harassing a debtor. These hours follow what consumer
 /// agencies (Procons) hold to be reasonable, the same as São Paulo's law.
 fn brazil_default(uf: Uf) -> CallWindow {
     CallWindow {
-        authority: format!(
-            "{} (national default: no state law on call hours)",
-            uf.name()
-        )
-        .into(),
+        authority: format!("{} ({NATIONAL_DEFAULT})", uf.name()).into(),
         weekdays: Some(Hours::new(8, 20)),
         saturday: Some(Hours::new(8, 14)),
         sunday: None,
