@@ -979,6 +979,28 @@ pub fn call_refusal(plan: &PlanView, zone: Option<chrono_tz::Tz>, locale: Locale
             ),
             None => format!("{} ({}) — {}", w.call_blocked, w.never, b.why),
         },
-        None => format!("{}: {}", w.call_blocked, plan.state),
+        // Nothing stops a call, and none is due: say when the next is, or
+        // what state keeps it off (in words: the explanation's first line).
+        None => {
+            let next = plan
+                .actions
+                .iter()
+                .filter(|a| a.channel == "call")
+                .find_map(|a| a.at);
+            match (plan.state.as_str(), next) {
+                ("active", Some(at)) => format!(
+                    "{} — {} {}",
+                    w.no_call_due,
+                    w.next_call,
+                    super::format::local_time(at, zone, locale)
+                ),
+                ("active", None) => w.no_call_due.to_string(),
+                (state, _) => format!(
+                    "{} — {}",
+                    w.no_call_due,
+                    plan.explanation.first().map_or(state, String::as_str)
+                ),
+            }
+        }
     }
 }

@@ -493,6 +493,28 @@ fn the_queues_are_counted_again_once_the_stream_opens_and_after_a_drop() {
 }
 
 #[test]
+fn a_debtor_with_no_call_due_is_not_called_blocked() {
+    let mut p = plan(false);
+    p.state = "active".into();
+    p.blocked.clear();
+    let later = Utc.with_ymd_and_hms(2026, 3, 11, 13, 0, 0).unwrap();
+    p.actions[0].at = Some(later);
+    let zone = Some(chrono_tz::America::Sao_Paulo);
+    assert_eq!(
+        super::app::call_refusal(&p, zone, Locale::PtBr),
+        "nenhuma ligação prevista agora — próxima qua 11/03 10:00 (hora local)"
+    );
+    p.actions.clear();
+    p.state = "promise_pending".into();
+    p.explanation[0] =
+        "promessa em aberto: os passos firmes esperam até o fim de 12/03/2026".into();
+    assert_eq!(
+        super::app::call_refusal(&p, zone, Locale::PtBr),
+        "nenhuma ligação prevista agora — promessa em aberto: os passos firmes esperam até o fim de 12/03/2026"
+    );
+}
+
+#[test]
 fn a_refused_token_says_signed_out_not_offline() {
     let mut a = app(Locale::PtBr);
     a.update(Msg::Connection(Ok(())));

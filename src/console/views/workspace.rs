@@ -163,9 +163,15 @@ fn header(
 fn window_line(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Line<'static> {
     let words = words(app.locale);
     match w.plan.ready() {
+        // The plan counts the call in progress as made: not "blocked".
+        _ if w.calling => Line::styled(format!("● {}", words.state_on_call), theme.alert(theme.ok)),
         Some(p) if p.callable_now => {
             Line::styled(format!("● {}", words.call_allowed), theme.alert(theme.ok))
         }
+        Some(p) if p.blocked.iter().all(|b| b.channel != "call") => Line::styled(
+            format!("○ {}", call_refusal(p, zone, app.locale)),
+            theme.fg(theme.muted),
+        ),
         Some(p) => Line::styled(
             format!("■ {}", call_refusal(p, zone, app.locale)),
             theme.alert(theme.danger),
