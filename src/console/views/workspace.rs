@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::api::{DebtorView, PlanView};
-use crate::console::app::{App, Panel, Remote, Workspace, call_refusal};
+use crate::console::app::{AgentStatus, App, Panel, Remote, Workspace, call_refusal};
 use crate::console::format::{event_line, local_time, stamp};
 use crate::console::outcome_form::terms_of;
 use crate::console::theme::Theme;
@@ -164,7 +164,9 @@ fn window_line(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Lin
     let words = words(app.locale);
     match w.plan.ready() {
         // The plan counts the call in progress as made: not "blocked".
-        _ if w.calling => Line::styled(format!("● {}", words.state_on_call), theme.alert(theme.ok)),
+        _ if w.calling || app.agent.status == AgentStatus::OnCall => {
+            Line::styled(format!("● {}", words.state_on_call), theme.alert(theme.ok))
+        }
         Some(p) if p.callable_now => {
             Line::styled(format!("● {}", words.call_allowed), theme.alert(theme.ok))
         }
