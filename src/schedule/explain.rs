@@ -124,11 +124,12 @@ pub fn explain(
     let mut lines = vec![match (plan.state, pt) {
         (State::Active, false) => "active".to_string(),
         (State::Active, true) => "ativa".to_string(),
+        // The date first: a narrow header cuts what follows.
         (State::PromisePending { last_day }, false) => {
-            format!("promise pending: firm steps wait until {last_day} ends")
+            format!("promise pending until {last_day}: firm steps wait until it ends")
         }
         (State::PromisePending { last_day }, true) => format!(
-            "promessa em aberto: os passos firmes esperam até o fim de {}",
+            "promessa em aberto até {}: os passos firmes esperam",
             locale.date(last_day)
         ),
         (State::PaidInFull, false) => "paid in full: nothing planned".into(),
