@@ -210,15 +210,21 @@ impl OutcomeForm {
             .terms
             .map(|t| t.balance.currency)
             .or(ctx.currency)
-            .ok_or((
-                Field::Amount,
-                "the debtor's currency is not known yet".to_string(),
-            ))?;
+            .ok_or_else(|| {
+                (
+                    Field::Amount,
+                    pick(
+                        locale,
+                        "a moeda da dívida ainda não é conhecida",
+                        "the debtor's currency is not known yet",
+                    ),
+                )
+            })?;
         let check_date = |date: NaiveDate, field: Field| {
             if date < ctx.today {
                 Err((
                     field,
-                    crate::schedule::offers::OfferError::PastDate.to_string(),
+                    crate::schedule::offers::OfferError::PastDate.said(locale),
                 ))
             } else {
                 Ok(date)
@@ -234,7 +240,7 @@ impl OutcomeForm {
                 if amount.minor <= 0 {
                     return Err((
                         Field::Amount,
-                        crate::schedule::offers::OfferError::NotPositive.to_string(),
+                        crate::schedule::offers::OfferError::NotPositive.said(locale),
                     ));
                 }
                 if let Some(terms) = ctx.terms {
@@ -244,7 +250,7 @@ impl OutcomeForm {
                             | crate::schedule::offers::OfferError::TooLate(_) => Field::Date,
                             _ => Field::Amount,
                         };
-                        (field, e.to_string())
+                        (field, e.said(locale))
                     })?;
                 }
                 req.promise = Some(PromiseRequest {
@@ -266,7 +272,7 @@ impl OutcomeForm {
                 if let Some(terms) = ctx.terms {
                     terms
                         .installments(count, first, ctx.today)
-                        .map_err(|e| (Field::Installments, e.to_string()))?;
+                        .map_err(|e| (Field::Installments, e.said(locale)))?;
                 }
                 req.plan = Some(PlanRequest {
                     installments: count,
@@ -278,23 +284,38 @@ impl OutcomeForm {
                     .map_err(|e| (Field::CallbackDate, e))?;
                 let time = NaiveTime::parse_from_str(self.callback_time.trim(), "%H:%M")
                     .map_err(|_| (Field::CallbackTime, "HH:MM".to_string()))?;
-                let zone = ctx.zone.ok_or((
-                    Field::CallbackDate,
-                    "the debtor's time zone is unknown: a callback time cannot be placed"
-                        .to_string(),
-                ))?;
+                let zone = ctx.zone.ok_or_else(|| {
+                    (
+                        Field::CallbackDate,
+                        pick(
+                            locale,
+                            "o fuso horário da pessoa é desconhecido: não dá para marcar a hora",
+                            "the debtor's time zone is unknown: a callback time cannot be placed",
+                        ),
+                    )
+                })?;
                 let at = zone
                     .from_local_datetime(&date.and_time(time))
                     .earliest()
-                    .ok_or((
-                        Field::CallbackTime,
-                        "that time does not exist there (a clock change)".to_string(),
-                    ))?
+                    .ok_or_else(|| {
+                        (
+                            Field::CallbackTime,
+                            pick(
+                                locale,
+                                "essa hora não existe lá (mudança de horário)",
+                                "that time does not exist there (a clock change)",
+                            ),
+                        )
+                    })?
                     .with_timezone(&Utc);
                 if at <= ctx.now {
                     return Err((
                         Field::CallbackDate,
-                        "a callback is for later than now".into(),
+                        pick(
+                            locale,
+                            "o retorno precisa ser depois de agora",
+                            "a callback is for later than now",
+                        ),
                     ));
                 }
                 if let Some(check) = ctx.window
@@ -353,6 +374,13 @@ fn wire_name(d: Disposition) -> String {
         .unwrap_or_default()
 }
 
+fn pick(locale: Locale, pt: &str, en: &str) -> String {
+    match locale {
+        Locale::PtBr => pt.into(),
+        Locale::En => en.into(),
+    }
+}
+
 fn bad_number(locale: Locale) -> String {
     match locale {
         Locale::PtBr => "um número inteiro".into(),
@@ -379,7 +407,7 @@ pub fn parse_date(text: &str, today: NaiveDate, locale: Locale) -> Result<NaiveD
     if let Some(n) = t.strip_prefix('+').and_then(|n| n.parse::<u64>().ok()) {
         return today
             .checked_add_days(Days::new(n))
-            .ok_or_else(|| "too far".to_string());
+            .ok_or_else(|| pick(locale, "longe demais", "too far"));
     }
     NaiveDate::parse_from_str(t, "%d/%m/%Y")
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
@@ -534,6 +562,18 @@ mod tests {
         assert_eq!(at, Utc.with_ymd_and_hms(2026, 3, 11, 13, 15, 0).unwrap());
         f.callback_time = "25:00".into();
         assert_eq!(f.request(&c).unwrap_err().0, Field::CallbackTime);
+        // Said in the agent's language.
+        f.callback_date = "09/03/2026".into();
+        f.callback_time = "10:00".into();
+        assert_eq!(
+            f.request(&c).unwrap_err(),
+            (
+                Field::CallbackDate,
+                "o retorno precisa ser depois de agora".to_string()
+            )
+        );
+        c.zone = None;
+        assert!(f.request(&c).unwrap_err().1.starts_with("o fuso horário"));
     }
 
     #[test]

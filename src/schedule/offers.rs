@@ -39,6 +39,35 @@ pub enum OfferError {
     InstallmentTooSmall(Money, Money),
 }
 
+impl OfferError {
+    /// The mistake in the agent's language (`Display` is English).
+    pub fn said(&self, locale: Locale) -> String {
+        if locale == Locale::En {
+            return self.to_string();
+        }
+        match self {
+            OfferError::NothingOwed => "nada é devido".into(),
+            OfferError::Money(e) => e.to_string(),
+            OfferError::NotPositive => "o valor precisa ser maior que zero".into(),
+            OfferError::OverBalance(b) => {
+                format!("o valor é maior que o saldo ({})", b.display(locale))
+            }
+            OfferError::PastDate => "a data já passou".into(),
+            OfferError::TooLate(d) => format!(
+                "a data é depois de {}, a mais tardia que a política permite",
+                locale.date(*d)
+            ),
+            OfferError::NoInstallments => "um acordo precisa de ao menos uma parcela".into(),
+            OfferError::TooManyInstallments(n) => format!("no máximo {n} parcelas"),
+            OfferError::InstallmentTooSmall(each, min) => format!(
+                "cada parcela seria {}, abaixo do mínimo de {}",
+                each.display(locale),
+                min.display(locale)
+            ),
+        }
+    }
+}
+
 /// The terms for this debtor today. Interest and fees in another currency
 /// than the balance earn no discount.
 pub fn terms(debtor: &Debtor, policy: &Policy, today: NaiveDate) -> Result<Terms, OfferError> {
