@@ -590,6 +590,15 @@ async fn queues_and_plans_are_said_in_the_language_asked_for() {
     };
     assert!(last(&pt).starts_with("prioridade "), "{pt}");
     assert!(last(&en).starts_with("priority "), "{en}");
+    // With the debtor's call window ahead, opening by opening.
+    let hours = pt["call_hours"].as_array().unwrap();
+    assert!(hours.len() >= 5, "two weeks of openings: {hours:?}");
+    let at =
+        |v: &serde_json::Value| chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap()).unwrap();
+    for pair in hours.windows(2) {
+        assert!(at(&pair[0]["from"]) < at(&pair[0]["to"]), "{pair:?}");
+        assert!(at(&pair[0]["to"]) < at(&pair[1]["from"]), "{pair:?}");
+    }
     for path in [
         "/v1/queues?locale=fr",
         "/v1/board?locale=EN",

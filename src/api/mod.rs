@@ -309,6 +309,18 @@ pub struct PlanView {
     pub blocked: Vec<PlanLine>,
     /// Every line in words, as the agent's plan panel shows it.
     pub explanation: Vec<String>,
+    /// The debtor's call window over the next 14 days, each opening with
+    /// its close: the console checks a callback time against it before
+    /// the outcome leaves the desk (the server checks again, caps too).
+    #[serde(default)]
+    pub call_hours: Vec<Opening>,
+}
+
+/// When the debtor's call window opens, and when it shuts again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Opening {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -914,6 +914,10 @@ impl App {
             Some(z) => self.now.with_timezone(&z).date_naive(),
             None => self.now.date_naive(),
         };
+        let hours = w.plan.ready().map(|p| p.call_hours.as_slice());
+        let locale = self.locale;
+        let in_hours =
+            |t: DateTime<Utc>| callback_in_hours(hours.unwrap_or_default(), t, zone, locale);
         let ctx = super::outcome_form::FormContext {
             locale: self.locale,
             today,
@@ -925,7 +929,7 @@ impl App {
                 .ready()
                 .and_then(|d| d.debts.first())
                 .and_then(|d| crate::domain::Currency::new(&d.currency).ok()),
-            window: None,
+            window: Some(&in_hours),
         };
         match form.request(&ctx) {
             Ok(request) => {
@@ -947,6 +951,37 @@ impl App {
             }
         }
     }
+}
+
+/// Whether a callback at `t` falls in the debtor's call window, as the
+/// plan lists it. Past what it lists (or with nothing listed: the zone is
+/// unknown) the server's check is the only one.
+fn callback_in_hours(
+    hours: &[crate::api::Opening],
+    t: DateTime<Utc>,
+    zone: Option<chrono_tz::Tz>,
+    locale: Locale,
+) -> Result<(), String> {
+    let Some(last) = hours.last() else {
+        return Ok(());
+    };
+    if t >= last.to || hours.iter().any(|o| o.from <= t && t < o.to) {
+        return Ok(());
+    }
+    let next = hours
+        .iter()
+        .find(|o| o.from > t)
+        .map_or(String::new(), |o| {
+            let when = super::format::local_time(o.from, zone, locale);
+            match locale {
+                Locale::PtBr => format!("; o próximo começa {when}"),
+                Locale::En => format!("; the next opens {when}"),
+            }
+        });
+    Err(match locale {
+        Locale::PtBr => format!("fora do horário de ligação da pessoa{next}"),
+        Locale::En => format!("outside the debtor's call hours{next}"),
+    })
 }
 
 fn remote<T>(r: Result<T, String>) -> Remote<T> {

@@ -10,8 +10,8 @@ use super::keymap::{Key, Keymap};
 use super::theme::Theme;
 use super::views;
 use crate::api::{
-    DebtView, DebtorSummary, DebtorView, LeaseResponse, LeaseView, OffersView, PhoneView, PlanLine,
-    PlanView, QueueView, ScriptView, TalkingPointView,
+    DebtView, DebtorSummary, DebtorView, LeaseResponse, LeaseView, OffersView, Opening, PhoneView,
+    PlanLine, PlanView, QueueView, ScriptView, TalkingPointView,
 };
 use crate::domain::{
     Channel, ContactResult, Currency, Disposition, Event, EventKind, Firmness, Locale, Money,
@@ -154,6 +154,17 @@ fn plan(callable: bool) -> PlanView {
         .chain(["prioridade 612 = base 20; 37 dias de atraso: +9".into()])
         .collect(),
         blocked,
+        // São Paulo: today until 20 h, tomorrow 8–20 h.
+        call_hours: vec![
+            Opening {
+                from: now(),
+                to: Utc.with_ymd_and_hms(2026, 3, 10, 23, 0, 0).unwrap(),
+            },
+            Opening {
+                from: Utc.with_ymd_and_hms(2026, 3, 11, 11, 0, 0).unwrap(),
+                to: Utc.with_ymd_and_hms(2026, 3, 11, 23, 0, 0).unwrap(),
+            },
+        ],
     }
 }
 
@@ -349,6 +360,47 @@ fn a_bad_promise_stays_in_the_form_with_its_field() {
     let (field, message) = form.error.clone().unwrap();
     assert_eq!(field, super::outcome_form::Field::Amount);
     assert_eq!(message, "o valor é maior que o saldo (R$ 1.234,56)");
+}
+
+#[test]
+fn a_callback_outside_the_call_window_stays_in_the_form() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "retorno");
+    key(&mut a, "tab");
+    key(&mut a, "tab");
+    typed(&mut a, "10/03/2026");
+    key(&mut a, "tab");
+    typed(&mut a, "21:30");
+    let fx = key(&mut a, "ctrl-s");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
+    let Some(Overlay::Outcome(form)) = &mut a.overlay else {
+        panic!("form closed")
+    };
+    assert_eq!(
+        form.error.clone().unwrap(),
+        (
+            super::outcome_form::Field::CallbackTime,
+            "fora do horário de ligação da pessoa; o próximo começa qua 11/03 08:00 (hora local)"
+                .to_string()
+        )
+    );
+    // Inside it, or past what the plan lists: sent (the server decides).
+    for (date, time) in [("11/03/2026", "19:59"), ("30/03/2026", "22:00")] {
+        let Some(Overlay::Outcome(form)) = &mut a.overlay else {
+            panic!("form closed")
+        };
+        form.callback_date = date.into();
+        form.callback_time = time.into();
+        let mut b = leased(Locale::PtBr, true);
+        b.overlay = a.overlay.clone();
+        let fx = key(&mut b, "ctrl-s");
+        assert!(
+            fx.iter().any(|e| matches!(e, Effect::Record { .. })),
+            "{date} {time}: {:?}",
+            b.overlay
+        );
+    }
 }
 
 #[test]

@@ -410,6 +410,40 @@ impl Compliance {
             .closes_after(j, &zone, at, &self.extra_holidays)
     }
 
+    /// The debtor's call window from `from` until `until`: each opening and
+    /// its close, in order. Empty when their zone is unknown. What a
+    /// callback time is checked against before it leaves the agent's desk
+    /// (the caps and quiet periods are left to the server's own check).
+    pub fn call_hours(
+        &self,
+        debtor: &Debtor,
+        from: DateTime<Utc>,
+        until: DateTime<Utc>,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+        let Some(tz) = debtor.time_zone.tz() else {
+            return Vec::new();
+        };
+        let zone = LocalZone::new(tz);
+        let j = debtor.jurisdiction;
+        let window = self.window(j);
+        let mut hours = Vec::new();
+        let mut at = from;
+        while at < until {
+            let Some(open) = window.next_open(j, &zone, at, &self.extra_holidays) else {
+                break;
+            };
+            let Some(close) = window.closes_after(j, &zone, open, &self.extra_holidays) else {
+                break;
+            };
+            if open >= until || close <= open {
+                break;
+            }
+            hours.push((open, close));
+            at = close;
+        }
+        hours
+    }
+
     /// Rules no waiting clears.
     fn permanent(&self, debtor: &Debtor, channel: Channel) -> Option<Block> {
         if let Some(tag) = debtor

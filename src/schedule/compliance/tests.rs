@@ -878,3 +878,27 @@ fn an_open_window_says_when_it_shuts_in_the_debtors_zone() {
     assert_eq!(rules.call_window_closes(&sp(), sp_at(3, 10, 21, 0)), None);
     assert_eq!(rules.call_window_closes(&sp(), sp_at(3, 15, 10, 0)), None);
 }
+
+#[test]
+fn call_hours_list_each_opening_in_the_debtors_own_time() {
+    let c = default_policy().compliance;
+    let hours = c.call_hours(&sp(), sp_at(3, 10, 10, 0), sp_at(3, 16, 23, 0));
+    let want = [
+        (sp_at(3, 10, 10, 0), sp_at(3, 10, 20, 0)),
+        (sp_at(3, 11, 8, 0), sp_at(3, 11, 20, 0)),
+        (sp_at(3, 12, 8, 0), sp_at(3, 12, 20, 0)),
+        (sp_at(3, 13, 8, 0), sp_at(3, 13, 20, 0)),
+        // Saturday until 14 h, and no Sunday.
+        (sp_at(3, 14, 8, 0), sp_at(3, 14, 14, 0)),
+        (sp_at(3, 16, 8, 0), sp_at(3, 16, 20, 0)),
+    ];
+    assert_eq!(hours, want);
+    // Shut at the start: from the next opening. Nothing without a zone.
+    let hours = c.call_hours(&sp(), sp_at(3, 10, 21, 0), sp_at(3, 11, 23, 0));
+    assert_eq!(hours, [(sp_at(3, 11, 8, 0), sp_at(3, 11, 20, 0))]);
+    let nowhere = debtor("SP", "Mars/Olympus");
+    assert!(
+        c.call_hours(&nowhere, sp_at(3, 10, 10, 0), sp_at(3, 16, 0, 0))
+            .is_empty()
+    );
+}

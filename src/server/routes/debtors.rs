@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::api::{
-    DebtorSummary, DebtorView, ErrorBody, OffersView, PlanLine, PlanView, ScriptView,
+    DebtorSummary, DebtorView, ErrorBody, OffersView, Opening, PlanLine, PlanView, ScriptView,
     TalkingPointView,
 };
 use crate::domain::Event;
@@ -123,6 +123,9 @@ pub async fn timeline(
     Ok(Json(state.store.history(id).await?))
 }
 
+/// How far ahead a plan lists the debtor's call window.
+const CALL_HOURS_AHEAD: chrono::Duration = chrono::Duration::days(14);
+
 #[utoipa::path(get, path = "/v1/debtors/{id}/plan", tag = "debtors", security(("bearer" = [])),
     params(
         ("id" = i64, Path, description = "the id"),
@@ -178,6 +181,12 @@ pub async fn plan(
             })
             .collect(),
         explanation: explain(&p, policy, &debtor, now, locale),
+        call_hours: policy
+            .compliance
+            .call_hours(&debtor, now, now + CALL_HOURS_AHEAD)
+            .into_iter()
+            .map(|(from, to)| Opening { from, to })
+            .collect(),
     }))
 }
 
