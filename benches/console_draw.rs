@@ -108,11 +108,21 @@ fn plan() -> PlanView {
             ),
             line(20, "bureau", "a promise is pending: firm steps wait"),
         ],
-        explanation: vec![
-            "37 days past due on the oldest debt: early queue".into(),
-            "a promise broke on 2026-02-23: broken-promise talking points".into(),
-            "3 calls in the last 7 days of 7 allowed".into(),
-        ],
+        // Shaped as the server writes it: state, queue, each action, each
+        // blocked one, score.
+        explanation: [
+            "active",
+            "queue Early (1–30 days): may be called now",
+            "now call (friendly) — step D+30 call",
+            "Thu 2026-03-12 10:00 local sms (friendly) — step D+32 reminder",
+            "Sun 2026-03-15 10:00 local email (friendly) — step D+35 firm letter",
+            "call blocked — São Paulo (Lei 15.426/2014): no calls on Sundays",
+            "bureau blocked — a promise is pending: firm steps wait",
+            "priority 612 = base 20; 37 days past due: +9; never contacted: +10",
+        ]
+        .map(String::from)
+        .to_vec(),
+        call_hours: Vec::new(),
     }
 }
 
