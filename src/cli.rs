@@ -595,7 +595,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
                 let at = regua::client::session::read_server_address(&dir)
                     .map_or(String::new(), |a| format!(" at {a}"));
                 eprintln!(
-                    "regua serve: another regua (a console or a board) runs the server of {}{at}; quit it first, or serve another database with --database",
+                    "regua serve: another regua (a console, a board or a serve) runs the server of {}{at}; quit it first, or serve another database with --database",
                     dir.display()
                 );
                 return ExitCode::from(1);

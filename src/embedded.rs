@@ -117,6 +117,14 @@ impl Claim {
     }
 }
 
+/// However the holder ends (an error before or after serving), it leaves
+/// no address behind to a server that is gone.
+impl Drop for Claim {
+    fn drop(&mut self) {
+        self.withdraw();
+    }
+}
+
 /// The sqlite URL of a data directory's own database.
 pub fn database_url(dir: &Path) -> String {
     format!("sqlite://{}", dir.join(DATABASE_FILE).display())
@@ -137,6 +145,9 @@ pub fn is_own_database(dir: &Path, url: &str) -> bool {
     let file = options.get_filename();
     // The file may not be there yet; its directory is.
     let resolve = |path: &Path| {
+        if let Ok(whole) = path.canonicalize() {
+            return Some(whole);
+        }
         let name = path.file_name()?;
         let parent = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,

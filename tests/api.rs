@@ -577,6 +577,9 @@ async fn queues_and_plans_are_said_in_the_language_asked_for() {
     let en = s.get("/v1/queues?locale=en", &ana).await.1;
     assert_eq!(name_of(&en, "broken_promises"), "Broken promises");
     assert_eq!(s.get("/v1/queues?locale=pt-BR", &ana).await.1, pt);
+    // Language tags are case-insensitive; an empty one is none.
+    assert_eq!(s.get("/v1/queues?locale=EN", &ana).await.1, en);
+    assert_eq!(s.get("/v1/queues?locale=", &ana).await.1, pt);
     let board = s.get("/v1/board?locale=en", &sofia).await.1;
     assert_eq!(name_of(&board["queues"], "early"), "Early (1–29 days)");
     let board = s.get("/v1/board", &sofia).await.1;
@@ -601,7 +604,7 @@ async fn queues_and_plans_are_said_in_the_language_asked_for() {
     }
     for path in [
         "/v1/queues?locale=fr",
-        "/v1/board?locale=EN",
+        "/v1/board?locale=de",
         "/v1/debtors/1/plan?locale=es",
     ] {
         let bad = s.get(path, &sofia).await;

@@ -495,5 +495,6 @@ fn serve_on_the_data_directorys_database_is_the_server_consoles_join() {
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
+    assert!(text(&refused.stderr).contains("quit it first"));
     runtime.block_on(console.leave());
 }

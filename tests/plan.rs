@@ -910,52 +910,60 @@ fn explain_speaks_the_agents_language() {
     let debtor = debtor("SP", 50_000);
     let now = sp(5, 14, 5);
     let p = plan(&debtor, &[], &policy, now);
-    let lines = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
-    assert_eq!(lines[0], "ativa");
+    let active = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
+    assert_eq!(active[0], "em cobrança");
     assert!(
-        lines.contains(&"fila Atraso 1–29 dias: não pode receber ligação agora".to_string()),
-        "{lines:#?}"
+        active.contains(&"fila Atraso 1–29 dias: não pode receber ligação agora".to_string()),
+        "{active:#?}"
     );
-    let want = "bloqueio de ligação — horário de ligação de São Paulo (Lei 15.426/2014): \
+    let want = "bloqueio de ligação — horário de ligação: São Paulo (Lei 15.426/2014) — \
                 sábado, depois das 14:00; até seg 09/03/2026 08:00 (hora local) — passo D+3 \
                 'first_call' (first_call)";
-    assert!(lines.iter().any(|l| l == want), "{lines:#?}");
+    assert!(active.iter().any(|l| l == want), "{active:#?}");
     assert!(
-        lines.iter().any(
+        active.iter().any(
             |l| l == "agora e-mail (amigável) — passo D+1 'missed_due_date' (missed_due_date)"
         ),
-        "{lines:#?}"
+        "{active:#?}"
     );
-    let last = lines.last().unwrap();
+    let last = active.last().unwrap();
     assert!(last.starts_with("prioridade "), "{last}");
     assert!(last.contains("5 dias de atraso: +1"), "{last}");
-    assert!(last.contains("nunca contatada: +10"), "{last}");
+    assert!(last.contains("sem contato ainda: +10"), "{last}");
     assert!(last.contains("saldo 500,00"), "{last}");
 
     let history = [outcome(sp(4, 10, 0), Disposition::CeaseContact)];
     let p = plan(&debtor, &history, &policy, now);
-    let lines = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
-    assert_eq!(lines[0], "contato suspenso: pediu para não ser contatada");
-    assert!(lines.iter().any(|l| l.contains(
-        "bloqueio de ligação — a pessoa pediu para não ser mais contatada; até que alguém mude isso"
+    let stopped = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
+    assert_eq!(
+        stopped[0],
+        "contato suspenso: pediu para não receber contato"
+    );
+    assert!(stopped.iter().any(|l| l.contains(
+        "bloqueio de ligação — a pessoa pediu para não receber mais contato; até que alguém mude isso"
     )));
+
     // A state with no law of its own: the national default, named so.
     let bahia = self::debtor("BA", 50_000);
     let p = plan(&bahia, &[], &policy, now);
-    let lines = explain::explain(&p, &policy, &bahia, now, Locale::PtBr);
+    let national = explain::explain(&p, &policy, &bahia, now, Locale::PtBr);
     assert!(
-        lines.iter().any(|l| l.starts_with(
-            "bloqueio de ligação — horário de ligação de Bahia (padrão nacional: sem lei \
-             estadual de horário): sábado, depois das 14:00; até seg 09/03/2026"
+        national.iter().any(|l| l.starts_with(
+            "bloqueio de ligação — horário de ligação: Bahia (padrão nacional: sem lei \
+             estadual de horário) — sábado, depois das 14:00; até seg 09/03/2026"
         )),
-        "{lines:#?}"
+        "{national:#?}"
     );
     // Every line in Portuguese: none of the English words of the rules.
-    for english in ["blocked", "allowed", "step ", "queue ", "priority", "now "] {
-        assert!(
-            lines.iter().all(|l| !l.contains(english)),
-            "{english:?} in {lines:#?}"
-        );
+    for lines in [&active, &stopped, &national] {
+        for english in [
+            "blocked", "allowed", "step ", "queue ", "priority", "now ", "call ",
+        ] {
+            assert!(
+                lines.iter().all(|l| !l.contains(english)),
+                "{english:?} in {lines:#?}"
+            );
+        }
     }
 }
 

@@ -577,6 +577,18 @@ impl Board {
                 let holder = (fresh && feed.kind == "lease_taken")
                     .then_some(feed.user_id)
                     .flatten();
+                // Their lease or presence ended: asked again at their next
+                // lease, since a snapshot read meanwhile may have missed them.
+                if matches!(
+                    feed.kind.as_str(),
+                    "lease_released" | "lease_expired" | "agent_left"
+                ) {
+                    let agent = feed.body["agent_id"].as_i64().or(feed.user_id);
+                    let left = feed.body["user_id"].as_i64();
+                    for id in [agent, left].into_iter().flatten() {
+                        self.sought.remove(&id);
+                    }
+                }
                 let changed = self.apply(feed);
                 let mut fx = if recount && fresh {
                     self.ask_recount()

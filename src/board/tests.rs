@@ -645,6 +645,19 @@ fn a_lease_taken_by_an_agent_with_no_row_asks_the_floor_once() {
     );
     assert!(b.agents.iter().all(|a| a.id != 9));
     assert_eq!(b.update(taken(12, 64)).0, vec![Effect::LoadSnapshot]);
+    // Their lease ended before the snapshot was read, which left them
+    // out: the next lease asks again.
+    event(
+        &mut b,
+        60,
+        "lease_released",
+        Some(9),
+        serde_json::json!({"lease_id": 12, "agent_id": 9}),
+    );
+    let mut floor = snapshot();
+    floor.recent.clear();
+    b.update(Msg::Snapshot(Ok(floor)));
+    assert_eq!(b.update(taken(30, 65)).0, vec![Effect::LoadSnapshot]);
 }
 
 #[test]

@@ -183,7 +183,7 @@ impl OutcomeForm {
         let first = parse_date(&self.first_date, today, locale)?;
         terms
             .installments(count, first, today)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.said(locale))
     }
 
     /// The request to send, or the field that is wrong and why. `terms` are

@@ -140,7 +140,7 @@ fn plan(callable: bool) -> PlanView {
             why: "step D+30 call".into(),
         }],
         explanation: [
-            "ativa",
+            "em cobrança",
             "fila Early (1–30 days): pode receber ligação agora",
             "agora ligação (amigável) — step D+30 call",
         ]
@@ -583,7 +583,7 @@ fn a_refused_token_says_signed_out_not_offline() {
         "{shown}"
     );
     assert!(
-        shown.contains("sessão encerrada (saída em outro lugar, ou expirou): saia e entre de novo"),
+        shown.contains("sessão encerrada (saiu em outro lugar ou expirou): saia e entre novamente"),
         "{shown}"
     );
     // Said once, however often the stream is refused again.

@@ -59,8 +59,8 @@ impl Flag {
         match (locale, self) {
             (Locale::En, _) => self.name(),
             (Locale::PtBr, Flag::Dispute) => "contestação",
-            (Locale::PtBr, Flag::CeaseContact) => "pediu para não ser contatada",
-            (Locale::PtBr, Flag::Deceased) => "falecida",
+            (Locale::PtBr, Flag::CeaseContact) => "pediu para não receber contato",
+            (Locale::PtBr, Flag::Deceased) => "óbito informado",
         }
     }
 

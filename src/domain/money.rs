@@ -82,6 +82,24 @@ pub enum MoneyError {
     BadAmount(String),
 }
 
+impl MoneyError {
+    pub fn said(&self, locale: Locale) -> String {
+        match (locale, self) {
+            (Locale::En, _) => self.to_string(),
+            (Locale::PtBr, MoneyError::CurrencyMismatch { left, right }) => {
+                format!("moedas diferentes: {left} e {right}")
+            }
+            (Locale::PtBr, MoneyError::Overflow) => "valor fora do limite".into(),
+            (Locale::PtBr, MoneyError::BadCurrency(c)) => {
+                format!("'{c}' não é um código de moeda ISO 4217 (três letras maiúsculas)")
+            }
+            (Locale::PtBr, MoneyError::BadAmount(a)) => {
+                format!("'{a}' não é um valor (escreva como 1234,56)")
+            }
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
 pub struct Money {
     pub minor: i64,

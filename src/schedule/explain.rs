@@ -95,6 +95,7 @@ pub fn blocked_line(
     let pt = locale == Locale::PtBr;
     let clears = match (b.refusal.clears_at, pt) {
         (Some(t), false) => format!("allowed {}", when(t, now, tz, locale)),
+        (Some(t), true) if t <= now => "termina agora".into(),
         (Some(t), true) => format!("até {}", when(t, now, tz, locale)),
         (None, false) => "until someone changes it".into(),
         (None, true) => "até que alguém mude isso".into(),
@@ -123,7 +124,7 @@ pub fn explain(
     let pt = locale == Locale::PtBr;
     let mut lines = vec![match (plan.state, pt) {
         (State::Active, false) => "active".to_string(),
-        (State::Active, true) => "ativa".to_string(),
+        (State::Active, true) => "em cobrança".to_string(),
         // The date first: a narrow header cuts what follows.
         (State::PromisePending { last_day }, false) => {
             format!("promise pending until {last_day}: firm steps wait until it ends")

@@ -46,17 +46,16 @@ impl OfferError {
             return self.to_string();
         }
         match self {
-            OfferError::NothingOwed => "nada é devido".into(),
-            OfferError::Money(e) => e.to_string(),
+            OfferError::NothingOwed => "não há saldo em aberto".into(),
+            OfferError::Money(e) => e.said(locale),
             OfferError::NotPositive => "o valor precisa ser maior que zero".into(),
             OfferError::OverBalance(b) => {
                 format!("o valor é maior que o saldo ({})", b.display(locale))
             }
             OfferError::PastDate => "a data já passou".into(),
-            OfferError::TooLate(d) => format!(
-                "a data é depois de {}, a mais tardia que a política permite",
-                locale.date(*d)
-            ),
+            OfferError::TooLate(d) => {
+                format!("a data passa de {}, o limite da política", locale.date(*d))
+            }
             OfferError::NoInstallments => "um acordo precisa de ao menos uma parcela".into(),
             OfferError::TooManyInstallments(n) => format!("no máximo {n} parcelas"),
             OfferError::InstallmentTooSmall(each, min) => format!(

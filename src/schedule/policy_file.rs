@@ -262,18 +262,22 @@ impl OneOrMany {
 #[serde(untagged, expecting = "a name, or name.pt-BR and name.en")]
 enum QueueName {
     One(String),
-    ByLocale {
-        #[serde(rename = "pt-BR")]
-        pt_br: String,
-        en: String,
-    },
+    ByLocale(QueueNames),
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QueueNames {
+    #[serde(rename = "pt-BR")]
+    pt_br: String,
+    en: String,
 }
 
 impl QueueName {
     fn by_locale(&self) -> [String; 2] {
         match self {
             QueueName::One(name) => [name.clone(), name.clone()],
-            QueueName::ByLocale { pt_br, en } => [pt_br.clone(), en.clone()],
+            QueueName::ByLocale(n) => [n.pt_br.clone(), n.en.clone()],
         }
     }
 }

@@ -118,14 +118,16 @@ impl Part {
         let what = match (locale, self.factor) {
             (Locale::En, _) => return self.to_string(),
             (Locale::PtBr, Factor::DaysPastDue) if v <= 0 => "ainda não venceu".to_string(),
+            (Locale::PtBr, Factor::DaysPastDue) if v == 1 => "1 dia de atraso".to_string(),
             (Locale::PtBr, Factor::DaysPastDue) => format!("{v} dias de atraso"),
             (Locale::PtBr, Factor::Balance) => format!("saldo {},{:02}", v / 100, v % 100),
             (Locale::PtBr, Factor::Promises) => {
                 format!("promessas cumpridas {}, quebradas {}", v / 1000, v % 1000)
             }
-            (Locale::PtBr, Factor::LastContact) if v < 0 => "nunca contatada".to_string(),
+            (Locale::PtBr, Factor::LastContact) if v < 0 => "sem contato ainda".to_string(),
             (Locale::PtBr, Factor::LastContact) => format!("último contato há {v} h"),
             (Locale::PtBr, Factor::Payments) if v < 0 => "nenhum pagamento ainda".to_string(),
+            (Locale::PtBr, Factor::Payments) if v == 1 => "último pagamento há 1 dia".to_string(),
             (Locale::PtBr, Factor::Payments) => format!("último pagamento há {v} dias"),
         };
         format!("{what}: {:+}", self.points)

@@ -370,12 +370,18 @@ fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<
         }
         // The explanation goes state, queue, each action, each blocked,
         // score: the actions and blocked ones are drawn above already.
+        // Shaped otherwise (another server's), it is shown whole.
         let head = 1 + usize::from(p.queue.is_some());
         let repeated = p.actions.len() + p.blocked.len();
-        if p.explanation.len() >= head + repeated {
-            lines.push(Line::default());
+        let shown: Vec<&String> = if p.explanation.len() == head + repeated + 1 {
             let score = &p.explanation[head + repeated..];
-            for e in p.explanation[..head].iter().chain(score) {
+            p.explanation[..head].iter().chain(score).collect()
+        } else {
+            p.explanation.iter().collect()
+        };
+        if !shown.is_empty() {
+            lines.push(Line::default());
+            for e in shown {
                 lines.push(Line::styled(e.clone(), theme.fg(theme.muted)));
             }
         }

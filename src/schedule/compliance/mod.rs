@@ -172,9 +172,9 @@ impl Block {
                     "a dívida é contestada: nada é cobrado até que se resolva".into()
                 }
                 Block::Stopped(Flag::CeaseContact) => {
-                    "a pessoa pediu para não ser mais contatada".into()
+                    "a pessoa pediu para não receber mais contato".into()
                 }
-                Block::Stopped(Flag::Deceased) => "a pessoa consta como falecida".into(),
+                Block::Stopped(Flag::Deceased) => "óbito informado: nenhum contato".into(),
                 Block::DoNotContactTag(tag) => format!("não contatar: marcada '{tag}'"),
                 Block::UnknownZone(zone) => format!(
                     "fuso horário desconhecido '{zone}': não se sabe a hora local da pessoa"
@@ -183,8 +183,10 @@ impl Block {
                     "nenhum telefone que a pessoa autorizou para contato".into()
                 }
                 Block::NoEmail => "sem endereço de e-mail".into(),
+                // "de" + a place name needs its article (da Bahia, do
+                // Paraná): the authority comes after a colon instead.
                 Block::Window { authority, shut } => format!(
-                    "horário de ligação de {}: {}",
+                    "horário de ligação: {} — {}",
                     authority.replace(windows::NATIONAL_DEFAULT, windows::NATIONAL_DEFAULT_PT),
                     shut.said(locale)
                 ),

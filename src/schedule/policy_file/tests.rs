@@ -937,6 +937,7 @@ fn a_queue_is_named_in_each_language_or_once_for_both() {
     for to in [
         "name.pt-BR = \"Contestações\"",
         "name.pt-BR = \"Contestações\"\nname.fr = \"Litiges\"",
+        "name.pt-BR = \"Contestações\"\nname.en = \"Disputes\"\nname.fr = \"Litiges\"",
     ] {
         let text = edited("name.pt-BR = \"Contestações\"\nname.en = \"Disputes\"", to);
         let e = the_error(&text);

@@ -27,12 +27,13 @@ pub struct LocaleQuery {
 
 impl LocaleQuery {
     pub fn locale(&self) -> Result<Locale, ApiError> {
-        let Some(code) = self.locale.as_deref() else {
+        let Some(code) = self.locale.as_deref().filter(|c| !c.is_empty()) else {
             return Ok(Locale::default());
         };
+        // Language tags are case-insensitive (BCP 47).
         LOCALES
             .into_iter()
-            .find(|l| l.code() == code)
+            .find(|l| l.code().eq_ignore_ascii_case(code))
             .ok_or_else(|| {
                 ApiError::invalid(
                     "locale",
