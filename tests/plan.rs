@@ -931,6 +931,13 @@ fn explain_speaks_the_agents_language() {
     assert!(last.contains("5 dias de atraso: +1"), "{last}");
     assert!(last.contains("sem contato ainda: +10"), "{last}");
     assert!(last.contains("saldo 500,00"), "{last}");
+    let rich = self::debtor("SP", 1_230_045);
+    let p = plan(&rich, &[], &policy, now);
+    let lines = explain::explain(&p, &policy, &rich, now, Locale::PtBr);
+    assert!(
+        lines.last().unwrap().contains("saldo 12.300,45: +20"),
+        "{lines:#?}"
+    );
 
     let history = [outcome(sp(4, 10, 0), Disposition::CeaseContact)];
     let p = plan(&debtor, &history, &policy, now);
