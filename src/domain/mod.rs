@@ -18,7 +18,7 @@ pub use document::{Document, DocumentError, cpf_from_base};
 pub use history::{ContactResult, Event, EventKind, Flag, Flags, Installment};
 pub use jurisdiction::{Jurisdiction, Uf, UnknownJurisdiction, UsState};
 pub use locale::Locale;
-pub use money::{Currency, Money, MoneyError};
+pub use money::{Currency, Money, MoneyError, grouped};
 pub use outcome::{Disposition, Reason};
 pub use promises::{Ledger, LedgerFold, OpenPromise, PromiseStatus, breaks_at};
 pub use time::{Clock, LocalZone, ShiftedClock, SystemClock, local_to_utc};

@@ -197,6 +197,19 @@ impl Money {
     }
 }
 
+/// `12300` as `12.300` (or `12,300`): thousands apart.
+pub fn grouped(whole: u64, separator: char) -> String {
+    let digits = whole.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(separator);
+        }
+        out.push(c);
+    }
+    out
+}
+
 struct Shown {
     money: Money,
     locale: Locale,
@@ -220,13 +233,7 @@ impl fmt::Display for Shown {
             (Locale::PtBr, Some(symbol)) => write!(f, "{symbol} ")?,
             _ => write!(f, "{} ", currency.code())?,
         }
-        let digits = whole.to_string();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                write!(f, "{group}")?;
-            }
-            write!(f, "{c}")?;
-        }
+        f.write_str(&grouped(whole, group))?;
         if places > 0 {
             write!(f, "{decimal}{frac:0width$}", width = places as usize)?;
         }

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::calendar::unix;
 use super::plan::Facts;
-use crate::domain::{Ledger, Locale, Money};
+use crate::domain::{Ledger, Locale, Money, grouped};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Factor {
@@ -121,15 +121,11 @@ impl Part {
             (Locale::PtBr, Factor::DaysPastDue) if v == 1 => "1 dia de atraso".to_string(),
             (Locale::PtBr, Factor::DaysPastDue) => format!("{v} dias de atraso"),
             (Locale::PtBr, Factor::Balance) => {
-                let whole = (v / 100).to_string();
-                let mut grouped = String::new();
-                for (i, c) in whole.chars().enumerate() {
-                    if i > 0 && (whole.len() - i) % 3 == 0 {
-                        grouped.push('.');
-                    }
-                    grouped.push(c);
-                }
-                format!("saldo {grouped},{:02}", v % 100)
+                format!(
+                    "saldo {},{:02}",
+                    grouped(v.unsigned_abs() / 100, '.'),
+                    v % 100
+                )
             }
             (Locale::PtBr, Factor::Promises) => {
                 format!("promessas cumpridas {}, quebradas {}", v / 1000, v % 1000)
