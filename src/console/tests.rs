@@ -116,7 +116,7 @@ fn timeline() -> Vec<Event> {
     ]
 }
 
-fn plan(callable: bool) -> PlanView {
+fn plan(callable: bool, locale: Locale) -> PlanView {
     let blocked = if callable {
         vec![]
     } else {
@@ -127,8 +127,37 @@ fn plan(callable: bool) -> PlanView {
             why: "São Paulo (Lei 15.426/2014): no calls on Sundays".into(),
         }]
     };
+    // As the server writes it, in the locale asked for: state, queue, each
+    // action, each blocked one, score.
+    let pt = locale == Locale::PtBr;
+    let said = |pt_text: &str, en_text: &str| if pt { pt_text } else { en_text }.to_string();
+    let queue = match (pt, callable) {
+        (true, true) => "fila Early (1–30 days): pode receber ligação agora",
+        (true, false) => "fila Early (1–30 days): não pode receber ligação agora",
+        (false, true) => "queue Early (1–30 days): may be called now",
+        (false, false) => "queue Early (1–30 days): may not be called now",
+    };
+    let mut explanation = vec![
+        said("em cobrança", "active"),
+        queue.to_string(),
+        said(
+            "agora ligação (amigável) — step D+30 call",
+            "now call (friendly) — step D+30 call",
+        ),
+    ];
+    for b in &blocked {
+        explanation.push(format!(
+            "{} — {}",
+            said("bloqueio de ligação", "call blocked"),
+            b.why
+        ));
+    }
+    explanation.push(said(
+        "prioridade 612 = base 20; 37 dias de atraso: +9",
+        "priority 612 = base 20; 37 days past due: +9",
+    ));
     PlanView {
-        state: "collecting".into(),
+        state: "active".into(),
         queue: Some("early".into()),
         callable_now: callable,
         days_past_due: 37,
@@ -139,20 +168,7 @@ fn plan(callable: bool) -> PlanView {
             firmness: "friendly".into(),
             why: "step D+30 call".into(),
         }],
-        explanation: [
-            "em cobrança",
-            "fila Early (1–30 days): pode receber ligação agora",
-            "agora ligação (amigável) — step D+30 call",
-        ]
-        .into_iter()
-        .map(String::from)
-        .chain(
-            blocked
-                .iter()
-                .map(|b| format!("bloqueio de ligação — {}", b.why)),
-        )
-        .chain(["prioridade 612 = base 20; 37 dias de atraso: +9".into()])
-        .collect(),
+        explanation,
         blocked,
         // São Paulo: today until 20 h, tomorrow 8–20 h.
         call_hours: vec![
@@ -250,7 +266,7 @@ fn leased(locale: Locale, callable: bool) -> App {
         "{fx:?}"
     );
     a.update(Msg::Timeline(42, Ok(timeline())));
-    a.update(Msg::Plan(42, Ok(plan(callable))));
+    a.update(Msg::Plan(42, Ok(plan(callable, locale))));
     a.update(Msg::Script(42, Ok(script())));
     a
 }
@@ -546,8 +562,7 @@ fn the_queues_are_counted_again_once_the_stream_opens_and_after_a_drop() {
 
 #[test]
 fn a_debtor_with_no_call_due_is_not_called_blocked() {
-    let mut p = plan(false);
-    p.state = "active".into();
+    let mut p = plan(false, Locale::PtBr);
     p.blocked.clear();
     let later = Utc.with_ymd_and_hms(2026, 3, 11, 13, 0, 0).unwrap();
     p.actions[0].at = Some(later);
