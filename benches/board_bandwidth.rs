@@ -312,7 +312,8 @@ fn main() {
             cmd.env("REGUA_CONFIG", "/dev/null");
             cmd.env("REGUA_DATA_DIR", dir.path().join("board"));
             cmd.env("TERM", "xterm-256color");
-            let f = measure(cmd, cols, lines, window, server_pid, "live");
+            // REGUA_CONFIG=/dev/null: the default locale, pt-BR.
+            let f = measure(cmd, cols, lines, window, server_pid, "● ao vivo");
             let rate =
                 (changes.load(Ordering::Relaxed) - c0) as f64 / (window + WARMUP).as_secs_f64();
             let case = if loaded {

@@ -159,8 +159,9 @@ fn an_outcome_reaches_the_board_within_a_second() {
     cmd.env("REGUA_DATA_DIR", server.dir.path().join("board"));
     cmd.env("TERM", "xterm-256color");
     let board = Pty::spawn(cmd, 120, 40);
-    board.wait_for("● live", Duration::from_secs(15));
-    board.wait_for("queues", Duration::from_secs(5));
+    // In the default locale, pt-BR.
+    board.wait_for("● ao vivo", Duration::from_secs(15));
+    board.wait_for("filas", Duration::from_secs(5));
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     let ana = regua::client::Client::new(&server.http).unwrap();
@@ -178,7 +179,7 @@ fn an_outcome_reaches_the_board_within_a_second() {
         ))
         .unwrap();
     assert!(recorded["id"].is_i64(), "{recorded}");
-    let took = board.wait_for(&format!("debtor {debtor}"), Duration::from_secs(1));
+    let took = board.wait_for(&format!("devedor {debtor}"), Duration::from_secs(1));
     // In the server's default locale, pt-BR: "refused" is "recusou".
     assert!(board.text().contains("ana: recusou"), "{}", board.text());
     eprintln!("the outcome showed after {took:?}");
@@ -223,8 +224,8 @@ fn ssh_shows_the_board() {
         cmd.env("TERM", "xterm-256color");
         let session = Pty::spawn(cmd, 100, 30);
         session.wait_for("regua board sofia @ ssh", Duration::from_secs(15));
-        session.wait_for("● live", Duration::from_secs(5));
-        session.wait_for("queues", Duration::from_secs(5));
+        session.wait_for("● ao vivo", Duration::from_secs(5));
+        session.wait_for("filas", Duration::from_secs(5));
         session
     };
     let sessions = || {

@@ -73,15 +73,35 @@ pub enum Sort {
     Promises,
 }
 
+/// An agent's state as the board shows it: the console's words for it.
+pub fn state_word(state: AgentState, locale: Locale) -> &'static str {
+    let w = crate::console::words::words(locale);
+    match state {
+        AgentState::Ready => w.state_ready,
+        AgentState::OnCall => w.state_on_call,
+        AgentState::WrapUp => w.state_wrap_up,
+        AgentState::Paused => w.state_paused,
+    }
+}
+
+/// The board's words: Portuguese or English, as the config's locale says.
+pub fn said(locale: Locale, pt: &'static str, en: &'static str) -> &'static str {
+    match locale {
+        Locale::PtBr => pt,
+        Locale::En => en,
+    }
+}
+
 impl Sort {
-    pub fn name(self) -> &'static str {
-        match self {
-            Sort::Name => "name",
-            Sort::State => "state",
-            Sort::Time => "time in state",
-            Sort::Calls => "calls",
-            Sort::Promises => "promises",
-        }
+    pub fn name(self, locale: Locale) -> &'static str {
+        let (pt, en) = match self {
+            Sort::Name => ("nome", "name"),
+            Sort::State => ("estado", "state"),
+            Sort::Time => ("tempo no estado", "time in state"),
+            Sort::Calls => ("ligações", "calls"),
+            Sort::Promises => ("promessas", "promises"),
+        };
+        said(locale, pt, en)
     }
 
     fn next(self) -> Sort {
@@ -288,6 +308,7 @@ impl Board {
                 f.is_empty()
                     || a.name.to_lowercase().contains(&f)
                     || a.state.name().contains(&f)
+                    || state_word(a.state, self.locale).contains(&f)
                     || a.reason
                         .as_ref()
                         .is_some_and(|r| r.to_lowercase().contains(&f))
@@ -555,7 +576,12 @@ impl Board {
             }
             Live::Reset => (vec![Effect::LoadSnapshot], false),
             Live::SignedOut => self.live(Live::Disconnected(
-                "session ended; start the board again".into(),
+                said(
+                    self.locale,
+                    "sessão encerrada; abra o painel de novo",
+                    "session ended; start the board again",
+                )
+                .into(),
             )),
             Live::Disconnected(why) => {
                 let changed = self.offline.as_deref() != Some(why.as_str());
@@ -922,7 +948,14 @@ impl Board {
                 self.sort = self.sort.next();
                 self.agent_top = 0;
                 self.keep_selection_visible();
-                self.notice = Some((Severity::Info, format!("agents by {}", self.sort.name())));
+                self.notice = Some((
+                    Severity::Info,
+                    format!(
+                        "{} {}",
+                        said(self.locale, "agentes por", "agents by"),
+                        self.sort.name(self.locale)
+                    ),
+                ));
             }
             Action::NextPanel | Action::PrevPanel => {
                 self.focus = match self.focus {
@@ -997,7 +1030,15 @@ impl Board {
             }) => {
                 let reason = reason.trim().to_string();
                 if reason.is_empty() {
-                    self.notice = Some((Severity::Warn, "a pause needs a reason".into()));
+                    self.notice = Some((
+                        Severity::Warn,
+                        said(
+                            self.locale,
+                            "uma pausa precisa de motivo",
+                            "a pause needs a reason",
+                        )
+                        .into(),
+                    ));
                     self.overlay = Some(Overlay::Pause {
                         agent,
                         name,
@@ -1068,7 +1109,15 @@ impl Board {
 
     fn pause(&mut self) -> Vec<Effect> {
         let Some(a) = self.target_agent() else {
-            self.notice = Some((Severity::Warn, "select an agent first".into()));
+            self.notice = Some((
+                Severity::Warn,
+                said(
+                    self.locale,
+                    "escolha um agente antes",
+                    "select an agent first",
+                )
+                .into(),
+            ));
             return Vec::new();
         };
         if a.state == AgentState::Paused {
@@ -1088,13 +1137,28 @@ impl Board {
 
     fn release(&mut self) -> Vec<Effect> {
         let Some(a) = self.target_agent() else {
-            self.notice = Some((Severity::Warn, "select an agent first".into()));
+            self.notice = Some((
+                Severity::Warn,
+                said(
+                    self.locale,
+                    "escolha um agente antes",
+                    "select an agent first",
+                )
+                .into(),
+            ));
             return Vec::new();
         };
         match &a.lease {
             Some(l) => vec![Effect::ReleaseLease(l.id)],
             None => {
-                self.notice = Some((Severity::Warn, format!("{} holds no lease", a.name)));
+                self.notice = Some((
+                    Severity::Warn,
+                    format!(
+                        "{} {}",
+                        a.name,
+                        said(self.locale, "não tem reserva", "holds no lease")
+                    ),
+                ));
                 Vec::new()
             }
         }

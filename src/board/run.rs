@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::model::{Board, Effect, Msg};
+use super::model::{Board, Effect, Msg, said};
 use super::view;
 use crate::api::{AgentState, BoardView};
 use crate::client::events::{self, Live};
@@ -199,16 +199,20 @@ fn spawn_effect(c: &Client, locale: Locale, tx: &UnboundedSender<Msg>, effect: E
                 let path = format!("/v1/agents/{agent}/state");
                 let r: Result<serde_json::Value, ClientError> =
                     c.send(Method::PUT, &path, Some(&body), None).await;
-                let said = match state {
-                    AgentState::Paused => "agent paused",
-                    _ => "agent set ready",
+                let done = match state {
+                    AgentState::Paused => said(locale, "agente em pausa", "agent paused"),
+                    _ => said(locale, "agente disponível", "agent set ready"),
                 };
-                send(Msg::Done(r.map(|_| said.to_string()).map_err(text)));
+                send(Msg::Done(r.map(|_| done.to_string()).map_err(text)));
             }
             Effect::ReleaseLease(id) => {
                 let r = c.release(id).await;
                 send(Msg::Done(
-                    r.map(|_| format!("lease {id} released")).map_err(text),
+                    r.map(|_| match locale {
+                        Locale::PtBr => format!("reserva {id} liberada"),
+                        Locale::En => format!("lease {id} released"),
+                    })
+                    .map_err(text),
                 ));
             }
         }

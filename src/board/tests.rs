@@ -144,8 +144,12 @@ fn feed(id: i64, kind: &str, user: Option<i64>, body: serde_json::Value) -> Feed
 }
 
 fn board() -> Board {
+    board_in(Locale::En)
+}
+
+fn board_in(locale: Locale) -> Board {
     let mut b = Board::new(
-        Locale::En,
+        locale,
         Keymap::default(),
         BoardConfig::default(),
         "sofia".into(),
@@ -221,6 +225,21 @@ fn board_at_80x24() {
 #[test]
 fn board_at_120x40() {
     insta::assert_snapshot!(render(&board(), 120, 40));
+}
+
+/// In the config's default locale: the board's words in Portuguese, as
+/// the console's are.
+#[test]
+fn board_in_portuguese_at_80x24_and_120x40() {
+    let b = board_in(Locale::PtBr);
+    insta::assert_snapshot!("board_pt_80x24", render(&b, 80, 24));
+    insta::assert_snapshot!("board_pt_120x40", render(&b, 120, 40));
+    // The filter finds a state by the word on screen.
+    let mut b = b;
+    key(&mut b, "/");
+    typed(&mut b, "pausa");
+    let shown: Vec<&str> = b.visible_agents().iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(shown, ["carla"]);
 }
 
 #[test]

@@ -10,13 +10,13 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Sparkline, Table, Wrap};
 
-use super::model::{ACTIONS, Board, Detail, Level, Overlay, Panel};
+use super::model::{ACTIONS, Board, Detail, Level, Overlay, Panel, said, state_word};
 use crate::api::{AgentState, BoardAgent, FeedView, Tally};
 use crate::console::app::{Remote, Severity};
 use crate::console::format::span;
 use crate::console::keymap::Mode;
 use crate::console::theme::Theme;
-use crate::domain::{Currency, Disposition, Money};
+use crate::domain::{Currency, Disposition, Locale, Money};
 
 /// The top bar's clock: minutes only, so it changes once a minute.
 pub fn clock(now: DateTime<Utc>) -> String {
@@ -77,7 +77,12 @@ pub fn draw(frame: &mut Frame, b: &Board, theme: &Theme) {
     let [agents, today] = middle(mid);
     top_bar(frame, top, b, theme);
     if let Remote::Failed(e) = &b.loaded {
-        let p = Paragraph::new(format!("cannot load the board: {e}"))
+        let cannot = said(
+            b.locale,
+            "não foi possível carregar o painel",
+            "cannot load the board",
+        );
+        let p = Paragraph::new(format!("{cannot}: {e}"))
             .style(theme.alert(theme.danger))
             .wrap(Wrap { trim: true });
         frame.render_widget(p, qarea.union(mid));
@@ -115,16 +120,17 @@ fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         Span::styled(format!(" @ {}", b.server), theme.fg(theme.muted)),
         Span::raw(" · "),
     ];
+    let w = |pt, en| said(b.locale, pt, en);
     match &b.offline {
-        None => spans.push(Span::styled("● live", theme.fg(theme.ok))),
+        None => spans.push(Span::styled(w("● ao vivo", "● live"), theme.fg(theme.ok))),
         Some(why) => spans.push(Span::styled(
-            format!("⚠ offline: {why}"),
+            format!("⚠ {}: {why}", w("sem conexão", "offline")),
             theme.alert(theme.danger),
         )),
     }
     if !b.filter.is_empty() {
         spans.push(Span::styled(
-            format!(" · filter “{}”", b.filter),
+            format!(" · {} “{}”", w("filtro", "filter"), b.filter),
             theme.fg(theme.warn),
         ));
     }
@@ -192,15 +198,16 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             }
         })
         .collect();
+    let w = |pt, en| said(b.locale, pt, en);
     let mut header = vec![
-        "queue",
-        "depth",
-        "call",
-        "blocked (by rule)",
-        "oldest",
-        "held",
+        w("fila", "queue"),
+        w("total", "depth"),
+        w("ligar", "call"),
+        w("bloqueados (regra)", "blocked (by rule)"),
+        w("espera", "oldest"),
+        w("atd", "held"),
         "prom",
-        "rpc",
+        w("cpc", "rpc"),
     ];
     let mut widths = vec![
         Constraint::Length(if wide { 22 } else { 16 }),
@@ -213,7 +220,12 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         Constraint::Length(4),
     ];
     if wide {
-        header.extend(["kept", "brkn", "promised", "collected"]);
+        header.extend([
+            w("cump", "kept"),
+            w("queb", "brkn"),
+            w("prometido", "promised"),
+            w("recebido", "collected"),
+        ]);
         widths.extend([
             Constraint::Length(4),
             Constraint::Length(4),
@@ -223,17 +235,17 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.fg(theme.muted)))
-        .block(block("queues", b.focus == Panel::Queues, theme));
+        .block(block(w("filas", "queues"), b.focus == Panel::Queues, theme));
     frame.render_widget(table, area);
 }
 
-fn state_style(a: &BoardAgent, level: Level, theme: &Theme) -> (&'static str, Style) {
-    let name = match a.state {
-        AgentState::Ready => "ready",
-        AgentState::OnCall => "on call",
-        AgentState::WrapUp => "wrap-up",
-        AgentState::Paused => "paused",
-    };
+fn state_style(
+    a: &BoardAgent,
+    level: Level,
+    locale: Locale,
+    theme: &Theme,
+) -> (&'static str, Style) {
+    let name = state_word(a.state, locale);
     let base = match a.state {
         AgentState::Ready => theme.ok,
         AgentState::OnCall => theme.focus,
@@ -258,7 +270,7 @@ fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         .map(|a| {
             let selected = b.agent_sel == Some(a.id);
             let level = b.level(a);
-            let (state, style) = state_style(a, level, theme);
+            let (state, style) = state_style(a, level, b.locale, theme);
             let state = match &a.reason {
                 Some(r) => format!("{state}: {r}"),
                 None => state.to_string(),
@@ -283,14 +295,17 @@ fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             }
         })
         .collect();
+    let w = |pt, en| said(b.locale, pt, en);
     let title = format!(
-        "agents {} · by {}",
+        "{} {} · {} {}",
+        w("agentes", "agents"),
         if list.len() == b.agents.len() {
             list.len().to_string()
         } else {
             format!("{}/{}", list.len(), b.agents.len())
         },
-        b.sort.name()
+        w("por", "by"),
+        b.sort.name(b.locale)
     );
     let table = Table::new(
         rows,
@@ -305,8 +320,16 @@ fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         ],
     )
     .header(
-        Row::new(["agent", "state", "time", "debtor", "call", "rpc", "prom"])
-            .style(theme.fg(theme.muted)),
+        Row::new([
+            w("agente", "agent"),
+            w("estado", "state"),
+            w("tempo", "time"),
+            w("devedor", "debtor"),
+            w("lig", "call"),
+            w("cpc", "rpc"),
+            "prom",
+        ])
+        .style(theme.fg(theme.muted)),
     )
     .block(block(&title, b.focus == Panel::Agents, theme));
     frame.render_widget(table, area);
@@ -329,12 +352,13 @@ fn money(minor: i64) -> String {
 }
 
 fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
-    let blk = block("today", false, theme).borders(Borders::TOP | Borders::LEFT);
+    let w = |pt, en| said(b.locale, pt, en);
+    let blk = block(w("hoje", "today"), false, theme).borders(Borders::TOP | Borders::LEFT);
     let inner = blk.inner(area);
     frame.render_widget(blk, area);
     let Some(today) = &b.today else {
         frame.render_widget(
-            Paragraph::new("loading…").style(theme.fg(theme.muted)),
+            Paragraph::new(w("carregando…", "loading…")).style(theme.fg(theme.muted)),
             inner,
         );
         return;
@@ -342,25 +366,25 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     let t = &today.total;
     let lines = vec![
         Line::from(vec![
-            Span::styled("contacts ", theme.fg(theme.muted)),
+            Span::styled(w("contatos ", "contacts "), theme.fg(theme.muted)),
             Span::raw(t.contacts.to_string()),
-            Span::styled("  rpc ", theme.fg(theme.muted)),
+            Span::styled(w("  cpc ", "  rpc "), theme.fg(theme.muted)),
             Span::raw(format!("{} ({})", t.rpc, percent(t))),
         ]),
         Line::from(vec![
-            Span::styled("promises ", theme.fg(theme.muted)),
+            Span::styled(w("promessas ", "promises "), theme.fg(theme.muted)),
             Span::styled(t.promises_made.to_string(), theme.fg(theme.promise)),
-            Span::styled(" kept ", theme.fg(theme.muted)),
+            Span::styled(w(" cumpridas ", " kept "), theme.fg(theme.muted)),
             Span::styled(t.promises_kept.to_string(), theme.fg(theme.paid)),
-            Span::styled(" broken ", theme.fg(theme.muted)),
+            Span::styled(w(" quebradas ", " broken "), theme.fg(theme.muted)),
             Span::styled(t.promises_broken.to_string(), theme.fg(theme.danger)),
         ]),
         Line::from(vec![
-            Span::styled("promised ", theme.fg(theme.muted)),
+            Span::styled(w("prometido ", "promised "), theme.fg(theme.muted)),
             Span::raw(money(t.promised_minor)),
         ]),
         Line::from(vec![
-            Span::styled("collected ", theme.fg(theme.muted)),
+            Span::styled(w("recebido ", "collected "), theme.fg(theme.muted)),
             Span::styled(money(t.collected_minor), theme.fg(theme.paid)),
         ]),
     ];
@@ -389,7 +413,8 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         .map(|h| h.promises.max(0) as u64)
         .collect();
     frame.render_widget(
-        Paragraph::new("contacts per hour, 0–23 h").style(theme.fg(theme.muted)),
+        Paragraph::new(w("contatos por hora, 0–23 h", "contacts per hour, 0–23 h"))
+            .style(theme.fg(theme.muted)),
         c_label,
     );
     frame.render_widget(
@@ -399,7 +424,7 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         c_bars,
     );
     frame.render_widget(
-        Paragraph::new("promises per hour").style(theme.fg(theme.muted)),
+        Paragraph::new(w("promessas por hora", "promises per hour")).style(theme.fg(theme.muted)),
         p_label,
     );
     frame.render_widget(
@@ -412,15 +437,17 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 
 /// One event as the ticker says it.
 pub fn ticker_line(e: &FeedView, b: &Board) -> String {
+    let w = |pt, en| said(b.locale, pt, en);
     let who = e.user_id.and_then(|id| b.agent_name(id)).unwrap_or("—");
-    let debtor = e
-        .debtor_id
-        .map_or(String::new(), |d| format!(" debtor {d}"));
+    let debtor = e.debtor_id.map_or(String::new(), |d| {
+        format!(" {} {d}", w("devedor", "debtor"))
+    });
     let body = &e.body;
+    let lease = body["lease_id"].clone();
     let what = match e.kind.as_str() {
         "outcome_recorded" => {
             let d: Option<Disposition> = serde_json::from_value(body["disposition"].clone()).ok();
-            let d = d.map_or("outcome", |d| {
+            let d = d.map_or(w("resultado", "outcome"), |d| {
                 crate::console::words::disposition(b.locale, d)
             });
             match body["promised_minor"].as_i64().filter(|m| *m > 0) {
@@ -429,20 +456,27 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
             }
         }
         "payment_received" => format!(
-            "payment {}{debtor}",
+            "{} {}{debtor}",
+            w("pagamento", "payment"),
             money(body["amount_minor"].as_i64().unwrap_or(0))
         ),
-        "promise_kept" => format!("promise kept{debtor}"),
-        "promise_broken" => format!("promise broken{debtor}"),
-        "lease_released" => format!("lease {} of {who} released", body["lease_id"]),
-        "lease_expired" => format!("lease {} of {who} ran out{debtor}", body["lease_id"]),
+        "promise_kept" => format!("{}{debtor}", w("promessa cumprida", "promise kept")),
+        "promise_broken" => format!("{}{debtor}", w("promessa quebrada", "promise broken")),
+        "lease_released" => match b.locale {
+            Locale::PtBr => format!("reserva {lease} de {who} liberada"),
+            Locale::En => format!("lease {lease} of {who} released"),
+        },
+        "lease_expired" => match b.locale {
+            Locale::PtBr => format!("reserva {lease} de {who} expirou{debtor}"),
+            Locale::En => format!("lease {lease} of {who} ran out{debtor}"),
+        },
         other => other.to_string(),
     };
     format!("{} {what}", e.at.format("%H:%M:%S"))
 }
 
 fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
-    let blk = block("events", false, theme);
+    let blk = block(said(b.locale, "eventos", "events"), false, theme);
     let inner = blk.inner(area);
     frame.render_widget(blk, area);
     let n = usize::from(inner.height);
@@ -465,16 +499,32 @@ fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 }
 
 fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+    let w = |pt, en| said(b.locale, pt, en);
     let line = match (&b.overlay, &b.notice) {
         (Some(Overlay::Filter), _) => Line::from(vec![
-            Span::styled("filter: ", theme.alert(theme.focus)),
+            Span::styled(w("filtro: ", "filter: "), theme.alert(theme.focus)),
             Span::raw(format!("{}▏", b.filter)),
-            Span::styled("  enter keeps · esc clears", theme.fg(theme.muted)),
+            Span::styled(
+                w("  enter mantém · esc limpa", "  enter keeps · esc clears"),
+                theme.fg(theme.muted),
+            ),
         ]),
         (Some(Overlay::Pause { name, reason, .. }), _) => Line::from(vec![
-            Span::styled(format!("pause {name}, reason: "), theme.alert(theme.warn)),
+            Span::styled(
+                match b.locale {
+                    Locale::PtBr => format!("pausar {name}, motivo: "),
+                    Locale::En => format!("pause {name}, reason: "),
+                },
+                theme.alert(theme.warn),
+            ),
             Span::raw(format!("{reason}▏")),
-            Span::styled("  enter pauses · esc cancels", theme.fg(theme.muted)),
+            Span::styled(
+                w(
+                    "  enter pausa · esc cancela",
+                    "  enter pauses · esc cancels",
+                ),
+                theme.fg(theme.muted),
+            ),
         ]),
         (_, Some((severity, text))) => {
             let colour = match severity {
@@ -488,15 +538,15 @@ fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             use crate::console::action::Action;
             let mode = b.mode();
             let hints: Vec<String> = [
-                (Action::Select, "open"),
-                (Action::Filter, "filter"),
-                (Action::Sort, "sort"),
-                (Action::PauseAgent, "pause"),
-                (Action::ReleaseLease, "release"),
-                (Action::NextPanel, "panel"),
-                (Action::Help, "keys"),
-                (Action::Back, "back"),
-                (Action::Quit, "quit"),
+                (Action::Select, w("abrir", "open")),
+                (Action::Filter, w("filtrar", "filter")),
+                (Action::Sort, w("ordenar", "sort")),
+                (Action::PauseAgent, w("pausar", "pause")),
+                (Action::ReleaseLease, w("liberar", "release")),
+                (Action::NextPanel, w("painel", "panel")),
+                (Action::Help, w("teclas", "keys")),
+                (Action::Back, w("voltar", "back")),
+                (Action::Quit, w("sair", "quit")),
             ]
             .iter()
             .filter(|(a, _)| mode != Mode::Board || *a != Action::Back)
@@ -519,52 +569,76 @@ fn detail_panel(
     frame.render_widget(Clear, area);
     let mut lines: Vec<Line> = Vec::new();
     let title;
+    let w = |pt, en| said(b.locale, pt, en);
+    let pt = b.locale == Locale::PtBr;
     match d {
         Detail::Agent { id, calls } => {
             let agent = b.agents.iter().find(|a| a.id == *id);
-            title = format!("agent {}", agent.map_or("?", |a| a.name.as_str()));
+            title = format!(
+                "{} {}",
+                w("agente", "agent"),
+                agent.map_or("?", |a| a.name.as_str())
+            );
             if let Some(a) = agent {
-                let (state, style) = state_style(a, b.level(a), theme);
+                let (state, style) = state_style(a, b.level(a), b.locale, theme);
                 let mut first = vec![
                     Span::styled(state, style),
-                    Span::styled(format!(" for {}", span(b.now - a.since)), style),
+                    Span::styled(
+                        format!(" {} {}", w("há", "for"), span(b.now - a.since)),
+                        style,
+                    ),
                 ];
                 if let Some(r) = &a.reason {
                     first.push(Span::raw(format!(" — {r}")));
                 }
                 lines.push(Line::from(first));
-                lines.push(Line::raw(match &a.lease {
-                    Some(l) => format!(
+                lines.push(Line::raw(match (&a.lease, pt) {
+                    (Some(l), true) => format!(
+                        "com {} (devedor {}), reserva {} até {}",
+                        l.debtor_name,
+                        l.debtor_id,
+                        l.id,
+                        l.expires_at.format("%H:%M:%S")
+                    ),
+                    (Some(l), false) => format!(
                         "holds {} (debtor {}), lease {} until {}",
                         l.debtor_name,
                         l.debtor_id,
                         l.id,
                         l.expires_at.format("%H:%M:%S")
                     ),
-                    None => "holds no debtor".into(),
+                    (None, _) => w("sem devedor", "holds no debtor").into(),
                 }));
+                let (calls_today, rpc, promises) = (a.calls_today, a.rpc_today, a.promises_today);
                 lines.push(Line::styled(
-                    format!(
-                        "today: {} calls, {} right-party, {} promises",
-                        a.calls_today, a.rpc_today, a.promises_today
-                    ),
+                    if pt {
+                        format!("hoje: {calls_today} ligações, {rpc} CPC, {promises} promessas")
+                    } else {
+                        format!(
+                            "today: {calls_today} calls, {rpc} right-party, {promises} promises"
+                        )
+                    },
                     theme.fg(theme.muted),
                 ));
             }
             lines.push(Line::raw(""));
             match calls {
-                Remote::Loading => {
-                    lines.push(Line::styled("loading calls…", theme.fg(theme.muted)))
-                }
+                Remote::Loading => lines.push(Line::styled(
+                    w("carregando ligações…", "loading calls…"),
+                    theme.fg(theme.muted),
+                )),
                 Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.fg(theme.danger))),
-                Remote::Ready(list) if list.is_empty() => {
-                    lines.push(Line::styled("no calls today", theme.fg(theme.muted)))
-                }
+                Remote::Ready(list) if list.is_empty() => lines.push(Line::styled(
+                    w("nenhuma ligação hoje", "no calls today"),
+                    theme.fg(theme.muted),
+                )),
                 Remote::Ready(list) => {
                     for c in list {
-                        let what = c.disposition.map_or("open call", |d| {
-                            crate::console::words::disposition(b.locale, d)
-                        });
+                        let what = c
+                            .disposition
+                            .map_or(w("ligação em curso", "open call"), |d| {
+                                crate::console::words::disposition(b.locale, d)
+                            });
                         let promised = c
                             .promised_minor
                             .map_or(String::new(), |m| format!(" {}", money(m)));
@@ -572,7 +646,7 @@ fn detail_panel(
                             "{} {} — {what}{promised} ({})",
                             c.started_at.format("%H:%M"),
                             c.debtor_name,
-                            c.queue.as_deref().unwrap_or("no queue"),
+                            c.queue.as_deref().unwrap_or(w("sem fila", "no queue")),
                         )));
                     }
                 }
@@ -580,15 +654,25 @@ fn detail_panel(
         }
         Detail::Queue { id, debtors } => {
             let q = b.queues.iter().find(|q| &q.id == id);
-            title = format!("queue {}", q.map_or(id.as_str(), |q| q.name.as_str()));
+            title = format!(
+                "{} {}",
+                w("fila", "queue"),
+                q.map_or(id.as_str(), |q| q.name.as_str())
+            );
             if let Some(q) = q {
-                lines.push(Line::raw(format!(
-                    "{} waiting, {} may be called now, {} held",
-                    q.depth, q.callable, q.leased
-                )));
+                let (depth, callable, leased) = (q.depth, q.callable, q.leased);
+                lines.push(Line::raw(if pt {
+                    format!("{depth} na fila, {callable} podem receber ligação agora, {leased} em atendimento")
+                } else {
+                    format!("{depth} waiting, {callable} may be called now, {leased} held")
+                }));
                 if !q.blocked.is_empty() {
                     lines.push(Line::styled(
-                        format!("blocked by rule: {}", blocked_text(&q.blocked)),
+                        format!(
+                            "{}: {}",
+                            w("bloqueados por regra", "blocked by rule"),
+                            blocked_text(&q.blocked)
+                        ),
                         theme.fg(theme.warn),
                     ));
                 }
@@ -596,13 +680,21 @@ fn detail_panel(
             if let Some(t) = b.today.as_ref().and_then(|t| t.per_queue.get(id)) {
                 lines.push(Line::styled(
                     format!(
-                        "today: {} contacts, rpc {}, promises {} kept {} broken {}, promised {}, collected {}",
+                        "{} {} {}, {} {}, {} {} {} {} {} {}, {} {}, {} {}",
+                        w("hoje:", "today:"),
                         t.contacts,
+                        w("contatos", "contacts"),
+                        w("cpc", "rpc"),
                         percent(t),
+                        w("promessas", "promises"),
                         t.promises_made,
+                        w("cumpridas", "kept"),
                         t.promises_kept,
+                        w("quebradas", "broken"),
                         t.promises_broken,
+                        w("prometido", "promised"),
                         money(t.promised_minor),
+                        w("recebido", "collected"),
                         money(t.collected_minor)
                     ),
                     theme.fg(theme.muted),
@@ -610,41 +702,48 @@ fn detail_panel(
             }
             lines.push(Line::raw(""));
             match debtors {
-                Remote::Loading => {
-                    lines.push(Line::styled("loading debtors…", theme.fg(theme.muted)))
-                }
+                Remote::Loading => lines.push(Line::styled(
+                    w("carregando devedores…", "loading debtors…"),
+                    theme.fg(theme.muted),
+                )),
                 Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.fg(theme.danger))),
-                Remote::Ready(list) if list.is_empty() => {
-                    lines.push(Line::styled("nobody waiting", theme.fg(theme.muted)))
-                }
+                Remote::Ready(list) if list.is_empty() => lines.push(Line::styled(
+                    w("ninguém na fila", "nobody waiting"),
+                    theme.fg(theme.muted),
+                )),
                 Remote::Ready(list) => {
                     for d in list {
-                        let since = d
-                            .waiting_since
-                            .map_or(String::new(), |s| format!(" waiting {}", wait(b.now - s)));
+                        let since = d.waiting_since.map_or(String::new(), |s| {
+                            format!(" {} {}", w("esperando", "waiting"), wait(b.now - s))
+                        });
                         let why = match (&d.blocked_by, d.callable) {
-                            (_, true) => Span::styled("callable", theme.fg(theme.ok)),
+                            (_, true) => {
+                                Span::styled(w("pode ligar", "callable"), theme.fg(theme.ok))
+                            }
                             (Some(rule), false) => {
                                 let until = d.review_at.map_or(String::new(), |t| {
-                                    format!(" until {}", t.format("%d/%m %H:%M"))
+                                    format!(" {} {}", w("até", "until"), t.format("%d/%m %H:%M"))
                                 });
                                 Span::styled(
-                                    format!("blocked: {rule}{until}"),
+                                    format!("{}: {rule}{until}", w("bloqueado", "blocked")),
                                     theme.fg(theme.warn),
                                 )
                             }
-                            (None, false) => Span::styled("not callable now", theme.fg(theme.warn)),
+                            (None, false) => Span::styled(
+                                w("não pode ligar agora", "not callable now"),
+                                theme.fg(theme.warn),
+                            ),
                         };
                         let held = d
                             .leased_by
                             .and_then(|id| b.agents.iter().find(|a| a.id == id))
                             .map_or(
                                 if d.leased_by.is_some() {
-                                    " · held".to_string()
+                                    format!(" · {}", w("em atendimento", "held"))
                                 } else {
                                     String::new()
                                 },
-                                |a| format!(" · held by {}", a.name),
+                                |a| format!(" · {} {}", w("com", "held by"), a.name),
                             );
                         lines.push(Line::from(vec![
                             Span::raw(format!("{:>6} {}{since} · ", d.debtor_id, d.name)),
@@ -670,10 +769,11 @@ fn detail_panel(
 fn help(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     frame.render_widget(Clear, area);
     let mut lines = Vec::new();
+    let w = |pt, en| said(b.locale, pt, en);
     for (mode, label) in [
-        (Mode::Board, "board"),
-        (Mode::BoardDetail, "drill-down"),
-        (Mode::BoardPrompt, "filter and reason"),
+        (Mode::Board, w("painel", "board")),
+        (Mode::BoardDetail, w("detalhe", "drill-down")),
+        (Mode::BoardPrompt, w("filtro e motivo", "filter and reason")),
     ] {
         lines.push(Line::styled(label, theme.alert(theme.title)));
         for (action, keys) in b.keymap.keys_for(mode) {
@@ -691,7 +791,10 @@ fn help(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         Block::default()
             .borders(Borders::ALL)
             .border_style(theme.fg(theme.focus))
-            .title(Span::styled(" keys ", theme.alert(theme.title))),
+            .title(Span::styled(
+                w(" teclas ", " keys "),
+                theme.alert(theme.title),
+            )),
     );
     frame.render_widget(p, area);
 }
