@@ -84,14 +84,6 @@ pub fn state_word(state: AgentState, locale: Locale) -> &'static str {
     }
 }
 
-/// The board's words: Portuguese or English, as the config's locale says.
-pub fn said(locale: Locale, pt: &'static str, en: &'static str) -> &'static str {
-    match locale {
-        Locale::PtBr => pt,
-        Locale::En => en,
-    }
-}
-
 impl Sort {
     pub fn name(self, locale: Locale) -> &'static str {
         let (pt, en) = match self {
@@ -101,7 +93,7 @@ impl Sort {
             Sort::Calls => ("ligações", "calls"),
             Sort::Promises => ("promessas", "promises"),
         };
-        said(locale, pt, en)
+        locale.pick(pt, en)
     }
 
     fn next(self) -> Sort {
@@ -576,12 +568,12 @@ impl Board {
             }
             Live::Reset => (vec![Effect::LoadSnapshot], false),
             Live::SignedOut => self.live(Live::Disconnected(
-                said(
-                    self.locale,
-                    "sessão encerrada; abra o painel de novo",
-                    "session ended; start the board again",
-                )
-                .into(),
+                self.locale
+                    .pick(
+                        "sessão encerrada; abra o painel de novo",
+                        "session ended; start the board again",
+                    )
+                    .into(),
             )),
             Live::Disconnected(why) => {
                 let changed = self.offline.as_deref() != Some(why.as_str());
@@ -952,7 +944,7 @@ impl Board {
                     Severity::Info,
                     format!(
                         "{} {}",
-                        said(self.locale, "agentes por", "agents by"),
+                        self.locale.pick("agentes por", "agents by"),
                         self.sort.name(self.locale)
                     ),
                 ));
@@ -1032,12 +1024,9 @@ impl Board {
                 if reason.is_empty() {
                     self.notice = Some((
                         Severity::Warn,
-                        said(
-                            self.locale,
-                            "uma pausa precisa de motivo",
-                            "a pause needs a reason",
-                        )
-                        .into(),
+                        self.locale
+                            .pick("uma pausa precisa de motivo", "a pause needs a reason")
+                            .into(),
                     ));
                     self.overlay = Some(Overlay::Pause {
                         agent,
@@ -1107,18 +1096,18 @@ impl Board {
         }
     }
 
+    /// An agent action with no agent to act on: says so, does nothing.
+    fn no_agent_chosen(&mut self) -> Vec<Effect> {
+        let text = self
+            .locale
+            .pick("escolha um agente antes", "select an agent first");
+        self.notice = Some((Severity::Warn, text.into()));
+        Vec::new()
+    }
+
     fn pause(&mut self) -> Vec<Effect> {
         let Some(a) = self.target_agent() else {
-            self.notice = Some((
-                Severity::Warn,
-                said(
-                    self.locale,
-                    "escolha um agente antes",
-                    "select an agent first",
-                )
-                .into(),
-            ));
-            return Vec::new();
+            return self.no_agent_chosen();
         };
         if a.state == AgentState::Paused {
             return vec![Effect::SetState {
@@ -1137,16 +1126,7 @@ impl Board {
 
     fn release(&mut self) -> Vec<Effect> {
         let Some(a) = self.target_agent() else {
-            self.notice = Some((
-                Severity::Warn,
-                said(
-                    self.locale,
-                    "escolha um agente antes",
-                    "select an agent first",
-                )
-                .into(),
-            ));
-            return Vec::new();
+            return self.no_agent_chosen();
         };
         match &a.lease {
             Some(l) => vec![Effect::ReleaseLease(l.id)],
@@ -1156,7 +1136,7 @@ impl Board {
                     format!(
                         "{} {}",
                         a.name,
-                        said(self.locale, "não tem reserva", "holds no lease")
+                        self.locale.pick("não tem reserva", "holds no lease")
                     ),
                 ));
                 Vec::new()

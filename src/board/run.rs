@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 
-use super::model::{Board, Effect, Msg, said};
+use super::model::{Board, Effect, Msg};
 use super::view;
 use crate::api::{AgentState, BoardView};
 use crate::client::events::{self, Live};
@@ -200,8 +200,8 @@ fn spawn_effect(c: &Client, locale: Locale, tx: &UnboundedSender<Msg>, effect: E
                 let r: Result<serde_json::Value, ClientError> =
                     c.send(Method::PUT, &path, Some(&body), None).await;
                 let done = match state {
-                    AgentState::Paused => said(locale, "agente em pausa", "agent paused"),
-                    _ => said(locale, "agente disponível", "agent set ready"),
+                    AgentState::Paused => locale.pick("agente em pausa", "agent paused"),
+                    _ => locale.pick("agente disponível", "agent set ready"),
                 };
                 send(Msg::Done(r.map(|_| done.to_string()).map_err(text)));
             }

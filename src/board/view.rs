@@ -10,7 +10,7 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Sparkline, Table, Wrap};
 
-use super::model::{ACTIONS, Board, Detail, Level, Overlay, Panel, said, state_word};
+use super::model::{ACTIONS, Board, Detail, Level, Overlay, Panel, state_word};
 use crate::api::{AgentState, BoardAgent, FeedView, Tally};
 use crate::console::app::{Remote, Severity};
 use crate::console::format::span;
@@ -77,8 +77,7 @@ pub fn draw(frame: &mut Frame, b: &Board, theme: &Theme) {
     let [agents, today] = middle(mid);
     top_bar(frame, top, b, theme);
     if let Remote::Failed(e) = &b.loaded {
-        let cannot = said(
-            b.locale,
+        let cannot = b.locale.pick(
             "não foi possível carregar o painel",
             "cannot load the board",
         );
@@ -120,7 +119,7 @@ fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         Span::styled(format!(" @ {}", b.server), theme.fg(theme.muted)),
         Span::raw(" · "),
     ];
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     match &b.offline {
         None => spans.push(Span::styled(w("● ao vivo", "● live"), theme.fg(theme.ok))),
         Some(why) => spans.push(Span::styled(
@@ -198,7 +197,7 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             }
         })
         .collect();
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     let mut header = vec![
         w("fila", "queue"),
         w("total", "depth"),
@@ -295,7 +294,7 @@ fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             }
         })
         .collect();
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     let title = format!(
         "{} {} · {} {}",
         w("agentes", "agents"),
@@ -352,7 +351,7 @@ fn money(minor: i64) -> String {
 }
 
 fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     let blk = block(w("hoje", "today"), false, theme).borders(Borders::TOP | Borders::LEFT);
     let inner = blk.inner(area);
     frame.render_widget(blk, area);
@@ -437,7 +436,7 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 
 /// One event as the ticker says it.
 pub fn ticker_line(e: &FeedView, b: &Board) -> String {
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     let who = e.user_id.and_then(|id| b.agent_name(id)).unwrap_or("—");
     let debtor = e.debtor_id.map_or(String::new(), |d| {
         format!(" {} {d}", w("devedor", "debtor"))
@@ -476,7 +475,7 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
 }
 
 fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
-    let blk = block(said(b.locale, "eventos", "events"), false, theme);
+    let blk = block(b.locale.pick("eventos", "events"), false, theme);
     let inner = blk.inner(area);
     frame.render_widget(blk, area);
     let n = usize::from(inner.height);
@@ -499,7 +498,7 @@ fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 }
 
 fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     let line = match (&b.overlay, &b.notice) {
         (Some(Overlay::Filter), _) => Line::from(vec![
             Span::styled(w("filtro: ", "filter: "), theme.alert(theme.focus)),
@@ -569,7 +568,7 @@ fn detail_panel(
     frame.render_widget(Clear, area);
     let mut lines: Vec<Line> = Vec::new();
     let title;
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     let pt = b.locale == Locale::PtBr;
     match d {
         Detail::Agent { id, calls } => {
@@ -769,7 +768,7 @@ fn detail_panel(
 fn help(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     frame.render_widget(Clear, area);
     let mut lines = Vec::new();
-    let w = |pt, en| said(b.locale, pt, en);
+    let w = |pt, en| b.locale.pick(pt, en);
     for (mode, label) in [
         (Mode::Board, w("painel", "board")),
         (Mode::BoardDetail, w("detalhe", "drill-down")),

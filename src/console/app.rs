@@ -101,7 +101,7 @@ impl TimelineFilter {
             TimelineFilter::Payments => ("pagamentos", "payments"),
             TimelineFilter::Messages => ("mensagens", "messages"),
         };
-        if locale == Locale::PtBr { pt } else { en }
+        locale.pick(pt, en)
     }
 
     pub fn shows(self, e: &Event) -> bool {

@@ -58,13 +58,12 @@ pub fn channel_name(c: Channel, locale: Locale) -> &'static str {
         Channel::Bureau => ("Negativação", "Credit bureau"),
         Channel::Legal => ("Jurídico", "Legal"),
     };
-    if locale == Locale::PtBr { pt } else { en }
+    locale.pick(pt, en)
 }
 
 /// What a history event says, in one line.
 pub fn event_line(e: &Event, locale: Locale) -> String {
-    let pt = locale == Locale::PtBr;
-    let pick = |a: &'static str, b: &'static str| if pt { a } else { b };
+    let pick = |a: &'static str, b: &'static str| locale.pick(a, b);
     match &e.kind {
         EventKind::Contact {
             channel, result, ..

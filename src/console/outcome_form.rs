@@ -213,11 +213,12 @@ impl OutcomeForm {
             .ok_or_else(|| {
                 (
                     Field::Amount,
-                    pick(
-                        locale,
-                        "a moeda da dívida ainda não é conhecida",
-                        "the debtor's currency is not known yet",
-                    ),
+                    locale
+                        .pick(
+                            "a moeda da dívida ainda não é conhecida",
+                            "the debtor's currency is not known yet",
+                        )
+                        .to_string(),
                 )
             })?;
         let check_date = |date: NaiveDate, field: Field| {
@@ -287,11 +288,7 @@ impl OutcomeForm {
                 let zone = ctx.zone.ok_or_else(|| {
                     (
                         Field::CallbackDate,
-                        pick(
-                            locale,
-                            "o fuso horário da pessoa é desconhecido: não dá para marcar a hora",
-                            "the debtor's time zone is unknown: a callback time cannot be placed",
-                        ),
+                        locale.pick("o fuso horário da pessoa é desconhecido: não dá para marcar a hora", "the debtor's time zone is unknown: a callback time cannot be placed").to_string(),
                     )
                 })?;
                 let at = zone
@@ -300,22 +297,24 @@ impl OutcomeForm {
                     .ok_or_else(|| {
                         (
                             Field::CallbackTime,
-                            pick(
-                                locale,
-                                "essa hora não existe lá (mudança de horário)",
-                                "that time does not exist there (a clock change)",
-                            ),
+                            locale
+                                .pick(
+                                    "essa hora não existe lá (mudança de horário)",
+                                    "that time does not exist there (a clock change)",
+                                )
+                                .to_string(),
                         )
                     })?
                     .with_timezone(&Utc);
                 if at <= ctx.now {
                     return Err((
                         Field::CallbackDate,
-                        pick(
-                            locale,
-                            "o retorno precisa ser depois de agora",
-                            "a callback is for later than now",
-                        ),
+                        locale
+                            .pick(
+                                "o retorno precisa ser depois de agora",
+                                "a callback is for later than now",
+                            )
+                            .to_string(),
                     ));
                 }
                 if let Some(check) = ctx.window
@@ -374,13 +373,6 @@ fn wire_name(d: Disposition) -> String {
         .unwrap_or_default()
 }
 
-fn pick(locale: Locale, pt: &str, en: &str) -> String {
-    match locale {
-        Locale::PtBr => pt.into(),
-        Locale::En => en.into(),
-    }
-}
-
 fn bad_number(locale: Locale) -> String {
     match locale {
         Locale::PtBr => "um número inteiro".into(),
@@ -407,7 +399,7 @@ pub fn parse_date(text: &str, today: NaiveDate, locale: Locale) -> Result<NaiveD
     if let Some(n) = t.strip_prefix('+').and_then(|n| n.parse::<u64>().ok()) {
         return today
             .checked_add_days(Days::new(n))
-            .ok_or_else(|| pick(locale, "longe demais", "too far"));
+            .ok_or_else(|| locale.pick("longe demais", "too far").to_string());
     }
     NaiveDate::parse_from_str(t, "%d/%m/%Y")
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))

@@ -202,10 +202,7 @@ pub fn disposition(locale: Locale, d: Disposition) -> &'static str {
         Disposition::Deceased => ("falecido", "deceased"),
         Disposition::CeaseContact => ("pediu para não ser contatado", "cease contact"),
     };
-    match locale {
-        Locale::PtBr => pt,
-        Locale::En => en,
-    }
+    locale.pick(pt, en)
 }
 
 pub fn reason(locale: Locale, r: Reason) -> &'static str {
@@ -218,8 +215,5 @@ pub fn reason(locale: Locale, r: Reason) -> &'static str {
         Reason::CashFlow => ("aperto no orçamento", "cash flow"),
         Reason::Other => ("outro", "other"),
     };
-    match locale {
-        Locale::PtBr => pt,
-        Locale::En => en,
-    }
+    locale.pick(pt, en)
 }

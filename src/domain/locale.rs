@@ -14,6 +14,14 @@ pub enum Locale {
 }
 
 impl Locale {
+    /// The Portuguese or the English of a pair of words.
+    pub fn pick<T>(self, pt: T, en: T) -> T {
+        match self {
+            Locale::PtBr => pt,
+            Locale::En => en,
+        }
+    }
+
     /// As the policy file and the wire write it.
     pub fn code(self) -> &'static str {
         match self {

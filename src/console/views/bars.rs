@@ -120,7 +120,6 @@ fn hints(app: &App, theme: &Theme) -> Line<'static> {
 }
 
 fn short(a: Action, locale: crate::domain::Locale) -> &'static str {
-    let pt = locale == crate::domain::Locale::PtBr;
     let (p, e) = match a {
         Action::Call => ("ligar", "call"),
         Action::RecordOutcome => ("resultado", "outcome"),
@@ -137,5 +136,5 @@ fn short(a: Action, locale: crate::domain::Locale) -> &'static str {
         Action::Select => ("abrir", "open"),
         _ => ("", ""),
     };
-    if pt { p } else { e }
+    locale.pick(p, e)
 }
