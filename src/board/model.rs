@@ -15,6 +15,7 @@ use crate::config::BoardConfig;
 use crate::console::action::Action;
 use crate::console::app::{Remote, Severity};
 use crate::console::keymap::{Key, Keymap, Mode};
+use crate::console::scroll::Scroll;
 use crate::domain::{Disposition, Locale};
 
 /// How many events the ticker keeps.
@@ -129,7 +130,7 @@ pub enum Detail {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum Overlay {
-    Help,
+    Help(Scroll),
     /// Typing the filter; it applies as it is typed.
     Filter,
     /// A pause's reason for this agent.
@@ -140,7 +141,7 @@ pub enum Overlay {
     },
     Detail {
         detail: Detail,
-        scroll: usize,
+        scroll: Scroll,
     },
 }
 
@@ -284,7 +285,7 @@ impl Board {
     pub fn mode(&self) -> Mode {
         match &self.overlay {
             None => Mode::Board,
-            Some(Overlay::Help) => Mode::Help,
+            Some(Overlay::Help(_)) => Mode::Help,
             Some(Overlay::Filter | Overlay::Pause { .. }) => Mode::BoardPrompt,
             Some(Overlay::Detail { .. }) => Mode::BoardDetail,
         }
@@ -928,7 +929,7 @@ impl Board {
         self.notice = None;
         match action {
             Action::Quit => self.quit = true,
-            Action::Help => self.overlay = Some(Overlay::Help),
+            Action::Help => self.overlay = Some(Overlay::Help(Scroll::default())),
             Action::Back => match self.overlay.take() {
                 // Esc in the filter drops it; Enter keeps it.
                 Some(Overlay::Filter) => self.filter.clear(),
@@ -969,8 +970,8 @@ impl Board {
     }
 
     fn step(&mut self, by: isize) {
-        if let Some(Overlay::Detail { scroll, .. }) = &mut self.overlay {
-            *scroll = scroll.saturating_add_signed(by);
+        if let Some(Overlay::Detail { scroll, .. } | Overlay::Help(scroll)) = &mut self.overlay {
+            scroll.by(by as i32);
             return;
         }
         match self.focus {
@@ -1059,7 +1060,7 @@ impl Board {
                         id,
                         calls: Remote::Loading,
                     },
-                    scroll: 0,
+                    scroll: Scroll::default(),
                 });
                 vec![Effect::LoadAgentCalls(id)]
             }
@@ -1076,7 +1077,7 @@ impl Board {
                         id: q.clone(),
                         debtors: Remote::Loading,
                     },
-                    scroll: 0,
+                    scroll: Scroll::default(),
                 });
                 vec![Effect::LoadQueueDebtors(q)]
             }

@@ -75,14 +75,14 @@ fn snapshot() -> BoardView {
                 "Early (1–30 days)",
                 132,
                 97,
-                &[("call_window", 30), ("frequency_cap", 5)],
+                &[("call_window", 30), ("call_cap", 5)],
             ),
             queue(
                 "late",
                 "Late (31–90 days)",
                 40,
                 12,
-                &[("promise_pending", 28)],
+                &[("promise_pause", 28)],
             ),
             queue(
                 "broken_promises",
@@ -189,7 +189,6 @@ fn event(b: &mut Board, id: i64, kind: &str, user: Option<i64>, body: serde_json
 }
 
 fn render(b: &Board, w: u16, h: u16) -> String {
-    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     let mut b2 = Board::new(
         b.locale,
         b.keymap.clone(),
@@ -205,7 +204,13 @@ fn render(b: &Board, w: u16, h: u16) -> String {
     b2.focus = b.focus;
     b2.filter = b.filter.clone();
     b2.offline = b.offline.clone();
-    t.draw(|f| view::draw(f, &b2, &Theme::default())).unwrap();
+    drawn(&b2, w, h)
+}
+
+/// The board drawn as it is, at a size it was told of.
+fn drawn(b: &Board, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| view::draw(f, b, &Theme::default())).unwrap();
     let buf = t.backend().buffer();
     let mut out = String::new();
     for y in 0..h {
@@ -220,6 +225,34 @@ fn render(b: &Board, w: u16, h: u16) -> String {
 #[test]
 fn board_at_80x24() {
     insta::assert_snapshot!(render(&board(), 80, 24));
+}
+
+#[test]
+fn help_in_portuguese_folds_under_its_column_and_scrolls_to_its_end() {
+    let mut b = board_in(Locale::PtBr);
+    b.update(Msg::Resize(80, 24));
+    key(&mut b, "?");
+    let s = drawn(&b, 80, 24);
+    assert!(
+        s.contains("  x             devolver o devedor à fila"),
+        "{s}"
+    );
+    assert!(s.contains(&format!("│{}auditado)", " ".repeat(16))), "{s}");
+    assert!(s.contains(" ↓ ┘") && !s.contains("filtro e motivo"), "{s}");
+    for _ in 0..30 {
+        key(&mut b, "pgdown");
+        drawn(&b, 80, 24);
+    }
+    let end = drawn(&b, 80, 24);
+    assert!(
+        end.contains("filtro e motivo") && !end.contains(" ↓ ┘"),
+        "{end}"
+    );
+    // At the end, one key up is one row up.
+    key(&mut b, "k");
+    assert!(drawn(&b, 80, 24).contains(" ↓ ┘"));
+    key(&mut b, "esc");
+    assert!(b.overlay.is_none());
 }
 
 #[test]
@@ -289,7 +322,7 @@ fn queue_drill_down_at_120x40() {
                 callable: false,
                 priority: 60,
                 waiting_since: Some(now() - Duration::minutes(5)),
-                blocked_by: Some("promise_pending".into()),
+                blocked_by: Some("promise_pause".into()),
                 review_at: Some(now() + Duration::days(3)),
                 leased_by: None,
             },

@@ -15,8 +15,11 @@ use crate::api::{AgentState, BoardAgent, FeedView, Tally};
 use crate::console::app::{Remote, Severity};
 use crate::console::format::span;
 use crate::console::keymap::Mode;
+use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
+use crate::console::views::{Scrolled, fold, scrolled};
 use crate::domain::{Currency, Disposition, Locale, Money};
+use crate::schedule::compliance::rule_said;
 
 /// The top bar's clock: minutes only, so it changes once a minute.
 pub fn clock(now: DateTime<Utc>) -> String {
@@ -94,9 +97,11 @@ pub fn draw(frame: &mut Frame, b: &Board, theme: &Theme) {
     key_bar(frame, bottom, b, theme);
     match &b.overlay {
         Some(Overlay::Detail { detail, scroll }) => {
-            detail_panel(frame, qarea.union(mid), b, detail, *scroll, theme)
+            detail_panel(frame, qarea.union(mid), b, detail, scroll, theme)
         }
-        Some(Overlay::Help) => help(frame, qarea.union(mid).union(ticker), b, theme),
+        Some(Overlay::Help(scroll)) => {
+            help(frame, qarea.union(mid).union(ticker), b, scroll, theme)
+        }
         _ => {}
     }
 }
@@ -140,12 +145,13 @@ fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn blocked_text(blocked: &std::collections::BTreeMap<String, i64>) -> String {
+/// The blocked debtors by rule, most first, each rule in words.
+fn blocked_text(blocked: &std::collections::BTreeMap<String, i64>, locale: Locale) -> String {
     let mut rules: Vec<_> = blocked.iter().collect();
     rules.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
     rules
         .iter()
-        .map(|(rule, n)| format!("{rule} {n}"))
+        .map(|(code, n)| format!("{} {n}", rule_said(code, locale).unwrap_or(code)))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -169,7 +175,7 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
                 Cell::from(q.depth.to_string()),
                 Cell::from(q.callable.to_string()).style(theme.fg(theme.ok)),
                 Cell::from(if blocked > 0 {
-                    format!("{blocked}: {}", blocked_text(&q.blocked))
+                    format!("{blocked}: {}", blocked_text(&q.blocked, b.locale))
                 } else {
                     "0".into()
                 })
@@ -209,7 +215,8 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         w("cpc", "rpc"),
     ];
     let mut widths = vec![
-        Constraint::Length(if wide { 22 } else { 16 }),
+        // "Promessas quebradas" whole.
+        Constraint::Length(if wide { 22 } else { 19 }),
         Constraint::Length(5),
         Constraint::Length(5),
         Constraint::Min(12),
@@ -373,7 +380,10 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         Line::from(vec![
             Span::styled(w("promessas ", "promises "), theme.fg(theme.muted)),
             Span::styled(t.promises_made.to_string(), theme.fg(theme.promise)),
-            Span::styled(w(" cumpridas ", " kept "), theme.fg(theme.muted)),
+        ]),
+        // Kept and broken on a line of their own: 30 columns hold them.
+        Line::from(vec![
+            Span::styled(w("  cumpridas ", "  kept "), theme.fg(theme.muted)),
             Span::styled(t.promises_kept.to_string(), theme.fg(theme.paid)),
             Span::styled(w(" quebradas ", " broken "), theme.fg(theme.muted)),
             Span::styled(t.promises_broken.to_string(), theme.fg(theme.danger)),
@@ -536,7 +546,7 @@ fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         _ => {
             use crate::console::action::Action;
             let mode = b.mode();
-            let hints: Vec<String> = [
+            let hints = [
                 (Action::Select, w("abrir", "open")),
                 (Action::Filter, w("filtrar", "filter")),
                 (Action::Sort, w("ordenar", "sort")),
@@ -549,8 +559,16 @@ fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             ]
             .iter()
             .filter(|(a, _)| mode != Mode::Board || *a != Action::Back)
-            .filter_map(|(a, label)| b.keymap.key_for(mode, *a).map(|k| format!("{k} {label}")))
+            .filter_map(|(a, label)| {
+                let key = b.keymap.key_for(mode, *a)?;
+                Some((*a, format!("{key} {label}")))
+            })
             .collect();
+            let hints: Vec<String> =
+                crate::console::views::fitting(hints, 3, usize::from(area.width))
+                    .into_iter()
+                    .map(|(_, hint)| hint)
+                    .collect();
             Line::styled(hints.join(" · "), theme.fg(theme.muted))
         }
     };
@@ -562,7 +580,7 @@ fn detail_panel(
     area: Rect,
     b: &Board,
     d: &Detail,
-    scroll: usize,
+    scroll: &Scroll,
     theme: &Theme,
 ) {
     frame.render_widget(Clear, area);
@@ -670,7 +688,7 @@ fn detail_panel(
                         format!(
                             "{}: {}",
                             w("bloqueados por regra", "blocked by rule"),
-                            blocked_text(&q.blocked)
+                            blocked_text(&q.blocked, b.locale)
                         ),
                         theme.fg(theme.warn),
                     ));
@@ -723,6 +741,7 @@ fn detail_panel(
                                 let until = d.review_at.map_or(String::new(), |t| {
                                     format!(" {} {}", w("até", "until"), t.format("%d/%m %H:%M"))
                                 });
+                                let rule = rule_said(rule, b.locale).unwrap_or(rule);
                                 Span::styled(
                                     format!("{}: {rule}{until}", w("bloqueado", "blocked")),
                                     theme.fg(theme.warn),
@@ -754,21 +773,34 @@ fn detail_panel(
             }
         }
     }
-    let p = Paragraph::new(lines)
-        .block(
-            Block::default()
-                .borders(Borders::ALL)
-                .border_style(theme.fg(theme.focus))
-                .title(Span::styled(format!(" {title} "), theme.alert(theme.title))),
-        )
-        .scroll((u16::try_from(scroll).unwrap_or(u16::MAX), 0));
-    frame.render_widget(p, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.fg(theme.focus))
+        .title(Span::styled(format!(" {title} "), theme.alert(theme.title)));
+    let text = Scrolled {
+        text: lines.into(),
+        wrap: false,
+        whole: true,
+        block,
+    };
+    scrolled(frame, area, text, scroll);
 }
 
-fn help(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
+fn help(frame: &mut Frame, area: Rect, b: &Board, scroll: &Scroll, theme: &Theme) {
+    const KEYS: usize = 16;
     frame.render_widget(Clear, area);
-    let mut lines = Vec::new();
     let w = |pt, en| b.locale.pick(pt, en);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.fg(theme.focus))
+        .title(Span::styled(
+            w(" teclas ", " keys "),
+            theme.alert(theme.title),
+        ));
+    let room = usize::from(block.inner(area).width)
+        .saturating_sub(KEYS)
+        .max(20);
+    let mut lines = Vec::new();
     for (mode, label) in [
         (Mode::Board, w("painel", "board")),
         (Mode::BoardDetail, w("detalhe", "drill-down")),
@@ -780,20 +812,25 @@ fn help(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
                 continue;
             }
             let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-            lines.push(Line::from(vec![
-                Span::styled(format!("  {:<14}", keys.join(" ")), theme.fg(theme.focus)),
-                Span::raw(action.help()),
-            ]));
+            let said = action.help(b.locale).split_whitespace();
+            for (i, row) in fold(said, room).into_iter().enumerate() {
+                let first = if i == 0 {
+                    keys.join(" ")
+                } else {
+                    String::new()
+                };
+                lines.push(Line::from(vec![
+                    Span::styled(format!("  {first:<0$}", KEYS - 2), theme.fg(theme.focus)),
+                    Span::raw(row),
+                ]));
+            }
         }
     }
-    let p = Paragraph::new(lines).block(
-        Block::default()
-            .borders(Borders::ALL)
-            .border_style(theme.fg(theme.focus))
-            .title(Span::styled(
-                w(" teclas ", " keys "),
-                theme.alert(theme.title),
-            )),
-    );
-    frame.render_widget(p, area);
+    let text = Scrolled {
+        text: lines.into(),
+        wrap: true,
+        whole: true,
+        block,
+    };
+    scrolled(frame, area, text, scroll);
 }

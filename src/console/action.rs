@@ -5,8 +5,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use crate::domain::Locale;
+
 macro_rules! actions {
-    ($($variant:ident = $name:literal: $help:literal,)*) => {
+    ($($variant:ident = $name:literal { pt: $pt:literal, en: $en:literal, },)*) => {
         #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
         pub enum Action {
             $($variant,)*
@@ -22,10 +24,10 @@ macro_rules! actions {
                 }
             }
 
-            /// What it does, in English (the help screen translates).
-            pub fn help(self) -> &'static str {
+            /// What it does, said for the help screen.
+            pub fn help(self, locale: Locale) -> &'static str {
                 match self {
-                    $(Action::$variant => $help,)*
+                    $(Action::$variant => locale.pick($pt, $en),)*
                 }
             }
         }
@@ -33,29 +35,98 @@ macro_rules! actions {
 }
 
 actions! {
-    Quit = "quit": "quit regua",
-    Help = "help": "show the keys of this screen",
-    Back = "back": "close, cancel or go back",
-    Search = "search": "find a debtor by name, CPF or id",
-    LeaseNext = "lease-next": "take the next debtor from the queue",
-    Call = "call": "call the debtor (when the law and the policy allow)",
-    RecordOutcome = "record-outcome": "record what came of the contact",
-    NextPanel = "next-panel": "move to the next panel or field",
-    PrevPanel = "prev-panel": "move to the previous panel or field",
-    Up = "up": "move up",
-    Down = "down": "move down",
-    PageUp = "page-up": "scroll a page up",
-    PageDown = "page-down": "scroll a page down",
-    Select = "select": "open or choose the selected line",
-    FilterTimeline = "filter-timeline": "show one kind of event in the timeline",
-    RevealDocument = "reveal-document": "show the full CPF/CNPJ (audited)",
-    ReleaseLease = "release-lease": "give the debtor back to the queue (on the board: the selected agent's, audited)",
-    Pause = "pause": "pause with a reason, or back to ready when paused",
-    Submit = "submit": "submit the form",
-    Refresh = "refresh": "load this screen again",
-    Filter = "filter": "show only the lines that match what you type",
-    Sort = "sort": "sort the agents by the next column",
-    PauseAgent = "pause-agent": "pause the selected agent with a reason (audited), or set a paused one ready",
+    Quit = "quit" {
+        pt: "sair do regua",
+        en: "quit regua",
+    },
+    Help = "help" {
+        pt: "mostrar as teclas desta tela",
+        en: "show the keys of this screen",
+    },
+    Back = "back" {
+        pt: "fechar, cancelar ou voltar",
+        en: "close, cancel or go back",
+    },
+    Search = "search" {
+        pt: "buscar um devedor por nome, CPF ou id",
+        en: "find a debtor by name, CPF or id",
+    },
+    LeaseNext = "lease-next" {
+        pt: "pegar o próximo devedor da fila",
+        en: "take the next debtor from the queue",
+    },
+    Call = "call" {
+        pt: "ligar para o devedor (quando a lei e a política permitem)",
+        en: "call the debtor (when the law and the policy allow)",
+    },
+    RecordOutcome = "record-outcome" {
+        pt: "registrar o resultado do contato",
+        en: "record what came of the contact",
+    },
+    NextPanel = "next-panel" {
+        pt: "ir ao próximo painel ou campo",
+        en: "move to the next panel or field",
+    },
+    PrevPanel = "prev-panel" {
+        pt: "voltar ao painel ou campo anterior",
+        en: "move to the previous panel or field",
+    },
+    Up = "up" {
+        pt: "subir",
+        en: "move up",
+    },
+    Down = "down" {
+        pt: "descer",
+        en: "move down",
+    },
+    PageUp = "page-up" {
+        pt: "subir uma página",
+        en: "scroll a page up",
+    },
+    PageDown = "page-down" {
+        pt: "descer uma página",
+        en: "scroll a page down",
+    },
+    Select = "select" {
+        pt: "abrir ou escolher a linha selecionada",
+        en: "open or choose the selected line",
+    },
+    FilterTimeline = "filter-timeline" {
+        pt: "mostrar um tipo de evento no histórico",
+        en: "show one kind of event in the timeline",
+    },
+    RevealDocument = "reveal-document" {
+        pt: "mostrar o CPF/CNPJ completo (auditado)",
+        en: "show the full CPF/CNPJ (audited)",
+    },
+    ReleaseLease = "release-lease" {
+        pt: "devolver o devedor à fila (no painel: o do agente selecionado, auditado)",
+        en: "give the debtor back to the queue (on the board: the selected agent's, audited)",
+    },
+    Pause = "pause" {
+        pt: "pausar com um motivo, ou voltar a disponível quando em pausa",
+        en: "pause with a reason, or back to ready when paused",
+    },
+    Submit = "submit" {
+        pt: "enviar o formulário",
+        en: "submit the form",
+    },
+    Refresh = "refresh" {
+        pt: "carregar esta tela de novo",
+        en: "load this screen again",
+    },
+    Filter = "filter" {
+        pt: "mostrar só as linhas com o que você digitar",
+        en: "show only the lines that match what you type",
+    },
+    Sort = "sort" {
+        pt: "ordenar os agentes pela próxima coluna",
+        en: "sort the agents by the next column",
+    },
+    PauseAgent = "pause-agent" {
+        pt: "pausar o agente selecionado com um motivo (auditado), ou deixar disponível um que está em pausa",
+        en: "pause the selected agent with a reason (audited), or set a paused one ready",
+    },
 }
 
 impl fmt::Display for Action {

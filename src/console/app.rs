@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::action::Action;
 use super::keymap::{Key, Keymap, Mode};
 use super::outcome_form::OutcomeForm;
+use super::scroll::Scroll;
 use super::words::words;
 use crate::api::{
     DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
@@ -147,8 +148,8 @@ pub struct Workspace {
     pub script: Remote<ScriptView>,
     pub panel: Panel,
     pub filter: TimelineFilter,
-    /// Lines scrolled, per panel (in `Panel::ORDER`).
-    pub scroll: [u16; 3],
+    /// Per panel (in `Panel::ORDER`).
+    pub scroll: [Scroll; 3],
     pub calling: bool,
     /// The outcome recorded on this debtor, once it is.
     pub recorded: Option<crate::domain::Disposition>,
@@ -167,7 +168,7 @@ impl Workspace {
             script: Remote::Loading,
             panel: Panel::Script,
             filter: TimelineFilter::All,
-            scroll: [0; 3],
+            scroll: Default::default(),
             calling: false,
             recorded: None,
         }
@@ -179,7 +180,7 @@ impl Workspace {
         self.lease.is_some() && self.recorded.is_none() && self.lease_lost.is_none()
     }
 
-    pub fn scroll_mut(&mut self) -> &mut u16 {
+    pub fn scroll_mut(&mut self) -> &mut Scroll {
         let i = Panel::ORDER
             .iter()
             .position(|p| *p == self.panel)
@@ -187,9 +188,9 @@ impl Workspace {
         &mut self.scroll[i]
     }
 
-    pub fn scroll_of(&self, panel: Panel) -> u16 {
+    pub fn scroll_of(&self, panel: Panel) -> &Scroll {
         let i = Panel::ORDER.iter().position(|p| *p == panel).unwrap_or(0);
-        self.scroll[i]
+        &self.scroll[i]
     }
 }
 
@@ -204,7 +205,8 @@ pub struct Search {
 
 #[derive(Clone, Debug)]
 pub enum Overlay {
-    Help(Mode),
+    /// The keys of the screen it was opened on.
+    Help(Mode, Scroll),
     Search(Search),
     Outcome(Box<OutcomeForm>),
     Pause(String),
@@ -362,7 +364,7 @@ impl App {
     /// The screen whose keys apply now.
     pub fn mode(&self) -> Mode {
         match &self.overlay {
-            Some(Overlay::Help(_)) => Mode::Help,
+            Some(Overlay::Help(..)) => Mode::Help,
             Some(Overlay::Search(_)) => Mode::Search,
             Some(Overlay::Outcome(_)) | Some(Overlay::Pause(_)) => Mode::Outcome,
             None if self.work.is_some() => Mode::Workspace,
@@ -634,7 +636,15 @@ impl App {
         if let Some(overlay) = &mut self.overlay {
             match (overlay, action) {
                 (_, Action::Quit) => {}
-                (Overlay::Help(_), _) => {
+                (Overlay::Help(_, scroll), Action::Up | Action::Down) => {
+                    scroll.by(if action == Action::Up { -1 } else { 1 });
+                    return;
+                }
+                (Overlay::Help(_, scroll), Action::PageUp | Action::PageDown) => {
+                    scroll.by(if action == Action::PageUp { -10 } else { 10 });
+                    return;
+                }
+                (Overlay::Help(..), _) => {
                     self.overlay = None;
                     return;
                 }
@@ -710,7 +720,7 @@ impl App {
                 self.quit = true;
                 fx.push(Effect::Quit);
             }
-            Action::Help => self.overlay = Some(Overlay::Help(self.mode())),
+            Action::Help => self.overlay = Some(Overlay::Help(self.mode(), Scroll::default())),
             Action::Search => self.overlay = Some(Overlay::Search(Search::default())),
             Action::Back => {
                 if let Some(w) = &self.work {
@@ -749,10 +759,7 @@ impl App {
                     _ => 10,
                 };
                 match &mut self.work {
-                    Some(w) => {
-                        let s = w.scroll_mut();
-                        *s = (*s as i32 + delta).clamp(0, u16::MAX as i32) as u16;
-                    }
+                    Some(w) => w.scroll_mut().by(delta),
                     None => {
                         let n = self.queues.ready().map_or(0, Vec::len);
                         self.queue_sel = (self.queue_sel as i32 + delta)
@@ -775,7 +782,7 @@ impl App {
                 if let Some(w) = &mut self.work {
                     w.filter = w.filter.next();
                     w.panel = Panel::Timeline;
-                    w.scroll[1] = 0;
+                    w.scroll[1].home();
                 }
             }
             Action::RevealDocument => {

@@ -8,6 +8,7 @@ pub mod format;
 pub mod keymap;
 pub mod outcome_form;
 pub mod run;
+pub mod scroll;
 pub mod terminal;
 #[cfg(test)]
 mod tests;

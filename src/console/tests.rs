@@ -655,12 +655,92 @@ fn a_refused_write_is_said_at_once() {
 }
 
 #[test]
-fn help_lists_the_live_keymap() {
+fn help_lists_the_live_keymap_in_the_agents_language() {
     let mut a = leased(Locale::En, true);
     key(&mut a, "?");
     let s = screen(&a, 120, 40);
-    assert!(s.contains("record-outcome"), "{s}");
-    assert!(s.contains("c                 call"), "{s}");
+    assert!(
+        s.contains("o               record what came of the contact · record-outcome"),
+        "{s}"
+    );
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "?");
+    let s = screen(&a, 120, 40);
+    assert!(
+        s.contains("o               registrar o resultado do contato · record-outcome"),
+        "{s}"
+    );
+    assert!(!s.contains("record what came"), "{s}");
+}
+
+/// The rows of a screen between two borders (the inside of a box).
+fn inside(s: &str) -> Vec<String> {
+    s.lines()
+        .filter_map(|l| l.strip_prefix('│'))
+        .map(|l| l.trim_end_matches('│').trim_end().to_string())
+        .collect()
+}
+
+#[test]
+fn help_at_80x24_folds_under_its_column_and_scrolls_to_its_end_and_no_further() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "?");
+    let s = screen(&a, 80, 24);
+    // A description too long for the row goes on under itself.
+    let rows = inside(&s);
+    let x = rows.iter().position(|r| r.starts_with("x ")).unwrap();
+    assert!(rows[x + 1].starts_with(&" ".repeat(16)), "{s}");
+    assert!(rows[x + 1].trim_start().ends_with("· release-lease"), "{s}");
+    assert!(s.contains(" ↓ ┘") && !s.contains(" ↑ ┐"), "{s}");
+    // The last key is below the fold: the agent scrolls to it, drawn
+    // after each key as the console draws.
+    assert!(!s.contains("carregar esta tela de novo"), "{s}");
+    for _ in 0..40 {
+        key(&mut a, "j");
+        screen(&a, 80, 24);
+    }
+    let end = screen(&a, 80, 24);
+    let rows = inside(&end);
+    assert!(
+        rows.last().unwrap().contains("carregar esta tela de novo"),
+        "{end}"
+    );
+    assert!(end.contains(" ↑ ┐") && !end.contains(" ↓ ┘"), "{end}");
+    // One key back is one row back, not forty.
+    key(&mut a, "k");
+    let back = inside(&screen(&a, 80, 24));
+    assert_eq!(back[1..], rows[..rows.len() - 1], "{end}");
+    // Another key closes it.
+    key(&mut a, "/");
+    assert!(a.overlay.is_none());
+}
+
+#[test]
+fn a_panel_scrolls_to_its_last_line_and_no_further() {
+    // Short enough that the talking points do not fit.
+    let mut a = leased(Locale::PtBr, true);
+    let first = inside(&screen(&a, 80, 12));
+    for _ in 0..200 {
+        key(&mut a, "j");
+        screen(&a, 80, 12);
+    }
+    let end = inside(&screen(&a, 80, 12));
+    // The talking points' last line (or the blank after it) is at the
+    // bottom, not one of many blank rows.
+    assert_ne!(end, first);
+    assert!(end.iter().rev().take(2).any(|r| !r.is_empty()), "{end:?}");
+    key(&mut a, "k");
+    let back = inside(&screen(&a, 80, 12));
+    assert_eq!(back[1..], end[..end.len() - 1]);
+}
+
+#[test]
+fn the_key_bar_keeps_the_key_to_the_help_when_it_is_narrow() {
+    let a = leased(Locale::PtBr, true);
+    let bar = |w| screen(&a, w, 24).lines().last().unwrap().to_string();
+    assert!(bar(80).ends_with("? ajuda"), "{}", bar(80));
+    assert!(bar(40).ends_with("? ajuda"), "{}", bar(40));
+    assert!(bar(120).contains("/ buscar"), "{}", bar(120));
 }
 
 macro_rules! snapshots {

@@ -76,13 +76,14 @@ pub fn bottom(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             };
             Line::from(Span::styled(format!(" {text}"), theme.alert(colour)))
         }
-        None => hints(app, theme),
+        None => hints(app, usize::from(area.width), theme),
     };
     frame.render_widget(Paragraph::new(line), area);
 }
 
-/// The keys worth knowing on this screen, from the live keymap.
-fn hints(app: &App, theme: &Theme) -> Line<'static> {
+/// The keys worth knowing on this screen, from the live keymap, as many as
+/// fit in `width` columns; the key to the help, which lists them all, stays.
+fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
     let mode = app.mode();
     let wanted: &[Action] = match mode {
         crate::console::keymap::Mode::Workspace => &[
@@ -97,7 +98,7 @@ fn hints(app: &App, theme: &Theme) -> Line<'static> {
         ],
         crate::console::keymap::Mode::Outcome => &[Action::NextPanel, Action::Submit, Action::Back],
         crate::console::keymap::Mode::Search => &[Action::Select, Action::Back],
-        crate::console::keymap::Mode::Help => &[Action::Back],
+        crate::console::keymap::Mode::Help => &[Action::Down, Action::Back],
         _ => &[
             Action::LeaseNext,
             Action::Search,
@@ -106,15 +107,19 @@ fn hints(app: &App, theme: &Theme) -> Line<'static> {
             Action::Quit,
         ],
     };
+    let hints = wanted
+        .iter()
+        .filter_map(|a| {
+            let key = app.keymap.key_for(mode, *a)?;
+            Some((*a, format!("{key} {}", short(*a, app.locale))))
+        })
+        .collect();
     let mut spans = vec![Span::raw(" ")];
-    for action in wanted {
-        if let Some(key) = app.keymap.key_for(mode, *action) {
-            spans.push(Span::styled(key.to_string(), theme.alert(theme.focus)));
-            spans.push(Span::styled(
-                format!(" {}  ", short(*action, app.locale)),
-                theme.fg(theme.muted),
-            ));
-        }
+    for (_, hint) in super::fitting(hints, 2, width.saturating_sub(1)) {
+        // Keys are written without spaces: the first one ends the key.
+        let (key, said) = hint.split_once(' ').unwrap_or((&hint, ""));
+        spans.push(Span::styled(key.to_string(), theme.alert(theme.focus)));
+        spans.push(Span::styled(format!(" {said}  "), theme.fg(theme.muted)));
     }
     Line::from(spans)
 }
@@ -134,6 +139,7 @@ fn short(a: Action, locale: crate::domain::Locale) -> &'static str {
         Action::Submit => ("registrar", "submit"),
         Action::Back => ("voltar", "back"),
         Action::Select => ("abrir", "open"),
+        Action::Down => ("rolar", "scroll"),
         _ => ("", ""),
     };
     locale.pick(p, e)

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::centred;
+use super::{Scrolled, centred, fold, scrolled};
 use crate::console::app::{App, Overlay, Remote};
 use crate::console::keymap::Mode;
 use crate::console::outcome_form::{Field, OutcomeForm};
@@ -17,7 +17,28 @@ use crate::domain::{Locale, Reason};
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: &Theme) {
     let w = words(app.locale);
     let (title, lines, width, height) = match overlay {
-        Overlay::Help(mode) => (w.help.to_string(), help(app, *mode, theme), 64, 22),
+        Overlay::Help(mode, scroll) => {
+            // As tall as its lines, as far as the screen allows.
+            let width = area.width.min(80);
+            let lines = help(app, *mode, width.saturating_sub(2), theme);
+            let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
+            let rect = centred(area, width, height);
+            frame.render_widget(Clear, rect);
+            let block = Block::bordered()
+                .title(Span::styled(
+                    format!(" {} ", w.help),
+                    theme.alert(theme.title),
+                ))
+                .border_style(theme.fg(theme.focus));
+            let text = Scrolled {
+                text: lines.into(),
+                wrap: true,
+                whole: true,
+                block,
+            };
+            scrolled(frame, rect, text, scroll);
+            return;
+        }
         Overlay::Search(s) => {
             let mut lines = vec![Line::from(vec![
                 Span::styled("/ ", theme.alert(theme.focus)),
@@ -78,19 +99,37 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
     );
 }
 
-fn help(app: &App, mode: Mode, theme: &Theme) -> Vec<Line<'static>> {
-    app.keymap
-        .keys_for(mode)
-        .into_iter()
-        .map(|(action, keys)| {
-            let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-            Line::from(vec![
-                Span::styled(format!("{:<18}", keys.join(", ")), theme.alert(theme.focus)),
-                Span::styled(format!("{:<16}", action.name()), theme.fg(theme.text)),
-                Span::styled(action.help().to_string(), theme.fg(theme.muted)),
-            ])
-        })
-        .collect()
+/// Each action with its keys, and what it does in the agent's language
+/// (its name, for the config file, after it), folded under itself.
+fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    const KEYS: usize = 16;
+    let room = usize::from(width).saturating_sub(KEYS).max(20);
+    let mut lines = Vec::new();
+    for (action, keys) in app.keymap.keys_for(mode) {
+        let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        // The name goes with its dot, as one word.
+        let name = format!("· {}", action.name());
+        let words = action
+            .help(app.locale)
+            .split_whitespace()
+            .chain([name.as_str()]);
+        for (i, row) in fold(words, room).into_iter().enumerate() {
+            let first = if i == 0 {
+                keys.join(", ")
+            } else {
+                String::new()
+            };
+            let mut spans = vec![Span::styled(
+                format!("{first:<KEYS$}"),
+                theme.alert(theme.focus),
+            )];
+            let (help, name) = row.split_at(row.rfind("· ").unwrap_or(row.len()));
+            spans.push(Span::styled(help.to_string(), theme.fg(theme.text)));
+            spans.push(Span::styled(name.to_string(), theme.fg(theme.muted)));
+            lines.push(Line::from(spans));
+        }
+    }
+    lines
 }
 
 fn outcome(app: &App, form: &OutcomeForm, theme: &Theme) -> Vec<Line<'static>> {

@@ -7,12 +7,14 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Modifier;
 use ratatui::text::{Line, Span, Text};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
+use super::Scrolled;
 use crate::api::{DebtorView, PlanView};
 use crate::console::app::{AgentStatus, App, Panel, Remote, Workspace, call_refusal};
 use crate::console::format::{event_line, local_time, stamp};
 use crate::console::outcome_form::terms_of;
+use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
 use crate::console::words::words;
 use crate::domain::{Channel, Currency, Ledger, Locale, Money};
@@ -35,8 +37,9 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
         render_panel(
             frame,
             debts,
-            debts_text(app, w),
-            0,
+            (debts_text(app, w), true),
+            // Not scrolled: ↓ says there is more than fits.
+            &Scroll::default(),
             false,
             theme,
             words(app.locale).debts,
@@ -44,8 +47,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
         render_panel(
             frame,
             offers,
-            offers_text(app, w, theme),
-            0,
+            (offers_text(app, w, theme), true),
+            &Scroll::default(),
             false,
             theme,
             words(app.locale).offers,
@@ -201,8 +204,8 @@ fn total(d: &DebtorView) -> Option<Money> {
 fn render_panel(
     frame: &mut Frame,
     area: Rect,
-    text: Text<'static>,
-    scroll: u16,
+    (text, whole): (Text<'static>, bool),
+    scroll: &Scroll,
     focused: bool,
     theme: &Theme,
     title: &str,
@@ -215,13 +218,13 @@ fn render_panel(
     let block = Block::bordered()
         .title(Span::styled(format!(" {title} "), theme.alert(theme.title)))
         .border_style(border);
-    frame.render_widget(
-        Paragraph::new(text)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
-        area,
-    );
+    let text = Scrolled {
+        text,
+        wrap: true,
+        whole,
+        block,
+    };
+    super::scrolled(frame, area, text, scroll);
 }
 
 fn panel(
@@ -235,7 +238,10 @@ fn panel(
 ) {
     let words = words(app.locale);
     let (title, text) = match which {
-        Panel::Script => (words.talking_points.to_string(), script_text(app, w, theme)),
+        Panel::Script => (
+            words.talking_points.to_string(),
+            (script_text(app, w, theme), true),
+        ),
         Panel::Timeline => (
             format!(
                 "{} · {}: {}",
@@ -250,10 +256,13 @@ fn panel(
                 w,
                 zone,
                 theme,
-                usize::from(w.scroll_of(which)) + usize::from(area.height),
+                usize::from(w.scroll_of(which).top()) + usize::from(area.height),
             ),
         ),
-        Panel::Plan => (words.plan.to_string(), plan_text(app, w, zone, theme)),
+        Panel::Plan => (
+            words.plan.to_string(),
+            (plan_text(app, w, zone, theme), true),
+        ),
     };
     let focused = which == w.panel;
     render_panel(
@@ -299,18 +308,19 @@ fn script_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
 
 /// The newest `lines` events the filter shows, newest first: only what can
 /// reach the screen is formatted, however long the history.
+/// The newest `lines` events the filter shows, and whether that is all.
 fn timeline_text(
     app: &App,
     w: &Workspace,
     zone: Option<Tz>,
     theme: &Theme,
     lines: usize,
-) -> Text<'static> {
-    remote_text(&w.timeline, app, theme, |events| {
-        let lines: Vec<Line> = events
-            .iter()
-            .rev()
-            .filter(|e| w.filter.shows(e))
+) -> (Text<'static>, bool) {
+    let mut whole = true;
+    let text = remote_text(&w.timeline, app, theme, |events| {
+        let mut shown = events.iter().rev().filter(|e| w.filter.shows(e));
+        let lines: Vec<Line> = shown
+            .by_ref()
             .take(lines)
             .map(|e| {
                 let colour = match &e.kind {
@@ -327,12 +337,14 @@ fn timeline_text(
                 ])
             })
             .collect();
+        whole = shown.next().is_none();
         if lines.is_empty() {
             Text::styled(words(app.locale).none, theme.fg(theme.muted))
         } else {
             Text::from(lines)
         }
-    })
+    });
+    (text, whole)
 }
 
 fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<'static> {

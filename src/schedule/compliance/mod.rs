@@ -115,6 +115,44 @@ impl Block {
     }
 }
 
+/// Each rule's `code` in a few words, for a count by rule on the board:
+/// (code, pt-BR, English).
+const RULE_WORDS: [(&str, &str, &str); 12] = [
+    ("dispute", "contestação", "disputed"),
+    ("cease_contact", "pediu sem contato", "asked for no contact"),
+    ("deceased", "óbito", "deceased"),
+    ("do_not_contact", "não contatar", "do not contact"),
+    (
+        "unknown_time_zone",
+        "fuso desconhecido",
+        "unknown time zone",
+    ),
+    (
+        "no_consented_phone",
+        "sem telefone autorizado",
+        "no consented phone",
+    ),
+    ("no_email", "sem e-mail", "no e-mail"),
+    ("call_window", "fora do horário", "outside call hours"),
+    ("call_cap", "limite de ligações", "call cap"),
+    (
+        "quiet_after_conversation",
+        "descanso após conversa",
+        "quiet after a talk",
+    ),
+    ("message_cap", "limite de mensagens", "message cap"),
+    ("promise_pause", "promessa em aberto", "promise pending"),
+];
+
+/// A rule's code (`Block::code`, as the API counts blocked debtors) in
+/// words; `None` for a code this build does not know.
+pub fn rule_said(code: &str, locale: Locale) -> Option<&'static str> {
+    RULE_WORDS
+        .iter()
+        .find(|(c, ..)| *c == code)
+        .map(|(_, pt, en)| locale.pick(*pt, *en))
+}
+
 impl fmt::Display for Block {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

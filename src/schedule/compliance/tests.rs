@@ -902,3 +902,52 @@ fn call_hours_list_each_opening_in_the_debtors_own_time() {
             .is_empty()
     );
 }
+
+#[test]
+fn every_rule_has_words_for_the_board() {
+    let caps = CallCaps::REG_F;
+    let cap = MessageCap {
+        max: 1,
+        per_days: 1,
+    };
+    let now = sp_at(3, 10, 10, 0);
+    let rules = [
+        Block::Stopped(Flag::Dispute),
+        Block::Stopped(Flag::CeaseContact),
+        Block::Stopped(Flag::Deceased),
+        Block::DoNotContactTag("x".into()),
+        Block::UnknownZone("x".into()),
+        Block::NoConsentedPhone,
+        Block::NoEmail,
+        Block::Window {
+            authority: "x".into(),
+            shut: Shut::ClosedAllDay {
+                day: DayKind::Sunday,
+            },
+        },
+        Block::CallCap { attempts: 1, caps },
+        Block::QuietAfterConversation {
+            since: now,
+            days: 1,
+        },
+        Block::MessageCap {
+            channel: Channel::Sms,
+            sent: 1,
+            cap,
+        },
+        Block::PromisePause {
+            until: now.date_naive(),
+        },
+    ];
+    for rule in rules {
+        for locale in [Locale::PtBr, Locale::En] {
+            let said = rule_said(rule.code(), locale);
+            assert!(said.is_some_and(|s| !s.contains('_')), "{}", rule.code());
+        }
+    }
+    assert_eq!(
+        rule_said("no_consented_phone", Locale::PtBr),
+        Some("sem telefone autorizado")
+    );
+    assert_eq!(rule_said("a_rule_from_a_newer_server", Locale::En), None);
+}

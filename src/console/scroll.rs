@@ -1,0 +1,111 @@
+//! How far a view is scrolled. Lines wrap to the width of the screen, so
+//! only drawing knows where the text ends: the view records the furthest
+//! it can go, and the keys that come next stop there instead of scrolling
+//! into blank rows that take as many keys to come back from.
+
+use std::cell::Cell;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Scroll {
+    top: u16,
+    end: Cell<End>,
+}
+
+/// Where the text ends, as last drawn.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum End {
+    /// Not drawn yet.
+    #[default]
+    Unknown,
+    /// Past what was drawn: a long list is laid out only as far as shown.
+    Beyond,
+    /// The furthest first row that still fills the view.
+    At(u16),
+}
+
+impl Scroll {
+    /// The first row shown.
+    pub fn top(&self) -> u16 {
+        match self.end.get() {
+            End::At(last) => self.top.min(last),
+            End::Unknown | End::Beyond => self.top,
+        }
+    }
+
+    pub fn by(&mut self, rows: i32) {
+        let last = match self.end.get() {
+            End::At(last) => i32::from(last),
+            End::Unknown | End::Beyond => i32::from(u16::MAX),
+        };
+        self.top = (i32::from(self.top()) + rows).clamp(0, last) as u16;
+    }
+
+    pub fn home(&mut self) {
+        self.top = 0;
+    }
+
+    /// Drawing: the text laid out takes `lines` rows, the view shows
+    /// `rows`; `whole` unless more text follows what was laid out. Gives
+    /// the first row to show.
+    pub fn fit(&self, lines: usize, rows: u16, whole: bool) -> u16 {
+        self.end.set(if whole {
+            let last = lines.saturating_sub(usize::from(rows));
+            End::At(u16::try_from(last).unwrap_or(u16::MAX))
+        } else {
+            End::Beyond
+        });
+        self.top()
+    }
+
+    /// Whether rows are hidden above and below, as last drawn.
+    pub fn more(&self) -> (bool, bool) {
+        let top = self.top();
+        let below = match self.end.get() {
+            End::At(last) => top < last,
+            End::Beyond => true,
+            End::Unknown => false,
+        };
+        (top > 0, below)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_at_the_end_the_view_last_drew() {
+        let mut s = Scroll::default();
+        // Before any draw the end is unknown.
+        s.by(50);
+        assert_eq!(s.top(), 50);
+        // 30 lines in 10 rows: row 20 is the last that fills the view.
+        assert_eq!(s.fit(30, 10, true), 20);
+        assert_eq!(s.more(), (true, false));
+        // Back one goes back one, not 30 blank rows.
+        s.by(-1);
+        assert_eq!(s.top(), 19);
+        s.by(100);
+        assert_eq!(s.top(), 20);
+        s.by(-100);
+        assert_eq!((s.top(), s.more()), (0, (false, true)));
+        // A text that fits shows from its first line.
+        s.by(5);
+        assert_eq!(s.fit(4, 10, true), 0);
+        assert_eq!(s.more(), (false, false));
+        s.by(3);
+        s.home();
+        assert_eq!(s.top(), 0);
+    }
+
+    #[test]
+    fn a_list_laid_out_only_as_far_as_shown_scrolls_on() {
+        let mut s = Scroll::default();
+        s.by(5);
+        // 5 scrolled past and 10 shown laid out, with more after them.
+        assert_eq!(s.fit(15, 10, false), 5);
+        assert_eq!(s.more(), (true, true));
+        s.by(10);
+        assert_eq!(s.top(), 15);
+    }
+}
