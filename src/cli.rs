@@ -255,7 +255,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
             Err(code) => return code,
         };
         let outbox = match regua::client::outbox::Outbox::open(&dir).await {
-            Ok(o) => o,
+            Ok(o) => o.speaking(config.locale),
             Err(e) => {
                 eprintln!("regua: {e}");
                 return ExitCode::from(1);

@@ -473,7 +473,10 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
     let server = start(&db(&dir), None, Seed::Demo).await;
     let ana = logged_in(&server.url(), "ana").await;
     let (_, debtor) = lease_any(&ana).await;
-    let outbox = Outbox::open(data.path()).await.unwrap();
+    let outbox = Outbox::open(data.path())
+        .await
+        .unwrap()
+        .speaking(regua::domain::Locale::PtBr);
     let kind = OutboxKind::Outcome { debtor_id: debtor };
     let bad = outbox
         .enqueue(
@@ -501,9 +504,11 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
     assert_eq!(kept.len(), 1);
     assert_eq!((kept[0].id, kept[0].failed), (bad, true));
     let message = kept[0].last_error.clone().unwrap();
+    // Kept as the agent reads it: the refusal in their language, the
+    // server's own words for what it refused.
     assert!(
-        message.contains("mood"),
-        "the server's own words: {message}"
+        message.starts_with("recusado pelo servidor") && message.contains("mood"),
+        "{message}"
     );
 
     // Sent again, refused again, still kept; discarded only when asked.

@@ -22,6 +22,7 @@ use super::view;
 use crate::api::{AgentState, BoardView};
 use crate::client::events::{self, Live};
 use crate::client::{Client, ClientError, Method};
+use crate::console::format::local_time;
 use crate::console::keymap::Key;
 use crate::console::terminal;
 use crate::console::theme::Theme;
@@ -169,7 +170,7 @@ fn spawn_effect(c: &Client, locale: Locale, tx: &UnboundedSender<Msg>, effect: E
     let send = move |m: Msg| {
         let _ = tx.send(m);
     };
-    let text = |e: ClientError| e.to_string();
+    let text = move |e: ClientError| e.said(locale, |t| local_time(t, None, locale));
     tokio::spawn(async move {
         match effect {
             Effect::LoadSnapshot => {

@@ -8,6 +8,7 @@
 mod clean_de;
 pub mod events;
 pub mod outbox;
+mod said;
 pub mod sanitize;
 pub mod session;
 

@@ -20,6 +20,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::{Client, ClientError, Method};
+use crate::domain::Locale;
 
 pub const FILE_NAME: &str = "outbox.db";
 /// The first wait after a failed attempt; it doubles up to [`RETRY_MAX`]
@@ -130,6 +131,8 @@ pub enum OutboxError {
 pub struct Outbox {
     pool: SqlitePool,
     wake: Arc<Notify>,
+    /// The language a refusal is kept in, for the agent to read.
+    locale: Locale,
 }
 
 fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
@@ -169,7 +172,13 @@ impl Outbox {
         Ok(Outbox {
             pool,
             wake: Arc::default(),
+            locale: Locale::En,
         })
+    }
+
+    /// Keeps the server's refusals said in `locale` (English otherwise).
+    pub fn speaking(self, locale: Locale) -> Outbox {
+        Outbox { locale, ..self }
     }
 
     /// Keeps a write to send, durably, and wakes the sender. `body` is the
@@ -310,7 +319,7 @@ impl Outbox {
                 // Without a valid session nothing can be sent, but logging
                 // in again will fix it: wait, do not fail the item.
                 let refused = e.is_final() && !matches!(e, ClientError::Api { status: 401, .. });
-                let message = e.to_string();
+                let message = e.said(self.locale, |t| t.format("%Y-%m-%d %H:%M UTC").to_string());
                 sqlx::query(ATTEMPTED)
                     .bind(&message)
                     .bind(refused)

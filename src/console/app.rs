@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::action::Action;
+use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode};
 use super::outcome_form::OutcomeForm;
 use super::scroll::Scroll;
@@ -15,6 +16,7 @@ use crate::api::{
     DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
     ScriptView,
 };
+use crate::client::ClientError;
 use crate::domain::{Event, EventKind, Locale};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -188,6 +190,11 @@ impl Workspace {
         &mut self.scroll[i]
     }
 
+    /// The debtor's time zone, once their record is here.
+    pub fn zone(&self) -> Option<chrono_tz::Tz> {
+        self.debtor.ready().and_then(|d| d.time_zone.parse().ok())
+    }
+
     pub fn scroll_of(&self, panel: Panel) -> &Scroll {
         let i = Panel::ORDER.iter().position(|p| *p == panel).unwrap_or(0);
         &self.scroll[i]
@@ -284,7 +291,7 @@ pub enum Msg {
     State(Result<AgentState, String>),
     LeaseRenewed(LeaseView),
     LeaseLost(String),
-    CallRefused(String),
+    CallRefused(ClientError),
     CallEnded(Result<(), String>),
     Outbox(OutboxCount),
     /// Something happened on the server: `debtor` is who it concerns;
@@ -457,12 +464,17 @@ impl App {
                 }
                 true
             }
-            Msg::CallRefused(why) => {
+            Msg::CallRefused(e) => {
+                let zone = self.work.as_ref().and_then(Workspace::zone);
                 if let Some(w) = &mut self.work {
                     w.calling = false;
                 }
                 self.set_status(AgentStatus::Ready, None, &mut fx);
-                self.say(Severity::Error, why);
+                let locale = self.locale;
+                self.say(
+                    Severity::Error,
+                    e.said(locale, |t| local_time(t, zone, locale)),
+                );
                 true
             }
             Msg::CallEnded(result) => {
@@ -913,10 +925,7 @@ impl App {
         };
         let Some(w) = &self.work else { return };
         let terms = w.script.ready().and_then(super::outcome_form::terms_of);
-        let zone = w
-            .debtor
-            .ready()
-            .and_then(|d| d.time_zone.parse::<chrono_tz::Tz>().ok());
+        let zone = w.zone();
         let today = match zone {
             Some(z) => self.now.with_timezone(&z).date_naive(),
             None => self.now.date_naive(),

@@ -17,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use super::app::{AgentState, AgentStatus, App, Effect, Msg, Offline, OutboxCount, Severity};
 use super::dial;
+use super::format::local_time;
 use super::terminal::{self, Input, Term};
 use super::theme::Theme;
 use super::views;
@@ -148,7 +149,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         if let Some((_, h)) = renewer.take() {
                             h.abort();
                         }
-                        renewer = Some((lease.id, renew(s.client.clone(), lease, tx.clone())));
+                        renewer = Some((
+                            lease.id,
+                            renew(s.client.clone(), lease, tx.clone(), s.locale),
+                        ));
                     }
                     for effect in effects {
                         if let Effect::Release { lease } = &effect
@@ -268,7 +272,8 @@ fn spawn_effect(
     let send = move |m: Msg| {
         let _ = tx.send(Event::App(Box::new(m)));
     };
-    let text = |e: ClientError| e.to_string();
+    let locale = s.locale;
+    let text = move |e: ClientError| said(&e, locale);
     let handle = match effect {
         Effect::Quit => return None,
         Effect::LoadQueues => {
@@ -285,7 +290,7 @@ fn spawn_effect(
             if let Err(e) = c.release(lease).await {
                 // Gone already (expired, or taken back): nothing to do.
                 if !e.is_final() {
-                    send(Msg::Notice(Severity::Warn, e.to_string()));
+                    send(Msg::Notice(Severity::Warn, text(e)));
                 }
             }
         }),
@@ -346,7 +351,7 @@ fn spawn_effect(
                         name,
                     });
                 }
-                Err(e) => send(Msg::CallRefused(e.to_string())),
+                Err(e) => send(Msg::CallRefused(e)),
             }
         }),
         Effect::Record { debtor_id, request } => {
@@ -405,9 +410,20 @@ fn dial_now(
     }
 }
 
+/// A server's refusal for the agent; such errors carry no debtor's time
+/// (a refused call does, and the app says it in the debtor's zone).
+fn said(e: &ClientError, locale: Locale) -> String {
+    e.said(locale, |t| local_time(t, None, locale))
+}
+
 /// Keeps a lease alive: renews at two thirds of its time; a final refusal
 /// (or running out while the server is away) is a lost lease.
-fn renew(client: Client, lease: LeaseView, tx: UnboundedSender<Event>) -> JoinHandle<()> {
+fn renew(
+    client: Client,
+    lease: LeaseView,
+    tx: UnboundedSender<Event>,
+    locale: Locale,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut current = lease;
         loop {
@@ -421,12 +437,12 @@ fn renew(client: Client, lease: LeaseView, tx: UnboundedSender<Event>) -> JoinHa
                     let _ = tx.send(Event::App(Box::new(Msg::LeaseRenewed(l))));
                 }
                 Err(e) if e.is_final() => {
-                    let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(e.to_string()))));
+                    let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(said(&e, locale)))));
                     return;
                 }
                 Err(e) => {
                     if Utc::now() >= current.expires_at {
-                        let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(e.to_string()))));
+                        let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(said(&e, locale)))));
                         return;
                     }
                 }

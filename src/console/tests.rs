@@ -786,3 +786,27 @@ snapshots! {
         a
     };
 }
+
+#[test]
+fn a_call_the_server_refuses_is_said_in_the_agents_language_and_the_debtors_time() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "c");
+    let refusal = crate::client::ClientError::Api {
+        status: 409,
+        code: "call_blocked".into(),
+        message: "call window of São Paulo: weekdays, after 20:00; a call is allowed from …".into(),
+        field: None,
+        details: Some(serde_json::json!({
+            "rule": "call_window",
+            "clears_at": "2026-03-11T11:00:00Z",
+        })),
+    };
+    a.update(Msg::CallRefused(refusal));
+    let (severity, text) = a.notice.clone().unwrap();
+    assert_eq!(severity, super::app::Severity::Error);
+    assert_eq!(
+        text,
+        "ligação bloqueada (fora do horário) até qua 11/03 08:00 (hora local)"
+    );
+    assert!(!a.work.as_ref().unwrap().calling);
+}

@@ -20,7 +20,7 @@ use crate::console::words::words;
 use crate::domain::{Channel, Currency, Ledger, Locale, Money};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &Theme) {
-    let zone: Option<Tz> = w.debtor.ready().and_then(|d| d.time_zone.parse().ok());
+    let zone = w.zone();
     let [head, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(area);
     header(frame, head, app, w, zone, theme);
     if body.width >= 120 {
