@@ -878,12 +878,12 @@ fn explain_names_the_rule_and_when_it_clears() {
         "{lines:#?}"
     );
     let want = "call blocked — call window of São Paulo (Lei 15.426/2014): Saturday after \
-                14:00; allowed Mon 2026-03-09 08:00 local — step D+3 'first_call' (first_call)";
+                14:00; allowed Mon 2026-03-09 08:00 local — step D+3 'first_call'";
     assert!(lines.iter().any(|l| l == want), "{lines:#?}");
     assert!(
         lines
             .iter()
-            .any(|l| l == "now email (friendly) — step D+1 'missed_due_date' (missed_due_date)"),
+            .any(|l| l == "now email (friendly) — step D+1 'missed_due_date'"),
         "{lines:#?}"
     );
     let last = lines.last().unwrap();
@@ -918,14 +918,25 @@ fn explain_speaks_the_agents_language() {
     );
     let want = "bloqueio de ligação — horário de ligação: São Paulo (Lei 15.426/2014) — \
                 sábado, depois das 14:00; até seg 09/03/2026 08:00 (hora local) — passo D+3 \
-                'first_call' (first_call)";
+                'first_call'";
     assert!(active.iter().any(|l| l == want), "{active:#?}");
     assert!(
-        active.iter().any(
-            |l| l == "agora e-mail (amigável) — passo D+1 'missed_due_date' (missed_due_date)"
-        ),
+        active
+            .iter()
+            .any(|l| l == "agora e-mail (amigável) — passo D+1 'missed_due_date'"),
         "{active:#?}"
     );
+    // A step sent with a template of another name names it.
+    let mut renamed = default_policy();
+    for step in &mut renamed.steps {
+        if step.id == "missed_due_date" {
+            step.template = "friendly_email_v2".into();
+        }
+    }
+    let p2 = plan(&debtor, &[], &renamed, now);
+    let lines = explain::explain(&p2, &renamed, &debtor, now, Locale::PtBr);
+    let want = "agora e-mail (amigável) — passo D+1 'missed_due_date' (modelo friendly_email_v2)";
+    assert!(lines.iter().any(|l| l == want), "{lines:#?}");
     let last = active.last().unwrap();
     assert!(last.starts_with("prioridade "), "{last}");
     assert!(last.contains("5 dias de atraso: +1"), "{last}");

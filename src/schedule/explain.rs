@@ -19,7 +19,13 @@ pub fn source_name(policy: &Policy, source: Source, locale: Locale) -> String {
                 d => format!("D{d:+}"),
             };
             let word = if pt { "passo" } else { "step" };
-            format!("{word} {day} '{}' ({})", step.id, step.template)
+            // Most policies name a step after its template: once is enough.
+            if step.template == step.id {
+                format!("{word} {day} '{}'", step.id)
+            } else {
+                let template = if pt { "modelo" } else { "template" };
+                format!("{word} {day} '{}' ({template} {})", step.id, step.template)
+            }
         }
         Source::Encouragement if pt => "regra de promessa: incentivo antes da data".into(),
         Source::Encouragement => "promise rule: encouragement before the date".into(),

@@ -131,7 +131,8 @@ impl Part {
                 format!("promessas cumpridas {}, quebradas {}", v / 1000, v % 1000)
             }
             (Locale::PtBr, Factor::LastContact) if v < 0 => "sem contato ainda".to_string(),
-            (Locale::PtBr, Factor::LastContact) => format!("último contato há {v} h"),
+            (Locale::PtBr, Factor::LastContact) if v < 48 => format!("último contato há {v} h"),
+            (Locale::PtBr, Factor::LastContact) => format!("último contato há {} dias", v / 24),
             (Locale::PtBr, Factor::Payments) if v < 0 => "nenhum pagamento ainda".to_string(),
             (Locale::PtBr, Factor::Payments) if v == 1 => "último pagamento há 1 dia".to_string(),
             (Locale::PtBr, Factor::Payments) => format!("último pagamento há {v} dias"),
@@ -149,10 +150,34 @@ impl fmt::Display for Part {
             Factor::Balance => write!(f, "balance {}.{:02}", v / 100, v % 100)?,
             Factor::Promises => write!(f, "promises kept {}, broken {}", v / 1000, v % 1000)?,
             Factor::LastContact if v < 0 => write!(f, "never contacted")?,
-            Factor::LastContact => write!(f, "last contact {v} h ago")?,
+            // Hours while they count; days after two.
+            Factor::LastContact if v < 48 => write!(f, "last contact {v} h ago")?,
+            Factor::LastContact => write!(f, "last contact {} days ago", v / 24)?,
             Factor::Payments if v < 0 => write!(f, "no payments yet")?,
             Factor::Payments => write!(f, "last payment {v} days ago")?,
         }
         write!(f, ": {:+}", self.points)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_contact_is_counted_in_hours_then_in_days() {
+        let part = |hours| Part {
+            factor: Factor::LastContact,
+            points: 5,
+            value: hours,
+        };
+        assert_eq!(part(11).said(Locale::PtBr), "último contato há 11 h: +5");
+        assert_eq!(
+            part(418).said(Locale::PtBr),
+            "último contato há 17 dias: +5"
+        );
+        assert_eq!(part(47).to_string(), "last contact 47 h ago: +5");
+        assert_eq!(part(48).to_string(), "last contact 2 days ago: +5");
+        assert_eq!(part(-1).said(Locale::PtBr), "sem contato ainda: +5");
     }
 }
