@@ -593,6 +593,15 @@ async fn queues_and_plans_are_said_in_the_language_asked_for() {
     };
     assert!(last(&pt).starts_with("prioridade "), "{pt}");
     assert!(last(&en).starts_with("priority "), "{en}");
+    // The summary is the explanation without its action and block lines.
+    for p in [&pt, &en] {
+        let lines = p["explanation"].as_array().unwrap();
+        let summary = p["summary"].as_array().unwrap();
+        let said = p["actions"].as_array().unwrap().len() + p["blocked"].as_array().unwrap().len();
+        assert_eq!(summary.len() + said, lines.len(), "{p}");
+        assert_eq!(summary[0], lines[0]);
+        assert_eq!(summary.last(), lines.last());
+    }
     // With the debtor's call window ahead, opening by opening.
     let hours = pt["call_hours"].as_array().unwrap();
     assert!(hours.len() >= 5, "two weeks of openings: {hours:?}");

@@ -307,8 +307,14 @@ pub struct PlanView {
     pub priority: i32,
     pub actions: Vec<PlanLine>,
     pub blocked: Vec<PlanLine>,
-    /// Every line in words, as the agent's plan panel shows it.
+    /// Every line in words: the state, the queue, each action, each
+    /// blocked one, the priority.
     pub explanation: Vec<String>,
+    /// The state, the queue and the priority in words: the explanation
+    /// without the lines that say each action and block, for a screen that
+    /// lists those itself (the console's plan panel).
+    #[serde(default)]
+    pub summary: Vec<String>,
     /// The debtor's call window over the next 14 days, each opening with
     /// its close: the console checks a callback time against it before
     /// the outcome leaves the desk (the server checks again, caps too).

@@ -128,7 +128,7 @@ fn plan(callable: bool, locale: Locale) -> PlanView {
         }]
     };
     // As the server writes it, in the locale asked for: state, queue, each
-    // action, each blocked one, score.
+    // action, each blocked one, priority; the summary without the middle.
     let pt = locale == Locale::PtBr;
     let said = |pt_text: &str, en_text: &str| if pt { pt_text } else { en_text }.to_string();
     let queue = match (pt, callable) {
@@ -152,10 +152,12 @@ fn plan(callable: bool, locale: Locale) -> PlanView {
             b.why
         ));
     }
-    explanation.push(said(
+    let priority = said(
         "prioridade 612 = base 20; 37 dias de atraso: +9",
         "priority 612 = base 20; 37 days past due: +9",
-    ));
+    );
+    explanation.push(priority.clone());
+    let summary = vec![explanation[0].clone(), queue.to_string(), priority];
     PlanView {
         state: "active".into(),
         queue: Some("early".into()),
@@ -169,6 +171,7 @@ fn plan(callable: bool, locale: Locale) -> PlanView {
             why: "step D+30 call".into(),
         }],
         explanation,
+        summary,
         blocked,
         // São Paulo: today until 20 h, tomorrow 8–20 h.
         call_hours: vec![
@@ -809,4 +812,23 @@ fn a_call_the_server_refuses_is_said_in_the_agents_language_and_the_debtors_time
         "ligação bloqueada (fora do horário) até qua 11/03 08:00 (hora local)"
     );
     assert!(!a.work.as_ref().unwrap().calling);
+}
+
+#[test]
+fn the_plan_panel_shows_the_summary_under_the_actions_or_a_servers_whole_explanation() {
+    let plan_panel = |p: PlanView| {
+        let mut a = leased(Locale::PtBr, true);
+        a.update(Msg::Plan(42, Ok(p)));
+        key(&mut a, "tab");
+        key(&mut a, "tab");
+        screen(&a, 80, 24)
+    };
+    let s = plan_panel(plan(true, Locale::PtBr));
+    assert!(s.contains("prioridade 612"), "{s}");
+    assert!(!s.contains("agora ligação (amigável)"), "the action is drawn once: {s}");
+    // A server that sends no summary: its explanation, whole.
+    let mut older = plan(true, Locale::PtBr);
+    older.summary.clear();
+    let s = plan_panel(older);
+    assert!(s.contains("agora ligação (amigável)") && s.contains("prioridade 612"), "{s}");
 }

@@ -119,7 +119,7 @@ pub fn blocked_line(
     )
 }
 
-/// Every line of a plan: state, queue, actions, blocked ones, score.
+/// Every line of a plan: state, queue, actions, blocked ones, priority.
 pub fn explain(
     plan: &Plan,
     policy: &Policy,
@@ -127,8 +127,34 @@ pub fn explain(
     now: DateTime<Utc>,
     locale: Locale,
 ) -> Vec<String> {
+    let mut lines = vec![state_line(plan, locale)];
+    lines.extend(queue_line(plan, policy, locale));
+    lines.extend(
+        plan.actions
+            .iter()
+            .map(|a| action_line(policy, debtor, a, now, locale)),
+    );
+    lines.extend(
+        plan.blocked
+            .iter()
+            .map(|b| blocked_line(policy, debtor, b, now, locale)),
+    );
+    lines.push(priority_line(plan, locale));
+    lines
+}
+
+/// What the action and blocked lines leave out: the state, the queue and
+/// the priority (for a screen that lists the actions itself).
+pub fn summary(plan: &Plan, policy: &Policy, locale: Locale) -> Vec<String> {
+    let mut lines = vec![state_line(plan, locale)];
+    lines.extend(queue_line(plan, policy, locale));
+    lines.push(priority_line(plan, locale));
+    lines
+}
+
+fn state_line(plan: &Plan, locale: Locale) -> String {
     let pt = locale == Locale::PtBr;
-    let mut lines = vec![match (plan.state, pt) {
+    match (plan.state, pt) {
         (State::Active, false) => "active".to_string(),
         (State::Active, true) => "em cobrança".to_string(),
         // The date first: a narrow header cuts what follows.
@@ -149,36 +175,31 @@ pub fn explain(
         (State::MixedCurrencies, true) => {
             "dívidas em moedas diferentes: nada planejado até que sejam corrigidas".into()
         }
-    }];
-    if let Some(q) = plan.queue {
-        let callable = match (plan.callable_now, pt) {
-            (true, false) => "may be called now",
-            (false, false) => "may not be called now",
-            (true, true) => "pode receber ligação agora",
-            (false, true) => "não pode receber ligação agora",
-        };
-        let word = if pt { "fila" } else { "queue" };
-        lines.push(format!(
-            "{word} {}: {callable}",
-            policy.queue(q).name(locale)
-        ));
     }
-    lines.extend(
-        plan.actions
-            .iter()
-            .map(|a| action_line(policy, debtor, a, now, locale)),
-    );
-    lines.extend(
-        plan.blocked
-            .iter()
-            .map(|b| blocked_line(policy, debtor, b, now, locale)),
-    );
+}
+
+fn queue_line(plan: &Plan, policy: &Policy, locale: Locale) -> Option<String> {
+    let pt = locale == Locale::PtBr;
+    let q = plan.queue?;
+    let callable = match (plan.callable_now, pt) {
+        (true, false) => "may be called now",
+        (false, false) => "may not be called now",
+        (true, true) => "pode receber ligação agora",
+        (false, true) => "não pode receber ligação agora",
+    };
+    let word = if pt { "fila" } else { "queue" };
+    Some(format!(
+        "{word} {}: {callable}",
+        policy.queue(q).name(locale)
+    ))
+}
+
+fn priority_line(plan: &Plan, locale: Locale) -> String {
     let parts: Vec<String> = plan.score.parts().map(|p| p.said(locale)).collect();
-    lines.push(format!(
+    format!(
         "{} {} = base 20; {}",
-        if pt { "prioridade" } else { "priority" },
+        locale.pick("prioridade", "priority"),
         plan.score.total,
         parts.join("; ")
-    ));
-    lines
+    )
 }

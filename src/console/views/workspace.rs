@@ -380,16 +380,12 @@ fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<
                 Span::styled(until, theme.fg(theme.warn)),
             ]));
         }
-        // The explanation goes state, queue, each action, each blocked,
-        // score: the actions and blocked ones are drawn above already.
-        // Shaped otherwise (another server's), it is shown whole.
-        let head = 1 + usize::from(p.queue.is_some());
-        let repeated = p.actions.len() + p.blocked.len();
-        let shown: Vec<&String> = if p.explanation.len() == head + repeated + 1 {
-            let score = &p.explanation[head + repeated..];
-            p.explanation[..head].iter().chain(score).collect()
+        // The actions and blocked ones are drawn above already; a server
+        // without the summary has only the whole explanation to give.
+        let shown = if p.summary.is_empty() {
+            &p.explanation
         } else {
-            p.explanation.iter().collect()
+            &p.summary
         };
         if !shown.is_empty() {
             lines.push(Line::default());

@@ -13,7 +13,7 @@ use crate::api::{
 };
 use crate::domain::Event;
 use crate::schedule::State as PlanState;
-use crate::schedule::explain::{explain, source_name};
+use crate::schedule::explain::{explain, source_name, summary};
 use crate::scripts::{CaseError, case, max_installments};
 use crate::server::app::{AppState, Id, plan_debtor};
 use crate::server::auth::Caller;
@@ -181,6 +181,7 @@ pub async fn plan(
             })
             .collect(),
         explanation: explain(&p, policy, &debtor, now, locale),
+        summary: summary(&p, policy, locale),
         call_hours: policy
             .compliance
             .call_hours(&debtor, now, now + CALL_HOURS_AHEAD)
