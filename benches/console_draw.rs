@@ -109,7 +109,7 @@ fn plan() -> PlanView {
             line(20, "bureau", "a promise is pending: firm steps wait"),
         ],
         // Shaped as the server writes it: state, queue, each action, each
-        // blocked one, score.
+        // blocked one, priority; the summary without the middle.
         explanation: [
             "active",
             "queue Early (1–30 days): may be called now",
@@ -118,6 +118,13 @@ fn plan() -> PlanView {
             "Sun 2026-03-15 10:00 local email (friendly) — step D+35 firm letter",
             "call blocked — São Paulo (Lei 15.426/2014): no calls on Sundays",
             "bureau blocked — a promise is pending: firm steps wait",
+            "priority 612 = base 20; 37 days past due: +9; never contacted: +10",
+        ]
+        .map(String::from)
+        .to_vec(),
+        summary: [
+            "active",
+            "queue Early (1–30 days): may be called now",
             "priority 612 = base 20; 37 days past due: +9; never contacted: +10",
         ]
         .map(String::from)

@@ -825,10 +825,16 @@ fn the_plan_panel_shows_the_summary_under_the_actions_or_a_servers_whole_explana
     };
     let s = plan_panel(plan(true, Locale::PtBr));
     assert!(s.contains("prioridade 612"), "{s}");
-    assert!(!s.contains("agora ligação (amigável)"), "the action is drawn once: {s}");
+    assert!(
+        !s.contains("agora ligação (amigável)"),
+        "the action is drawn once: {s}"
+    );
     // A server that sends no summary: its explanation, whole.
     let mut older = plan(true, Locale::PtBr);
     older.summary.clear();
     let s = plan_panel(older);
-    assert!(s.contains("agora ligação (amigável)") && s.contains("prioridade 612"), "{s}");
+    assert!(
+        s.contains("agora ligação (amigável)") && s.contains("prioridade 612"),
+        "{s}"
+    );
 }
