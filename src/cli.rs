@@ -254,8 +254,8 @@ fn console(args: ConsoleArgs) -> ExitCode {
             Ok(t) => t,
             Err(code) => return code,
         };
-        let outbox = match regua::client::outbox::Outbox::open(&dir).await {
-            Ok(o) => o.speaking(config.locale),
+        let outbox = match regua::client::outbox::Outbox::open(&dir, config.locale).await {
+            Ok(o) => o,
             Err(e) => {
                 eprintln!("regua: {e}");
                 return ExitCode::from(1);

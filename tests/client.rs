@@ -410,7 +410,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
     server.kill();
 
     // Recorded while the server is down, then the console quits.
-    let outbox = Outbox::open(data.path()).await.unwrap();
+    let outbox = Outbox::open(data.path(), Locale::En).await.unwrap();
     let body = json!({ "disposition": "no_answer", "note": "sem resposta" });
     let id = outbox
         .enqueue(
@@ -433,7 +433,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
     drop(outbox);
 
     // The console starts again, then the server comes back.
-    let outbox = Outbox::open(data.path()).await.unwrap();
+    let outbox = Outbox::open(data.path(), Locale::En).await.unwrap();
     let kept = outbox.items().await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].attempts >= 1 && !kept[0].failed);
@@ -473,10 +473,7 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
     let server = start(&db(&dir), None, Seed::Demo).await;
     let ana = logged_in(&server.url(), "ana").await;
     let (_, debtor) = lease_any(&ana).await;
-    let outbox = Outbox::open(data.path())
-        .await
-        .unwrap()
-        .speaking(regua::domain::Locale::PtBr);
+    let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
     let kind = OutboxKind::Outcome { debtor_id: debtor };
     let bad = outbox
         .enqueue(
@@ -507,7 +504,7 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
     // Kept as the agent reads it: the refusal in their language, the
     // server's own words for what it refused.
     assert!(
-        message.starts_with("recusado pelo servidor") && message.contains("mood"),
+        message.starts_with("o servidor recusou") && message.contains("mood"),
         "{message}"
     );
 

@@ -15,7 +15,7 @@ use crate::config::BoardConfig;
 use crate::console::action::Action;
 use crate::console::app::{Remote, Severity};
 use crate::console::keymap::{Key, Keymap, Mode};
-use crate::console::scroll::Scroll;
+use crate::console::scroll::{PAGE, Scroll};
 use crate::domain::{Disposition, Locale};
 
 /// How many events the ticker keeps.
@@ -958,8 +958,8 @@ impl Board {
             }
             Action::Up => self.step(-1),
             Action::Down => self.step(1),
-            Action::PageUp => self.step(-10),
-            Action::PageDown => self.step(10),
+            Action::PageUp => self.step(-PAGE),
+            Action::PageDown => self.step(PAGE),
             Action::Select | Action::Submit => return self.select(),
             Action::PauseAgent => return self.pause(),
             Action::ReleaseLease => return self.release(),
@@ -969,11 +969,12 @@ impl Board {
         Vec::new()
     }
 
-    fn step(&mut self, by: isize) {
+    fn step(&mut self, by: i32) {
         if let Some(Overlay::Detail { scroll, .. } | Overlay::Help(scroll)) = &mut self.overlay {
-            scroll.by(by as i32);
+            scroll.by(by);
             return;
         }
+        let by = by as isize;
         match self.focus {
             Panel::Queues => {
                 let n = self.visible_queues().len();

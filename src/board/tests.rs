@@ -234,10 +234,13 @@ fn help_in_portuguese_folds_under_its_column_and_scrolls_to_its_end() {
     key(&mut b, "?");
     let s = drawn(&b, 80, 24);
     assert!(
-        s.contains("  x             devolver o devedor à fila"),
+        s.contains(&format!("  {:<16}devolver o devedor à fila", "x")),
         "{s}"
     );
-    assert!(s.contains(&format!("│{}auditado)", " ".repeat(16))), "{s}");
+    assert!(
+        s.contains(&format!("│{}selecionado, auditado)", " ".repeat(18))),
+        "{s}"
+    );
     assert!(s.contains(" ↓ ┘") && !s.contains("filtro e motivo"), "{s}");
     for _ in 0..30 {
         key(&mut b, "pgdown");
@@ -795,4 +798,19 @@ fn a_frame_that_changes_no_cell_writes_nothing() {
     let changed = draw(&b, &mut shown);
     assert!((1..1000).contains(&changed), "{changed} bytes");
     assert_eq!(draw(&b, &mut shown), 0);
+}
+
+#[test]
+fn blocked_rules_are_said_whole_as_many_as_fit() {
+    let blocked = [("call_window".to_string(), 30), ("call_cap".to_string(), 5)].into();
+    let said = |width| view::blocked_text(&blocked, Locale::En, width);
+    assert_eq!(said(60), "outside hours 30, call cap 5");
+    assert_eq!(said(27), "outside hours 30, …");
+    // The first rule even when it does not fit: the cell cuts it.
+    assert_eq!(said(5), "outside hours 30, …");
+    let newer = [("a_rule_of_a_newer_server".to_string(), 2)].into();
+    assert_eq!(
+        view::blocked_text(&newer, Locale::PtBr, 60),
+        "a_rule_of_a_newer_server 2"
+    );
 }

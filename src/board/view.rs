@@ -17,9 +17,10 @@ use crate::console::format::span;
 use crate::console::keymap::Mode;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
-use crate::console::views::{Scrolled, fold, scrolled};
+use crate::console::views::{Scrolled, help_rows, scrolled};
 use crate::domain::{Currency, Disposition, Locale, Money};
 use crate::schedule::compliance::rule_said;
+use unicode_width::UnicodeWidthStr;
 
 /// The top bar's clock: minutes only, so it changes once a minute.
 pub fn clock(now: DateTime<Utc>) -> String {
@@ -145,64 +146,38 @@ fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The blocked debtors by rule, most first, each rule in words.
-fn blocked_text(blocked: &std::collections::BTreeMap<String, i64>, locale: Locale) -> String {
+/// The blocked debtors by rule, most first, each rule in words: as many
+/// whole rules as fit in `width` columns, the others as "…" (the
+/// drill-down lists them all).
+pub(super) fn blocked_text(
+    blocked: &std::collections::BTreeMap<String, i64>,
+    locale: Locale,
+    width: usize,
+) -> String {
     let mut rules: Vec<_> = blocked.iter().collect();
     rules.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
-    rules
+    let said: Vec<String> = rules
         .iter()
         .map(|(code, n)| format!("{} {n}", rule_said(code, locale).unwrap_or(code)))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    let mut text = String::new();
+    for (i, rule) in said.iter().enumerate() {
+        let sep = if i == 0 { "" } else { ", " };
+        let rest = if i + 1 < said.len() { ", …" } else { "" };
+        // The first rule always: cut by the cell rather than shown as "…".
+        if i > 0 && text.width() + sep.len() + rule.width() + rest.width() > width {
+            text.push_str(", …");
+            break;
+        }
+        text.push_str(sep);
+        text.push_str(rule);
+    }
+    text
 }
 
 fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     let wide = area.width >= 110;
     let today = b.today.as_ref();
-    let rows: Vec<Row> = b
-        .visible_queues()
-        .iter()
-        .enumerate()
-        .map(|(i, q)| {
-            let t = today
-                .and_then(|t| t.per_queue.get(&q.id))
-                .cloned()
-                .unwrap_or_default();
-            let blocked: i64 = q.blocked.values().sum();
-            let oldest = q.oldest_since.map_or("—".into(), |s| wait(b.now - s));
-            let mut cells = vec![
-                Cell::from(q.name.clone()),
-                Cell::from(q.depth.to_string()),
-                Cell::from(q.callable.to_string()).style(theme.fg(theme.ok)),
-                Cell::from(if blocked > 0 {
-                    format!("{blocked}: {}", blocked_text(&q.blocked, b.locale))
-                } else {
-                    "0".into()
-                })
-                .style(theme.fg(if blocked > 0 {
-                    theme.warn
-                } else {
-                    theme.muted
-                })),
-                Cell::from(oldest),
-                Cell::from(q.leased.to_string()),
-                Cell::from(t.promises_made.to_string()).style(theme.fg(theme.promise)),
-                Cell::from(percent(&t)),
-            ];
-            if wide {
-                cells.push(Cell::from(t.promises_kept.to_string()).style(theme.fg(theme.paid)));
-                cells.push(Cell::from(t.promises_broken.to_string()).style(theme.fg(theme.danger)));
-                cells.push(Cell::from(money(t.promised_minor)));
-                cells.push(Cell::from(money(t.collected_minor)).style(theme.fg(theme.paid)));
-            }
-            let row = Row::new(cells);
-            if b.focus == Panel::Queues && i == b.queue_sel {
-                row.style(theme.selection())
-            } else {
-                row
-            }
-        })
-        .collect();
     let w = |pt, en| b.locale.pick(pt, en);
     let mut header = vec![
         w("fila", "queue"),
@@ -239,6 +214,62 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             Constraint::Length(13),
         ]);
     }
+    // The rules' column takes what the others leave (one column apart).
+    let fixed: u16 = widths
+        .iter()
+        .map(|c| match c {
+            Constraint::Length(n) => *n,
+            _ => 0,
+        })
+        .sum();
+    let gaps = u16::try_from(widths.len() - 1).unwrap_or(0);
+    let room = area.width.saturating_sub(fixed + gaps);
+    let rows: Vec<Row> = b
+        .visible_queues()
+        .iter()
+        .enumerate()
+        .map(|(i, q)| {
+            let t = today
+                .and_then(|t| t.per_queue.get(&q.id))
+                .cloned()
+                .unwrap_or_default();
+            let blocked: i64 = q.blocked.values().sum();
+            let oldest = q.oldest_since.map_or("—".into(), |s| wait(b.now - s));
+            let mut cells = vec![
+                Cell::from(q.name.clone()),
+                Cell::from(q.depth.to_string()),
+                Cell::from(q.callable.to_string()).style(theme.fg(theme.ok)),
+                Cell::from(if blocked > 0 {
+                    let n = format!("{blocked}: ");
+                    let rules = usize::from(room).saturating_sub(n.width());
+                    format!("{n}{}", blocked_text(&q.blocked, b.locale, rules))
+                } else {
+                    "0".into()
+                })
+                .style(theme.fg(if blocked > 0 {
+                    theme.warn
+                } else {
+                    theme.muted
+                })),
+                Cell::from(oldest),
+                Cell::from(q.leased.to_string()),
+                Cell::from(t.promises_made.to_string()).style(theme.fg(theme.promise)),
+                Cell::from(percent(&t)),
+            ];
+            if wide {
+                cells.push(Cell::from(t.promises_kept.to_string()).style(theme.fg(theme.paid)));
+                cells.push(Cell::from(t.promises_broken.to_string()).style(theme.fg(theme.danger)));
+                cells.push(Cell::from(money(t.promised_minor)));
+                cells.push(Cell::from(money(t.collected_minor)).style(theme.fg(theme.paid)));
+            }
+            let row = Row::new(cells);
+            if b.focus == Panel::Queues && i == b.queue_sel {
+                row.style(theme.selection())
+            } else {
+                row
+            }
+        })
+        .collect();
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.fg(theme.muted)))
         .block(block(w("filas", "queues"), b.focus == Panel::Queues, theme));
@@ -688,7 +719,7 @@ fn detail_panel(
                         format!(
                             "{}: {}",
                             w("bloqueados por regra", "blocked by rule"),
-                            blocked_text(&q.blocked, b.locale)
+                            blocked_text(&q.blocked, b.locale, usize::MAX)
                         ),
                         theme.fg(theme.warn),
                     ));
@@ -783,11 +814,10 @@ fn detail_panel(
         whole: true,
         block,
     };
-    scrolled(frame, area, text, scroll);
+    scrolled(frame, area, text, Some(scroll));
 }
 
 fn help(frame: &mut Frame, area: Rect, b: &Board, scroll: &Scroll, theme: &Theme) {
-    const KEYS: usize = 16;
     frame.render_widget(Clear, area);
     let w = |pt, en| b.locale.pick(pt, en);
     let block = Block::default()
@@ -797,9 +827,8 @@ fn help(frame: &mut Frame, area: Rect, b: &Board, scroll: &Scroll, theme: &Theme
             w(" teclas ", " keys "),
             theme.alert(theme.title),
         ));
-    let room = usize::from(block.inner(area).width)
-        .saturating_sub(KEYS)
-        .max(20);
+    // Each screen's keys under its heading, two columns in.
+    let width = usize::from(block.inner(area).width).saturating_sub(2);
     let mut lines = Vec::new();
     for (mode, label) in [
         (Mode::Board, w("painel", "board")),
@@ -812,16 +841,11 @@ fn help(frame: &mut Frame, area: Rect, b: &Board, scroll: &Scroll, theme: &Theme
                 continue;
             }
             let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
-            let said = action.help(b.locale).split_whitespace();
-            for (i, row) in fold(said, room).into_iter().enumerate() {
-                let first = if i == 0 {
-                    keys.join(" ")
-                } else {
-                    String::new()
-                };
+            let words = action.help(b.locale).split_whitespace();
+            for (keys, text) in help_rows(&keys.join(", "), words, width) {
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {first:<0$}", KEYS - 2), theme.fg(theme.focus)),
-                    Span::raw(row),
+                    Span::styled(format!("  {keys}"), theme.fg(theme.focus)),
+                    Span::raw(text),
                 ]));
             }
         }
@@ -832,5 +856,5 @@ fn help(frame: &mut Frame, area: Rect, b: &Board, scroll: &Scroll, theme: &Theme
         whole: true,
         block,
     };
-    scrolled(frame, area, text, scroll);
+    scrolled(frame, area, text, Some(scroll));
 }

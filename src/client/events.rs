@@ -104,7 +104,7 @@ async fn connection(
     let dropped = |why: String| Some(Live::Disconnected(why));
     let opened = tokio::time::timeout(super::REQUEST_TIMEOUT, request.send()).await;
     let mut response = match opened {
-        Err(_) => return dropped(ClientError::Network("no answer in time".into()).to_string()),
+        Err(_) => return dropped(ClientError::Network(super::NO_ANSWER.into()).to_string()),
         Ok(Err(e)) => return dropped(network(e).to_string()),
         Ok(Ok(r)) => r,
     };

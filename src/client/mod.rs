@@ -119,9 +119,14 @@ impl fmt::Display for ClientError {
 
 impl std::error::Error for ClientError {}
 
+/// How `Network` begins when the server said nothing in time, or could not
+/// be reached at all ([`ClientError::said`] says these again).
+pub(crate) const NO_ANSWER: &str = "no answer in time";
+pub(crate) const CANNOT_CONNECT: &str = "cannot connect";
+
 fn network(e: reqwest::Error) -> ClientError {
     if e.is_timeout() {
-        return ClientError::Network("no answer in time".into());
+        return ClientError::Network(NO_ANSWER.into());
     }
     // The innermost cause says it best ("Connection refused").
     let mut cause: &dyn std::error::Error = &e;
@@ -129,7 +134,7 @@ fn network(e: reqwest::Error) -> ClientError {
         cause = inner;
     }
     let why = if e.is_connect() {
-        format!("cannot connect ({cause})")
+        format!("{CANNOT_CONNECT} ({cause})")
     } else {
         cause.to_string()
     };

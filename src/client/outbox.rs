@@ -154,8 +154,9 @@ fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
 }
 
 impl Outbox {
-    /// Opens (or creates) `<dir>/outbox.db`.
-    pub async fn open(dir: &Path) -> Result<Outbox, OutboxError> {
+    /// Opens (or creates) `<dir>/outbox.db`; a refusal is kept said in
+    /// `locale`, as the agent reads it.
+    pub async fn open(dir: &Path, locale: Locale) -> Result<Outbox, OutboxError> {
         std::fs::create_dir_all(dir)?;
         let options = SqliteConnectOptions::new()
             .filename(dir.join(FILE_NAME))
@@ -172,13 +173,8 @@ impl Outbox {
         Ok(Outbox {
             pool,
             wake: Arc::default(),
-            locale: Locale::En,
+            locale,
         })
-    }
-
-    /// Keeps the server's refusals said in `locale` (English otherwise).
-    pub fn speaking(self, locale: Locale) -> Outbox {
-        Outbox { locale, ..self }
     }
 
     /// Keeps a write to send, durably, and wakes the sender. `body` is the
@@ -359,7 +355,7 @@ mod tests {
     #[tokio::test]
     async fn items_are_kept_in_order_and_survive_reopening() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path()).await.unwrap();
+        let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
         let a = outbox
             .enqueue(
                 OutboxKind::Outcome { debtor_id: 4 },
@@ -387,7 +383,7 @@ mod tests {
         assert!(!outbox.retry(a).await.unwrap(), "not failed");
         assert!(!outbox.discard(a).await.unwrap(), "waiting items stay");
         drop(outbox);
-        let again = Outbox::open(dir.path()).await.unwrap();
+        let again = Outbox::open(dir.path(), Locale::En).await.unwrap();
         let items = again.items().await.unwrap();
         assert_eq!(items.len(), 2);
         assert_eq!(

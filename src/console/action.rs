@@ -56,7 +56,7 @@ actions! {
         en: "take the next debtor from the queue",
     },
     Call = "call" {
-        pt: "ligar para o devedor (quando a lei e a política permitem)",
+        pt: "ligar para o devedor (quando a lei e a política permitirem)",
         en: "call the debtor (when the law and the policy allow)",
     },
     RecordOutcome = "record-outcome" {
@@ -92,7 +92,7 @@ actions! {
         en: "open or choose the selected line",
     },
     FilterTimeline = "filter-timeline" {
-        pt: "mostrar um tipo de evento no histórico",
+        pt: "filtrar o histórico por tipo de evento",
         en: "show one kind of event in the timeline",
     },
     RevealDocument = "reveal-document" {
@@ -100,11 +100,11 @@ actions! {
         en: "show the full CPF/CNPJ (audited)",
     },
     ReleaseLease = "release-lease" {
-        pt: "devolver o devedor à fila (no painel: o do agente selecionado, auditado)",
+        pt: "devolver o devedor à fila (na supervisão: o do agente selecionado, auditado)",
         en: "give the debtor back to the queue (on the board: the selected agent's, audited)",
     },
     Pause = "pause" {
-        pt: "pausar com um motivo, ou voltar a disponível quando em pausa",
+        pt: "pausar com um motivo, ou voltar a ficar disponível, se estiver em pausa",
         en: "pause with a reason, or back to ready when paused",
     },
     Submit = "submit" {
@@ -112,11 +112,11 @@ actions! {
         en: "submit the form",
     },
     Refresh = "refresh" {
-        pt: "carregar esta tela de novo",
+        pt: "recarregar esta tela",
         en: "load this screen again",
     },
     Filter = "filter" {
-        pt: "mostrar só as linhas com o que você digitar",
+        pt: "mostrar só as linhas que contêm o que você digitar",
         en: "show only the lines that match what you type",
     },
     Sort = "sort" {
@@ -124,7 +124,7 @@ actions! {
         en: "sort the agents by the next column",
     },
     PauseAgent = "pause-agent" {
-        pt: "pausar o agente selecionado com um motivo (auditado), ou deixar disponível um que está em pausa",
+        pt: "pausar o agente selecionado com um motivo (auditado), ou tirar da pausa um agente pausado",
         en: "pause the selected agent with a reason (audited), or set a paused one ready",
     },
 }

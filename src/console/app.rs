@@ -10,7 +10,7 @@ use super::action::Action;
 use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode};
 use super::outcome_form::OutcomeForm;
-use super::scroll::Scroll;
+use super::scroll::{PAGE, Scroll};
 use super::words::words;
 use crate::api::{
     DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
@@ -653,7 +653,11 @@ impl App {
                     return;
                 }
                 (Overlay::Help(_, scroll), Action::PageUp | Action::PageDown) => {
-                    scroll.by(if action == Action::PageUp { -10 } else { 10 });
+                    scroll.by(if action == Action::PageUp {
+                        -PAGE
+                    } else {
+                        PAGE
+                    });
                     return;
                 }
                 (Overlay::Help(..), _) => {
@@ -767,8 +771,8 @@ impl App {
                 let delta: i32 = match action {
                     Action::Up => -1,
                     Action::Down => 1,
-                    Action::PageUp => -10,
-                    _ => 10,
+                    Action::PageUp => -PAGE,
+                    _ => PAGE,
                 };
                 match &mut self.work {
                     Some(w) => w.scroll_mut().by(delta),
@@ -884,8 +888,7 @@ impl App {
             return;
         };
         if !plan.callable_now {
-            let zone = w.debtor.ready().and_then(|d| d.time_zone.parse().ok());
-            let why = call_refusal(plan, zone, locale);
+            let why = call_refusal(plan, w.zone(), locale);
             self.say(Severity::Error, why);
             return;
         }

@@ -5,14 +5,27 @@
 
 use std::cell::Cell;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+/// Rows a page key moves.
+pub const PAGE: i32 = 10;
+
+#[derive(Clone, Debug, Default)]
 pub struct Scroll {
     top: u16,
     end: Cell<End>,
 }
 
+/// Two views are scrolled alike when they start at the same row; where
+/// each was last drawn to is not part of it.
+impl PartialEq for Scroll {
+    fn eq(&self, other: &Scroll) -> bool {
+        self.top == other.top
+    }
+}
+
+impl Eq for Scroll {}
+
 /// Where the text ends, as last drawn.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default)]
 enum End {
     /// Not drawn yet.
     #[default]
@@ -93,7 +106,11 @@ mod tests {
         s.by(5);
         assert_eq!(s.fit(4, 10, true), 0);
         assert_eq!(s.more(), (false, false));
-        s.by(3);
+        // Home from down the text (the row kept from before the text
+        // shrank comes back with it).
+        s.fit(30, 10, true);
+        s.by(7);
+        assert_eq!(s.top(), 12);
         s.home();
         assert_eq!(s.top(), 0);
     }

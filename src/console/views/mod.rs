@@ -48,8 +48,9 @@ fn centred(area: Rect, w: u16, h: u16) -> Rect {
 }
 
 /// Text in a box, scrolled no further than its end, with ↑ and ↓ on the
-/// border where rows are hidden. `wrap`: long lines fold at the box's
-/// width; `whole` unless more text follows `text` (see `Scroll::fit`).
+/// border where rows are hidden (`None`: a box that does not scroll, and
+/// shows from its top). `wrap`: long lines fold at the box's width;
+/// `whole` unless more text follows `text` (see `Scroll::fit`).
 pub struct Scrolled<'a> {
     pub text: Text<'static>,
     pub wrap: bool,
@@ -57,29 +58,61 @@ pub struct Scrolled<'a> {
     pub block: Block<'a>,
 }
 
-pub fn scrolled(frame: &mut Frame, area: Rect, s: Scrolled<'_>, scroll: &Scroll) {
+pub fn scrolled(frame: &mut Frame, area: Rect, s: Scrolled<'_>, scroll: Option<&Scroll>) {
     let Scrolled {
         text,
         wrap,
         whole,
-        block,
+        mut block,
     } = s;
     let inner = block.inner(area);
     let mut p = Paragraph::new(text);
     if wrap {
         p = p.wrap(Wrap { trim: false });
     }
-    let top = scroll.fit(p.line_count(inner.width), inner.height, whole);
-    let (above, below) = scroll.more();
-    let mut block = block;
-    if above {
-        block = block.title_top(Line::from(" ↑ ").right_aligned());
-    }
-    if below {
-        block = block.title_bottom(Line::from(" ↓ ").right_aligned());
+    let mut top = 0;
+    if let Some(scroll) = scroll {
+        // Laying the text out twice is only worth it when its end counts.
+        let lines = if whole { p.line_count(inner.width) } else { 0 };
+        top = scroll.fit(lines, inner.height, whole);
+        let (above, below) = scroll.more();
+        if above {
+            block = block.title_top(Line::from(" ↑ ").right_aligned());
+        }
+        if below {
+            block = block.title_bottom(Line::from(" ↓ ").right_aligned());
+        }
     }
     frame.render_widget(block, area);
     frame.render_widget(p.scroll((top, 0)), inner);
+}
+
+/// The keys column of a help screen.
+const KEYS: usize = 16;
+
+/// One action on a help screen, in rows `width` wide: its keys in their
+/// column, and what it does folded under itself. Keys too wide for their
+/// column (a keymap can bind many) take a row of their own.
+pub fn help_rows<'a>(
+    keys: &str,
+    words: impl Iterator<Item = &'a str>,
+    width: usize,
+) -> Vec<(String, String)> {
+    let mut rows = Vec::new();
+    let mut first = keys.to_string();
+    if keys.width() >= KEYS {
+        rows.push((std::mem::take(&mut first), String::new()));
+    }
+    let room = width.saturating_sub(KEYS).max(20);
+    for (i, text) in fold(words, room).into_iter().enumerate() {
+        let keys = if i == 0 {
+            std::mem::take(&mut first)
+        } else {
+            String::new()
+        };
+        rows.push((format!("{keys:<KEYS$}"), text));
+    }
+    rows
 }
 
 /// Words greedily into rows of at most `width` columns (a longer word
@@ -118,4 +151,67 @@ pub fn fitting(
         };
     }
     hints
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_keeps_rows_within_the_width_and_a_long_word_whole() {
+        let words = "ligar para o devedor quando a lei permitir".split_whitespace();
+        assert_eq!(
+            fold(words, 16),
+            ["ligar para o", "devedor quando a", "lei permitir"]
+        );
+        let long = ["a", "palavra-comprida-demais", "b"];
+        assert_eq!(
+            fold(long.into_iter(), 8),
+            ["a", "palavra-comprida-demais", "b"]
+        );
+        assert_eq!(fold(std::iter::empty(), 8), [""]);
+    }
+
+    #[test]
+    fn help_rows_fold_under_their_column_and_wide_keys_take_their_own_row() {
+        let words = || "fechar, cancelar ou voltar".split_whitespace();
+        let rows = help_rows("esc", words(), 30);
+        assert_eq!(
+            rows,
+            [
+                (format!("{:<16}", "esc"), "fechar, cancelar ou".to_string()),
+                (" ".repeat(16), "voltar".to_string()),
+            ]
+        );
+        let rows = help_rows("pgdown, ctrl-d, space", words(), 60);
+        assert_eq!(rows[0], ("pgdown, ctrl-d, space".into(), String::new()));
+        assert_eq!(
+            rows[1],
+            (" ".repeat(16), "fechar, cancelar ou voltar".into())
+        );
+    }
+
+    #[test]
+    fn fitting_drops_hints_from_the_end_but_keeps_the_help() {
+        let hints = || {
+            vec![
+                (Action::Call, "c ligar".to_string()),
+                (Action::Help, "? ajuda".to_string()),
+                (Action::Search, "/ buscar".to_string()),
+            ]
+        };
+        let kept = |width| -> Vec<Action> {
+            fitting(hints(), 2, width)
+                .into_iter()
+                .map(|(a, _)| a)
+                .collect()
+        };
+        assert_eq!(kept(80), [Action::Call, Action::Help, Action::Search]);
+        // 7 + 2 + 7 columns: the search goes, though it comes after help.
+        assert_eq!(kept(16), [Action::Call, Action::Help]);
+        assert_eq!(kept(10), [Action::Help]);
+        // Too narrow even for the help alone: it stays, the screen cuts it.
+        assert_eq!(kept(3), [Action::Help]);
+        assert!(fitting(Vec::new(), 2, 0).is_empty());
+    }
 }

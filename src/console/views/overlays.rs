@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use super::{Scrolled, centred, fold, scrolled};
+use super::{Scrolled, centred, help_rows, scrolled};
 use crate::console::app::{App, Overlay, Remote};
 use crate::console::keymap::Mode;
 use crate::console::outcome_form::{Field, OutcomeForm};
@@ -36,7 +36,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
                 whole: true,
                 block,
             };
-            scrolled(frame, rect, text, scroll);
+            scrolled(frame, rect, text, Some(scroll));
             return;
         }
         Overlay::Search(s) => {
@@ -100,10 +100,8 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
 }
 
 /// Each action with its keys, and what it does in the agent's language
-/// (its name, for the config file, after it), folded under itself.
+/// (its name, for the config file, after it).
 fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> {
-    const KEYS: usize = 16;
-    let room = usize::from(width).saturating_sub(KEYS).max(20);
     let mut lines = Vec::new();
     for (action, keys) in app.keymap.keys_for(mode) {
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
@@ -113,20 +111,13 @@ fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> 
             .help(app.locale)
             .split_whitespace()
             .chain([name.as_str()]);
-        for (i, row) in fold(words, room).into_iter().enumerate() {
-            let first = if i == 0 {
-                keys.join(", ")
-            } else {
-                String::new()
-            };
-            let mut spans = vec![Span::styled(
-                format!("{first:<KEYS$}"),
-                theme.alert(theme.focus),
-            )];
-            let (help, name) = row.split_at(row.rfind("· ").unwrap_or(row.len()));
-            spans.push(Span::styled(help.to_string(), theme.fg(theme.text)));
-            spans.push(Span::styled(name.to_string(), theme.fg(theme.muted)));
-            lines.push(Line::from(spans));
+        for (keys, text) in help_rows(&keys.join(", "), words, usize::from(width)) {
+            let (help, name) = text.split_at(text.rfind("· ").unwrap_or(text.len()));
+            lines.push(Line::from(vec![
+                Span::styled(keys, theme.alert(theme.focus)),
+                Span::styled(help.to_string(), theme.fg(theme.text)),
+                Span::styled(name.to_string(), theme.fg(theme.muted)),
+            ]));
         }
     }
     lines

@@ -34,25 +34,11 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
             Layout::vertical([Constraint::Percentage(55), Constraint::Percentage(45)]).areas(left);
         let [timeline, plan] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(right);
-        render_panel(
-            frame,
-            debts,
-            (debts_text(app, w), true),
-            // Not scrolled: ↓ says there is more than fits.
-            &Scroll::default(),
-            false,
-            theme,
-            words(app.locale).debts,
-        );
-        render_panel(
-            frame,
-            offers,
-            (offers_text(app, w, theme), true),
-            &Scroll::default(),
-            false,
-            theme,
-            words(app.locale).offers,
-        );
+        let said = words(app.locale);
+        let debts_box = boxed(said.debts, debts_text(app, w), true, theme);
+        render_panel(frame, debts, debts_box, None, false, theme);
+        let offers_box = boxed(said.offers, offers_text(app, w, theme), true, theme);
+        render_panel(frame, offers, offers_box, None, false, theme);
         panel(frame, mid, app, w, Panel::Script, zone, theme);
         panel(frame, timeline, app, w, Panel::Timeline, zone, theme);
         panel(frame, plan, app, w, Panel::Plan, zone, theme);
@@ -204,27 +190,33 @@ fn total(d: &DebtorView) -> Option<Money> {
 fn render_panel(
     frame: &mut Frame,
     area: Rect,
-    (text, whole): (Text<'static>, bool),
-    scroll: &Scroll,
+    text: Scrolled<'static>,
+    scroll: Option<&Scroll>,
     focused: bool,
     theme: &Theme,
-    title: &str,
 ) {
     let border = if focused {
         theme.fg(theme.focus)
     } else {
         theme.fg(theme.border)
     };
-    let block = Block::bordered()
-        .title(Span::styled(format!(" {title} "), theme.alert(theme.title)))
-        .border_style(border);
     let text = Scrolled {
+        block: text.block.border_style(border),
+        ..text
+    };
+    super::scrolled(frame, area, text, scroll);
+}
+
+/// A panel's text in its titled box.
+fn boxed(title: &str, text: Text<'static>, whole: bool, theme: &Theme) -> Scrolled<'static> {
+    let block =
+        Block::bordered().title(Span::styled(format!(" {title} "), theme.alert(theme.title)));
+    Scrolled {
         text,
         wrap: true,
         whole,
         block,
-    };
-    super::scrolled(frame, area, text, scroll);
+    }
 }
 
 fn panel(
@@ -265,15 +257,9 @@ fn panel(
         ),
     };
     let focused = which == w.panel;
-    render_panel(
-        frame,
-        area,
-        text,
-        w.scroll_of(which),
-        focused,
-        theme,
-        &title,
-    );
+    let (text, whole) = text;
+    let text = boxed(&title, text, whole, theme);
+    render_panel(frame, area, text, Some(w.scroll_of(which)), focused, theme);
 }
 
 fn remote_text<T>(
@@ -306,9 +292,9 @@ fn script_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
     })
 }
 
-/// The newest `lines` events the filter shows, newest first: only what can
-/// reach the screen is formatted, however long the history.
-/// The newest `lines` events the filter shows, and whether that is all.
+/// The newest `lines` events the filter shows, newest first, and whether
+/// that is all: only what can reach the screen is formatted, however long
+/// the history.
 fn timeline_text(
     app: &App,
     w: &Workspace,
@@ -414,8 +400,8 @@ fn debts_text(app: &App, w: &Workspace) -> Text<'static> {
             )));
         }
     }
-    if let (Some(events), Some(d)) = (w.timeline.ready(), w.debtor.ready()) {
-        let zone = d.time_zone.parse().ok();
+    if let (Some(events), Some(_)) = (w.timeline.ready(), w.debtor.ready()) {
+        let zone = w.zone();
         let ledger = Ledger::fold(events, zone, app.now);
         lines.push(Line::default());
         lines.push(Line::from(words(locale).promises).style(Modifier::BOLD));

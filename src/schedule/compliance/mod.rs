@@ -98,59 +98,81 @@ pub enum Block {
 }
 
 impl Block {
+    /// The kind of rule, as blocked debtors are counted by.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Block::Stopped(Flag::Dispute) => Rule::Dispute,
+            Block::Stopped(Flag::CeaseContact) => Rule::CeaseContact,
+            Block::Stopped(Flag::Deceased) => Rule::Deceased,
+            Block::DoNotContactTag(_) => Rule::DoNotContact,
+            Block::UnknownZone(_) => Rule::UnknownZone,
+            Block::NoConsentedPhone => Rule::NoConsentedPhone,
+            Block::NoEmail => Rule::NoEmail,
+            Block::Window { .. } => Rule::CallWindow,
+            Block::CallCap { .. } => Rule::CallCap,
+            Block::QuietAfterConversation { .. } => Rule::QuietAfterConversation,
+            Block::MessageCap { .. } => Rule::MessageCap,
+            Block::PromisePause { .. } => Rule::PromisePause,
+        }
+    }
+
     /// Short machine name, for counting blocked debtors by rule.
     pub fn code(&self) -> &'static str {
-        match self {
-            Block::Stopped(flag) => flag.name(),
-            Block::DoNotContactTag(_) => "do_not_contact",
-            Block::UnknownZone(_) => "unknown_time_zone",
-            Block::NoConsentedPhone => "no_consented_phone",
-            Block::NoEmail => "no_email",
-            Block::Window { .. } => "call_window",
-            Block::CallCap { .. } => "call_cap",
-            Block::QuietAfterConversation { .. } => "quiet_after_conversation",
-            Block::MessageCap { .. } => "message_cap",
-            Block::PromisePause { .. } => "promise_pause",
-        }
+        self.rule().code()
     }
 }
 
-/// Each rule's `code` in a few words, for a count by rule on the board:
-/// (code, pt-BR, English).
-const RULE_WORDS: [(&str, &str, &str); 12] = [
-    ("dispute", "contestação", "disputed"),
-    ("cease_contact", "pediu sem contato", "asked for no contact"),
-    ("deceased", "óbito", "deceased"),
-    ("do_not_contact", "não contatar", "do not contact"),
-    (
-        "unknown_time_zone",
-        "fuso desconhecido",
-        "unknown time zone",
-    ),
-    (
-        "no_consented_phone",
-        "sem telefone autorizado",
-        "no consented phone",
-    ),
-    ("no_email", "sem e-mail", "no e-mail"),
-    ("call_window", "fora do horário", "outside call hours"),
-    ("call_cap", "limite de ligações", "call cap"),
-    (
-        "quiet_after_conversation",
-        "descanso após conversa",
-        "quiet after a talk",
-    ),
-    ("message_cap", "limite de mensagens", "message cap"),
-    ("promise_pause", "promessa em aberto", "promise pending"),
-];
+macro_rules! rules {
+    ($($variant:ident = $code:literal { pt: $pt:literal, en: $en:literal },)*) => {
+        /// The kinds of rule that stop a contact (a [`Block`] without its
+        /// particulars): what the API counts blocked debtors by.
+        #[derive(Clone, Copy, PartialEq, Eq, Debug)]
+        pub enum Rule {
+            $($variant,)*
+        }
 
-/// A rule's code (`Block::code`, as the API counts blocked debtors) in
-/// words; `None` for a code this build does not know.
+        impl Rule {
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            /// As the API writes it.
+            pub fn code(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $code,)*
+                }
+            }
+
+            /// In a few words, for a count by rule on the board.
+            pub fn said(self, locale: Locale) -> &'static str {
+                match self {
+                    $(Rule::$variant => locale.pick($pt, $en),)*
+                }
+            }
+        }
+    };
+}
+
+rules! {
+    Dispute = "dispute" { pt: "contestação", en: "disputed" },
+    CeaseContact = "cease_contact" { pt: "não quer contato", en: "asked for no contact" },
+    Deceased = "deceased" { pt: "óbito informado", en: "deceased" },
+    DoNotContact = "do_not_contact" { pt: "não contatar", en: "do not contact" },
+    UnknownZone = "unknown_time_zone" { pt: "fuso desconhecido", en: "unknown time zone" },
+    NoConsentedPhone = "no_consented_phone" { pt: "sem telefone autorizado", en: "no consented phone" },
+    NoEmail = "no_email" { pt: "sem e-mail", en: "no e-mail" },
+    CallWindow = "call_window" { pt: "fora do horário", en: "outside hours" },
+    CallCap = "call_cap" { pt: "limite de ligações", en: "call cap" },
+    QuietAfterConversation = "quiet_after_conversation" { pt: "descanso após conversa", en: "quiet after a talk" },
+    MessageCap = "message_cap" { pt: "limite de mensagens", en: "message cap" },
+    PromisePause = "promise_pause" { pt: "promessa em aberto", en: "promise pending" },
+}
+
+/// A rule's code (as the API counts blocked debtors) in words; `None` for
+/// a code this build does not know (a newer server's).
 pub fn rule_said(code: &str, locale: Locale) -> Option<&'static str> {
-    RULE_WORDS
+    Rule::ALL
         .iter()
-        .find(|(c, ..)| *c == code)
-        .map(|(_, pt, en)| locale.pick(*pt, *en))
+        .find(|r| r.code() == code)
+        .map(|r| r.said(locale))
 }
 
 impl fmt::Display for Block {

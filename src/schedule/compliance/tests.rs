@@ -904,46 +904,20 @@ fn call_hours_list_each_opening_in_the_debtors_own_time() {
 }
 
 #[test]
-fn every_rule_has_words_for_the_board() {
-    let caps = CallCaps::REG_F;
-    let cap = MessageCap {
-        max: 1,
-        per_days: 1,
-    };
-    let now = sp_at(3, 10, 10, 0);
-    let rules = [
-        Block::Stopped(Flag::Dispute),
-        Block::Stopped(Flag::CeaseContact),
-        Block::Stopped(Flag::Deceased),
-        Block::DoNotContactTag("x".into()),
-        Block::UnknownZone("x".into()),
-        Block::NoConsentedPhone,
-        Block::NoEmail,
-        Block::Window {
-            authority: "x".into(),
-            shut: Shut::ClosedAllDay {
-                day: DayKind::Sunday,
-            },
-        },
-        Block::CallCap { attempts: 1, caps },
-        Block::QuietAfterConversation {
-            since: now,
-            days: 1,
-        },
-        Block::MessageCap {
-            channel: Channel::Sms,
-            sent: 1,
-            cap,
-        },
-        Block::PromisePause {
-            until: now.date_naive(),
-        },
-    ];
-    for rule in rules {
-        for locale in [Locale::PtBr, Locale::En] {
-            let said = rule_said(rule.code(), locale);
-            assert!(said.is_some_and(|s| !s.contains('_')), "{}", rule.code());
-        }
+fn each_rule_has_one_code_and_words_and_a_stop_is_counted_by_its_flag() {
+    let mut codes: Vec<_> = Rule::ALL.iter().map(|r| r.code()).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), Rule::ALL.len());
+    for flag in [Flag::Dispute, Flag::CeaseContact, Flag::Deceased] {
+        assert_eq!(Block::Stopped(flag).code(), flag.name());
+    }
+    for rule in Rule::ALL {
+        assert_eq!(
+            rule_said(rule.code(), Locale::PtBr),
+            Some(rule.said(Locale::PtBr))
+        );
+        assert!(!rule.said(Locale::En).contains('_'), "{rule:?}");
     }
     assert_eq!(
         rule_said("no_consented_phone", Locale::PtBr),
