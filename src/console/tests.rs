@@ -695,6 +695,15 @@ fn help_at_80x24_folds_under_its_column_and_scrolls_to_its_end_and_no_further() 
     assert!(rows[x + 1].starts_with(&" ".repeat(16)), "{s}");
     assert!(rows[x + 1].trim_start().ends_with("· release-lease"), "{s}");
     assert!(s.contains(" ↓ ┘") && !s.contains(" ↑ ┐"), "{s}");
+    // The key bar says it scrolls, as it does not when all of it fits.
+    assert!(s.lines().last().unwrap().contains("j rolar"), "{s}");
+    assert!(
+        !screen(&a, 120, 60)
+            .lines()
+            .last()
+            .unwrap()
+            .contains("j rolar")
+    );
     // The last key is below the fold: the agent scrolls to it, drawn
     // after each key as the console draws.
     assert!(!s.contains("recarregar esta tela"), "{s}");

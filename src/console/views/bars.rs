@@ -8,7 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use crate::console::action::Action;
-use crate::console::app::{AgentStatus, App, Offline, Severity};
+use crate::console::app::{AgentStatus, App, Offline, Overlay, Severity};
 use crate::console::format::span;
 use crate::console::theme::Theme;
 use crate::console::words::words;
@@ -98,7 +98,13 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
         ],
         crate::console::keymap::Mode::Outcome => &[Action::NextPanel, Action::Submit, Action::Back],
         crate::console::keymap::Mode::Search => &[Action::Select, Action::Back],
-        crate::console::keymap::Mode::Help => &[Action::Down, Action::Back],
+        // Scrolling only when the help does not fit (it is drawn first).
+        crate::console::keymap::Mode::Help => match &app.overlay {
+            Some(Overlay::Help(_, scroll)) if scroll.more() != (false, false) => {
+                &[Action::Down, Action::Back]
+            }
+            _ => &[Action::Back],
+        },
         _ => &[
             Action::LeaseNext,
             Action::Search,

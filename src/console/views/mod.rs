@@ -29,10 +29,12 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) {
         Some(w) => workspace::draw(frame, body, app, w, theme),
         None => queues::draw(frame, body, app, theme),
     }
-    bars::bottom(frame, bottom, app, theme);
+    // The overlay before the key bar: its hints depend on whether the
+    // overlay fits, which drawing it finds out.
     if let Some(overlay) = &app.overlay {
         overlays::draw(frame, body, app, overlay, theme);
     }
+    bars::bottom(frame, bottom, app, theme);
 }
 
 /// A box of at most `w`×`h` in the middle of `area`.
