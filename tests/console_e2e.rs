@@ -196,7 +196,7 @@ fn three_debtors_worked_on_the_embedded_default() {
             // With a promise pending, a second call is refused, and why.
             c.keys("c");
             c.wait_until("the refusal", |s| {
-                s.contains("nenhuma ligação prevista agora — promessa em aberto")
+                s.contains("nenhuma ligação prevista agora — promessa para ")
             });
         }
         names.push(name);

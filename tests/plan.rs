@@ -263,7 +263,18 @@ fn a_pending_promise_pauses_firm_steps_and_keeps_friendly_ones() {
     let now = sp(10, 10, 0);
     let p = plan(&debtor, &history, &policy, now);
     let last_day = d(18);
-    assert_eq!(p.state, State::PromisePending { last_day });
+    assert_eq!(
+        p.state,
+        State::PromisePending {
+            date: d(16),
+            last_day
+        }
+    );
+    let said = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);
+    assert_eq!(
+        said[0],
+        "promessa para 18/03/2026 (tolerância até 20/03/2026): os passos firmes esperam"
+    );
     let ends = breaks_at(last_day, Some(SP));
     assert_eq!(ends, sp(19, 0, 0));
 

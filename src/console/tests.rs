@@ -576,10 +576,10 @@ fn a_debtor_with_no_call_due_is_not_called_blocked() {
     );
     p.actions.clear();
     p.state = "promise_pending".into();
-    p.explanation[0] = "promessa em aberto até 12/03/2026: os passos firmes esperam".into();
+    p.explanation[0] = "promessa para 12/03/2026: os passos firmes esperam".into();
     assert_eq!(
         super::app::call_refusal(&p, zone, Locale::PtBr),
-        "nenhuma ligação prevista agora — promessa em aberto até 12/03/2026: os passos firmes esperam"
+        "nenhuma ligação prevista agora — promessa para 12/03/2026: os passos firmes esperam"
     );
 }
 

@@ -157,12 +157,21 @@ fn state_line(plan: &Plan, locale: Locale) -> String {
     match (plan.state, pt) {
         (State::Active, false) => "active".to_string(),
         (State::Active, true) => "em cobrança".to_string(),
-        // The date first: a narrow header cuts what follows.
-        (State::PromisePending { last_day }, false) => {
-            format!("promise pending until {last_day}: firm steps wait until it ends")
+        // The promised date first, as the talking points say it (a narrow
+        // header cuts what follows); then the grace the pause runs to.
+        (State::PromisePending { date, last_day }, false) if date == last_day => {
+            format!("promise pending for {date}: firm steps wait until it ends")
         }
-        (State::PromisePending { last_day }, true) => format!(
-            "promessa em aberto até {}: os passos firmes esperam",
+        (State::PromisePending { date, last_day }, false) => {
+            format!("promise pending for {date} (grace until {last_day}): firm steps wait")
+        }
+        (State::PromisePending { date, last_day }, true) if date == last_day => format!(
+            "promessa para {}: os passos firmes esperam",
+            locale.date(date)
+        ),
+        (State::PromisePending { date, last_day }, true) => format!(
+            "promessa para {} (tolerância até {}): os passos firmes esperam",
+            locale.date(date),
             locale.date(last_day)
         ),
         (State::PaidInFull, false) => "paid in full: nothing planned".into(),

@@ -48,8 +48,10 @@ pub struct Blocked {
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum State {
     Active,
-    /// A promise (or installment) is open; firm steps wait until this day ends.
+    /// A promise (or installment) is open for `date`; firm steps wait
+    /// until `last_day` (the date and its grace) ends.
     PromisePending {
+        date: NaiveDate,
         last_day: NaiveDate,
     },
     PaidInFull,
@@ -400,13 +402,13 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     let pause = ledger
         .open
         .zip(breaks_at)
-        .map(|(o, ends)| (o.last_day(), ends));
+        .map(|(o, ends)| (o.date, o.last_day(), ends));
     let compliance = &policy.compliance;
     let recent = Recent::with_parts(history, facts.last_conversation, zone);
     let mut plan = Plan {
         state: match (stopped, pause) {
             (Some(flag), _) => State::Stopped(flag),
-            (None, Some((last_day, _))) => State::PromisePending { last_day },
+            (None, Some((date, last_day, _))) => State::PromisePending { date, last_day },
             (None, None) => State::Active,
         },
         days_past_due,
@@ -439,12 +441,12 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             }));
             continue;
         }
-        let paused_until = pause.filter(|&(_, ends)| {
+        let paused_until = pause.filter(|&(_, _, ends)| {
             matches!(c.source, Source::Step(_))
                 && c.firmness >= policy.promise.pauses_from
                 && c.earliest < ends
         });
-        if let Some((last_day, ends)) = paused_until {
+        if let Some((_, last_day, ends)) = paused_until {
             let clears_at = compliance
                 .earliest_time(debtor, &recent, c.channel, c.requested, ends.max(now))
                 .ok();

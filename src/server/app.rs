@@ -288,7 +288,7 @@ fn json_error(e: serde_json::Error) -> ApiError {
 /// now, its priority, and when to look again.
 pub fn verdict(policy: &Policy, debtor: &Debtor, p: &Plan, now: DateTime<Utc>) -> Verdict {
     let promise_ends = match p.state {
-        State::PromisePending { last_day } => Some(breaks_at(last_day, debtor.time_zone.tz())),
+        State::PromisePending { last_day, .. } => Some(breaks_at(last_day, debtor.time_zone.tz())),
         _ => None,
     };
     // A debtor callable now stops being so when their window shuts: look

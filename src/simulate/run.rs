@@ -363,7 +363,7 @@ impl Account {
     fn next_wake(&self, p: &Plan, t: DateTime<Utc>) -> DateTime<Utc> {
         let tz = self.debtor.time_zone.tz();
         let promise_breaks = match p.state {
-            State::PromisePending { last_day } => Some(breaks_at(last_day, tz)),
+            State::PromisePending { last_day, .. } => Some(breaks_at(last_day, tz)),
             _ => None,
         };
         p.actions
