@@ -851,3 +851,25 @@ fn the_plan_panel_shows_the_summary_under_the_actions_or_a_servers_whole_explana
         "{s}"
     );
 }
+
+#[test]
+fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
+    let mut a = leased(Locale::PtBr, true);
+    let mut events = timeline();
+    events.push(Event {
+        at: Utc.with_ymd_and_hms(2026, 3, 10, 13, 0, 0).unwrap(),
+        kind: EventKind::Promise {
+            amount: brl(30_000),
+            date: NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
+            grace_days: 2,
+        },
+    });
+    a.update(Msg::Timeline(42, Ok(events)));
+    let s = screen(&a, 160, 40);
+    let rows = inside(&s);
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("  em aberto: R$ 300,00 para 12/03/2026")),
+        "{s}"
+    );
+}

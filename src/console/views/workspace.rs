@@ -405,28 +405,30 @@ fn debts_text(app: &App, w: &Workspace) -> Text<'static> {
         let ledger = Ledger::fold(events, zone, app.now);
         lines.push(Line::default());
         lines.push(Line::from(words(locale).promises).style(Modifier::BOLD));
-        lines.push(Line::from(promise_summary(&ledger, locale)));
+        lines.extend(promise_summary(&ledger, locale));
     }
     Text::from(lines)
 }
 
-fn promise_summary(l: &Ledger, locale: Locale) -> String {
+/// Promises kept and broken, and the open one by its date (its grace is
+/// the plan's to say), each on its line.
+fn promise_summary(l: &Ledger, locale: Locale) -> Vec<Line<'static>> {
     let pt = locale == Locale::PtBr;
-    let mut s = if pt {
+    let mut lines = vec![Line::from(if pt {
         format!("  cumpridas {} · quebradas {}", l.kept, l.broken)
     } else {
         format!("  kept {} · broken {}", l.kept, l.broken)
-    };
+    })];
     if let Some(open) = &l.open {
-        s += &format!(
-            "\n  {} {} {} {}",
-            if pt { "em aberto:" } else { "open:" },
+        lines.push(Line::from(format!(
+            "  {} {} {} {}",
+            locale.pick("em aberto:", "open:"),
             open.remaining.display(locale),
-            if pt { "até" } else { "by" },
-            locale.date(open.last_day())
-        );
+            locale.pick("para", "due"),
+            locale.date(open.date)
+        )));
     }
-    s
+    lines
 }
 
 fn offers_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
