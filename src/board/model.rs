@@ -15,7 +15,7 @@ use crate::config::BoardConfig;
 use crate::console::action::Action;
 use crate::console::app::{Remote, Severity};
 use crate::console::keymap::{Key, Keymap, Mode};
-use crate::console::scroll::{PAGE, Scroll};
+use crate::console::scroll::{Scroll, rows};
 use crate::domain::{Disposition, Locale};
 
 /// How many events the ticker keeps.
@@ -956,10 +956,9 @@ impl Board {
                     Panel::Agents => Panel::Queues,
                 }
             }
-            Action::Up => self.step(-1),
-            Action::Down => self.step(1),
-            Action::PageUp => self.step(-PAGE),
-            Action::PageDown => self.step(PAGE),
+            Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
+                self.step(rows(action))
+            }
             Action::Select | Action::Submit => return self.select(),
             Action::PauseAgent => return self.pause(),
             Action::ReleaseLease => return self.release(),

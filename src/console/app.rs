@@ -10,7 +10,7 @@ use super::action::Action;
 use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode};
 use super::outcome_form::OutcomeForm;
-use super::scroll::{PAGE, Scroll};
+use super::scroll::{Scroll, rows};
 use super::words::words;
 use crate::api::{
     DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
@@ -648,16 +648,11 @@ impl App {
         if let Some(overlay) = &mut self.overlay {
             match (overlay, action) {
                 (_, Action::Quit) => {}
-                (Overlay::Help(_, scroll), Action::Up | Action::Down) => {
-                    scroll.by(if action == Action::Up { -1 } else { 1 });
-                    return;
-                }
-                (Overlay::Help(_, scroll), Action::PageUp | Action::PageDown) => {
-                    scroll.by(if action == Action::PageUp {
-                        -PAGE
-                    } else {
-                        PAGE
-                    });
+                (
+                    Overlay::Help(_, scroll),
+                    Action::Up | Action::Down | Action::PageUp | Action::PageDown,
+                ) => {
+                    scroll.by(rows(action));
                     return;
                 }
                 (Overlay::Help(..), _) => {
@@ -768,12 +763,7 @@ impl App {
                 None => fx.push(Effect::LoadQueues),
             },
             Action::Up | Action::Down | Action::PageUp | Action::PageDown => {
-                let delta: i32 = match action {
-                    Action::Up => -1,
-                    Action::Down => 1,
-                    Action::PageUp => -PAGE,
-                    _ => PAGE,
-                };
+                let delta = rows(action);
                 match &mut self.work {
                     Some(w) => w.scroll_mut().by(delta),
                     None => {

@@ -5,8 +5,21 @@
 
 use std::cell::Cell;
 
+use super::action::Action;
+
 /// Rows a page key moves.
-pub const PAGE: i32 = 10;
+const PAGE: i32 = 10;
+
+/// The rows a movement key moves (up is negative); 0 for another action.
+pub fn rows(action: Action) -> i32 {
+    match action {
+        Action::Up => -1,
+        Action::Down => 1,
+        Action::PageUp => -PAGE,
+        Action::PageDown => PAGE,
+        _ => 0,
+    }
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct Scroll {

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, Clear};
 
 use super::{Scrolled, centred, help_rows, scrolled};
 use crate::console::app::{App, Overlay, Remote};
@@ -16,28 +16,16 @@ use crate::domain::{Locale, Reason};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: &Theme) {
     let w = words(app.locale);
+    // Only the help is long enough to scroll.
+    let mut scroll = None;
     let (title, lines, width, height) = match overlay {
-        Overlay::Help(mode, scroll) => {
+        Overlay::Help(mode, help_scroll) => {
             // As tall as its lines, as far as the screen allows.
+            scroll = Some(help_scroll);
             let width = area.width.min(80);
             let lines = help(app, *mode, width.saturating_sub(2), theme);
             let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-            let rect = centred(area, width, height);
-            frame.render_widget(Clear, rect);
-            let block = Block::bordered()
-                .title(Span::styled(
-                    format!(" {} ", w.help),
-                    theme.alert(theme.title),
-                ))
-                .border_style(theme.fg(theme.focus));
-            let text = Scrolled {
-                text: lines.into(),
-                wrap: true,
-                whole: true,
-                block,
-            };
-            scrolled(frame, rect, text, Some(scroll));
-            return;
+            (w.help.to_string(), lines, width, height)
         }
         Overlay::Search(s) => {
             let mut lines = vec![Line::from(vec![
@@ -91,12 +79,13 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
     let block = Block::bordered()
         .title(Span::styled(format!(" {title} "), theme.alert(theme.title)))
         .border_style(theme.fg(theme.focus));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false }),
-        rect,
-    );
+    let text = Scrolled {
+        text: lines.into(),
+        wrap: true,
+        whole: true,
+        block,
+    };
+    scrolled(frame, rect, text, scroll);
 }
 
 /// Each action with its keys, and what it does in the agent's language
