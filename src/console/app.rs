@@ -10,7 +10,7 @@ use super::action::Action;
 use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode};
 use super::outcome_form::OutcomeForm;
-use super::scroll::{Scroll, rows};
+use super::scroll::{Follow, Scroll, rows};
 use super::words::words;
 use crate::api::{
     DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
@@ -201,6 +201,9 @@ impl Workspace {
     }
 }
 
+/// The most debtors a search lists.
+pub const SEARCH_LIMIT: u32 = 20;
+
 #[derive(Clone, Debug, Default)]
 pub struct Search {
     pub query: String,
@@ -208,6 +211,7 @@ pub struct Search {
     pub seq: u64,
     pub results: Remote<Vec<DebtorSummary>>,
     pub sel: usize,
+    pub shown: Follow,
 }
 
 #[derive(Clone, Debug)]

@@ -7,6 +7,7 @@ use chrono_tz::Tz;
 use nucleo_matcher::pattern::{CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
 
+use super::scroll::Follow;
 use super::words::{self, words};
 use crate::api::{OutcomeRequest, PlanRequest, PromiseRequest, ScriptView};
 use crate::domain::{Currency, Disposition, Installment, Locale, Money, Reason};
@@ -32,6 +33,8 @@ pub struct OutcomeForm {
     /// What the agent typed to narrow the dispositions.
     pub filter: String,
     pub disposition_sel: usize,
+    /// Which of the matching dispositions the form has room to show.
+    pub dispositions_shown: Follow,
     pub disposition: Option<Disposition>,
     /// 0 is "none", then `Reason::ALL` in order.
     pub reason_sel: usize,

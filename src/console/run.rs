@@ -15,7 +15,9 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, unbounded_channel};
 use tokio::task::JoinHandle;
 
-use super::app::{AgentState, AgentStatus, App, Effect, Msg, Offline, OutboxCount, Severity};
+use super::app::{
+    AgentState, AgentStatus, App, Effect, Msg, Offline, OutboxCount, SEARCH_LIMIT, Severity,
+};
 use super::dial;
 use super::format::local_time;
 use super::terminal::{self, Input, Term};
@@ -323,7 +325,7 @@ fn spawn_effect(
             let result = if query.trim().is_empty() {
                 Ok(Vec::new())
             } else {
-                c.search(query.trim(), 20).await.map_err(text)
+                c.search(query.trim(), SEARCH_LIMIT).await.map_err(text)
             };
             send(Msg::Found { seq, result });
         }),

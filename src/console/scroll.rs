@@ -4,6 +4,7 @@
 //! into blank rows that take as many keys to come back from.
 
 use std::cell::Cell;
+use std::ops::Range;
 
 use super::action::Action;
 
@@ -95,6 +96,45 @@ impl Scroll {
     }
 }
 
+/// A list shown a few rows at a time (search results, the outcome form's
+/// dispositions): the window moves as little as it takes to keep the
+/// selected row in view, so the selection never leaves the screen.
+#[derive(Clone, Debug, Default)]
+pub struct Follow {
+    top: Cell<usize>,
+}
+
+impl Follow {
+    /// Drawing: the rows of a `len`-long list to show in `rows`.
+    pub fn window(&self, sel: usize, len: usize, rows: usize) -> Range<usize> {
+        if len == 0 {
+            return 0..0;
+        }
+        let rows = rows.clamp(1, len);
+        let sel = sel.min(len - 1);
+        let mut top = self.top.get().min(len - rows);
+        if sel < top {
+            top = sel;
+        } else if sel >= top + rows {
+            top = sel + 1 - rows;
+        }
+        self.top.set(top);
+        top..top + rows
+    }
+}
+
+/// The margin of a row in a window of a longer list: `↑` on the first row
+/// when rows are hidden above, `↓` on the last when some are below.
+pub fn mark(row: usize, shown: &Range<usize>, len: usize) -> &'static str {
+    if row == shown.start && shown.start > 0 {
+        "↑"
+    } else if row + 1 == shown.end && shown.end < len {
+        "↓"
+    } else {
+        " "
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,5 +177,33 @@ mod tests {
         assert_eq!(s.more(), (true, true));
         s.by(10);
         assert_eq!(s.top(), 15);
+    }
+
+    #[test]
+    fn a_window_follows_the_selection_moving_as_little_as_it_can() {
+        let f = Follow::default();
+        assert_eq!(f.window(0, 12, 5), 0..5);
+        assert_eq!(f.window(4, 12, 5), 0..5);
+        // Past the bottom: one row at a time.
+        assert_eq!(f.window(5, 12, 5), 1..6);
+        assert_eq!(f.window(11, 12, 5), 7..12);
+        // Back up: the window stays until the selection reaches its top.
+        assert_eq!(f.window(8, 12, 5), 7..12);
+        assert_eq!(f.window(6, 12, 5), 6..11);
+        // The list shrank (a filter typed): the window still fits it.
+        assert_eq!(f.window(0, 3, 5), 0..3);
+        assert_eq!(f.window(0, 0, 5), 0..0);
+        // Room for every row: all of them.
+        assert_eq!(Follow::default().window(9, 12, 20), 0..12);
+    }
+
+    #[test]
+    fn marks_say_where_rows_are_hidden() {
+        let shown = 3..8;
+        let marks: String = (3..8).map(|r| mark(r, &shown, 12)).collect();
+        assert_eq!(marks, "↑   ↓");
+        let all = 0..5;
+        let marks: String = (0..5).map(|r| mark(r, &all, 5)).collect();
+        assert_eq!(marks, "     ");
     }
 }

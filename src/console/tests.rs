@@ -496,6 +496,69 @@ fn search_asks_as_you_type_and_keeps_only_the_latest_answer() {
 }
 
 #[test]
+fn every_disposition_can_be_reached_and_the_selected_one_stays_in_view() {
+    let mut a = leased(Locale::En, true);
+    key(&mut a, "o");
+    // At 80x24 the form lists all twelve.
+    let screen24 = screen(&a, 80, 24);
+    for d in Disposition::ALL {
+        let said = super::words::disposition(Locale::En, d);
+        assert!(screen24.contains(said), "{said} missing:\n{screen24}");
+    }
+    // On a shorter screen the list is a window that follows the selection
+    // to the last, and says rows are hidden above.
+    for _ in 0..11 {
+        key(&mut a, "down");
+    }
+    let short = screen(&a, 80, 16);
+    let last = short
+        .lines()
+        .find(|l| l.contains("cease contact") && !l.contains("Disposition"))
+        .unwrap_or_else(|| panic!("the selection left the screen:\n{short}"));
+    assert!(!short.contains("right-party contact"), "{short}");
+    assert!(short.contains("↑ "), "{short}");
+    assert!(last.contains("│    cease contact"), "{last}");
+}
+
+#[test]
+fn the_selected_search_result_stays_in_view() {
+    let mut a = app(Locale::En);
+    key(&mut a, "/");
+    typed(&mut a, "a");
+    let found: Vec<DebtorSummary> = (1..=20)
+        .map(|i| DebtorSummary {
+            id: i,
+            external_id: format!("E{i}"),
+            name: format!("Debtor number {i}"),
+            document: "***".into(),
+        })
+        .collect();
+    a.update(Msg::Found {
+        seq: 1,
+        result: Ok(found),
+    });
+    // 80x24 holds the query and 19 of the 20.
+    let top = screen(&a, 80, 24);
+    assert!(top.contains("Debtor number 19"), "{top}");
+    assert!(!top.contains("Debtor number 20"), "{top}");
+    assert!(top.contains("↓     19  Debtor number 19"), "{top}");
+    for _ in 0..19 {
+        key(&mut a, "down");
+    }
+    let bottom = screen(&a, 80, 24);
+    assert!(bottom.contains("Debtor number 20"), "{bottom}");
+    assert!(bottom.contains("↑      2  Debtor number 2 "), "{bottom}");
+    let fx = key(&mut a, "enter");
+    assert_eq!(
+        fx,
+        vec![Effect::LoadDebtor {
+            id: 20,
+            reveal: false
+        }]
+    );
+}
+
+#[test]
 fn pause_needs_a_reason_and_p_again_is_ready() {
     let mut a = app(Locale::En);
     key(&mut a, "p");

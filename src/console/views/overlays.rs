@@ -7,12 +7,19 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 
 use super::{Scrolled, centred, help_rows, scrolled};
-use crate::console::app::{App, Overlay, Remote};
+use crate::console::app::{App, Overlay, Remote, SEARCH_LIMIT};
 use crate::console::keymap::Mode;
 use crate::console::outcome_form::{Field, OutcomeForm};
+use crate::console::scroll::mark;
 use crate::console::theme::Theme;
 use crate::console::words::{self, words};
 use crate::domain::{Locale, Reason};
+
+/// The search box: the query, and a row for each result it can list.
+const SEARCH_HEIGHT: u16 = SEARCH_LIMIT as u16 + 3;
+/// The outcome form's box, tall enough for every disposition, the reason,
+/// a promise's fields and a note at 80x24.
+const FORM_HEIGHT: u16 = 22;
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: &Theme) {
     let w = words(app.locale);
@@ -43,27 +50,41 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
                     lines.push(Line::styled(w.no_matches, theme.fg(theme.muted)))
                 }
                 Remote::Ready(found) => {
-                    for (i, f) in found.iter().enumerate() {
+                    // The box holds the query and every result when the
+                    // screen is tall enough; otherwise the selection leads.
+                    let rows = usize::from(area.height.min(SEARCH_HEIGHT).saturating_sub(3));
+                    let shown = s.shown.window(s.sel, found.len(), rows);
+                    for i in shown.clone() {
+                        let f = &found[i];
                         let style = if i == s.sel {
                             theme.selection()
                         } else {
                             theme.fg(theme.text)
                         };
                         lines.push(Line::styled(
-                            format!("{:>6}  {:<28} {}", f.id, f.name, f.document),
+                            format!(
+                                "{} {:>6}  {:<28} {}",
+                                mark(i, &shown, found.len()),
+                                f.id,
+                                f.name,
+                                f.document
+                            ),
                             style,
                         ));
                     }
                 }
             }
-            (w.search.to_string(), lines, 64, 18)
+            (w.search.to_string(), lines, 64, SEARCH_HEIGHT)
         }
-        Overlay::Outcome(form) => (
-            w.record_outcome.to_string(),
-            outcome(app, form, theme),
-            72,
-            22,
-        ),
+        Overlay::Outcome(form) => {
+            let rows = usize::from(area.height.min(FORM_HEIGHT).saturating_sub(2));
+            (
+                w.record_outcome.to_string(),
+                outcome(app, form, rows, theme),
+                72,
+                FORM_HEIGHT,
+            )
+        }
         Overlay::Pause(reason) => (
             w.pause_reason.to_string(),
             vec![Line::from(vec![
@@ -112,7 +133,9 @@ fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> 
     lines
 }
 
-fn outcome(app: &App, form: &OutcomeForm, theme: &Theme) -> Vec<Line<'static>> {
+/// The form's lines, in `rows` rows: the disposition list gets what the
+/// other fields leave, always with the selection in view.
+fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Line<'static>> {
     let locale = app.locale;
     let w = words(locale);
     let current = form.field();
@@ -141,19 +164,6 @@ fn outcome(app: &App, form: &OutcomeForm, theme: &Theme) -> Vec<Line<'static>> {
             theme.fg(theme.muted),
         ),
     ]));
-    if current == Field::Disposition {
-        for (i, d) in form.matches(locale).iter().take(6).enumerate() {
-            let style = if i == form.disposition_sel {
-                theme.selection()
-            } else {
-                theme.fg(theme.text)
-            };
-            lines.push(Line::styled(
-                format!("    {}", words::disposition(locale, *d)),
-                style,
-            ));
-        }
-    }
     let reason = form
         .reason()
         .map_or(w.none.to_string(), |r| words::reason(locale, r).to_string());
@@ -238,6 +248,27 @@ fn outcome(app: &App, form: &OutcomeForm, theme: &Theme) -> Vec<Line<'static>> {
     lines.push(Line::styled(format!("[ {} ]  ctrl-s", w.submit), submit));
     if let Some((_, e)) = &form.error {
         lines.push(Line::styled(format!("✗ {e}"), theme.alert(theme.danger)));
+    }
+    if current == Field::Disposition {
+        let matches = form.matches(locale);
+        let room = rows.saturating_sub(lines.len()).max(3);
+        let shown = form
+            .dispositions_shown
+            .window(form.disposition_sel, matches.len(), room);
+        let list = shown.clone().map(|i| {
+            let style = if i == form.disposition_sel {
+                theme.selection()
+            } else {
+                theme.fg(theme.text)
+            };
+            let said = words::disposition(locale, matches[i]);
+            Line::styled(
+                format!("  {} {said}", mark(i, &shown, matches.len())),
+                style,
+            )
+        });
+        // Under the disposition's own line.
+        lines.splice(1..1, list);
     }
     lines
 }
