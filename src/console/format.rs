@@ -4,7 +4,7 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::words;
-use crate::domain::{Channel, ContactResult, Event, EventKind, Flag, Locale};
+use crate::domain::{Channel, ContactResult, Event, EventKind, Fate, Flag, Locale, Money};
 
 /// `seg 09/03 08:00 (hora local)`: a moment in the debtor's zone, or in UTC
 /// saying so when the zone is unknown.
@@ -61,10 +61,11 @@ pub fn channel_name(c: Channel, locale: Locale) -> &'static str {
     locale.pick(pt, en)
 }
 
-/// What a history event says, in one line.
-pub fn event_line(e: &Event, locale: Locale) -> String {
+/// What a history event says, in one line: a promise or plan with what
+/// became of it (`fate`), a callback in the debtor's zone.
+pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Locale) -> String {
     let pick = |a: &'static str, b: &'static str| locale.pick(a, b);
-    match &e.kind {
+    let line = match &e.kind {
         EventKind::Contact {
             channel, result, ..
         } => {
@@ -91,7 +92,11 @@ pub fn event_line(e: &Event, locale: Locale) -> String {
             reason,
             note,
         } => {
-            let mut s = words::disposition(locale, *disposition).to_string();
+            let mut s = format!(
+                "{} — {}",
+                pick("Resultado", "Outcome"),
+                words::disposition(locale, *disposition)
+            );
             if let Some(r) = reason {
                 s += &format!(" ({})", words::reason(locale, *r));
             }
@@ -104,29 +109,33 @@ pub fn event_line(e: &Event, locale: Locale) -> String {
             "{} {} {} {}",
             pick("Promessa de", "Promise of"),
             amount.display(locale),
-            pick("até", "by"),
+            pick("para", "for"),
             locale.date(*date)
         ),
-        EventKind::InstallmentPlan { installments, .. } => {
-            let total: i64 = installments.iter().map(|i| i.amount.minor).sum();
-            let first = installments.first();
-            format!(
-                "{} {}x, {} {}",
-                pick("Acordo", "Plan"),
-                installments.len(),
-                first.map_or(String::new(), |i| i.amount.display(locale).to_string()),
-                first.map_or(String::new(), |i| format!(
-                    "{} {} (total {})",
+        EventKind::InstallmentPlan { installments, .. } => match installments.first() {
+            Some(first) => {
+                let total = installments
+                    .iter()
+                    .try_fold(Money::new(0, first.amount.currency), |sum, i| {
+                        sum.checked_add(i.amount)
+                    })
+                    .map_or(String::new(), |t| format!(" (total {})", t.display(locale)));
+                format!(
+                    "{} {}x {} {} {} {}{total}",
+                    pick("Acordo em", "Plan of"),
+                    installments.len(),
+                    pick("de", "of"),
+                    first.amount.display(locale),
                     pick("a partir de", "from"),
-                    locale.date(i.date),
-                    total
-                )),
-            )
-        }
+                    locale.date(first.date),
+                )
+            }
+            None => pick("Acordo sem parcelas", "Plan without installments").to_string(),
+        },
         EventKind::Callback { due } => format!(
             "{} {}",
-            pick("Retorno agendado", "Callback set for"),
-            due.format("%Y-%m-%d %H:%M UTC")
+            pick("Retorno agendado para", "Callback set for"),
+            local_time(*due, zone, locale)
         ),
         EventKind::Payment { amount } => format!(
             "{} {}",
@@ -153,5 +162,84 @@ pub fn event_line(e: &Event, locale: Locale) -> String {
                 }
             )
         }
+    };
+    match fate {
+        Some(f) => {
+            let plan = matches!(e.kind, EventKind::InstallmentPlan { .. });
+            format!("{line} — {}", fate_said(f, plan, locale))
+        }
+        None => line,
+    }
+}
+
+/// In Portuguese a promise (promessa) is feminine, a plan (acordo) not.
+fn fate_said(f: Fate, plan: bool, locale: Locale) -> &'static str {
+    let (promise, plan_pt, en) = match f {
+        Fate::Open => ("em aberto", "em aberto", "open"),
+        Fate::Kept => ("cumprida", "cumprido", "kept"),
+        Fate::Broken => ("quebrada", "quebrado", "broken"),
+        Fate::Replaced => ("substituída", "substituído", "replaced"),
+    };
+    locale.pick(if plan { plan_pt } else { promise }, en)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, TimeZone};
+
+    use super::*;
+    use crate::domain::{Currency, Installment};
+
+    fn brl(minor: i64) -> Money {
+        Money::new(minor, Currency::BRL)
+    }
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            at: Utc.with_ymd_and_hms(2026, 3, 10, 13, 0, 0).unwrap(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn a_plan_says_its_total_in_money_and_what_came_of_it() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let plan = event(EventKind::InstallmentPlan {
+            installments: [(20, 15_000), (27, 15_000), (31, 10_050)]
+                .map(|(d, m)| Installment {
+                    date: day(d),
+                    amount: brl(m),
+                })
+                .into(),
+            grace_days: 2,
+        });
+        assert_eq!(
+            event_line(&plan, Some(Fate::Broken), None, Locale::PtBr),
+            "Acordo em 3x de R$ 150,00 a partir de 20/03/2026 (total R$ 400,50) — quebrado"
+        );
+        let promise = event(EventKind::Promise {
+            amount: brl(30_000),
+            date: day(20),
+            grace_days: 2,
+        });
+        assert_eq!(
+            event_line(&promise, Some(Fate::Kept), None, Locale::PtBr),
+            "Promessa de R$ 300,00 para 20/03/2026 — cumprida"
+        );
+        assert_eq!(
+            event_line(&promise, Some(Fate::Replaced), None, Locale::En),
+            "Promise of BRL 300.00 for 2026-03-20 — replaced"
+        );
+    }
+
+    #[test]
+    fn a_callback_is_said_in_the_debtors_time() {
+        let callback = event(EventKind::Callback {
+            due: Utc.with_ymd_and_hms(2026, 3, 11, 17, 30, 0).unwrap(),
+        });
+        assert_eq!(
+            event_line(&callback, None, Some(Tz::America__Fortaleza), Locale::PtBr),
+            "Retorno agendado para qua 11/03 14:30 (hora local)"
+        );
     }
 }

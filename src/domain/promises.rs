@@ -260,6 +260,71 @@ impl<'a> LedgerFold<'a> {
     }
 }
 
+/// What became of one promise or installment plan.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Fate {
+    /// Still to be paid, within its date and grace.
+    Open,
+    Kept,
+    Broken,
+    /// A newer promise or plan took its place before it ended.
+    Replaced,
+}
+
+/// The fate of each promise and plan in a history, by its index there,
+/// as the ledger counts them: the history shows each promise with what
+/// came of it.
+pub fn fates(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Vec<(usize, Fate)> {
+    let mut fold = LedgerFold::new(tz);
+    let mut out: Vec<(usize, Fate)> = Vec::new();
+    // Where in `out` the promise the fold holds open is.
+    let mut open: Option<usize> = None;
+    // After a step of the fold: the open promise broke, or was paid off.
+    fn settle(
+        fold: &LedgerFold<'_>,
+        broken_before: u16,
+        open: &mut Option<usize>,
+        out: &mut [(usize, Fate)],
+    ) {
+        if fold.ledger.broken > broken_before {
+            if let Some(i) = open.take() {
+                out[i].1 = Fate::Broken;
+            }
+        } else if fold.open.is_none()
+            && let Some(i) = open.take()
+        {
+            out[i].1 = Fate::Kept;
+        }
+    }
+    for (index, event) in history.iter().enumerate() {
+        let broken_before = fold.ledger.broken;
+        let starts = match &event.kind {
+            EventKind::Promise { .. } => true,
+            EventKind::InstallmentPlan { installments, .. } => !installments.is_empty(),
+            _ => false,
+        };
+        if starts {
+            // It first breaks what it finds overdue, then takes the place
+            // of what is still open.
+            fold.expire(event.at);
+            settle(&fold, broken_before, &mut open, &mut out);
+            if let Some(i) = open.take() {
+                out[i].1 = Fate::Replaced;
+            }
+            fold.push(event);
+            open = Some(out.len());
+            out.push((index, Fate::Open));
+        } else {
+            fold.push(event);
+            settle(&fold, broken_before, &mut open, &mut out);
+        }
+    }
+    let broken_before = fold.ledger.broken;
+    fold.expire(now);
+    settle(&fold, broken_before, &mut open, &mut out);
+    out
+}
+
 impl Ledger {
     pub fn fold(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Ledger {
         let mut fold = LedgerFold::new(tz);
@@ -423,5 +488,36 @@ mod tests {
             (l.kept, l.broken, l.status()),
             (3, 0, Some(PromiseStatus::Kept))
         );
+    }
+
+    #[test]
+    fn each_promise_is_told_what_became_of_it() {
+        let h = vec![
+            // Broken: its grace ran out before the next promise.
+            promise(at(1, 15), 1000, day(3)),
+            pay(at(2, 12), 100),
+            // Replaced while still open.
+            promise(at(8, 15), 500, day(20)),
+            promise(at(9, 15), 400, day(20)),
+            // Kept by the payment after it.
+            pay(at(10, 12), 400),
+            // Open: its date is to come.
+            promise(at(11, 15), 300, day(25)),
+        ];
+        let f = fates(&h, SP, at(12, 0));
+        assert_eq!(
+            f,
+            [
+                (0, Fate::Broken),
+                (2, Fate::Replaced),
+                (3, Fate::Kept),
+                (5, Fate::Open)
+            ]
+        );
+        // The same history later: the last one broke at its grace's end.
+        assert_eq!(fates(&h, SP, at(28, 12)).last(), Some(&(5, Fate::Broken)));
+        // They agree with the ledger's counts.
+        let l = Ledger::fold(&h, SP, at(28, 12));
+        assert_eq!((l.kept, l.broken), (1, 2));
     }
 }

@@ -17,7 +17,7 @@ use crate::console::outcome_form::terms_of;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
 use crate::console::words::words;
-use crate::domain::{Channel, Currency, Ledger, Locale, Money};
+use crate::domain::{Channel, Currency, EventKind, Fate, Ledger, Locale, Money, fates};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &Theme) {
     let zone = w.zone();
@@ -304,22 +304,38 @@ fn timeline_text(
 ) -> (Text<'static>, bool) {
     let mut whole = true;
     let text = remote_text(&w.timeline, app, theme, |events| {
-        let mut shown = events.iter().rev().filter(|e| w.filter.shows(e));
+        let fates = fates(events, zone, app.now);
+        let fate = |i: usize| {
+            fates
+                .binary_search_by_key(&i, |(at, _)| *at)
+                .ok()
+                .map(|k| fates[k].1)
+        };
+        let mut shown = events
+            .iter()
+            .enumerate()
+            .rev()
+            .filter(|(_, e)| w.filter.shows(e));
         let lines: Vec<Line> = shown
             .by_ref()
             .take(lines)
-            .map(|e| {
-                let colour = match &e.kind {
-                    crate::domain::EventKind::Payment { .. } => theme.paid,
-                    crate::domain::EventKind::Promise { .. }
-                    | crate::domain::EventKind::InstallmentPlan { .. } => theme.promise,
-                    crate::domain::EventKind::Flag { .. } => theme.danger,
+            .map(|(i, e)| {
+                let fate = fate(i);
+                // A promise in the colour of what came of it.
+                let colour = match (&e.kind, fate) {
+                    (EventKind::Payment { .. }, _) | (_, Some(Fate::Kept)) => theme.paid,
+                    (_, Some(Fate::Broken)) => theme.warn,
+                    (_, Some(Fate::Replaced)) => theme.muted,
+                    (EventKind::Promise { .. } | EventKind::InstallmentPlan { .. }, _) => {
+                        theme.promise
+                    }
+                    (EventKind::Flag { .. }, _) => theme.danger,
                     _ => theme.text,
                 };
                 Line::from(vec![
                     Span::styled(stamp(e.at, zone, app.locale), theme.fg(theme.muted)),
                     Span::raw(" "),
-                    Span::styled(event_line(e, app.locale), theme.fg(colour)),
+                    Span::styled(event_line(e, fate, zone, app.locale), theme.fg(colour)),
                 ])
             })
             .collect();
