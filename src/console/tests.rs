@@ -559,6 +559,42 @@ fn the_selected_search_result_stays_in_view() {
 }
 
 #[test]
+fn a_narrow_header_drops_whole_parts_and_wraps_the_call_window() {
+    let mut a = leased(Locale::PtBr, true);
+    // A promise keeps calls off: the reason is a long sentence.
+    let mut p = plan(true, Locale::PtBr);
+    p.state = "promise_pending".into();
+    p.callable_now = false;
+    p.actions.clear();
+    p.explanation[0] =
+        "promessa para 20/03/2026 (tolerância até 22/03/2026): os passos firmes esperam".into();
+    a.update(Msg::Plan(42, Ok(p)));
+    let s = screen(&a, 80, 24);
+    let rows: Vec<&str> = s.lines().collect();
+    // The owed row keeps the lease and drops the queue and priority whole
+    // (they are in the plan panel), never half a word.
+    assert!(
+        rows[2].ends_with("reserva 10 min · Early (1–30 days)"),
+        "{s}"
+    );
+    assert!(!s.contains("prioridade 612"), "{s}");
+    // The call window's sentence is whole, over two rows.
+    assert!(
+        rows[3].starts_with("○ nenhuma ligação prevista agora — promessa"),
+        "{s}"
+    );
+    assert!(rows[4].contains("esperam"), "{s}");
+    assert!(rows[4].contains("22/03/2026"), "{s}");
+    // Wide, it is all on one row each.
+    let wide = screen(&a, 200, 50);
+    assert!(
+        wide.contains("reserva 10 min · Early (1–30 days) · prioridade 612"),
+        "{wide}"
+    );
+    assert!(wide.contains("(America/Sao_Paulo)"), "{wide}");
+}
+
+#[test]
 fn pause_needs_a_reason_and_p_again_is_ready() {
     let mut a = app(Locale::En);
     key(&mut a, "p");

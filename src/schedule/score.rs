@@ -131,6 +131,9 @@ impl Part {
                 format!("promessas cumpridas {}, quebradas {}", v / 1000, v % 1000)
             }
             (Locale::PtBr, Factor::LastContact) if v < 0 => "sem contato ainda".to_string(),
+            (Locale::PtBr, Factor::LastContact) if v == 0 => {
+                "último contato há menos de 1 h".to_string()
+            }
             (Locale::PtBr, Factor::LastContact) if v < 48 => format!("último contato há {v} h"),
             (Locale::PtBr, Factor::LastContact) => format!("último contato há {} dias", v / 24),
             (Locale::PtBr, Factor::Payments) if v < 0 => "nenhum pagamento ainda".to_string(),
@@ -151,6 +154,7 @@ impl fmt::Display for Part {
             Factor::Promises => write!(f, "promises kept {}, broken {}", v / 1000, v % 1000)?,
             Factor::LastContact if v < 0 => write!(f, "never contacted")?,
             // Hours while they count; days after two.
+            Factor::LastContact if v == 0 => write!(f, "last contact under an hour ago")?,
             Factor::LastContact if v < 48 => write!(f, "last contact {v} h ago")?,
             Factor::LastContact => write!(f, "last contact {} days ago", v / 24)?,
             Factor::Payments if v < 0 => write!(f, "no payments yet")?,
@@ -172,6 +176,12 @@ mod tests {
             value: hours,
         };
         assert_eq!(part(11).said(Locale::PtBr), "último contato há 11 h: +5");
+        // The call just made is not "0 h ago".
+        assert_eq!(
+            part(0).said(Locale::PtBr),
+            "último contato há menos de 1 h: +5"
+        );
+        assert_eq!(part(0).to_string(), "last contact under an hour ago: +5");
         assert_eq!(
             part(418).said(Locale::PtBr),
             "último contato há 17 dias: +5"

@@ -9,7 +9,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
-use super::Scrolled;
+use super::{Scrolled, fold};
 use crate::api::{DebtorView, PlanView};
 use crate::console::app::{AgentStatus, App, Panel, Remote, Workspace, call_refusal};
 use crate::console::format::{event_line, local_time, stamp};
@@ -21,8 +21,11 @@ use crate::domain::{Channel, Currency, EventKind, Fate, Ledger, Locale, Money, f
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &Theme) {
     let zone = w.zone();
-    let [head, body] = Layout::vertical([Constraint::Length(4), Constraint::Min(0)]).areas(area);
-    header(frame, head, app, w, zone, theme);
+    let lines = header(app, w, zone, theme, usize::from(area.width));
+    // Four rows, or more when the call window's line wraps.
+    let rows = u16::try_from(lines.len().max(4)).unwrap_or(4);
+    let [head, body] = Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(area);
+    frame.render_widget(Paragraph::new(lines), head);
     if body.width >= 120 {
         let [left, mid, right] = Layout::horizontal([
             Constraint::Percentage(28),
@@ -65,14 +68,16 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
     }
 }
 
+/// Who the debtor is, what they owe and whether a call may go out now,
+/// in rows `width` wide: a row too long loses its least needed parts
+/// whole, and the call window's sentence wraps rather than lose its end.
 fn header(
-    frame: &mut Frame,
-    area: Rect,
     app: &App,
     w: &Workspace,
     zone: Option<Tz>,
     theme: &Theme,
-) {
+    width: usize,
+) -> Vec<Line<'static>> {
     let words = words(app.locale);
     let mut lines = Vec::new();
     match &w.debtor {
@@ -80,15 +85,18 @@ fn header(
             let local = zone.map_or("?".to_string(), |z| {
                 app.now.with_timezone(&z).format("%H:%M").to_string()
             });
-            lines.push(Line::from(vec![
+            // The zone's name goes first: the local time says what counts.
+            let first = vec![
                 Span::styled(d.name.clone(), theme.alert(theme.title)),
                 Span::raw("  "),
                 Span::styled(d.document.clone(), theme.fg(theme.muted)),
                 Span::raw(format!(
-                    "  {} · {} {local} ({})",
-                    d.jurisdiction, words.local_time, d.time_zone
+                    "  {} · {} {local}",
+                    d.jurisdiction, words.local_time
                 )),
-            ]));
+                Span::raw(format!(" ({})", d.time_zone)),
+            ];
+            lines.push(fitted(first, 4, width));
             let owed = total(d);
             let mut second = vec![Span::styled(
                 format!(
@@ -98,8 +106,8 @@ fn header(
                 ),
                 theme.alert(theme.overdue),
             )];
-            // What the agent needs on the call first: an 80-column line
-            // cuts the queue and the priority, never the lease's time.
+            // What the agent needs on the call first: a narrow row loses
+            // the priority, then the queue, never the lease's time.
             let plan = w.plan.ready();
             if let Some(p) = plan {
                 second.push(Span::raw(format!(
@@ -114,6 +122,7 @@ fn header(
                     theme.fg(theme.muted),
                 ));
             }
+            let needed = second.len();
             if let Some(p) = plan {
                 if let Some(q) = &p.queue {
                     // Named as the queue list names it, in the agent's language.
@@ -129,8 +138,8 @@ fn header(
                     theme.fg(theme.muted),
                 ));
             }
-            lines.push(Line::from(second));
-            lines.push(window_line(app, w, zone, theme));
+            lines.push(fitted(second, needed, width));
+            lines.extend(window_lines(app, w, zone, theme, width));
         }
         Remote::Loading => lines.push(Line::from(words.loading)),
         Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.alert(theme.danger))),
@@ -145,30 +154,52 @@ fn header(
     } else if w.recorded.is_some() {
         lines.push(Line::styled(words.wrap_up_done, theme.alert(theme.ok)));
     }
-    frame.render_widget(Paragraph::new(lines), area);
+    lines
 }
 
-/// The call window in the debtor's zone, as the law and the policy see it.
-fn window_line(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Line<'static> {
+/// The spans that fit in `width` columns: the last go first, whole, but
+/// never the first `needed` (the screen cuts those if it must).
+fn fitted(mut spans: Vec<Span<'static>>, needed: usize, width: usize) -> Line<'static> {
+    while spans.len() > needed && spans.iter().map(Span::width).sum::<usize>() > width {
+        spans.pop();
+    }
+    Line::from(spans)
+}
+
+/// The call window in the debtor's zone, as the law and the policy see it:
+/// a sentence folded into rows `width` wide, under its mark.
+fn window_lines(
+    app: &App,
+    w: &Workspace,
+    zone: Option<Tz>,
+    theme: &Theme,
+    width: usize,
+) -> Vec<Line<'static>> {
     let words = words(app.locale);
-    match w.plan.ready() {
+    let (text, style) = match w.plan.ready() {
         // The plan counts the call in progress as made: not "blocked".
         _ if w.calling || app.agent.status == AgentStatus::OnCall => {
-            Line::styled(format!("● {}", words.state_on_call), theme.alert(theme.ok))
+            (format!("● {}", words.state_on_call), theme.alert(theme.ok))
         }
-        Some(p) if p.callable_now => {
-            Line::styled(format!("● {}", words.call_allowed), theme.alert(theme.ok))
-        }
-        Some(p) if p.blocked.iter().all(|b| b.channel != "call") => Line::styled(
+        Some(p) if p.callable_now => (format!("● {}", words.call_allowed), theme.alert(theme.ok)),
+        Some(p) if p.blocked.iter().all(|b| b.channel != "call") => (
             format!("○ {}", call_refusal(p, zone, app.locale)),
             theme.fg(theme.muted),
         ),
-        Some(p) => Line::styled(
+        Some(p) => (
             format!("■ {}", call_refusal(p, zone, app.locale)),
             theme.alert(theme.danger),
         ),
-        None => Line::styled(words.loading, theme.fg(theme.muted)),
-    }
+        None => (words.loading.to_string(), theme.fg(theme.muted)),
+    };
+    fold(text.split(' '), width.saturating_sub(2))
+        .into_iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let indent = if i == 0 { "" } else { "  " };
+            Line::styled(format!("{indent}{row}"), style)
+        })
+        .collect()
 }
 
 fn total(d: &DebtorView) -> Option<Money> {
@@ -378,7 +409,7 @@ fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<
             });
             lines.push(Line::from(vec![
                 Span::styled("■ ", theme.fg(theme.danger)),
-                Span::raw(format!("{}: {} ", channel(&b.channel), b.why)),
+                Span::raw(format!("{}: {} — ", channel(&b.channel), b.why)),
                 Span::styled(until, theme.fg(theme.warn)),
             ]));
         }
@@ -407,11 +438,28 @@ fn debts_text(app: &App, w: &Workspace) -> Text<'static> {
             let Ok(c) = Currency::new(&debt.currency) else {
                 continue;
             };
+            // Each figure with its name: two bare amounts side by side
+            // read as either.
+            let today = w.zone().map_or(app.now.date_naive(), |z| {
+                app.now.with_timezone(&z).date_naive()
+            });
+            let due = if debt.due_date < today {
+                locale.pick("venceu em", "was due")
+            } else {
+                locale.pick("vence em", "due")
+            };
             lines.push(Line::from(debt.creditor.clone()).style(Modifier::BOLD));
             lines.push(Line::from(format!(
-                "  {} / {} · {}",
+                "  {} {}",
+                locale.pick("saldo", "balance"),
                 Money::new(debt.balance_minor, c).display(locale),
+            )));
+            lines.push(Line::from(format!(
+                "  original {}",
                 Money::new(debt.original_minor, c).display(locale),
+            )));
+            lines.push(Line::from(format!(
+                "  {due} {}",
                 locale.date(debt.due_date)
             )));
         }
