@@ -379,6 +379,14 @@ fn a_bad_promise_stays_in_the_form_with_its_field() {
     let (field, message) = form.error.clone().unwrap();
     assert_eq!(field, super::outcome_form::Field::Amount);
     assert_eq!(message, "o valor é maior que o saldo (R$ 1.234,56)");
+    // The policy's limits are beside the fields, as the offers panel is
+    // behind the form at 80 columns.
+    let s = screen(&a, 80, 24);
+    assert!(
+        s.contains("9.999,00▏  saldo R$ 1.234,56 · à vista R$ 1.000,00"),
+        "{s}"
+    );
+    assert!(s.contains("+3  dd/mm/aaaa ou +N, até 25/03/2026"), "{s}");
 }
 
 #[test]

@@ -201,23 +201,57 @@ fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Lin
         Locale::PtBr => "dd/mm/aaaa ou +N",
         Locale::En => "yyyy-mm-dd or +N",
     };
+    // The policy's limits beside the fields they bound: at 80 columns the
+    // offers panel is behind the form.
+    let terms = app
+        .work
+        .as_ref()
+        .and_then(|w| w.script.ready())
+        .and_then(crate::console::outcome_form::terms_of);
+    let (amount_hint, promise_date_hint, installments_hint) = match &terms {
+        Some(t) => (
+            format!(
+                "{} {} · {} {}",
+                locale.pick("saldo", "balance"),
+                t.balance.display(locale),
+                locale.pick("à vista", "in full"),
+                t.pay_in_full.display(locale)
+            ),
+            format!(
+                "{date_hint}, {} {}",
+                locale.pick("até", "by"),
+                locale.date(t.latest_promise_date)
+            ),
+            format!(
+                "{} {}x, {} {}",
+                locale.pick("até", "up to"),
+                t.max_installments,
+                locale.pick("mín.", "min."),
+                t.min_installment.display(locale)
+            ),
+        ),
+        None => (String::new(), date_hint.to_string(), String::new()),
+    };
     for field in form.fields() {
         let line = match field {
-            Field::Amount => text_field(field, w.amount, &form.amount, ""),
-            Field::Date => text_field(field, w.date, &form.date, date_hint),
-            Field::Installments => text_field(field, w.installments, &form.installments, ""),
-            Field::FirstDate => text_field(field, w.first_date, &form.first_date, date_hint),
+            Field::Amount => text_field(field, w.amount, &form.amount, &amount_hint),
+            Field::Date => text_field(field, w.date, &form.date, &promise_date_hint),
+            Field::Installments => text_field(
+                field,
+                w.installments,
+                &form.installments,
+                &installments_hint,
+            ),
+            Field::FirstDate => {
+                text_field(field, w.first_date, &form.first_date, &promise_date_hint)
+            }
             Field::CallbackDate => text_field(field, w.callback_at, &form.callback_date, date_hint),
             Field::CallbackTime => text_field(field, "", &form.callback_time, "HH:MM"),
             _ => continue,
         };
         lines.push(line);
     }
-    if let Some(terms) = app
-        .work
-        .as_ref()
-        .and_then(|w| w.script.ready())
-        .and_then(crate::console::outcome_form::terms_of)
+    if let Some(terms) = terms
         && form.disposition == Some(crate::domain::Disposition::PaymentPlan)
         && !form.installments.is_empty()
     {
