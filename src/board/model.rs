@@ -15,7 +15,7 @@ use crate::config::BoardConfig;
 use crate::console::action::Action;
 use crate::console::app::{Remote, Severity};
 use crate::console::keymap::{Key, Keymap, Mode};
-use crate::console::scroll::{Scroll, rows};
+use crate::console::scroll::{Follow, Scroll, rows};
 use crate::domain::{Disposition, Locale};
 
 /// How many events the ticker keeps.
@@ -210,6 +210,8 @@ pub struct Board {
     sought: HashSet<i64>,
     pub focus: Panel,
     pub queue_sel: usize,
+    /// Which queue rows the panel has room for, around the selection.
+    pub queues_shown: Follow,
     /// The selected agent, by id, so events that reorder keep it.
     pub agent_sel: Option<i64>,
     /// The first agent row shown.
@@ -265,6 +267,7 @@ impl Board {
             sought: HashSet::new(),
             focus: Panel::Agents,
             queue_sel: 0,
+            queues_shown: Follow::default(),
             agent_sel: None,
             agent_top: 0,
             sort: Sort::Name,

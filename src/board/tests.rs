@@ -335,6 +335,40 @@ fn queue_drill_down_at_120x40() {
 }
 
 #[test]
+fn the_selected_queue_stays_in_view_when_the_panel_holds_fewer() {
+    let mut b = board();
+    let mut snap = snapshot();
+    for i in 0..6 {
+        snap.queues.push(queue(
+            &format!("extra{i}"),
+            &format!("Extra queue {i}"),
+            1,
+            1,
+            &[],
+        ));
+    }
+    b.update(Msg::Snapshot(Ok(snap)));
+    b.update(Msg::Resize(80, 24));
+    // Nine queues, six rows at 80x24: the border counts the rest.
+    let first = drawn(&b, 80, 24);
+    assert!(first.contains(" ↓3 "), "{first}");
+    assert!(!first.contains("Extra queue 5"), "{first}");
+    key(&mut b, "tab");
+    assert_eq!(b.focus, Panel::Queues);
+    for _ in 0..8 {
+        key(&mut b, "down");
+    }
+    let last = drawn(&b, 80, 24);
+    assert!(last.contains("Extra queue 5"), "{last}");
+    assert!(last.contains(" ↑3 "), "{last}");
+    assert!(!last.contains("Early (1–30 days)"), "{last}");
+    assert_eq!(
+        key(&mut b, "enter"),
+        vec![Effect::LoadQueueDebtors("extra5".into())]
+    );
+}
+
+#[test]
 fn filter_narrows_and_esc_clears() {
     let mut b = board();
     key(&mut b, "/");
@@ -806,8 +840,15 @@ fn blocked_rules_are_said_whole_as_many_as_fit() {
     let said = |width| view::blocked_text(&blocked, Locale::En, width);
     assert_eq!(said(60), "outside hours 30, call cap 5");
     assert_eq!(said(27), "outside hours 30, …");
-    // The first rule even when it does not fit: the cell cuts it.
-    assert_eq!(said(5), "outside hours 30, …");
+    // A first rule too wide alone: its words are cut, its count kept.
+    assert_eq!(said(12), "outside… 30");
+    assert_eq!(said(16), "outside hour… 30");
+    assert_eq!(said(20), "outside hours 30, …");
+    let one = [("no_consented_phone".to_string(), 29)].into();
+    assert_eq!(
+        view::blocked_text(&one, Locale::PtBr, 20),
+        "sem telefone aut… 29"
+    );
     let newer = [("a_rule_of_a_newer_server".to_string(), 2)].into();
     assert_eq!(
         view::blocked_text(&newer, Locale::PtBr, 60),

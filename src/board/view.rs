@@ -148,7 +148,8 @@ fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 
 /// The blocked debtors by rule, most first, each rule in words: as many
 /// whole rules as fit in `width` columns, the others as "…" (the
-/// drill-down lists them all).
+/// drill-down lists them all). A first rule too wide alone loses the end
+/// of its words, never its count.
 pub(super) fn blocked_text(
     blocked: &std::collections::BTreeMap<String, i64>,
     locale: Locale,
@@ -156,23 +157,43 @@ pub(super) fn blocked_text(
 ) -> String {
     let mut rules: Vec<_> = blocked.iter().collect();
     rules.sort_by(|x, y| y.1.cmp(x.1).then(x.0.cmp(y.0)));
-    let said: Vec<String> = rules
-        .iter()
-        .map(|(code, n)| format!("{} {n}", rule_said(code, locale).unwrap_or(code)))
-        .collect();
     let mut text = String::new();
-    for (i, rule) in said.iter().enumerate() {
+    for (i, (code, n)) in rules.iter().enumerate() {
+        let words = rule_said(code, locale).unwrap_or(code);
+        let rule = format!("{words} {n}");
         let sep = if i == 0 { "" } else { ", " };
-        let rest = if i + 1 < said.len() { ", …" } else { "" };
-        // The first rule always: cut by the cell rather than shown as "…".
+        let rest = if i + 1 < rules.len() { ", …" } else { "" };
+        if i == 0 && rule.width() + rest.width() > width {
+            let count = format!("… {n}");
+            text = format!("{}{count}", cut(words, width.saturating_sub(count.width())));
+            if !rest.is_empty() && text.width() + rest.width() <= width {
+                text.push_str(rest);
+            }
+            break;
+        }
         if i > 0 && text.width() + sep.len() + rule.width() + rest.width() > width {
             text.push_str(", …");
             break;
         }
         text.push_str(sep);
-        text.push_str(rule);
+        text.push_str(&rule);
     }
     text
+}
+
+/// The start of `text` that fits in `width` columns, without a trailing
+/// space.
+fn cut(text: &str, width: usize) -> &str {
+    let mut end = 0;
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        used += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used > width {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    text[..end].trim_end()
 }
 
 fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
@@ -224,11 +245,14 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         .sum();
     let gaps = u16::try_from(widths.len() - 1).unwrap_or(0);
     let room = area.width.saturating_sub(fixed + gaps);
-    let rows: Vec<Row> = b
-        .visible_queues()
+    let queues = b.visible_queues();
+    // The border and the header row take two; the selection stays in view.
+    let fit = usize::from(area.height.saturating_sub(2));
+    let shown = b.queues_shown.window(b.queue_sel, queues.len(), fit);
+    let rows: Vec<Row> = queues[shown.clone()]
         .iter()
-        .enumerate()
-        .map(|(i, q)| {
+        .zip(shown.clone())
+        .map(|(q, i)| {
             let t = today
                 .and_then(|t| t.per_queue.get(&q.id))
                 .cloned()
@@ -270,10 +294,28 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             }
         })
         .collect();
+    let mut frame_block = block(w("filas", "queues"), b.focus == Panel::Queues, theme);
+    if let Some(more) = hidden(&shown, queues.len()) {
+        frame_block = frame_block.title_top(more);
+    }
     let table = Table::new(rows, widths)
         .header(Row::new(header).style(theme.fg(theme.muted)))
-        .block(block(w("filas", "queues"), b.focus == Panel::Queues, theme));
+        .block(frame_block);
     frame.render_widget(table, area);
+}
+
+/// How many rows of a list are above and below those shown, on the
+/// panel's border (`None` when all are shown).
+fn hidden(shown: &std::ops::Range<usize>, len: usize) -> Option<Line<'static>> {
+    let (above, below) = (shown.start, len.saturating_sub(shown.end));
+    let mut marks = Vec::new();
+    if above > 0 {
+        marks.push(format!("↑{above}"));
+    }
+    if below > 0 {
+        marks.push(format!("↓{below}"));
+    }
+    (!marks.is_empty()).then(|| Line::from(format!(" {} ", marks.join(" "))).right_aligned())
 }
 
 fn state_style(
@@ -300,10 +342,10 @@ fn state_style(
 fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     let list = b.visible_agents();
     let rows_fit = usize::from(area.height.saturating_sub(2));
-    let rows: Vec<Row> = list
+    let top = b.agent_top.min(list.len());
+    let shown = top..(top + rows_fit).min(list.len());
+    let rows: Vec<Row> = list[shown.clone()]
         .iter()
-        .skip(b.agent_top)
-        .take(rows_fit)
         .map(|a| {
             let selected = b.agent_sel == Some(a.id);
             let level = b.level(a);
@@ -368,7 +410,13 @@ fn agent_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         ])
         .style(theme.fg(theme.muted)),
     )
-    .block(block(&title, b.focus == Panel::Agents, theme));
+    .block({
+        let frame_block = block(&title, b.focus == Panel::Agents, theme);
+        match hidden(&shown, list.len()) {
+            Some(more) => frame_block.title_top(more),
+            None => frame_block,
+        }
+    });
     frame.render_widget(table, area);
 }
 
