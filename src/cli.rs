@@ -332,7 +332,7 @@ fn keys_and_theme(
         .map_or("config".to_string(), |p| p.display().to_string());
     let keymap = regua::console::keymap::Keymap::with(&config.bindings).map_err(|errors| {
         for e in &errors {
-            eprintln!("{config_name}:{e}");
+            eprintln!("regua: {config_name}:{e}");
         }
         ExitCode::from(2)
     })?;

@@ -251,6 +251,10 @@ fn a_bad_key_binding_stops_the_console_with_its_line() {
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(
+        err.starts_with("regua: "),
+        "said as regua's other errors are: {err}"
+    );
+    assert!(
         err.contains("bad-keys.toml:4: keys.workspace.\"z\": unknown action \"dance\""),
         "{err}"
     );

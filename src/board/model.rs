@@ -372,7 +372,7 @@ impl Board {
         }
         for q in &self.queues {
             if let Some(t) = q.oldest_since {
-                face.push_str(&super::view::wait(self.now - t));
+                face.push_str(&crate::console::format::wait(self.now - t));
             }
         }
         if let Some(Overlay::Detail {

@@ -13,7 +13,7 @@ use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row, Sparkline, T
 use super::model::{ACTIONS, Board, Detail, Level, Overlay, Panel, state_word};
 use crate::api::{AgentState, BoardAgent, FeedView, Tally};
 use crate::console::app::{Remote, Severity};
-use crate::console::format::span;
+use crate::console::format::{span, wait};
 use crate::console::keymap::Mode;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
@@ -33,16 +33,6 @@ pub fn in_state(d: Duration, selected: bool) -> String {
         return span(d);
     }
     wait(d)
-}
-
-/// A wait at minute resolution.
-pub fn wait(d: Duration) -> String {
-    let m = d.num_minutes().max(0);
-    if m >= 60 {
-        format!("{}h{:02}", m / 60, m % 60)
-    } else {
-        format!("{m}m")
-    }
 }
 
 /// The rows of each part of the screen at a size: the top bar, the

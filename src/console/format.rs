@@ -48,6 +48,19 @@ pub fn span(d: Duration) -> String {
     }
 }
 
+/// A wait at minute resolution, short enough for a column: `7m`, `1h05`,
+/// and `3d` past two days (a queue's oldest can wait weeks).
+pub fn wait(d: Duration) -> String {
+    let m = d.num_minutes().max(0);
+    if m >= 48 * 60 {
+        format!("{}d", m / (24 * 60))
+    } else if m >= 60 {
+        format!("{}h{:02}", m / 60, m % 60)
+    } else {
+        format!("{m}m")
+    }
+}
+
 pub fn channel_name(c: Channel, locale: Locale) -> &'static str {
     let (pt, en) = match c {
         Channel::Call => ("Ligação", "Call"),
@@ -230,6 +243,17 @@ mod tests {
             event_line(&promise, Some(Fate::Replaced), None, Locale::En),
             "Promise of BRL 300.00 for 2026-03-20 — replaced"
         );
+    }
+
+    #[test]
+    fn a_wait_is_minutes_then_hours_then_days() {
+        let m = Duration::minutes;
+        assert_eq!(wait(m(-1)), "0m");
+        assert_eq!(wait(m(59)), "59m");
+        assert_eq!(wait(m(65)), "1h05");
+        assert_eq!(wait(m(47 * 60 + 59)), "47h59");
+        assert_eq!(wait(m(48 * 60)), "2d");
+        assert_eq!(wait(m(21 * 24 * 60 + 5)), "21d");
     }
 
     #[test]

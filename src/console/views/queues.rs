@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Row, Table, TableState};
 
 use crate::console::app::{App, Remote};
-use crate::console::format::span;
+use crate::console::format::wait;
 use crate::console::theme::Theme;
 use crate::console::words::words;
 
@@ -47,7 +47,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let rows = queues.iter().map(|q| {
         let oldest = q
             .oldest_since
-            .map_or("—".to_string(), |t| span(app.now - t));
+            .map_or("—".to_string(), |t| wait(app.now - t));
         let callable = if q.callable > 0 {
             theme.alert(theme.ok)
         } else {
