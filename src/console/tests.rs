@@ -616,6 +616,9 @@ fn pause_needs_a_reason_and_p_again_is_ready() {
             reason: Some("lunch".into())
         }]
     );
+    // The key bar leads with the way back.
+    let bar = screen(&a, 80, 24).lines().last().unwrap().to_string();
+    assert!(bar.starts_with(" p resume  / search"), "{bar}");
     assert!(key(&mut a, "n").is_empty(), "no leasing while paused");
     let fx = key(&mut a, "p");
     assert_eq!(

@@ -105,6 +105,10 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
             }
             _ => &[Action::Back],
         },
+        // Paused, the way back comes first: nothing is leased until then.
+        _ if app.agent.status == AgentStatus::Paused => {
+            &[Action::Pause, Action::Search, Action::Help, Action::Quit]
+        }
         _ => &[
             Action::LeaseNext,
             Action::Search,
@@ -113,11 +117,16 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
             Action::Quit,
         ],
     };
+    let paused = app.agent.status == AgentStatus::Paused;
     let hints = wanted
         .iter()
         .filter_map(|a| {
             let key = app.keymap.key_for(mode, *a)?;
-            Some((*a, format!("{key} {}", short(*a, app.locale))))
+            let said = match a {
+                Action::Pause if paused => app.locale.pick("retomar", "resume"),
+                _ => short(*a, app.locale),
+            };
+            Some((*a, format!("{key} {said}")))
         })
         .collect();
     let mut spans = vec![Span::raw(" ")];
