@@ -214,7 +214,9 @@ pub struct Board {
     pub queues_shown: Follow,
     /// The selected agent, by id, so events that reorder keep it.
     pub agent_sel: Option<i64>,
-    /// The first agent row shown.
+    /// The first agent row shown. Kept here rather than in a drawing
+    /// `Follow` (as the queues are): the clock face needs the agents on
+    /// screen to know whether a tick changes what is drawn.
     pub agent_top: usize,
     pub sort: Sort,
     pub filter: String,

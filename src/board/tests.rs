@@ -842,7 +842,9 @@ fn blocked_rules_are_said_whole_as_many_as_fit() {
     assert_eq!(said(27), "outside hours 30, …");
     // A first rule too wide alone: its words are cut, its count kept.
     assert_eq!(said(12), "outside… 30");
-    assert_eq!(said(16), "outside hour… 30");
+    assert_eq!(said(15), "outside hou… 30");
+    // Wide enough for it alone, not for the "…" after it.
+    assert_eq!(said(16), "outside hours 30");
     assert_eq!(said(20), "outside hours 30, …");
     let one = [("no_consented_phone".to_string(), 29)].into();
     assert_eq!(

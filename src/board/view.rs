@@ -27,7 +27,8 @@ pub fn clock(now: DateTime<Utc>) -> String {
     now.format("%H:%M UTC").to_string()
 }
 
-/// Time in a state: `m:ss` for the selected agent, else `7m` or `1h05`.
+/// Time in a state: `m:ss` for the selected agent, else `7m`, `1h05` or
+/// `3d`.
 pub fn in_state(d: Duration, selected: bool) -> String {
     if selected {
         return span(d);
@@ -139,7 +140,8 @@ fn top_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 /// The blocked debtors by rule, most first, each rule in words: as many
 /// whole rules as fit in `width` columns, the others as "…" (the
 /// drill-down lists them all). A first rule too wide alone loses the end
-/// of its words, never its count.
+/// of its words, never its count; one that fits alone but not with the
+/// "…" stands alone (the total before it says there are more).
 pub(super) fn blocked_text(
     blocked: &std::collections::BTreeMap<String, i64>,
     locale: Locale,
@@ -153,12 +155,13 @@ pub(super) fn blocked_text(
         let rule = format!("{words} {n}");
         let sep = if i == 0 { "" } else { ", " };
         let rest = if i + 1 < rules.len() { ", …" } else { "" };
-        if i == 0 && rule.width() + rest.width() > width {
+        if i == 0 && rule.width() > width {
             let count = format!("… {n}");
             text = format!("{}{count}", cut(words, width.saturating_sub(count.width())));
-            if !rest.is_empty() && text.width() + rest.width() <= width {
-                text.push_str(rest);
-            }
+            break;
+        }
+        if i == 0 && rule.width() + rest.width() > width {
+            text = rule;
             break;
         }
         if i > 0 && text.width() + sep.len() + rule.width() + rest.width() > width {

@@ -195,6 +195,15 @@ impl Workspace {
         self.debtor.ready().and_then(|d| d.time_zone.parse().ok())
     }
 
+    /// The debtor's today (UTC's until their zone is known): what dates
+    /// typed as `+N` count from, and what a due date is before or after.
+    pub fn today(&self, now: DateTime<Utc>) -> chrono::NaiveDate {
+        match self.zone() {
+            Some(z) => now.with_timezone(&z).date_naive(),
+            None => now.date_naive(),
+        }
+    }
+
     pub fn scroll_of(&self, panel: Panel) -> &Scroll {
         let i = Panel::ORDER.iter().position(|p| *p == panel).unwrap_or(0);
         &self.scroll[i]
@@ -923,10 +932,7 @@ impl App {
         let Some(w) = &self.work else { return };
         let terms = w.script.ready().and_then(super::outcome_form::terms_of);
         let zone = w.zone();
-        let today = match zone {
-            Some(z) => self.now.with_timezone(&z).date_naive(),
-            None => self.now.date_naive(),
-        };
+        let today = w.today(self.now);
         let hours = w.plan.ready().map(|p| p.call_hours.as_slice());
         let locale = self.locale;
         let in_hours =

@@ -122,7 +122,7 @@ pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Local
             "{} {} {} {}",
             pick("Promessa de", "Promise of"),
             amount.display(locale),
-            pick("para", "for"),
+            pick("para", "due"),
             locale.date(*date)
         ),
         EventKind::InstallmentPlan { installments, .. } => match installments.first() {
@@ -133,12 +133,12 @@ pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Local
                         sum.checked_add(i.amount)
                     })
                     .map_or(String::new(), |t| format!(" (total {})", t.display(locale)));
+                let each = first.amount.display(locale).to_string();
                 format!(
-                    "{} {}x {} {} {} {}{total}",
-                    pick("Acordo em", "Plan of"),
+                    "{} {}x {} {} {}{total}",
+                    pick("Acordo em", "Plan:"),
                     installments.len(),
-                    pick("de", "of"),
-                    first.amount.display(locale),
+                    locale.pick(format!("de {each}"), each.clone()),
                     pick("a partir de", "from"),
                     locale.date(first.date),
                 )
@@ -241,7 +241,7 @@ mod tests {
         );
         assert_eq!(
             event_line(&promise, Some(Fate::Replaced), None, Locale::En),
-            "Promise of BRL 300.00 for 2026-03-20 — replaced"
+            "Promise of BRL 300.00 due 2026-03-20 — replaced"
         );
     }
 
@@ -254,6 +254,22 @@ mod tests {
         assert_eq!(wait(m(47 * 60 + 59)), "47h59");
         assert_eq!(wait(m(48 * 60)), "2d");
         assert_eq!(wait(m(21 * 24 * 60 + 5)), "21d");
+    }
+
+    #[test]
+    fn a_plan_in_english() {
+        let plan = event(EventKind::InstallmentPlan {
+            installments: [Installment {
+                date: NaiveDate::from_ymd_opt(2026, 3, 20).unwrap(),
+                amount: brl(15_000),
+            }]
+            .into(),
+            grace_days: 0,
+        });
+        assert_eq!(
+            event_line(&plan, Some(Fate::Open), None, Locale::En),
+            "Plan: 1x BRL 150.00 from 2026-03-20 (total BRL 150.00) — open"
+        );
     }
 
     #[test]

@@ -97,8 +97,9 @@ impl Scroll {
 }
 
 /// A list shown a few rows at a time (search results, the outcome form's
-/// dispositions): the window moves as little as it takes to keep the
-/// selected row in view, so the selection never leaves the screen.
+/// dispositions, the board's queues): the window moves as little as it
+/// takes to keep the selected row in view, so the selection never leaves
+/// the screen. Drawing moves it, since only drawing knows the rows.
 #[derive(Clone, Debug, Default)]
 pub struct Follow {
     top: Cell<usize>,
@@ -124,11 +125,16 @@ impl Follow {
 }
 
 /// The margin of a row in a window of a longer list: `↑` on the first row
-/// when rows are hidden above, `↓` on the last when some are below.
+/// when rows are hidden above, `↓` on the last when some are below (`↕`
+/// on a single row with both).
 pub fn mark(row: usize, shown: &Range<usize>, len: usize) -> &'static str {
-    if row == shown.start && shown.start > 0 {
+    let above = row == shown.start && shown.start > 0;
+    let below = row + 1 == shown.end && shown.end < len;
+    if above && below {
+        "↕"
+    } else if above {
         "↑"
-    } else if row + 1 == shown.end && shown.end < len {
+    } else if below {
         "↓"
     } else {
         " "
@@ -202,6 +208,7 @@ mod tests {
         let shown = 3..8;
         let marks: String = (3..8).map(|r| mark(r, &shown, 12)).collect();
         assert_eq!(marks, "↑   ↓");
+        assert_eq!(mark(4, &(4..5), 9), "↕");
         let all = 0..5;
         let marks: String = (0..5).map(|r| mark(r, &all, 5)).collect();
         assert_eq!(marks, "     ");

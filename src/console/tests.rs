@@ -579,8 +579,8 @@ fn a_narrow_header_drops_whole_parts_and_wraps_the_call_window() {
     a.update(Msg::Plan(42, Ok(p)));
     let s = screen(&a, 80, 24);
     let rows: Vec<&str> = s.lines().collect();
-    // The owed row keeps the lease and drops the queue and priority whole
-    // (they are in the plan panel), never half a word.
+    // The owed row keeps the lease and drops the priority whole (it is in
+    // the plan panel) rather than cut it.
     assert!(
         rows[2].ends_with("reserva 10 min · Early (1–30 days)"),
         "{s}"
@@ -593,6 +593,16 @@ fn a_narrow_header_drops_whole_parts_and_wraps_the_call_window() {
     );
     assert!(rows[4].contains("esperam"), "{s}");
     assert!(rows[4].contains("22/03/2026"), "{s}");
+    // Very narrow, the sentence takes three rows at most, the panels keep
+    // the rest (the plan panel says it whole).
+    let tiny = screen(&a, 30, 24);
+    let rows: Vec<&str> = tiny.lines().collect();
+    assert!(rows[3].starts_with("○ nenhuma"), "{tiny}");
+    assert!(
+        rows[5].starts_with("  ") && rows[5].ends_with(" …"),
+        "{tiny}"
+    );
+    assert!(rows[6].contains("Roteiro"), "{tiny}");
     // Wide, it is all on one row each.
     let wide = screen(&a, 200, 50);
     assert!(
@@ -600,6 +610,23 @@ fn a_narrow_header_drops_whole_parts_and_wraps_the_call_window() {
         "{wide}"
     );
     assert!(wide.contains("(America/Sao_Paulo)"), "{wide}");
+}
+
+#[test]
+fn paused_in_a_worked_workspace_the_bar_offers_the_way_back_not_next() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "não atendeu");
+    key(&mut a, "ctrl-s");
+    key(&mut a, "p");
+    typed(&mut a, "café");
+    key(&mut a, "enter");
+    assert_eq!(a.agent.status, AgentStatus::Paused);
+    assert!(a.work.is_some());
+    a.notice = None;
+    let bar = screen(&a, 80, 24).lines().last().unwrap().to_string();
+    assert!(bar.starts_with(" p retomar  c ligar"), "{bar}");
+    assert!(!bar.contains("próximo"), "{bar}");
 }
 
 #[test]

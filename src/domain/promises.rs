@@ -271,10 +271,28 @@ pub enum Fate {
     Replaced,
 }
 
-/// The fate of each promise and plan in a history, by its index there,
-/// as the ledger counts them: the history shows each promise with what
-/// came of it.
-pub fn fates(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Vec<(usize, Fate)> {
+/// What became of each promise and plan in a history, and the ledger they
+/// add up to, from one pass.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fates {
+    /// By the promise's index in the history, in its order.
+    pub each: Vec<(usize, Fate)>,
+    pub ledger: Ledger,
+}
+
+impl Fates {
+    /// The fate of the promise or plan at this index of the history.
+    pub fn of(&self, index: usize) -> Option<Fate> {
+        let at = self.each.binary_search_by_key(&index, |(i, _)| *i).ok()?;
+        Some(self.each[at].1)
+    }
+}
+
+/// The fate of each promise and plan in a history, as the ledger counts
+/// them (the history shows each promise with what came of it). It steps
+/// `LedgerFold` as `push` does, expiring before a new promise replaces the
+/// open one, to tell a promise broken from one replaced.
+pub fn fates(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Fates {
     let mut fold = LedgerFold::new(tz);
     let mut out: Vec<(usize, Fate)> = Vec::new();
     // Where in `out` the promise the fold holds open is.
@@ -322,7 +340,10 @@ pub fn fates(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Vec<(usiz
     let broken_before = fold.ledger.broken;
     fold.expire(now);
     settle(&fold, broken_before, &mut open, &mut out);
-    out
+    Fates {
+        each: out,
+        ledger: fold.finish(now),
+    }
 }
 
 impl Ledger {
@@ -504,7 +525,7 @@ mod tests {
             // Open: its date is to come.
             promise(at(11, 15), 300, day(25)),
         ];
-        let f = fates(&h, SP, at(12, 0));
+        let f = fates(&h, SP, at(12, 0)).each;
         assert_eq!(
             f,
             [
@@ -514,10 +535,63 @@ mod tests {
                 (5, Fate::Open)
             ]
         );
-        // The same history later: the last one broke at its grace's end.
-        assert_eq!(fates(&h, SP, at(28, 12)).last(), Some(&(5, Fate::Broken)));
-        // They agree with the ledger's counts.
-        let l = Ledger::fold(&h, SP, at(28, 12));
-        assert_eq!((l.kept, l.broken), (1, 2));
+        // The same history later: the last one broke at its grace's end,
+        // at the first moment of the day after it.
+        let later = fates(&h, SP, at(28, 3));
+        assert_eq!(later.each.last(), Some(&(5, Fate::Broken)));
+        assert_eq!(fates(&h, SP, at(28, 2)).of(5), Some(Fate::Open));
+        agree(&h, at(28, 3));
+        agree(&h, at(12, 0));
+    }
+
+    /// The fates add up to the ledger's counts, and the ledger given with
+    /// them is the one `Ledger::fold` gives.
+    fn agree(h: &[Event], now: DateTime<Utc>) {
+        let f = fates(h, SP, now);
+        let count = |fate| f.each.iter().filter(|(_, x)| *x == fate).count() as u16;
+        assert_eq!(f.ledger, Ledger::fold(h, SP, now));
+        assert_eq!(count(Fate::Broken), f.ledger.broken);
+        assert_eq!(f.ledger.open.is_some(), count(Fate::Open) == 1);
+        assert!(count(Fate::Open) <= 1);
+    }
+
+    #[test]
+    fn a_plan_is_kept_only_when_every_installment_is_and_broken_by_one() {
+        let plan = |at_: DateTime<Utc>| Event {
+            at: at_,
+            kind: EventKind::InstallmentPlan {
+                installments: [5, 15]
+                    .map(|d| Installment {
+                        date: day(d),
+                        amount: brl(300),
+                    })
+                    .into(),
+                grace_days: 0,
+            },
+        };
+        // One installment paid, the second never: the plan broke.
+        let h = vec![plan(at(1, 15)), pay(at(4, 12), 300)];
+        assert_eq!(fates(&h, SP, at(10, 12)).of(0), Some(Fate::Open));
+        assert_eq!(fates(&h, SP, at(17, 12)).of(0), Some(Fate::Broken));
+        agree(&h, at(17, 12));
+        // Both paid: kept, once.
+        let h = vec![plan(at(1, 15)), pay(at(4, 12), 300), pay(at(14, 12), 300)];
+        let f = fates(&h, SP, at(20, 12));
+        assert_eq!(f.each, [(0, Fate::Kept)]);
+        assert_eq!(f.ledger.kept, 2, "the ledger counts installments");
+        agree(&h, at(20, 12));
+        // A payment after the break only finds it broken; an empty plan is
+        // no promise at all.
+        let empty = Event {
+            at: at(18, 12),
+            kind: EventKind::InstallmentPlan {
+                installments: Vec::new().into(),
+                grace_days: 0,
+            },
+        };
+        let h = vec![plan(at(1, 15)), pay(at(17, 12), 600), empty];
+        let f = fates(&h, SP, at(20, 12));
+        assert_eq!(f.each, [(0, Fate::Broken)]);
+        agree(&h, at(20, 12));
     }
 }

@@ -153,8 +153,8 @@ impl fmt::Display for Part {
             Factor::Balance => write!(f, "balance {}.{:02}", v / 100, v % 100)?,
             Factor::Promises => write!(f, "promises kept {}, broken {}", v / 1000, v % 1000)?,
             Factor::LastContact if v < 0 => write!(f, "never contacted")?,
-            // Hours while they count; days after two.
             Factor::LastContact if v == 0 => write!(f, "last contact under an hour ago")?,
+            // Hours while they count; days after two.
             Factor::LastContact if v < 48 => write!(f, "last contact {v} h ago")?,
             Factor::LastContact => write!(f, "last contact {} days ago", v / 24)?,
             Factor::Payments if v < 0 => write!(f, "no payments yet")?,

@@ -85,7 +85,21 @@ pub fn bottom(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 /// fit in `width` columns; the key to the help, which lists them all, stays.
 fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
     let mode = app.mode();
+    let paused = app.agent.status == AgentStatus::Paused;
     let wanted: &[Action] = match mode {
+        // Paused, the way back comes first and nothing offers "next": a
+        // workspace can stay open through a pause (a debtor found by
+        // search, or one already worked).
+        crate::console::keymap::Mode::Workspace if paused => &[
+            Action::Pause,
+            Action::Call,
+            Action::RecordOutcome,
+            Action::NextPanel,
+            Action::FilterTimeline,
+            Action::ReleaseLease,
+            Action::Search,
+            Action::Help,
+        ],
         crate::console::keymap::Mode::Workspace => &[
             Action::Call,
             Action::RecordOutcome,
@@ -117,7 +131,6 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
             Action::Quit,
         ],
     };
-    let paused = app.agent.status == AgentStatus::Paused;
     let hints = wanted
         .iter()
         .filter_map(|a| {

@@ -255,7 +255,11 @@ fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Lin
         && form.disposition == Some(crate::domain::Disposition::PaymentPlan)
         && !form.installments.is_empty()
     {
-        let today = app.now.date_naive();
+        // As the form counts it when sent: the debtor's today.
+        let today = app
+            .work
+            .as_ref()
+            .map_or(app.now.date_naive(), |w| w.today(app.now));
         match form.plan_preview(&terms, today, locale) {
             Ok(plan) => {
                 let parts: Vec<String> = plan

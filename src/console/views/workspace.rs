@@ -17,7 +17,7 @@ use crate::console::outcome_form::terms_of;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
 use crate::console::words::words;
-use crate::domain::{Channel, Currency, EventKind, Fate, Ledger, Locale, Money, fates};
+use crate::domain::{Channel, Currency, EventKind, Fate, Fates, Ledger, Locale, Money, fates};
 
 pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &Theme) {
     let zone = w.zone();
@@ -26,7 +26,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
     let rows = u16::try_from(lines.len().max(4)).unwrap_or(4);
     let [head, body] = Layout::vertical([Constraint::Length(rows), Constraint::Min(0)]).areas(area);
     frame.render_widget(Paragraph::new(lines), head);
-    if body.width >= 120 {
+    let wide = body.width >= 120;
+    // What became of each promise, folded from the whole history once a
+    // frame, and only when a panel on screen says it.
+    let promises = (wide || w.panel == Panel::Timeline)
+        .then(|| {
+            w.timeline
+                .ready()
+                .map(|events| fates(events, zone, app.now))
+        })
+        .flatten();
+    let promises = promises.as_ref();
+    if wide {
         let [left, mid, right] = Layout::horizontal([
             Constraint::Percentage(28),
             Constraint::Percentage(36),
@@ -38,13 +49,18 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
         let [timeline, plan] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Percentage(40)]).areas(right);
         let said = words(app.locale);
-        let debts_box = boxed(said.debts, debts_text(app, w), true, theme);
+        let debts_box = boxed(said.debts, debts_text(app, w, promises), true, theme);
         render_panel(frame, debts, debts_box, None, false, theme);
         let offers_box = boxed(said.offers, offers_text(app, w, theme), true, theme);
         render_panel(frame, offers, offers_box, None, false, theme);
-        panel(frame, mid, app, w, Panel::Script, zone, theme);
-        panel(frame, timeline, app, w, Panel::Timeline, zone, theme);
-        panel(frame, plan, app, w, Panel::Plan, zone, theme);
+        let on = |which| Shown {
+            which,
+            zone,
+            promises,
+        };
+        panel(frame, mid, app, w, on(Panel::Script), theme);
+        panel(frame, timeline, app, w, on(Panel::Timeline), theme);
+        panel(frame, plan, app, w, on(Panel::Plan), theme);
     } else {
         let [tabs, content] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(0)]).areas(body);
@@ -64,7 +80,12 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
             spans.push(Span::raw(" "));
         }
         frame.render_widget(Paragraph::new(Line::from(spans)), tabs);
-        panel(frame, content, app, w, w.panel, zone, theme);
+        let on = Shown {
+            which: w.panel,
+            zone,
+            promises,
+        };
+        panel(frame, content, app, w, on, theme);
     }
 }
 
@@ -85,7 +106,8 @@ fn header(
             let local = zone.map_or("?".to_string(), |z| {
                 app.now.with_timezone(&z).format("%H:%M").to_string()
             });
-            // The zone's name goes first: the local time says what counts.
+            // A narrow row drops the zone's name first: the local time
+            // says what counts.
             let first = vec![
                 Span::styled(d.name.clone(), theme.alert(theme.title)),
                 Span::raw("  "),
@@ -192,8 +214,14 @@ fn window_lines(
         ),
         None => (words.loading.to_string(), theme.fg(theme.muted)),
     };
-    fold(text.split(' '), width.saturating_sub(2))
-        .into_iter()
+    let mut rows = fold(text.split(' '), width.saturating_sub(2));
+    // A rule's sentence may be long: three rows at most, so the panels
+    // keep the screen; the plan panel says it whole.
+    if rows.len() > WINDOW_ROWS {
+        rows.truncate(WINDOW_ROWS);
+        rows[WINDOW_ROWS - 1].push_str(" …");
+    }
+    rows.into_iter()
         .enumerate()
         .map(|(i, row)| {
             let indent = if i == 0 { "" } else { "  " };
@@ -201,6 +229,9 @@ fn window_lines(
         })
         .collect()
 }
+
+/// The most rows the call window's sentence takes in the header.
+const WINDOW_ROWS: usize = 3;
 
 fn total(d: &DebtorView) -> Option<Money> {
     let first = d.debts.first()?;
@@ -250,15 +281,16 @@ fn boxed(title: &str, text: Text<'static>, whole: bool, theme: &Theme) -> Scroll
     }
 }
 
-fn panel(
-    frame: &mut Frame,
-    area: Rect,
-    app: &App,
-    w: &Workspace,
+/// Which panel a box shows, with what its text needs from the frame.
+#[derive(Clone, Copy)]
+struct Shown<'a> {
     which: Panel,
     zone: Option<Tz>,
-    theme: &Theme,
-) {
+    promises: Option<&'a Fates>,
+}
+
+fn panel(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, on: Shown<'_>, theme: &Theme) {
+    let Shown { which, zone, .. } = on;
     let words = words(app.locale);
     let (title, text) = match which {
         Panel::Script => (
@@ -277,7 +309,7 @@ fn panel(
             timeline_text(
                 app,
                 w,
-                zone,
+                on,
                 theme,
                 usize::from(w.scroll_of(which).top()) + usize::from(area.height),
             ),
@@ -329,19 +361,14 @@ fn script_text(app: &App, w: &Workspace, theme: &Theme) -> Text<'static> {
 fn timeline_text(
     app: &App,
     w: &Workspace,
-    zone: Option<Tz>,
+    on: Shown<'_>,
     theme: &Theme,
     lines: usize,
 ) -> (Text<'static>, bool) {
+    let zone = on.zone;
     let mut whole = true;
     let text = remote_text(&w.timeline, app, theme, |events| {
-        let fates = fates(events, zone, app.now);
-        let fate = |i: usize| {
-            fates
-                .binary_search_by_key(&i, |(at, _)| *at)
-                .ok()
-                .map(|k| fates[k].1)
-        };
+        let fate = |i: usize| on.promises.and_then(|p| p.of(i));
         let mut shown = events
             .iter()
             .enumerate()
@@ -430,19 +457,17 @@ fn plan_text(app: &App, w: &Workspace, zone: Option<Tz>, theme: &Theme) -> Text<
     })
 }
 
-fn debts_text(app: &App, w: &Workspace) -> Text<'static> {
+fn debts_text(app: &App, w: &Workspace, promises: Option<&Fates>) -> Text<'static> {
     let locale = app.locale;
     let mut lines = Vec::new();
     if let Some(d) = w.debtor.ready() {
+        let today = w.today(app.now);
         for debt in &d.debts {
             let Ok(c) = Currency::new(&debt.currency) else {
                 continue;
             };
             // Each figure with its name: two bare amounts side by side
             // read as either.
-            let today = w.zone().map_or(app.now.date_naive(), |z| {
-                app.now.with_timezone(&z).date_naive()
-            });
             let due = if debt.due_date < today {
                 locale.pick("venceu em", "was due")
             } else {
@@ -464,12 +489,10 @@ fn debts_text(app: &App, w: &Workspace) -> Text<'static> {
             )));
         }
     }
-    if let (Some(events), Some(_)) = (w.timeline.ready(), w.debtor.ready()) {
-        let zone = w.zone();
-        let ledger = Ledger::fold(events, zone, app.now);
+    if let (Some(promises), Some(_)) = (promises, w.debtor.ready()) {
         lines.push(Line::default());
         lines.push(Line::from(words(locale).promises).style(Modifier::BOLD));
-        lines.extend(promise_summary(&ledger, locale));
+        lines.extend(promise_summary(&promises.ledger, locale));
     }
     Text::from(lines)
 }
