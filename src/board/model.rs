@@ -666,12 +666,20 @@ impl Board {
 
     /// One event of the feed, applied to what the board shows; whether it
     /// changed anything.
-    pub fn apply(&mut self, e: FeedView) -> bool {
+    pub fn apply(&mut self, mut e: FeedView) -> bool {
         if self.today.is_none() || e.id <= self.counted_up_to {
             // Before the snapshot (it will hold this), or already in it.
             return false;
         }
         self.counted_up_to = e.id;
+        // The ticker names the debtor an agent held, as the agents' table
+        // did: read before this event ends the lease that holds the name.
+        if TICKER_KINDS.contains(&e.kind.as_str())
+            && let Some(name) = self.held_name(e.debtor_id)
+            && let Some(body) = e.body.as_object_mut()
+        {
+            body.entry("debtor_name").or_insert(name.into());
+        }
         let b = &e.body;
         let str_of = |k: &str| b[k].as_str().map(str::to_string);
         let changed = match e.kind.as_str() {
@@ -1000,6 +1008,16 @@ impl Board {
                 self.keep_selection_visible();
             }
         }
+    }
+
+    /// The name of a debtor an agent on the floor holds.
+    fn held_name(&self, debtor: Option<i64>) -> Option<String> {
+        let debtor = debtor?;
+        self.agents
+            .iter()
+            .filter_map(|a| a.lease.as_ref())
+            .find(|l| l.debtor_id == debtor && !l.debtor_name.is_empty())
+            .map(|l| l.debtor_name.clone())
     }
 
     fn keep_selection_visible(&mut self) {

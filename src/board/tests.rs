@@ -369,6 +369,44 @@ fn the_selected_queue_stays_in_view_when_the_panel_holds_fewer() {
 }
 
 #[test]
+fn the_ticker_names_the_debtor_an_agent_held() {
+    let mut b = board();
+    // ana holds debtor 42, Maria: her outcome and the lease's end say so.
+    event(
+        &mut b,
+        100,
+        "outcome_recorded",
+        Some(1),
+        serde_json::json!({"disposition": "no_answer", "promised_minor": 0}),
+    );
+    let line = view::ticker_line(b.ticker.back().unwrap(), &b);
+    assert!(
+        line.ends_with("ana: no answer — Maria Aparecida Souza"),
+        "{line}"
+    );
+    event(
+        &mut b,
+        101,
+        "lease_released",
+        Some(1),
+        serde_json::json!({"lease_id": 77}),
+    );
+    assert!(b.agents.iter().all(|a| a.lease.is_none()));
+    let line = view::ticker_line(b.ticker.back().unwrap(), &b);
+    assert!(line.ends_with("— Maria Aparecida Souza"), "{line}");
+    // Nobody holds them now: by number.
+    event(
+        &mut b,
+        102,
+        "payment_received",
+        None,
+        serde_json::json!({"amount_minor": 5000}),
+    );
+    let line = view::ticker_line(b.ticker.back().unwrap(), &b);
+    assert!(line.ends_with("debtor 42"), "{line}");
+}
+
+#[test]
 fn filter_narrows_and_esc_clears() {
     let mut b = board();
     key(&mut b, "/");
@@ -665,7 +703,7 @@ fn an_expired_lease_leaves_its_agent_and_recounts_the_queues() {
     assert_eq!(b.agents[0].lease, None);
     let line = view::ticker_line(b.ticker.back().unwrap(), &b);
     assert!(
-        line.ends_with("lease 77 of ana ran out debtor 42"),
+        line.ends_with("lease 77 of ana ran out — Maria Aparecida Souza"),
         "{line}"
     );
 }
@@ -780,7 +818,7 @@ fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
     assert_eq!(names(&b), ["carla", "davi"]);
     let line = view::ticker_line(b.ticker.back().unwrap(), &b);
     assert!(
-        line.ends_with("lease 77 of ana released"),
+        line.ends_with("lease 77 of ana released — Maria Aparecida Souza"),
         "still named after she left: {line}"
     );
     // Back at her desk: her state brings her row back.

@@ -17,7 +17,7 @@ use crate::console::format::{span, wait};
 use crate::console::keymap::Mode;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
-use crate::console::views::{Scrolled, help_rows, scrolled};
+use crate::console::views::{Hint, Scrolled, fitting, help_rows, scrolled};
 use crate::domain::{Currency, Disposition, Locale, Money};
 use crate::schedule::compliance::rule_said;
 use unicode_width::UnicodeWidthStr;
@@ -520,9 +520,12 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 pub fn ticker_line(e: &FeedView, b: &Board) -> String {
     let w = |pt, en| b.locale.pick(pt, en);
     let who = e.user_id.and_then(|id| b.agent_name(id)).unwrap_or("—");
-    let debtor = e.debtor_id.map_or(String::new(), |d| {
-        format!(" {} {d}", w("devedor", "debtor"))
-    });
+    // By name when an agent held them (the board read it from the lease).
+    let debtor = match (e.body["debtor_name"].as_str(), e.debtor_id) {
+        (Some(name), _) => format!(" — {name}"),
+        (None, Some(d)) => format!(" {} {d}", w("devedor", "debtor")),
+        (None, None) => String::new(),
+    };
     let body = &e.body;
     let lease = body["lease_id"].clone();
     let what = match e.kind.as_str() {
@@ -544,8 +547,8 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
         "promise_kept" => format!("{}{debtor}", w("promessa cumprida", "promise kept")),
         "promise_broken" => format!("{}{debtor}", w("promessa quebrada", "promise broken")),
         "lease_released" => match b.locale {
-            Locale::PtBr => format!("reserva {lease} de {who} liberada"),
-            Locale::En => format!("lease {lease} of {who} released"),
+            Locale::PtBr => format!("reserva {lease} de {who} liberada{debtor}"),
+            Locale::En => format!("lease {lease} of {who} released{debtor}"),
         },
         "lease_expired" => match b.locale {
             Locale::PtBr => format!("reserva {lease} de {who} expirou{debtor}"),
@@ -631,16 +634,18 @@ fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             ]
             .iter()
             .filter(|(a, _)| mode != Mode::Board || *a != Action::Back)
-            .filter_map(|(a, label)| {
-                let key = b.keymap.key_for(mode, *a)?;
-                Some((*a, format!("{key} {label}")))
+            .filter_map(|(a, said)| {
+                Some(Hint {
+                    action: *a,
+                    key: b.keymap.key_for(mode, *a)?.to_string(),
+                    said,
+                })
             })
             .collect();
-            let hints: Vec<String> =
-                crate::console::views::fitting(hints, 3, usize::from(area.width))
-                    .into_iter()
-                    .map(|(_, hint)| hint)
-                    .collect();
+            let hints: Vec<String> = fitting(hints, 3, usize::from(area.width))
+                .into_iter()
+                .map(|h| format!("{} {}", h.key, h.said))
+                .collect();
             Line::styled(hints.join(" · "), theme.fg(theme.muted))
         }
     };

@@ -7,6 +7,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
+use super::Hint;
 use crate::console::action::Action;
 use crate::console::app::{AgentStatus, App, Offline, Overlay, Severity};
 use crate::console::format::span;
@@ -139,15 +140,20 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
                 Action::Pause if paused => app.locale.pick("retomar", "resume"),
                 _ => short(*a, app.locale),
             };
-            Some((*a, format!("{key} {said}")))
+            Some(Hint {
+                action: *a,
+                key: key.to_string(),
+                said,
+            })
         })
         .collect();
     let mut spans = vec![Span::raw(" ")];
-    for (_, hint) in super::fitting(hints, 2, width.saturating_sub(1)) {
-        // Keys are written without spaces: the first one ends the key.
-        let (key, said) = hint.split_once(' ').unwrap_or((&hint, ""));
-        spans.push(Span::styled(key.to_string(), theme.alert(theme.focus)));
-        spans.push(Span::styled(format!(" {said}  "), theme.fg(theme.muted)));
+    for hint in super::fitting(hints, 2, width.saturating_sub(1)) {
+        spans.push(Span::styled(hint.key, theme.alert(theme.focus)));
+        spans.push(Span::styled(
+            format!(" {}  ", hint.said),
+            theme.fg(theme.muted),
+        ));
     }
     Line::from(spans)
 }

@@ -135,19 +135,27 @@ pub fn fold<'a>(words: impl Iterator<Item = &'a str>, width: usize) -> Vec<Strin
     rows
 }
 
-/// The hints of a key bar (`key word`) that fit in `width` columns, `gap`
-/// apart: the last go first, but never the key to the help, which lists
-/// them all.
-pub fn fitting(
-    mut hints: Vec<(Action, String)>,
-    gap: usize,
-    width: usize,
-) -> Vec<(Action, String)> {
-    let columns = |h: &[(Action, String)]| {
-        h.iter().map(|(_, s)| s.width()).sum::<usize>() + gap * h.len().saturating_sub(1)
-    };
+/// One hint of a key bar: the key bound to an action, and a word for it.
+pub struct Hint {
+    pub action: Action,
+    pub key: String,
+    pub said: &'static str,
+}
+
+impl Hint {
+    /// Columns as drawn: `key said`.
+    fn width(&self) -> usize {
+        self.key.width() + 1 + self.said.width()
+    }
+}
+
+/// The hints of a key bar that fit in `width` columns, `gap` apart: the
+/// last go first, but never the key to the help, which lists them all.
+pub fn fitting(mut hints: Vec<Hint>, gap: usize, width: usize) -> Vec<Hint> {
+    let columns =
+        |h: &[Hint]| h.iter().map(Hint::width).sum::<usize>() + gap * h.len().saturating_sub(1);
     while columns(&hints) > width {
-        match hints.iter().rposition(|(a, _)| *a != Action::Help) {
+        match hints.iter().rposition(|h| h.action != Action::Help) {
             Some(i) => hints.remove(i),
             None => break,
         };
@@ -195,17 +203,22 @@ mod tests {
 
     #[test]
     fn fitting_drops_hints_from_the_end_but_keeps_the_help() {
+        let hint = |action, key: &str, said| Hint {
+            action,
+            key: key.to_string(),
+            said,
+        };
         let hints = || {
             vec![
-                (Action::Call, "c ligar".to_string()),
-                (Action::Help, "? ajuda".to_string()),
-                (Action::Search, "/ buscar".to_string()),
+                hint(Action::Call, "c", "ligar"),
+                hint(Action::Help, "?", "ajuda"),
+                hint(Action::Search, "/", "buscar"),
             ]
         };
         let kept = |width| -> Vec<Action> {
             fitting(hints(), 2, width)
                 .into_iter()
-                .map(|(a, _)| a)
+                .map(|h| h.action)
                 .collect()
         };
         assert_eq!(kept(80), [Action::Call, Action::Help, Action::Search]);
