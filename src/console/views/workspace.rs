@@ -91,7 +91,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, w: &Workspace, theme: &The
 
 /// Who the debtor is, what they owe and whether a call may go out now,
 /// in rows `width` wide: a row too long loses its least needed parts
-/// whole, and the call window's sentence wraps rather than lose its end.
+/// whole, and the call window's sentence wraps (see `window_lines`).
 fn header(
     app: &App,
     w: &Workspace,
