@@ -256,6 +256,41 @@ fn promise_history(amount: i64) -> Vec<Event> {
 }
 
 #[test]
+fn a_plans_installment_is_said_as_one_with_those_still_to_come() {
+    let policy = default_policy();
+    let debtor = debtor("SP", 50_000);
+    let mut history = promise_history(30_000);
+    history[2].kind = EventKind::InstallmentPlan {
+        installments: [16, 46, 76]
+            .map(|n| Installment {
+                date: d(n),
+                amount: brl(10_000),
+            })
+            .into(),
+        grace_days: 2,
+    };
+    let now = sp(10, 10, 0);
+    let p = plan(&debtor, &history, &policy, now);
+    assert_eq!(
+        p.state,
+        State::PromisePending {
+            date: d(16),
+            last_day: d(18),
+            later: 2
+        }
+    );
+    let said = |locale| explain::explain(&p, &policy, &debtor, now, locale)[0].clone();
+    assert_eq!(
+        said(Locale::PtBr),
+        "parcela para 18/03/2026 (tolerância até 20/03/2026; mais 2 depois): os passos firmes esperam"
+    );
+    assert_eq!(
+        said(Locale::En),
+        "installment due 2026-03-18 (grace until 2026-03-20; 2 more after it): firm steps wait"
+    );
+}
+
+#[test]
 fn a_pending_promise_pauses_firm_steps_and_keeps_friendly_ones() {
     let policy = default_policy();
     let debtor = debtor("SP", 50_000);
@@ -267,7 +302,8 @@ fn a_pending_promise_pauses_firm_steps_and_keeps_friendly_ones() {
         p.state,
         State::PromisePending {
             date: d(16),
-            last_day
+            last_day,
+            later: 0
         }
     );
     let said = explain::explain(&p, &policy, &debtor, now, Locale::PtBr);

@@ -157,23 +157,62 @@ fn state_line(plan: &Plan, locale: Locale) -> String {
     match (plan.state, pt) {
         (State::Active, false) => "active".to_string(),
         (State::Active, true) => "em cobrança".to_string(),
-        // The promised date first, as the talking points say it (a narrow
-        // header cuts what follows); then the grace the pause runs to.
-        (State::PromisePending { date, last_day }, false) if date == last_day => {
-            format!("promise pending for {date}: firm steps wait until it ends")
+        // The promised date first, as the talking points say it; then the
+        // grace the pause runs to, and a plan's installments still to come.
+        (
+            State::PromisePending {
+                date,
+                last_day,
+                later,
+            },
+            false,
+        ) => {
+            let what = if later > 0 {
+                "installment due"
+            } else {
+                "promise pending for"
+            };
+            let mut notes = Vec::new();
+            if date != last_day {
+                notes.push(format!("grace until {last_day}"));
+            }
+            if later > 0 {
+                notes.push(format!("{later} more after it"));
+            }
+            if notes.is_empty() {
+                format!("{what} {date}: firm steps wait until it ends")
+            } else {
+                format!("{what} {date} ({}): firm steps wait", notes.join("; "))
+            }
         }
-        (State::PromisePending { date, last_day }, false) => {
-            format!("promise pending for {date} (grace until {last_day}): firm steps wait")
+        (
+            State::PromisePending {
+                date,
+                last_day,
+                later,
+            },
+            true,
+        ) => {
+            let what = if later > 0 { "parcela" } else { "promessa" };
+            let mut notes = Vec::new();
+            if date != last_day {
+                notes.push(format!("tolerância até {}", locale.date(last_day)));
+            }
+            match later {
+                0 => {}
+                1 => notes.push("mais 1 depois".to_string()),
+                n => notes.push(format!("mais {n} depois")),
+            }
+            let notes = if notes.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", notes.join("; "))
+            };
+            format!(
+                "{what} para {}{notes}: os passos firmes esperam",
+                locale.date(date)
+            )
         }
-        (State::PromisePending { date, last_day }, true) if date == last_day => format!(
-            "promessa para {}: os passos firmes esperam",
-            locale.date(date)
-        ),
-        (State::PromisePending { date, last_day }, true) => format!(
-            "promessa para {} (tolerância até {}): os passos firmes esperam",
-            locale.date(date),
-            locale.date(last_day)
-        ),
         (State::PaidInFull, false) => "paid in full: nothing planned".into(),
         (State::PaidInFull, true) => "quitada: nada planejado".into(),
         (State::Stopped(flag), false) => format!("contact stopped: {}", flag.name()),

@@ -49,10 +49,12 @@ pub struct Blocked {
 pub enum State {
     Active,
     /// A promise (or installment) is open for `date`; firm steps wait
-    /// until `last_day` (the date and its grace) ends.
+    /// until `last_day` (the date and its grace) ends. `later`: a plan's
+    /// installments after this one (0 for a single promise).
     PromisePending {
         date: NaiveDate,
         last_day: NaiveDate,
+        later: u16,
     },
     PaidInFull,
     Stopped(Flag),
@@ -402,13 +404,17 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     let pause = ledger
         .open
         .zip(breaks_at)
-        .map(|(o, ends)| (o.date, o.last_day(), ends));
+        .map(|(o, ends)| (o.date, o.last_day(), o.later_installments, ends));
     let compliance = &policy.compliance;
     let recent = Recent::with_parts(history, facts.last_conversation, zone);
     let mut plan = Plan {
         state: match (stopped, pause) {
             (Some(flag), _) => State::Stopped(flag),
-            (None, Some((date, last_day, _))) => State::PromisePending { date, last_day },
+            (None, Some((date, last_day, later, _))) => State::PromisePending {
+                date,
+                last_day,
+                later,
+            },
             (None, None) => State::Active,
         },
         days_past_due,
@@ -441,12 +447,12 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             }));
             continue;
         }
-        let paused_until = pause.filter(|&(_, _, ends)| {
+        let paused_until = pause.filter(|&(_, _, _, ends)| {
             matches!(c.source, Source::Step(_))
                 && c.firmness >= policy.promise.pauses_from
                 && c.earliest < ends
         });
-        if let Some((_, last_day, ends)) = paused_until {
+        if let Some((_, last_day, _, ends)) = paused_until {
             let clears_at = compliance
                 .earliest_time(debtor, &recent, c.channel, c.requested, ends.max(now))
                 .ok();
