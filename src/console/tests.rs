@@ -14,8 +14,8 @@ use crate::api::{
     PlanLine, PlanView, QueueView, ScriptView, TalkingPointView,
 };
 use crate::domain::{
-    Channel, ContactResult, Currency, Disposition, Event, EventKind, Firmness, Locale, Money,
-    PhoneKind, Reason,
+    Channel, ContactResult, Currency, Disposition, Event, EventKind, Firmness, Installment, Locale,
+    Money, PhoneKind, Reason,
 };
 
 /// Tuesday 2026-03-10, 10:00 in São Paulo.
@@ -1009,4 +1009,27 @@ fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
             .any(|r| r.starts_with("  em aberto: R$ 300,00 para 12/03/2026")),
         "{s}"
     );
+    assert!(!s.contains("parcela"), "a single promise: {s}");
+    // A plan's installment says how many follow it.
+    let mut events = timeline();
+    events.push(Event {
+        at: Utc.with_ymd_and_hms(2026, 3, 10, 13, 0, 0).unwrap(),
+        kind: EventKind::InstallmentPlan {
+            installments: [12, 19, 26]
+                .map(|d| Installment {
+                    date: NaiveDate::from_ymd_opt(2026, 3, d).unwrap(),
+                    amount: brl(10_000),
+                })
+                .into(),
+            grace_days: 0,
+        },
+    });
+    a.update(Msg::Timeline(42, Ok(events)));
+    let s = screen(&a, 160, 40);
+    let rows = inside(&s);
+    let at = rows
+        .iter()
+        .position(|r| r.starts_with("  em aberto: R$ 100,00 para 12/03/2026"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert!(rows[at + 1].starts_with("  mais 2 parcelas depois"), "{s}");
 }

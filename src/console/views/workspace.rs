@@ -514,6 +514,16 @@ fn promise_summary(l: &Ledger, locale: Locale) -> Vec<Line<'static>> {
             locale.pick("para", "due"),
             locale.date(open.date)
         )));
+        // A plan's installment, as the plan panel says it.
+        let n = open.later_installments;
+        if n > 0 {
+            lines.push(Line::from(match (locale, n) {
+                (Locale::PtBr, 1) => "  mais 1 parcela depois".to_string(),
+                (Locale::PtBr, n) => format!("  mais {n} parcelas depois"),
+                (Locale::En, 1) => "  1 more installment after".to_string(),
+                (Locale::En, n) => format!("  {n} more installments after"),
+            }));
+        }
     }
     lines
 }
