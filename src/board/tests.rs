@@ -407,6 +407,49 @@ fn the_ticker_names_the_debtor_an_agent_held() {
 }
 
 #[test]
+fn the_queue_drill_down_says_every_rule_whole_at_80_columns() {
+    let mut b = board();
+    let mut snap = snapshot();
+    snap.queues[0].blocked = [
+        ("no_consented_phone".to_string(), 24),
+        ("do_not_contact".to_string(), 3),
+        ("unknown_time_zone".to_string(), 2),
+    ]
+    .into();
+    b.update(Msg::Snapshot(Ok(snap)));
+    b.update(Msg::Resize(80, 24));
+    key(&mut b, "tab");
+    key(&mut b, "enter");
+    b.update(Msg::QueueDebtors(
+        "early".into(),
+        Ok(vec![QueueDebtor {
+            debtor_id: 171,
+            name: "Beatriz Martins Vieira dos Santos".into(),
+            callable: false,
+            priority: 60,
+            waiting_since: Some(now() - Duration::minutes(5)),
+            blocked_by: Some("no_consented_phone".into()),
+            review_at: None,
+            leased_by: None,
+        }]),
+    ));
+    // The rows wrap inside the box: joined again, every word is there.
+    let s = drawn(&b, 80, 24);
+    let inside: String = s
+        .lines()
+        .filter_map(|l| l.strip_prefix('│')?.strip_suffix('│'))
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for said in [
+        "no consented phone 24, do not contact 3, unknown time zone 2",
+        "blocked: no consented phone",
+    ] {
+        assert!(inside.contains(said), "{said}:\n{s}");
+    }
+}
+
+#[test]
 fn filter_narrows_and_esc_clears() {
     let mut b = board();
     key(&mut b, "/");

@@ -854,9 +854,12 @@ fn detail_panel(
         .borders(Borders::ALL)
         .border_style(theme.fg(theme.focus))
         .title(Span::styled(format!(" {title} "), theme.alert(theme.title)));
+    // Wrapped: at 80 columns a debtor's blocking rule or the queue's list
+    // of rules runs past the edge, and the drill-down is where they are
+    // said whole.
     let text = Scrolled {
         text: lines.into(),
-        wrap: false,
+        wrap: true,
         whole: true,
         block,
     };
