@@ -630,6 +630,30 @@ fn paused_in_a_worked_workspace_the_bar_offers_the_way_back_not_next() {
 }
 
 #[test]
+fn dates_count_from_the_debtors_today_near_midnight() {
+    let mut a = leased(Locale::PtBr, true);
+    // 23:30 on 10 March in São Paulo, already 11 March in UTC.
+    a.now = Utc.with_ymd_and_hms(2026, 3, 11, 2, 30, 0).unwrap();
+    key(&mut a, "o");
+    typed(&mut a, "parcel");
+    key(&mut a, "tab");
+    key(&mut a, "tab");
+    typed(&mut a, "2");
+    key(&mut a, "tab");
+    typed(&mut a, "+1");
+    // The preview counts as the form sends: tomorrow is the 11th there.
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("11/03/2026 R$ 617,28"), "{s}");
+    // A debt due later than the debtor's today "vence", one before "venceu".
+    let mut d = debtor();
+    d.debts[0].due_date = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+    a.overlay = None;
+    a.update(Msg::Debtor(42, Ok(d)));
+    let wide = screen(&a, 160, 40);
+    assert!(wide.contains("vence em 10/03/2026"), "{wide}");
+}
+
+#[test]
 fn pause_needs_a_reason_and_p_again_is_ready() {
     let mut a = app(Locale::En);
     key(&mut a, "p");

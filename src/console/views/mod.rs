@@ -1,5 +1,7 @@
 //! Drawing the model. Views read the app and the theme and write to the
-//! frame; they never change state.
+//! frame; they change nothing the keys act on, only record what drawing
+//! alone can know (where a scrolled text ends, which rows of a list fit:
+//! `Scroll` and `Follow`, in cells).
 
 mod bars;
 mod overlays;
