@@ -417,6 +417,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
             OutboxKind::Outcome { debtor_id: debtor },
             "o-1",
             body.clone(),
+            Some("Maria"),
         )
         .await
         .unwrap();
@@ -437,6 +438,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
     let kept = outbox.items().await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].attempts >= 1 && !kept[0].failed);
+    assert_eq!(kept[0].about.as_deref(), Some("Maria"));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _sender = outbox.clone().run(ana.clone(), tx);
     let server = start(&db(&dir), Some(addr), Seed::None).await;
@@ -480,11 +482,17 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
             kind.clone(),
             "bad",
             json!({ "disposition": "no_answer", "mood": "grumpy" }),
+            None,
         )
         .await
         .unwrap();
     let good = outbox
-        .enqueue(kind.clone(), "good", json!({ "disposition": "no_answer" }))
+        .enqueue(
+            kind.clone(),
+            "good",
+            json!({ "disposition": "no_answer" }),
+            None,
+        )
         .await
         .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();

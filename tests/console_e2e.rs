@@ -4,6 +4,8 @@
 //! allowed whatever the hour the tests run.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
+use regua::client::outbox::{Outbox, OutboxKind};
+use regua::domain::Locale;
 use serde_json::Value;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -326,4 +328,45 @@ fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
     c.quit();
     server.kill().unwrap();
     server.wait().unwrap();
+}
+
+#[test]
+fn a_refused_record_is_seen_sent_again_and_given_up_on_the_outbox_screen() {
+    let data = tempfile::tempdir().unwrap();
+    // A write the server will refuse for good: its debtor does not exist.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
+        let body = serde_json::json!({ "disposition": "no_answer", "note": "caiu a ligação" });
+        let kind = OutboxKind::Outcome { debtor_id: 999_999 };
+        outbox
+            .enqueue(kind, "e2e-refused", body, Some("Fulano de Tal"))
+            .await
+            .unwrap();
+    });
+    let dir = data.path().to_str().unwrap();
+    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
+    c.wait_for("✗ 1 recusado");
+    c.wait_for("(e: ver os envios)");
+    c.keys("e");
+    let s = c.wait_for("Fulano de Tal · devedor 999999");
+    assert!(s.contains("✗ recusado"), "{s}");
+    assert!(s.contains("não atendeu: caiu a ligação"), "{s}");
+    assert!(s.contains("devedor não encontrado · 1 tentativa"), "{s}");
+    // Sent again, refused again: still kept, one attempt more.
+    c.keys("r");
+    c.wait_for("devedor não encontrado · 2 tentativas");
+    // Given up only when asked twice.
+    c.keys("d");
+    c.wait_for("d de novo para confirmar");
+    assert!(c.text().contains("Fulano de Tal"));
+    c.keys("d");
+    c.wait_for("nada a enviar");
+    c.wait_until("the count to go", |s| !s.contains("✗ 1 recusado"));
+    c.quit();
+    let left = rt.block_on(async {
+        let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
+        outbox.items().await.unwrap()
+    });
+    assert!(left.is_empty(), "{left:?}");
 }

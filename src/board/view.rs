@@ -17,7 +17,7 @@ use crate::console::format::{span, wait};
 use crate::console::keymap::Mode;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
-use crate::console::views::{Hint, Scrolled, fitting, help_rows, scrolled};
+use crate::console::views::{Hint, Scrolled, cut, fitting, help_rows, scrolled};
 use crate::domain::{Currency, Disposition, Locale, Money};
 use crate::schedule::compliance::rule_said;
 use unicode_width::UnicodeWidthStr;
@@ -172,21 +172,6 @@ pub(super) fn blocked_text(
         text.push_str(&rule);
     }
     text
-}
-
-/// The start of `text` that fits in `width` columns, without a trailing
-/// space.
-fn cut(text: &str, width: usize) -> &str {
-    let mut end = 0;
-    let mut used = 0;
-    for (i, c) in text.char_indices() {
-        used += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if used > width {
-            break;
-        }
-        end = i + c.len_utf8();
-    }
-    text[..end].trim_end()
 }
 
 fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {

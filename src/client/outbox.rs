@@ -37,14 +37,18 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     failed INTEGER NOT NULL DEFAULT 0,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    about TEXT
 )";
-const ENQUEUE: &str =
-    "INSERT INTO outbox (kind, idempotency_key, body, created_at) VALUES (?, ?, ?, ?) RETURNING id";
+/// Files from before `about` (who the write is about) gain the column.
+const ADD_ABOUT: &str = "ALTER TABLE outbox ADD COLUMN about TEXT";
+const HAS_ABOUT: &str = "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'about'";
+const ENQUEUE: &str = "INSERT INTO outbox (kind, idempotency_key, body, created_at, about) \
+                       VALUES (?, ?, ?, ?, ?) RETURNING id";
 const NEXT: &str = "SELECT id, kind, idempotency_key, body, failed, attempts, last_error, \
-                    created_at FROM outbox WHERE failed = 0 ORDER BY id LIMIT 1";
+                    created_at, about FROM outbox WHERE failed = 0 ORDER BY id LIMIT 1";
 const ALL: &str = "SELECT id, kind, idempotency_key, body, failed, attempts, last_error, \
-                   created_at FROM outbox ORDER BY id";
+                   created_at, about FROM outbox ORDER BY id";
 const COUNTS: &str = "SELECT COALESCE(SUM(failed = 0), 0) AS waiting, \
                       COALESCE(SUM(failed = 1), 0) AS failed FROM outbox";
 const ATTEMPTED: &str =
@@ -90,6 +94,9 @@ pub struct OutboxItem {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Who the write is about, as the agent knew them when it was made
+    /// (the debtor's name): offline, there is no asking the server.
+    pub about: Option<String>,
     /// The body as stored, sent byte for byte on every attempt.
     raw: String,
 }
@@ -150,6 +157,7 @@ fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
         attempts: row.try_get("attempts")?,
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
+        about: row.try_get("about")?,
     })
 }
 
@@ -170,6 +178,10 @@ impl Outbox {
             .connect_with(options)
             .await?;
         sqlx::query(SCHEMA).execute(&pool).await?;
+        let has_about: i64 = sqlx::query_scalar(HAS_ABOUT).fetch_one(&pool).await?;
+        if has_about == 0 {
+            sqlx::query(ADD_ABOUT).execute(&pool).await?;
+        }
         Ok(Outbox {
             pool,
             wake: Arc::default(),
@@ -179,18 +191,21 @@ impl Outbox {
 
     /// Keeps a write to send, durably, and wakes the sender. `body` is the
     /// request's JSON; `idempotency_key` is sent with every attempt (one
-    /// key, one write: a key already in the outbox is refused).
+    /// key, one write: a key already in the outbox is refused); `about`
+    /// names who it concerns, for the agent reading the outbox later.
     pub async fn enqueue(
         &self,
         kind: OutboxKind,
         idempotency_key: &str,
         body: Value,
+        about: Option<&str>,
     ) -> Result<i64, OutboxError> {
         let id: i64 = sqlx::query(ENQUEUE)
             .bind(serde_json::to_string(&kind).expect("kinds serialize"))
             .bind(idempotency_key)
             .bind(body.to_string())
             .bind(Utc::now())
+            .bind(about)
             .fetch_one(&self.pool)
             .await?
             .try_get("id")?;
@@ -361,6 +376,7 @@ mod tests {
                 OutboxKind::Outcome { debtor_id: 4 },
                 "k1",
                 json!({"disposition": "no_answer"}),
+                Some("Ana Paula"),
             )
             .await
             .unwrap();
@@ -369,13 +385,14 @@ mod tests {
                 OutboxKind::Outcome { debtor_id: 5 },
                 "k2",
                 json!({"note": "x\ny"}),
+                None,
             )
             .await
             .unwrap();
         assert!(a < b);
         assert!(
             outbox
-                .enqueue(OutboxKind::Outcome { debtor_id: 6 }, "k1", json!({}))
+                .enqueue(OutboxKind::Outcome { debtor_id: 6 }, "k1", json!({}), None)
                 .await
                 .is_err(),
             "one key, one write"
@@ -394,7 +411,9 @@ mod tests {
             ),
             (a, &OutboxKind::Outcome { debtor_id: 4 }, "k1")
         );
+        assert_eq!(items[0].about.as_deref(), Some("Ana Paula"));
         assert_eq!(items[1].body, json!({"note": "x\ny"}));
+        assert_eq!(items[1].about, None);
         assert_eq!(items[1].kind.debtor_id(), Some(5));
         assert!(!items[1].failed);
         assert_eq!(
@@ -403,6 +422,59 @@ mod tests {
                 waiting: 2,
                 ..OutboxStatus::default()
             }
+        );
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_about_keeps_its_items_and_gains_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join(FILE_NAME).display());
+        let old = SqlitePool::connect(&url).await.unwrap();
+        // The table as sessions before `about` made it.
+        sqlx::query(
+            "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, \
+             idempotency_key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, \
+             failed INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, \
+             last_error TEXT, created_at TEXT NOT NULL)",
+        )
+        .execute(&old)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO outbox (kind, idempotency_key, body, created_at) \
+             VALUES ('{\"kind\":\"outcome\",\"debtor_id\":7}', 'old', '{}', '2026-03-10T13:00:00Z')",
+        )
+        .execute(&old)
+        .await
+        .unwrap();
+        old.close().await;
+        let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
+        outbox
+            .enqueue(
+                OutboxKind::Outcome { debtor_id: 8 },
+                "new",
+                json!({}),
+                Some("Rui"),
+            )
+            .await
+            .unwrap();
+        let items = outbox.items().await.unwrap();
+        let kept: Vec<_> = items
+            .iter()
+            .map(|i| (i.kind.debtor_id(), i.about.as_deref()))
+            .collect();
+        assert_eq!(kept, vec![(Some(7), None), (Some(8), Some("Rui"))]);
+        drop(outbox);
+        // Opening it again finds the column there.
+        assert_eq!(
+            Outbox::open(dir.path(), Locale::En)
+                .await
+                .unwrap()
+                .items()
+                .await
+                .unwrap()
+                .len(),
+            2
         );
     }
 

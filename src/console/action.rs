@@ -123,6 +123,18 @@ actions! {
         pt: "ordenar os agentes pela próxima coluna",
         en: "sort the agents by the next column",
     },
+    Outbox = "outbox" {
+        pt: "ver o que foi registrado e ainda não chegou ao servidor (aguardando ou recusado)",
+        en: "see what was recorded and has not reached the server (waiting or refused)",
+    },
+    Retry = "retry" {
+        pt: "enviar de novo o registro recusado selecionado",
+        en: "send the selected refused record again",
+    },
+    Discard = "discard" {
+        pt: "descartar o registro recusado selecionado (pede confirmação)",
+        en: "give up the selected refused record (asks to confirm)",
+    },
     PauseAgent = "pause-agent" {
         pt: "pausar o agente selecionado com um motivo (auditado), ou tirar da pausa um agente pausado",
         en: "pause the selected agent with a reason (audited), or set a paused one ready",

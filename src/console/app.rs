@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::action::Action;
 use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode};
+use super::outbox_list::{OutboxList, Step, Unsent};
 use super::outcome_form::OutcomeForm;
 use super::scroll::{Follow, Scroll, rows};
 use super::words::words;
@@ -230,6 +231,7 @@ pub enum Overlay {
     Search(Search),
     Outcome(Box<OutcomeForm>),
     Pause(String),
+    Outbox(OutboxList),
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -277,6 +279,16 @@ pub enum Effect {
     Record {
         debtor_id: i64,
         request: OutcomeRequest,
+        /// The debtor's name, kept with the write for the outbox screen.
+        about: Option<String>,
+    },
+    /// Read the outbox's items for its screen.
+    LoadOutbox,
+    RetryUnsent {
+        id: i64,
+    },
+    DiscardUnsent {
+        id: i64,
     },
     Quit,
 }
@@ -307,6 +319,8 @@ pub enum Msg {
     CallRefused(ClientError),
     CallEnded(Result<(), String>),
     Outbox(OutboxCount),
+    /// The outbox's items, for its screen.
+    Unsent(Result<Vec<Unsent>, String>),
     /// Something happened on the server: `debtor` is who it concerns;
     /// `ended`, a lease the server ended without its holder asking (it
     /// ran out, or a supervisor released it).
@@ -387,6 +401,7 @@ impl App {
             Some(Overlay::Help(..)) => Mode::Help,
             Some(Overlay::Search(_)) => Mode::Search,
             Some(Overlay::Outcome(_)) | Some(Overlay::Pause(_)) => Mode::Outcome,
+            Some(Overlay::Outbox(_)) => Mode::Outbox,
             None if self.work.is_some() => Mode::Workspace,
             None => Mode::Queues,
         }
@@ -511,15 +526,35 @@ impl App {
                 // agent may need to record it again, differently.
                 if count.failed > self.outbox.failed {
                     let why = count.last_error.clone().unwrap_or_default();
-                    self.say(
-                        Severity::Error,
-                        format!("{}: {why}", words(self.locale).outbox_failed),
-                    );
+                    // One refusal is said: the latest.
+                    let mut said = format!("{}: {why}", super::words::refused(self.locale, 1));
+                    if !matches!(self.overlay, Some(Overlay::Outbox(_)))
+                        && let Some(key) = self.keymap.key_for(self.mode(), Action::Outbox)
+                    {
+                        said += &match self.locale {
+                            Locale::PtBr => format!(" ({key}: ver os envios)"),
+                            Locale::En => format!(" ({key}: see the outbox)"),
+                        };
+                    }
+                    self.say(Severity::Error, said);
                 }
                 let changed = count != self.outbox;
                 self.outbox = count;
+                // The screen listing the items follows each attempt, even
+                // one that leaves the counts as they were (a write sent
+                // again and refused again has one attempt more).
+                if matches!(self.overlay, Some(Overlay::Outbox(_))) {
+                    fx.push(Effect::LoadOutbox);
+                }
                 changed
             }
+            Msg::Unsent(items) => match &mut self.overlay {
+                Some(Overlay::Outbox(list)) => {
+                    list.arrived(items);
+                    true
+                }
+                _ => false,
+            },
             Msg::Live {
                 kind,
                 debtor,
@@ -686,17 +721,25 @@ impl App {
                     return;
                 }
                 (Overlay::Search(s), Action::Select) => {
-                    let Some(found) = s.results.ready().and_then(|r| r.get(s.sel)) else {
-                        return;
-                    };
-                    let id = found.id;
-                    if self.work.as_ref().is_some_and(Workspace::unfinished) {
-                        self.say(Severity::Warn, unfinished(locale));
-                        return;
+                    if let Some(found) = s.results.ready().and_then(|r| r.get(s.sel)) {
+                        let id = found.id;
+                        self.open(id, fx);
                     }
-                    self.overlay = None;
-                    self.work = Some(Workspace::new(id, None, None));
-                    fx.push(Effect::LoadDebtor { id, reveal: false });
+                    return;
+                }
+                (Overlay::Outbox(list), a) => {
+                    let again = self
+                        .keymap
+                        .key_for(Mode::Outbox, Action::Discard)
+                        .map_or_else(String::new, |k| k.to_string());
+                    match list.act(a, &again, locale) {
+                        Step::None => {}
+                        Step::Load => fx.push(Effect::LoadOutbox),
+                        Step::Retry(id) => fx.push(Effect::RetryUnsent { id }),
+                        Step::Discard(id) => fx.push(Effect::DiscardUnsent { id }),
+                        Step::Open(id) => self.open(id, fx),
+                        Step::Say(severity, text) => self.say(severity, text),
+                    }
                     return;
                 }
                 (Overlay::Outcome(form), a) => {
@@ -746,6 +789,10 @@ impl App {
             }
             Action::Help => self.overlay = Some(Overlay::Help(self.mode(), Scroll::default())),
             Action::Search => self.overlay = Some(Overlay::Search(Search::default())),
+            Action::Outbox => {
+                self.overlay = Some(Overlay::Outbox(OutboxList::default()));
+                fx.push(Effect::LoadOutbox);
+            }
             Action::Back => {
                 if let Some(w) = &self.work {
                     if w.unfinished() {
@@ -768,6 +815,8 @@ impl App {
             Action::LeaseNext => self.lease_next(fx),
             // The board's own: no console screen binds them.
             Action::Filter | Action::Sort | Action::PauseAgent => {}
+            // The outbox screen's own, handled above.
+            Action::Retry | Action::Discard => {}
             Action::Refresh => match &self.work {
                 Some(w) => fx.push(Effect::LoadDebtor {
                     id: w.debtor_id,
@@ -834,6 +883,24 @@ impl App {
             },
             Action::Submit => {}
         }
+    }
+
+    /// Opens a debtor to read (found by search, or named by the outbox),
+    /// unless the one on screen is owed an outcome first.
+    fn open(&mut self, id: i64, fx: &mut Vec<Effect>) {
+        if let Some(w) = &self.work {
+            if w.debtor_id == id {
+                self.overlay = None;
+                return;
+            }
+            if w.unfinished() {
+                self.say(Severity::Warn, unfinished(self.locale));
+                return;
+            }
+        }
+        self.overlay = None;
+        self.work = Some(Workspace::new(id, None, None));
+        fx.push(Effect::LoadDebtor { id, reveal: false });
     }
 
     fn lease_next(&mut self, fx: &mut Vec<Effect>) {
@@ -954,11 +1021,16 @@ impl App {
             Ok(request) => {
                 let disposition = request.disposition;
                 let debtor_id = w.debtor_id;
+                let about = w.debtor.ready().map(|d| d.name.clone());
                 self.overlay = None;
                 if let Some(w) = &mut self.work {
                     w.recorded = Some(disposition);
                 }
-                fx.push(Effect::Record { debtor_id, request });
+                fx.push(Effect::Record {
+                    debtor_id,
+                    request,
+                    about,
+                });
                 self.set_status(AgentStatus::WrapUp, None, fx);
                 self.say(Severity::Info, words(self.locale).wrap_up_done.into());
             }

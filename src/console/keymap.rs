@@ -18,6 +18,8 @@ pub enum Mode {
     Outcome,
     Search,
     Help,
+    /// The outbox: writes not yet delivered, waiting or refused.
+    Outbox,
     /// The supervisor's board: queues, agents, today, the ticker.
     Board,
     /// The board's drill-down into an agent or a queue.
@@ -27,13 +29,14 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 9] = [
+    pub const ALL: [Mode; 10] = [
         Mode::Global,
         Mode::Queues,
         Mode::Workspace,
         Mode::Outcome,
         Mode::Search,
         Mode::Help,
+        Mode::Outbox,
         Mode::Board,
         Mode::BoardDetail,
         Mode::BoardPrompt,
@@ -47,6 +50,7 @@ impl Mode {
             Mode::Outcome => "outcome",
             Mode::Search => "search",
             Mode::Help => "help",
+            Mode::Outbox => "outbox",
             Mode::Board => "board",
             Mode::BoardDetail => "board-detail",
             Mode::BoardPrompt => "board-prompt",
@@ -203,6 +207,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "/", Action::Search),
     (Mode::Global, "n", Action::LeaseNext),
     (Mode::Global, "p", Action::Pause),
+    (Mode::Global, "e", Action::Outbox),
     (Mode::Global, "f5", Action::Refresh),
     (Mode::Global, "ctrl-r", Action::Refresh),
     (Mode::Global, "up", Action::Up),
@@ -220,6 +225,8 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Workspace, "v", Action::RevealDocument),
     (Mode::Workspace, "x", Action::ReleaseLease),
     (Mode::Outcome, "ctrl-s", Action::Submit),
+    (Mode::Outbox, "r", Action::Retry),
+    (Mode::Outbox, "d", Action::Discard),
     (Mode::Help, "q", Action::Back),
     (Mode::Help, "?", Action::Back),
     (Mode::Board, "/", Action::Filter),
@@ -369,6 +376,11 @@ mod tests {
         assert_eq!(on(Mode::Outcome, "esc"), Some(Action::Back));
         assert_eq!(on(Mode::Queues, "q"), Some(Action::Quit));
         assert_eq!(on(Mode::Help, "q"), Some(Action::Back));
+        assert_eq!(on(Mode::Queues, "e"), Some(Action::Outbox));
+        assert_eq!(on(Mode::Workspace, "e"), Some(Action::Outbox));
+        assert_eq!(on(Mode::Outbox, "r"), Some(Action::Retry));
+        assert_eq!(on(Mode::Outbox, "d"), Some(Action::Discard));
+        assert_eq!(on(Mode::Outbox, "esc"), Some(Action::Back));
         assert_eq!(on(Mode::Board, "/"), Some(Action::Filter));
         assert_eq!(on(Mode::Board, "enter"), Some(Action::Select));
         assert_eq!(on(Mode::Board, "p"), Some(Action::PauseAgent));

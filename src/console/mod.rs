@@ -6,6 +6,7 @@ pub mod app;
 pub mod dial;
 pub mod format;
 pub mod keymap;
+pub mod outbox_list;
 pub mod outcome_form;
 pub mod run;
 pub mod scroll;

@@ -20,12 +20,14 @@ use super::app::{
 };
 use super::dial;
 use super::format::local_time;
+use super::outbox_list::Unsent;
 use super::terminal::{self, Input, Term};
 use super::theme::Theme;
 use super::views;
-use crate::api::LeaseView;
+use crate::api::{LeaseView, OutcomeRequest};
 use crate::client::events::{self, Live};
 use crate::client::outbox::{Outbox, OutboxKind, OutboxStatus};
+use crate::client::sanitize::clean;
 use crate::client::{Client, ClientError, new_key};
 use crate::domain::{Clock, Locale};
 
@@ -356,19 +358,74 @@ fn spawn_effect(
                 Err(e) => send(Msg::CallRefused(e)),
             }
         }),
-        Effect::Record { debtor_id, request } => {
+        Effect::Record {
+            debtor_id,
+            request,
+            about,
+        } => {
             let outbox = s.outbox.clone();
             tokio::spawn(async move {
                 let body = serde_json::to_value(&request).expect("requests serialize");
                 let kind = OutboxKind::Outcome { debtor_id };
-                if let Err(e) = outbox.enqueue(kind, &new_key(), body).await {
+                let kept = outbox
+                    .enqueue(kind, &new_key(), body, about.as_deref())
+                    .await;
+                if let Err(e) = kept {
                     // Not kept: say so loudly, the agent must write it down.
                     send(Msg::Notice(Severity::Error, format!("NOT SAVED: {e}")));
                 }
             })
         }
+        Effect::LoadOutbox => {
+            let outbox = s.outbox.clone();
+            tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox).await)) })
+        }
+        Effect::RetryUnsent { id } => {
+            let outbox = s.outbox.clone();
+            tokio::spawn(async move {
+                // Whether it was still there or not, the list is read again.
+                if let Err(e) = outbox.retry(id).await {
+                    send(Msg::Notice(Severity::Error, e.to_string()));
+                }
+                send(Msg::Unsent(unsent(&outbox).await));
+            })
+        }
+        Effect::DiscardUnsent { id } => {
+            let outbox = s.outbox.clone();
+            tokio::spawn(async move {
+                if let Err(e) = outbox.discard(id).await {
+                    send(Msg::Notice(Severity::Error, e.to_string()));
+                }
+                send(Msg::Unsent(unsent(&outbox).await));
+            })
+        }
     };
     Some(handle)
+}
+
+/// The outbox's items as its screen shows them. The file is the agent's
+/// own, but what it holds is shown as data all the same.
+async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
+    let items = outbox.items().await.map_err(|e| e.to_string())?;
+    let line = |s: String| clean(&s).into_owned();
+    Ok(items
+        .into_iter()
+        .map(|i| Unsent {
+            id: i.id,
+            debtor_id: i.kind.debtor_id(),
+            about: i.about.map(line),
+            outcome: serde_json::from_value::<OutcomeRequest>(i.body)
+                .ok()
+                .map(|mut o| {
+                    o.note = o.note.map(line);
+                    o
+                }),
+            failed: i.failed,
+            attempts: i.attempts,
+            last_error: i.last_error.map(line),
+            created_at: i.created_at,
+        })
+        .collect())
 }
 
 /// Runs the dialer with the terminal lent to it, or, without a

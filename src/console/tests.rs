@@ -7,6 +7,7 @@ use ratatui::backend::TestBackend;
 
 use super::app::{AgentStatus, App, Effect, Msg, Offline, Overlay, Remote};
 use super::keymap::{Key, Keymap};
+use super::outbox_list::Unsent;
 use super::theme::Theme;
 use super::views;
 use crate::api::{
@@ -324,7 +325,14 @@ fn lease_call_record_a_promise_and_take_the_next() {
     let record = fx
         .iter()
         .find_map(|e| match e {
-            Effect::Record { debtor_id, request } => Some((*debtor_id, request.clone())),
+            Effect::Record {
+                debtor_id,
+                request,
+                about,
+            } => {
+                assert_eq!(about.as_deref(), Some("Maria Aparecida Souza"));
+                Some((*debtor_id, request.clone()))
+            }
             _ => None,
         })
         .expect("the outcome is recorded");
@@ -818,6 +826,166 @@ fn a_refused_write_is_said_at_once() {
     assert!(screen(&a, 80, 24).contains("✗ 1 refused"));
 }
 
+/// The outbox as the runner reads it: a refused promise and a waiting
+/// no-answer, the first about a debtor whose name was known.
+fn unsent() -> Vec<Unsent> {
+    let promise = crate::api::OutcomeRequest {
+        disposition: Disposition::PromiseToPay,
+        reason: Some(Reason::JobLoss),
+        note: Some("Vai receber na sexta".into()),
+        promise: Some(crate::api::PromiseRequest {
+            amount_minor: 10_000,
+            due_date: NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
+        }),
+        plan: None,
+        callback_at: None,
+    };
+    let no_answer = crate::api::OutcomeRequest {
+        disposition: Disposition::NoAnswer,
+        reason: None,
+        note: None,
+        promise: None,
+        plan: None,
+        callback_at: None,
+    };
+    vec![
+        Unsent {
+            id: 1,
+            debtor_id: Some(42),
+            about: Some("Maria Aparecida Souza".into()),
+            outcome: Some(promise),
+            failed: true,
+            attempts: 1,
+            last_error: Some("este devedor está com outro agente".into()),
+            created_at: now() - chrono::Duration::minutes(12),
+        },
+        Unsent {
+            id: 2,
+            debtor_id: Some(77),
+            about: None,
+            outcome: Some(no_answer),
+            failed: false,
+            attempts: 3,
+            last_error: Some("servidor inacessível: não foi possível conectar".into()),
+            created_at: now() - chrono::Duration::minutes(3),
+        },
+    ]
+}
+
+fn with_outbox(mut a: App) -> App {
+    a.update(Msg::Outbox(super::app::OutboxCount {
+        waiting: 1,
+        failed: 1,
+        last_error: Some("este devedor está com outro agente".into()),
+    }));
+    a
+}
+
+#[test]
+fn a_refusal_says_where_to_see_it_and_the_bar_leads_there() {
+    let a = with_outbox(app(Locale::PtBr));
+    let (_, text) = a.notice.clone().unwrap();
+    assert_eq!(
+        text,
+        "recusado: este devedor está com outro agente (e: ver os envios)"
+    );
+    let mut a = a;
+    a.notice = None;
+    let bar = screen(&a, 80, 24).lines().last().unwrap().to_string();
+    assert!(bar.trim_start().starts_with("e envios  n próximo"), "{bar}");
+    // Nothing refused: the bar is as it was.
+    let plain = app(Locale::PtBr);
+    let bar = screen(&plain, 80, 24).lines().last().unwrap().to_string();
+    assert!(bar.trim_start().starts_with("n próximo"), "{bar}");
+}
+
+#[test]
+fn the_outbox_screen_retries_and_discards_a_refusal_and_opens_its_debtor() {
+    let mut a = with_outbox(app(Locale::PtBr));
+    assert_eq!(key(&mut a, "e"), vec![Effect::LoadOutbox]);
+    assert!(screen(&a, 80, 24).contains("carregando"));
+    a.update(Msg::Unsent(Ok(unsent())));
+    let s = screen(&a, 80, 24);
+    assert!(
+        s.contains("✗ recusado  há 12m  Maria Aparecida Souza · devedor 42"),
+        "{s}"
+    );
+    // Cut where the box ends, saying so.
+    assert!(
+        s.contains("promessa de pagamento (perdeu o emprego) para 15/03/2026: Vai receber na se…"),
+        "{s}"
+    );
+    assert!(
+        s.contains("este devedor está com outro agente · 1 tentativa"),
+        "{s}"
+    );
+    assert!(s.contains("⇡ aguardando  há 3m  devedor 77"), "{s}");
+    assert!(
+        s.contains("tentando de novo sozinho (3 tentativas) — servidor inacessível: não foi pos…"),
+        "{s}"
+    );
+
+    assert_eq!(key(&mut a, "r"), vec![Effect::RetryUnsent { id: 1 }]);
+    assert_eq!(key(&mut a, "d"), vec![], "asked first");
+    assert!(
+        a.notice
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("d de novo para confirmar")
+    );
+    assert_eq!(key(&mut a, "d"), vec![Effect::DiscardUnsent { id: 1 }]);
+    // Each attempt the sender reports is read again, even one that changes
+    // no count (sent again, refused again).
+    let same = a.outbox.clone();
+    assert_eq!(a.update(Msg::Outbox(same)).0, vec![Effect::LoadOutbox]);
+    // The sender's counts change while the screen is open: it reads again.
+    let (fx, _) = a.update(Msg::Outbox(super::app::OutboxCount {
+        waiting: 1,
+        failed: 0,
+        last_error: None,
+    }));
+    assert_eq!(fx, vec![Effect::LoadOutbox]);
+    a.update(Msg::Unsent(Ok(unsent().split_off(1))));
+    assert!(!screen(&a, 80, 24).contains("recusado  há"));
+    // A waiting write goes by itself: no retry, no discard.
+    assert_eq!(key(&mut a, "r"), vec![]);
+    assert_eq!(key(&mut a, "d"), vec![]);
+    assert_eq!(key(&mut a, "d"), vec![], "never discarded");
+    // Enter opens the debtor it is about, to read.
+    assert_eq!(
+        key(&mut a, "enter"),
+        vec![Effect::LoadDebtor {
+            id: 77,
+            reveal: false
+        }]
+    );
+    assert!(a.overlay.is_none());
+    assert_eq!(a.work.as_ref().unwrap().debtor_id, 77);
+}
+
+#[test]
+fn the_outbox_does_not_open_another_debtor_over_an_unfinished_one() {
+    let mut a = with_outbox(leased(Locale::En, true));
+    key(&mut a, "e");
+    a.update(Msg::Unsent(Ok(unsent())));
+    // The first write is about the debtor on screen: back to them.
+    assert_eq!(key(&mut a, "enter"), vec![]);
+    assert!(a.overlay.is_none());
+    key(&mut a, "e");
+    a.update(Msg::Unsent(Ok(unsent())));
+    key(&mut a, "down");
+    assert_eq!(key(&mut a, "enter"), vec![]);
+    assert_eq!(a.work.as_ref().unwrap().debtor_id, 42, "kept");
+    assert!(
+        a.notice
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("record an outcome (o)")
+    );
+}
+
 #[test]
 fn help_lists_the_live_keymap_in_the_agents_language() {
     let mut a = leased(Locale::En, true);
@@ -867,17 +1035,14 @@ fn help_at_80x24_folds_under_its_column_and_scrolls_to_its_end_and_no_further() 
     );
     // The last key is below the fold: the agent scrolls to it, drawn
     // after each key as the console draws.
-    assert!(!s.contains("recarregar esta tela"), "{s}");
+    assert!(!s.contains("· outbox"), "{s}");
     for _ in 0..40 {
         key(&mut a, "j");
         screen(&a, 80, 24);
     }
     let end = screen(&a, 80, 24);
     let rows = inside(&end);
-    assert!(
-        rows.last().unwrap().contains("recarregar esta tela"),
-        "{end}"
-    );
+    assert!(rows.last().unwrap().contains("· outbox"), "{end}");
     assert!(end.contains(" ↑ ┐") && !end.contains(" ↓ ┘"), "{end}");
     // One key back is one row back, not forty.
     key(&mut a, "k");
@@ -960,6 +1125,18 @@ snapshots! {
     help_screen: {
         let mut a = app(Locale::En);
         key(&mut a, "?");
+        a
+    };
+    outbox_screen: {
+        let mut a = with_outbox(app(Locale::PtBr));
+        key(&mut a, "e");
+        a.update(Msg::Unsent(Ok(unsent())));
+        a
+    };
+    outbox_empty_en: {
+        let mut a = app(Locale::En);
+        key(&mut a, "e");
+        a.update(Msg::Unsent(Ok(vec![])));
         a
     };
 }

@@ -187,6 +187,14 @@ pub fn words(locale: Locale) -> &'static Words {
     }
 }
 
+/// `recusado` or `recusados`, by how many.
+pub fn refused(locale: Locale, n: usize) -> &'static str {
+    match (locale, n) {
+        (Locale::PtBr, 1) => "recusado",
+        _ => words(locale).outbox_failed,
+    }
+}
+
 pub fn disposition(locale: Locale, d: Disposition) -> &'static str {
     let (pt, en) = match d {
         Disposition::RightPartyContact => ("contato com o titular", "right-party contact"),

@@ -48,7 +48,11 @@ pub fn top(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     if app.outbox.failed > 0 {
         spans.push(Span::raw(" · "));
         spans.push(Span::styled(
-            format!("✗ {} {}", app.outbox.failed, w.outbox_failed),
+            format!(
+                "✗ {} {}",
+                app.outbox.failed,
+                crate::console::words::refused(app.locale, app.outbox.failed)
+            ),
             theme.alert(theme.danger),
         ));
     }
@@ -113,6 +117,17 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
         ],
         crate::console::keymap::Mode::Outcome => &[Action::NextPanel, Action::Submit, Action::Back],
         crate::console::keymap::Mode::Search => &[Action::Select, Action::Back],
+        // Retry and discard only where they can act: on a refused write.
+        crate::console::keymap::Mode::Outbox => match &app.overlay {
+            Some(Overlay::Outbox(list)) => match list.selected() {
+                Some(u) if u.failed => {
+                    &[Action::Retry, Action::Discard, Action::Select, Action::Back]
+                }
+                Some(_) => &[Action::Select, Action::Back],
+                None => &[Action::Back],
+            },
+            _ => &[Action::Back],
+        },
         // Scrolling only when the help does not fit (it is drawn first).
         crate::console::keymap::Mode::Help => match &app.overlay {
             Some(Overlay::Help(_, scroll)) if scroll.more() != (false, false) => {
@@ -132,8 +147,16 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
             Action::Quit,
         ],
     };
-    let hints = wanted
-        .iter()
+    // A refused write waits for the agent: the way to it leads the bar.
+    let refused = app.outbox.failed > 0
+        && matches!(
+            mode,
+            crate::console::keymap::Mode::Queues | crate::console::keymap::Mode::Workspace
+        );
+    let hints = refused
+        .then_some(&Action::Outbox)
+        .into_iter()
+        .chain(wanted)
         .filter_map(|a| {
             let key = app.keymap.key_for(mode, *a)?;
             let said = match a {
@@ -174,6 +197,9 @@ fn short(a: Action, locale: crate::domain::Locale) -> &'static str {
         Action::Back => ("voltar", "back"),
         Action::Select => ("abrir", "open"),
         Action::Down => ("rolar", "scroll"),
+        Action::Outbox => ("envios", "outbox"),
+        Action::Retry => ("reenviar", "retry"),
+        Action::Discard => ("descartar", "discard"),
         _ => ("", ""),
     };
     locale.pick(p, e)

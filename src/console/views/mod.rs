@@ -4,6 +4,7 @@
 //! `Scroll` and `Follow`, in cells).
 
 mod bars;
+mod outbox;
 mod overlays;
 mod queues;
 mod workspace;
@@ -165,9 +166,42 @@ pub fn fitting(mut hints: Vec<Hint>, gap: usize, width: usize) -> Vec<Hint> {
     hints
 }
 
+/// The start of `text` that fits in `width` columns, without a trailing
+/// space.
+pub fn cut(text: &str, width: usize) -> &str {
+    let mut end = 0;
+    let mut used = 0;
+    for (i, c) in text.char_indices() {
+        used += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used > width {
+            break;
+        }
+        end = i + c.len_utf8();
+    }
+    text[..end].trim_end()
+}
+
+/// `text` in `width` columns: whole when it fits, else cut with `…`.
+pub fn clipped(text: &str, width: usize) -> String {
+    if text.width() <= width {
+        text.to_string()
+    } else {
+        format!("{}…", cut(text, width.saturating_sub(1)))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clipped_says_when_it_cut() {
+        assert_eq!(clipped("recusado", 8), "recusado");
+        assert_eq!(clipped("recusado pelo servidor", 12), "recusado pe…");
+        assert_eq!(clipped("recusado pelo", 10), "recusado…");
+        assert_eq!(clipped("Conceição", 5), "Conc…");
+        assert_eq!(clipped("日本語", 4), "日…");
+    }
 
     #[test]
     fn fold_keeps_rows_within_the_width_and_a_long_word_whole() {

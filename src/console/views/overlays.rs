@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 
-use super::{Scrolled, centred, help_rows, scrolled};
+use super::{Scrolled, centred, help_rows, outbox, scrolled};
 use crate::console::app::{App, Overlay, Remote, SEARCH_LIMIT};
 use crate::console::keymap::Mode;
 use crate::console::outcome_form::{Field, OutcomeForm};
@@ -84,6 +84,27 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
                 72,
                 FORM_HEIGHT,
             )
+        }
+        Overlay::Outbox(list) => {
+            let width = area.width.min(100);
+            // A row for a word (loading, nothing to send), or each write's.
+            let rows = list
+                .items
+                .ready()
+                .map_or(1, |items| (items.len() * outbox::ROWS).max(1));
+            let height = u16::try_from(rows + 2).unwrap_or(u16::MAX);
+            let rows = usize::from(area.height.min(height).saturating_sub(2));
+            let inner = usize::from(width.saturating_sub(2));
+            let (waiting, failed) = (app.outbox.waiting, app.outbox.failed);
+            let title = match app.locale {
+                Locale::PtBr => format!(
+                    "Envios: {waiting} aguardando, {failed} {}",
+                    words::refused(app.locale, failed)
+                ),
+                Locale::En => format!("Outbox: {waiting} waiting, {failed} refused"),
+            };
+            let lines = outbox::lines(list, app.now, app.locale, rows, inner, theme);
+            (title, lines, width, height)
         }
         Overlay::Pause(reason) => (
             w.pause_reason.to_string(),

@@ -1,0 +1,224 @@
+//! The outbox screen: what the agent recorded that has not reached the
+//! server yet, waiting or refused. A waiting write goes by itself; a
+//! refused one stays until the agent decides: send it again once its cause
+//! is gone (another agent finished with the debtor), or give it up, which
+//! is asked twice because the record is then lost.
+
+use chrono::{DateTime, Utc};
+
+use super::action::Action;
+use super::app::{Remote, Severity};
+use super::scroll::Follow;
+use crate::api::OutcomeRequest;
+use crate::domain::Locale;
+
+/// A write kept in the outbox, as the agent reads it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unsent {
+    pub id: i64,
+    pub debtor_id: Option<i64>,
+    /// The debtor's name when it was recorded.
+    pub about: Option<String>,
+    /// The outcome it records, when its body reads as one.
+    pub outcome: Option<OutcomeRequest>,
+    /// Refused for good: waits for the agent.
+    pub failed: bool,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct OutboxList {
+    pub items: Remote<Vec<Unsent>>,
+    pub sel: usize,
+    pub shown: Follow,
+    /// The refused item `discard` was asked for once; asking again on it
+    /// gives it up.
+    pub discarding: Option<i64>,
+}
+
+/// What the console does about a key on this screen.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Step {
+    None,
+    Load,
+    Retry(i64),
+    Discard(i64),
+    /// Open the debtor the selected write is about.
+    Open(i64),
+    Say(Severity, String),
+}
+
+impl OutboxList {
+    pub fn selected(&self) -> Option<&Unsent> {
+        self.items.ready().and_then(|items| items.get(self.sel))
+    }
+
+    /// `again` is the key that confirms a discard, for saying so.
+    pub fn act(&mut self, action: Action, again: &str, locale: Locale) -> Step {
+        let pick = |pt: &str, en: &str| locale.pick(pt, en).to_string();
+        let asked = self.discarding.take();
+        match action {
+            Action::Up | Action::Down => {
+                let n = self.items.ready().map_or(0, Vec::len);
+                self.sel = if action == Action::Down {
+                    (self.sel + 1).min(n.saturating_sub(1))
+                } else {
+                    self.sel.saturating_sub(1)
+                };
+                Step::None
+            }
+            Action::Refresh => Step::Load,
+            Action::Select => match self.selected().and_then(|u| u.debtor_id) {
+                Some(id) => Step::Open(id),
+                None => Step::None,
+            },
+            Action::Retry => match self.selected() {
+                Some(u) if u.failed => Step::Retry(u.id),
+                Some(_) => Step::Say(
+                    Severity::Info,
+                    pick(
+                        "este ainda não foi recusado: o envio segue sozinho",
+                        "this one was not refused: it is still being sent",
+                    ),
+                ),
+                None => Step::None,
+            },
+            Action::Discard => match self.selected() {
+                Some(u) if u.failed && asked == Some(u.id) => Step::Discard(u.id),
+                Some(u) if u.failed => {
+                    self.discarding = Some(u.id);
+                    Step::Say(
+                        Severity::Warn,
+                        match locale {
+                            Locale::PtBr => format!(
+                                "descartar este registro? ele não chega ao servidor: {again} de novo para confirmar"
+                            ),
+                            Locale::En => format!(
+                                "discard this record? it never reaches the server: {again} again to confirm"
+                            ),
+                        },
+                    )
+                }
+                Some(_) => Step::Say(
+                    Severity::Warn,
+                    pick(
+                        "só se descarta um registro recusado; este ainda está sendo enviado",
+                        "only a refused record can be discarded; this one is still being sent",
+                    ),
+                ),
+                None => Step::None,
+            },
+            _ => Step::None,
+        }
+    }
+
+    /// The outbox as read again; the selection stays on its item when it
+    /// is still there.
+    pub fn arrived(&mut self, items: Result<Vec<Unsent>, String>) {
+        let was = self.selected().map(|u| u.id);
+        self.items = match items {
+            Ok(items) => {
+                self.sel = was
+                    .and_then(|id| items.iter().position(|u| u.id == id))
+                    .unwrap_or(self.sel)
+                    .min(items.len().saturating_sub(1));
+                Remote::Ready(items)
+            }
+            Err(e) => Remote::Failed(e),
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Disposition;
+
+    fn unsent(id: i64, failed: bool) -> Unsent {
+        Unsent {
+            id,
+            debtor_id: Some(100 + id),
+            about: None,
+            outcome: Some(OutcomeRequest {
+                disposition: Disposition::NoAnswer,
+                reason: None,
+                note: None,
+                promise: None,
+                plan: None,
+                callback_at: None,
+            }),
+            failed,
+            attempts: 1,
+            last_error: None,
+            created_at: DateTime::UNIX_EPOCH,
+        }
+    }
+
+    fn list(items: Vec<Unsent>) -> OutboxList {
+        let mut l = OutboxList::default();
+        l.arrived(Ok(items));
+        l
+    }
+
+    #[test]
+    fn a_refused_item_is_discarded_only_when_asked_twice_in_a_row() {
+        let mut l = list(vec![unsent(1, true), unsent(2, true)]);
+        let first = l.act(Action::Discard, "d", Locale::PtBr);
+        assert!(
+            matches!(&first, Step::Say(Severity::Warn, s) if s.contains("d de novo para confirmar")),
+            "{first:?}"
+        );
+        assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Step::Discard(1));
+        // Asked, then moved away: the question lapses.
+        l.act(Action::Discard, "d", Locale::PtBr);
+        l.act(Action::Down, "d", Locale::PtBr);
+        assert!(matches!(
+            l.act(Action::Discard, "d", Locale::PtBr),
+            Step::Say(..)
+        ));
+        assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Step::Discard(2));
+        // Any other key between the two presses lapses it too.
+        l.act(Action::Discard, "d", Locale::PtBr);
+        l.act(Action::Refresh, "d", Locale::PtBr);
+        assert!(matches!(
+            l.act(Action::Discard, "d", Locale::PtBr),
+            Step::Say(..)
+        ));
+    }
+
+    #[test]
+    fn a_waiting_item_is_neither_retried_nor_discarded() {
+        let mut l = list(vec![unsent(1, false), unsent(2, true)]);
+        assert!(matches!(
+            l.act(Action::Retry, "d", Locale::En),
+            Step::Say(Severity::Info, _)
+        ));
+        l.act(Action::Discard, "d", Locale::En);
+        assert!(matches!(
+            l.act(Action::Discard, "d", Locale::En),
+            Step::Say(Severity::Warn, _)
+        ));
+        l.act(Action::Down, "d", Locale::En);
+        assert_eq!(l.act(Action::Retry, "d", Locale::En), Step::Retry(2));
+        assert_eq!(l.act(Action::Select, "d", Locale::En), Step::Open(102));
+    }
+
+    #[test]
+    fn the_selection_follows_its_item_when_the_list_changes() {
+        let mut l = list(vec![unsent(1, false), unsent(2, true), unsent(3, true)]);
+        l.act(Action::Down, "d", Locale::En);
+        l.act(Action::Down, "d", Locale::En);
+        assert_eq!(l.selected().map(|u| u.id), Some(3));
+        // 1 was delivered: 3 moved up a row and stays selected.
+        l.arrived(Ok(vec![unsent(2, true), unsent(3, true)]));
+        assert_eq!(l.selected().map(|u| u.id), Some(3));
+        // 3 was discarded: the selection stays in the list.
+        l.arrived(Ok(vec![unsent(2, true)]));
+        assert_eq!(l.selected().map(|u| u.id), Some(2));
+        l.arrived(Ok(vec![]));
+        assert_eq!(l.selected(), None);
+        assert_eq!(l.act(Action::Retry, "d", Locale::En), Step::None);
+    }
+}
