@@ -155,7 +155,13 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         }
                         renewer = Some((
                             lease.id,
-                            renew(s.client.clone(), lease, tx.clone(), s.locale),
+                            renew(
+                                s.client.clone(),
+                                s.clock.clone(),
+                                lease,
+                                tx.clone(),
+                                s.locale,
+                            ),
                         ));
                     }
                     for effect in effects {
@@ -476,9 +482,13 @@ fn said(e: &ClientError, locale: Locale) -> String {
 }
 
 /// Keeps a lease alive: renews at two thirds of its time; a final refusal
-/// (or running out while the server is away) is a lost lease.
+/// (or running out while the server is away) is a lost lease. Its time is
+/// the session's clock, the one the server's lease was counted on (with
+/// `REGUA_CLOCK` the wall clock is months away, and a lease read against it
+/// looked long gone: renewed every second, and lost at the first error).
 fn renew(
     client: Client,
+    clock: Arc<dyn Clock>,
     lease: LeaseView,
     tx: UnboundedSender<Event>,
     locale: Locale,
@@ -486,7 +496,7 @@ fn renew(
     tokio::spawn(async move {
         let mut current = lease;
         loop {
-            let left = (current.expires_at - Utc::now())
+            let left = (current.expires_at - clock.now())
                 .to_std()
                 .unwrap_or_default();
             tokio::time::sleep((left / 3).max(Duration::from_secs(1))).await;
@@ -500,7 +510,7 @@ fn renew(
                     return;
                 }
                 Err(e) => {
-                    if Utc::now() >= current.expires_at {
+                    if clock.now() >= current.expires_at {
                         let _ = tx.send(Event::App(Box::new(Msg::LeaseLost(said(&e, locale)))));
                         return;
                     }
@@ -533,5 +543,47 @@ impl Signals {
             _ = self.hup.recv() => {}
             _ = self.int.recv() => {}
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ShiftedClock;
+
+    /// A server that is away for a moment is no lost lease while the lease
+    /// still runs on the session's clock, however far the wall clock is.
+    #[tokio::test]
+    async fn a_lease_outlives_a_short_outage_on_a_shifted_clock() {
+        // Nothing listens here: every renewal fails as a passing error.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let client = Client::new(&format!("http://127.0.0.1:{port}")).unwrap();
+        let start = Utc::now() - chrono::Duration::days(200);
+        let clock: Arc<dyn Clock> = Arc::new(ShiftedClock::starting_at(start));
+        // Three seconds: the renewer tries after one.
+        let lease = LeaseView {
+            id: 1,
+            expires_at: start + chrono::Duration::seconds(3),
+        };
+        let (tx, mut rx) = unbounded_channel();
+        let task = renew(client, clock, lease, tx, Locale::En);
+        let early = tokio::time::timeout(Duration::from_millis(1800), rx.recv()).await;
+        assert!(early.is_err(), "nothing said while the lease runs");
+        // Once it has run out with the server still away, it is lost.
+        let lost = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("said once it ran out");
+        assert!(matches!(
+            lost.as_ref().map(|e| match e {
+                Event::App(m) => matches!(**m, Msg::LeaseLost(_)),
+                Event::Dial { .. } => false,
+            }),
+            Some(true)
+        ));
+        task.abort();
     }
 }
