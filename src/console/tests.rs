@@ -807,6 +807,34 @@ fn a_lease_the_server_ends_is_shown_lost() {
 }
 
 #[test]
+fn a_lost_lease_is_said_whole_at_80_columns_and_counts_no_time() {
+    let mut a = leased(Locale::PtBr, true);
+    assert!(screen(&a, 80, 24).contains("reserva 10 min"));
+    a.update(Msg::LeaseLost(
+        "servidor inacessível: não foi possível conectar (Connection refused (os error 111))"
+            .into(),
+    ));
+    let s = screen(&a, 80, 24);
+    let lines: Vec<&str> = s.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with("RESERVA PERDIDA"))
+        .unwrap_or_else(|| panic!("{s}"));
+    assert_eq!(
+        lines[at],
+        "RESERVA PERDIDA: outro agente pode pegar este devedor (servidor inacessível:"
+    );
+    assert_eq!(
+        lines[at + 1],
+        "  não foi possível conectar (Connection refused (os error 111)))"
+    );
+    assert!(
+        !s.contains("reserva 10 min") && !s.contains("reserva 0 min"),
+        "{s}"
+    );
+}
+
+#[test]
 fn a_refused_write_is_said_at_once() {
     let mut a = leased(Locale::En, true);
     let (_, dirty) = a.update(Msg::Outbox(super::app::OutboxCount {

@@ -5,7 +5,7 @@
 use chrono_tz::Tz;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::Modifier;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -137,7 +137,8 @@ fn header(
                     p.days_past_due, words.days_past_due
                 )));
             }
-            if let Some(l) = &w.lease {
+            // A lost lease has no time left to count.
+            if let Some(l) = w.lease.as_ref().filter(|_| w.lease_lost.is_none()) {
                 let left = (l.expires_at - app.now).num_minutes().max(0);
                 second.push(Span::styled(
                     format!(" · {} {left} min", words.lease),
@@ -167,10 +168,8 @@ fn header(
         Remote::Failed(e) => lines.push(Line::styled(e.clone(), theme.alert(theme.danger))),
     }
     if let Some(lost) = &w.lease_lost {
-        lines.push(Line::styled(
-            format!("{} ({lost})", words.lease_lost),
-            theme.alert(theme.danger),
-        ));
+        let text = format!("{} ({lost})", words.lease_lost);
+        lines.extend(sentence(&text, width, LOST_ROWS, theme.alert(theme.danger)));
     } else if w.lease.is_none() {
         lines.push(Line::styled(words.no_lease, theme.fg(theme.warn)));
     } else if w.recorded.is_some() {
@@ -214,12 +213,23 @@ fn window_lines(
         ),
         None => (words.loading.to_string(), theme.fg(theme.muted)),
     };
-    let mut rows = fold(text.split(' '), width.saturating_sub(2));
     // A rule's sentence may be long: three rows at most, so the panels
     // keep the screen; the plan panel says it whole.
-    if rows.len() > WINDOW_ROWS {
-        rows.truncate(WINDOW_ROWS);
-        rows[WINDOW_ROWS - 1].push_str(" …");
+    sentence(&text, width, WINDOW_ROWS, style)
+}
+
+/// The most rows the call window's sentence takes in the header.
+const WINDOW_ROWS: usize = 3;
+/// The most rows a lost lease's warning takes in the header.
+const LOST_ROWS: usize = 2;
+
+/// A sentence folded into at most `max` rows of `width` columns, the rows
+/// after the first indented under it, the last ending in `…` when cut.
+fn sentence(text: &str, width: usize, max: usize, style: Style) -> Vec<Line<'static>> {
+    let mut rows = fold(text.split(' '), width.saturating_sub(2));
+    if rows.len() > max {
+        rows.truncate(max);
+        rows[max - 1].push_str(" …");
     }
     rows.into_iter()
         .enumerate()
@@ -229,9 +239,6 @@ fn window_lines(
         })
         .collect()
 }
-
-/// The most rows the call window's sentence takes in the header.
-const WINDOW_ROWS: usize = 3;
 
 fn total(d: &DebtorView) -> Option<Money> {
     let first = d.debts.first()?;
