@@ -383,26 +383,26 @@ fn spawn_effect(
             })
         }
         Effect::LoadOutbox => {
-            let outbox = s.outbox.clone();
-            tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox).await)) })
+            let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
+            tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox, &*clock).await)) })
         }
         Effect::RetryUnsent { id } => {
-            let outbox = s.outbox.clone();
+            let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
             tokio::spawn(async move {
                 // Whether it was still there or not, the list is read again.
                 if let Err(e) = outbox.retry(id).await {
                     send(Msg::Notice(Severity::Error, e.to_string()));
                 }
-                send(Msg::Unsent(unsent(&outbox).await));
+                send(Msg::Unsent(unsent(&outbox, &*clock).await));
             })
         }
         Effect::DiscardUnsent { id } => {
-            let outbox = s.outbox.clone();
+            let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
             tokio::spawn(async move {
                 if let Err(e) = outbox.discard(id).await {
                     send(Msg::Notice(Severity::Error, e.to_string()));
                 }
-                send(Msg::Unsent(unsent(&outbox).await));
+                send(Msg::Unsent(unsent(&outbox, &*clock).await));
             })
         }
     };
@@ -410,9 +410,11 @@ fn spawn_effect(
 }
 
 /// The outbox's items as its screen shows them. The file is the agent's
-/// own, but what it holds is shown as data all the same.
-async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
+/// own, but what it holds is shown as data all the same. The outbox stamps
+/// the wall clock; the screen counts ages on the session's.
+async fn unsent(outbox: &Outbox, clock: &dyn Clock) -> Result<Vec<Unsent>, String> {
     let items = outbox.items().await.map_err(|e| e.to_string())?;
+    let shift = clock.now() - Utc::now();
     let line = |s: String| clean(&s).into_owned();
     Ok(items
         .into_iter()
@@ -429,7 +431,7 @@ async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
             failed: i.failed,
             attempts: i.attempts,
             last_error: i.last_error.map(line),
-            created_at: i.created_at,
+            created_at: i.created_at + shift,
         })
         .collect())
 }
@@ -550,6 +552,32 @@ impl Signals {
 mod tests {
     use super::*;
     use crate::domain::ShiftedClock;
+
+    /// A record's age on the outbox screen is counted on the session's
+    /// clock, though the outbox stamps the wall clock.
+    #[tokio::test]
+    async fn an_unsent_record_is_dated_on_the_session_clock() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
+        let body = serde_json::json!({ "disposition": "no_answer", "note": "a\u{1b}[2Jb" });
+        let kind = OutboxKind::Outcome { debtor_id: 4 };
+        outbox
+            .enqueue(kind, "k", body, Some("Zé\u{7}"))
+            .await
+            .unwrap();
+        let start = Utc::now() - chrono::Duration::days(200);
+        let clock = ShiftedClock::starting_at(start);
+        let items = unsent(&outbox, &clock).await.unwrap();
+        let age = clock.now() - items[0].created_at;
+        assert!(
+            age >= chrono::Duration::zero() && age < chrono::Duration::seconds(5),
+            "{age}"
+        );
+        // What the file holds is data on screen.
+        assert_eq!(items[0].about.as_deref(), Some("Zé\u{fffd}"));
+        let note = items[0].outcome.as_ref().unwrap().note.as_deref();
+        assert_eq!(note, Some("a\u{fffd}b"));
+    }
 
     /// A server that is away for a moment is no lost lease while the lease
     /// still runs on the session's clock, however far the wall clock is.
