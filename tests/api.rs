@@ -584,6 +584,8 @@ async fn queues_and_plans_are_said_in_the_language_asked_for() {
     assert_eq!(name_of(&board["queues"], "early"), "Early (1–29 days)");
     let board = s.get("/v1/board", &sofia).await.1;
     assert_eq!(name_of(&board["queues"], "early"), "Atraso 1–29 dias");
+    // The figures' currency is the policy's, for the board to write them.
+    assert_eq!(board["currency"], "BRL");
     // And the plan's reasons.
     let pt = s.get("/v1/debtors/1/plan", &ana).await.1;
     let en = s.get("/v1/debtors/1/plan?locale=en", &ana).await.1;

@@ -396,6 +396,8 @@ pub struct FeedView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BoardView {
     pub generated_at: DateTime<Utc>,
+    /// What the money figures are in: the policy's currency.
+    pub currency: String,
     pub queues: Vec<BoardQueue>,
     pub agents: Vec<BoardAgent>,
     pub today: Today,

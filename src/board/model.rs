@@ -16,7 +16,7 @@ use crate::console::action::Action;
 use crate::console::app::{Remote, Severity};
 use crate::console::keymap::{Key, Keymap, Mode};
 use crate::console::scroll::{Follow, Scroll, rows};
-use crate::domain::{Disposition, Locale};
+use crate::domain::{Currency, Disposition, Locale};
 
 /// How many events the ticker keeps.
 pub const TICKER: usize = 50;
@@ -198,6 +198,8 @@ pub struct Board {
     pub queues: Vec<BoardQueue>,
     pub agents: Vec<BoardAgent>,
     pub today: Option<Today>,
+    /// What the money figures are in, as the snapshot says.
+    pub currency: Currency,
     /// Newest last.
     pub ticker: VecDeque<FeedView>,
     /// Why the live stream is down (`None`: live).
@@ -263,6 +265,7 @@ impl Board {
             queues: Vec::new(),
             agents: Vec::new(),
             today: None,
+            currency: Currency::BRL,
             ticker: VecDeque::new(),
             offline: None,
             streamed: false,
@@ -486,6 +489,10 @@ impl Board {
         self.names
             .extend(self.agents.iter().map(|a| (a.id, a.name.clone())));
         self.today = Some(view.today);
+        // A code the board cannot read keeps the one it had.
+        if let Ok(c) = Currency::new(&view.currency) {
+            self.currency = c;
+        }
         self.ticker = view
             .recent
             .into_iter()

@@ -69,6 +69,7 @@ fn snapshot() -> BoardView {
     };
     BoardView {
         generated_at: now(),
+        currency: "BRL".into(),
         queues: vec![
             queue(
                 "early",
@@ -447,6 +448,30 @@ fn the_queue_drill_down_says_every_rule_whole_at_80_columns() {
     ] {
         assert!(inside.contains(said), "{said}:\n{s}");
     }
+}
+
+#[test]
+fn money_is_in_the_operations_currency_as_the_supervisors_language_writes_it() {
+    let b = board();
+    let s = render(&b, 120, 40);
+    assert!(s.contains("promised BRL 1,234.56"), "{s}");
+    assert!(!s.contains("R$"), "{s}");
+    let pt = board_in(Locale::PtBr);
+    assert!(render(&pt, 120, 40).contains("prometido R$ 1.234,56"));
+    let mut usd = Board::new(
+        Locale::En,
+        Keymap::default(),
+        BoardConfig::default(),
+        "sofia".into(),
+        "test".into(),
+        now(),
+    );
+    let mut view = snapshot();
+    view.currency = "USD".into();
+    usd.update(Msg::Snapshot(Ok(view)));
+    usd.update(Msg::Resize(120, 40));
+    let s = drawn(&usd, 120, 40);
+    assert!(s.contains("promised USD 1,234.56"), "{s}");
 }
 
 #[test]

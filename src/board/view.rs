@@ -18,7 +18,7 @@ use crate::console::keymap::Mode;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
 use crate::console::views::{Hint, Scrolled, cut, fitting, help_rows, scrolled};
-use crate::domain::{Currency, Disposition, Locale, Money};
+use crate::domain::{Disposition, Locale, Money};
 use crate::schedule::compliance::rule_said;
 use unicode_width::UnicodeWidthStr;
 
@@ -261,8 +261,8 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             if wide {
                 cells.push(Cell::from(t.promises_kept.to_string()).style(theme.fg(theme.paid)));
                 cells.push(Cell::from(t.promises_broken.to_string()).style(theme.fg(theme.danger)));
-                cells.push(Cell::from(money(t.promised_minor)));
-                cells.push(Cell::from(money(t.collected_minor)).style(theme.fg(theme.paid)));
+                cells.push(Cell::from(money(t.promised_minor, b)));
+                cells.push(Cell::from(money(t.collected_minor, b)).style(theme.fg(theme.paid)));
             }
             let row = Row::new(cells);
             if b.focus == Panel::Queues && i == b.queue_sel {
@@ -406,12 +406,10 @@ fn percent(t: &Tally) -> String {
     }
 }
 
-/// The board's figures are in the demo's currency.
-fn money(minor: i64) -> String {
-    let brl = Currency::new("BRL").expect("BRL is a currency");
-    Money::new(minor, brl)
-        .display(crate::domain::Locale::PtBr)
-        .to_string()
+/// An amount in the operation's currency, as the supervisor's language
+/// writes money.
+fn money(minor: i64, b: &Board) -> String {
+    Money::new(minor, b.currency).display(b.locale).to_string()
 }
 
 fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
@@ -447,11 +445,11 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         ]),
         Line::from(vec![
             Span::styled(w("prometido ", "promised "), theme.fg(theme.muted)),
-            Span::raw(money(t.promised_minor)),
+            Span::raw(money(t.promised_minor, b)),
         ]),
         Line::from(vec![
             Span::styled(w("recebido ", "collected "), theme.fg(theme.muted)),
-            Span::styled(money(t.collected_minor), theme.fg(theme.paid)),
+            Span::styled(money(t.collected_minor, b), theme.fg(theme.paid)),
         ]),
     ];
     let n = lines.len() as u16;
@@ -520,14 +518,14 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
                 crate::console::words::disposition(b.locale, d)
             });
             match body["promised_minor"].as_i64().filter(|m| *m > 0) {
-                Some(m) => format!("{who}: {d} {}{debtor}", money(m)),
+                Some(m) => format!("{who}: {d} {}{debtor}", money(m, b)),
                 None => format!("{who}: {d}{debtor}"),
             }
         }
         "payment_received" => format!(
             "{} {}{debtor}",
             w("pagamento", "payment"),
-            money(body["amount_minor"].as_i64().unwrap_or(0))
+            money(body["amount_minor"].as_i64().unwrap_or(0), b)
         ),
         "promise_kept" => format!("{}{debtor}", w("promessa cumprida", "promise kept")),
         "promise_broken" => format!("{}{debtor}", w("promessa quebrada", "promise broken")),
@@ -720,7 +718,7 @@ fn detail_panel(
                             });
                         let promised = c
                             .promised_minor
-                            .map_or(String::new(), |m| format!(" {}", money(m)));
+                            .map_or(String::new(), |m| format!(" {}", money(m, b)));
                         lines.push(Line::raw(format!(
                             "{} {} — {what}{promised} ({})",
                             c.started_at.format("%H:%M"),
@@ -772,9 +770,9 @@ fn detail_panel(
                         w("quebradas", "broken"),
                         t.promises_broken,
                         w("prometido", "promised"),
-                        money(t.promised_minor),
+                        money(t.promised_minor, b),
                         w("recebido", "collected"),
-                        money(t.collected_minor)
+                        money(t.collected_minor, b)
                     ),
                     theme.fg(theme.muted),
                 ));

@@ -99,6 +99,7 @@ pub async fn snapshot(
         .collect();
     Ok(Json(BoardView {
         generated_at: now,
+        currency: state.policy.currency.code().to_string(),
         queues,
         agents,
         today: today(day, &calls, &money),
