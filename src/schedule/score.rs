@@ -150,7 +150,12 @@ impl fmt::Display for Part {
         match self.factor {
             Factor::DaysPastDue if v <= 0 => write!(f, "not yet past due")?,
             Factor::DaysPastDue => write!(f, "{v} days past due")?,
-            Factor::Balance => write!(f, "balance {}.{:02}", v / 100, v % 100)?,
+            Factor::Balance => write!(
+                f,
+                "balance {}.{:02}",
+                grouped(v.unsigned_abs() / 100, ','),
+                v % 100
+            )?,
             Factor::Promises => write!(f, "promises kept {}, broken {}", v / 1000, v % 1000)?,
             Factor::LastContact if v < 0 => write!(f, "never contacted")?,
             Factor::LastContact if v == 0 => write!(f, "last contact under an hour ago")?,
@@ -189,5 +194,16 @@ mod tests {
         assert_eq!(part(47).to_string(), "last contact 47 h ago: +5");
         assert_eq!(part(48).to_string(), "last contact 2 days ago: +5");
         assert_eq!(part(-1).said(Locale::PtBr), "sem contato ainda: +5");
+    }
+
+    #[test]
+    fn a_balance_is_grouped_as_each_language_writes_it() {
+        let part = Part {
+            factor: Factor::Balance,
+            points: 15,
+            value: 865_866,
+        };
+        assert_eq!(part.to_string(), "balance 8,658.66: +15");
+        assert_eq!(part.said(Locale::PtBr), "saldo 8.658,66: +15");
     }
 }
