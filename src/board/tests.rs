@@ -298,6 +298,23 @@ fn agent_drill_down_at_80x24() {
 }
 
 #[test]
+fn the_agent_drill_down_counts_in_words_that_agree() {
+    let mut b = board();
+    key(&mut b, "down");
+    assert_eq!(key(&mut b, "enter"), vec![Effect::LoadAgentCalls(2)]);
+    let s = render(&b, 80, 24);
+    assert!(
+        s.contains("today: 6 calls, 2 right-party, 1 promise "),
+        "{s}"
+    );
+    let mut b = board_in(Locale::PtBr);
+    key(&mut b, "down");
+    key(&mut b, "enter");
+    let s = render(&b, 80, 24);
+    assert!(s.contains("hoje: 6 ligações, 2 CPC, 1 promessa "), "{s}");
+}
+
+#[test]
 fn queue_drill_down_at_120x40() {
     let mut b = board();
     key(&mut b, "tab");

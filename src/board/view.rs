@@ -687,12 +687,21 @@ fn detail_panel(
                     (None, _) => w("sem devedor", "holds no debtor").into(),
                 }));
                 let (calls_today, rpc, promises) = (a.calls_today, a.rpc_today, a.promises_today);
+                let n = |n: i64, one: &str, many: &str| {
+                    format!("{n} {}", if n == 1 { one } else { many })
+                };
                 lines.push(Line::styled(
                     if pt {
-                        format!("hoje: {calls_today} ligações, {rpc} CPC, {promises} promessas")
+                        format!(
+                            "hoje: {}, {rpc} CPC, {}",
+                            n(calls_today, "ligação", "ligações"),
+                            n(promises, "promessa", "promessas")
+                        )
                     } else {
                         format!(
-                            "today: {calls_today} calls, {rpc} right-party, {promises} promises"
+                            "today: {}, {rpc} right-party, {}",
+                            n(calls_today, "call", "calls"),
+                            n(promises, "promise", "promises")
                         )
                     },
                     theme.fg(theme.muted),
@@ -719,11 +728,17 @@ fn detail_panel(
                         let promised = c
                             .promised_minor
                             .map_or(String::new(), |m| format!(" {}", money(m, b)));
+                        // The queue as the panel names it (its id if gone).
+                        let queue = c.queue.as_deref().map_or(w("sem fila", "no queue"), |id| {
+                            b.queues
+                                .iter()
+                                .find(|q| q.id == id)
+                                .map_or(id, |q| q.name.as_str())
+                        });
                         lines.push(Line::raw(format!(
-                            "{} {} — {what}{promised} ({})",
+                            "{} {} — {what}{promised} · {queue}",
                             c.started_at.format("%H:%M"),
                             c.debtor_name,
-                            c.queue.as_deref().unwrap_or(w("sem fila", "no queue")),
                         )));
                     }
                 }
