@@ -1,14 +1,14 @@
 //! Owning the terminal and giving it back: raw mode and the alternate
 //! screen on the way in; restored on the way out, on panic and on signals;
-//! lent to a child (the dialer) with nothing read from the keyboard
-//! meanwhile.
+//! lent to a child (the dialer, the agent's commands) with nothing read
+//! from the keyboard meanwhile.
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event, KeyEventKind};
 use ratatui::crossterm::terminal::{
-    BeginSynchronizedUpdate, EndSynchronizedUpdate, EnterAlternateScreen, LeaveAlternateScreen,
-    disable_raw_mode, enable_raw_mode,
+    BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen,
+    LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
 };
 use ratatui::crossterm::{cursor, execute, queue};
 use ratatui::{Frame, Terminal};
@@ -131,9 +131,21 @@ pub fn lend(
     paused.store(true, Ordering::Release);
     restore();
     let status = run();
+    // A fresh terminal, whose buffers are blank, draws every cell next.
+    // (`Terminal::clear` would ask the terminal where its cursor is, and
+    // fail on one that does not answer, leaving the screen blank but for
+    // what changed after.)
     let back = enable_raw_mode()
-        .and_then(|_| execute!(io::stdout(), EnterAlternateScreen, cursor::Hide))
-        .and_then(|_| term.clear());
+        .and_then(|_| {
+            execute!(
+                io::stdout(),
+                EnterAlternateScreen,
+                cursor::Hide,
+                Clear(ClearType::All)
+            )
+        })
+        .and_then(|_| Terminal::new(CrosstermBackend::new(io::stdout())))
+        .map(|fresh| *term = fresh);
     paused.store(false, Ordering::Release);
     back?;
     status
