@@ -330,12 +330,14 @@ fn keys_and_theme(
         .path
         .as_ref()
         .map_or("config".to_string(), |p| p.display().to_string());
-    let keymap = regua::console::keymap::Keymap::with(&config.bindings).map_err(|errors| {
-        for e in &errors {
-            eprintln!("regua: {config_name}:{e}");
-        }
-        ExitCode::from(2)
-    })?;
+    let keymap = regua::console::keymap::Keymap::with(&config.bindings, &config.commands).map_err(
+        |errors| {
+            for e in &errors {
+                eprintln!("regua: {config_name}:{e}");
+            }
+            ExitCode::from(2)
+        },
+    )?;
     let theme =
         regua::console::theme::Theme::load(config.theme.as_deref().unwrap_or("dark"), no_color)
             .map_err(|e| {

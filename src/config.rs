@@ -30,7 +30,12 @@ pub struct Config {
     #[serde(default)]
     dial_command: Option<toml::Spanned<Vec<String>>>,
     #[serde(default)]
-    keys: BTreeMap<String, BTreeMap<String, toml::Spanned<String>>>,
+    keys: BTreeMap<String, BTreeMap<String, toml::Spanned<toml::Value>>>,
+    #[serde(default, rename = "commands")]
+    raw_commands: BTreeMap<String, toml::Spanned<RawCommand>>,
+    /// `[commands.<name>]`: the agent's own programs, in the file's order.
+    #[serde(skip)]
+    pub commands: Vec<UserCommand>,
     /// When the board's time-in-state turns to warning and alert colours.
     #[serde(default)]
     pub board: BoardConfig,
@@ -66,18 +71,44 @@ impl Default for BoardConfig {
     }
 }
 
-/// One `"key" = "action"` line of a `[keys.<screen>]` table.
+/// One line of a `[keys.<screen>]` table: `"key" = "action"`, or a chain
+/// `"key" = ["action", "command", …]` done in turn.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyBinding {
     pub mode: String,
     pub key: String,
-    pub action: String,
+    /// Action or command names; one for a plain binding.
+    pub steps: Vec<String>,
     pub line: usize,
 }
 
-/// What `dial_command` may name; each becomes part of one argument, never
-/// a shell string.
-pub const DIAL_PLACEHOLDERS: &[&str] = &["phone", "debtor_id", "external_id", "name"];
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+struct RawCommand {
+    run: Vec<String>,
+    help: Option<String>,
+    #[serde(default)]
+    background: bool,
+}
+
+/// A program the agent runs on the debtor on screen (a CRM page, a pager,
+/// a script), its arguments filled as `dial_command`'s are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserCommand {
+    /// What a key binding calls it.
+    pub name: String,
+    pub run: Vec<String>,
+    /// What it does, for the help screen.
+    pub help: Option<String>,
+    /// Runs beside the console (a browser, a notifier) instead of taking
+    /// the terminal until it ends (a pager, an editor).
+    pub background: bool,
+    pub line: usize,
+}
+
+/// What `dial_command` and a command's `run` may name; each becomes part
+/// of one argument, never a shell string.
+pub const PLACEHOLDERS: &[&str] = &["phone", "debtor_id", "external_id", "name"];
 
 impl Config {
     pub fn dial_command(&self) -> Option<&[String]> {
@@ -140,46 +171,72 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
             message: e.message().trim().to_string(),
         }
     })?;
+    let bad = |line: usize, key: String, message: String| ConfigError {
+        path: path.to_path_buf(),
+        line,
+        column: 1,
+        key,
+        message,
+    };
     if let Some(cmd) = &config.dial_command {
-        let bad = |message: String| ConfigError {
-            path: path.to_path_buf(),
-            line: line_of(cmd.span().start),
-            column: 1,
-            key: "dial_command".into(),
-            message,
-        };
-        if cmd.get_ref().first().is_none_or(|p| p.trim().is_empty()) {
+        let line = line_of(cmd.span().start);
+        check_program(cmd.get_ref(), "softphone\", \"--call\", \"{phone}")
+            .map_err(|m| bad(line, "dial_command".into(), m))?;
+    }
+    for (name, raw) in &config.raw_commands {
+        let line = line_of(raw.span().start);
+        let key = format!("commands.{name}");
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
             return Err(bad(
-                "needs a program, e.g. [\"softphone\", \"--call\", \"{phone}\"]".into(),
+                line,
+                key,
+                "a command's name is lower-case letters, digits and -".into(),
             ));
         }
-        for arg in cmd.get_ref() {
-            for name in placeholders(arg) {
-                if !DIAL_PLACEHOLDERS.contains(&name) {
-                    return Err(bad(format!(
-                        "unknown placeholder {{{name}}} (known: {})",
-                        DIAL_PLACEHOLDERS
-                            .iter()
-                            .map(|p| format!("{{{p}}}"))
-                            .collect::<Vec<_>>()
-                            .join(", ")
-                    )));
-                }
-            }
-        }
+        check_program(
+            &raw.get_ref().run,
+            "xdg-open\", \"https://crm.example/{external_id}",
+        )
+        .map_err(|m| bad(line, format!("{key}.run"), m))?;
+        config.commands.push(UserCommand {
+            name: name.clone(),
+            run: raw.get_ref().run.clone(),
+            help: raw.get_ref().help.clone(),
+            background: raw.get_ref().background,
+            line,
+        });
     }
-    config.bindings = config
-        .keys
-        .iter()
-        .flat_map(|(mode, table)| {
-            table.iter().map(|(key, action)| KeyBinding {
+    config.commands.sort_by_key(|c| c.line);
+    for (mode, table) in &config.keys {
+        for (key, value) in table {
+            let line = line_of(value.span().start);
+            let steps = match value.get_ref() {
+                toml::Value::String(one) => Some(vec![one.clone()]),
+                toml::Value::Array(chain) if !chain.is_empty() => chain
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string))
+                    .collect::<Option<Vec<_>>>(),
+                _ => None,
+            };
+            let Some(steps) = steps else {
+                return Err(bad(
+                    line,
+                    format!("keys.{mode}.{key:?}"),
+                    "an action's name, or a list of names done in turn, e.g. \"call\" or [\"release-lease\", \"lease-next\"]".into(),
+                ));
+            };
+            config.bindings.push(KeyBinding {
                 mode: mode.clone(),
                 key: key.clone(),
-                action: action.get_ref().clone(),
-                line: line_of(action.span().start),
-            })
-        })
-        .collect();
+                steps,
+                line,
+            });
+        }
+    }
     config.bindings.sort_by_key(|b| b.line);
     config.path = Some(path.to_path_buf());
     if let (Some(policy), Some(dir)) = (&config.policy, path.parent())
@@ -188,6 +245,29 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         config.policy = Some(dir.join(policy));
     }
     Ok(config)
+}
+
+/// A program and its arguments, as `dial_command` and a command's `run`
+/// take them: a program first, and only known placeholders.
+fn check_program(args: &[String], example: &str) -> Result<(), String> {
+    if args.first().is_none_or(|p| p.trim().is_empty()) {
+        return Err(format!("needs a program, e.g. [\"{example}\"]"));
+    }
+    for arg in args {
+        for name in placeholders(arg) {
+            if !PLACEHOLDERS.contains(&name) {
+                return Err(format!(
+                    "unknown placeholder {{{name}}} (known: {})",
+                    PLACEHOLDERS
+                        .iter()
+                        .map(|p| format!("{{{p}}}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `{name}`s in a dial argument.
@@ -246,7 +326,10 @@ mod tests {
         let c = parse(Path::new("/etc/regua/config.toml"), &text).unwrap();
         assert_eq!(c.server.as_deref(), Some("https://regua.example.com"));
         assert_eq!(c.dial_command().unwrap()[0], "softphone");
-        assert_eq!(c.bindings.len(), 2);
+        assert_eq!(c.bindings.len(), 4);
+        assert_eq!(c.commands[0].name, "crm");
+        // And its keys resolve: the chain's actions, the command's name.
+        crate::console::keymap::Keymap::with(&c.bindings, &c.commands).unwrap();
     }
 
     #[test]
@@ -283,7 +366,7 @@ mod tests {
             .map(|b| (b.key.as_str(), b.line))
             .collect();
         assert_eq!(lines, vec![("ctrl-d", 3), ("c", 4)]);
-        assert_eq!(c.bindings[0].action, "call");
+        assert_eq!(c.bindings[0].steps, vec!["call"]);
     }
 
     #[test]
@@ -299,6 +382,69 @@ mod tests {
         assert!(e.message.contains("unknown placeholder {cpf}"), "{e}");
         let e = parse(Path::new("c.toml"), "dial_command = []\n").unwrap_err();
         assert!(e.message.contains("needs a program"), "{e}");
+    }
+
+    #[test]
+    fn commands_and_chains_are_read_with_their_lines() {
+        let text = "[commands.crm]\nrun = [\"xdg-open\", \"https://crm/{external_id}\"]\nhelp = \"abrir no CRM\"\nbackground = true\n\n[commands.notes]\nrun = [\"less\", \"/notes/{debtor_id}\"]\n\n[keys.workspace]\n\"ctrl-o\" = \"crm\"\nN = [\"release-lease\", \"lease-next\"]\n";
+        let c = parse(Path::new("c.toml"), text).unwrap();
+        let names: Vec<_> = c
+            .commands
+            .iter()
+            .map(|c| (c.name.as_str(), c.line, c.background))
+            .collect();
+        assert_eq!(names, vec![("crm", 1, true), ("notes", 6, false)]);
+        assert_eq!(c.commands[0].help.as_deref(), Some("abrir no CRM"));
+        assert_eq!(c.commands[1].run, vec!["less", "/notes/{debtor_id}"]);
+        let steps: Vec<_> = c
+            .bindings
+            .iter()
+            .map(|b| (b.steps.clone(), b.line))
+            .collect();
+        assert_eq!(
+            steps,
+            vec![
+                (vec!["crm".to_string()], 10),
+                (
+                    vec!["release-lease".to_string(), "lease-next".to_string()],
+                    11
+                )
+            ]
+        );
+    }
+
+    #[test]
+    fn a_bad_command_or_chain_names_its_line() {
+        let e = parse(
+            Path::new("c.toml"),
+            "\n[commands.crm]\nrun = [\"x\", \"{cpf}\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "commands.crm.run"));
+        assert!(e.message.contains("unknown placeholder {cpf}"), "{e}");
+        let e = parse(Path::new("c.toml"), "[commands.crm]\nrun = []\n").unwrap_err();
+        assert!(e.message.contains("needs a program"), "{e}");
+        let e = parse(
+            Path::new("c.toml"),
+            "[commands.crm]\nrun = [\"x\"]\nshell = true\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("unknown field"), "{e}");
+        let e = parse(Path::new("c.toml"), "[commands.Open_CRM]\nrun = [\"x\"]\n").unwrap_err();
+        assert_eq!(e.key, "commands.Open_CRM");
+        for bad in ["3", "[]", "[\"call\", 3]"] {
+            let e = parse(
+                Path::new("c.toml"),
+                &format!("[keys.workspace]\n\nx = {bad}\n"),
+            )
+            .unwrap_err();
+            assert_eq!(
+                (e.line, e.key.as_str()),
+                (3, "keys.workspace.\"x\""),
+                "{bad}"
+            );
+            assert!(e.message.contains("list of names"), "{e}");
+        }
     }
 
     #[test]

@@ -255,7 +255,7 @@ fn a_bad_key_binding_stops_the_console_with_its_line() {
         "said as regua's other errors are: {err}"
     );
     assert!(
-        err.contains("bad-keys.toml:4: keys.workspace.\"z\": unknown action \"dance\""),
+        err.contains("bad-keys.toml:4: keys.workspace.\"z\": unknown action or command \"dance\""),
         "{err}"
     );
 }

@@ -370,3 +370,70 @@ fn a_refused_record_is_seen_sent_again_and_given_up_on_the_outbox_screen() {
     });
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn the_agents_own_command_runs_on_the_debtor_on_screen() {
+    let data = tempfile::tempdir().unwrap();
+    let out = data.path().join("ran");
+    let side = data.path().join("beside");
+    // One command takes the terminal (a pager would), one runs beside the
+    // console; both write the arguments they were given.
+    let config = data.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            r#"[commands.notes]
+run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"", "{out}", "{{name}}", "{{debtor_id}}"]
+help = "the debtor's notes"
+
+[commands.ping]
+run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"", "{side}", "{{external_id}}"]
+background = true
+
+[keys.workspace]
+"ctrl-o" = "notes"
+"ctrl-p" = ["ping", "record-outcome"]
+"#,
+            out = out.display(),
+            side = side.display()
+        ),
+    )
+    .unwrap();
+    let dir = data.path().to_str().unwrap();
+    let mut c = Console::start(&[
+        ("REGUA_DATA_DIR", dir),
+        ("REGUA_CONFIG", config.to_str().unwrap()),
+    ]);
+    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    c.keys("n");
+    let name = debtor_name(&c.wait_for("ligação permitida"));
+    c.keys("\x0f"); // ctrl-o
+    let start = Instant::now();
+    while !out.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "notes did not run"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // The console takes its screen back.
+    c.wait_for("ligação permitida");
+    let written = std::fs::read_to_string(&out).unwrap();
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], name);
+    assert!(lines[1].parse::<i64>().is_ok(), "{written}");
+    // A chain: the command beside the console, then the outcome form.
+    c.keys("\x10"); // ctrl-p
+    c.wait_for("Registrar resultado");
+    let start = Instant::now();
+    while std::fs::read_to_string(&side).map_or(true, |s| s.is_empty()) {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "ping did not run"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!std::fs::read_to_string(&side).unwrap().trim().is_empty());
+    c.keys("\x1b");
+    c.quit();
+}

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use super::action::Action;
 use super::format::local_time;
-use super::keymap::{Key, Keymap, Mode};
-use super::outbox_list::{OutboxList, Step, Unsent};
+use super::keymap::{Key, Keymap, Mode, Step};
+use super::outbox_list::{Next, OutboxList, Unsent};
 use super::outcome_form::OutcomeForm;
 use super::scroll::{Follow, Scroll, rows};
 use super::words::words;
@@ -281,6 +281,12 @@ pub enum Effect {
         request: OutcomeRequest,
         /// The debtor's name, kept with the write for the outbox screen.
         about: Option<String>,
+    },
+    /// Run one of the agent's `[commands]`, its arguments filled.
+    RunCommand {
+        name: String,
+        args: Vec<String>,
+        background: bool,
     },
     /// Read the outbox's items for its screen.
     LoadOutbox,
@@ -641,10 +647,44 @@ impl App {
 
     fn key(&mut self, key: Key, fx: &mut Vec<Effect>) {
         let mode = self.mode();
-        match self.keymap.action(mode, key) {
-            Some(action) => self.act(action, fx),
-            None => self.text(key, fx),
+        let Some(steps) = self.keymap.bound(mode, key).map(<[Step]>::to_vec) else {
+            return self.text(key, fx);
+        };
+        // A chain goes in turn, each step on the state the one before
+        // left; a step that asks the server does not wait for its answer.
+        for step in steps {
+            match step {
+                Step::Action(action) => self.act(action, fx),
+                Step::Command(i) => self.run_command(i, fx),
+            }
         }
+    }
+
+    /// One of the agent's commands, on the debtor on screen.
+    fn run_command(&mut self, i: usize, fx: &mut Vec<Effect>) {
+        let Some(c) = self.keymap.command(i) else {
+            return;
+        };
+        let name = c.name.clone();
+        let Some(d) = self.work.as_ref().and_then(|w| w.debtor.ready()) else {
+            let said = match self.locale {
+                Locale::PtBr => format!("{name}: abra um devedor antes"),
+                Locale::En => format!("{name}: open a debtor first"),
+            };
+            self.say(Severity::Warn, said);
+            return;
+        };
+        let fields = super::dial::Fields {
+            phone: phone_to_call(d).map_or("", |p| p.number.as_str()),
+            debtor_id: d.id,
+            external_id: &d.external_id,
+            name: &d.name,
+        };
+        fx.push(Effect::RunCommand {
+            args: super::dial::arguments(&c.run, &fields),
+            background: c.background,
+            name,
+        });
     }
 
     /// A key no action claims: typing into the field on screen.
@@ -733,12 +773,12 @@ impl App {
                         .key_for(Mode::Outbox, Action::Discard)
                         .map_or_else(String::new, |k| k.to_string());
                     match list.act(a, &again, locale) {
-                        Step::None => {}
-                        Step::Load => fx.push(Effect::LoadOutbox),
-                        Step::Retry(id) => fx.push(Effect::RetryUnsent { id }),
-                        Step::Discard(id) => fx.push(Effect::DiscardUnsent { id }),
-                        Step::Open(id) => self.open(id, fx),
-                        Step::Say(severity, text) => self.say(severity, text),
+                        Next::None => {}
+                        Next::Load => fx.push(Effect::LoadOutbox),
+                        Next::Retry(id) => fx.push(Effect::RetryUnsent { id }),
+                        Next::Discard(id) => fx.push(Effect::DiscardUnsent { id }),
+                        Next::Open(id) => self.open(id, fx),
+                        Next::Say(severity, text) => self.say(severity, text),
                     }
                     return;
                 }
@@ -965,12 +1005,7 @@ impl App {
         let Some(debtor) = w.debtor.ready() else {
             return;
         };
-        let Some(phone) = debtor
-            .phones
-            .iter()
-            .filter(|p| p.consent)
-            .max_by_key(|p| p.kind == crate::domain::PhoneKind::Mobile)
-        else {
+        let Some(phone) = phone_to_call(debtor) else {
             self.say(
                 Severity::Error,
                 match locale {
@@ -1073,6 +1108,14 @@ fn callback_in_hours(
         Locale::PtBr => format!("fora do horário de ligação da pessoa{next}"),
         Locale::En => format!("outside the debtor's call hours{next}"),
     })
+}
+
+/// The number a call goes to: one the debtor consented to, a mobile first.
+fn phone_to_call(d: &DebtorView) -> Option<&crate::api::PhoneView> {
+    d.phones
+        .iter()
+        .filter(|p| p.consent)
+        .max_by_key(|p| p.kind == crate::domain::PhoneKind::Mobile)
 }
 
 fn remote<T>(r: Result<T, String>) -> Remote<T> {

@@ -1,6 +1,8 @@
-//! Placing a call with the site's dialer: `dial_command` from the config,
-//! each placeholder filled inside its own argument. Nothing goes through a
-//! shell, so a name with quotes or `;` is only text.
+//! Running the site's programs with the debtor's facts: the dialer
+//! (`dial_command`) and the agent's own `[commands]`, each placeholder
+//! filled inside its own argument. Nothing goes through a shell, so a name
+//! with quotes or `;` is only text, and a value is never read again for
+//! placeholders (an id that reads `{name}` stays `{name}`).
 
 use std::process::Command;
 
@@ -12,20 +14,54 @@ pub struct Fields<'a> {
     pub name: &'a str,
 }
 
+impl Fields<'_> {
+    fn value(&self, placeholder: &str) -> Option<String> {
+        match placeholder {
+            "phone" => Some(self.phone.to_string()),
+            "debtor_id" => Some(self.debtor_id.to_string()),
+            "external_id" => Some(self.external_id.to_string()),
+            "name" => Some(self.name.to_string()),
+            _ => None,
+        }
+    }
+}
+
 pub fn arguments(template: &[String], f: &Fields<'_>) -> Vec<String> {
-    template
-        .iter()
-        .map(|arg| {
-            arg.replace("{phone}", f.phone)
-                .replace("{debtor_id}", &f.debtor_id.to_string())
-                .replace("{external_id}", f.external_id)
-                .replace("{name}", f.name)
-        })
-        .collect()
+    template.iter().map(|arg| fill(arg, f)).collect()
+}
+
+/// One pass over `arg`: each known `{placeholder}` becomes its value, and
+/// anything else stays as written.
+fn fill(arg: &str, f: &Fields<'_>) -> String {
+    let mut out = String::with_capacity(arg.len());
+    let mut rest = arg;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let known = after
+            .find('}')
+            .and_then(|close| Some((close, f.value(&after[..close])?)));
+        match known {
+            Some((close, value)) => {
+                out.push_str(&value);
+                rest = &after[close + 1..];
+            }
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 pub fn command(template: &[String], f: &Fields<'_>) -> Option<Command> {
-    let args = arguments(template, f);
+    program(&arguments(template, f))
+}
+
+/// Filled arguments as a process to run: the first is the program.
+pub fn program(args: &[String]) -> Option<Command> {
     let (program, rest) = args.split_first()?;
     let mut cmd = Command::new(program);
     cmd.args(rest);
@@ -66,6 +102,20 @@ mod tests {
                 "42"
             ]
         );
+    }
+
+    #[test]
+    fn a_value_is_never_filled_again() {
+        let template: Vec<String> = ["{external_id}|{name}|{cpf}|{|}"]
+            .map(String::from)
+            .to_vec();
+        let f = Fields {
+            phone: "+55",
+            debtor_id: 7,
+            external_id: "{name}",
+            name: "{phone}",
+        };
+        assert_eq!(arguments(&template, &f), vec!["{name}|{phone}|{cpf}|{|}"]);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Keys to actions, per screen. The defaults live here; the config file's
 //! `[keys.<screen>]` tables overlay them (`"none"` unbinds), and every
-//! binding that cannot be understood is reported with its line.
+//! binding that cannot be understood is reported with its line. A console
+//! key may also run one of the agent's `[commands]`, or a chain of actions
+//! and commands done in turn.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use std::collections::{BTreeMap, HashMap};
@@ -178,6 +180,16 @@ impl fmt::Display for Key {
 }
 
 pub use crate::config::KeyBinding as Binding;
+use crate::config::UserCommand;
+use crate::domain::Locale;
+
+/// One thing a key does: an action, or the agent's command (by its place
+/// in the keymap's list).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    Action(Action),
+    Command(usize),
+}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BindingError {
@@ -195,7 +207,9 @@ impl fmt::Display for BindingError {
 
 #[derive(Clone, Debug)]
 pub struct Keymap {
-    tables: BTreeMap<Mode, HashMap<Key, Action>>,
+    /// What each key does, in order: one step for a plain binding.
+    tables: BTreeMap<Mode, HashMap<Key, Vec<Step>>>,
+    commands: Vec<UserCommand>,
 }
 
 const DEFAULTS: &[(Mode, &str, Action)] = &[
@@ -241,21 +255,43 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
 
 impl Default for Keymap {
     fn default() -> Keymap {
-        let mut tables: BTreeMap<Mode, HashMap<Key, Action>> = BTreeMap::new();
+        let mut tables: BTreeMap<Mode, HashMap<Key, Vec<Step>>> = BTreeMap::new();
         for (mode, key, action) in DEFAULTS {
             let key = key.parse().expect("default keys parse");
-            tables.entry(*mode).or_default().insert(key, *action);
+            tables
+                .entry(*mode)
+                .or_default()
+                .insert(key, vec![Step::Action(*action)]);
         }
-        Keymap { tables }
+        Keymap {
+            tables,
+            commands: Vec::new(),
+        }
     }
 }
 
 impl Keymap {
-    /// The defaults with the config file's bindings laid over them; every
-    /// bad line is reported, not only the first.
-    pub fn with(bindings: &[Binding]) -> Result<Keymap, Vec<BindingError>> {
-        let mut map = Keymap::default();
+    /// The defaults with the config file's bindings laid over them, and the
+    /// agent's commands they may name; every bad line is reported, not only
+    /// the first.
+    pub fn with(
+        bindings: &[Binding],
+        commands: &[UserCommand],
+    ) -> Result<Keymap, Vec<BindingError>> {
+        let mut map = Keymap {
+            commands: commands.to_vec(),
+            ..Keymap::default()
+        };
         let mut errors = Vec::new();
+        for c in commands {
+            if c.name.parse::<Action>().is_ok() || c.name == "none" {
+                errors.push(BindingError {
+                    line: c.line,
+                    key: format!("commands.{}", c.name),
+                    message: "has the name of an action: call it something else".into(),
+                });
+            }
+        }
         for b in bindings {
             let err = |message: String| BindingError {
                 line: b.line,
@@ -278,19 +314,29 @@ impl Keymap {
                     continue;
                 }
             };
-            let table = map.tables.entry(mode).or_default();
-            if b.action == "none" {
-                table.remove(&key);
+            if b.steps == ["none"] {
+                if let Some(table) = map.tables.get_mut(&mode) {
+                    table.remove(&key);
+                }
                 continue;
             }
-            match b.action.parse::<Action>() {
-                Ok(action) => {
-                    table.insert(key, action);
+            let steps: Result<Vec<Step>, String> =
+                b.steps.iter().map(|name| map.step(name)).collect();
+            let steps = match steps {
+                Ok(steps) => steps,
+                Err(e) => {
+                    errors.push(err(e));
+                    continue;
                 }
-                Err(e) => errors.push(err(format!(
-                    "{e}; see `?` in the console or README's key table"
-                ))),
+            };
+            let board = matches!(mode, Mode::Board | Mode::BoardDetail | Mode::BoardPrompt);
+            if board && !matches!(steps.as_slice(), [Step::Action(_)]) {
+                errors.push(err(
+                    "the board's screens take one action, not commands or chains".into(),
+                ));
+                continue;
             }
+            map.tables.entry(mode).or_default().insert(key, steps);
         }
         if errors.is_empty() {
             Ok(map)
@@ -299,16 +345,91 @@ impl Keymap {
         }
     }
 
-    /// The action a key means on a screen. A screen that takes text keeps
-    /// plain characters for its field unless it binds them itself.
-    pub fn action(&self, mode: Mode, key: Key) -> Option<Action> {
-        if let Some(a) = self.tables.get(&mode).and_then(|t| t.get(&key)) {
-            return Some(*a);
+    /// An action's or a command's name as a step.
+    fn step(&self, name: &str) -> Result<Step, String> {
+        if let Ok(a) = name.parse::<Action>() {
+            return Ok(Step::Action(a));
+        }
+        match self.commands.iter().position(|c| c.name == name) {
+            Some(i) => Ok(Step::Command(i)),
+            None => Err(format!(
+                "unknown action or command {name:?}; see `?` in the console, README's key table, or your [commands]"
+            )),
+        }
+    }
+
+    /// What a key does on a screen, step by step. A screen that takes text
+    /// keeps plain characters for its field unless it binds them itself.
+    pub fn bound(&self, mode: Mode, key: Key) -> Option<&[Step]> {
+        if let Some(steps) = self.tables.get(&mode).and_then(|t| t.get(&key)) {
+            return Some(steps);
         }
         if mode.takes_text() && key.text().is_some() {
             return None;
         }
-        self.tables.get(&Mode::Global)?.get(&key).copied()
+        self.tables.get(&Mode::Global)?.get(&key).map(Vec::as_slice)
+    }
+
+    /// The action a key means on a screen, when it means one action.
+    pub fn action(&self, mode: Mode, key: Key) -> Option<Action> {
+        match self.bound(mode, key)? {
+            [Step::Action(a)] => Some(*a),
+            _ => None,
+        }
+    }
+
+    pub fn command(&self, i: usize) -> Option<&UserCommand> {
+        self.commands.get(i)
+    }
+
+    /// The keys on a screen that run a command or a chain, each with what
+    /// it does in words and its name(s), for the help screen.
+    pub fn extras_for(&self, mode: Mode, locale: Locale) -> Vec<(Vec<Key>, String, String)> {
+        let mut by_steps: BTreeMap<(String, String), Vec<Key>> = BTreeMap::new();
+        for table in [mode, Mode::Global] {
+            for key in self.tables.get(&table).into_iter().flat_map(|t| t.keys()) {
+                match self.bound(mode, *key) {
+                    Some(steps) if !matches!(steps, [Step::Action(_)]) => {
+                        let keys = by_steps.entry(self.said(steps, locale)).or_default();
+                        if !keys.contains(key) {
+                            keys.push(*key);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        by_steps
+            .into_iter()
+            .map(|((what, name), mut keys)| {
+                keys.sort_by_key(ToString::to_string);
+                (keys, what, name)
+            })
+            .collect()
+    }
+
+    /// Steps in words: a command by its help (or its program) and name, a
+    /// chain by its names in turn.
+    fn said(&self, steps: &[Step], locale: Locale) -> (String, String) {
+        let name = |s: &Step| match s {
+            Step::Action(a) => a.name().to_string(),
+            Step::Command(i) => self.commands.get(*i).map_or("?".into(), |c| c.name.clone()),
+        };
+        match steps {
+            [Step::Command(i)] => {
+                let c = &self.commands[*i];
+                let what = c.help.clone().unwrap_or_else(|| {
+                    let program = c.run.first().map_or("", String::as_str);
+                    locale.pick(format!("roda {program}"), format!("runs {program}"))
+                });
+                (what, c.name.clone())
+            }
+            _ => {
+                let names: Vec<String> = steps.iter().map(name).collect();
+                let what = locale.pick("em sequência", "in turn").to_string();
+                (what, names.join(" → "))
+            }
+        }
     }
 
     /// What the help screen shows for a screen: each action with every key
@@ -353,10 +474,24 @@ mod tests {
     }
 
     fn bind(mode: &str, k: &str, action: &str, line: usize) -> Binding {
+        chain(mode, k, &[action], line)
+    }
+
+    fn chain(mode: &str, k: &str, steps: &[&str], line: usize) -> Binding {
         Binding {
             mode: mode.into(),
             key: k.into(),
-            action: action.into(),
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            line,
+        }
+    }
+
+    fn command(name: &str, line: usize) -> UserCommand {
+        UserCommand {
+            name: name.into(),
+            run: vec!["xdg-open".into(), "https://crm/{external_id}".into()],
+            help: None,
+            background: true,
             line,
         }
     }
@@ -424,11 +559,14 @@ mod tests {
 
     #[test]
     fn overrides_rebind_and_unbind() {
-        let m = Keymap::with(&[
-            bind("workspace", "ctrl-d", "call", 3),
-            bind("workspace", "c", "none", 4),
-            bind("global", "Q", "quit", 5),
-        ])
+        let m = Keymap::with(
+            &[
+                bind("workspace", "ctrl-d", "call", 3),
+                bind("workspace", "c", "none", 4),
+                bind("global", "Q", "quit", 5),
+            ],
+            &[],
+        )
         .unwrap();
         assert_eq!(m.action(Mode::Workspace, key("ctrl-d")), Some(Action::Call));
         assert_eq!(m.action(Mode::Workspace, key("c")), None);
@@ -440,20 +578,88 @@ mod tests {
 
     #[test]
     fn every_bad_binding_is_reported_with_its_line() {
-        let e = Keymap::with(&[
-            bind("workspace", "ctrl-banana", "call", 3),
-            bind("lobby", "c", "call", 4),
-            bind("queues", "c", "dance", 5),
-        ])
+        let e = Keymap::with(
+            &[
+                bind("workspace", "ctrl-banana", "call", 3),
+                bind("lobby", "c", "call", 4),
+                bind("queues", "c", "dance", 5),
+            ],
+            &[],
+        )
         .unwrap_err();
         let lines: Vec<_> = e.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![3, 4, 5]);
         assert!(e[0].message.contains("no such key"), "{}", e[0]);
         assert_eq!(e[1].key, "keys.lobby.\"c\"");
         assert!(
-            e[2].message.contains("unknown action \"dance\""),
+            e[2].message.contains("unknown action or command \"dance\""),
             "{}",
             e[2]
         );
+    }
+
+    #[test]
+    fn commands_and_chains_bind_on_console_screens() {
+        let m = Keymap::with(
+            &[
+                bind("workspace", "ctrl-o", "crm", 3),
+                chain("global", "N", &["release-lease", "lease-next"], 4),
+                chain("workspace", "ctrl-p", &["crm", "record-outcome"], 5),
+            ],
+            &[command("crm", 1)],
+        )
+        .unwrap();
+        let ws = |k| m.bound(Mode::Workspace, key(k)).map(<[Step]>::to_vec);
+        assert_eq!(ws("ctrl-o"), Some(vec![Step::Command(0)]));
+        assert_eq!(
+            ws("N"),
+            Some(vec![
+                Step::Action(Action::ReleaseLease),
+                Step::Action(Action::LeaseNext)
+            ])
+        );
+        assert_eq!(
+            m.action(Mode::Workspace, key("ctrl-o")),
+            None,
+            "not one action"
+        );
+        assert_eq!(m.command(0).unwrap().name, "crm");
+        // The help lists them, the command by what it runs.
+        let extras = m.extras_for(Mode::Workspace, Locale::En);
+        let said: Vec<_> = extras
+            .iter()
+            .map(|(keys, what, name)| format!("{} {what} · {name}", keys[0]))
+            .collect();
+        assert_eq!(
+            said,
+            vec![
+                "ctrl-p in turn · crm → record-outcome",
+                "N in turn · release-lease → lease-next",
+                "ctrl-o runs xdg-open · crm",
+            ]
+        );
+        // Global chains reach the queues too; workspace ones do not.
+        assert!(m.bound(Mode::Queues, key("N")).is_some());
+        assert!(m.bound(Mode::Queues, key("ctrl-o")).is_none());
+    }
+
+    #[test]
+    fn bad_commands_and_chains_are_reported_with_their_lines() {
+        let e = Keymap::with(
+            &[
+                chain("workspace", "x", &["crm", "dance"], 7),
+                bind("board", "o", "crm", 8),
+                chain("board-detail", "y", &["back", "quit"], 9),
+            ],
+            &[command("crm", 1), command("call", 2)],
+        )
+        .unwrap_err();
+        let lines: Vec<_> = e.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![2, 7, 8, 9]);
+        assert_eq!(e[0].key, "commands.call");
+        assert!(e[0].message.contains("name of an action"), "{}", e[0]);
+        assert!(e[1].message.contains("\"dance\""), "{}", e[1]);
+        assert!(e[2].message.contains("one action"), "{}", e[2]);
+        assert!(e[3].message.contains("one action"), "{}", e[3]);
     }
 }

@@ -40,7 +40,7 @@ pub struct OutboxList {
 
 /// What the console does about a key on this screen.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Step {
+pub enum Next {
     None,
     Load,
     Retry(i64),
@@ -56,7 +56,7 @@ impl OutboxList {
     }
 
     /// `again` is the key that confirms a discard, for saying so.
-    pub fn act(&mut self, action: Action, again: &str, locale: Locale) -> Step {
+    pub fn act(&mut self, action: Action, again: &str, locale: Locale) -> Next {
         let pick = |pt: &str, en: &str| locale.pick(pt, en).to_string();
         let asked = self.discarding.take();
         match action {
@@ -67,29 +67,29 @@ impl OutboxList {
                 } else {
                     self.sel.saturating_sub(1)
                 };
-                Step::None
+                Next::None
             }
-            Action::Refresh => Step::Load,
+            Action::Refresh => Next::Load,
             Action::Select => match self.selected().and_then(|u| u.debtor_id) {
-                Some(id) => Step::Open(id),
-                None => Step::None,
+                Some(id) => Next::Open(id),
+                None => Next::None,
             },
             Action::Retry => match self.selected() {
-                Some(u) if u.failed => Step::Retry(u.id),
-                Some(_) => Step::Say(
+                Some(u) if u.failed => Next::Retry(u.id),
+                Some(_) => Next::Say(
                     Severity::Info,
                     pick(
                         "este ainda não foi recusado: o envio segue sozinho",
                         "this one was not refused: it is still being sent",
                     ),
                 ),
-                None => Step::None,
+                None => Next::None,
             },
             Action::Discard => match self.selected() {
-                Some(u) if u.failed && asked == Some(u.id) => Step::Discard(u.id),
+                Some(u) if u.failed && asked == Some(u.id) => Next::Discard(u.id),
                 Some(u) if u.failed => {
                     self.discarding = Some(u.id);
-                    Step::Say(
+                    Next::Say(
                         Severity::Warn,
                         match locale {
                             Locale::PtBr => format!(
@@ -101,16 +101,16 @@ impl OutboxList {
                         },
                     )
                 }
-                Some(_) => Step::Say(
+                Some(_) => Next::Say(
                     Severity::Warn,
                     pick(
                         "só se descarta um registro recusado; este ainda está sendo enviado",
                         "only a refused record can be discarded; this one is still being sent",
                     ),
                 ),
-                None => Step::None,
+                None => Next::None,
             },
-            _ => Step::None,
+            _ => Next::None,
         }
     }
 
@@ -167,24 +167,24 @@ mod tests {
         let mut l = list(vec![unsent(1, true), unsent(2, true)]);
         let first = l.act(Action::Discard, "d", Locale::PtBr);
         assert!(
-            matches!(&first, Step::Say(Severity::Warn, s) if s.contains("d de novo para confirmar")),
+            matches!(&first, Next::Say(Severity::Warn, s) if s.contains("d de novo para confirmar")),
             "{first:?}"
         );
-        assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Step::Discard(1));
+        assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Next::Discard(1));
         // Asked, then moved away: the question lapses.
         l.act(Action::Discard, "d", Locale::PtBr);
         l.act(Action::Down, "d", Locale::PtBr);
         assert!(matches!(
             l.act(Action::Discard, "d", Locale::PtBr),
-            Step::Say(..)
+            Next::Say(..)
         ));
-        assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Step::Discard(2));
+        assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Next::Discard(2));
         // Any other key between the two presses lapses it too.
         l.act(Action::Discard, "d", Locale::PtBr);
         l.act(Action::Refresh, "d", Locale::PtBr);
         assert!(matches!(
             l.act(Action::Discard, "d", Locale::PtBr),
-            Step::Say(..)
+            Next::Say(..)
         ));
     }
 
@@ -193,16 +193,16 @@ mod tests {
         let mut l = list(vec![unsent(1, false), unsent(2, true)]);
         assert!(matches!(
             l.act(Action::Retry, "d", Locale::En),
-            Step::Say(Severity::Info, _)
+            Next::Say(Severity::Info, _)
         ));
         l.act(Action::Discard, "d", Locale::En);
         assert!(matches!(
             l.act(Action::Discard, "d", Locale::En),
-            Step::Say(Severity::Warn, _)
+            Next::Say(Severity::Warn, _)
         ));
         l.act(Action::Down, "d", Locale::En);
-        assert_eq!(l.act(Action::Retry, "d", Locale::En), Step::Retry(2));
-        assert_eq!(l.act(Action::Select, "d", Locale::En), Step::Open(102));
+        assert_eq!(l.act(Action::Retry, "d", Locale::En), Next::Retry(2));
+        assert_eq!(l.act(Action::Select, "d", Locale::En), Next::Open(102));
     }
 
     #[test]
@@ -219,6 +219,6 @@ mod tests {
         assert_eq!(l.selected().map(|u| u.id), Some(2));
         l.arrived(Ok(vec![]));
         assert_eq!(l.selected(), None);
-        assert_eq!(l.act(Action::Retry, "d", Locale::En), Step::None);
+        assert_eq!(l.act(Action::Retry, "d", Locale::En), Next::None);
     }
 }

@@ -165,13 +165,32 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         ));
                     }
                     for effect in effects {
+                        if let Effect::RunCommand {
+                            name,
+                            args,
+                            background: false,
+                        } = &effect
+                        {
+                            let result = in_terminal(&mut term, &paused, name, args, s.locale);
+                            // The command had the screen: the next frame goes whole.
+                            shown = None;
+                            dirty = true;
+                            if let Err(e) = result {
+                                s.app.update(Msg::Notice(Severity::Warn, e));
+                            }
+                            continue;
+                        }
+                        let release = matches!(effect, Effect::Release { .. });
                         if let Effect::Release { lease } = &effect
                             && renewer.as_ref().is_some_and(|(id, _)| id == lease)
                             && let Some((_, h)) = renewer.take()
                         {
                             h.abort();
                         }
-                        if let Some(h) = spawn_effect(&s, &tx, effect) {
+                        if let Some(h) = spawn_effect(&s, &tx, effect)
+                            && release
+                        {
+                            releases.retain(|h| !h.is_finished());
                             releases.push(h);
                         }
                     }
@@ -382,6 +401,20 @@ fn spawn_effect(
                 }
             })
         }
+        // Beside the console, its output nowhere: the screen stays the
+        // console's. (One that takes the terminal is run by the loop.)
+        Effect::RunCommand { name, args, .. } => tokio::task::spawn_blocking(move || {
+            let Some(mut cmd) = dial::program(&args) else {
+                return;
+            };
+            use std::process::Stdio;
+            cmd.stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if let Err(e) = ended(&name, cmd.status(), locale) {
+                send(Msg::Notice(Severity::Warn, e));
+            }
+        }),
         Effect::LoadOutbox => {
             let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
             tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox, &*clock).await)) })
@@ -468,12 +501,42 @@ fn dial_now(
     let Some(mut cmd) = dial::command(template, &fields) else {
         return Err("dial_command is empty".into());
     };
-    let status = tokio::task::block_in_place(|| terminal::lend(term, paused, || cmd.status()))
-        .map_err(|e| format!("dial_command: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("dial_command ended with {status}"))
+    let status = tokio::task::block_in_place(|| terminal::lend(term, paused, || cmd.status()));
+    ended("dial_command", status, s.locale)
+}
+
+/// Runs one of the agent's commands with the terminal lent to it, as the
+/// dialer is.
+fn in_terminal(
+    term: &mut Term,
+    paused: &AtomicBool,
+    name: &str,
+    args: &[String],
+    locale: Locale,
+) -> Result<(), String> {
+    let Some(mut cmd) = dial::program(args) else {
+        return Ok(());
+    };
+    let status = tokio::task::block_in_place(|| terminal::lend(term, paused, || cmd.status()));
+    ended(name, status, locale)
+}
+
+/// How a command ended, said when it did not end well.
+fn ended(
+    name: &str,
+    status: std::io::Result<std::process::ExitStatus>,
+    locale: Locale,
+) -> Result<(), String> {
+    match status {
+        Ok(s) if s.success() => Ok(()),
+        Ok(s) => Err(match locale {
+            Locale::PtBr => format!("{name} terminou com {s}"),
+            Locale::En => format!("{name} ended with {s}"),
+        }),
+        Err(e) => Err(match locale {
+            Locale::PtBr => format!("{name} não pôde rodar: {e}"),
+            Locale::En => format!("{name} could not run: {e}"),
+        }),
     }
 }
 

@@ -1014,6 +1014,93 @@ fn the_outbox_does_not_open_another_debtor_over_an_unfinished_one() {
     );
 }
 
+/// Debtor 42 leased, with the agent's `crm` command and two chains bound.
+fn with_commands(locale: Locale) -> App {
+    let mut a = leased(locale, true);
+    let crm = crate::config::UserCommand {
+        name: "crm".into(),
+        run: vec![
+            "xdg-open".into(),
+            "https://crm.example/{external_id}?tel={phone}&n={name}".into(),
+        ],
+        help: Some("abrir a ficha no CRM".into()),
+        background: true,
+        line: 1,
+    };
+    let bind = |mode: &str, key: &str, steps: &[&str]| super::keymap::Binding {
+        mode: mode.into(),
+        key: key.into(),
+        steps: steps.iter().map(|s| s.to_string()).collect(),
+        line: 2,
+    };
+    a.keymap = Keymap::with(
+        &[
+            bind("global", "ctrl-o", &["crm"]),
+            bind("workspace", "N", &["release-lease", "lease-next"]),
+            bind("workspace", "ctrl-p", &["crm", "record-outcome"]),
+        ],
+        &[crm],
+    )
+    .unwrap();
+    a
+}
+
+#[test]
+fn a_command_runs_on_the_debtor_on_screen_with_their_facts() {
+    let mut a = with_commands(Locale::PtBr);
+    assert_eq!(
+        key(&mut a, "ctrl-o"),
+        vec![Effect::RunCommand {
+            name: "crm".into(),
+            args: vec![
+                "xdg-open".into(),
+                "https://crm.example/C-0042?tel=+5511987654321&n=Maria Aparecida Souza".into()
+            ],
+            background: true,
+        }]
+    );
+    // A chain goes in turn: the command, then the form it opens.
+    let fx = key(&mut a, "ctrl-p");
+    assert!(
+        matches!(fx.as_slice(), [Effect::RunCommand { .. }]),
+        "{fx:?}"
+    );
+    assert!(matches!(a.overlay, Some(Overlay::Outcome(_))));
+    // With no debtor on screen there is nothing to run it on.
+    let mut q = with_commands(Locale::PtBr);
+    q.work = None;
+    assert_eq!(key(&mut q, "ctrl-o"), vec![]);
+    assert_eq!(q.notice.unwrap().1, "crm: abra um devedor antes");
+}
+
+#[test]
+fn a_chain_gives_the_debtor_back_and_takes_the_next() {
+    let mut a = with_commands(Locale::En);
+    let fx = key(&mut a, "N");
+    assert_eq!(
+        fx,
+        vec![
+            Effect::Release { lease: 9 },
+            Effect::LoadQueues,
+            Effect::Lease {
+                queue: "early".into()
+            }
+        ]
+    );
+    // The help lists what the agent added, with what it does.
+    let mut a = with_commands(Locale::En);
+    key(&mut a, "?");
+    let s = screen(&a, 120, 50);
+    assert!(
+        s.contains("ctrl-o          abrir a ficha no CRM · crm"),
+        "{s}"
+    );
+    assert!(
+        s.contains("N               in turn · release-lease → lease-next"),
+        "{s}"
+    );
+}
+
 #[test]
 fn help_lists_the_live_keymap_in_the_agents_language() {
     let mut a = leased(Locale::En, true);

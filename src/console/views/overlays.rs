@@ -134,14 +134,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
 /// (its name, for the config file, after it).
 fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    for (action, keys) in app.keymap.keys_for(mode) {
+    let actions = app.keymap.keys_for(mode).into_iter().map(|(action, keys)| {
+        (
+            keys,
+            action.help(app.locale).to_string(),
+            action.name().to_string(),
+        )
+    });
+    // Then the agent's own: commands and chains.
+    let extras = app.keymap.extras_for(mode, app.locale);
+    for (keys, what, name) in actions.chain(extras) {
         let keys: Vec<String> = keys.iter().map(ToString::to_string).collect();
         // The name goes with its dot, as one word.
-        let name = format!("· {}", action.name());
-        let words = action
-            .help(app.locale)
-            .split_whitespace()
-            .chain([name.as_str()]);
+        let name = format!("· {name}");
+        let words = what.split_whitespace().chain([name.as_str()]);
         for (keys, text) in help_rows(&keys.join(", "), words, usize::from(width)) {
             let (help, name) = text.split_at(text.rfind("· ").unwrap_or(text.len()));
             lines.push(Line::from(vec![
