@@ -386,6 +386,41 @@ fn encouragement_follows_the_policy_days_before() {
 }
 
 #[test]
+fn encouragement_on_a_holiday_comes_earlier_not_on_the_date() {
+    let policy = default_policy();
+    // A promise for Friday 20 March; the day before is São José, a state
+    // holiday in Ceará, when no message goes out.
+    let mut history = promise_history(50_000);
+    if let EventKind::Promise { date, .. } = &mut history[2].kind {
+        *date = d(18);
+    }
+    let p = plan(&debtor("CE", 50_000), &history, &policy, sp(10, 10, 0));
+    assert_eq!(
+        action_for(&p, Source::Encouragement).unwrap().at,
+        sp(16, 8, 0),
+        "Wednesday the 18th, still before the date"
+    );
+    // Elsewhere the 19th is a working day: the day before, as usual.
+    let p = plan(&debtor("SP", 50_000), &history, &policy, sp(10, 10, 0));
+    assert_eq!(
+        action_for(&p, Source::Encouragement).unwrap().at,
+        sp(17, 8, 0)
+    );
+    // Never earlier than the day after the promise was made: one made on
+    // the 18th has no working day before the date, and gets no note.
+    let mut late = history.clone();
+    for e in &mut late {
+        e.at = sp(16, 15, 0);
+    }
+    let p = plan(&debtor("CE", 50_000), &late, &policy, sp(16, 16, 0));
+    assert!(
+        action_for(&p, Source::Encouragement).is_none(),
+        "{:?}",
+        p.actions
+    );
+}
+
+#[test]
 fn a_payment_in_full_stops_the_ladder() {
     let policy = default_policy();
     let mut debtor = debtor("SP", 50_000);

@@ -293,10 +293,26 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             requested: false,
         });
     }
+    let compliance = &policy.compliance;
+    let recent = Recent::with_parts(history, facts.last_conversation, zone);
     if let (Some(open), Some(enc)) = (ledger.open, &policy.promise.encourage) {
         let promised = day_number(open.date);
-        let day = promised - enc.days_before as i64;
         let made_on = days.day_of(open.made_at);
+        // The note is meant before the date: a day its channel may not be
+        // used (a holiday, a Sunday) moves it earlier, not onto the date,
+        // and never to the day the promise was made. A refusal no waiting
+        // clears keeps the day, for the plan to say why it is blocked.
+        let before = |day: i64| {
+            let start = days.start_of_day(day);
+            match compliance.earliest_time(debtor, &recent, enc.channel, false, start) {
+                Ok(t) => days.day_of(t) < promised,
+                Err(_) => true,
+            }
+        };
+        let mut day = promised - enc.days_before as i64;
+        while day > made_on && !before(day) {
+            day -= 1;
+        }
         if day > made_on && today <= promised {
             let start = days.start_of_day(day);
             if !facts.contacted_since(enc.channel, start.max(open.made_at)) {
@@ -405,8 +421,6 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         .open
         .zip(breaks_at)
         .map(|(o, ends)| (o.date, o.last_day(), o.later_installments, ends));
-    let compliance = &policy.compliance;
-    let recent = Recent::with_parts(history, facts.last_conversation, zone);
     let mut plan = Plan {
         state: match (stopped, pause) {
             (Some(flag), _) => State::Stopped(flag),
