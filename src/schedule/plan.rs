@@ -293,27 +293,15 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             requested: false,
         });
     }
-    let compliance = &policy.compliance;
-    let recent = Recent::with_parts(history, facts.last_conversation, zone);
+    // The days a promise's note of encouragement may fall between (after
+    // the promise was made, before its date), once one is planned.
+    let mut encouraged: Option<(i64, i64)> = None;
     if let (Some(open), Some(enc)) = (ledger.open, &policy.promise.encourage) {
         let promised = day_number(open.date);
+        let day = promised - enc.days_before as i64;
         let made_on = days.day_of(open.made_at);
-        // The note is meant before the date: a day its channel may not be
-        // used (a holiday, a Sunday) moves it earlier, not onto the date,
-        // and never to the day the promise was made. A refusal no waiting
-        // clears keeps the day, for the plan to say why it is blocked.
-        let before = |day: i64| {
-            let start = days.start_of_day(day);
-            match compliance.earliest_time(debtor, &recent, enc.channel, false, start) {
-                Ok(t) => days.day_of(t) < promised,
-                Err(_) => true,
-            }
-        };
-        let mut day = promised - enc.days_before as i64;
-        while day > made_on && !before(day) {
-            day -= 1;
-        }
         if day > made_on && today <= promised {
+            encouraged = Some((made_on, promised));
             let start = days.start_of_day(day);
             if !facts.contacted_since(enc.channel, start.max(open.made_at)) {
                 candidates.push(Candidate {
@@ -421,6 +409,8 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         .open
         .zip(breaks_at)
         .map(|(o, ends)| (o.date, o.last_day(), o.later_installments, ends));
+    let compliance = &policy.compliance;
+    let recent = Recent::with_parts(history, facts.last_conversation, zone);
     let mut plan = Plan {
         state: match (stopped, pause) {
             (Some(flag), _) => State::Stopped(flag),
@@ -477,13 +467,35 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             continue;
         }
         let due_now = c.earliest <= now;
-        let allowed = if due_now {
+        let mut allowed = if due_now {
             compliance
                 .check_in(debtor, &recent, c.channel, c.requested, now)
                 .map(|()| now)
         } else {
             compliance.earliest_time(debtor, &recent, c.channel, c.requested, c.earliest)
         };
+        // The note is meant before the date: a day its channel may not be
+        // used (a holiday) pushed it onto the date, so it goes on the
+        // nearest earlier day that lets it, after the promise was made, or
+        // not at all. Looked for only then: the usual plan pays nothing.
+        if let Some((made_on, promised)) =
+            encouraged.filter(|_| c.source == Source::Encouragement && !due_now)
+            && allowed.as_ref().is_ok_and(|t| days.day_of(*t) >= promised)
+        {
+            let earlier = (made_on.max(today - 1) + 1..days.day_of(c.earliest))
+                .rev()
+                .find_map(|day| {
+                    let from = days.start_of_day(day).max(now);
+                    compliance
+                        .earliest_time(debtor, &recent, c.channel, c.requested, from)
+                        .ok()
+                        .filter(|t| days.day_of(*t) < promised)
+                });
+            match earlier {
+                Some(at) => allowed = Ok(at),
+                None => continue,
+            }
+        }
         if c.channel == Channel::Call && due_now {
             let queue = match c.source {
                 Source::Callback => Some(policy.callback_queue),
