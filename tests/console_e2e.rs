@@ -387,7 +387,7 @@ run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"", "{out}", "{{name}}", "{{debt
 help = "the debtor's notes"
 
 [commands.ping]
-run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"", "{side}", "{{external_id}}"]
+run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"; sleep 30", "{side}", "{{external_id}}"]
 background = true
 
 [keys.workspace]
@@ -435,5 +435,7 @@ background = true
     }
     assert!(!std::fs::read_to_string(&side).unwrap().trim().is_empty());
     c.keys("\x1b");
+    // The one beside the console still runs (it sleeps): quitting does
+    // not wait for it.
     c.quit();
 }

@@ -396,7 +396,9 @@ pub struct FeedView {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BoardView {
     pub generated_at: DateTime<Utc>,
-    /// What the money figures are in: the policy's currency.
+    /// What the money figures are in: the policy's currency (empty from a
+    /// server older than the field; the board then keeps its own).
+    #[serde(default)]
     pub currency: String,
     pub queues: Vec<BoardQueue>,
     pub agents: Vec<BoardAgent>,

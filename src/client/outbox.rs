@@ -166,6 +166,24 @@ impl Outbox {
     /// `locale`, as the agent reads it.
     pub async fn open(dir: &Path, locale: Locale) -> Result<Outbox, OutboxError> {
         std::fs::create_dir_all(dir)?;
+        // Two consoles opening one file at the same moment meet while one
+        // switches it to WAL, which SQLite answers "locked" at once rather
+        // than waiting out the busy timeout: the other tries again.
+        let mut tries = 0;
+        loop {
+            match Outbox::open_once(dir, locale).await {
+                Err(OutboxError::Store(sqlx::Error::Database(e)))
+                    if e.code().as_deref() == Some("5") && tries < 50 =>
+                {
+                    tries += 1;
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn open_once(dir: &Path, locale: Locale) -> Result<Outbox, OutboxError> {
         let options = SqliteConnectOptions::new()
             .filename(dir.join(FILE_NAME))
             .create_if_missing(true)
@@ -179,8 +197,14 @@ impl Outbox {
             .await?;
         sqlx::query(SCHEMA).execute(&pool).await?;
         let has_about: i64 = sqlx::query_scalar(HAS_ABOUT).fetch_one(&pool).await?;
-        if has_about == 0 {
-            sqlx::query(ADD_ABOUT).execute(&pool).await?;
+        if has_about == 0
+            && let Err(e) = sqlx::query(ADD_ABOUT).execute(&pool).await
+        {
+            // Another console on the same file may have added it first.
+            let added: i64 = sqlx::query_scalar(HAS_ABOUT).fetch_one(&pool).await?;
+            if added == 0 {
+                return Err(e.into());
+            }
         }
         Ok(Outbox {
             pool,
@@ -476,6 +500,44 @@ mod tests {
                 .len(),
             2
         );
+    }
+
+    #[tokio::test]
+    async fn two_consoles_creating_the_file_at_once_both_open_it() {
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let (a, b) = tokio::join!(
+                Outbox::open(dir.path(), Locale::En),
+                Outbox::open(dir.path(), Locale::En)
+            );
+            a.unwrap();
+            b.unwrap();
+        }
+    }
+
+    #[tokio::test]
+    async fn two_consoles_opening_an_old_file_at_once_both_open_it() {
+        for _ in 0..5 {
+            let dir = tempfile::tempdir().unwrap();
+            let url = format!("sqlite://{}?mode=rwc", dir.path().join(FILE_NAME).display());
+            let old = SqlitePool::connect(&url).await.unwrap();
+            sqlx::query(
+                "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, \
+                 idempotency_key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, \
+                 failed INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, \
+                 last_error TEXT, created_at TEXT NOT NULL)",
+            )
+            .execute(&old)
+            .await
+            .unwrap();
+            old.close().await;
+            let (a, b) = tokio::join!(
+                Outbox::open(dir.path(), Locale::En),
+                Outbox::open(dir.path(), Locale::En)
+            );
+            a.unwrap();
+            b.unwrap();
+        }
     }
 
     #[test]

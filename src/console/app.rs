@@ -548,15 +548,20 @@ impl App {
                 self.outbox = count;
                 // The screen listing the items follows each attempt, even
                 // one that leaves the counts as they were (a write sent
-                // again and refused again has one attempt more).
-                if matches!(self.overlay, Some(Overlay::Outbox(_))) {
+                // again and refused again has one attempt more); one read
+                // at a time, however fast a backlog drains.
+                if let Some(Overlay::Outbox(list)) = &mut self.overlay
+                    && list.read_again()
+                {
                     fx.push(Effect::LoadOutbox);
                 }
                 changed
             }
             Msg::Unsent(items) => match &mut self.overlay {
                 Some(Overlay::Outbox(list)) => {
-                    list.arrived(items);
+                    if list.arrived(items) {
+                        fx.push(Effect::LoadOutbox);
+                    }
                     true
                 }
                 _ => false,
@@ -650,12 +655,20 @@ impl App {
         let Some(steps) = self.keymap.bound(mode, key).map(<[Step]>::to_vec) else {
             return self.text(key, fx);
         };
+        // Once per key: a chain's later step must not wipe what an
+        // earlier one said.
+        self.notice = None;
         // A chain goes in turn, each step on the state the one before
         // left; a step that asks the server does not wait for its answer.
+        // On the help screen a key only closes it, chain or not; after
+        // quit nothing more is done.
         for step in steps {
             match step {
                 Step::Action(action) => self.act(action, fx),
                 Step::Command(i) => self.run_command(i, fx),
+            }
+            if mode == Mode::Help || self.quit {
+                break;
             }
         }
     }
@@ -667,9 +680,10 @@ impl App {
         };
         let name = c.name.clone();
         let Some(d) = self.work.as_ref().and_then(|w| w.debtor.ready()) else {
-            let said = match self.locale {
-                Locale::PtBr => format!("{name}: abra um devedor antes"),
-                Locale::En => format!("{name}: open a debtor first"),
+            let said = match (self.locale, &self.work) {
+                (_, Some(_)) => format!("{name}: {}", words(self.locale).loading),
+                (Locale::PtBr, None) => format!("{name}: abra um devedor antes"),
+                (Locale::En, None) => format!("{name}: open a debtor first"),
             };
             self.say(Severity::Warn, said);
             return;
@@ -693,6 +707,11 @@ impl App {
         let locale = self.locale;
         match &mut self.overlay {
             Some(Overlay::Search(_)) => {}
+            // A discard is confirmed by the very next key, or not at all.
+            Some(Overlay::Outbox(list)) => {
+                list.discarding = None;
+                return;
+            }
             Some(Overlay::Outcome(form)) => match key.code {
                 KeyCode::Backspace => form.backspace(locale),
                 KeyCode::Char(c) if key.text().is_some() => form.type_char(c, locale),
@@ -730,7 +749,6 @@ impl App {
 
     /// What an action does where the agent is.
     pub fn act(&mut self, action: Action, fx: &mut Vec<Effect>) {
-        self.notice = None;
         let locale = self.locale;
         // Overlays first: they take the keys while they are open.
         if let Some(overlay) = &mut self.overlay {
@@ -765,6 +783,11 @@ impl App {
                         let id = found.id;
                         self.open(id, fx);
                     }
+                    return;
+                }
+                // The outbox's keys, from its screen (which closes).
+                (Overlay::Outbox(_), Action::Help) => {
+                    self.overlay = Some(Overlay::Help(Mode::Outbox, Scroll::default()));
                     return;
                 }
                 (Overlay::Outbox(list), a) => {
@@ -830,7 +853,9 @@ impl App {
             Action::Help => self.overlay = Some(Overlay::Help(self.mode(), Scroll::default())),
             Action::Search => self.overlay = Some(Overlay::Search(Search::default())),
             Action::Outbox => {
-                self.overlay = Some(Overlay::Outbox(OutboxList::default()));
+                let mut list = OutboxList::default();
+                list.read_again();
+                self.overlay = Some(Overlay::Outbox(list));
                 fx.push(Effect::LoadOutbox);
             }
             Action::Back => {

@@ -56,10 +56,6 @@ fn fill(arg: &str, f: &Fields<'_>) -> String {
     out
 }
 
-pub fn command(template: &[String], f: &Fields<'_>) -> Option<Command> {
-    program(&arguments(template, f))
-}
-
 /// Filled arguments as a process to run: the first is the program.
 pub fn program(args: &[String]) -> Option<Command> {
     let (program, rest) = args.split_first()?;
@@ -136,7 +132,10 @@ mod tests {
             external_id: "",
             name: "$(touch pwned) `x`",
         };
-        let status = command(&template, &f).unwrap().status().unwrap();
+        let status = program(&arguments(&template, &f))
+            .unwrap()
+            .status()
+            .unwrap();
         assert!(status.success());
         let written = std::fs::read_to_string(&out).unwrap();
         assert_eq!(written, "$(touch pwned) `x`\n+55 11 9\n");

@@ -329,10 +329,14 @@ impl Keymap {
                     continue;
                 }
             };
-            let board = matches!(mode, Mode::Board | Mode::BoardDetail | Mode::BoardPrompt);
+            // The board reads the global table too, and takes one action.
+            let board = matches!(
+                mode,
+                Mode::Global | Mode::Board | Mode::BoardDetail | Mode::BoardPrompt
+            );
             if board && !matches!(steps.as_slice(), [Step::Action(_)]) {
                 errors.push(err(
-                    "the board's screens take one action, not commands or chains".into(),
+                    "the board's screens (and global, which the board reads too) take one action, not commands or chains: bind those on queues or workspace".into(),
                 ));
                 continue;
             }
@@ -416,8 +420,7 @@ impl Keymap {
             Step::Command(i) => self.commands.get(*i).map_or("?".into(), |c| c.name.clone()),
         };
         match steps {
-            [Step::Command(i)] => {
-                let c = &self.commands[*i];
+            [Step::Command(i)] if let Some(c) = self.commands.get(*i) => {
                 let what = c.help.clone().unwrap_or_else(|| {
                     let program = c.run.first().map_or("", String::as_str);
                     locale.pick(format!("roda {program}"), format!("runs {program}"))
@@ -603,8 +606,9 @@ mod tests {
         let m = Keymap::with(
             &[
                 bind("workspace", "ctrl-o", "crm", 3),
-                chain("global", "N", &["release-lease", "lease-next"], 4),
+                chain("workspace", "N", &["release-lease", "lease-next"], 4),
                 chain("workspace", "ctrl-p", &["crm", "record-outcome"], 5),
+                chain("queues", "N", &["lease-next", "crm"], 6),
             ],
             &[command("crm", 1)],
         )
@@ -638,8 +642,11 @@ mod tests {
                 "ctrl-o runs xdg-open · crm",
             ]
         );
-        // Global chains reach the queues too; workspace ones do not.
-        assert!(m.bound(Mode::Queues, key("N")).is_some());
+        // Each screen its own: the workspace's are not the queues'.
+        assert_eq!(
+            m.bound(Mode::Queues, key("N")),
+            Some(&[Step::Action(Action::LeaseNext), Step::Command(0)][..])
+        );
         assert!(m.bound(Mode::Queues, key("ctrl-o")).is_none());
     }
 
@@ -650,16 +657,20 @@ mod tests {
                 chain("workspace", "x", &["crm", "dance"], 7),
                 bind("board", "o", "crm", 8),
                 chain("board-detail", "y", &["back", "quit"], 9),
+                chain("global", "q", &["release-lease", "quit"], 10),
             ],
             &[command("crm", 1), command("call", 2)],
         )
         .unwrap_err();
         let lines: Vec<_> = e.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![2, 7, 8, 9]);
+        assert_eq!(lines, vec![2, 7, 8, 9, 10]);
         assert_eq!(e[0].key, "commands.call");
         assert!(e[0].message.contains("name of an action"), "{}", e[0]);
         assert!(e[1].message.contains("\"dance\""), "{}", e[1]);
         assert!(e[2].message.contains("one action"), "{}", e[2]);
         assert!(e[3].message.contains("one action"), "{}", e[3]);
+        // Global serves the board too: a chain there would leave the
+        // board's `q` doing nothing.
+        assert!(e[4].message.contains("global"), "{}", e[4]);
     }
 }

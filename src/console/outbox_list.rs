@@ -36,6 +36,17 @@ pub struct OutboxList {
     /// The refused item `discard` was asked for once; asking again on it
     /// gives it up.
     pub discarding: Option<i64>,
+    reading: Reading,
+}
+
+/// Whether the list is being read from the file.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+enum Reading {
+    #[default]
+    Idle,
+    Once,
+    /// Something changed while it was read: once more after it.
+    Again,
 }
 
 /// What the console does about a key on this screen.
@@ -114,9 +125,26 @@ impl OutboxList {
         }
     }
 
+    /// Whether to read the list now: not while a read is on its way (one
+    /// more follows it instead).
+    pub fn read_again(&mut self) -> bool {
+        match self.reading {
+            Reading::Idle => {
+                self.reading = Reading::Once;
+                true
+            }
+            Reading::Once | Reading::Again => {
+                self.reading = Reading::Again;
+                false
+            }
+        }
+    }
+
     /// The outbox as read again; the selection stays on its item when it
-    /// is still there.
-    pub fn arrived(&mut self, items: Result<Vec<Unsent>, String>) {
+    /// is still there. True when it must be read once more.
+    pub fn arrived(&mut self, items: Result<Vec<Unsent>, String>) -> bool {
+        let again = self.reading == Reading::Again;
+        self.reading = if again { Reading::Once } else { Reading::Idle };
         let was = self.selected().map(|u| u.id);
         self.items = match items {
             Ok(items) => {
@@ -128,6 +156,7 @@ impl OutboxList {
             }
             Err(e) => Remote::Failed(e),
         };
+        again
     }
 }
 
@@ -179,7 +208,8 @@ mod tests {
             Next::Say(..)
         ));
         assert_eq!(l.act(Action::Discard, "d", Locale::PtBr), Next::Discard(2));
-        // Any other key between the two presses lapses it too.
+        // Any other action between the two presses lapses it too (a key
+        // no action claims lapses it in `App::text`).
         l.act(Action::Discard, "d", Locale::PtBr);
         l.act(Action::Refresh, "d", Locale::PtBr);
         assert!(matches!(
@@ -203,6 +233,17 @@ mod tests {
         l.act(Action::Down, "d", Locale::En);
         assert_eq!(l.act(Action::Retry, "d", Locale::En), Next::Retry(2));
         assert_eq!(l.act(Action::Select, "d", Locale::En), Next::Open(102));
+    }
+
+    #[test]
+    fn one_read_at_a_time_and_one_more_after_a_change_meanwhile() {
+        let mut l = OutboxList::default();
+        assert!(l.read_again(), "the first read goes");
+        assert!(!l.read_again(), "not while it is on its way");
+        assert!(!l.read_again());
+        assert!(l.arrived(Ok(vec![])), "one more after it, not two");
+        assert!(!l.arrived(Ok(vec![])));
+        assert!(l.read_again());
     }
 
     #[test]

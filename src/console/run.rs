@@ -403,43 +403,65 @@ fn spawn_effect(
         }
         // Beside the console, its output nowhere: the screen stays the
         // console's. (One that takes the terminal is run by the loop.)
-        Effect::RunCommand { name, args, .. } => tokio::task::spawn_blocking(move || {
-            let Some(mut cmd) = dial::program(&args) else {
-                return;
-            };
+        Effect::RunCommand {
+            name,
+            args,
+            background,
+        } => {
+            debug_assert!(background, "the loop runs one that takes the terminal");
+            let mut cmd = dial::program(&args)?;
             use std::process::Stdio;
             cmd.stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null());
-            if let Err(e) = ended(&name, cmd.status(), locale) {
-                send(Msg::Notice(Severity::Warn, e));
+            // Waited for on a thread of its own, which nothing joins: the
+            // console may quit while it runs (a browser) without waiting.
+            match cmd.spawn() {
+                Ok(mut child) => {
+                    std::thread::spawn(move || {
+                        if let Err(e) = ended(&name, child.wait(), locale) {
+                            send(Msg::Notice(Severity::Warn, e));
+                        }
+                    });
+                }
+                Err(e) => {
+                    if let Err(e) = ended(&name, Err(e), locale) {
+                        send(Msg::Notice(Severity::Warn, e));
+                    }
+                }
             }
-        }),
+            return None;
+        }
         Effect::LoadOutbox => {
             let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
             tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox, &*clock).await)) })
         }
-        Effect::RetryUnsent { id } => {
-            let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
-            tokio::spawn(async move {
-                // Whether it was still there or not, the list is read again.
-                if let Err(e) = outbox.retry(id).await {
-                    send(Msg::Notice(Severity::Error, e.to_string()));
-                }
-                send(Msg::Unsent(unsent(&outbox, &*clock).await));
-            })
-        }
-        Effect::DiscardUnsent { id } => {
-            let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
-            tokio::spawn(async move {
-                if let Err(e) = outbox.discard(id).await {
-                    send(Msg::Notice(Severity::Error, e.to_string()));
-                }
-                send(Msg::Unsent(unsent(&outbox, &*clock).await));
-            })
-        }
+        Effect::RetryUnsent { id } => settle(s, send, id, true),
+        Effect::DiscardUnsent { id } => settle(s, send, id, false),
     };
     Some(handle)
+}
+
+/// Sends a refused write again (`retry`) or gives it up; whether it was
+/// still there or not, the list is read again.
+fn settle(
+    s: &Session,
+    send: impl Fn(Msg) + Send + Sync + 'static,
+    id: i64,
+    retry: bool,
+) -> JoinHandle<()> {
+    let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
+    tokio::spawn(async move {
+        let done = if retry {
+            outbox.retry(id).await
+        } else {
+            outbox.discard(id).await
+        };
+        if let Err(e) = done {
+            send(Msg::Notice(Severity::Error, e.to_string()));
+        }
+        send(Msg::Unsent(unsent(&outbox, &*clock).await));
+    })
 }
 
 /// The outbox's items as its screen shows them. The file is the agent's
@@ -498,11 +520,8 @@ fn dial_now(
         external_id: &external,
         name,
     };
-    let Some(mut cmd) = dial::command(template, &fields) else {
-        return Err("dial_command is empty".into());
-    };
-    let status = tokio::task::block_in_place(|| terminal::lend(term, paused, || cmd.status()));
-    ended("dial_command", status, s.locale)
+    let args = dial::arguments(template, &fields);
+    in_terminal(term, paused, "dial_command", &args, s.locale)
 }
 
 /// Runs one of the agent's commands with the terminal lent to it, as the

@@ -967,12 +967,15 @@ fn the_outbox_screen_retries_and_discards_a_refusal_and_opens_its_debtor() {
     // no count (sent again, refused again).
     let same = a.outbox.clone();
     assert_eq!(a.update(Msg::Outbox(same)).0, vec![Effect::LoadOutbox]);
-    // The sender's counts change while the screen is open: it reads again.
+    // The counts change while that read is on its way: one more read
+    // follows it, not one per report.
     let (fx, _) = a.update(Msg::Outbox(super::app::OutboxCount {
         waiting: 1,
         failed: 0,
         last_error: None,
     }));
+    assert_eq!(fx, vec![]);
+    let (fx, _) = a.update(Msg::Unsent(Ok(unsent())));
     assert_eq!(fx, vec![Effect::LoadOutbox]);
     a.update(Msg::Unsent(Ok(unsent().split_off(1))));
     assert!(!screen(&a, 80, 24).contains("recusado  há"));
@@ -1035,7 +1038,11 @@ fn with_commands(locale: Locale) -> App {
     };
     a.keymap = Keymap::with(
         &[
-            bind("global", "ctrl-o", &["crm"]),
+            bind("workspace", "ctrl-o", &["crm"]),
+            bind("queues", "ctrl-o", &["crm"]),
+            bind("workspace", "Q", &["quit", "lease-next"]),
+            bind("queues", "ctrl-s", &["search", "down"]),
+            bind("help", "ctrl-s", &["search", "down"]),
             bind("workspace", "N", &["release-lease", "lease-next"]),
             bind("workspace", "ctrl-p", &["crm", "record-outcome"]),
         ],
@@ -1074,7 +1081,7 @@ fn a_command_runs_on_the_debtor_on_screen_with_their_facts() {
 }
 
 #[test]
-fn a_chain_gives_the_debtor_back_and_takes_the_next() {
+fn a_chain_goes_in_turn_each_step_on_the_state_the_one_before_left() {
     let mut a = with_commands(Locale::En);
     let fx = key(&mut a, "N");
     assert_eq!(
@@ -1087,6 +1094,32 @@ fn a_chain_gives_the_debtor_back_and_takes_the_next() {
             }
         ]
     );
+    // After quit nothing more is done: no debtor leased on the way out.
+    let mut a = with_commands(Locale::En);
+    let fx = key(&mut a, "Q");
+    assert!(a.quit);
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Lease { .. })),
+        "{fx:?}"
+    );
+    // A step that opens a screen hands the next to it.
+    let mut q = with_commands(Locale::En);
+    q.work = None;
+    key(&mut q, "ctrl-s");
+    assert!(matches!(q.overlay, Some(Overlay::Search(_))));
+    // On the help screen a chain's key only closes it, as any key does.
+    let mut h = with_commands(Locale::En);
+    h.work = None;
+    key(&mut h, "?");
+    assert_eq!(key(&mut h, "ctrl-s"), vec![]);
+    assert!(h.overlay.is_none(), "closed, and no search opened");
+    // A step's word is not wiped by the next: the command said it could
+    // not run, and the form still opened.
+    let mut w = with_commands(Locale::En);
+    w.work.as_mut().unwrap().debtor = Remote::Loading;
+    key(&mut w, "ctrl-p");
+    assert_eq!(w.notice.as_ref().unwrap().1, "crm: loading…");
+    assert!(matches!(w.overlay, Some(Overlay::Outcome(_))));
     // The help lists what the agent added, with what it does.
     let mut a = with_commands(Locale::En);
     key(&mut a, "?");
