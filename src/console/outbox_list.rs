@@ -49,6 +49,19 @@ enum Reading {
     Again,
 }
 
+/// The actions this screen answers; the help lists only these.
+pub const ACTIONS: &[Action] = &[
+    Action::Up,
+    Action::Down,
+    Action::Select,
+    Action::Retry,
+    Action::Discard,
+    Action::Refresh,
+    Action::Back,
+    Action::Help,
+    Action::Quit,
+];
+
 /// What the console does about a key on this screen.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Next {

@@ -996,6 +996,20 @@ fn the_outbox_screen_retries_and_discards_a_refusal_and_opens_its_debtor() {
 }
 
 #[test]
+fn the_outbox_help_lists_what_it_answers_not_what_it_swallows() {
+    let mut a = with_outbox(app(Locale::En));
+    key(&mut a, "e");
+    a.update(Msg::Unsent(Ok(unsent())));
+    key(&mut a, "?");
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("· retry") && s.contains("· discard"), "{s}");
+    assert!(
+        !s.contains("· lease-next") && !s.contains("· search"),
+        "{s}"
+    );
+}
+
+#[test]
 fn the_outbox_does_not_open_another_debtor_over_an_unfinished_one() {
     let mut a = with_outbox(leased(Locale::En, true));
     key(&mut a, "e");

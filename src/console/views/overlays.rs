@@ -7,8 +7,10 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear};
 
 use super::{Scrolled, centred, help_rows, outbox, scrolled};
+use crate::console::action::Action;
 use crate::console::app::{App, Overlay, Remote, SEARCH_LIMIT};
 use crate::console::keymap::Mode;
+use crate::console::outbox_list;
 use crate::console::outcome_form::{Field, OutcomeForm};
 use crate::console::scroll::mark;
 use crate::console::theme::Theme;
@@ -134,13 +136,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
 /// (its name, for the config file, after it).
 fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let actions = app.keymap.keys_for(mode).into_iter().map(|(action, keys)| {
-        (
-            keys,
-            action.help(app.locale).to_string(),
-            action.name().to_string(),
-        )
-    });
+    // The outbox swallows what it does not answer: its help says only that.
+    let answered = |a: &Action| mode != Mode::Outbox || outbox_list::ACTIONS.contains(a);
+    let actions = app
+        .keymap
+        .keys_for(mode)
+        .into_iter()
+        .filter(|(a, _)| answered(a))
+        .map(|(action, keys)| {
+            (
+                keys,
+                action.help(app.locale).to_string(),
+                action.name().to_string(),
+            )
+        });
     // Then the agent's own: commands and chains.
     let extras = app.keymap.extras_for(mode, app.locale);
     for (keys, what, name) in actions.chain(extras) {
