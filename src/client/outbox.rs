@@ -20,7 +20,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::{Client, ClientError, Method};
-use crate::domain::Locale;
+use crate::domain::{Clock, Locale, SystemClock};
 
 pub const FILE_NAME: &str = "outbox.db";
 /// The first wait after a failed attempt; it doubles up to [`RETRY_MAX`]
@@ -134,12 +134,15 @@ pub enum OutboxError {
 
 /// The outbox file. Cheap to clone: enqueue from the UI side while the
 /// sender runs on another clone.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Outbox {
     pool: SqlitePool,
     wake: Arc<Notify>,
     /// The language a refusal is kept in, for the agent to read.
     locale: Locale,
+    /// What a record's time is read from: the session's, so its age on
+    /// screen is counted on the clock the console shows.
+    clock: Arc<dyn Clock>,
 }
 
 fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
@@ -210,7 +213,14 @@ impl Outbox {
             pool,
             wake: Arc::default(),
             locale,
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Stamps records from `clock` (the wall clock otherwise).
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Outbox {
+        self.clock = clock;
+        self
     }
 
     /// Keeps a write to send, durably, and wakes the sender. `body` is the
@@ -228,7 +238,7 @@ impl Outbox {
             .bind(serde_json::to_string(&kind).expect("kinds serialize"))
             .bind(idempotency_key)
             .bind(body.to_string())
-            .bind(Utc::now())
+            .bind(self.clock.now())
             .bind(about)
             .fetch_one(&self.pool)
             .await?
@@ -449,12 +459,11 @@ mod tests {
         );
     }
 
-    #[tokio::test]
-    async fn a_file_from_before_about_keeps_its_items_and_gains_the_column() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join(FILE_NAME).display());
+    /// An outbox file as sessions before `about` made it, holding one
+    /// record (debtor 7) when `with_record`.
+    async fn old_file(dir: &Path, with_record: bool) {
+        let url = format!("sqlite://{}?mode=rwc", dir.join(FILE_NAME).display());
         let old = SqlitePool::connect(&url).await.unwrap();
-        // The table as sessions before `about` made it.
         sqlx::query(
             "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, \
              idempotency_key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, \
@@ -464,14 +473,22 @@ mod tests {
         .execute(&old)
         .await
         .unwrap();
-        sqlx::query(
-            "INSERT INTO outbox (kind, idempotency_key, body, created_at) \
-             VALUES ('{\"kind\":\"outcome\",\"debtor_id\":7}', 'old', '{}', '2026-03-10T13:00:00Z')",
-        )
-        .execute(&old)
-        .await
-        .unwrap();
+        if with_record {
+            sqlx::query(
+                "INSERT INTO outbox (kind, idempotency_key, body, created_at) \
+                 VALUES ('{\"kind\":\"outcome\",\"debtor_id\":7}', 'old', '{}', '2026-03-10T13:00:00Z')",
+            )
+            .execute(&old)
+            .await
+            .unwrap();
+        }
         old.close().await;
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_about_keeps_its_items_and_gains_the_column() {
+        let dir = tempfile::tempdir().unwrap();
+        old_file(dir.path(), true).await;
         let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
         outbox
             .enqueue(
@@ -490,53 +507,26 @@ mod tests {
         assert_eq!(kept, vec![(Some(7), None), (Some(8), Some("Rui"))]);
         drop(outbox);
         // Opening it again finds the column there.
-        assert_eq!(
-            Outbox::open(dir.path(), Locale::En)
-                .await
-                .unwrap()
-                .items()
-                .await
-                .unwrap()
-                .len(),
-            2
-        );
+        let again = Outbox::open(dir.path(), Locale::En).await.unwrap();
+        assert_eq!(again.items().await.unwrap().len(), 2);
     }
 
+    /// Two consoles opening one file at the same moment, new or old.
     #[tokio::test]
-    async fn two_consoles_creating_the_file_at_once_both_open_it() {
-        for _ in 0..20 {
-            let dir = tempfile::tempdir().unwrap();
-            let (a, b) = tokio::join!(
-                Outbox::open(dir.path(), Locale::En),
-                Outbox::open(dir.path(), Locale::En)
-            );
-            a.unwrap();
-            b.unwrap();
-        }
-    }
-
-    #[tokio::test]
-    async fn two_consoles_opening_an_old_file_at_once_both_open_it() {
-        for _ in 0..5 {
-            let dir = tempfile::tempdir().unwrap();
-            let url = format!("sqlite://{}?mode=rwc", dir.path().join(FILE_NAME).display());
-            let old = SqlitePool::connect(&url).await.unwrap();
-            sqlx::query(
-                "CREATE TABLE outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, \
-                 idempotency_key TEXT NOT NULL UNIQUE, body TEXT NOT NULL, \
-                 failed INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0, \
-                 last_error TEXT, created_at TEXT NOT NULL)",
-            )
-            .execute(&old)
-            .await
-            .unwrap();
-            old.close().await;
-            let (a, b) = tokio::join!(
-                Outbox::open(dir.path(), Locale::En),
-                Outbox::open(dir.path(), Locale::En)
-            );
-            a.unwrap();
-            b.unwrap();
+    async fn two_consoles_opening_one_file_at_once_both_open_it() {
+        for old in [false, true] {
+            for _ in 0..10 {
+                let dir = tempfile::tempdir().unwrap();
+                if old {
+                    old_file(dir.path(), false).await;
+                }
+                let (a, b) = tokio::join!(
+                    Outbox::open(dir.path(), Locale::En),
+                    Outbox::open(dir.path(), Locale::En)
+                );
+                a.unwrap();
+                b.unwrap();
+            }
         }
     }
 

@@ -433,8 +433,8 @@ fn spawn_effect(
             return None;
         }
         Effect::LoadOutbox => {
-            let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
-            tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox, &*clock).await)) })
+            let outbox = s.outbox.clone();
+            tokio::spawn(async move { send(Msg::Unsent(unsent(&outbox).await)) })
         }
         Effect::RetryUnsent { id } => settle(s, send, id, true),
         Effect::DiscardUnsent { id } => settle(s, send, id, false),
@@ -450,7 +450,7 @@ fn settle(
     id: i64,
     retry: bool,
 ) -> JoinHandle<()> {
-    let (outbox, clock) = (s.outbox.clone(), s.clock.clone());
+    let outbox = s.outbox.clone();
     tokio::spawn(async move {
         let done = if retry {
             outbox.retry(id).await
@@ -460,16 +460,14 @@ fn settle(
         if let Err(e) = done {
             send(Msg::Notice(Severity::Error, e.to_string()));
         }
-        send(Msg::Unsent(unsent(&outbox, &*clock).await));
+        send(Msg::Unsent(unsent(&outbox).await));
     })
 }
 
 /// The outbox's items as its screen shows them. The file is the agent's
-/// own, but what it holds is shown as data all the same. The outbox stamps
-/// the wall clock; the screen counts ages on the session's.
-async fn unsent(outbox: &Outbox, clock: &dyn Clock) -> Result<Vec<Unsent>, String> {
+/// own, but what it holds is shown as data all the same.
+async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
     let items = outbox.items().await.map_err(|e| e.to_string())?;
-    let shift = clock.now() - Utc::now();
     let line = |s: String| clean(&s).into_owned();
     Ok(items
         .into_iter()
@@ -486,7 +484,7 @@ async fn unsent(outbox: &Outbox, clock: &dyn Clock) -> Result<Vec<Unsent>, Strin
             failed: i.failed,
             attempts: i.attempts,
             last_error: i.last_error.map(line),
-            created_at: i.created_at + shift,
+            created_at: i.created_at,
         })
         .collect())
 }
@@ -636,20 +634,23 @@ mod tests {
     use crate::domain::ShiftedClock;
 
     /// A record's age on the outbox screen is counted on the session's
-    /// clock, though the outbox stamps the wall clock.
+    /// clock, the one the outbox was given.
     #[tokio::test]
     async fn an_unsent_record_is_dated_on_the_session_clock() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
+        let start = Utc::now() - chrono::Duration::days(200);
+        let clock = Arc::new(ShiftedClock::starting_at(start));
+        let outbox = Outbox::open(dir.path(), Locale::En)
+            .await
+            .unwrap()
+            .with_clock(clock.clone());
         let body = serde_json::json!({ "disposition": "no_answer", "note": "a\u{1b}[2Jb" });
         let kind = OutboxKind::Outcome { debtor_id: 4 };
         outbox
             .enqueue(kind, "k", body, Some("Zé\u{7}"))
             .await
             .unwrap();
-        let start = Utc::now() - chrono::Duration::days(200);
-        let clock = ShiftedClock::starting_at(start);
-        let items = unsent(&outbox, &clock).await.unwrap();
+        let items = unsent(&outbox).await.unwrap();
         let age = clock.now() - items[0].created_at;
         assert!(
             age >= chrono::Duration::zero() && age < chrono::Duration::seconds(5),
