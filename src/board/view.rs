@@ -669,16 +669,18 @@ fn detail_panel(
                     first.push(Span::raw(format!(" — {r}")));
                 }
                 lines.push(Line::from(first));
+                // In UTC, as the top bar's clock: the agents may be in
+                // several zones, the debtors in others.
                 lines.push(Line::raw(match (&a.lease, pt) {
                     (Some(l), true) => format!(
-                        "com {} (devedor {}), reserva {} até {}",
+                        "com {} (devedor {}), reserva {} até {} UTC",
                         l.debtor_name,
                         l.debtor_id,
                         l.id,
                         l.expires_at.format("%H:%M:%S")
                     ),
                     (Some(l), false) => format!(
-                        "holds {} (debtor {}), lease {} until {}",
+                        "holds {} (debtor {}), lease {} until {} UTC",
                         l.debtor_name,
                         l.debtor_id,
                         l.id,
