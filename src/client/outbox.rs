@@ -176,7 +176,7 @@ impl Outbox {
         loop {
             match Outbox::open_once(dir, locale).await {
                 Err(OutboxError::Store(sqlx::Error::Database(e)))
-                    if e.code().as_deref() == Some("5") && tries < 50 =>
+                    if e.code().as_deref() == Some("5") && tries < 100 =>
                 {
                     tries += 1;
                     tokio::time::sleep(Duration::from_millis(20)).await;
