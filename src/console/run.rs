@@ -544,11 +544,17 @@ fn ended(
     status: std::io::Result<std::process::ExitStatus>,
     locale: Locale,
 ) -> Result<(), String> {
+    use std::os::unix::process::ExitStatusExt;
     match status {
         Ok(s) if s.success() => Ok(()),
-        Ok(s) => Err(match locale {
-            Locale::PtBr => format!("{name} terminou com {s}"),
-            Locale::En => format!("{name} ended with {s}"),
+        // Said in the agent's words: std's own is "exit status: 1".
+        Ok(s) => Err(match (locale, s.code(), s.signal()) {
+            (Locale::PtBr, Some(code), _) => format!("{name} terminou com o código {code}"),
+            (Locale::En, Some(code), _) => format!("{name} ended with code {code}"),
+            (Locale::PtBr, None, Some(sig)) => format!("{name} foi interrompido (sinal {sig})"),
+            (Locale::En, None, Some(sig)) => format!("{name} was stopped (signal {sig})"),
+            (Locale::PtBr, None, None) => format!("{name} terminou com {s}"),
+            (Locale::En, None, None) => format!("{name} ended with {s}"),
         }),
         Err(e) => Err(match locale {
             Locale::PtBr => format!("{name} não pôde rodar: {e}"),
@@ -660,6 +666,27 @@ mod tests {
         assert_eq!(items[0].about.as_deref(), Some("Zé\u{fffd}"));
         let note = items[0].outcome.as_ref().unwrap().note.as_deref();
         assert_eq!(note, Some("a\u{fffd}b"));
+    }
+
+    #[test]
+    fn how_a_command_ended_is_said_in_the_agents_words() {
+        let run = |script: &str| {
+            std::process::Command::new("sh")
+                .args(["-c", script])
+                .status()
+        };
+        assert_eq!(ended("crm", run("exit 0"), Locale::PtBr), Ok(()));
+        assert_eq!(
+            ended("crm", run("exit 3"), Locale::PtBr),
+            Err("crm terminou com o código 3".into())
+        );
+        assert_eq!(
+            ended("crm", run("kill -TERM $$"), Locale::En),
+            Err("crm was stopped (signal 15)".into())
+        );
+        let missing = std::process::Command::new("/nonexistent/regua-crm").status();
+        let said = ended("crm", missing, Locale::PtBr).unwrap_err();
+        assert!(said.starts_with("crm não pôde rodar: "), "{said}");
     }
 
     /// A server that is away for a moment is no lost lease while the lease
