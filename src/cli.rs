@@ -858,6 +858,11 @@ async fn add_user(name: String, role: regua::domain::Role, database: String) -> 
 }
 
 async fn demo_data(database: String, debtors: usize, seed: u64) -> ExitCode {
+    // Histories end at the clock's now, as a server on REGUA_CLOCK reads them.
+    let clock = match clock() {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
     let store = match regua::server::store::connect(&database).await {
         Ok(s) => s,
         Err(e) => {
@@ -871,11 +876,7 @@ async fn demo_data(database: String, debtors: usize, seed: u64) -> ExitCode {
             );
         }
     };
-    let state = regua::server::app::AppState::new(
-        store,
-        schedule::default_policy(),
-        std::sync::Arc::new(regua::domain::SystemClock),
-    );
+    let state = regua::server::app::AppState::new(store, schedule::default_policy(), clock);
     match regua::server::seed_demo(&state, debtors, seed).await {
         Ok(true) => {
             println!(

@@ -215,6 +215,32 @@ fn bad_numbers_and_a_bad_config_exit_2() {
 }
 
 #[test]
+fn demo_data_keeps_to_regua_clock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["demo-data", "--database", &db, "--debtors", "40"])
+        .env("REGUA_CONFIG", english_config())
+        .env("REGUA_CLOCK", "2026-03-10T13:00:00Z")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Histories end by the clock's now, not the machine's.
+    let newest: i64 = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let pool = sqlx::SqlitePool::connect(&db).await.unwrap();
+        sqlx::query_scalar("SELECT MAX(at_ms) FROM history")
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+    });
+    let now_ms = 1_773_147_600_000; // 2026-03-10T13:00:00Z
+    assert!(
+        newest <= now_ms + 60_000 && newest > now_ms - 60 * 86_400_000,
+        "newest event at {newest} ms, the clock at {now_ms}"
+    );
+}
+
+#[test]
 fn help_lists_the_commands() {
     let out = regua(&["--help"]);
     assert!(out.status.success());
