@@ -152,12 +152,8 @@ async fn lease_any(client: &Client) -> (i64, i64) {
 
 fn outcome(disposition: Disposition, note: Option<&str>) -> OutcomeRequest {
     OutcomeRequest {
-        disposition,
-        reason: None,
         note: note.map(String::from),
-        promise: None,
-        plan: None,
-        callback_at: None,
+        ..OutcomeRequest::of(disposition)
     }
 }
 

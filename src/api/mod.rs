@@ -264,6 +264,20 @@ pub struct OutcomeRequest {
     pub callback_at: Option<DateTime<Utc>>,
 }
 
+impl OutcomeRequest {
+    /// The disposition alone: no reason, note, promise, plan or callback.
+    pub fn of(disposition: Disposition) -> OutcomeRequest {
+        OutcomeRequest {
+            disposition,
+            reason: None,
+            note: None,
+            promise: None,
+            plan: None,
+            callback_at: None,
+        }
+    }
+}
+
 /// `POST /v1/debtors/{id}/calls`: the number about to be dialed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -200,12 +200,9 @@ impl OutcomeForm {
         ))?;
         let note = self.note.trim();
         let mut req = OutcomeRequest {
-            disposition,
             reason: self.reason(),
             note: (!note.is_empty()).then(|| note.to_string()),
-            promise: None,
-            plan: None,
-            callback_at: None,
+            ..OutcomeRequest::of(disposition)
         };
         // Without the offers (the server is away), the basic checks still
         // hold and the server checks the rest when the outbox delivers it.

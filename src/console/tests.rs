@@ -858,24 +858,15 @@ fn a_refused_write_is_said_at_once() {
 /// no-answer, the first about a debtor whose name was known.
 fn unsent() -> Vec<Unsent> {
     let promise = crate::api::OutcomeRequest {
-        disposition: Disposition::PromiseToPay,
         reason: Some(Reason::JobLoss),
         note: Some("Vai receber na sexta".into()),
         promise: Some(crate::api::PromiseRequest {
             amount_minor: 10_000,
             due_date: NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
         }),
-        plan: None,
-        callback_at: None,
+        ..crate::api::OutcomeRequest::of(Disposition::PromiseToPay)
     };
-    let no_answer = crate::api::OutcomeRequest {
-        disposition: Disposition::NoAnswer,
-        reason: None,
-        note: None,
-        promise: None,
-        plan: None,
-        callback_at: None,
-    };
+    let no_answer = crate::api::OutcomeRequest::of(Disposition::NoAnswer);
     vec![
         Unsent {
             id: 1,
