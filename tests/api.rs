@@ -847,6 +847,53 @@ async fn lease_any(s: &Server, token: &str) -> i64 {
     panic!("nobody to lease");
 }
 
+/// `x` then `n` in the console: the agent moves on instead of being handed
+/// the debtor they just gave back, who stays anyone else's to take.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_debtor_given_back_is_not_handed_straight_back() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let queues = s.get("/v1/queues", &ana).await.1;
+    let queue = queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["callable"].as_i64().unwrap() > 1)
+        .expect("a queue with two callable")["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lease = async |token: &str| {
+        let r = s
+            .post(
+                &format!("/v1/queues/{queue}/lease"),
+                Some(token),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+        (
+            r.1["lease"]["id"].as_i64().unwrap(),
+            r.1["debtor"]["id"].as_i64().unwrap(),
+        )
+    };
+    let (first_lease, first) = lease(&ana).await;
+    let r = s
+        .call(
+            Method::DELETE,
+            &format!("/v1/leases/{first_lease}"),
+            Some(&ana),
+            None,
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
+    let (_, next) = lease(&ana).await;
+    assert_ne!(next, first, "the same debtor came straight back");
+    assert_eq!(lease(&bruno).await.1, first, "others may take them");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn outcomes_reach_live_streams_and_a_reconnect_misses_nothing() {
     let s = start().await;

@@ -122,6 +122,7 @@ conformance!(
     history_and_balances_change_together,
     search_by_name_external_id_or_document,
     leases_go_by_priority_and_come_back,
+    a_debtor_given_back_comes_last_to_that_agent,
     concurrent_agents_never_share_a_debtor,
     idempotency_keys,
     the_feed_is_ordered_and_resumable,
@@ -664,9 +665,15 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_eq!(renewed.expires_at, now + Duration::minutes(15));
-    assert_eq!(store.release_lease(b.id, Some(ana.id)).await.unwrap(), None);
     assert_eq!(
-        store.release_lease(b.id, Some(bruno.id)).await.unwrap(),
+        store.release_lease(b.id, Some(ana.id), None).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .release_lease(b.id, Some(bruno.id), None)
+            .await
+            .unwrap(),
         Some(b.clone())
     );
     // A released lease returns the debtor to the queue.
@@ -744,6 +751,76 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         .unwrap()
         .unwrap();
     assert_ne!(e.debtor_id, ids[0]);
+}
+
+async fn a_debtor_given_back_comes_last_to_that_agent(store: Arc<dyn Store>) {
+    let ana = store
+        .create_user("ana", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let bruno = store
+        .create_user("bruno", Role::Agent, "h", t(1, 9))
+        .await
+        .unwrap();
+    let ids = setup_queue(&store, 3).await;
+    let (ttl, now) = (Duration::minutes(10), t(2, 10));
+    let until = now + Duration::minutes(15);
+    let next = async |agent: i64, at: DateTime<Utc>| {
+        store
+            .lease_next("early", agent, at, ttl)
+            .await
+            .unwrap()
+            .unwrap()
+    };
+    let top = next(ana.id, now).await;
+    assert_eq!(top.debtor_id, ids[2]);
+    assert_eq!(
+        store
+            .release_lease(top.id, Some(ana.id), Some(until))
+            .await
+            .unwrap(),
+        Some(top.clone())
+    );
+    // Ana moves on; the debtor she gave back is anyone else's to take.
+    let second = next(ana.id, now).await;
+    assert_eq!(second.debtor_id, ids[1]);
+    let taken = next(bruno.id, now).await;
+    assert_eq!(taken.debtor_id, ids[2]);
+    // Given back again, by someone else, without a skip: still last for Ana.
+    store
+        .release_lease(taken.id, Some(bruno.id), None)
+        .await
+        .unwrap();
+    assert_eq!(next(ana.id, now).await.debtor_id, ids[0]);
+    // Nobody else left: the skipped debtor comes rather than nothing.
+    let last = next(ana.id, now).await;
+    assert_eq!(last.debtor_id, ids[2]);
+    assert_eq!(
+        store.lease_next("early", ana.id, now, ttl).await.unwrap(),
+        None,
+        "all held"
+    );
+    // Skipping again moves the skip's end, not a second row.
+    let later = until + Duration::minutes(5);
+    store
+        .release_lease(last.id, Some(ana.id), Some(later))
+        .await
+        .unwrap();
+    store
+        .release_lease(second.id, Some(ana.id), None)
+        .await
+        .unwrap();
+    assert_eq!(next(ana.id, until).await.debtor_id, ids[1]);
+    // Once the skip is over the queue's order is back.
+    assert_eq!(
+        store
+            .skips_prune(later - Duration::seconds(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(next(ana.id, later).await.debtor_id, ids[2]);
+    assert_eq!(store.skips_prune(later).await.unwrap(), 1);
 }
 
 async fn concurrent_agents_never_share_a_debtor(store: Arc<dyn Store>) {
@@ -1433,7 +1510,7 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
 
     // Anyone's lease, for a supervisor.
     assert_eq!(
-        store.release_lease(lease.id, None).await.unwrap(),
+        store.release_lease(lease.id, None, None).await.unwrap(),
         Some(lease)
     );
 }

@@ -100,8 +100,8 @@ actions! {
         en: "show the full CPF/CNPJ (audited)",
     },
     ReleaseLease = "release-lease" {
-        pt: "devolver o devedor à fila (na supervisão: o do agente selecionado, auditado)",
-        en: "give the debtor back to the queue (on the board: the selected agent's, audited)",
+        pt: "devolver o devedor à fila, onde quem o tinha recebe os outros antes por um tempo (na supervisão: o do agente selecionado, auditado)",
+        en: "give the debtor back to the queue, where whoever held them gets the others first for a while (on the board: the selected agent's, audited)",
     },
     Pause = "pause" {
         pt: "pausar com um motivo, ou voltar a ficar disponível, se estiver em pausa",

@@ -1174,8 +1174,17 @@ fn help_at_80x24_folds_under_its_column_and_scrolls_to_its_end_and_no_further() 
     // A description too long for the row goes on under itself.
     let rows = inside(&s);
     let x = rows.iter().position(|r| r.starts_with("x ")).unwrap();
-    assert!(rows[x + 1].starts_with(&" ".repeat(16)), "{s}");
-    assert!(rows[x + 1].trim_start().ends_with("· release-lease"), "{s}");
+    let end = x + rows[x..]
+        .iter()
+        .position(|r| r.ends_with("· release-lease"))
+        .unwrap();
+    assert!(end > x, "{s}");
+    assert!(
+        rows[x + 1..=end]
+            .iter()
+            .all(|r| r.starts_with(&" ".repeat(16))),
+        "{s}"
+    );
     assert!(s.contains(" ↓ ┘") && !s.contains(" ↑ ┐"), "{s}");
     // The key bar says it scrolls, as it does not when all of it fits.
     assert!(s.lines().last().unwrap().contains("j rolar"), "{s}");

@@ -32,6 +32,9 @@ pub struct AppState {
     pub policy: Arc<Policy>,
     pub clock: Arc<dyn Clock>,
     pub lease_ttl: Duration,
+    /// How long an agent who gave a debtor back is offered everyone else in
+    /// the queue first.
+    pub skip_for: Duration,
     pub session_ttl: Duration,
     pub failed_logins: Arc<Mutex<FailedLogins>>,
     /// The id of the newest feed item any process published: what live
@@ -60,6 +63,7 @@ impl AppState {
             policy: Arc::new(policy),
             clock,
             lease_ttl: Duration::minutes(10),
+            skip_for: Duration::minutes(15),
             session_ttl: Duration::hours(12),
             failed_logins: Arc::default(),
             latest: Arc::new(tokio::sync::watch::Sender::new(0)),

@@ -111,6 +111,7 @@ pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
     }
     presence::lapse(state).await?;
     state.store.sessions_prune(now).await?;
+    state.store.skips_prune(now).await?;
     state
         .store
         .idempotency_prune(now - Duration::days(7))

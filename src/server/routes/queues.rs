@@ -160,7 +160,7 @@ async fn lease_in(
                 debtor: DebtorView::of(&debtor, false),
             });
         }
-        tx.release_lease(lease.id, Some(user)).await?;
+        tx.release_lease(lease.id, Some(user), None).await?;
         tx.apply(
             debtor.id,
             &Change {
@@ -218,9 +218,13 @@ pub async fn release(
 ) -> Result<StatusCode, ApiError> {
     let user = &caller.0;
     let anyone = matches!(user.role, Role::Supervisor | Role::Admin);
+    // Whoever lets go, the agent who held the debtor moves on to others
+    // first: given back unworked, they would otherwise come straight back
+    // on the next lease, as the queue's top.
+    let skip_until = state.clock.now() + state.skip_for;
     let released = state
         .store
-        .release_lease(id, (!anyone).then_some(user.id))
+        .release_lease(id, (!anyone).then_some(user.id), Some(skip_until))
         .await?;
     let Some(lease) = released else {
         return Err(ApiError::not_found(

@@ -222,10 +222,14 @@ pub trait Tx: Send {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError>;
+    /// Ends a lease `agent_id` holds (anyone's when `None`); the lease
+    /// ended. With `skip_until`, the agent who held it is offered everyone
+    /// else in the queue first until then.
     async fn release_lease(
         &mut self,
         lease_id: i64,
         agent_id: Option<i64>,
+        skip_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Lease>, StoreError>;
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
     async fn set_agent_state(
@@ -377,6 +381,8 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_session(&self, token_hash: &[u8]) -> Result<bool, StoreError>;
     /// Forgets sessions expired by `now`; how many.
     async fn sessions_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// Forgets skips over by `now` (see `release_lease`); how many.
+    async fn skips_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError>;
     /// The user of an unexpired session, and when it expires.
     async fn session_user(
         &self,
@@ -448,7 +454,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// The highest-priority callable debtor of the queue that nobody holds,
     /// held for `agent_id` until `now + ttl`. Never the same debtor to two
-    /// agents at once.
+    /// agents at once. Debtors the agent skipped (see `release_lease`) come
+    /// only when nobody else is left.
     async fn lease_next(
         &self,
         queue: &str,
@@ -464,11 +471,14 @@ pub trait Store: Send + Sync + 'static {
         now: DateTime<Utc>,
         ttl: Duration,
     ) -> Result<Option<Lease>, StoreError>;
-    /// Ends a lease `agent_id` holds (anyone's when `None`); the lease ended.
+    /// Ends a lease `agent_id` holds (anyone's when `None`); the lease
+    /// ended. With `skip_until`, the agent who held it is offered everyone
+    /// else in the queue first until then.
     async fn release_lease(
         &self,
         lease_id: i64,
         agent_id: Option<i64>,
+        skip_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Lease>, StoreError>;
     /// Removes expired leases; the leases removed.
     async fn expire_leases(&self, now: DateTime<Utc>) -> Result<Vec<Lease>, StoreError>;

@@ -200,9 +200,10 @@ impl Store for SqlStore {
         &self,
         lease_id: i64,
         agent_id: Option<i64>,
+        skip_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Lease>, StoreError> {
         write(self, move |tx| {
-            Box::pin(async move { tx.release_lease(lease_id, agent_id).await })
+            Box::pin(async move { tx.release_lease(lease_id, agent_id, skip_until).await })
         })
         .await
     }
@@ -370,6 +371,13 @@ impl Store for SqlStore {
     async fn sessions_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
         self.write_sql(move |e| {
             Box::pin(async move { e.execute(rows::SESSIONS_PRUNE, &args![ms(now)]).await })
+        })
+        .await
+    }
+
+    async fn skips_prune(&self, now: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.write_sql(move |e| {
+            Box::pin(async move { e.execute(rows::SKIPS_PRUNE, &args![ms(now)]).await })
         })
         .await
     }

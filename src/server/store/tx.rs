@@ -202,10 +202,18 @@ impl Tx for SqlTx<'_> {
         // and skips rows others hold; a statement that began before another's
         // lease committed can still pick that debtor, so the insert yields on
         // conflict and the next statement, which sees the lease, picks again.
-        let (take, next) = if self.postgres() {
-            (rows::TAKE_NEXT_SKIP_LOCKED, rows::NEXT_IN_QUEUE_SKIP_LOCKED)
+        let (take, next, even_skipped) = if self.postgres() {
+            (
+                rows::TAKE_NEXT_SKIP_LOCKED,
+                rows::NEXT_IN_QUEUE_SKIP_LOCKED,
+                rows::NEXT_EVEN_SKIPPED_SKIP_LOCKED,
+            )
         } else {
-            (rows::TAKE_NEXT, rows::NEXT_IN_QUEUE)
+            (
+                rows::TAKE_NEXT,
+                rows::NEXT_IN_QUEUE,
+                rows::NEXT_EVEN_SKIPPED,
+            )
         };
         let taken = self
             .db()
@@ -219,13 +227,25 @@ impl Tx for SqlTx<'_> {
         if taken.is_some() {
             return Ok(taken);
         }
-        // Nobody is callable, or a lease was in the way: one step at a time.
+        // Nobody is callable, a lease was in the way, or the agent skipped
+        // everyone left: one step at a time.
         for _ in 0..8 {
-            let candidate = self
+            let mut candidate = self
                 .db()
                 .await?
-                .optional(next, &args![queue, ms(now)], |r| int(r, "debtor_id"))
+                .optional(next, &args![queue, ms(now), agent_id], |r| {
+                    int(r, "debtor_id")
+                })
                 .await?;
+            if candidate.is_none() {
+                candidate = self
+                    .db()
+                    .await?
+                    .optional(even_skipped, &args![queue, ms(now)], |r| {
+                        int(r, "debtor_id")
+                    })
+                    .await?;
+            }
             let Some(debtor_id) = candidate else {
                 return Ok(None);
             };
@@ -261,11 +281,23 @@ impl Tx for SqlTx<'_> {
         &mut self,
         lease_id: i64,
         agent_id: Option<i64>,
+        skip_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Lease>, StoreError> {
-        self.db()
+        let released = self
+            .db()
             .await?
             .optional(rows::RELEASE_LEASE, &args![lease_id, agent_id], rows::lease)
-            .await
+            .await?;
+        if let (Some(lease), Some(until)) = (&released, skip_until) {
+            self.db()
+                .await?
+                .execute(
+                    rows::SKIP,
+                    &args![lease.agent_id, lease.debtor_id, ms(until)],
+                )
+                .await?;
+        }
+        Ok(released)
     }
 
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {

@@ -1,0 +1,10 @@
+-- A debtor an agent gave back without working them: that agent is offered
+-- everyone else in the queue first until `until_ms`, so "skip" moves on
+-- instead of handing the same debtor straight back. Others may take them.
+CREATE TABLE skips (
+    agent_id  BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    debtor_id BIGINT NOT NULL REFERENCES debtors (id) ON DELETE CASCADE,
+    until_ms  BIGINT NOT NULL,
+    PRIMARY KEY (agent_id, debtor_id)
+);
+CREATE INDEX skips_by_until ON skips (until_ms);
