@@ -13,7 +13,9 @@
 //! seconds (or at once when late) instead of straight after the last, so
 //! the latencies are those at that rate rather than at saturation, where
 //! 200 agents with no pause between requests wait on each other by
-//! Little's law.
+//! Little's law. REGUA_LOAD_GIVE_BACK (0): one lease in this many is given
+//! back unworked, as the console's `x` does, and the agent leases again;
+//! the run counts how often the debtor given back came straight back.
 
 use chrono::{DateTime, TimeZone, Utc};
 use reqwest::{Client, StatusCode};
@@ -50,6 +52,9 @@ struct Tally {
     /// Debtor → the agent holding it now.
     held: HashMap<i64, usize>,
     double_leases: u64,
+    given_back: u64,
+    /// Leases that handed an agent the debtor they had just given back.
+    straight_back: u64,
     outcomes_ok: HashMap<i64, u32>,
     errors: u64,
 }
@@ -62,7 +67,15 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
-async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: usize, rate: usize) {
+async fn run(
+    label: &str,
+    url: &str,
+    agents: usize,
+    debtors: usize,
+    replicas: usize,
+    rate: usize,
+    give_back: usize,
+) {
     // A Tuesday, 10:00 in São Paulo: the window is open.
     let now = chrono_tz::America::Sao_Paulo
         .with_ymd_and_hms(2026, 3, 10, 10, 0, 0)
@@ -158,7 +171,8 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: us
         let mut next = tokio::time::Instant::from_std(started)
             + period.map_or(Duration::ZERO, |p| p.mul_f64(agent as f64 / agents as f64));
         tasks.push(tokio::spawn(async move {
-            let mut n = 0;
+            let (mut n, mut leased) = (0, 0);
+            let mut gave_back = None;
             let mut from = agent % queue_names.len();
             'work: loop {
                 if let Some(period) = period {
@@ -185,16 +199,42 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: us
                     if status == StatusCode::OK {
                         t.leases_ok += 1;
                         from = (from + i) % order.len();
-                        got = Some(body["debtor"]["id"].as_i64().unwrap());
+                        got = Some((
+                            body["lease"]["id"].as_i64().unwrap(),
+                            body["debtor"]["id"].as_i64().unwrap(),
+                        ));
                         break;
                     }
                 }
-                let Some(debtor) = got else { break 'work };
+                let Some((lease, debtor)) = got else {
+                    break 'work;
+                };
                 {
                     let mut t = tally.lock().unwrap();
                     if t.held.insert(debtor, agent).is_some() {
                         t.double_leases += 1;
                     }
+                    if gave_back.take() == Some(debtor) {
+                        t.straight_back += 1;
+                    }
+                }
+                leased += 1;
+                if give_back > 0 && leased % give_back == 0 {
+                    tally.lock().unwrap().held.remove(&debtor);
+                    let r = http
+                        .delete(format!("{base}/v1/leases/{lease}"))
+                        .bearer_auth(&token)
+                        .send()
+                        .await
+                        .unwrap();
+                    let mut t = tally.lock().unwrap();
+                    if r.status() == StatusCode::NO_CONTENT {
+                        t.given_back += 1;
+                        gave_back = Some(debtor);
+                    } else {
+                        t.errors += 1;
+                    }
+                    continue;
                 }
                 n += 1;
                 let t = Instant::now();
@@ -263,6 +303,12 @@ async fn run(label: &str, url: &str, agents: usize, debtors: usize, replicas: us
         "{label}: double leases {}, lost outcomes {lost}, duplicated outcomes {duplicated}, failed requests {}",
         t.double_leases, t.errors
     );
+    if give_back > 0 {
+        println!(
+            "{label}: {} leases given back, {} of them handed straight back to the agent who gave them",
+            t.given_back, t.straight_back
+        );
+    }
     tokio::time::sleep(Duration::from_millis(100)).await;
 }
 
@@ -272,6 +318,7 @@ fn main() {
     let debtors = env("REGUA_LOAD_DEBTORS", 20_000);
     let replicas = env("REGUA_LOAD_REPLICAS", 2).max(1);
     let rate = env("REGUA_LOAD_RATE", 0);
+    let give_back = env("REGUA_LOAD_GIVE_BACK", 0);
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -286,6 +333,7 @@ fn main() {
                 debtors,
                 1,
                 rate,
+                give_back,
             )
             .await;
         }
@@ -309,6 +357,7 @@ fn main() {
                     debtors,
                     servers,
                     rate,
+                    give_back,
                 )
                 .await;
                 sqlx::query(sqlx::AssertSqlSafe(format!("DROP SCHEMA {schema} CASCADE")))

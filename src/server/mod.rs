@@ -67,7 +67,8 @@ pub const SCHEDULER_EVERY_SECONDS: u64 = 15;
 
 /// Re-plans debtors whose verdict asked to be looked at again (a window
 /// opened, a promise ended), ends expired leases, sends agents not seen
-/// lately off the floor, forgets idempotency keys older than 7 days.
+/// lately off the floor, forgets skips that ended and idempotency keys
+/// older than 7 days.
 /// With several servers on one database, one leads and the others wait to
 /// take over.
 async fn scheduler(state: AppState) {
