@@ -326,7 +326,7 @@ mod tests {
         let c = parse(Path::new("/etc/regua/config.toml"), &text).unwrap();
         assert_eq!(c.server.as_deref(), Some("https://regua.example.com"));
         assert_eq!(c.dial_command().unwrap()[0], "softphone");
-        assert_eq!(c.bindings.len(), 4);
+        assert_eq!(c.bindings.len(), 6);
         assert_eq!(c.commands[0].name, "crm");
         // And its keys resolve: the chain's actions, the command's name.
         crate::console::keymap::Keymap::with(&c.bindings, &c.commands).unwrap();

@@ -390,6 +390,9 @@ help = "the debtor's notes"
 run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"; sleep 30", "{side}", "{{external_id}}"]
 background = true
 
+[keys.queues]
+"ctrl-n" = ["lease-next", "notes"]
+
 [keys.workspace]
 "ctrl-o" = "notes"
 "ctrl-p" = ["ping", "record-outcome"]
@@ -405,18 +408,27 @@ background = true
         ("REGUA_CONFIG", config.to_str().unwrap()),
     ]);
     c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
-    c.keys("n");
+    let ran = |out: &Path| {
+        let start = Instant::now();
+        while !out.exists() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "notes did not run"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // A chain that leases, then runs the command on the debtor it got:
+    // the command waits for the server's answer.
+    c.keys("\x0e"); // ctrl-n
+    ran(&out);
+    // The console takes its screen back once the command is done.
     let name = debtor_name(&c.wait_for("ligação permitida"));
+    let written = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(written.lines().next(), Some(name.as_str()));
+    std::fs::remove_file(&out).unwrap();
     c.keys("\x0f"); // ctrl-o
-    let start = Instant::now();
-    while !out.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "notes did not run"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    // The console takes its screen back.
+    ran(&out);
     c.wait_for("ligação permitida");
     let written = std::fs::read_to_string(&out).unwrap();
     let lines: Vec<&str> = written.lines().collect();

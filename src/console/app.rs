@@ -52,6 +52,10 @@ impl<T> Remote<T> {
             _ => None,
         }
     }
+
+    fn loading(&self) -> bool {
+        matches!(self, Remote::Loading)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -364,6 +368,8 @@ pub struct App {
     /// The live stream has opened at least once.
     streamed: bool,
     pub leasing: bool,
+    /// The rest of a chain, waiting on the server (see `go_on`).
+    pending: Vec<Step>,
     pub now: DateTime<Utc>,
     pub quit: bool,
 }
@@ -396,6 +402,7 @@ impl App {
             offline: None,
             streamed: false,
             leasing: false,
+            pending: Vec::new(),
             now,
             quit: false,
         }
@@ -417,10 +424,10 @@ impl App {
     /// then.
     pub fn update(&mut self, msg: Msg) -> (Vec<Effect>, bool) {
         let mut fx = Vec::new();
-        let dirty = match msg {
+        let mut dirty = match msg {
             Msg::Key(key) => {
                 self.key(key, &mut fx);
-                true
+                return (fx, true);
             }
             Msg::Resize => true,
             Msg::Tick(now) => {
@@ -459,8 +466,14 @@ impl App {
                         self.set_status(AgentStatus::Ready, None, &mut fx);
                         self.queues_stale = true;
                     }
-                    Ok(None) => self.say(Severity::Warn, words(self.locale).queue_empty.into()),
-                    Err(e) => self.say(Severity::Error, e),
+                    Ok(None) => {
+                        self.pending.clear();
+                        self.say(Severity::Warn, words(self.locale).queue_empty.into())
+                    }
+                    Err(e) => {
+                        self.pending.clear();
+                        self.say(Severity::Error, e)
+                    }
                 }
                 true
             }
@@ -493,12 +506,14 @@ impl App {
                 false
             }
             Msg::LeaseLost(why) => {
+                self.pending.clear();
                 if let Some(w) = &mut self.work {
                     w.lease_lost = Some(why);
                 }
                 true
             }
             Msg::CallRefused(e) => {
+                self.pending.clear();
                 let zone = self.work.as_ref().and_then(Workspace::zone);
                 if let Some(w) = &mut self.work {
                     w.calling = false;
@@ -621,7 +636,26 @@ impl App {
                 true
             }
         };
+        if !self.pending.is_empty() && !self.waiting() {
+            let rest = std::mem::take(&mut self.pending);
+            self.go_on(rest, &mut fx);
+            dirty = true;
+        }
         (fx, dirty)
+    }
+
+    /// Waiting on the server for what a chain's next step may need: the
+    /// debtor being leased, the one on screen still loading, a call still
+    /// being placed.
+    fn waiting(&self) -> bool {
+        self.leasing
+            || self.work.as_ref().is_some_and(|w| {
+                w.calling
+                    || w.debtor.loading()
+                    || w.timeline.loading()
+                    || w.plan.loading()
+                    || w.script.loading()
+            })
     }
 
     fn on_work(&mut self, id: i64, f: impl FnOnce(&mut Workspace)) -> bool {
@@ -651,6 +685,8 @@ impl App {
     }
 
     fn key(&mut self, key: Key, fx: &mut Vec<Effect>) {
+        // The agent's own key takes over from a chain still waiting.
+        let stopped = !std::mem::take(&mut self.pending).is_empty();
         let mode = self.mode();
         let Some(steps) = self.keymap.bound(mode, key).map(<[Step]>::to_vec) else {
             return self.text(key, fx);
@@ -658,18 +694,42 @@ impl App {
         // Once per key: a chain's later step must not wipe what an
         // earlier one said.
         self.notice = None;
-        // A chain goes in turn, each step on the state the one before
-        // left; a step that asks the server does not wait for its answer.
-        // On the help screen a key only closes it, chain or not; after
-        // quit nothing more is done.
-        for step in steps {
-            match step {
-                Step::Action(action) => self.act(action, fx),
-                Step::Command(i) => self.run_command(i, fx),
+        if stopped {
+            self.say(Severity::Info, words(self.locale).chain_stopped.into());
+        }
+        // On the help screen a key only closes it, chain or not.
+        if mode == Mode::Help {
+            return self.step(steps[0], fx);
+        }
+        self.go_on(steps, fx);
+    }
+
+    /// A chain goes in turn, each step on the state the one before left.
+    /// A step that asks the server holds the rest until its answer has
+    /// come (`update` goes on); a step that cannot be done, or an answer
+    /// that says no (the queue empty, the call refused), ends the chain,
+    /// and the key bar says why. After quit nothing more is done.
+    fn go_on(&mut self, steps: Vec<Step>, fx: &mut Vec<Effect>) {
+        let mut steps = steps.into_iter();
+        while let Some(step) = steps.next() {
+            let before = self.notice.clone();
+            self.step(step, fx);
+            let refused = self.notice != before
+                && matches!(self.notice, Some((Severity::Warn | Severity::Error, _)));
+            if self.quit || refused {
+                return;
             }
-            if mode == Mode::Help || self.quit {
-                break;
+            if self.waiting() {
+                self.pending = steps.collect();
+                return;
             }
+        }
+    }
+
+    fn step(&mut self, step: Step, fx: &mut Vec<Effect>) {
+        match step {
+            Step::Action(action) => self.act(action, fx),
+            Step::Command(i) => self.run_command(i, fx),
         }
     }
 

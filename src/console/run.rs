@@ -203,8 +203,9 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                     let result = dial_now(&mut term, &paused, &s, debtor_id, &phone, &name);
                     // The dialer had the screen: the next frame goes whole.
                     shown = None;
-                    s.app.update(Msg::CallEnded(result));
-                    let (fx, _) = s.app.update(Msg::Tick(s.clock.now()));
+                    // The debtor read again, and a chain's next steps.
+                    let (mut fx, _) = s.app.update(Msg::CallEnded(result));
+                    fx.extend(s.app.update(Msg::Tick(s.clock.now())).0);
                     for effect in fx {
                         spawn_effect(&s, &tx, effect);
                     }

@@ -1050,6 +1050,8 @@ fn with_commands(locale: Locale) -> App {
             bind("help", "ctrl-s", &["search", "down"]),
             bind("workspace", "N", &["release-lease", "lease-next"]),
             bind("workspace", "ctrl-p", &["crm", "record-outcome"]),
+            bind("queues", "ctrl-n", &["lease-next", "crm", "call"]),
+            bind("workspace", "ctrl-n", &["lease-next", "crm", "call"]),
         ],
         &[crm],
     )
@@ -1118,13 +1120,13 @@ fn a_chain_goes_in_turn_each_step_on_the_state_the_one_before_left() {
     key(&mut h, "?");
     assert_eq!(key(&mut h, "ctrl-s"), vec![]);
     assert!(h.overlay.is_none(), "closed, and no search opened");
-    // A step's word is not wiped by the next: the command said it could
-    // not run, and the form still opened.
+    // A step that cannot be done ends the chain, and its word stays: the
+    // command could not run, so no form opened after it.
     let mut w = with_commands(Locale::En);
     w.work.as_mut().unwrap().debtor = Remote::Loading;
     key(&mut w, "ctrl-p");
     assert_eq!(w.notice.as_ref().unwrap().1, "crm: loading…");
-    assert!(matches!(w.overlay, Some(Overlay::Outcome(_))));
+    assert!(w.overlay.is_none());
     // The help lists what the agent added, with what it does.
     let mut a = with_commands(Locale::En);
     key(&mut a, "?");
@@ -1395,4 +1397,101 @@ fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
         .position(|r| r.starts_with("  em aberto: R$ 100,00 para 12/03/2026"))
         .unwrap_or_else(|| panic!("{s}"));
     assert!(rows[at + 1].starts_with("  mais 2 parcelas depois"), "{s}");
+}
+
+/// Queues on screen, `ctrl-n` pressed: `lease-next → crm → call`.
+fn chain_leasing(locale: Locale) -> App {
+    let mut a = with_commands(locale);
+    a.work = None;
+    assert_eq!(
+        key(&mut a, "ctrl-n"),
+        vec![Effect::Lease {
+            queue: "early".into()
+        }]
+    );
+    a
+}
+
+fn leased_42() -> Msg {
+    Msg::Leased {
+        queue: "early".into(),
+        result: Ok(Some(LeaseResponse {
+            lease: LeaseView {
+                id: 10,
+                expires_at: now() + chrono::Duration::minutes(10),
+            },
+            debtor: debtor(),
+        })),
+    }
+}
+
+#[test]
+fn a_chain_waits_for_the_debtor_it_leased_before_its_next_step() {
+    let mut a = chain_leasing(Locale::En);
+    // The lease came, the rest of the file not yet: nothing runs on half
+    // a debtor.
+    let (fx, _) = a.update(leased_42());
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::RunCommand { .. } | Effect::Call { .. })),
+        "{fx:?}"
+    );
+    a.update(Msg::Timeline(42, Ok(timeline())));
+    let (fx, _) = a.update(Msg::Plan(42, Ok(plan(true, Locale::En))));
+    assert_eq!(fx, vec![]);
+    let (fx, _) = a.update(Msg::Script(42, Ok(script())));
+    assert!(
+        matches!(
+            fx.as_slice(),
+            [
+                Effect::RunCommand { .. },
+                Effect::SetState { .. },
+                Effect::Call { debtor_id: 42, .. }
+            ]
+        ),
+        "{fx:?}"
+    );
+    // Done: later answers run nothing more.
+    let (fx, _) = a.update(Msg::CallEnded(Ok(())));
+    assert!(
+        !fx.iter()
+            .any(|e| matches!(e, Effect::RunCommand { .. } | Effect::Call { .. })),
+        "{fx:?}"
+    );
+}
+
+#[test]
+fn a_chain_ends_when_the_server_says_no_or_the_agent_takes_over() {
+    // Nobody to call: the rest is not done on whatever is on screen.
+    let mut a = chain_leasing(Locale::En);
+    let (fx, _) = a.update(Msg::Leased {
+        queue: "early".into(),
+        result: Ok(None),
+    });
+    assert_eq!(fx, vec![]);
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "nobody in this queue may be called now"
+    );
+    let (fx, _) = a.update(Msg::Tick(now()));
+    assert_eq!(fx, vec![Effect::LoadQueues]);
+    // A key of the agent's own while the chain waits: it stops there.
+    let mut a = chain_leasing(Locale::PtBr);
+    a.update(leased_42());
+    key(&mut a, "j");
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "sequência interrompida: o resto não foi feito"
+    );
+    a.update(Msg::Timeline(42, Ok(timeline())));
+    a.update(Msg::Plan(42, Ok(plan(true, Locale::PtBr))));
+    let (fx, _) = a.update(Msg::Script(42, Ok(script())));
+    assert_eq!(fx, vec![]);
+    // A step that cannot be done ends it before it asks anything: the
+    // debtor on screen is owed an outcome, so no lease, and no call on
+    // them either.
+    let mut w = with_commands(Locale::En);
+    let fx = key(&mut w, "ctrl-n");
+    assert_eq!(fx, vec![]);
+    assert!(w.notice.as_ref().unwrap().1.contains("record an outcome"));
 }
