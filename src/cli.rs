@@ -280,6 +280,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
                         theme,
                         dial_command: config.dial_command().map(<[String]>::to_vec),
                         locale: config.locale,
+                        control_dir: Some(dir.clone()),
                     },
                 )
                 .await;

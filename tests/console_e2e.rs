@@ -383,7 +383,7 @@ fn the_agents_own_command_runs_on_the_debtor_on_screen() {
         &config,
         format!(
             r#"[commands.notes]
-run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"", "{out}", "{{name}}", "{{debtor_id}}"]
+run = ["sh", "-c", "printf '%s\n' \"$@\" \"$REGUA_CONSOLE\" > \"$0\"", "{out}", "{{name}}", "{{debtor_id}}"]
 help = "the debtor's notes"
 
 [commands.ping]
@@ -434,6 +434,11 @@ background = true
     let lines: Vec<&str> = written.lines().collect();
     assert_eq!(lines[0], name);
     assert!(lines[1].parse::<i64>().is_ok(), "{written}");
+    // A command can script the console back: it is told the socket.
+    assert!(
+        lines[2].starts_with(dir) && lines[2].ends_with(".sock"),
+        "{written}"
+    );
     // A chain: the command beside the console, then the outcome form.
     c.keys("\x10"); // ctrl-p
     c.wait_for("Registrar resultado");
@@ -450,4 +455,72 @@ background = true
     // The one beside the console still runs (it sleeps): quitting does
     // not wait for it.
     c.quit();
+}
+
+/// Sends one line to the console's control socket; its answer.
+fn ask(socket: &mut std::io::BufReader<std::os::unix::net::UnixStream>, line: &str) -> Value {
+    socket
+        .get_mut()
+        .write_all(format!("{line}\n").as_bytes())
+        .unwrap();
+    let mut answer = String::new();
+    std::io::BufRead::read_line(socket, &mut answer).unwrap();
+    serde_json::from_str(&answer).unwrap_or_else(|e| panic!("{e}: {answer:?}"))
+}
+
+#[test]
+fn the_console_is_scripted_from_the_shell_through_its_socket() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
+    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    let pid = c.child.process_id().unwrap();
+    let path = data.path().join(format!("console-{pid}.sock"));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
+        0o600,
+        "the agent's alone"
+    );
+    let stream = std::os::unix::net::UnixStream::connect(&path).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut socket = std::io::BufReader::new(stream);
+    let state = ask(&mut socket, "state");
+    assert_eq!(state["screen"], "queues", "{state}");
+    assert_eq!(state["debtor"], Value::Null, "{state}");
+    // The answer comes once the debtor leased is on screen.
+    let state = ask(&mut socket, "lease-next");
+    let first = state["debtor"]["name"].as_str().unwrap().to_string();
+    assert_eq!(state["screen"], "workspace", "{state}");
+    assert!(state["debtor"]["lease_id"].is_i64(), "{state}");
+    assert_eq!(debtor_name(&c.wait_for("ligação permitida")), first);
+    // A chain: skip this one, take the next.
+    let state = ask(&mut socket, "release-lease lease-next");
+    let second = state["debtor"]["name"].as_str().unwrap().to_string();
+    assert_ne!(second, first, "{state}");
+    c.wait_until("the second debtor", |s| debtor_name(s) == second);
+    // A name it does not know is named back, and nothing is done.
+    let state = ask(&mut socket, "lease-next ligar");
+    assert!(
+        state["error"].as_str().unwrap().contains("\"ligar\""),
+        "{state}"
+    );
+    // What cannot be done is said as the key bar says it.
+    let state = ask(&mut socket, "lease-next");
+    assert_eq!(state["notice"]["severity"], "warn", "{state}");
+    assert_eq!(state["debtor"]["name"], second.as_str(), "{state}");
+    // Quitting from the shell gives the debtor back and ends the console.
+    let state = ask(&mut socket, "quit");
+    assert_eq!(state["quit"], true, "{state}");
+    let start = Instant::now();
+    while c.child.try_wait().unwrap().is_none() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "regua did not quit"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(!path.exists(), "the socket is removed on the way out");
 }

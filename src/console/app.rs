@@ -238,7 +238,8 @@ pub enum Overlay {
     Outbox(OutboxList),
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Severity {
     Info,
     Warn,
@@ -307,6 +308,8 @@ pub enum Effect {
 #[derive(Clone, Debug)]
 pub enum Msg {
     Key(Key),
+    /// A chain sent from the shell (see `control`), done as a key's.
+    Control(Vec<Step>),
     /// The terminal changed size: everything is drawn again.
     Resize,
     Tick(DateTime<Utc>),
@@ -427,6 +430,11 @@ impl App {
         let mut dirty = match msg {
             Msg::Key(key) => {
                 self.key(key, &mut fx);
+                return (fx, true);
+            }
+            Msg::Control(steps) => {
+                self.stop_chain();
+                self.go_on(steps, &mut fx);
                 return (fx, true);
             }
             Msg::Resize => true,
@@ -685,23 +693,61 @@ impl App {
     }
 
     fn key(&mut self, key: Key, fx: &mut Vec<Effect>) {
-        // The agent's own key takes over from a chain still waiting.
-        let stopped = !std::mem::take(&mut self.pending).is_empty();
         let mode = self.mode();
         let Some(steps) = self.keymap.bound(mode, key).map(<[Step]>::to_vec) else {
+            if !self.pending.is_empty() {
+                self.stop_chain();
+            }
             return self.text(key, fx);
         };
-        // Once per key: a chain's later step must not wipe what an
-        // earlier one said.
-        self.notice = None;
-        if stopped {
-            self.say(Severity::Info, words(self.locale).chain_stopped.into());
-        }
+        self.stop_chain();
         // On the help screen a key only closes it, chain or not.
         if mode == Mode::Help {
             return self.step(steps[0], fx);
         }
         self.go_on(steps, fx);
+    }
+
+    /// The agent's own key (or another chain) takes over from a chain
+    /// still waiting; the notice is wiped once per key, so that a chain's
+    /// later step does not wipe what an earlier one said.
+    fn stop_chain(&mut self) {
+        let stopped = !std::mem::take(&mut self.pending).is_empty();
+        self.notice = None;
+        if stopped {
+            self.say(Severity::Info, words(self.locale).chain_stopped.into());
+        }
+    }
+
+    /// Neither a chain nor anything it waits on is left.
+    pub fn settled(&self) -> bool {
+        self.pending.is_empty() && !self.waiting()
+    }
+
+    /// What the console shows, for a script: the screen, the agent's
+    /// state, the debtor on screen and their lease, the key bar's word.
+    pub fn state(&self) -> serde_json::Value {
+        let debtor = self.work.as_ref().map(|w| {
+            let d = w.debtor.ready();
+            serde_json::json!({
+                "id": w.debtor_id,
+                "name": d.map(|d| &d.name),
+                "external_id": d.map(|d| &d.external_id),
+                "lease_id": w.lease.as_ref().filter(|_| w.lease_lost.is_none()).map(|l| l.id),
+                "queue": w.queue,
+                "recorded": w.recorded,
+            })
+        });
+        serde_json::json!({
+            "screen": self.mode().name(),
+            "status": self.agent.status,
+            "debtor": debtor,
+            "notice": self.notice.as_ref().map(|(severity, text)| serde_json::json!({
+                "severity": severity,
+                "text": text,
+            })),
+            "quit": self.quit,
+        })
     }
 
     /// A chain goes in turn, each step on the state the one before left.

@@ -4,6 +4,7 @@
 //! with quotes or `;` is only text, and a value is never read again for
 //! placeholders (an id that reads `{name}` stays `{name}`).
 
+use std::path::Path;
 use std::process::Command;
 
 /// The facts a dial argument may name.
@@ -56,11 +57,15 @@ fn fill(arg: &str, f: &Fields<'_>) -> String {
     out
 }
 
-/// Filled arguments as a process to run: the first is the program.
-pub fn program(args: &[String]) -> Option<Command> {
+/// Filled arguments as a process to run: the first is the program. It
+/// finds the console's control socket in `REGUA_CONSOLE`.
+pub fn program(args: &[String], socket: Option<&Path>) -> Option<Command> {
     let (program, rest) = args.split_first()?;
     let mut cmd = Command::new(program);
     cmd.args(rest);
+    if let Some(socket) = socket {
+        cmd.env("REGUA_CONSOLE", socket);
+    }
     Some(cmd)
 }
 
@@ -132,7 +137,7 @@ mod tests {
             external_id: "",
             name: "$(touch pwned) `x`",
         };
-        let status = program(&arguments(&template, &f))
+        let status = program(&arguments(&template, &f), None)
             .unwrap()
             .status()
             .unwrap();

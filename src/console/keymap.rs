@@ -350,7 +350,7 @@ impl Keymap {
     }
 
     /// An action's or a command's name as a step.
-    fn step(&self, name: &str) -> Result<Step, String> {
+    pub fn step(&self, name: &str) -> Result<Step, String> {
         if let Ok(a) = name.parse::<Action>() {
             return Ok(Step::Action(a));
         }

@@ -3,6 +3,7 @@
 
 pub mod action;
 pub mod app;
+pub mod control;
 pub mod dial;
 pub mod format;
 pub mod keymap;

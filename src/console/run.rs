@@ -20,10 +20,12 @@ use super::app::{
 };
 use super::dial;
 use super::format::local_time;
+use super::keymap::Step;
 use super::outbox_list::Unsent;
 use super::terminal::{self, Input, Term};
 use super::theme::Theme;
 use super::views;
+use super::words::words;
 use crate::api::{LeaseView, OutcomeRequest};
 use crate::client::events::{self, Live};
 use crate::client::outbox::{Outbox, OutboxKind, OutboxStatus};
@@ -40,6 +42,11 @@ pub enum Event {
         phone: String,
         name: String,
     },
+    /// A line from the control socket, answered once the console settles.
+    Control {
+        line: String,
+        reply: tokio::sync::oneshot::Sender<String>,
+    },
 }
 
 pub struct Session {
@@ -50,6 +57,16 @@ pub struct Session {
     pub theme: Theme,
     pub dial_command: Option<Vec<String>>,
     pub locale: Locale,
+    /// Where the control socket is made (the data directory): none over
+    /// SSH, or once making it failed.
+    pub control_dir: Option<std::path::PathBuf>,
+}
+
+impl Session {
+    /// The control socket, for the commands the console runs.
+    fn socket(&self) -> Option<std::path::PathBuf> {
+        self.control_dir.as_deref().map(super::control::path)
+    }
 }
 
 /// The agent's state as the server keeps it.
@@ -89,6 +106,25 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     let _live = events::subscribe(s.client.clone(), None, forward(&tx, live_msg));
     let mut renewer: Option<(i64, JoinHandle<()>)> = None;
     let mut signals = Signals::new()?;
+    // Scripting is an extra: without its socket the console still works.
+    let _control = match s
+        .control_dir
+        .as_deref()
+        .map(|d| super::control::listen(d, tx.clone()))
+    {
+        Some(Ok(c)) => Some(c),
+        Some(Err(e)) => {
+            s.control_dir = None;
+            s.app.say(
+                Severity::Warn,
+                format!("{}: {e}", words(s.locale).no_control),
+            );
+            None
+        }
+        None => None,
+    };
+    // Lines from the shell waiting for the console to settle.
+    let mut asked: Vec<tokio::sync::oneshot::Sender<String>> = Vec::new();
 
     spawn_effect(&s, &tx, Effect::LoadQueues);
     let me = s.client.clone();
@@ -119,6 +155,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             dirty = false;
             key_waiting = false;
         }
+        // Once what a script asked for is done and on screen.
+        if !dirty && s.app.settled() {
+            answer(&mut asked, &s.app);
+        }
         let wait = if dirty {
             frame.saturating_sub(last_draw.elapsed())
         } else {
@@ -136,7 +176,24 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             batch.push(e);
         }
         for event in batch {
+            let event = match event {
+                Event::Control { line, reply } => match control_steps(&s.app, &line) {
+                    Ok(steps) => {
+                        asked.push(reply);
+                        match steps {
+                            Some(steps) => Event::App(Box::new(Msg::Control(steps))),
+                            None => continue,
+                        }
+                    }
+                    Err(e) => {
+                        let _ = reply.send(super::control::error(&e));
+                        continue;
+                    }
+                },
+                other => other,
+            };
             match event {
+                Event::Control { .. } => unreachable!("answered above"),
                 Event::App(msg) => {
                     let leased = match msg.as_ref() {
                         Msg::Leased {
@@ -145,7 +202,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         } => Some(l.lease.clone()),
                         _ => None,
                     };
-                    let key = matches!(msg.as_ref(), Msg::Key(_));
+                    let key = matches!(msg.as_ref(), Msg::Key(_) | Msg::Control(_));
                     let (effects, changed) = s.app.update(*msg);
                     dirty |= changed;
                     key_waiting |= key && changed;
@@ -171,7 +228,14 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                             background: false,
                         } = &effect
                         {
-                            let result = in_terminal(&mut term, &paused, name, args, s.locale);
+                            let result = in_terminal(
+                                &mut term,
+                                &paused,
+                                name,
+                                args,
+                                s.locale,
+                                s.socket().as_deref(),
+                            );
                             // The command had the screen: the next frame goes whole.
                             shown = None;
                             dirty = true;
@@ -214,6 +278,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             }
         }
         if s.app.quit {
+            answer(&mut asked, &s.app);
             break;
         }
     }
@@ -222,6 +287,30 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
         let _ = tokio::time::timeout(Duration::from_secs(2), h).await;
     }
     Ok(())
+}
+
+/// Tells every line waiting what the console shows now.
+fn answer(asked: &mut Vec<tokio::sync::oneshot::Sender<String>>, app: &App) {
+    if asked.is_empty() {
+        return;
+    }
+    let state = app.state().to_string();
+    for reply in asked.drain(..) {
+        let _ = reply.send(state.clone());
+    }
+}
+
+/// A line from the control socket as steps: names as a key binds them,
+/// apart by spaces; `None` when it only asks (empty, or `state`).
+fn control_steps(app: &App, line: &str) -> Result<Option<Vec<Step>>, String> {
+    if line.is_empty() || line == "state" {
+        return Ok(None);
+    }
+    let steps = line
+        .split_whitespace()
+        .map(|name| app.keymap.step(name))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(steps))
 }
 
 /// Draws the console; a tick or a live event that changes no cell writes
@@ -410,7 +499,7 @@ fn spawn_effect(
             background,
         } => {
             debug_assert!(background, "the loop runs one that takes the terminal");
-            let mut cmd = dial::program(&args)?;
+            let mut cmd = dial::program(&args, s.socket().as_deref())?;
             use std::process::Stdio;
             cmd.stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -520,7 +609,14 @@ fn dial_now(
         name,
     };
     let args = dial::arguments(template, &fields);
-    in_terminal(term, paused, "dial_command", &args, s.locale)
+    in_terminal(
+        term,
+        paused,
+        "dial_command",
+        &args,
+        s.locale,
+        s.socket().as_deref(),
+    )
 }
 
 /// Runs one of the agent's commands with the terminal lent to it, as the
@@ -531,8 +627,9 @@ fn in_terminal(
     name: &str,
     args: &[String],
     locale: Locale,
+    env: Option<&std::path::Path>,
 ) -> Result<(), String> {
-    let Some(mut cmd) = dial::program(args) else {
+    let Some(mut cmd) = dial::program(args, env) else {
         return Ok(());
     };
     let status = tokio::task::block_in_place(|| terminal::lend(term, paused, || cmd.status()));
@@ -719,7 +816,7 @@ mod tests {
         assert!(matches!(
             lost.as_ref().map(|e| match e {
                 Event::App(m) => matches!(**m, Msg::LeaseLost(_)),
-                Event::Dial { .. } => false,
+                _ => false,
             }),
             Some(true)
         ));

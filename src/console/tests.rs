@@ -1495,3 +1495,29 @@ fn a_chain_ends_when_the_server_says_no_or_the_agent_takes_over() {
     assert_eq!(fx, vec![]);
     assert!(w.notice.as_ref().unwrap().1.contains("record an outcome"));
 }
+
+#[test]
+fn a_chain_from_the_shell_goes_as_a_key_and_the_state_says_what_is_on_screen() {
+    let mut a = with_commands(Locale::En);
+    let state = a.state();
+    assert_eq!(state["screen"], "workspace");
+    assert_eq!(state["status"], "ready");
+    assert_eq!(state["debtor"]["id"], 42);
+    assert_eq!(state["debtor"]["name"], "Maria Aparecida Souza");
+    assert_eq!(state["debtor"]["lease_id"], 9);
+    assert!(a.settled());
+    let crm = a.keymap.step("crm").unwrap();
+    let form = a.keymap.step("record-outcome").unwrap();
+    let (fx, _) = a.update(Msg::Control(vec![crm, form]));
+    assert!(
+        matches!(fx.as_slice(), [Effect::RunCommand { .. }]),
+        "{fx:?}"
+    );
+    assert_eq!(a.state()["screen"], "outcome");
+    // What stopped it is in the state, as on the key bar.
+    let mut w = with_commands(Locale::En);
+    let next = w.keymap.step("lease-next").unwrap();
+    w.update(Msg::Control(vec![next]));
+    assert_eq!(w.state()["notice"]["severity"], "warn");
+    assert!(w.settled());
+}

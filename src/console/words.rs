@@ -58,6 +58,8 @@ pub struct Words {
     pub queue_empty: &'static str,
     /// A key pressed while a chain waited on the server: the rest is not done.
     pub chain_stopped: &'static str,
+    /// The control socket could not be made (the console works without it).
+    pub no_control: &'static str,
     pub pause_reason: &'static str,
     pub filter: &'static str,
     pub all: &'static str,
@@ -118,6 +120,7 @@ pub const PT: Words = Words {
     wrap_up_done: "Resultado registrado. n: próximo devedor",
     queue_empty: "nenhum devedor pode ser chamado agora nesta fila",
     chain_stopped: "sequência interrompida: o resto não foi feito",
+    no_control: "sem controle pelo terminal (REGUA_CONSOLE)",
     pause_reason: "Motivo da pausa",
     filter: "filtro",
     all: "tudo",
@@ -178,6 +181,7 @@ pub const EN: Words = Words {
     wrap_up_done: "Outcome recorded. n: next debtor",
     queue_empty: "nobody in this queue may be called now",
     chain_stopped: "chain stopped: the rest was not done",
+    no_control: "no scripting from the shell (REGUA_CONSOLE)",
     pause_reason: "Pause reason",
     filter: "filter",
     all: "all",
