@@ -1036,6 +1036,25 @@ impl App {
                 if let Some(w) = self.work.take() {
                     if let Some(lease) = w.lease {
                         fx.push(Effect::Release { lease: lease.id });
+                        // The server offers them to this agent again only
+                        // after the rest of the queue: said, so that it is
+                        // not a surprise where they went.
+                        let name = w.debtor.ready().map(|d| d.name.as_str());
+                        let name = name.unwrap_or(match locale {
+                            Locale::PtBr => "devedor",
+                            Locale::En => "debtor",
+                        });
+                        self.say(
+                            Severity::Info,
+                            match locale {
+                                Locale::PtBr => format!(
+                                    "{name}: de volta à fila, para você só depois dos outros"
+                                ),
+                                Locale::En => {
+                                    format!("{name}: back in the queue, yours after the others")
+                                }
+                            },
+                        );
                     }
                     self.set_status(AgentStatus::Ready, None, fx);
                     fx.push(Effect::LoadQueues);

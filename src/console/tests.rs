@@ -1101,6 +1101,11 @@ fn a_chain_goes_in_turn_each_step_on_the_state_the_one_before_left() {
             }
         ]
     );
+    // Where the one given back went: the server keeps them for the others.
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "Maria Aparecida Souza: back in the queue, yours after the others"
+    );
     // After quit nothing more is done: no debtor leased on the way out.
     let mut a = with_commands(Locale::En);
     let fx = key(&mut a, "Q");
