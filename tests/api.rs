@@ -295,18 +295,23 @@ async fn failed_logins_are_limited_per_user_and_address() {
     s.login("carla").await;
 }
 
+/// The first queue with at least `n` callable debtors.
+fn with_callable(queues: &Value, n: i64) -> &Value {
+    queues
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["callable"].as_i64().unwrap() >= n)
+        .unwrap_or_else(|| panic!("no queue with {n} callable: {queues}"))
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lease_read_record_a_promise_once_and_replan() {
     let s = start().await;
     let ana = s.login("ana").await;
     let bruno = s.login("bruno").await;
     let queues = s.get("/v1/queues", &ana).await.1;
-    let queue = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["callable"].as_i64().unwrap() > 0)
-        .expect("someone callable");
+    let queue = with_callable(&queues, 1);
     let queue_id = queue["id"].as_str().unwrap();
     assert_eq!(
         queue["oldest_since"],
@@ -855,12 +860,7 @@ async fn a_debtor_given_back_is_not_handed_straight_back() {
     let ana = s.login("ana").await;
     let bruno = s.login("bruno").await;
     let queues = s.get("/v1/queues", &ana).await.1;
-    let queue = queues
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["callable"].as_i64().unwrap() > 1)
-        .expect("a queue with two callable")["id"]
+    let queue = with_callable(&queues, 2)["id"]
         .as_str()
         .unwrap()
         .to_string();

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use regua::api::AgentState;
 use regua::domain::{
     ContactResult, Currency, Debt, Debtor, Event, EventKind, Firmness, Money, Phone, PhoneKind,
-    Role, Zone, cpf_from_base,
+    Role, User, Zone, cpf_from_base,
 };
 use regua::server::store::{
     CallWrite, Change, Idempotency, Imported, Lease, Store, StoreError, Tx, Verdict, connect, write,
@@ -619,7 +619,8 @@ async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {
     ids
 }
 
-async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
+/// Two agents, Ana and Bruno.
+async fn two_agents(store: &Arc<dyn Store>) -> (User, User) {
     let ana = store
         .create_user("ana", Role::Agent, "h", t(1, 9))
         .await
@@ -628,6 +629,11 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
         .create_user("bruno", Role::Agent, "h", t(1, 9))
         .await
         .unwrap();
+    (ana, bruno)
+}
+
+async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
+    let (ana, bruno) = two_agents(&store).await;
     let ids = setup_queue(&store, 3).await;
     let ttl = Duration::minutes(10);
     let now = t(2, 10);
@@ -754,14 +760,7 @@ async fn leases_go_by_priority_and_come_back(store: Arc<dyn Store>) {
 }
 
 async fn a_debtor_given_back_comes_last_to_that_agent(store: Arc<dyn Store>) {
-    let ana = store
-        .create_user("ana", Role::Agent, "h", t(1, 9))
-        .await
-        .unwrap();
-    let bruno = store
-        .create_user("bruno", Role::Agent, "h", t(1, 9))
-        .await
-        .unwrap();
+    let (ana, bruno) = two_agents(&store).await;
     let ids = setup_queue(&store, 3).await;
     let (ttl, now) = (Duration::minutes(10), t(2, 10));
     let until = now + Duration::minutes(15);

@@ -252,16 +252,7 @@ fn leased(locale: Locale, callable: bool) -> App {
             queue: "early".into()
         }]
     );
-    let (fx, _) = a.update(Msg::Leased {
-        queue: "early".into(),
-        result: Ok(Some(LeaseResponse {
-            lease: LeaseView {
-                id: 9,
-                expires_at: now() + chrono::Duration::minutes(10),
-            },
-            debtor: debtor(),
-        })),
-    });
+    let (fx, _) = a.update(leased_42(9));
     assert!(
         fx.contains(&Effect::LoadDebtor {
             id: 42,
@@ -1417,12 +1408,13 @@ fn chain_leasing(locale: Locale) -> App {
     a
 }
 
-fn leased_42() -> Msg {
+/// Debtor 42 leased from "early" under `lease`.
+fn leased_42(lease: i64) -> Msg {
     Msg::Leased {
         queue: "early".into(),
         result: Ok(Some(LeaseResponse {
             lease: LeaseView {
-                id: 10,
+                id: lease,
                 expires_at: now() + chrono::Duration::minutes(10),
             },
             debtor: debtor(),
@@ -1435,7 +1427,7 @@ fn a_chain_waits_for_the_debtor_it_leased_before_its_next_step() {
     let mut a = chain_leasing(Locale::En);
     // The lease came, the rest of the file not yet: nothing runs on half
     // a debtor.
-    let (fx, _) = a.update(leased_42());
+    let (fx, _) = a.update(leased_42(10));
     assert!(
         !fx.iter()
             .any(|e| matches!(e, Effect::RunCommand { .. } | Effect::Call { .. })),
@@ -1482,7 +1474,7 @@ fn a_chain_ends_when_the_server_says_no_or_the_agent_takes_over() {
     assert_eq!(fx, vec![Effect::LoadQueues]);
     // A key of the agent's own while the chain waits: it stops there.
     let mut a = chain_leasing(Locale::PtBr);
-    a.update(leased_42());
+    a.update(leased_42(10));
     key(&mut a, "j");
     assert_eq!(
         a.notice.as_ref().unwrap().1,
