@@ -475,11 +475,15 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
     let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
     c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
     let pid = c.child.process_id().unwrap();
-    let path = data.path().join(format!("console-{pid}.sock"));
+    let path = data.path().join(format!("consoles/{pid}.sock"));
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(
-        std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600,
+        std::fs::metadata(path.parent().unwrap())
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o700,
         "the agent's alone"
     );
     let stream = std::os::unix::net::UnixStream::connect(&path).unwrap();
@@ -511,7 +515,10 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
     let state = ask(&mut socket, "lease-next");
     assert_eq!(state["notice"]["severity"], "warn", "{state}");
     assert_eq!(state["debtor"]["name"], second.as_str(), "{state}");
-    // Quitting from the shell gives the debtor back and ends the console.
+    // Quitting from the shell ends the console, and still answers (with
+    // no debtor to give back on the way out, nothing else waits for it).
+    let state = ask(&mut socket, "release-lease");
+    assert_eq!(state["debtor"], Value::Null, "{state}");
     let state = ask(&mut socket, "quit");
     assert_eq!(state["quit"], true, "{state}");
     let start = Instant::now();

@@ -818,8 +818,16 @@ async fn a_debtor_given_back_comes_last_to_that_agent(store: Arc<dyn Store>) {
             .unwrap(),
         0
     );
-    assert_eq!(next(ana.id, later).await.debtor_id, ids[2]);
+    let top = next(ana.id, later).await;
+    assert_eq!(top.debtor_id, ids[2]);
     assert_eq!(store.skips_prune(later).await.unwrap(), 1);
+    // A supervisor letting go of her lease sets the debtor aside for her
+    // too, not for the supervisor.
+    store
+        .release_lease(top.id, None, Some(later + Duration::minutes(15)))
+        .await
+        .unwrap();
+    assert_eq!(next(ana.id, later).await.debtor_id, ids[0]);
 }
 
 async fn concurrent_agents_never_share_a_debtor(store: Arc<dyn Store>) {

@@ -1,6 +1,7 @@
--- A debtor an agent gave back without working them: that agent is offered
--- everyone else in the queue first until `until_ms`, so "skip" moves on
--- instead of handing the same debtor straight back. Others may take them.
+-- A debtor whose lease an agent let go of (given back unworked, or left
+-- after an outcome): that agent is offered everyone else in the queue first
+-- until `until_ms`, so "skip" moves on instead of handing the same debtor
+-- straight back. Others may take them.
 CREATE TABLE skips (
     agent_id  BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     debtor_id BIGINT NOT NULL REFERENCES debtors (id) ON DELETE CASCADE,

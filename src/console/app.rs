@@ -1034,11 +1034,14 @@ impl App {
             }
             Action::ReleaseLease => {
                 if let Some(w) = self.work.take() {
-                    if let Some(lease) = w.lease {
+                    if let Some(lease) = &w.lease {
                         fx.push(Effect::Release { lease: lease.id });
-                        // The server offers them to this agent again only
-                        // after the rest of the queue: said, so that it is
-                        // not a surprise where they went.
+                    }
+                    // The server offers them to this agent again only after
+                    // the rest of the queue: said, so that it is not a
+                    // surprise where they went. (A lease already lost is
+                    // not theirs to give.)
+                    if w.lease.is_some() && w.lease_lost.is_none() {
                         let name = w.debtor.ready().map(|d| d.name.as_str());
                         let name = name.unwrap_or(match locale {
                             Locale::PtBr => "devedor",

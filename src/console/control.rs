@@ -1,18 +1,21 @@
 //! Scripting the console from the shell: a Unix socket in the data
-//! directory, `console-<pid>.sock`, readable only by its user. Each line
-//! sent is a chain of action and command names, as a key in the config
-//! binds them (`lease-next crm`), done as if that key were pressed; the
-//! answer is one line of JSON: what the console shows once the chain is
-//! done or ends (`App::state`), or `{"error": …}` naming what it did not
-//! know. An empty line, or `state`, only asks. The agent's commands and
-//! the dialer find the socket in `REGUA_CONSOLE`.
+//! directory, `consoles/<pid>.sock` (the folder is the user's alone).
+//! Each line sent is a chain of action and command names, as a key in the
+//! config binds them (`lease-next crm`), done as if that key were pressed;
+//! the answer is one line of JSON: what the console shows once the chain
+//! is done or ends (`App::state`), or `{"error": …}` naming what it did not
+//! know. An empty line, or `state`, only asks. The agent's commands and the
+//! dialer find the socket in `REGUA_CONSOLE`.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc::UnboundedSender;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 
 use super::run::Event;
 
@@ -22,67 +25,154 @@ const LINE_LIMIT: usize = 4096;
 /// The socket while the console runs; removed when dropped.
 pub struct Control {
     pub path: PathBuf,
-    accept: tokio::task::JoinHandle<()>,
+    closing: watch::Sender<bool>,
+    accept: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Control {
+    /// Stops listening; an answer being written (to `quit`, say) is let
+    /// finish, for at most a second.
+    pub async fn close(mut self) {
+        let _ = self.closing.send(true);
+        if let Some(accept) = self.accept.take() {
+            let _ = tokio::time::timeout(Duration::from_secs(1), accept).await;
+        }
+    }
 }
 
 impl Drop for Control {
     fn drop(&mut self) {
-        self.accept.abort();
+        if let Some(accept) = self.accept.take() {
+            accept.abort();
+        }
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
-/// This console's socket in `dir`.
-pub fn path(dir: &Path) -> PathBuf {
-    dir.join(format!("console-{}.sock", std::process::id()))
+/// The folder of the consoles' sockets in `dir`.
+fn folder(dir: &Path) -> PathBuf {
+    dir.join("consoles")
 }
 
-/// Listens in `dir`; each line read reaches the loop as `Event::Control`.
-pub fn listen(dir: &Path, tx: UnboundedSender<Event>) -> std::io::Result<Control> {
+/// This console's socket in `dir`.
+pub fn path(dir: &Path) -> PathBuf {
+    folder(dir).join(format!("{}.sock", std::process::id()))
+}
+
+/// Listens in `dir`; each line read reaches the loop as `Event::Control`,
+/// except while a program has the terminal (`lent`): the loop waits on it
+/// then, so the line is answered at once that the console is busy.
+pub fn listen(
+    dir: &Path,
+    tx: UnboundedSender<Event>,
+    lent: Arc<AtomicBool>,
+) -> std::io::Result<Control> {
+    // Made the user's alone before the socket is: nobody else can
+    // connect, whatever the umask left the socket's own mode at.
+    let folder = folder(dir);
+    std::fs::create_dir_all(&folder)?;
+    std::fs::set_permissions(&folder, std::fs::Permissions::from_mode(0o700))?;
+    forget_the_dead(&folder);
     let path = path(dir);
     // A console that died left its socket; the pid is ours now.
     let _ = std::fs::remove_file(&path);
     let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    let accept = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(serve(stream, tx.clone()));
-        }
-    });
-    Ok(Control { path, accept })
+    let (closing, closed) = watch::channel(false);
+    let accept = tokio::spawn(accept(listener, tx, lent, closed));
+    Ok(Control {
+        path,
+        closing,
+        accept: Some(accept),
+    })
 }
 
-async fn serve(stream: UnixStream, tx: UnboundedSender<Event>) {
+/// Sockets of consoles that are gone (killed, or crashed): nothing answers
+/// on them.
+fn forget_the_dead(folder: &Path) {
+    let Ok(entries) = std::fs::read_dir(folder) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.extension().is_some_and(|e| e == "sock")
+            && std::os::unix::net::UnixStream::connect(&path)
+                .is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        {
+            let _ = std::fs::remove_file(&path);
+        }
+    }
+}
+
+async fn accept(
+    listener: UnixListener,
+    tx: UnboundedSender<Event>,
+    lent: Arc<AtomicBool>,
+    mut closed: watch::Receiver<bool>,
+) {
+    let mut connections = tokio::task::JoinSet::new();
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => {
+                    connections.spawn(serve(stream, tx.clone(), lent.clone(), closed.clone()));
+                }
+                // Out of descriptors, say: the socket stays, and tries again.
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            },
+            _ = closed.changed() => break,
+        }
+        while connections.try_join_next().is_some() {}
+    }
+    while connections.join_next().await.is_some() {}
+}
+
+async fn serve(
+    stream: UnixStream,
+    tx: UnboundedSender<Event>,
+    lent: Arc<AtomicBool>,
+    mut closed: watch::Receiver<bool>,
+) {
     let (read, mut write) = stream.into_split();
-    let mut read = BufReader::new(read).take(LINE_LIMIT as u64 + 1);
+    // One byte past the limit and the newline tells a line too long.
+    let mut read = BufReader::new(read).take(0);
     let mut line = String::new();
     loop {
         line.clear();
-        read.set_limit(LINE_LIMIT as u64 + 1);
-        let answer = match read.read_line(&mut line).await {
+        read.set_limit(LINE_LIMIT as u64 + 2);
+        let got = tokio::select! {
+            got = read.read_line(&mut line) => got,
+            _ = closed.changed() => return,
+        };
+        let text = line.strip_suffix('\n').unwrap_or(&line);
+        let (answer, end) = match got {
             Ok(0) => return,
-            Ok(n) if n > LINE_LIMIT => error(&format!("a line is at most {LINE_LIMIT} bytes")),
+            Ok(_) if text.len() > LINE_LIMIT => (
+                error(&format!("a line is at most {LINE_LIMIT} bytes")),
+                true,
+            ),
+            Ok(_) if lent.load(Ordering::Acquire) => (
+                error("busy: a program has the terminal; ask again once it ends"),
+                false,
+            ),
             Ok(_) => {
                 let (reply, answered) = oneshot::channel();
-                let line = line.trim().to_string();
+                let line = text.trim().to_string();
                 if tx.send(Event::Control { line, reply }).is_err() {
                     return;
                 }
                 match answered.await {
-                    Ok(answer) => answer,
+                    Ok(answer) => (answer, false),
                     Err(_) => return,
                 }
             }
-            Err(e) => error(&format!("not a line of text: {e}")),
+            Err(e) => (error(&format!("not a line of text: {e}")), false),
         };
         if write
             .write_all(format!("{answer}\n").as_bytes())
             .await
             .is_err()
+            || end
         {
-            return;
-        }
-        if line.len() > LINE_LIMIT {
             return;
         }
     }
@@ -95,48 +185,77 @@ pub fn error(message: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tokio::io::AsyncReadExt;
 
     /// A socket whose loop answers each line with the line itself.
-    async fn echoing() -> (tempfile::TempDir, Control) {
+    async fn echoing() -> (tempfile::TempDir, Control, Arc<AtomicBool>) {
         let dir = tempfile::tempdir().unwrap();
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let control = listen(dir.path(), tx).unwrap();
+        let lent = Arc::new(AtomicBool::new(false));
+        let control = listen(dir.path(), tx, lent.clone()).unwrap();
         tokio::spawn(async move {
             while let Some(Event::Control { line, reply }) = rx.recv().await {
-                let _ = reply.send(format!("got {line}"));
+                let _ = reply.send(format!("got {}", line.len()));
             }
         });
-        (dir, control)
+        (dir, control, lent)
+    }
+
+    async fn answer(read: &mut BufReader<&mut UnixStream>) -> String {
+        let mut line = String::new();
+        read.read_line(&mut line).await.unwrap();
+        line
     }
 
     #[tokio::test]
     async fn lines_are_answered_in_turn_and_an_endless_one_is_refused() {
-        let (_dir, control) = echoing().await;
+        let (_dir, control, _) = echoing().await;
         let mut s = UnixStream::connect(&control.path).await.unwrap();
-        s.write_all(b"  lease-next crm \nstate\n").await.unwrap();
+        let longest = "a".repeat(LINE_LIMIT);
+        s.write_all(format!("  lease-next crm \n{longest}\n").as_bytes())
+            .await
+            .unwrap();
         let mut read = BufReader::new(&mut s);
-        let mut line = String::new();
-        read.read_line(&mut line).await.unwrap();
-        assert_eq!(line, "got lease-next crm\n");
-        line.clear();
-        read.read_line(&mut line).await.unwrap();
-        assert_eq!(line, "got state\n");
+        assert_eq!(answer(&mut read).await, "got 14\n");
+        assert_eq!(answer(&mut read).await, "got 4096\n");
         // Past the limit: said, and the connection ends.
-        let long = "a".repeat(LINE_LIMIT + 10);
-        s.write_all(long.as_bytes()).await.unwrap();
+        let long = "a".repeat(LINE_LIMIT + 1);
+        s.write_all(format!("{long}\n").as_bytes()).await.unwrap();
         let mut rest = String::new();
         s.read_to_string(&mut rest).await.unwrap();
         assert_eq!(rest, "{\"error\":\"a line is at most 4096 bytes\"}\n");
     }
 
     #[tokio::test]
-    async fn the_socket_is_the_users_alone_and_goes_with_the_console() {
-        let (_dir, control) = echoing().await;
+    async fn while_a_program_has_the_terminal_a_line_is_answered_busy_at_once() {
+        let (_dir, control, lent) = echoing().await;
+        lent.store(true, Ordering::Release);
+        let mut s = UnixStream::connect(&control.path).await.unwrap();
+        s.write_all(b"record-outcome\n").await.unwrap();
+        let mut read = BufReader::new(&mut s);
+        assert!(answer(&mut read).await.contains("busy"));
+        lent.store(false, Ordering::Release);
+        s.write_all(b"record-outcome\n").await.unwrap();
+        let mut read = BufReader::new(&mut s);
+        assert_eq!(answer(&mut read).await, "got 14\n");
+    }
+
+    #[tokio::test]
+    async fn the_socket_is_the_users_alone_goes_with_the_console_and_the_dead_are_forgotten() {
+        let (dir, control, _) = echoing().await;
         let path = control.path.clone();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
-        drop(control);
+        let folder = path.parent().unwrap().to_path_buf();
+        let mode = std::fs::metadata(&folder).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        // One a killed console left: nothing listens on it.
+        let dead = folder.join("1.sock");
+        drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
+        // One that still answers stays.
+        let alive = folder.join("2.sock");
+        let _listening = std::os::unix::net::UnixListener::bind(&alive).unwrap();
+        control.close().await;
         assert!(!path.exists());
+        let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+        let again = listen(dir.path(), tx, Arc::default()).unwrap();
+        assert!(!dead.exists() && alive.exists() && again.path.exists());
     }
 }

@@ -57,8 +57,8 @@ pub struct Session {
     pub theme: Theme,
     pub dial_command: Option<Vec<String>>,
     pub locale: Locale,
-    /// Where the control socket is made (the data directory): none over
-    /// SSH, or once making it failed.
+    /// Where the control socket is made (the data directory): none when
+    /// the console is not to be scripted, or once making the socket failed.
     pub control_dir: Option<std::path::PathBuf>,
 }
 
@@ -107,11 +107,11 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     let mut renewer: Option<(i64, JoinHandle<()>)> = None;
     let mut signals = Signals::new()?;
     // Scripting is an extra: without its socket the console still works.
-    let _control = match s
+    let listening = s
         .control_dir
         .as_deref()
-        .map(|d| super::control::listen(d, tx.clone()))
-    {
+        .map(|d| super::control::listen(d, tx.clone(), paused.clone()));
+    let control = match listening {
         Some(Ok(c)) => Some(c),
         Some(Err(e)) => {
             s.control_dir = None;
@@ -176,14 +176,17 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             batch.push(e);
         }
         for event in batch {
-            let event = match event {
+            // A line from the shell: a chain goes as a key's, answered once
+            // the console settles; a question is answered at once.
+            let msg = match event {
                 Event::Control { line, reply } => match control_steps(&s.app, &line) {
-                    Ok(steps) => {
+                    Ok(Some(steps)) => {
                         asked.push(reply);
-                        match steps {
-                            Some(steps) => Event::App(Box::new(Msg::Control(steps))),
-                            None => continue,
-                        }
+                        Event::App(Box::new(Msg::Control(steps)))
+                    }
+                    Ok(None) => {
+                        let _ = reply.send(s.app.state().to_string());
+                        continue;
                     }
                     Err(e) => {
                         let _ = reply.send(super::control::error(&e));
@@ -192,8 +195,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                 },
                 other => other,
             };
-            match event {
-                Event::Control { .. } => unreachable!("answered above"),
+            match msg {
                 Event::App(msg) => {
                     let leased = match msg.as_ref() {
                         Msg::Leased {
@@ -267,14 +269,13 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                     let result = dial_now(&mut term, &paused, &s, debtor_id, &phone, &name);
                     // The dialer had the screen: the next frame goes whole.
                     shown = None;
-                    // The debtor read again, and a chain's next steps.
-                    let (mut fx, _) = s.app.update(Msg::CallEnded(result));
-                    fx.extend(s.app.update(Msg::Tick(s.clock.now())).0);
-                    for effect in fx {
-                        spawn_effect(&s, &tx, effect);
-                    }
                     dirty = true;
+                    // Through the loop as any message, so that what it asks
+                    // for (the debtor read again, a chain's next steps, a
+                    // command that takes the terminal) runs as theirs do.
+                    let _ = tx.send(Event::App(Box::new(Msg::CallEnded(result))));
                 }
+                Event::Control { .. } => unreachable!("taken above"),
             }
         }
         if s.app.quit {
@@ -282,9 +283,13 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             break;
         }
     }
-    // A debtor given back on the way out must reach the server.
+    // A debtor given back on the way out must reach the server, and the
+    // answer to a `quit` from the shell its asker.
     for h in releases {
         let _ = tokio::time::timeout(Duration::from_secs(2), h).await;
+    }
+    if let Some(control) = control {
+        control.close().await;
     }
     Ok(())
 }

@@ -255,8 +255,9 @@ macro_rules! not_skipped {
     };
 }
 /// Leases the next debtor of a queue, found as `next_in_queue!` finds them,
-/// in one statement; nothing when the queue is empty or a lease is in the
-/// way (`NEXT_IN_QUEUE` then tells which).
+/// in one statement; nothing when the queue is empty, a lease is in the way,
+/// or only debtors the agent skipped are left (`NEXT_IN_QUEUE` and
+/// `NEXT_EVEN_SKIPPED` then tell which).
 macro_rules! take_next {
     ($next:expr) => {
         concat!(

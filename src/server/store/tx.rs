@@ -237,6 +237,10 @@ impl Tx for SqlTx<'_> {
                     int(r, "debtor_id")
                 })
                 .await?;
+            // On PostgreSQL a debtor another transaction has locked at
+            // this instant counts as taken, so a skipped one may come
+            // before them: such locks are mostly other leases, which take
+            // that debtor anyway.
             if candidate.is_none() {
                 candidate = self
                     .db()
