@@ -1130,6 +1130,14 @@ impl App {
                     .map(|q| q.id.clone())
             });
         let Some(queue) = queue else {
+            // Said, so that a chain ends here rather than going on.
+            let said = match (&self.queues, self.locale) {
+                (Remote::Loading, Locale::PtBr) => "as filas ainda estão carregando",
+                (Remote::Loading, Locale::En) => "the queues are still loading",
+                (_, Locale::PtBr) => "nenhuma fila de onde pegar",
+                (_, Locale::En) => "no queue to take from",
+            };
+            self.say(Severity::Warn, said.into());
             return;
         };
         self.leasing = true;

@@ -1518,3 +1518,22 @@ fn a_chain_from_the_shell_goes_as_a_key_and_the_state_says_what_is_on_screen() {
     assert_eq!(w.state()["notice"]["severity"], "warn");
     assert!(w.settled());
 }
+
+#[test]
+fn next_before_the_queues_have_come_says_so_and_ends_a_chain() {
+    let mut a = App::new(
+        Locale::PtBr,
+        with_commands(Locale::PtBr).keymap,
+        "ana".into(),
+        "embedded".into(),
+        now(),
+    );
+    assert_eq!(key(&mut a, "ctrl-n"), vec![]);
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "as filas ainda estão carregando"
+    );
+    a.update(Msg::Queues(Ok(Vec::new())));
+    key(&mut a, "n");
+    assert_eq!(a.notice.as_ref().unwrap().1, "nenhuma fila de onde pegar");
+}
