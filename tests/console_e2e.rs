@@ -382,7 +382,9 @@ fn the_agents_own_command_runs_on_the_debtor_on_screen() {
     std::fs::write(
         &config,
         format!(
-            r#"[commands.notes]
+            r#"dial_command = ["true", "{{phone}}"]
+
+[commands.notes]
 run = ["sh", "-c", "printf '%s\n' \"$@\" \"$REGUA_CONSOLE\" > \"$0\"", "{out}", "{{name}}", "{{debtor_id}}"]
 help = "the debtor's notes"
 
@@ -396,6 +398,7 @@ background = true
 [keys.workspace]
 "ctrl-o" = "notes"
 "ctrl-p" = ["ping", "record-outcome"]
+"ctrl-k" = ["call", "notes"]
 "#,
             out = out.display(),
             side = side.display()
@@ -451,6 +454,17 @@ background = true
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!std::fs::read_to_string(&side).unwrap().trim().is_empty());
+    c.keys("\x1b");
+    // A chain that goes on after a call: the dialer has the terminal, then
+    // the command does, and the form the call's end opened is still there.
+    std::fs::remove_file(&out).unwrap();
+    c.keys("\x0b"); // ctrl-k
+    ran(&out);
+    c.wait_for("Registrar resultado");
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap().lines().next(),
+        Some(name.as_str())
+    );
     c.keys("\x1b");
     // The one beside the console still runs (it sleeps): quitting does
     // not wait for it.
