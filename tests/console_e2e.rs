@@ -529,6 +529,58 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
     let state = ask(&mut socket, "lease-next");
     assert_eq!(state["notice"]["severity"], "warn", "{state}");
     assert_eq!(state["debtor"]["name"], second.as_str(), "{state}");
+    // A script fills the outcome form as the agent would: a field at a
+    // time, text quoted as the shell quotes it.
+    let state = ask(
+        &mut socket,
+        r#"record-outcome type promessa next-panel next-panel type 250,00 submit back"#,
+    );
+    assert_eq!(
+        state["screen"], "outcome",
+        "a refused form ends the chain: {state}"
+    );
+    assert_eq!(state["input"]["field"], "date", "{state}");
+    assert!(state["input"]["error"]["text"].is_string(), "{state}");
+    let state = ask(
+        &mut socket,
+        r#"type +7 next-panel type "ligou: vai pagar \"sem falta\"" submit"#,
+    );
+    assert_eq!(state["screen"], "workspace", "{state}");
+    assert_eq!(state["debtor"]["recorded"], "promise_to_pay", "{state}");
+    // Typing where nothing takes text is refused, as the key bar says.
+    let state = ask(&mut socket, "type x lease-next");
+    assert_eq!(state["notice"]["severity"], "warn", "{state}");
+    assert_eq!(state["debtor"]["name"], second.as_str(), "{state}");
+    // A search answers once what was typed has been looked up, so the
+    // script can choose among what was found.
+    let state = ask(&mut socket, &format!("search type '{first}'"));
+    let found = state["input"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{state}"));
+    assert_eq!(found[0]["name"], first.as_str(), "{state}");
+    let state = ask(&mut socket, "select");
+    assert_eq!(state["debtor"]["name"], first.as_str(), "{state}");
+    assert_eq!(
+        state["debtor"]["lease_id"],
+        Value::Null,
+        "opened to read: {state}"
+    );
+    c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
+    let server = api(&embedded_address(data.path()));
+    let promises: Vec<_> = events_of(&server, &second, "promise")
+        .into_iter()
+        .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
+        .collect();
+    assert_eq!(promises.len(), 1, "{promises:?}");
+    assert_eq!(promises[0]["amount"]["minor"], 25_000, "{promises:?}");
+    assert_eq!(promises[0]["date"], "2026-03-17", "{promises:?}");
+    let notes = events_of(&server, &second, "outcome");
+    assert!(
+        notes
+            .iter()
+            .any(|o| o["note"] == r#"ligou: vai pagar "sem falta""#),
+        "{notes:?}"
+    );
     // Quitting from the shell ends the console, and still answers (with
     // no debtor to give back on the way out, nothing else waits for it).
     let state = ask(&mut socket, "release-lease");

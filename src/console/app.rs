@@ -10,7 +10,7 @@ use super::action::Action;
 use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode, Step};
 use super::outbox_list::{Next, OutboxList, Unsent};
-use super::outcome_form::OutcomeForm;
+use super::outcome_form::{Field, OutcomeForm};
 use super::scroll::{Follow, Scroll, rows};
 use super::words::words;
 use crate::api::{
@@ -304,12 +304,26 @@ pub enum Effect {
     Quit,
 }
 
+/// One link of a chain: a step as a key binds it or, from the shell, text
+/// typed into the field on screen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Link {
+    Step(Step),
+    Type(String),
+}
+
+impl From<Step> for Link {
+    fn from(step: Step) -> Link {
+        Link::Step(step)
+    }
+}
+
 /// What reaches `update`.
 #[derive(Clone, Debug)]
 pub enum Msg {
     Key(Key),
     /// A chain sent from the shell (see `control`), done as a key's.
-    Control(Vec<Step>),
+    Control(Vec<Link>),
     /// The terminal changed size: everything is drawn again.
     Resize,
     Tick(DateTime<Utc>),
@@ -372,7 +386,7 @@ pub struct App {
     streamed: bool,
     pub leasing: bool,
     /// The rest of a chain, waiting on the server (see `go_on`).
-    pending: Vec<Step>,
+    pending: Vec<Link>,
     pub now: DateTime<Utc>,
     pub quit: bool,
 }
@@ -432,9 +446,9 @@ impl App {
                 self.key(key, &mut fx);
                 return (fx, true);
             }
-            Msg::Control(steps) => {
+            Msg::Control(links) => {
                 self.stop_chain();
-                self.go_on(steps, &mut fx);
+                self.go_on(links, &mut fx);
                 return (fx, true);
             }
             Msg::Resize => true,
@@ -654,9 +668,14 @@ impl App {
 
     /// Waiting on the server for what a chain's next step may need: the
     /// debtor being leased, the one on screen still loading, a call still
-    /// being placed.
+    /// being placed, the results of what was typed into the search.
     fn waiting(&self) -> bool {
+        let searching = matches!(
+            &self.overlay,
+            Some(Overlay::Search(s)) if s.seq > 0 && s.results.loading()
+        );
         self.leasing
+            || searching
             || self.work.as_ref().is_some_and(|w| {
                 w.calling
                     || w.debtor.loading()
@@ -705,7 +724,7 @@ impl App {
         if mode == Mode::Help {
             return self.step(steps[0], fx);
         }
-        self.go_on(steps, fx);
+        self.go_on(steps.into_iter().map(Link::Step).collect(), fx);
     }
 
     /// The agent's own key (or another chain) takes over from a chain
@@ -746,8 +765,36 @@ impl App {
                 "severity": severity,
                 "text": text,
             })),
+            "input": self.input(),
             "quit": self.quit,
         })
+    }
+
+    /// What the open form or search holds, for a script to check what it
+    /// typed and to choose among what was found.
+    fn input(&self) -> serde_json::Value {
+        use serde_json::json;
+        match &self.overlay {
+            Some(Overlay::Search(s)) => json!({
+                "query": s.query,
+                "results": s.results.ready().map(|found| found.iter().map(|d| json!({
+                    "id": d.id,
+                    "name": d.name,
+                    "external_id": d.external_id,
+                })).collect::<Vec<_>>()),
+                "selected": s.sel,
+            }),
+            Some(Overlay::Outcome(form)) => json!({
+                "field": form.field().name(),
+                "disposition": form.disposition,
+                "error": form.error.as_ref().map(|(field, text)| json!({
+                    "field": field.name(),
+                    "text": text,
+                })),
+            }),
+            Some(Overlay::Pause(reason)) => json!({ "reason": reason }),
+            _ => serde_json::Value::Null,
+        }
     }
 
     /// A chain goes in turn, each step on the state the one before left.
@@ -755,21 +802,67 @@ impl App {
     /// come (`update` goes on); a step that cannot be done, or an answer
     /// that says no (the queue empty, the call refused), ends the chain,
     /// and the key bar says why. After quit nothing more is done.
-    fn go_on(&mut self, steps: Vec<Step>, fx: &mut Vec<Effect>) {
-        let mut steps = steps.into_iter();
-        while let Some(step) = steps.next() {
-            let before = self.notice.clone();
-            self.step(step, fx);
-            let refused = self.notice != before
-                && matches!(self.notice, Some((Severity::Warn | Severity::Error, _)));
+    fn go_on(&mut self, links: Vec<Link>, fx: &mut Vec<Effect>) {
+        let mut links = links.into_iter();
+        while let Some(link) = links.next() {
+            let before = (self.notice.clone(), self.form_error().cloned());
+            match link {
+                Link::Step(step) => self.step(step, fx),
+                Link::Type(text) => self.type_text(&text, fx),
+            }
+            // A form that refuses what it was given ends the chain as a
+            // warning on the key bar does.
+            let refused = (self.notice != before.0
+                && matches!(self.notice, Some((Severity::Warn | Severity::Error, _))))
+                || (self.form_error() != before.1.as_ref() && self.form_error().is_some());
             if self.quit || refused {
                 return;
             }
             if self.waiting() {
-                self.pending = steps.collect();
+                self.pending = links.collect();
                 return;
             }
         }
+    }
+
+    fn form_error(&self) -> Option<&(Field, String)> {
+        match &self.overlay {
+            Some(Overlay::Outcome(form)) => form.error.as_ref(),
+            _ => None,
+        }
+    }
+
+    /// Text from the shell goes into the field on screen as if typed, one
+    /// character at a time; a search asks once, for all of it.
+    fn type_text(&mut self, text: &str, fx: &mut Vec<Effect>) {
+        use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+        if !matches!(
+            self.overlay,
+            Some(Overlay::Search(_) | Overlay::Outcome(_) | Overlay::Pause(_))
+        ) {
+            let w = words(self.locale);
+            return self.say(Severity::Warn, w.nothing_to_type_into.into());
+        }
+        let from = fx.len();
+        for c in text.chars() {
+            let key = Key {
+                code: KeyCode::Char(c),
+                mods: KeyModifiers::NONE,
+            };
+            self.text(key, fx);
+        }
+        let searches = fx[from..]
+            .iter()
+            .filter(|e| matches!(e, Effect::Search { .. }))
+            .count();
+        let mut seen = 0;
+        fx.retain(|e| {
+            if !matches!(e, Effect::Search { .. }) {
+                return true;
+            }
+            seen += 1;
+            seen == searches
+        });
     }
 
     fn step(&mut self, step: Step, fx: &mut Vec<Effect>) {

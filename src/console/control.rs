@@ -2,7 +2,8 @@
 //! directory, `consoles/<pid>.sock` (the folder is the user's alone).
 //! Each line sent is a chain of action and command names, as a key in the
 //! config binds them (`lease-next crm`), done as if that key were pressed;
-//! the answer is one line of JSON: what the console shows once the chain
+//! `type TEXT` in it types into the form or search on screen (quoted as a
+//! shell quotes, when it has spaces); the answer is one line of JSON: what the console shows once the chain
 //! is done or ends (`App::state`), or `{"error": …}` naming what it did not
 //! know. An empty line, or `state`, only asks. The agent's commands and the
 //! dialer find the socket in `REGUA_CONSOLE`.
@@ -17,6 +18,8 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::{oneshot, watch};
 
+use super::app::Link;
+use super::keymap::Keymap;
 use super::run::Event;
 
 /// Longer lines are refused rather than read on without end.
@@ -182,9 +185,80 @@ pub fn error(message: &str) -> String {
     serde_json::json!({ "error": message }).to_string()
 }
 
+/// A line as the links of a chain: names as a key binds them, split as a
+/// shell splits words; `type` takes the word after it as the text to type.
+/// `None` when the line only asks (empty, or `state`). An error names the
+/// word it could not take, and then nothing is done.
+pub fn links(keymap: &Keymap, line: &str) -> Result<Option<Vec<Link>>, String> {
+    let words = shell_words::split(line).map_err(|e| format!("{e}: {line}"))?;
+    if words.is_empty() || words == ["state"] {
+        return Ok(None);
+    }
+    let mut words = words.into_iter();
+    let mut links = Vec::new();
+    while let Some(word) = words.next() {
+        if word != "type" {
+            links.push(Link::Step(keymap.step(&word)?));
+            continue;
+        }
+        let text = words
+            .next()
+            .ok_or("type: the text to type is missing (quote it when it has spaces)")?;
+        // A key can type no control character; Enter, Tab and Esc are
+        // actions (`submit`, `next-panel`, `back`).
+        if let Some(c) = text.chars().find(|c| c.is_control()) {
+            return Err(format!(
+                "type: {:?} holds a control character (U+{:04X}): use an action for that key",
+                text, c as u32
+            ));
+        }
+        links.push(Link::Type(text));
+    }
+    Ok(Some(links))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_is_split_as_a_shell_splits_it_and_type_takes_the_next_word() {
+        use super::super::action::Action;
+        use super::super::keymap::Step;
+        let keys = Keymap::default();
+        let step = |a| Link::Step(Step::Action(a));
+        assert_eq!(links(&keys, ""), Ok(None));
+        assert_eq!(links(&keys, "  state "), Ok(None));
+        assert_eq!(
+            links(&keys, r#"search type "Maria \"Cida\" Souza" select"#),
+            Ok(Some(vec![
+                step(Action::Search),
+                Link::Type(r#"Maria "Cida" Souza"#.into()),
+                step(Action::Select),
+            ]))
+        );
+        assert_eq!(
+            links(&keys, "type 'R$ 10,00' type type"),
+            Ok(Some(vec![
+                Link::Type("R$ 10,00".into()),
+                Link::Type("type".into())
+            ]))
+        );
+        assert_eq!(
+            links(&keys, "type ''"),
+            Ok(Some(vec![Link::Type(String::new())]))
+        );
+        let bad = |line| links(&keys, line).unwrap_err();
+        assert!(bad("search type").contains("type: the text to type is missing"));
+        assert!(
+            bad("type 'Maria").contains("'Maria"),
+            "{}",
+            bad("type 'Maria")
+        );
+        let tab = bad("type \"a\tb\"");
+        assert!(tab.contains("U+0009"), "{tab}");
+        assert!(bad("search tipo").contains("\"tipo\""));
+    }
 
     /// A socket whose loop answers each line with the line itself.
     async fn echoing() -> (tempfile::TempDir, Control, Arc<AtomicBool>) {

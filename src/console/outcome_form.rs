@@ -27,6 +27,24 @@ pub enum Field {
     Submit,
 }
 
+impl Field {
+    /// As a script reads it from the control socket's state.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Disposition => "disposition",
+            Field::Reason => "reason",
+            Field::Amount => "amount",
+            Field::Date => "date",
+            Field::Installments => "installments",
+            Field::FirstDate => "first_date",
+            Field::CallbackDate => "callback_date",
+            Field::CallbackTime => "callback_time",
+            Field::Note => "note",
+            Field::Submit => "submit",
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct OutcomeForm {
     pub field_index: usize,

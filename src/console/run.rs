@@ -20,7 +20,6 @@ use super::app::{
 };
 use super::dial;
 use super::format::local_time;
-use super::keymap::Step;
 use super::outbox_list::Unsent;
 use super::terminal::{self, Input, Term};
 use super::theme::Theme;
@@ -179,10 +178,11 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             // A line from the shell: a chain goes as a key's, answered once
             // the console settles; a question is answered at once.
             let msg = match event {
-                Event::Control { line, reply } => match control_steps(&s.app, &line) {
-                    Ok(Some(steps)) => {
+                Event::Control { line, reply } => match super::control::links(&s.app.keymap, &line)
+                {
+                    Ok(Some(links)) => {
                         asked.push(reply);
-                        Event::App(Box::new(Msg::Control(steps)))
+                        Event::App(Box::new(Msg::Control(links)))
                     }
                     Ok(None) => {
                         let _ = reply.send(s.app.state().to_string());
@@ -303,19 +303,6 @@ fn answer(asked: &mut Vec<tokio::sync::oneshot::Sender<String>>, app: &App) {
     for reply in asked.drain(..) {
         let _ = reply.send(state.clone());
     }
-}
-
-/// A line from the control socket as steps: names as a key binds them,
-/// apart by spaces; `None` when it only asks (empty, or `state`).
-fn control_steps(app: &App, line: &str) -> Result<Option<Vec<Step>>, String> {
-    if line.is_empty() || line == "state" {
-        return Ok(None);
-    }
-    let steps = line
-        .split_whitespace()
-        .map(|name| app.keymap.step(name))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Some(steps))
 }
 
 /// Draws the console; a tick or a live event that changes no cell writes

@@ -1505,7 +1505,7 @@ fn a_chain_from_the_shell_goes_as_a_key_and_the_state_says_what_is_on_screen() {
     assert!(a.settled());
     let crm = a.keymap.step("crm").unwrap();
     let form = a.keymap.step("record-outcome").unwrap();
-    let (fx, _) = a.update(Msg::Control(vec![crm, form]));
+    let (fx, _) = a.update(Msg::Control(vec![crm.into(), form.into()]));
     assert!(
         matches!(fx.as_slice(), [Effect::RunCommand { .. }]),
         "{fx:?}"
@@ -1514,7 +1514,7 @@ fn a_chain_from_the_shell_goes_as_a_key_and_the_state_says_what_is_on_screen() {
     // What stopped it is in the state, as on the key bar.
     let mut w = with_commands(Locale::En);
     let next = w.keymap.step("lease-next").unwrap();
-    w.update(Msg::Control(vec![next]));
+    w.update(Msg::Control(vec![next.into()]));
     assert_eq!(w.state()["notice"]["severity"], "warn");
     assert!(w.settled());
 }
@@ -1536,4 +1536,88 @@ fn next_before_the_queues_have_come_says_so_and_ends_a_chain() {
     a.update(Msg::Queues(Ok(Vec::new())));
     key(&mut a, "n");
     assert_eq!(a.notice.as_ref().unwrap().1, "nenhuma fila de onde pegar");
+}
+
+/// A line from the shell as the loop receives it.
+fn line(a: &App, text: &str) -> Msg {
+    Msg::Control(super::control::links(&a.keymap, text).unwrap().unwrap())
+}
+
+#[test]
+fn text_from_the_shell_fills_the_form_a_field_at_a_time_and_a_refusal_ends_the_chain() {
+    let mut a = leased(Locale::PtBr, true);
+    let msg = line(
+        &a,
+        "record-outcome type promessa next-panel next-panel type 250,00 submit back",
+    );
+    let (fx, _) = a.update(msg);
+    assert_eq!(fx, vec![]);
+    // `submit` refused the missing date, so `back` did not close the form.
+    let state = a.state();
+    assert_eq!(state["screen"], "outcome", "{state}");
+    assert_eq!(state["input"]["disposition"], "promise_to_pay", "{state}");
+    assert_eq!(state["input"]["field"], "date", "{state}");
+    assert_eq!(state["input"]["error"]["field"], "date", "{state}");
+    let msg = line(&a, r#"type +5 next-panel type "vai pagar na sexta" submit"#);
+    let (fx, _) = a.update(msg);
+    let recorded = fx.iter().find_map(|e| match e {
+        Effect::Record { request, .. } => Some(request),
+        _ => None,
+    });
+    let request = recorded.unwrap_or_else(|| panic!("{fx:?}"));
+    assert_eq!(request.note.as_deref(), Some("vai pagar na sexta"));
+    let promise = request.promise.as_ref().unwrap();
+    assert_eq!(promise.amount_minor, 25_000);
+    assert_eq!(
+        promise.due_date,
+        NaiveDate::from_ymd_opt(2026, 3, 15).unwrap()
+    );
+    assert_eq!(a.state()["input"], serde_json::Value::Null);
+    // Nothing open takes text: said, and the chain ends there.
+    let (fx, _) = a.update(line(&a, "type x lease-next"));
+    assert_eq!(fx, vec![]);
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "type: nenhum campo aberto para digitar"
+    );
+}
+
+#[test]
+fn a_search_typed_from_the_shell_asks_once_and_the_chain_waits_for_what_it_finds() {
+    let mut a = app(Locale::En);
+    let (fx, _) = a.update(line(&a, "search type 'maria souza' select"));
+    assert_eq!(
+        fx,
+        vec![Effect::Search {
+            query: "maria souza".into(),
+            seq: 11
+        }],
+        "one question, for all of it"
+    );
+    assert!(!a.settled(), "the results are still on their way");
+    assert_eq!(a.state()["input"]["results"], serde_json::Value::Null);
+    let found = DebtorSummary {
+        id: 42,
+        external_id: "C-0042".into(),
+        name: "Maria Aparecida Souza".into(),
+        document: "***".into(),
+    };
+    let (fx, _) = a.update(Msg::Found {
+        seq: 11,
+        result: Ok(vec![found]),
+    });
+    // `select` waited for them, and opened the one found.
+    assert_eq!(
+        fx,
+        vec![Effect::LoadDebtor {
+            id: 42,
+            reveal: false
+        }]
+    );
+    assert_eq!(a.state()["screen"], "workspace");
+    // A search with nothing typed waits on nothing.
+    let mut b = app(Locale::En);
+    b.update(line(&b, "search"));
+    assert!(b.settled());
+    assert_eq!(b.state()["input"]["query"], "");
 }

@@ -58,6 +58,8 @@ pub struct Words {
     pub queue_empty: &'static str,
     /// A key pressed while a chain waited on the server: the rest is not done.
     pub chain_stopped: &'static str,
+    /// `type` from the shell with no form or search open.
+    pub nothing_to_type_into: &'static str,
     /// The control socket could not be made (the console works without it).
     pub no_control: &'static str,
     pub pause_reason: &'static str,
@@ -120,6 +122,7 @@ pub const PT: Words = Words {
     wrap_up_done: "Resultado registrado. n: próximo devedor",
     queue_empty: "nenhum devedor pode ser chamado agora nesta fila",
     chain_stopped: "sequência interrompida: o resto não foi feito",
+    nothing_to_type_into: "type: nenhum campo aberto para digitar",
     no_control: "sem controle pelo terminal (REGUA_CONSOLE)",
     pause_reason: "Motivo da pausa",
     filter: "filtro",
@@ -181,6 +184,7 @@ pub const EN: Words = Words {
     wrap_up_done: "Outcome recorded. n: next debtor",
     queue_empty: "nobody in this queue may be called now",
     chain_stopped: "chain stopped: the rest was not done",
+    nothing_to_type_into: "type: no field open to type into",
     no_control: "no scripting from the shell (REGUA_CONSOLE)",
     pause_reason: "Pause reason",
     filter: "filter",
