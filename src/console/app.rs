@@ -448,6 +448,11 @@ impl App {
             }
             Msg::Control(links) => {
                 self.stop_chain();
+                // A key there only closes the help; a script, which cannot
+                // see it, has its whole line done.
+                if matches!(self.overlay, Some(Overlay::Help(..))) {
+                    self.overlay = None;
+                }
                 self.go_on(links, &mut fx);
                 return (fx, true);
             }

@@ -1621,3 +1621,17 @@ fn a_search_typed_from_the_shell_asks_once_and_the_chain_waits_for_what_it_finds
     assert!(b.settled());
     assert_eq!(b.state()["input"]["query"], "");
 }
+
+#[test]
+fn a_line_from_the_shell_is_done_whole_with_the_help_open() {
+    let mut a = app(Locale::En);
+    key(&mut a, "?");
+    assert_eq!(a.state()["screen"], "help");
+    let (fx, _) = a.update(line(&a, "lease-next"));
+    assert_eq!(
+        fx,
+        vec![Effect::Lease {
+            queue: "early".into()
+        }]
+    );
+}
