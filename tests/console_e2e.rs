@@ -581,12 +581,18 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
             .any(|o| o["note"] == r#"ligou: vai pagar "sem falta""#),
         "{notes:?}"
     );
-    // Quitting from the shell ends the console, and still answers (with
-    // no debtor to give back on the way out, nothing else waits for it).
     let state = ask(&mut socket, "release-lease");
     assert_eq!(state["debtor"], Value::Null, "{state}");
-    let state = ask(&mut socket, "quit");
+    let state = ask(&mut socket, "lease-next");
+    assert!(state["debtor"]["lease_id"].is_i64(), "{state}");
+    // Quitting from the shell ends the console, and still answers; an
+    // outcome recorded the instant before is kept all the same.
+    let state = ask(
+        &mut socket,
+        "record-outcome type no_answer next-panel next-panel type 'saiu por último' submit quit",
+    );
     assert_eq!(state["quit"], true, "{state}");
+    assert_eq!(state["debtor"]["recorded"], "no_answer", "{state}");
     let start = Instant::now();
     while c.child.try_wait().unwrap().is_none() {
         assert!(
@@ -596,4 +602,26 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
         std::thread::sleep(Duration::from_millis(50));
     }
     assert!(!path.exists(), "the socket is removed on the way out");
+    // Sent before the server stopped, or waiting in the outbox for the
+    // next start: one or the other, once.
+    let count = |file: &str, sql: &'static str| -> i64 {
+        let url = format!("sqlite://{}", data.path().join(file).display());
+        tokio::runtime::Runtime::new().unwrap().block_on(async {
+            let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+        })
+    };
+    let waiting = count(
+        "outbox.db",
+        "SELECT COUNT(*) FROM outbox WHERE body LIKE '%saiu por último%'",
+    );
+    let sent = count(
+        "regua.db",
+        "SELECT COUNT(*) FROM history WHERE event LIKE '%saiu por último%'",
+    );
+    assert_eq!(
+        waiting + sent,
+        1,
+        "kept once: {waiting} waiting, {sent} sent"
+    );
 }

@@ -147,9 +147,16 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     // waiting is taken in one batch).
     let mut key_waiting = false;
     let mut releases: Vec<JoinHandle<()>> = Vec::new();
+    let (saves, saver) = saver(s.outbox.clone(), tx.clone());
+    let mut broken = None;
     loop {
         if dirty && (key_waiting || last_draw.elapsed() >= frame) {
-            draw(&mut term, &mut shown, &s.app, &s.theme)?;
+            // A terminal gone (the SSH link dropped) ends the console, but
+            // only after what was recorded is kept (below).
+            if let Err(e) = draw(&mut term, &mut shown, &s.app, &s.theme) {
+                broken = Some(e);
+                break;
+            }
             last_draw = Instant::now();
             dirty = false;
             key_waiting = false;
@@ -224,6 +231,15 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         ));
                     }
                     for effect in effects {
+                        if let Effect::Record {
+                            debtor_id,
+                            request,
+                            about,
+                        } = effect
+                        {
+                            let _ = saves.send((debtor_id, request, about));
+                            continue;
+                        }
                         if let Effect::RunCommand {
                             name,
                             args,
@@ -283,6 +299,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
             break;
         }
     }
+    // Every outcome recorded is on disk before the console ends, however
+    // soon after it the agent quit (or the terminal closed).
+    drop(saves);
+    let _ = saver.await;
     // A debtor given back on the way out must reach the server, and the
     // answer to a `quit` from the shell its asker.
     for h in releases {
@@ -291,7 +311,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     if let Some(control) = control {
         control.close().await;
     }
-    Ok(())
+    broken.map_or(Ok(()), Err)
 }
 
 /// Tells every line waiting what the console shows now.
@@ -369,6 +389,30 @@ fn live_msg(l: Live) -> Msg {
             }
         }
     }
+}
+
+/// An outcome to keep: the debtor, the request, whom it is about.
+type Save = (i64, OutcomeRequest, Option<String>);
+
+/// Keeps outcomes in the outbox one at a time, in the order they were
+/// recorded; ends once the sender is dropped and the last one is kept.
+fn saver(outbox: Outbox, tx: UnboundedSender<Event>) -> (UnboundedSender<Save>, JoinHandle<()>) {
+    let (saves, mut rx) = unbounded_channel::<Save>();
+    let task = tokio::spawn(async move {
+        while let Some((debtor_id, request, about)) = rx.recv().await {
+            let body = serde_json::to_value(&request).expect("requests serialize");
+            let kind = OutboxKind::Outcome { debtor_id };
+            let kept = outbox
+                .enqueue(kind, &new_key(), body, about.as_deref())
+                .await;
+            if let Err(e) = kept {
+                // Not kept: say so loudly, the agent must write it down.
+                let notice = Msg::Notice(Severity::Error, format!("NOT SAVED: {e}"));
+                let _ = tx.send(Event::App(Box::new(notice)));
+            }
+        }
+    });
+    (saves, task)
 }
 
 /// Runs one effect as a task; its answer comes back as a message.
@@ -465,24 +509,7 @@ fn spawn_effect(
                 Err(e) => send(Msg::CallRefused(e)),
             }
         }),
-        Effect::Record {
-            debtor_id,
-            request,
-            about,
-        } => {
-            let outbox = s.outbox.clone();
-            tokio::spawn(async move {
-                let body = serde_json::to_value(&request).expect("requests serialize");
-                let kind = OutboxKind::Outcome { debtor_id };
-                let kept = outbox
-                    .enqueue(kind, &new_key(), body, about.as_deref())
-                    .await;
-                if let Err(e) = kept {
-                    // Not kept: say so loudly, the agent must write it down.
-                    send(Msg::Notice(Severity::Error, format!("NOT SAVED: {e}")));
-                }
-            })
-        }
+        Effect::Record { .. } => unreachable!("the saver keeps them, in order"),
         // Beside the console, its output nowhere: the screen stays the
         // console's. (One that takes the terminal is run by the loop.)
         Effect::RunCommand {
@@ -728,6 +755,30 @@ impl Signals {
 mod tests {
     use super::*;
     use crate::domain::ShiftedClock;
+
+    /// Outcomes recorded in a burst are kept in the order recorded, and
+    /// all of them by the time the saver has ended.
+    #[tokio::test]
+    async fn outcomes_are_kept_in_order_before_the_saver_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
+        let (tx, _rx) = unbounded_channel();
+        let (saves, task) = saver(outbox.clone(), tx);
+        for debtor_id in 0..40 {
+            let request = OutcomeRequest::of(crate::domain::Disposition::NoAnswer);
+            saves.send((debtor_id, request, None)).unwrap();
+        }
+        drop(saves);
+        task.await.unwrap();
+        let kept: Vec<_> = outbox
+            .items()
+            .await
+            .unwrap()
+            .iter()
+            .map(|i| i.kind.debtor_id().unwrap())
+            .collect();
+        assert_eq!(kept, (0..40).collect::<Vec<_>>());
+    }
 
     /// A record's age on the outbox screen is counted on the session's
     /// clock, the one the outbox was given.
