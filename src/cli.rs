@@ -255,7 +255,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
             Err(code) => return code,
         };
         let outbox = match regua::client::outbox::Outbox::open(&dir, config.locale).await {
-            Ok(o) => o.with_clock(clock.clone()),
+            Ok(o) => o.with_clock(clock.clone()).for_owner(target.owner()),
             Err(e) => {
                 eprintln!("regua: {e}");
                 return ExitCode::from(1);

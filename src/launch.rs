@@ -40,6 +40,17 @@ pub struct Target {
 }
 
 impl Target {
+    /// Whose the writes of this session are, for the outbox: the user at
+    /// this server (the embedded one is the data directory's own, on
+    /// whatever port it runs).
+    pub fn owner(&self) -> String {
+        let server = match self.local {
+            Some(_) => "embedded".to_string(),
+            None => self.client.server().to_string(),
+        };
+        format!("{}@{server}", self.user.name)
+    }
+
     /// On the way out: a token nobody kept is revoked, so it cannot be
     /// used again and its user leaves the board's floor at once; then the
     /// embedded server this process runs stops (another on it takes it

@@ -616,3 +616,113 @@ async fn a_live_stream_follows_its_client_to_another_server() {
         moved.elapsed()
     );
 }
+
+/// A data directory another user (or the same user on another server)
+/// used: their writes are kept for them, never sent under this token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_users_writes_wait_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db(&dir), None, Seed::Demo).await;
+    let ana = logged_in(&server.url(), "ana").await;
+    let bruno = logged_in(&server.url(), "bruno").await;
+    let (_, debtor) = lease_any(&ana).await;
+    let before = notes(&ana, debtor).await.len();
+    let as_ana = format!("ana@{}", server.url());
+    let kind = OutboxKind::Outcome { debtor_id: debtor };
+    let body = json!({ "disposition": "no_answer", "note": "de ana" });
+    let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
+    let id = outbox
+        .for_owner(as_ana.clone())
+        .enqueue(kind, "ana-1", body, Some("Maria"))
+        .await
+        .unwrap();
+
+    // Bruno signs in here: ana's write is counted apart and not sent.
+    let theirs = Outbox::open(data.path(), Locale::PtBr)
+        .await
+        .unwrap()
+        .for_owner(format!("bruno@{}", server.url()));
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sender = theirs.clone().run(bruno.clone(), tx);
+    let status = until(&mut rx, |_| true).await;
+    assert_eq!((status.waiting, status.failed, status.others), (0, 0, 1));
+    let kept = theirs.items().await.unwrap();
+    assert_eq!(kept[0].other_owner.as_deref(), Some(as_ana.as_str()));
+    assert!(!theirs.retry(id).await.unwrap());
+    assert!(!theirs.discard(id).await.unwrap());
+    // Ana on another server is someone else too.
+    let elsewhere = Outbox::open(data.path(), Locale::PtBr)
+        .await
+        .unwrap()
+        .for_owner("ana@embedded".into());
+    let (tx2, mut rx2) = mpsc::unbounded_channel();
+    let other = elsewhere.run(ana.clone(), tx2);
+    assert_eq!(until(&mut rx2, |_| true).await.others, 1);
+    other.abort();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sender.abort();
+    assert_eq!(notes(&ana, debtor).await.len(), before, "nothing was sent");
+
+    // Ana comes back to this server: it goes, as hers.
+    let mine = Outbox::open(data.path(), Locale::PtBr)
+        .await
+        .unwrap()
+        .for_owner(as_ana);
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _sender = mine.clone().run(ana.clone(), tx);
+    let status = until(&mut rx, |s| s.delivered.is_some()).await;
+    assert_eq!(status.delivered.unwrap().id, id);
+    let all = notes(&ana, debtor).await;
+    assert_eq!(all.len(), before + 1);
+    assert_eq!(all.last().unwrap().as_deref(), Some("de ana"));
+    drop(server);
+}
+
+/// The server forgets a key after 7 days: a write tried before then, with
+/// no answer, may have been recorded. It waits for the agent to look.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_old_write_already_tried_waits_for_the_agent_to_look() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db(&dir), None, Seed::Demo).await;
+    let addr = server.addr;
+    let ana = logged_in(&server.url(), "ana").await;
+    let (_, debtor) = lease_any(&ana).await;
+    let before = notes(&ana, debtor).await.len();
+    server.kill();
+
+    // Recorded and tried a week ago, with the server out of reach.
+    let week_ago = Outbox::open(data.path(), Locale::En)
+        .await
+        .unwrap()
+        .with_clock(Arc::new(TestClock(Utc::now() - chrono::Duration::days(7))));
+    let kind = OutboxKind::Outcome { debtor_id: debtor };
+    let id = week_ago
+        .enqueue(kind, "old-1", json!({ "disposition": "no_answer" }), None)
+        .await
+        .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let sender = week_ago.clone().run(ana.clone(), tx);
+    until(&mut rx, |s| s.last_error.is_some()).await;
+    sender.abort();
+    let _ = sender.await;
+
+    // Today the server answers, but the write is held, not sent.
+    let server = start(&db(&dir), Some(addr), Seed::None).await;
+    let outbox = Outbox::open(data.path(), Locale::En).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _sender = outbox.clone().run(ana.clone(), tx);
+    let status = until(&mut rx, |s| s.failed == 1).await;
+    assert!(
+        status.last_error.unwrap().contains("timeline"),
+        "the agent is told to look"
+    );
+    assert_eq!(notes(&ana, debtor).await.len(), before, "nothing was sent");
+    // Looked, not there: sent again, by hand.
+    assert!(outbox.retry(id).await.unwrap());
+    let status = until(&mut rx, |s| s.delivered.is_some()).await;
+    assert_eq!(status.delivered.unwrap().id, id);
+    assert_eq!(notes(&ana, debtor).await.len(), before + 1);
+    drop(server);
+}

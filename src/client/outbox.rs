@@ -28,6 +28,11 @@ pub const FILE_NAME: &str = "outbox.db";
 /// do not come back at once) and starts again after a delivery.
 pub const RETRY_FIRST: Duration = Duration::from_secs(1);
 pub const RETRY_MAX: Duration = Duration::from_secs(30);
+/// The server remembers an Idempotency-Key for 7 days. A write already
+/// tried that is older than this may have been recorded with its answer
+/// lost, and the server would no longer know it: it waits for the agent
+/// to look (a day short of 7, for clocks that disagree).
+pub const KEY_REMEMBERED: chrono::TimeDelta = chrono::TimeDelta::days(6);
 
 const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,24 +43,33 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     created_at TEXT NOT NULL,
-    about TEXT
+    about TEXT,
+    owner TEXT,
+    checked INTEGER NOT NULL DEFAULT 0
 )";
-/// Files from before `about` (who the write is about) gain the column.
-const ADD_ABOUT: &str = "ALTER TABLE outbox ADD COLUMN about TEXT";
-const HAS_ABOUT: &str = "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = 'about'";
-const ENQUEUE: &str = "INSERT INTO outbox (kind, idempotency_key, body, created_at, about) \
-                       VALUES (?, ?, ?, ?, ?) RETURNING id";
-const NEXT: &str = "SELECT id, kind, idempotency_key, body, failed, attempts, last_error, \
-                    created_at, about FROM outbox WHERE failed = 0 ORDER BY id LIMIT 1";
-const ALL: &str = "SELECT id, kind, idempotency_key, body, failed, attempts, last_error, \
-                   created_at, about FROM outbox ORDER BY id";
-const COUNTS: &str = "SELECT COALESCE(SUM(failed = 0), 0) AS waiting, \
-                      COALESCE(SUM(failed = 1), 0) AS failed FROM outbox";
+/// Columns files from before them gain: who the write is about; whose it
+/// is (`user@server`; none in older files, sent by whoever runs); whether
+/// the agent looked before sending an old write again.
+const ADDED: [(&str, &str); 3] = [
+    ("about", "ALTER TABLE outbox ADD COLUMN about TEXT"),
+    ("owner", "ALTER TABLE outbox ADD COLUMN owner TEXT"),
+    (
+        "checked",
+        "ALTER TABLE outbox ADD COLUMN checked INTEGER NOT NULL DEFAULT 0",
+    ),
+];
+const HAS: &str = "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = ?";
+const ENQUEUE: &str = "INSERT INTO outbox (kind, idempotency_key, body, created_at, about, owner) \
+                       VALUES (?, ?, ?, ?, ?, ?) RETURNING id";
+/// Only the writes of the user and server this console is signed in to
+/// are sent: another's would go under this token.
+const MINE: &str = "(owner IS NULL OR owner = ?1)";
+const COLUMNS: &str = "id, kind, idempotency_key, body, failed, attempts, last_error, \
+                       created_at, about, owner, checked";
 const ATTEMPTED: &str =
     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed = ? WHERE id = ?";
+const HELD: &str = "UPDATE outbox SET last_error = ?, failed = 1 WHERE id = ?";
 const DELIVERED: &str = "DELETE FROM outbox WHERE id = ?";
-const RETRY: &str = "UPDATE outbox SET failed = 0 WHERE id = ? AND failed = 1";
-const DISCARD: &str = "DELETE FROM outbox WHERE id = ? AND failed = 1";
 
 /// What a write is, and so where it goes.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -97,6 +111,11 @@ pub struct OutboxItem {
     /// Who the write is about, as the agent knew them when it was made
     /// (the debtor's name): offline, there is no asking the server.
     pub about: Option<String>,
+    /// Whose it is (`user@server`) when it is not this outbox's owner's:
+    /// it waits for them to sign in here.
+    pub other_owner: Option<String>,
+    /// The agent looked, and sent it again, after it was held for its age.
+    checked: bool,
     /// The body as stored, sent byte for byte on every attempt.
     raw: String,
 }
@@ -116,6 +135,8 @@ pub struct OutboxStatus {
     pub waiting: usize,
     /// Items the server refused, kept.
     pub failed: usize,
+    /// Items of another user or server, kept for them.
+    pub others: usize,
     /// The newest error, until a delivery succeeds.
     pub last_error: Option<String>,
     /// What was just delivered, if that is the change.
@@ -143,10 +164,13 @@ pub struct Outbox {
     /// What a record's time is read from: the session's, so its age on
     /// screen is counted on the clock the console shows.
     clock: Arc<dyn Clock>,
+    /// Whose writes these are (`user@server`): others' wait for them.
+    owner: Option<String>,
 }
 
-fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
+fn item(row: &sqlx::sqlite::SqliteRow, owner: Option<&str>) -> Result<OutboxItem, OutboxError> {
     let id: i64 = row.try_get("id")?;
+    let other_owner: Option<String> = row.try_get("owner")?;
     let corrupt = |e: serde_json::Error| OutboxError::Corrupt(id, e.to_string());
     let kind: String = row.try_get("kind")?;
     let body: String = row.try_get("body")?;
@@ -161,6 +185,8 @@ fn item(row: &sqlx::sqlite::SqliteRow) -> Result<OutboxItem, OutboxError> {
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
         about: row.try_get("about")?,
+        other_owner: other_owner.filter(|o| Some(o.as_str()) != owner),
+        checked: row.try_get("checked")?,
     })
 }
 
@@ -199,13 +225,17 @@ impl Outbox {
             .connect_with(options)
             .await?;
         sqlx::query(SCHEMA).execute(&pool).await?;
-        let has_about: i64 = sqlx::query_scalar(HAS_ABOUT).fetch_one(&pool).await?;
-        if has_about == 0
-            && let Err(e) = sqlx::query(ADD_ABOUT).execute(&pool).await
-        {
-            // Another console on the same file may have added it first.
-            let added: i64 = sqlx::query_scalar(HAS_ABOUT).fetch_one(&pool).await?;
-            if added == 0 {
+        for (column, add) in ADDED {
+            let has = |pool| {
+                sqlx::query_scalar::<_, i64>(HAS)
+                    .bind(column)
+                    .fetch_one(pool)
+            };
+            if has(&pool).await? == 0
+                && let Err(e) = sqlx::query(add).execute(&pool).await
+                // Another console on the same file may have added it first.
+                && has(&pool).await? == 0
+            {
                 return Err(e.into());
             }
         }
@@ -214,7 +244,15 @@ impl Outbox {
             wake: Arc::default(),
             locale,
             clock: Arc::new(SystemClock),
+            owner: None,
         })
+    }
+
+    /// Makes the writes `owner`'s (`user@server`, the session's): only
+    /// theirs are sent and counted, and others' kept for them.
+    pub fn for_owner(mut self, owner: String) -> Outbox {
+        self.owner = Some(owner);
+        self
     }
 
     /// Stamps records from `clock` (the wall clock otherwise).
@@ -240,6 +278,7 @@ impl Outbox {
             .bind(body.to_string())
             .bind(self.clock.now())
             .bind(about)
+            .bind(&self.owner)
             .fetch_one(&self.pool)
             .await?
             .try_get("id")?;
@@ -249,14 +288,27 @@ impl Outbox {
 
     /// Everything kept, waiting and failed, oldest first.
     pub async fn items(&self) -> Result<Vec<OutboxItem>, OutboxError> {
-        let rows = sqlx::query(ALL).fetch_all(&self.pool).await?;
-        rows.iter().map(item).collect()
+        let all = format!("SELECT {COLUMNS} FROM outbox ORDER BY id");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(all))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| item(r, self.owner.as_deref()))
+            .collect()
     }
 
-    /// Sends a failed item again (after the cause was fixed); false when
-    /// there is no such failed item.
+    /// Sends a failed item again (after the cause was fixed, or the agent
+    /// looked whether an old one arrived); false when there is no such
+    /// failed item of this owner's.
     pub async fn retry(&self, id: i64) -> Result<bool, OutboxError> {
-        let done = sqlx::query(RETRY).bind(id).execute(&self.pool).await?;
+        let retry = format!(
+            "UPDATE outbox SET failed = 0, checked = 1 WHERE id = ?2 AND failed = 1 AND {MINE}"
+        );
+        let done = sqlx::query(sqlx::AssertSqlSafe(retry))
+            .bind(&self.owner)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         self.wake.notify_one();
         Ok(done.rows_affected() == 1)
     }
@@ -264,16 +316,30 @@ impl Outbox {
     /// Gives up on a failed item, the agent's decision; false when there is
     /// no such failed item (waiting items cannot be discarded).
     pub async fn discard(&self, id: i64) -> Result<bool, OutboxError> {
-        let done = sqlx::query(DISCARD).bind(id).execute(&self.pool).await?;
+        let discard = format!("DELETE FROM outbox WHERE id = ?2 AND failed = 1 AND {MINE}");
+        let done = sqlx::query(sqlx::AssertSqlSafe(discard))
+            .bind(&self.owner)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
         self.wake.notify_one();
         Ok(done.rows_affected() == 1)
     }
 
     async fn status(&self, last_error: &Option<String>) -> Result<OutboxStatus, OutboxError> {
-        let row = sqlx::query(COUNTS).fetch_one(&self.pool).await?;
+        let counts = format!(
+            "SELECT COALESCE(SUM(failed = 0 AND {MINE}), 0) AS waiting, \
+             COALESCE(SUM(failed = 1 AND {MINE}), 0) AS failed, \
+             COALESCE(SUM(NOT {MINE}), 0) AS others FROM outbox"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(counts))
+            .bind(&self.owner)
+            .fetch_one(&self.pool)
+            .await?;
         Ok(OutboxStatus {
             waiting: row.try_get::<i64, _>("waiting")? as usize,
             failed: row.try_get::<i64, _>("failed")? as usize,
+            others: row.try_get::<i64, _>("others")? as usize,
             last_error: last_error.clone(),
             delivered: None,
         })
@@ -333,10 +399,27 @@ impl Outbox {
         last_error: &mut Option<String>,
         delivered: &mut Option<Delivered>,
     ) -> Result<Attempt, OutboxError> {
-        let Some(row) = sqlx::query(NEXT).fetch_optional(&self.pool).await? else {
+        let next =
+            format!("SELECT {COLUMNS} FROM outbox WHERE failed = 0 AND {MINE} ORDER BY id LIMIT 1");
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(next))
+            .bind(&self.owner)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
             return Ok(Attempt::Idle);
         };
-        let next = item(&row)?;
+        let next = item(&row, self.owner.as_deref())?;
+        if next.attempts > 0 && !next.checked && self.clock.now() - next.created_at > KEY_REMEMBERED
+        {
+            let message = held_for_age(self.locale);
+            sqlx::query(HELD)
+                .bind(&message)
+                .bind(next.id)
+                .execute(&self.pool)
+                .await?;
+            *last_error = Some(message);
+            return Ok(Attempt::Done);
+        }
         let (method, path) = next.kind.route();
         let sent = client
             .send_bytes::<Value>(
@@ -380,6 +463,16 @@ impl Outbox {
             }
         }
     }
+}
+
+/// Why an old write already tried waits for the agent.
+fn held_for_age(locale: Locale) -> String {
+    locale
+        .pick(
+            "tentado há mais de 6 dias sem resposta: o servidor pode tê-lo recebido e já não se lembra; veja o histórico do devedor e envie de novo só se não estiver lá",
+            "tried more than 6 days ago with no answer: the server may have taken it and no longer remembers; check the debtor's timeline and send it again only if it is not there",
+        )
+        .to_string()
 }
 
 enum Attempt {
@@ -486,10 +579,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_file_from_before_about_keeps_its_items_and_gains_the_column() {
+    async fn a_file_from_before_about_keeps_its_items_and_gains_the_columns() {
         let dir = tempfile::tempdir().unwrap();
         old_file(dir.path(), true).await;
-        let outbox = Outbox::open(dir.path(), Locale::En).await.unwrap();
+        let outbox = Outbox::open(dir.path(), Locale::En)
+            .await
+            .unwrap()
+            .for_owner("ana@embedded".into());
         outbox
             .enqueue(
                 OutboxKind::Outcome { debtor_id: 8 },
@@ -506,9 +602,21 @@ mod tests {
             .collect();
         assert_eq!(kept, vec![(Some(7), None), (Some(8), Some("Rui"))]);
         drop(outbox);
-        // Opening it again finds the column there.
-        let again = Outbox::open(dir.path(), Locale::En).await.unwrap();
-        assert_eq!(again.items().await.unwrap().len(), 2);
+        // A write from before owners is sent by whoever signs in.
+        assert!(items.iter().all(|i| i.other_owner.is_none()), "{items:?}");
+        // Opening it again finds the columns there.
+        let again = Outbox::open(dir.path(), Locale::En)
+            .await
+            .unwrap()
+            .for_owner("bruno@embedded".into());
+        let owners: Vec<_> = again
+            .items()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.other_owner)
+            .collect();
+        assert_eq!(owners, vec![None, Some("ana@embedded".into())]);
     }
 
     /// Two consoles opening one file at the same moment, new or old.

@@ -250,6 +250,8 @@ pub enum Severity {
 pub struct OutboxCount {
     pub waiting: usize,
     pub failed: usize,
+    /// Kept for another user or server: not this session's to send.
+    pub others: usize,
     pub last_error: Option<String>,
 }
 

@@ -26,6 +26,9 @@ pub struct Unsent {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
+    /// Whose it is (`user@server`) when another's: it waits for them, and
+    /// only they may send it again or give it up.
+    pub owner: Option<String>,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -83,6 +86,21 @@ impl OutboxList {
     pub fn act(&mut self, action: Action, again: &str, locale: Locale) -> Next {
         let pick = |pt: &str, en: &str| locale.pick(pt, en).to_string();
         let asked = self.discarding.take();
+        if let (Action::Retry | Action::Discard, Some(owner)) =
+            (action, self.selected().and_then(|u| u.owner.as_ref()))
+        {
+            return Next::Say(
+                Severity::Info,
+                match locale {
+                    Locale::PtBr => format!(
+                        "este registro é de {owner}: vai quando entrarem no regua com esse usuário e servidor, neste computador"
+                    ),
+                    Locale::En => format!(
+                        "this record is {owner}'s: it goes when they sign in to regua with that user and server, on this computer"
+                    ),
+                },
+            );
+        }
         match action {
             Action::Up | Action::Down => {
                 let n = self.items.ready().map_or(0, Vec::len);
@@ -188,6 +206,7 @@ mod tests {
             attempts: 1,
             last_error: None,
             created_at: DateTime::UNIX_EPOCH,
+            owner: None,
         }
     }
 
@@ -222,6 +241,21 @@ mod tests {
             l.act(Action::Discard, "d", Locale::PtBr),
             Next::Say(..)
         ));
+    }
+
+    #[test]
+    fn anothers_item_is_left_to_them_and_says_whose_it_is() {
+        let theirs = Unsent {
+            owner: Some("bruno@embedded".into()),
+            ..unsent(1, true)
+        };
+        let mut l = list(vec![theirs]);
+        for action in [Action::Retry, Action::Discard, Action::Discard] {
+            let Next::Say(Severity::Info, text) = l.act(action, "d", Locale::En) else {
+                panic!("{action:?} acted on another's record");
+            };
+            assert!(text.contains("bruno@embedded"), "{text}");
+        }
     }
 
     #[test]

@@ -360,6 +360,7 @@ fn outbox_msg(s: OutboxStatus) -> Msg {
     Msg::Outbox(OutboxCount {
         waiting: s.waiting,
         failed: s.failed,
+        others: s.others,
         last_error: s.last_error,
     })
 }
@@ -594,6 +595,7 @@ async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
             attempts: i.attempts,
             last_error: i.last_error.map(line),
             created_at: i.created_at,
+            owner: i.other_owner.map(line),
         })
         .collect())
 }

@@ -831,12 +831,14 @@ fn a_refused_write_is_said_at_once() {
     let (_, dirty) = a.update(Msg::Outbox(super::app::OutboxCount {
         waiting: 1,
         failed: 0,
+        others: 0,
         last_error: None,
     }));
     assert!(dirty);
     a.update(Msg::Outbox(super::app::OutboxCount {
         waiting: 0,
         failed: 1,
+        others: 0,
         last_error: Some("the date is after 2026-03-25 (promise)".into()),
     }));
     let (severity, text) = a.notice.clone().unwrap();
@@ -868,6 +870,7 @@ fn unsent() -> Vec<Unsent> {
             attempts: 1,
             last_error: Some("este devedor está com outro agente".into()),
             created_at: now() - chrono::Duration::minutes(12),
+            owner: None,
         },
         Unsent {
             id: 2,
@@ -878,6 +881,18 @@ fn unsent() -> Vec<Unsent> {
             attempts: 3,
             last_error: Some("servidor inacessível: não foi possível conectar".into()),
             created_at: now() - chrono::Duration::minutes(3),
+            owner: None,
+        },
+        Unsent {
+            id: 3,
+            debtor_id: Some(81),
+            about: Some("João Batista".into()),
+            outcome: Some(crate::api::OutcomeRequest::of(Disposition::LeftMessage)),
+            failed: false,
+            attempts: 1,
+            last_error: None,
+            created_at: now() - chrono::Duration::hours(20),
+            owner: Some("bruno@https://cobranca.example".into()),
         },
     ]
 }
@@ -886,6 +901,7 @@ fn with_outbox(mut a: App) -> App {
     a.update(Msg::Outbox(super::app::OutboxCount {
         waiting: 1,
         failed: 1,
+        others: 1,
         last_error: Some("este devedor está com outro agente".into()),
     }));
     a
@@ -954,6 +970,7 @@ fn the_outbox_screen_retries_and_discards_a_refusal_and_opens_its_debtor() {
     let (fx, _) = a.update(Msg::Outbox(super::app::OutboxCount {
         waiting: 1,
         failed: 0,
+        others: 0,
         last_error: None,
     }));
     assert_eq!(fx, vec![]);

@@ -52,7 +52,9 @@ pub fn lines(
         } else {
             theme.fg(theme.text)
         };
-        let (state, colour) = if u.failed {
+        let (state, colour) = if u.owner.is_some() {
+            (pick("⏸ de outro", "⏸ another's"), theme.muted)
+        } else if u.failed {
             (pick("✗ recusado", "✗ refused"), theme.danger)
         } else {
             (pick("⇡ aguardando", "⇡ waiting"), theme.pending)
@@ -85,15 +87,23 @@ pub fn lines(
             (Locale::En, 1) => "1 attempt".to_string(),
             (Locale::En, n) => format!("{n} attempts"),
         };
-        let why = match (&u.last_error, u.failed) {
-            (Some(e), true) => format!("{e} · {tries}"),
-            (None, true) => tries,
+        let why = match (&u.owner, &u.last_error, u.failed) {
+            (Some(owner), ..) => match locale {
+                Locale::PtBr => {
+                    format!("de {owner}: vai quando entrarem com esse usuário e servidor")
+                }
+                Locale::En => {
+                    format!("{owner}'s: it goes when they sign in with that user and server")
+                }
+            },
+            (None, Some(e), true) => format!("{e} · {tries}"),
+            (None, None, true) => tries,
             // What the agent needs first: it goes by itself.
-            (Some(e), false) => match locale {
+            (None, Some(e), false) => match locale {
                 Locale::PtBr => format!("tentando de novo sozinho ({tries}) — {e}"),
                 Locale::En => format!("trying again by itself ({tries}) — {e}"),
             },
-            (None, false) => pick("ainda não enviado", "not sent yet").to_string(),
+            (None, None, false) => pick("ainda não enviado", "not sent yet").to_string(),
         };
         lines.push(Line::styled(
             format!("  {}", clipped(&why, width.saturating_sub(2))),

@@ -98,13 +98,20 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
             let rows = usize::from(area.height.min(height).saturating_sub(2));
             let inner = usize::from(width.saturating_sub(2));
             let (waiting, failed) = (app.outbox.waiting, app.outbox.failed);
-            let title = match app.locale {
+            let mut title = match app.locale {
                 Locale::PtBr => format!(
                     "Envios: {waiting} aguardando, {failed} {}",
                     words::refused(app.locale, failed)
                 ),
                 Locale::En => format!("Outbox: {waiting} waiting, {failed} refused"),
             };
+            let others = app.outbox.others;
+            if others > 0 {
+                title += &match app.locale {
+                    Locale::PtBr => format!(", {others} de outro usuário ou servidor"),
+                    Locale::En => format!(", {others} another user's or server's"),
+                };
+            }
             let lines = outbox::lines(list, app.now, app.locale, rows, inner, theme);
             (title, lines, width, height)
         }
