@@ -42,11 +42,18 @@ pub struct Target {
 impl Target {
     /// Whose the writes of this session are, for the outbox: the user at
     /// this server (the embedded one is the data directory's own, on
-    /// whatever port it runs).
+    /// whatever port it runs; another's address as a URL spells it, so
+    /// `HTTPS://Host:443/` is `https://host`).
     pub fn owner(&self) -> String {
         let server = match self.local {
             Some(_) => "embedded".to_string(),
-            None => self.client.server().to_string(),
+            None => {
+                let base = self.client.server();
+                let url = reqwest::Url::parse(&base).map(String::from);
+                url.unwrap_or_else(|_| base.to_string())
+                    .trim_end_matches('/')
+                    .to_string()
+            }
         };
         format!("{}@{server}", self.user.name)
     }
@@ -191,4 +198,45 @@ fn prompt(label: &str) -> Result<String, String> {
         return Err("no user given".into());
     }
     Ok(line)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Role;
+
+    fn remote_as_ana(address: &str) -> Target {
+        Target {
+            client: Client::new(address).unwrap(),
+            user: UserView {
+                id: 1,
+                name: "ana".into(),
+                role: Role::Agent,
+            },
+            local: None,
+            label: address.into(),
+            kept: true,
+        }
+    }
+
+    /// However the address is spelt, one server is one owner of the
+    /// outbox's records.
+    #[test]
+    fn an_owner_is_the_user_at_the_server_spelt_one_way() {
+        for address in [
+            "https://cobranca.example",
+            "HTTPS://Cobranca.Example:443/",
+            "https://cobranca.example/",
+        ] {
+            assert_eq!(
+                remote_as_ana(address).owner(),
+                "ana@https://cobranca.example",
+                "{address}"
+            );
+        }
+        assert_eq!(
+            remote_as_ana("10.0.0.5:8080").owner(),
+            "ana@http://10.0.0.5:8080"
+        );
+    }
 }

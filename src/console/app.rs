@@ -10,7 +10,7 @@ use super::action::Action;
 use super::format::local_time;
 use super::keymap::{Key, Keymap, Mode, Step};
 use super::outbox_list::{Next, OutboxList, Unsent};
-use super::outcome_form::{Field, OutcomeForm};
+use super::outcome_form::OutcomeForm;
 use super::scroll::{Follow, Scroll, rows};
 use super::words::words;
 use crate::api::{
@@ -389,6 +389,9 @@ pub struct App {
     pub leasing: bool,
     /// The rest of a chain, waiting on the server (see `go_on`).
     pending: Vec<Link>,
+    /// How many times the outcome form refused what it was given: a
+    /// chain ends at a refusal, the same complaint again included.
+    form_refusals: u64,
     pub now: DateTime<Utc>,
     pub quit: bool,
 }
@@ -422,6 +425,7 @@ impl App {
             streamed: false,
             leasing: false,
             pending: Vec::new(),
+            form_refusals: 0,
             now,
             quit: false,
         }
@@ -812,16 +816,17 @@ impl App {
     fn go_on(&mut self, links: Vec<Link>, fx: &mut Vec<Effect>) {
         let mut links = links.into_iter();
         while let Some(link) = links.next() {
-            let before = (self.notice.clone(), self.form_error().cloned());
+            let before = (self.notice.clone(), self.form_refusals);
             match link {
                 Link::Step(step) => self.step(step, fx),
                 Link::Type(text) => self.type_text(&text, fx),
             }
             // A form that refuses what it was given ends the chain as a
-            // warning on the key bar does.
+            // warning on the key bar does, even with the same complaint
+            // as last time.
             let refused = (self.notice != before.0
                 && matches!(self.notice, Some((Severity::Warn | Severity::Error, _))))
-                || (self.form_error() != before.1.as_ref() && self.form_error().is_some());
+                || self.form_refusals != before.1;
             if self.quit || refused {
                 return;
             }
@@ -829,13 +834,6 @@ impl App {
                 self.pending = links.collect();
                 return;
             }
-        }
-    }
-
-    fn form_error(&self) -> Option<&(Field, String)> {
-        match &self.overlay {
-            Some(Overlay::Outcome(form)) => form.error.as_ref(),
-            _ => None,
         }
     }
 
@@ -850,26 +848,27 @@ impl App {
             let w = words(self.locale);
             return self.say(Severity::Warn, w.nothing_to_type_into.into());
         }
-        let from = fx.len();
+        let mut typed = Vec::new();
         for c in text.chars() {
             let key = Key {
                 code: KeyCode::Char(c),
                 mods: KeyModifiers::NONE,
             };
-            self.text(key, fx);
+            self.text(key, &mut typed);
         }
-        let searches = fx[from..]
+        let searches = typed
             .iter()
             .filter(|e| matches!(e, Effect::Search { .. }))
             .count();
         let mut seen = 0;
-        fx.retain(|e| {
+        typed.retain(|e| {
             if !matches!(e, Effect::Search { .. }) {
                 return true;
             }
             seen += 1;
             seen == searches
         });
+        fx.extend(typed);
     }
 
     fn step(&mut self, step: Step, fx: &mut Vec<Effect>) {
@@ -1335,6 +1334,7 @@ impl App {
                     form.field_index = i;
                 }
                 form.error = Some((field, message));
+                self.form_refusals += 1;
             }
         }
     }

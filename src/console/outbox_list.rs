@@ -86,7 +86,8 @@ impl OutboxList {
     pub fn act(&mut self, action: Action, again: &str, locale: Locale) -> Next {
         let pick = |pt: &str, en: &str| locale.pick(pt, en).to_string();
         let asked = self.discarding.take();
-        if let (Action::Retry | Action::Discard, Some(owner)) =
+        // Its debtor number may be another server's, too.
+        if let (Action::Retry | Action::Discard | Action::Select, Some(owner)) =
             (action, self.selected().and_then(|u| u.owner.as_ref()))
         {
             return Next::Say(
@@ -250,7 +251,12 @@ mod tests {
             ..unsent(1, true)
         };
         let mut l = list(vec![theirs]);
-        for action in [Action::Retry, Action::Discard, Action::Discard] {
+        for action in [
+            Action::Retry,
+            Action::Discard,
+            Action::Discard,
+            Action::Select,
+        ] {
             let Next::Say(Severity::Info, text) = l.act(action, "d", Locale::En) else {
                 panic!("{action:?} acted on another's record");
             };

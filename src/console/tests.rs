@@ -1575,6 +1575,9 @@ fn text_from_the_shell_fills_the_form_a_field_at_a_time_and_a_refusal_ends_the_c
     assert_eq!(state["input"]["disposition"], "promise_to_pay", "{state}");
     assert_eq!(state["input"]["field"], "date", "{state}");
     assert_eq!(state["input"]["error"]["field"], "date", "{state}");
+    // Refused again with the same complaint: still the end of the chain.
+    a.update(line(&a, "submit back"));
+    assert_eq!(a.state()["screen"], "outcome");
     let msg = line(&a, r#"type +5 next-panel type "vai pagar na sexta" submit"#);
     let (fx, _) = a.update(msg);
     let recorded = fx.iter().find_map(|e| match e {
