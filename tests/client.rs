@@ -158,6 +158,13 @@ fn outcome(disposition: Disposition, note: Option<&str>) -> OutcomeRequest {
 }
 
 /// The notes of the debtor's outcomes, oldest first.
+/// The debtor's outcomes are those `before` and one more, with `note`.
+async fn assert_one_more_note(client: &Client, debtor: i64, before: usize, note: &str) {
+    let all = notes(client, debtor).await;
+    assert_eq!(all.len(), before + 1, "{all:?}");
+    assert_eq!(all.last().unwrap().as_deref(), Some(note));
+}
+
 async fn notes(client: &Client, debtor: i64) -> Vec<Option<String>> {
     client
         .timeline(debtor)
@@ -458,9 +465,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
         .await
         .unwrap();
     assert_eq!(again, delivered.answer);
-    let all = notes(&ana, debtor).await;
-    assert_eq!(all.len(), before + 1);
-    assert_eq!(all.last().unwrap().as_deref(), Some("sem resposta"));
+    assert_one_more_note(&ana, debtor, before, "sem resposta").await;
     drop(server);
 }
 
@@ -673,9 +678,7 @@ async fn another_users_writes_wait_for_them() {
     let _sender = mine.clone().run(ana.clone(), tx);
     let status = until(&mut rx, |s| s.delivered.is_some()).await;
     assert_eq!(status.delivered.unwrap().id, id);
-    let all = notes(&ana, debtor).await;
-    assert_eq!(all.len(), before + 1);
-    assert_eq!(all.last().unwrap().as_deref(), Some("de ana"));
+    assert_one_more_note(&ana, debtor, before, "de ana").await;
     drop(server);
 }
 

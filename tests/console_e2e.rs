@@ -161,6 +161,15 @@ fn events_of(
         .collect()
 }
 
+/// The promises `name` made in this test: the demo history may hold older
+/// ones.
+fn todays_promises(c: &(reqwest::blocking::Client, String, String), name: &str) -> Vec<Value> {
+    events_of(c, name, "promise")
+        .into_iter()
+        .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
+        .collect()
+}
+
 fn embedded_address(dir: &Path) -> String {
     let text = std::fs::read_to_string(dir.join("server.json")).unwrap();
     let v: Value = serde_json::from_str(&text).unwrap();
@@ -208,11 +217,7 @@ fn three_debtors_worked_on_the_embedded_default() {
 
     let server = api(&embedded_address(data.path()));
     for (round, name) in names.iter().enumerate() {
-        // The demo history may hold older promises; ours are today's.
-        let promises: Vec<_> = events_of(&server, name, "promise")
-            .into_iter()
-            .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
-            .collect();
+        let promises = todays_promises(&server, name);
         assert_eq!(promises.len(), 1, "{name}: stored once: {promises:?}");
         assert_eq!(promises[0]["amount"]["minor"], 10_000, "{promises:?}");
         assert_eq!(promises[0]["date"], "2026-03-15", "{promises:?}");
@@ -567,10 +572,7 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
     );
     c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
     let server = api(&embedded_address(data.path()));
-    let promises: Vec<_> = events_of(&server, &second, "promise")
-        .into_iter()
-        .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
-        .collect();
+    let promises = todays_promises(&server, &second);
     assert_eq!(promises.len(), 1, "{promises:?}");
     assert_eq!(promises[0]["amount"]["minor"], 25_000, "{promises:?}");
     assert_eq!(promises[0]["date"], "2026-03-17", "{promises:?}");

@@ -798,6 +798,12 @@ impl App {
             Some(Overlay::Outcome(form)) => json!({
                 "field": form.field().name(),
                 "disposition": form.disposition,
+                "reason": form.reason(),
+                "typed": form
+                    .fields()
+                    .into_iter()
+                    .filter_map(|f| Some((f.name().to_string(), form.text(f)?.into())))
+                    .collect::<serde_json::Map<_, _>>(),
                 "error": form.error.as_ref().map(|(field, text)| json!({
                     "field": field.name(),
                     "text": text,

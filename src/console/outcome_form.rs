@@ -176,6 +176,20 @@ impl OutcomeForm {
         }
     }
 
+    /// What was typed into a field that takes text.
+    pub fn text(&self, field: Field) -> Option<&str> {
+        Some(match field {
+            Field::Amount => &self.amount,
+            Field::Date => &self.date,
+            Field::Installments => &self.installments,
+            Field::FirstDate => &self.first_date,
+            Field::CallbackDate => &self.callback_date,
+            Field::CallbackTime => &self.callback_time,
+            Field::Note => &self.note,
+            Field::Disposition | Field::Reason | Field::Submit => return None,
+        })
+    }
+
     fn text_mut(&mut self, field: Field) -> &mut String {
         match field {
             Field::Amount => &mut self.amount,

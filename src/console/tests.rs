@@ -1575,6 +1575,11 @@ fn text_from_the_shell_fills_the_form_a_field_at_a_time_and_a_refusal_ends_the_c
     assert_eq!(state["input"]["disposition"], "promise_to_pay", "{state}");
     assert_eq!(state["input"]["field"], "date", "{state}");
     assert_eq!(state["input"]["error"]["field"], "date", "{state}");
+    assert_eq!(
+        state["input"]["typed"],
+        serde_json::json!({"amount": "250,00", "date": "", "note": ""}),
+        "{state}"
+    );
     // Refused again with the same complaint: still the end of the chain.
     a.update(line(&a, "submit back"));
     assert_eq!(a.state()["screen"], "outcome");
