@@ -729,3 +729,48 @@ async fn an_old_write_already_tried_waits_for_the_agent_to_look() {
     assert_eq!(notes(&ana, debtor).await.len(), before + 1);
     drop(server);
 }
+
+/// A row this version cannot read (a newer one's kind, after a downgrade)
+/// is kept for the agent and stops nothing behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreadable_record_is_kept_and_the_rest_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db(&dir), None, Seed::Demo).await;
+    let ana = logged_in(&server.url(), "ana").await;
+    let (_, debtor) = lease_any(&ana).await;
+    let before = notes(&ana, debtor).await.len();
+    let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
+    let url = format!("sqlite://{}", data.path().join("outbox.db").display());
+    let file = sqlx::SqlitePool::connect(&url).await.unwrap();
+    sqlx::query(
+        "INSERT INTO outbox (kind, idempotency_key, body, created_at) \
+         VALUES ('{\"kind\":\"refund\",\"payment_id\":3}', 'future', '{}', '2026-03-10T13:00:00Z')",
+    )
+    .execute(&file)
+    .await
+    .unwrap();
+    let kind = OutboxKind::Outcome { debtor_id: debtor };
+    let body = json!({ "disposition": "no_answer", "note": "atrás" });
+    let good = outbox.enqueue(kind, "good", body, None).await.unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let _sender = outbox.clone().run(ana.clone(), tx);
+    // Reports keep coming while the sender is stuck: a deadline for all.
+    let delivered = until(&mut rx, |s| s.delivered.is_some());
+    let status = tokio::time::timeout(Duration::from_secs(30), delivered)
+        .await
+        .expect("the record behind the unreadable one is delivered");
+    assert_eq!(status.delivered.unwrap().id, good);
+    assert_eq!((status.waiting, status.failed), (0, 1));
+    assert_one_more_note(&ana, debtor, before, "atrás").await;
+    let kept = outbox.items().await.unwrap();
+    assert_eq!(kept.len(), 1, "listed, not hidden");
+    assert!(kept[0].failed && kept[0].kind.debtor_id().is_none());
+    let why = kept[0].last_error.as_deref().unwrap();
+    assert!(
+        why.starts_with("registro ilegível") && why.contains("refund"),
+        "{why}"
+    );
+    assert!(outbox.discard(kept[0].id).await.unwrap());
+    drop(server);
+}

@@ -77,14 +77,20 @@ const DELIVERED: &str = "DELETE FROM outbox WHERE id = ?";
 pub enum OutboxKind {
     /// `POST /v1/debtors/{debtor_id}/outcomes`
     Outcome { debtor_id: i64 },
+    /// A row this regua cannot read (another version's kind, say), and
+    /// why: kept for the agent, never sent, and not in the way of the rest.
+    #[serde(skip)]
+    Unreadable(String),
 }
 
 impl OutboxKind {
-    fn route(&self) -> (Method, String) {
+    /// Where it goes, or why it cannot go.
+    fn route(&self) -> Result<(Method, String), &str> {
         match self {
             OutboxKind::Outcome { debtor_id } => {
-                (Method::POST, format!("/v1/debtors/{debtor_id}/outcomes"))
+                Ok((Method::POST, format!("/v1/debtors/{debtor_id}/outcomes")))
             }
+            OutboxKind::Unreadable(why) => Err(why),
         }
     }
 
@@ -92,6 +98,7 @@ impl OutboxKind {
     pub fn debtor_id(&self) -> Option<i64> {
         match self {
             OutboxKind::Outcome { debtor_id } => Some(*debtor_id),
+            OutboxKind::Unreadable(_) => None,
         }
     }
 }
@@ -149,8 +156,6 @@ pub enum OutboxError {
     Store(#[from] sqlx::Error),
     #[error("outbox: {0}")]
     Io(#[from] std::io::Error),
-    #[error("outbox: item {0} is unreadable: {1}")]
-    Corrupt(i64, String),
 }
 
 /// The outbox file. Cheap to clone: enqueue from the UI side while the
@@ -171,14 +176,22 @@ pub struct Outbox {
 fn item(row: &sqlx::sqlite::SqliteRow, owner: Option<&str>) -> Result<OutboxItem, OutboxError> {
     let id: i64 = row.try_get("id")?;
     let other_owner: Option<String> = row.try_get("owner")?;
-    let corrupt = |e: serde_json::Error| OutboxError::Corrupt(id, e.to_string());
     let kind: String = row.try_get("kind")?;
     let body: String = row.try_get("body")?;
+    let read = serde_json::from_str::<OutboxKind>(&kind)
+        .map_err(|e| format!("{kind}: {e}"))
+        .and_then(|kind| {
+            Ok((
+                kind,
+                serde_json::from_str::<Value>(&body).map_err(|e| e.to_string())?,
+            ))
+        });
+    let (kind, body_value) = read.unwrap_or_else(|why| (OutboxKind::Unreadable(why), Value::Null));
     Ok(OutboxItem {
         id,
-        kind: serde_json::from_str(&kind).map_err(corrupt)?,
+        kind,
         idempotency_key: row.try_get("idempotency_key")?,
-        body: serde_json::from_str(&body).map_err(corrupt)?,
+        body: body_value,
         raw: body,
         failed: row.try_get("failed")?,
         attempts: row.try_get("attempts")?,
@@ -392,6 +405,23 @@ impl Outbox {
         }
     }
 
+    /// Keeps an item back as refused, for the agent to look at, without
+    /// sending it; the next goes on.
+    async fn hold(
+        &self,
+        id: i64,
+        message: String,
+        last_error: &mut Option<String>,
+    ) -> Result<Attempt, OutboxError> {
+        sqlx::query(HELD)
+            .bind(&message)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        *last_error = Some(message);
+        Ok(Attempt::Done)
+    }
+
     /// Sends the oldest waiting item once.
     async fn attempt(
         &self,
@@ -411,16 +441,17 @@ impl Outbox {
         let next = item(&row, self.owner.as_deref())?;
         if next.attempts > 0 && !next.checked && self.clock.now() - next.created_at > KEY_REMEMBERED
         {
-            let message = held_for_age(self.locale);
-            sqlx::query(HELD)
-                .bind(&message)
-                .bind(next.id)
-                .execute(&self.pool)
-                .await?;
-            *last_error = Some(message);
-            return Ok(Attempt::Done);
+            return self
+                .hold(next.id, held_for_age(self.locale), last_error)
+                .await;
         }
-        let (method, path) = next.kind.route();
+        let (method, path) = match next.kind.route() {
+            Ok(route) => route,
+            Err(why) => {
+                let message = unreadable(self.locale, why);
+                return self.hold(next.id, message, last_error).await;
+            }
+        };
         let sent = client
             .send_bytes::<Value>(
                 method,
@@ -461,6 +492,18 @@ impl Outbox {
                     Attempt::Later
                 })
             }
+        }
+    }
+}
+
+/// Why a row this regua cannot read waits for the agent.
+fn unreadable(locale: Locale, why: &str) -> String {
+    match locale {
+        Locale::PtBr => {
+            format!("registro ilegível para esta versão do regua (feito por outra?): {why}")
+        }
+        Locale::En => {
+            format!("a record this version of regua cannot read (made by another?): {why}")
         }
     }
 }
