@@ -158,6 +158,34 @@ fn outcome(disposition: Disposition, note: Option<&str>) -> OutcomeRequest {
 }
 
 /// The notes of the debtor's outcomes, oldest first.
+/// A server on a file of the demo portfolio, ana signed in to it with a
+/// debtor leased, how many outcomes they had, and a data directory.
+struct Desk {
+    dir: tempfile::TempDir,
+    data: tempfile::TempDir,
+    server: Server,
+    ana: Client,
+    debtor: i64,
+    before: usize,
+}
+
+async fn desk() -> Desk {
+    let dir = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let server = start(&db(&dir), None, Seed::Demo).await;
+    let ana = logged_in(&server.url(), "ana").await;
+    let (_, debtor) = lease_any(&ana).await;
+    let before = notes(&ana, debtor).await.len();
+    Desk {
+        dir,
+        data,
+        server,
+        ana,
+        debtor,
+        before,
+    }
+}
+
 /// The debtor's outcomes are those `before` and one more, with `note`.
 async fn assert_one_more_note(client: &Client, debtor: i64, before: usize, note: &str) {
     let all = notes(client, debtor).await;
@@ -403,13 +431,15 @@ async fn until(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_outbox_delivers_once_after_the_server_comes_back() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&db(&dir), None, Seed::Demo).await;
+    let Desk {
+        dir,
+        data,
+        server,
+        ana,
+        debtor,
+        before,
+    } = desk().await;
     let addr = server.addr;
-    let ana = logged_in(&server.url(), "ana").await;
-    let (_, debtor) = lease_any(&ana).await;
-    let before = notes(&ana, debtor).await.len();
     server.kill();
 
     // Recorded while the server is down, then the console quits.
@@ -626,13 +656,15 @@ async fn a_live_stream_follows_its_client_to_another_server() {
 /// used: their writes are kept for them, never sent under this token.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn another_users_writes_wait_for_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&db(&dir), None, Seed::Demo).await;
-    let ana = logged_in(&server.url(), "ana").await;
+    let Desk {
+        dir: _dir,
+        data,
+        server,
+        ana,
+        debtor,
+        before,
+    } = desk().await;
     let bruno = logged_in(&server.url(), "bruno").await;
-    let (_, debtor) = lease_any(&ana).await;
-    let before = notes(&ana, debtor).await.len();
     let as_ana = format!("ana@{}", server.url());
     let kind = OutboxKind::Outcome { debtor_id: debtor };
     let body = json!({ "disposition": "no_answer", "note": "de ana" });
@@ -686,13 +718,15 @@ async fn another_users_writes_wait_for_them() {
 /// no answer, may have been recorded. It waits for the agent to look.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_old_write_already_tried_waits_for_the_agent_to_look() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&db(&dir), None, Seed::Demo).await;
+    let Desk {
+        dir,
+        data,
+        server,
+        ana,
+        debtor,
+        before,
+    } = desk().await;
     let addr = server.addr;
-    let ana = logged_in(&server.url(), "ana").await;
-    let (_, debtor) = lease_any(&ana).await;
-    let before = notes(&ana, debtor).await.len();
     server.kill();
 
     // Recorded and tried a week ago, with the server out of reach.
@@ -734,12 +768,14 @@ async fn an_old_write_already_tried_waits_for_the_agent_to_look() {
 /// is kept for the agent and stops nothing behind it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unreadable_record_is_kept_and_the_rest_go_on() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = tempfile::tempdir().unwrap();
-    let server = start(&db(&dir), None, Seed::Demo).await;
-    let ana = logged_in(&server.url(), "ana").await;
-    let (_, debtor) = lease_any(&ana).await;
-    let before = notes(&ana, debtor).await.len();
+    let Desk {
+        dir: _dir,
+        data,
+        server,
+        ana,
+        debtor,
+        before,
+    } = desk().await;
     let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
     let url = format!("sqlite://{}", data.path().join("outbox.db").display());
     let file = sqlx::SqlitePool::connect(&url).await.unwrap();
