@@ -48,6 +48,13 @@ static CLEANED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
 
 /// A store in a fresh schema of the test database, or `None` (skipped).
 async fn postgres() -> Option<Arc<dyn Store>> {
+    let url = postgres_schema().await?;
+    Some(connect(&url).await.expect("postgres store"))
+}
+
+/// A fresh schema of the test database, as the URL of a connection that
+/// works in it, or `None` (skipped).
+async fn postgres_schema() -> Option<String> {
     let Ok(url) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
         // Straight to stderr: the test harness would swallow eprintln!.
         let _ = writeln!(
@@ -85,8 +92,9 @@ async fn postgres() -> Option<Arc<dyn Store>> {
         .unwrap();
     admin.close().await;
     let separator = if url.contains('?') { '&' } else { '?' };
-    let url = format!("{url}{separator}options=-c%20search_path%3D{schema}");
-    Some(connect(&url).await.expect("postgres store"))
+    Some(format!(
+        "{url}{separator}options=-c%20search_path%3D{schema}"
+    ))
 }
 
 /// Runs a test body against both stores.
@@ -587,6 +595,71 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
         vec!["100% Pago_Ltda"]
     );
     assert_eq!(store.search_debtors("", 2).await.unwrap().len(), 2, "limit");
+    // Names are found without their accents and in any case.
+    for typed in ["joao", "JOÃO", "João", "SOUZA", "ao sou"] {
+        assert_eq!(
+            names(store.search_debtors(typed, 10).await.unwrap()),
+            vec!["João Souza"],
+            "{typed}"
+        );
+    }
+    // A name imported again is found by its new spelling only.
+    store
+        .import_debtors([debtor(2, "Joana Conceição")].into(), t(2, 9))
+        .await
+        .unwrap();
+    assert!(store.search_debtors("joao", 10).await.unwrap().is_empty());
+    assert_eq!(
+        names(store.search_debtors("conceicao", 10).await.unwrap()),
+        vec!["Joana Conceição"]
+    );
+}
+
+/// A database written before names had a search key (`name_key`, migration
+/// 0009) gets them at the next start: its debtors are found as new ones are.
+async fn names_from_before_the_search_key_are_found(url: &str) {
+    let store = connect(url).await.unwrap();
+    let debtors: Vec<Debtor> = (0..12_000)
+        .map(|i| debtor(i, &format!("Conceição {i}")))
+        .collect();
+    store.import_debtors(debtors.into(), t(1, 9)).await.unwrap();
+    drop(store);
+    let clear = "UPDATE debtors SET name_key = NULL";
+    let cleared = if url.starts_with("sqlite:") {
+        let pool = sqlx::SqlitePool::connect(url).await.unwrap();
+        sqlx::query(clear)
+            .execute(&pool)
+            .await
+            .unwrap()
+            .rows_affected()
+    } else {
+        let pool = sqlx::PgPool::connect(url).await.unwrap();
+        sqlx::query(clear)
+            .execute(&pool)
+            .await
+            .unwrap()
+            .rows_affected()
+    };
+    assert_eq!(cleared, 12_000);
+    let store = connect(url).await.unwrap();
+    let found = store.search_debtors("conceicao 11999", 10).await.unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let found = store.search_debtors("CONCEIÇÃO 1", 100).await.unwrap();
+    assert_eq!(found.len(), 100);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_sqlite_names_from_before_the_search_key_are_found() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("regua.db").display());
+    names_from_before_the_search_key_are_found(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_names_from_before_the_search_key_are_found() {
+    if let Some(url) = postgres_schema().await {
+        names_from_before_the_search_key_are_found(&url).await;
+    }
 }
 
 async fn setup_queue(store: &Arc<dyn Store>, n: u32) -> Vec<i64> {

@@ -16,7 +16,7 @@ use crate::console::action::Action;
 use crate::console::app::{Remote, Severity};
 use crate::console::keymap::{Key, Keymap, Mode};
 use crate::console::scroll::{Follow, Scroll, rows};
-use crate::domain::{Currency, Disposition, Locale};
+use crate::domain::{Currency, Disposition, Locale, name_key};
 
 /// How many events the ticker keeps.
 pub const TICKER: usize = 50;
@@ -299,23 +299,20 @@ impl Board {
         }
     }
 
-    /// The agents shown: filtered, then sorted.
+    /// The agents shown: filtered (any case, accents or not), then sorted.
     pub fn visible_agents(&self) -> Vec<&BoardAgent> {
-        let f = self.filter.to_lowercase();
+        let f = name_key(&self.filter);
+        let has = |text: &str| name_key(text).contains(&f);
         let mut list: Vec<&BoardAgent> = self
             .agents
             .iter()
             .filter(|a| {
                 f.is_empty()
-                    || a.name.to_lowercase().contains(&f)
+                    || has(&a.name)
                     || a.state.name().contains(&f)
-                    || state_word(a.state, self.locale).contains(&f)
-                    || a.reason
-                        .as_ref()
-                        .is_some_and(|r| r.to_lowercase().contains(&f))
-                    || a.lease
-                        .as_ref()
-                        .is_some_and(|l| l.debtor_name.to_lowercase().contains(&f))
+                    || has(state_word(a.state, self.locale))
+                    || a.reason.as_deref().is_some_and(has)
+                    || a.lease.as_ref().is_some_and(|l| has(&l.debtor_name))
             })
             .collect();
         match self.sort {
@@ -329,10 +326,10 @@ impl Board {
     }
 
     pub fn visible_queues(&self) -> Vec<&BoardQueue> {
-        let f = self.filter.to_lowercase();
+        let f = name_key(&self.filter);
         self.queues
             .iter()
-            .filter(|q| f.is_empty() || q.name.to_lowercase().contains(&f) || q.id.contains(&f))
+            .filter(|q| f.is_empty() || name_key(&q.name).contains(&f) || q.id.contains(&f))
             .collect()
     }
 

@@ -277,6 +277,12 @@ fn board_in_portuguese_at_80x24_and_120x40() {
     typed(&mut b, "pausa");
     let shown: Vec<&str> = b.visible_agents().iter().map(|a| a.name.as_str()).collect();
     assert_eq!(shown, ["carla"]);
+    // Typed without its accent, in any case.
+    key(&mut b, "esc");
+    key(&mut b, "/");
+    typed(&mut b, "LIGACAO");
+    let shown: Vec<&str> = b.visible_agents().iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(shown, ["ana"]);
 }
 
 #[test]

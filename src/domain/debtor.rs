@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
 
 use super::{Document, Jurisdiction, Money, MoneyError};
 
@@ -132,10 +134,31 @@ impl Debtor {
     }
 }
 
+/// A name as search compares it: lower case, accents dropped, so an agent
+/// who types "joao" or "CONCEICAO" finds João and Conceição (people spell
+/// names over the phone without their accents, and many keyboards make
+/// them slow to type).
+pub fn name_key(name: &str) -> String {
+    name.nfd()
+        .filter(|&c| !is_combining_mark(c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::domain::Currency;
+
+    #[test]
+    fn a_name_key_drops_case_and_accents_and_nothing_else() {
+        assert_eq!(name_key("João da Conceição"), "joao da conceicao");
+        assert_eq!(name_key("ÁGATA Müller-Ñúñez"), "agata muller-nunez");
+        assert_eq!(name_key("Ágata"), name_key("agata"));
+        // Letters that are not a base with an accent stay themselves.
+        assert_eq!(name_key("Øster Straße"), "øster straße");
+        assert_eq!(name_key("o'brien 3º"), "o'brien 3º");
+    }
 
     #[test]
     fn unknown_zones_are_kept_not_guessed() {

@@ -13,7 +13,7 @@ mod time;
 mod user;
 
 pub use contact::{Channel, Firmness};
-pub use debtor::{Debt, Debtor, Phone, PhoneKind, Zone};
+pub use debtor::{Debt, Debtor, Phone, PhoneKind, Zone, name_key};
 pub use document::{Document, DocumentError, cpf_from_base};
 pub use history::{ContactResult, Event, EventKind, Flag, Flags, Installment};
 pub use jurisdiction::{Jurisdiction, Uf, UnknownJurisdiction, UsState};

@@ -10,7 +10,7 @@ use super::{
     Idempotency, Lease, QueueCount, QueueDebtor, StoreError,
 };
 use crate::domain::{
-    Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone,
+    Currency, Debt, Debtor, Document, Event, Jurisdiction, Money, Phone, User, Zone, name_key,
 };
 
 pub fn ms(t: DateTime<Utc>) -> i64 {
@@ -32,7 +32,7 @@ pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role, s.expires_ms \
 pub const EXTEND_SESSION: &str = "UPDATE sessions SET expires_ms = $1 \
      WHERE token_hash = $2 AND expires_ms > $3 AND expires_ms < $1";
 pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
-     WHERE lower(name) LIKE $1 ESCAPE '\\' OR external_id = $2 \
+     WHERE name_key LIKE $1 ESCAPE '\\' OR external_id = $2 \
      OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \
      ORDER BY name, id LIMIT $4";
 /// A debtor's events as one JSON array's items, so a long history is one
@@ -125,15 +125,16 @@ pub fn values(dialect: Dialect, rows: usize, cols: usize) -> String {
     sql
 }
 
-pub const DEBTOR_COLUMNS: usize = 10;
+pub const DEBTOR_COLUMNS: usize = 11;
 /// Creates or updates `rows` debtors by external id (which must differ), each
 /// row's id with its external id (RETURNING's order is not the VALUES').
 pub fn upsert_debtors(dialect: Dialect, rows: usize) -> String {
     format!(
         "INSERT INTO debtors \
-         (external_id, name, document, phones, email, jurisdiction, time_zone, segment, tags, updated_ms) \
+         (external_id, name, name_key, document, phones, email, jurisdiction, time_zone, segment, tags, updated_ms) \
          VALUES {} \
-         ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, document = excluded.document, \
+         ON CONFLICT (external_id) DO UPDATE SET name = excluded.name, name_key = excluded.name_key, \
+         document = excluded.document, \
          phones = excluded.phones, email = excluded.email, jurisdiction = excluded.jurisdiction, \
          time_zone = excluded.time_zone, segment = excluded.segment, tags = excluded.tags, \
          updated_ms = excluded.updated_ms \
@@ -195,6 +196,21 @@ pub const POSTGRES: Dialect = Dialect {
     ids: "SELECT value::bigint FROM json_array_elements_text($1::json)",
     postgres: true,
 };
+
+/// Debtors stored before `name_key` was: a batch of them to fill in.
+pub const UNKEYED_NAMES: &str =
+    "SELECT id, name FROM debtors WHERE name_key IS NULL ORDER BY id LIMIT $1";
+
+/// Sets `name_key` from a JSON array of `[id, key]` pairs.
+pub fn fill_name_keys(dialect: Dialect) -> &'static str {
+    if dialect.postgres {
+        "UPDATE debtors SET name_key = j.value ->> 1 FROM json_array_elements($1::json) j \
+         WHERE debtors.id = (j.value ->> 0)::bigint"
+    } else {
+        "UPDATE debtors SET name_key = json_extract(j.value, '$[1]') FROM json_each($1) j \
+         WHERE debtors.id = json_extract(j.value, '$[0]')"
+    }
+}
 
 /// The ids of the debtors already stored under some external ids.
 pub fn known_debtors(list: Dialect) -> String {
@@ -496,12 +512,12 @@ pub fn events(items: &str) -> Result<Vec<Event>, StoreError> {
     serde_json::from_str(&format!("[{items}]")).map_err(|e| corrupt("history event", e))
 }
 
-/// The three ways a search matches: a part of the name (any case), the
-/// external id, or at least three digits of the document.
+/// The three ways a search matches: a part of the name (any case, with or
+/// without accents), the external id, or at least three digits of the
+/// document.
 pub fn search_terms(query: &str) -> (String, String, String) {
     let q = query.trim();
-    let escaped: String = q
-        .to_lowercase()
+    let escaped: String = name_key(q)
         .chars()
         .flat_map(|c| match c {
             '%' | '_' | '\\' => vec!['\\', c],

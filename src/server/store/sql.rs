@@ -21,6 +21,7 @@ use super::rows::{self, from_ms, ms};
 use super::sqlite_writer::{SqlJob, Writer};
 use super::tx::{SqlTx, verdict_args};
 use super::*;
+use crate::domain::name_key;
 
 enum Pools {
     Sqlite { writer: Writer, reader: SqlitePool },
@@ -56,6 +57,7 @@ impl SqlStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
+        fill_name_keys(&mut *pool.acquire().await?).await?;
         Ok(SqlStore {
             pools: Pools::Postgres(pool),
         })
@@ -78,6 +80,7 @@ impl SqlStore {
             .connect_with(options.clone())
             .await?;
         sqlx::migrate!("migrations/sqlite").run(&migrating).await?;
+        fill_name_keys(&mut *migrating.acquire().await?).await?;
         migrating.close().await;
         let writer = Writer::open(options.get_filename())?;
         let reader = SqlitePoolOptions::new()
@@ -734,6 +737,30 @@ async fn upsert_verdicts(e: &mut dyn Exec, verdicts: &[(i64, Verdict)]) -> Resul
     Ok(())
 }
 
+/// Gives debtors stored before `name_key` existed theirs, a few thousand
+/// to a statement: once, at the first start after the upgrade (each
+/// batch its own commit, so a start cut short goes on where it stopped).
+async fn fill_name_keys(e: &mut dyn Exec) -> Result<(), StoreError> {
+    const BATCH: i64 = 5000;
+    let fill = rows::fill_name_keys(e.dialect());
+    loop {
+        let names = e
+            .all(rows::UNKEYED_NAMES, &args![BATCH], |r| {
+                Ok((int(r, "id")?, text(r, "name")?))
+            })
+            .await?;
+        if names.is_empty() {
+            return Ok(());
+        }
+        let pairs: Vec<(i64, String)> = names
+            .into_iter()
+            .map(|(id, name)| (id, name_key(&name)))
+            .collect();
+        let pairs = serde_json::to_string(&pairs).expect("pairs serialize");
+        e.execute(fill, &args![&pairs]).await?;
+    }
+}
+
 /// Creates or updates debtors by external id, replacing their debts, a few
 /// hundred to a statement.
 async fn import(
@@ -769,11 +796,13 @@ async fn import(
         } else {
             rows::upsert_debtors(dialect, chunk.len())
         };
-        // The columns that are not already text, as text.
-        let written: Vec<[String; 4]> = chunk
+        // The columns that are not already text, as text, and the name as
+        // search compares it.
+        let written: Vec<[String; 5]> = chunk
             .iter()
             .map(|d| {
                 [
+                    name_key(&d.name),
                     d.document.to_string(),
                     serde_json::to_string(&d.phones).expect("phones serialize"),
                     d.jurisdiction.to_string(),
@@ -783,12 +812,13 @@ async fn import(
             .collect();
         let zones: Vec<String> = chunk.iter().map(|d| d.time_zone.to_string()).collect();
         let mut params = Vec::with_capacity(chunk.len() * rows::DEBTOR_COLUMNS);
-        for ((d, [document, phones, jurisdiction, tags]), zone) in
+        for ((d, [key, document, phones, jurisdiction, tags]), zone) in
             chunk.iter().zip(&written).zip(&zones)
         {
             params.extend(args![
                 d.external_id.as_str(),
                 d.name.as_str(),
+                key,
                 document,
                 phones,
                 d.email.as_deref(),
