@@ -5,6 +5,7 @@
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
+use sha2::Digest;
 use std::sync::{Arc, Mutex};
 
 use regua::domain::{Clock, Currency, Locale, Money};
@@ -681,6 +682,30 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "invalid",
         Some("disposition"),
     );
+    // Well-formed JSON of the wrong shape, which serde_json reports as
+    // syntax; and fields missing or said twice, named.
+    for (body, key, field) in [
+        (&b"{\"disposition\": 5}"[..], "d1", "disposition"),
+        (b"{}", "d2", "disposition"),
+        (
+            b"{\"disposition\": \"no_answer\", \"disposition\": \"refused\"}",
+            "d3",
+            "disposition",
+        ),
+        (
+            b"{\"disposition\": \"promise_to_pay\", \"promise\": {\"due_date\": \"2026-03-15\"}}",
+            "d4",
+            "promise.amount_minor",
+        ),
+    ] {
+        let r = post(raw(body), key).await;
+        assert_error(
+            &(r.0, r.1),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some(field),
+        );
+    }
     let r = post(
         raw(b"{\"disposition\": \"no_answer\", \"note\": \"\xff\xfe\"}"),
         "e",
@@ -784,6 +809,92 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "not_found",
         None,
     );
+    assert_error(
+        &s.post("/v1/queues/%FF/lease", Some(&ana), &json!({})).await,
+        StatusCode::NOT_FOUND,
+        "not_found",
+        None,
+    );
+
+    // Query parameters of the wrong type, or given twice, are named.
+    for (path, field) in [
+        ("/v1/debtors?limit=abc".to_string(), "limit"),
+        ("/v1/debtors?limit=-1".to_string(), "limit"),
+        ("/v1/debtors?q=a&q=b".to_string(), "q"),
+        (format!("/v1/debtors/{debtor}?reveal=maybe"), "reveal"),
+        ("/v1/queues?locale=en&locale=pt-BR".to_string(), "locale"),
+    ] {
+        assert_error(
+            &s.get(&path, &ana).await,
+            StatusCode::BAD_REQUEST,
+            "bad_query",
+            Some(field),
+        );
+    }
+}
+
+/// Outcomes on a debtor's timeline.
+async fn outcomes_on(s: &Server, token: &str, debtor: i64) -> usize {
+    let timeline = s
+        .get(&format!("/v1/debtors/{debtor}/timeline"), token)
+        .await
+        .1;
+    timeline
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "outcome")
+        .count()
+}
+
+/// A key answers again only for the call it was first used on: the same key
+/// and body on another debtor had been answered with the first debtor's
+/// outcome, and the second never recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_bound_to_the_call_it_was_first_used_on() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let first = lease_any(&s, &ana).await;
+    let second = lease_any(&s, &ana).await;
+    assert_ne!(first, second);
+    let body = json!({ "disposition": "no_answer" });
+    let r = s.outcome(first, &ana, Some("once"), &body).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let before = outcomes_on(&s, &ana, second).await;
+    let r = s.outcome(second, &ana, Some("once"), &body).await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("Idempotency-Key"),
+    );
+    assert_eq!(outcomes_on(&s, &ana, second).await, before);
+    // The same key on the right call is still its replay.
+    let r = s.outcome(first, &ana, Some("once"), &body).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    assert_eq!(r.2.get("idempotency-replayed").unwrap(), "true");
+
+    // A key an earlier server stored, hashed from the body alone, is still
+    // answered as its replay on the call it was sent on.
+    let user = agent_id(&s, &ana).await.as_i64().unwrap();
+    let raw = body.to_string();
+    let earlier = sha2::Sha256::digest(raw.as_bytes()).to_vec();
+    let now = morning();
+    s.state
+        .write(move |tx| {
+            Box::pin(async move {
+                tx.idempotency_begin(user, "from-before", &earlier, now)
+                    .await?;
+                tx.idempotency_finish(user, "from-before", 201, r#"{"kept":true}"#)
+                    .await?;
+                Ok(())
+            })
+        })
+        .await
+        .unwrap();
+    let r = s.outcome(first, &ana, Some("from-before"), &body).await;
+    assert_eq!((r.0, &r.1), (StatusCode::CREATED, &json!({ "kept": true })));
+    assert_eq!(r.2.get("idempotency-replayed").unwrap(), "true");
 }
 
 /// Reads server-sent events until one of `kind` arrives (or gives up).
@@ -818,6 +929,42 @@ async fn next_event(
             .ok()??;
         buffer.push_str(&String::from_utf8_lossy(&chunk));
     }
+}
+
+/// A `Last-Event-ID` the feed never gave (ahead of it, past i64, not a
+/// number) is told to load again and goes on from now: it had waited in
+/// silence for ids the feed would take weeks to reach, replayed everything
+/// (an overflow), or quietly started from now.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_the_feed_never_gave_is_told_to_load_again() {
+    let s = start().await;
+    let sofia = s.login("sofia").await;
+    let mut newest = 0;
+    for kind in ["a", "b"] {
+        newest = s.state.publish(kind, None, None, json!({})).await.unwrap();
+    }
+    let ahead = (newest + 1000).to_string();
+    let max = i64::MAX.to_string();
+    let mut streams = Vec::new();
+    for cursor in [ahead.as_str(), max.as_str(), "abc", " "] {
+        streams.push(open_stream(&s, &sofia, Some(cursor)).await);
+    }
+    s.state.publish("c", None, None, json!({})).await.unwrap();
+    for mut stream in streams {
+        assert_eq!(kinds_until(&mut stream, "c").await, ["reset", "c"]);
+    }
+    // One from before the feed: told, then everything kept.
+    let mut before = open_stream(&s, &sofia, Some("-5")).await;
+    let kinds = kinds_until(&mut before, "c").await;
+    assert_eq!(
+        kinds.first().map(String::as_str),
+        Some("reset"),
+        "{kinds:?}"
+    );
+    assert!(
+        kinds.ends_with(&["a".into(), "b".into(), "c".into()]),
+        "{kinds:?}"
+    );
 }
 
 async fn open_stream(s: &Server, token: &str, last_id: Option<&str>) -> reqwest::Response {
@@ -983,6 +1130,21 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
         "invalid",
         Some("amount_minor"),
     );
+    // A date no payment feed sends (it had been kept, and the timeline
+    // then began in the year -262143).
+    for (at, key) in [
+        ("-262143-01-01T00:00:00Z", "p-2a"),
+        ("1999-12-31T23:59:59Z", "p-2b"),
+    ] {
+        let body = json!({ "debtor_id": debtor, "amount_minor": 100, "paid_at": at });
+        let r = post(admin.clone(), body, key).await;
+        assert_error(
+            &(r.0, r.1),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some("paid_at"),
+        );
+    }
     let r = post(
         admin.clone(),
         json!({ "debtor_id": 999999, "amount_minor": 1 }),
@@ -1725,6 +1887,12 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
             &json!({ "state": "ready" }),
         )
         .await,
+        StatusCode::NOT_FOUND,
+        "user_not_found",
+        None,
+    );
+    assert_error(
+        &s.get("/v1/agents/999999/calls", &sofia).await,
         StatusCode::NOT_FOUND,
         "user_not_found",
         None,

@@ -166,7 +166,11 @@ fn events_of(
 fn todays_promises(c: &(reqwest::blocking::Client, String, String), name: &str) -> Vec<Value> {
     events_of(c, name, "promise")
         .into_iter()
-        .filter(|p| p["at"].as_str().unwrap() >= CLOCK)
+        .filter(|p| {
+            // As times, not text: "13:00:00.93Z" is after "13:00:00Z".
+            let at = chrono::DateTime::parse_from_rfc3339(p["at"].as_str().unwrap()).unwrap();
+            at >= chrono::DateTime::parse_from_rfc3339(CLOCK).unwrap()
+        })
         .collect()
 }
 

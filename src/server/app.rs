@@ -248,17 +248,35 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         let mut de = serde_json::Deserializer::from_slice(&bytes);
         let parsed: Result<T, ApiError> = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
-            let error = json_error(e.into_inner());
-            // serde_path_to_error says "." for the root and "?" when lost.
-            if path == "." || path == "?" {
-                error
-            } else {
-                error.field(path)
+            let inner = e.into_inner();
+            let field = field_at(&path, &inner.to_string());
+            let error = json_error(inner, &bytes);
+            match field {
+                Some(field) => error.field(field),
+                None => error,
             }
         });
         let value = parsed?;
-        de.end().map_err(json_error)?;
+        de.end().map_err(|e| json_error(e, &bytes))?;
         Ok(Body(value, bytes))
+    }
+}
+
+/// A name from the path (a queue's id); one that is not UTF-8 names
+/// nothing, a 404 with the error body.
+pub struct Name(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Name {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Name, ApiError> {
+        match axum::extract::Path::<String>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(name)) => Ok(Name(name)),
+            Err(_) => Err(ApiError::not_found("not_found", "no such name: not UTF-8")),
+        }
     }
 }
 
@@ -279,12 +297,60 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     }
 }
 
-/// Syntax is a 400; well-formed JSON of the wrong shape a 422.
-fn json_error(e: serde_json::Error) -> ApiError {
-    if e.is_syntax() || e.is_eof() {
+/// Syntax is a 400; well-formed JSON of the wrong shape a 422. serde_json
+/// calls a number where an enum's name should be a syntax error
+/// ("expected value"), so an error that says syntax is checked against the
+/// body itself: only on the way out, nothing is parsed twice when all is well.
+fn json_error(e: serde_json::Error, body: &[u8]) -> ApiError {
+    let malformed = (e.is_syntax() || e.is_eof())
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err();
+    if malformed {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
     } else {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", e.to_string())
+    }
+}
+
+/// The field a deserializing error is about, from serde_path_to_error's
+/// path ("." for the root, "?" when lost). A missing or repeated field is
+/// reported at the object that should hold it, so its name is read from
+/// serde's message and put after that path.
+fn field_at(path: &str, message: &str) -> Option<String> {
+    let named = ["missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|start| message.strip_prefix(start)?.split('`').next());
+    let path = Some(path).filter(|p| *p != "." && *p != "?");
+    match (path, named) {
+        (Some(path), Some(name)) => Some(format!("{path}.{name}")),
+        (None, Some(name)) => Some(name.to_string()),
+        (path, None) => path.map(str::to_string),
+    }
+}
+
+/// Query parameters. axum's own extractor answers a bad value in plain
+/// text; this one answers with the error body naming the parameter.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> axum::extract::FromRequestParts<S> for Query<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Query<T>, ApiError> {
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(de)
+            .map(Query)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.into_inner().to_string();
+                let error = ApiError::new(StatusCode::BAD_REQUEST, "bad_query", message.clone());
+                match field_at(&path, &message) {
+                    Some(field) => error.field(field),
+                    None => error,
+                }
+            })
     }
 }
 

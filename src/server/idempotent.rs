@@ -1,6 +1,7 @@
-//! Writes that happen once per `Idempotency-Key`: the same key and body give
-//! the first answer again (marked with `Idempotency-Replayed: true`), the
-//! same key with another body is a 422, and while the first request is
+//! Writes that happen once per `Idempotency-Key`: the same key and body on
+//! the same call give the first answer again (marked with
+//! `Idempotency-Replayed: true`), the same key with another body or on
+//! another call (another debtor's outcomes, say) is a 422, and while the first request is
 //! still being answered a 409. A request that fails writes nothing and
 //! frees its key for a retry. The key is taken in the same transaction as
 //! the request's writes: one commit, not two, for each.
@@ -104,13 +105,26 @@ enum Answer {
     Replay { status: u16, body: String },
 }
 
-/// Runs `work` once for this user's key and body; answers 201 with its
-/// result, or the first answer again. The key, `work`'s writes and the
+/// What a key is bound to: the call (`scope`, as `POST
+/// /v1/debtors/7/outcomes`) and its body. The body alone let a key used on
+/// one debtor answer for another: the second write was lost, answered with
+/// the first one's result.
+fn request_hash(scope: &str, raw: &[u8]) -> Vec<u8> {
+    let mut hash = Sha256::new();
+    hash.update(scope.as_bytes());
+    hash.update([0]);
+    hash.update(raw);
+    hash.finalize().to_vec()
+}
+
+/// Runs `work` once for this user's key, call and body; answers 201 with
+/// its result, or the first answer again. The key, `work`'s writes and the
 /// answer are one transaction: a request that fails leaves nothing, not
 /// even its key, so a retry runs.
 pub async fn once<T, F>(
     state: &AppState,
     user: i64,
+    scope: String,
     headers: &HeaderMap,
     raw: &[u8],
     work: F,
@@ -120,13 +134,24 @@ where
     F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<T, ApiError>> + Send + 'static,
 {
     let key = idempotency_key(headers)?;
-    let body_hash = Sha256::digest(raw).to_vec();
+    let body_hash = request_hash(&scope, raw);
+    // Keys stored by servers before the call was part of the hash (kept 7
+    // days) hold the body's alone; a retry of one of those is still its
+    // replay. Only a key already answered is asked about twice, so a new
+    // key costs nothing more.
+    let hashed_before = Sha256::digest(raw).to_vec();
     let _held = state.in_flight.hold(user, &key).ok_or_else(in_flight)?;
     let now = state.clock.now();
     let answer = state
         .write(move |tx| {
             Box::pin(async move {
-                match tx.idempotency_begin(user, &key, &body_hash, now).await? {
+                let mut seen = tx.idempotency_begin(user, &key, &body_hash, now).await?;
+                if seen == Idempotency::Mismatch {
+                    seen = tx
+                        .idempotency_begin(user, &key, &hashed_before, now)
+                        .await?;
+                }
+                match seen {
                     Idempotency::New => {}
                     Idempotency::Replay { status, body } => {
                         return Ok(Answer::Replay { status, body });
@@ -135,7 +160,7 @@ where
                     Idempotency::Mismatch => {
                         return Err(ApiError::invalid(
                             "Idempotency-Key",
-                            "this Idempotency-Key was used with another body",
+                            "this Idempotency-Key was used with another body or on another call",
                         ));
                     }
                 }

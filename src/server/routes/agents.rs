@@ -50,6 +50,7 @@ pub const CALLS_LIMIT: u32 = 200;
     responses(
         (status = 200, description = "today's calls, newest first; at most 200", body = Vec<AgentCall>),
         (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 404, description = "no such user", body = ErrorBody),
     ))]
 pub async fn calls_today(
     State(state): State<AppState>,
@@ -62,8 +63,16 @@ pub async fn calls_today(
         .date_naive()
         .and_time(NaiveTime::MIN)
         .and_utc();
+    // An empty list would say a user who does not exist made no calls.
+    if state.store.user(id).await?.is_none() {
+        return Err(no_user(id));
+    }
     let calls = state.store.agent_calls(id, day_start, CALLS_LIMIT).await?;
     Ok(Json(calls))
+}
+
+fn no_user(id: i64) -> ApiError {
+    ApiError::not_found("user_not_found", format!("no user {id}"))
 }
 
 /// A supervisor or admin sets an agent's state (a pause for a coaching
@@ -84,11 +93,7 @@ pub async fn put_agent_state(
     Body(req, _): Body<StateRequest>,
 ) -> Result<Json<AgentStateView>, ApiError> {
     let reason = checked_reason(&req)?;
-    let agent = state
-        .store
-        .user(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user_not_found", format!("no user {id}")))?;
+    let agent = state.store.user(id).await?.ok_or_else(|| no_user(id))?;
     let now = state.clock.now();
     let by = caller.0.id;
     let view = state

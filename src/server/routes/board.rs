@@ -4,7 +4,7 @@
 //! or debtors there are. "Today" is the server's UTC day.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use chrono::NaiveTime;
 use std::collections::BTreeMap;
 
@@ -13,7 +13,7 @@ use crate::api::{
     BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally, Tally, Today,
 };
 use crate::domain::Disposition;
-use crate::server::app::AppState;
+use crate::server::app::{AppState, Query};
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::presence;

@@ -43,7 +43,8 @@ pub async fn start(
     let user = caller.0;
     let now = state.clock.now();
     let policy = state.policy.clone();
-    once(&state, user.id, &headers, &raw, move |tx| {
+    let scope = format!("POST /v1/debtors/{debtor_id}/calls");
+    once(&state, user.id, scope, &headers, &raw, move |tx| {
         Box::pin(async move { start_new(&policy, tx, &user, debtor_id, req, now).await })
     })
     .await

@@ -3,7 +3,7 @@
 //! talking points.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
 
@@ -15,7 +15,7 @@ use crate::domain::Event;
 use crate::schedule::State as PlanState;
 use crate::schedule::explain::{explain, source_name, summary};
 use crate::scripts::{CaseError, case, max_installments};
-use crate::server::app::{AppState, Id, plan_debtor};
+use crate::server::app::{AppState, Id, Query, plan_debtor};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::routes::LocaleQuery;
@@ -30,7 +30,7 @@ pub struct SearchQuery {
 
 #[utoipa::path(get, path = "/v1/debtors", tag = "debtors", security(("bearer" = [])),
     params(
-        ("q" = Option<String>, Query, description = "a part of the name, the external id, or 3 or more digits of the document"),
+        ("q" = Option<String>, Query, description = "a part of the name (any case, with or without accents), the external id, or 3 or more digits of the document"),
         ("limit" = Option<u32>, Query, description = "at most this many (1 to 100, 20 unless told)"),
     ),
     responses((status = 200, description = "matches, documents masked", body = Vec<DebtorSummary>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]

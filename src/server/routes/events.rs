@@ -122,26 +122,39 @@ pub async fn stream(
     caller: Caller,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, ApiError> {
+    // Absent: from now on. Present but not an id: the client's place is
+    // unknown, so it is told to load again, as for one too old.
     let resume = headers
         .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<i64>().ok());
+        .map(|v| v.to_str().ok().and_then(|v| v.trim().parse::<i64>().ok()));
     let bounds = state.store.feed_bounds().await?;
+    let newest = bounds.map_or(0, |(_, newest)| newest);
     let mut pending = VecDeque::new();
+    let mut reset = |reason: &str| {
+        pending.push_back(
+            SseEvent::default()
+                .event("reset")
+                .data(serde_json::json!({ "reason": reason }).to_string()),
+        );
+    };
     let after = match (resume, bounds) {
+        (None, _) => newest,
+        (Some(None), _) => {
+            reset("cursor is not an event id");
+            newest
+        }
         // Older than what is kept: say so, and go on from the oldest kept.
-        (Some(last), Some((oldest, _))) if last + 1 < oldest => {
-            pending.push_back(
-                SseEvent::default()
-                    .event("reset")
-                    .data("{\"reason\":\"cursor older than the events kept\"}"),
-            );
+        (Some(Some(last)), Some((oldest, _))) if last < oldest - 1 => {
+            reset("cursor older than the events kept");
             oldest - 1
         }
-        (Some(last), _) => last,
-        // No cursor: from now on.
-        (None, Some((_, newest))) => newest,
-        (None, None) => 0,
+        // An id never given (another database's, or made up): waiting for
+        // it would say nothing until the feed got there.
+        (Some(Some(last)), Some(_)) if last > newest => {
+            reset("cursor ahead of the events kept");
+            newest
+        }
+        (Some(Some(last)), _) => last,
     };
     let latest = state.latest.subscribe();
     let ended = state.sessions_ended.subscribe();

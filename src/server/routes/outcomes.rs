@@ -44,7 +44,8 @@ pub async fn record(
     let user = caller.0;
     let now = state.clock.now();
     let worker = state.clone();
-    once(&state, user.id, &headers, &raw, move |tx| {
+    let scope = format!("POST /v1/debtors/{debtor_id}/outcomes");
+    once(&state, user.id, scope, &headers, &raw, move |tx| {
         Box::pin(async move { record_new(&worker, tx, &user, debtor_id, req, now).await })
     })
     .await

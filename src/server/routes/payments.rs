@@ -35,10 +35,17 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     let user = caller.0.id;
     let (policy, now) = (state.policy.clone(), state.clock.now());
-    once(&state, user, &headers, &raw, move |tx| {
+    let scope = "POST /v1/payments".to_string();
+    once(&state, user, scope, &headers, &raw, move |tx| {
         Box::pin(async move { record_new(&policy, tx, user, req, now).await })
     })
     .await
+}
+
+/// A floor for `paid_at`, so that no year a timeline cannot write (or
+/// no collection would chase) is kept.
+fn earliest_payment() -> DateTime<Utc> {
+    DateTime::from_timestamp(946_684_800, 0).expect("2000-01-01 is a time")
 }
 
 async fn record_new(
@@ -59,6 +66,12 @@ async fn record_new(
         return Err(ApiError::invalid(
             "paid_at",
             "a payment cannot be in the future",
+        ));
+    }
+    if at < earliest_payment() {
+        return Err(ApiError::invalid(
+            "paid_at",
+            "a payment before 2000 is not one a portfolio holds",
         ));
     }
     let (debtor, mut history) = hold_debtor(tx, req.debtor_id).await.map_err(|e| {

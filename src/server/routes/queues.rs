@@ -2,14 +2,14 @@
 //! alone until the lease expires or they let go.
 
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::api::ErrorBody;
 use crate::api::{DebtorView, LeaseResponse, LeaseView, QueueDebtor, QueueView};
 use crate::domain::Role;
 use crate::schedule::{Policy, plan};
-use crate::server::app::{AppState, Id, verdict};
+use crate::server::app::{AppState, Id, Name, Query, verdict};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 use crate::server::routes::LocaleQuery;
@@ -65,7 +65,7 @@ pub const QUEUE_DEBTORS_LIMIT: u32 = 200;
 pub async fn debtors(
     State(state): State<AppState>,
     _caller: Supervisor,
-    Path(queue): Path<String>,
+    Name(queue): Name,
 ) -> Result<Json<Vec<QueueDebtor>>, ApiError> {
     if state.policy.queue_index(&queue).is_none() {
         return Err(ApiError::not_found(
@@ -94,7 +94,7 @@ const STALE_TRIES: usize = 16;
 pub async fn lease(
     State(state): State<AppState>,
     caller: Caller,
-    Path(queue): Path<String>,
+    Name(queue): Name,
 ) -> Result<Json<LeaseResponse>, ApiError> {
     if state.policy.queue_index(&queue).is_none() {
         return Err(ApiError::not_found(
