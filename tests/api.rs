@@ -728,6 +728,32 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "too_large",
         None,
     );
+    // What goes with another disposition is refused, not thrown away.
+    for (body, key, field) in [
+        (
+            json!({ "disposition": "no_answer", "promise": { "amount_minor": 100, "due_date": "2026-03-15" } }),
+            "x1",
+            "promise",
+        ),
+        (
+            json!({ "disposition": "promise_to_pay", "promise": { "amount_minor": 100, "due_date": "2026-03-15" }, "callback_at": "2026-03-11T13:00:00Z" }),
+            "x2",
+            "callback_at",
+        ),
+        (
+            json!({ "disposition": "refused", "plan": { "installments": 3, "first_date": "2026-03-15" } }),
+            "x3",
+            "plan",
+        ),
+    ] {
+        let r = s.outcome(debtor, &ana, Some(key), &body).await;
+        assert_error(
+            &(r.0, r.1),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid",
+            Some(field),
+        );
+    }
     // Business rules name their field too.
     let r = post(raw(b"{\"disposition\": \"promise_to_pay\"}"), "g").await;
     assert_error(
@@ -809,6 +835,16 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "not_found",
         None,
     );
+    let r = s
+        .call(Method::DELETE, "/v1/me", Some(&ana), None, None)
+        .await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        None,
+    );
+    assert_eq!(r.2.get("allow").unwrap(), "GET,HEAD");
     assert_error(
         &s.post("/v1/queues/%FF/lease", Some(&ana), &json!({})).await,
         StatusCode::NOT_FOUND,

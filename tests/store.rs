@@ -596,13 +596,32 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
     );
     assert_eq!(store.search_debtors("", 2).await.unwrap().len(), 2, "limit");
     // Names are found without their accents and in any case.
-    for typed in ["joao", "JOÃO", "João", "SOUZA", "ao sou"] {
+    for typed in ["joao", "JOÃO", "João", "SOUZA", "ao sou", "  joão   souza "] {
         assert_eq!(
             names(store.search_debtors(typed, 10).await.unwrap()),
             vec!["João Souza"],
             "{typed}"
         );
     }
+    // Each word anywhere in the name.
+    assert_eq!(
+        names(store.search_debtors("maria silva", 10).await.unwrap()),
+        vec!["Maria Aparecida Silva"]
+    );
+    for typed in ["silva maria", "Maria Silva Aparecida", "a a a a silva"] {
+        assert_eq!(
+            names(store.search_debtors(typed, 10).await.unwrap()),
+            vec!["Maria Aparecida Silva"],
+            "{typed}"
+        );
+    }
+    assert!(
+        store
+            .search_debtors("maria souza", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     // A name imported again is found by its new spelling only.
     store
         .import_debtors([debtor(2, "Joana Conceição")].into(), t(2, 9))

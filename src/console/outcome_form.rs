@@ -113,7 +113,7 @@ impl OutcomeForm {
                     "{} {} {}",
                     words::disposition(locale, *d),
                     words::disposition(Locale::En, *d),
-                    wire_name(*d)
+                    d.name()
                 );
                 let score = pattern.score(Utf32Str::new(&text, &mut buf), &mut matcher)?;
                 Some((score, i, *d))
@@ -396,13 +396,6 @@ fn step(sel: usize, n: usize, down: bool) -> usize {
         (_, true) => (sel + 1).min(n - 1),
         (_, false) => sel.saturating_sub(1),
     }
-}
-
-fn wire_name(d: Disposition) -> String {
-    serde_json::to_value(d)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 fn bad_number(locale: Locale) -> String {

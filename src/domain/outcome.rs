@@ -36,6 +36,24 @@ impl Disposition {
         Disposition::CeaseContact,
     ];
 
+    /// As the wire names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Disposition::RightPartyContact => "right_party_contact",
+            Disposition::PromiseToPay => "promise_to_pay",
+            Disposition::PaymentPlan => "payment_plan",
+            Disposition::CallbackRequested => "callback_requested",
+            Disposition::NoAnswer => "no_answer",
+            Disposition::LeftMessage => "left_message",
+            Disposition::WrongNumber => "wrong_number",
+            Disposition::Refused => "refused",
+            Disposition::Dispute => "dispute",
+            Disposition::Hardship => "hardship",
+            Disposition::Deceased => "deceased",
+            Disposition::CeaseContact => "cease_contact",
+        }
+    }
+
     /// Whether the agent spoke with the debtor (identity verified): a
     /// conversation, for the quiet period that follows one.
     pub fn is_right_party(self) -> bool {
@@ -81,6 +99,21 @@ impl Reason {
             Reason::DisputesDebt => "disputes_debt",
             Reason::CashFlow => "cash_flow",
             Reason::Other => "other",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_the_wire_names() {
+        for d in Disposition::ALL {
+            assert_eq!(serde_json::to_value(d).unwrap(), d.name());
+        }
+        for r in Reason::ALL {
+            assert_eq!(serde_json::to_value(r).unwrap(), r.name());
         }
     }
 }

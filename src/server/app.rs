@@ -203,6 +203,14 @@ pub fn router(state: AppState) -> Router {
     let (router, doc) = api().split_for_parts();
     router
         .fallback(|| async { ApiError::not_found("not_found", "no such route") })
+        // axum answers an empty body (with `Allow`, which it still adds).
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method; `Allow` says which it takes",
+            )
+        })
         .layer(Extension(Arc::new(doc)))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn_with_state(

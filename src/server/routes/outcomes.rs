@@ -187,6 +187,24 @@ fn outcome_events(
             right_party: talked,
         },
     };
+    // What goes with another disposition would be thrown away: a client
+    // that sent a promise with `no_answer` would think it recorded.
+    for (field, given, belongs) in [
+        ("promise", req.promise.is_some(), Disposition::PromiseToPay),
+        ("plan", req.plan.is_some(), Disposition::PaymentPlan),
+        (
+            "callback_at",
+            req.callback_at.is_some(),
+            Disposition::CallbackRequested,
+        ),
+    ] {
+        if given && req.disposition != belongs {
+            return Err(ApiError::invalid(
+                field,
+                format!("`{field}` goes with `{}` only", belongs.name()),
+            ));
+        }
+    }
     let note = req.note.as_ref().map(|n| n.clone().into_boxed_str());
     if note.as_ref().is_some_and(|n| n.len() > 10_000) {
         return Err(ApiError::invalid("note", "a note is at most 10,000 bytes"));

@@ -428,8 +428,8 @@ pub trait Store: Send + Sync + 'static {
     /// would store each; all or nothing.
     async fn set_verdicts(&self, verdicts: Vec<(i64, Verdict)>) -> Result<(), StoreError>;
     async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError>;
-    /// By name (any part, any case, accents or not), external id or
-    /// document digits.
+    /// By words of the name (each anywhere, any case, accents or not),
+    /// external id or document digits.
     async fn search_debtors(
         &self,
         query: &str,

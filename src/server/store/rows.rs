@@ -32,7 +32,8 @@ pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role, s.expires_ms \
 pub const EXTEND_SESSION: &str = "UPDATE sessions SET expires_ms = $1 \
      WHERE token_hash = $2 AND expires_ms > $3 AND expires_ms < $1";
 pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
-     WHERE name_key LIKE $1 ESCAPE '\\' OR external_id = $2 \
+     WHERE (name_key LIKE $1 ESCAPE '\\' AND name_key LIKE $5 ESCAPE '\\' \
+     AND name_key LIKE $6 ESCAPE '\\' AND name_key LIKE $7 ESCAPE '\\') OR external_id = $2 \
      OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \
      ORDER BY name, id LIMIT $4";
 /// A debtor's events as one JSON array's items, so a long history is one
@@ -512,25 +513,58 @@ pub fn events(items: &str) -> Result<Vec<Event>, StoreError> {
     serde_json::from_str(&format!("[{items}]")).map_err(|e| corrupt("history event", e))
 }
 
-/// The three ways a search matches: a part of the name (any case, with or
-/// without accents), the external id, or at least three digits of the
-/// document.
-pub fn search_terms(query: &str) -> (String, String, String) {
+/// How many words of a name search are looked for one by one; more are
+/// looked for together with the last, in their order.
+pub const SEARCH_WORDS: usize = 4;
+
+/// What a search looks for: the words of the name (each anywhere in it, in
+/// any case, with or without accents: "lima joao" finds João Carvalho
+/// Lima), the external id, or at least three digits of the document.
+pub struct SearchTerms {
+    /// `LIKE` patterns, `%` for the words not typed.
+    pub words: [String; SEARCH_WORDS],
+    pub external: String,
+    /// A `LIKE` pattern of the digits, or empty for fewer than three.
+    pub digits: String,
+}
+
+pub fn search_terms(query: &str) -> SearchTerms {
     let q = query.trim();
-    let escaped: String = name_key(q)
-        .chars()
-        .flat_map(|c| match c {
-            '%' | '_' | '\\' => vec!['\\', c],
-            c => vec![c],
+    let escaped: Vec<String> = name_key(q)
+        .split_whitespace()
+        .map(|word| {
+            word.chars()
+                .flat_map(|c| match c {
+                    '%' | '_' | '\\' => vec!['\\', c],
+                    c => vec![c],
+                })
+                .collect()
         })
         .collect();
+    let mut words: [String; SEARCH_WORDS] = Default::default();
+    for (i, slot) in words.iter_mut().enumerate() {
+        let mine = if i + 1 == SEARCH_WORDS {
+            escaped.get(i..).unwrap_or_default().join("%")
+        } else {
+            escaped.get(i).cloned().unwrap_or_default()
+        };
+        *slot = if mine.is_empty() {
+            "%".to_string()
+        } else {
+            format!("%{mine}%")
+        };
+    }
     let digits: String = q.chars().filter(char::is_ascii_digit).collect();
     let digits = if digits.len() >= 3 {
         format!("%{digits}%")
     } else {
         String::new()
     };
-    (format!("%{escaped}%"), q.to_string(), digits)
+    SearchTerms {
+        words,
+        external: q.to_string(),
+        digits,
+    }
 }
 
 pub fn summary(row: &dyn Cols) -> Result<DebtorSummary, StoreError> {

@@ -483,12 +483,21 @@ impl Store for SqlStore {
         query: &str,
         limit: u32,
     ) -> Result<Vec<DebtorSummary>, StoreError> {
-        let (name, external, digits) = rows::search_terms(query);
+        let terms = rows::search_terms(query);
+        let [first, second, third, rest] = &terms.words;
         let mut r = self.reader().await?;
         r.exec()
             .all(
                 rows::SEARCH,
-                &args![&name, &external, &digits, i64::from(limit)],
+                &args![
+                    first,
+                    &terms.external,
+                    &terms.digits,
+                    i64::from(limit),
+                    second,
+                    third,
+                    rest
+                ],
                 rows::summary,
             )
             .await

@@ -108,9 +108,7 @@ fn what_came_of(events: &[Event], ids: &[i64]) -> (Option<i64>, Option<String>, 
         match &e.kind {
             EventKind::Outcome { disposition, .. } => {
                 outcome.0 = Some(*id);
-                outcome.1 = serde_json::to_value(disposition)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_string));
+                outcome.1 = Some(disposition.name().to_string());
             }
             EventKind::Promise { amount, .. } => outcome.2 = Some(amount.minor),
             EventKind::InstallmentPlan { installments, .. } => {
