@@ -3,6 +3,7 @@
 //! so calls are allowed).
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use reqwest::header::HeaderValue;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
 use sha2::Digest;
@@ -426,6 +427,28 @@ async fn lease_read_record_a_promise_once_and_replan() {
         "invalid",
         Some("Idempotency-Key"),
     );
+    // Two keys, or one not ASCII: which was meant is not guessed.
+    let url = format!("{}/v1/debtors/{debtor}/outcomes", s.base);
+    for keys in [
+        vec![
+            HeaderValue::from_static("k-1"),
+            HeaderValue::from_static("k-2"),
+        ],
+        vec![HeaderValue::from_bytes("chave-ç".as_bytes()).unwrap()],
+    ] {
+        let mut req = s.http.post(&url).bearer_auth(&ana).json(&promise);
+        for key in keys {
+            req = req.header("Idempotency-Key", key);
+        }
+        let resp = req.send().await.unwrap();
+        let r = (resp.status(), resp.json::<Value>().await.unwrap());
+        assert_error(
+            &r,
+            StatusCode::BAD_REQUEST,
+            "bad_idempotency_key",
+            Some("Idempotency-Key"),
+        );
+    }
     let missing = s.outcome(debtor, &ana, None, &promise).await;
     assert_error(
         &(missing.0, missing.1),
@@ -866,6 +889,64 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
             "bad_query",
             Some(field),
         );
+    }
+}
+
+/// A body shorter than its `Content-Length` is answered with a 408 once
+/// its time is up, not held open for good.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_body_that_never_arrives_whole_gets_a_408() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let debtor = lease_any(&s, &ana).await;
+    let addr = s.base.trim_start_matches("http://");
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /v1/debtors/{debtor}/outcomes HTTP/1.1\r\nHost: {addr}\r\n\
+         Authorization: Bearer {ana}\r\nIdempotency-Key: slow\r\n\
+         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"disp"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let limit = regua::server::app::BODY_TIMEOUT + std::time::Duration::from_secs(5);
+    let mut answer = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !String::from_utf8_lossy(&answer).contains("\r\n\r\n{") {
+        let n = tokio::time::timeout(limit, tcp.read(&mut chunk))
+            .await
+            .expect("an answer within the body's time")
+            .unwrap();
+        assert!(n > 0, "closed without an answer");
+        answer.extend_from_slice(&chunk[..n]);
+    }
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.contains("body_timeout"), "{answer}");
+}
+
+/// The scheme's name in any case; a 401 says which scheme to use.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_is_read_in_any_case_and_a_401_names_it() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let me = |value: String| {
+        let s = &s;
+        async move {
+            s.http
+                .get(format!("{}/v1/me", s.base))
+                .header("Authorization", value)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    for scheme in ["Bearer", "bearer", "BEARER"] {
+        assert_eq!(me(format!("{scheme} {ana}")).await.status(), StatusCode::OK);
+    }
+    for value in [format!("Basic {ana}"), "Bearer ".into(), ana.clone()] {
+        let resp = me(value).await;
+        assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(resp.headers().get("www-authenticate").unwrap(), "Bearer");
     }
 }
 

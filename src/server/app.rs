@@ -23,6 +23,10 @@ use crate::schedule::{Plan, Policy, State, plan};
 /// Bodies larger than this are refused with 413 before they are read whole.
 pub const BODY_LIMIT: usize = 256 * 1024;
 
+/// How long a JSON body may take to arrive: one shorter than its
+/// `Content-Length` would otherwise hold its request open for good.
+pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Failed logins by (user name, address): how many, and the first one.
 pub type FailedLogins = HashMap<(String, String), (u32, DateTime<Utc>)>;
 
@@ -242,7 +246,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Body<T>, ApiError> {
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+        let read = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(req, state)).await;
+        let read = read.map_err(|_| {
+            ApiError::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "body_timeout",
+                format!(
+                    "the body did not arrive whole within {} s",
+                    BODY_TIMEOUT.as_secs()
+                ),
+            )
+        })?;
+        let bytes = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,

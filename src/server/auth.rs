@@ -49,15 +49,15 @@ pub fn token_hash(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
 }
 
-/// The token of `Authorization: Bearer TOKEN`, if well formed.
+/// The token of `Authorization: Bearer TOKEN`, if well formed (the
+/// scheme's name in any case, as HTTP's authentication schemes are).
 pub fn bearer(headers: &axum::http::HeaderMap) -> Option<&str> {
-    headers
+    let (scheme, token) = headers
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?
-        .strip_prefix("Bearer ")
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
+        .split_once(' ')?;
+    Some(token.trim()).filter(|t| scheme.eq_ignore_ascii_case("bearer") && !t.is_empty())
 }
 
 /// The caller, from `Authorization: Bearer TOKEN`; 401 without a valid

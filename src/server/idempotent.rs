@@ -20,29 +20,29 @@ use super::store::{Idempotency, Tx};
 
 pub const REPLAY_HEADER: &str = "idempotency-replayed";
 
-/// The key from the header: 1 to 200 visible ASCII characters.
+/// The key from the header: one header, of 1 to 200 visible ASCII
+/// characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {
-    let missing = || {
+    let bad = |message: &str| {
+        ApiError::new(StatusCode::BAD_REQUEST, "bad_idempotency_key", message)
+            .field("Idempotency-Key")
+    };
+    let mut given = headers.get_all("idempotency-key").iter();
+    let key = given.next().ok_or_else(|| {
         ApiError::new(
             StatusCode::BAD_REQUEST,
             "missing_idempotency_key",
             "an Idempotency-Key header is required",
         )
         .field("Idempotency-Key")
-    };
-    let key = headers
-        .get("idempotency-key")
-        .ok_or_else(missing)?
-        .to_str()
-        .map_err(|_| missing())?
-        .trim();
+    })?;
+    // Which of two the client meant is not ours to guess.
+    if given.next().is_some() {
+        return Err(bad("one Idempotency-Key header, not several"));
+    }
+    let key = key.to_str().unwrap_or_default().trim();
     if key.is_empty() || key.len() > 200 || !key.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "bad_idempotency_key",
-            "1 to 200 visible ASCII characters",
-        )
-        .field("Idempotency-Key"));
+        return Err(bad("1 to 200 visible ASCII characters"));
     }
     Ok(key.to_string())
 }
