@@ -734,12 +734,8 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "e",
     )
     .await;
-    assert!(
-        r.0 == StatusCode::BAD_REQUEST || r.0 == StatusCode::UNPROCESSABLE_ENTITY,
-        "{}",
-        r.1
-    );
-    assert!(r.1["error"]["code"].is_string());
+    assert_eq!(r.0, StatusCode::BAD_REQUEST, "{}", r.1);
+    assert_eq!(r.1["error"]["code"], "malformed_json", "{}", r.1);
     let big = format!(
         "{{\"disposition\": \"no_answer\", \"note\": \"{}\"}}",
         "x".repeat(300 * 1024)
@@ -991,26 +987,25 @@ async fn a_key_is_bound_to_the_call_it_was_first_used_on() {
     assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
     assert_eq!(r.2.get("idempotency-replayed").unwrap(), "true");
 
-    // A key an earlier server stored, hashed from the body alone, is still
-    // answered as its replay on the call it was sent on.
-    let user = agent_id(&s, &ana).await.as_i64().unwrap();
-    let raw = body.to_string();
-    let earlier = sha2::Sha256::digest(raw.as_bytes()).to_vec();
-    let now = morning();
-    s.state
-        .write(move |tx| {
-            Box::pin(async move {
-                tx.idempotency_begin(user, "from-before", &earlier, now)
-                    .await?;
-                tx.idempotency_finish(user, "from-before", 201, r#"{"kept":true}"#)
-                    .await?;
-                Ok(())
-            })
-        })
+    // What is stored is what a server of the version before reads: the
+    // body's hash alone (so it still replays this key during a rolling
+    // upgrade, or after going back), and the call beside it.
+    let db = format!("sqlite://{}", s._dir.path().join("regua.db").display());
+    let db = sqlx::SqlitePool::connect(&db).await.unwrap();
+    let (hash, scope): (Vec<u8>, Option<String>) =
+        sqlx::query_as("SELECT body_hash, scope FROM idempotency WHERE key = 'once'")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+    assert_eq!(hash, sha2::Sha256::digest(body.to_string()).to_vec());
+    assert_eq!(scope.unwrap(), format!("POST /v1/debtors/{first}/outcomes"));
+    // A key stored by that version (no call kept) still replays.
+    sqlx::query("UPDATE idempotency SET scope = NULL WHERE key = 'once'")
+        .execute(&db)
         .await
         .unwrap();
-    let r = s.outcome(first, &ana, Some("from-before"), &body).await;
-    assert_eq!((r.0, &r.1), (StatusCode::CREATED, &json!({ "kept": true })));
+    let r = s.outcome(first, &ana, Some("once"), &body).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
     assert_eq!(r.2.get("idempotency-replayed").unwrap(), "true");
 }
 
@@ -1070,6 +1065,25 @@ async fn a_cursor_the_feed_never_gave_is_told_to_load_again() {
     for mut stream in streams {
         assert_eq!(kinds_until(&mut stream, "c").await, ["reset", "c"]);
     }
+    // A feed with nothing in it (a new database): told, and then live.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("regua.db").display());
+    let empty = start_on(&url, false, dir).await;
+    let hash = regua::server::auth::hash_password("demo".into()).await;
+    empty
+        .state
+        .store
+        .create_user("sofia", regua::domain::Role::Supervisor, &hash, morning())
+        .await
+        .unwrap();
+    let wall = empty.login("sofia").await;
+    let mut stream = open_stream(&empty, &wall, Some(&max)).await;
+    empty
+        .state
+        .publish("c", None, None, json!({}))
+        .await
+        .unwrap();
+    assert_eq!(kinds_until(&mut stream, "c").await, ["reset", "c"]);
     // One from before the feed: told, then everything kept.
     let mut before = open_stream(&s, &sofia, Some("-5")).await;
     let kinds = kinds_until(&mut before, "c").await;

@@ -635,7 +635,8 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
 }
 
 /// A database written before names had a search key (`name_key`, migration
-/// 0009) gets them at the next start: its debtors are found as new ones are.
+/// 0009) gets them at the next start (on PostgreSQL, with two servers
+/// starting at once): its debtors are found as new ones are.
 async fn names_from_before_the_search_key_are_found(url: &str) {
     let store = connect(url).await.unwrap();
     let debtors: Vec<Debtor> = (0..12_000)
@@ -660,7 +661,14 @@ async fn names_from_before_the_search_key_are_found(url: &str) {
             .rows_affected()
     };
     assert_eq!(cleared, 12_000);
-    let store = connect(url).await.unwrap();
+    let store = if url.starts_with("sqlite:") {
+        connect(url).await.unwrap()
+    } else {
+        // Replicas that start together both start.
+        let (one, other) = tokio::join!(connect(url), connect(url));
+        drop(other.unwrap());
+        one.unwrap()
+    };
     let found = store.search_debtors("conceicao 11999", 10).await.unwrap();
     assert_eq!(found.len(), 1, "{found:?}");
     let found = store.search_debtors("CONCEIÇÃO 1", 100).await.unwrap();
@@ -962,8 +970,11 @@ async fn concurrent_agents_never_share_a_debtor(store: Arc<dyn Store>) {
     assert_eq!(total, DEBTORS as usize, "every debtor leased once");
 }
 
-/// Takes `key` for `user` in a job of its own, and answers it with `answer`
-/// (keeping the job) or fails (taking everything back).
+/// The call the keys of these tests are used on, unless one says another.
+const CALL: &str = "POST /v1/payments";
+
+/// Takes `key` for `user` on `CALL` in a job of its own, and answers it with
+/// `answer` (keeping the job) or fails (taking everything back).
 async fn begin_key(
     store: &dyn Store,
     user: i64,
@@ -972,9 +983,22 @@ async fn begin_key(
     at: DateTime<Utc>,
     answer: Option<&'static str>,
 ) -> Idempotency {
+    begin_key_on(store, CALL, user, key, body, at, answer).await
+}
+
+/// `begin_key` on the call `scope`.
+async fn begin_key_on(
+    store: &dyn Store,
+    scope: &'static str,
+    user: i64,
+    key: &'static str,
+    body: &'static [u8],
+    at: DateTime<Utc>,
+    answer: Option<&'static str>,
+) -> Idempotency {
     let out = write(store, move |tx: &mut dyn Tx| {
         Box::pin(async move {
-            let seen = tx.idempotency_begin(user, key, body, at).await?;
+            let seen = tx.idempotency_begin(user, key, scope, body, at).await?;
             match answer {
                 Some(a) if seen == Idempotency::New => {
                     tx.idempotency_finish(user, key, 201, a).await?;
@@ -1024,6 +1048,12 @@ async fn idempotency_keys(store: Arc<dyn Store>) {
         begin_key(s, ana.id, "k1", b"body-b", t(1, 11), answer).await,
         Idempotency::Mismatch
     );
+    // The same body on another call is not this key's.
+    let elsewhere = "POST /v1/debtors/2/outcomes";
+    assert_eq!(
+        begin_key_on(s, elsewhere, ana.id, "k1", b"body-a", t(1, 11), answer).await,
+        Idempotency::Mismatch
+    );
     // Keys belong to their user.
     assert_eq!(
         begin_key(s, bruno.id, "k1", b"body-b", t(1, 10), answer).await,
@@ -1042,7 +1072,7 @@ async fn idempotency_keys(store: Arc<dyn Store>) {
     // answered is taken over, whatever body it was first sent with.
     write(s, move |tx: &mut dyn Tx| {
         Box::pin(async move {
-            tx.idempotency_begin(ana.id, "k3", b"lost", t(1, 12))
+            tx.idempotency_begin(ana.id, "k3", CALL, b"lost", t(1, 12))
                 .await
                 .map(|_| ())
         })
@@ -1082,7 +1112,9 @@ async fn a_key_in_flight_runs_once(store: Arc<dyn Store>, side_by_side: bool) {
         tokio::spawn(async move {
             write(&*store, move |tx: &mut dyn Tx| {
                 Box::pin(async move {
-                    let begun = tx.idempotency_begin(ana.id, "k", b"b", t(1, 10)).await?;
+                    let begun = tx
+                        .idempotency_begin(ana.id, "k", CALL, b"b", t(1, 10))
+                        .await?;
                     let _ = taken.send(());
                     // Held until the second has asked. SQLite's writer runs
                     // a job to its end without waiting on anything else:

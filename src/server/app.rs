@@ -325,8 +325,10 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
 /// ("expected value"), so an error that says syntax is checked against the
 /// body itself: only on the way out, nothing is parsed twice when all is well.
 fn json_error(e: serde_json::Error, body: &[u8]) -> ApiError {
+    // IgnoredAny passes over strings without checking their UTF-8.
     let malformed = (e.is_syntax() || e.is_eof())
-        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err();
+        && (std::str::from_utf8(body).is_err()
+            || serde_json::from_slice::<serde::de::IgnoredAny>(body).is_err());
     if malformed {
         ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", e.to_string())
     } else {

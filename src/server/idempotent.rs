@@ -105,20 +105,9 @@ enum Answer {
     Replay { status: u16, body: String },
 }
 
-/// What a key is bound to: the call (`scope`, as `POST
-/// /v1/debtors/7/outcomes`) and its body. The body alone let a key used on
-/// one debtor answer for another: the second write was lost, answered with
-/// the first one's result.
-fn request_hash(scope: &str, raw: &[u8]) -> Vec<u8> {
-    let mut hash = Sha256::new();
-    hash.update(scope.as_bytes());
-    hash.update([0]);
-    hash.update(raw);
-    hash.finalize().to_vec()
-}
-
-/// Runs `work` once for this user's key, call and body; answers 201 with
-/// its result, or the first answer again. The key, `work`'s writes and the
+/// Runs `work` once for this user's key, call (`scope`, as `POST
+/// /v1/debtors/7/outcomes`) and body; answers 201 with its result, or the
+/// first answer again. The key, `work`'s writes and the
 /// answer are one transaction: a request that fails leaves nothing, not
 /// even its key, so a retry runs.
 pub async fn once<T, F>(
@@ -134,24 +123,16 @@ where
     F: for<'t> FnOnce(&'t mut dyn Tx) -> BoxFuture<'t, Result<T, ApiError>> + Send + 'static,
 {
     let key = idempotency_key(headers)?;
-    let body_hash = request_hash(&scope, raw);
-    // Keys stored by servers before the call was part of the hash (kept 7
-    // days) hold the body's alone; a retry of one of those is still its
-    // replay. Only a key already answered is asked about twice, so a new
-    // key costs nothing more.
-    let hashed_before = Sha256::digest(raw).to_vec();
+    let body_hash = Sha256::digest(raw).to_vec();
     let _held = state.in_flight.hold(user, &key).ok_or_else(in_flight)?;
     let now = state.clock.now();
     let answer = state
         .write(move |tx| {
             Box::pin(async move {
-                let mut seen = tx.idempotency_begin(user, &key, &body_hash, now).await?;
-                if seen == Idempotency::Mismatch {
-                    seen = tx
-                        .idempotency_begin(user, &key, &hashed_before, now)
-                        .await?;
-                }
-                match seen {
+                match tx
+                    .idempotency_begin(user, &key, &scope, &body_hash, now)
+                    .await?
+                {
                     Idempotency::New => {}
                     Idempotency::Replay { status, body } => {
                         return Ok(Answer::Replay { status, body });

@@ -27,6 +27,7 @@ pub const RECENT: u32 = 50;
     params(("locale" = Option<String>, Query, description = "the language of the queues' names: pt-BR (the default) or en")),
     responses(
         (status = 200, description = "the board's snapshot", body = BoardView),
+        (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 403, description = "your role may not do this", body = ErrorBody),
         (status = 422, description = "an unknown locale", body = ErrorBody),

@@ -31,9 +31,9 @@ pub struct SearchQuery {
 #[utoipa::path(get, path = "/v1/debtors", tag = "debtors", security(("bearer" = [])),
     params(
         ("q" = Option<String>, Query, description = "words of the name, each anywhere in it (any case, with or without accents), the external id, or 3 or more digits of the document"),
-        ("limit" = Option<u32>, Query, description = "at most this many (1 to 100, 20 unless told)"),
+        ("limit" = Option<u32>, Query, description = "at most this many: 20 unless told, held to 1 to 100"),
     ),
-    responses((status = 200, description = "matches, documents masked", body = Vec<DebtorSummary>), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
+    responses((status = 200, description = "matches, documents masked", body = Vec<DebtorSummary>), (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody), (status = 401, description = "no valid bearer token", body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     _caller: Caller,
@@ -71,6 +71,7 @@ pub struct ShowQuery {
     ),
     responses(
         (status = 200, description = "the full record (audited)", body = DebtorView),
+        (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 404, description = "no such debtor", body = ErrorBody),
     ))]
@@ -133,6 +134,7 @@ const CALL_HOURS_AHEAD: chrono::Duration = chrono::Duration::days(14);
     ),
     responses(
         (status = 200, description = "what the régua will do next, what is blocked and until when", body = PlanView),
+        (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 404, description = "no such debtor", body = ErrorBody),
         (status = 422, description = "an unknown locale", body = ErrorBody),
@@ -198,6 +200,7 @@ pub async fn plan(
     ),
     responses(
         (status = 200, description = "the talking points for the debtor's situation, rendered with their facts, and the offers allowed", body = ScriptView),
+        (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 404, description = "no such debtor", body = ErrorBody),
         (status = 409, description = "debts in more than one currency", body = ErrorBody),

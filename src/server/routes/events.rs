@@ -154,6 +154,13 @@ pub async fn stream(
             reset("cursor ahead of the events kept");
             newest
         }
+        // Nothing kept: a cursor of a feed long pruned, or of another
+        // database. Either way the client loads again, and every item
+        // from now on is after 0.
+        (Some(Some(last)), None) if last != 0 => {
+            reset("no events are kept");
+            0
+        }
         (Some(Some(last)), _) => last,
     };
     let latest = state.latest.subscribe();

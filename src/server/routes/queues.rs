@@ -20,6 +20,7 @@ use chrono::{DateTime, Duration, Utc};
     params(("locale" = Option<String>, Query, description = "the language of the queues' names: pt-BR (the default) or en")),
     responses(
         (status = 200, description = "each queue of the policy", body = Vec<QueueView>),
+        (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 422, description = "an unknown locale", body = ErrorBody),
     ))]

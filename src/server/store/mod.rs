@@ -130,7 +130,7 @@ pub enum Idempotency {
     /// Being answered now by another transaction (on PostgreSQL, which
     /// runs them side by side: the key's lock is held).
     InFlight,
-    /// Seen with another body.
+    /// Seen with another body, or on another call.
     Mismatch,
 }
 
@@ -272,10 +272,13 @@ pub trait Tx: Send {
         detail: &str,
         now: DateTime<Utc>,
     ) -> Result<(), StoreError>;
+    /// Takes `key` for a request: `scope` names the call (`POST
+    /// /v1/payments`), `body_hash` its body.
     async fn idempotency_begin(
         &mut self,
         user_id: i64,
         key: &str,
+        scope: &str,
         body_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Idempotency, StoreError>;

@@ -198,9 +198,16 @@ pub const POSTGRES: Dialect = Dialect {
     postgres: true,
 };
 
+/// PostgreSQL: replicas starting together fill in `name_key` one after
+/// another (the next finds nothing left), not side by side on the same rows.
+pub const FILL_NAME_KEYS_LOCK: &str = "SELECT pg_advisory_lock(7879)";
+pub const FILL_NAME_KEYS_UNLOCK: &str = "SELECT pg_advisory_unlock(7879)";
+
 /// Debtors stored before `name_key` was: a batch of them to fill in.
+/// Past the last one filled (`$2`), so each batch starts where the last
+/// stopped instead of stepping over every row filled before it.
 pub const UNKEYED_NAMES: &str =
-    "SELECT id, name FROM debtors WHERE name_key IS NULL ORDER BY id LIMIT $1";
+    "SELECT id, name FROM debtors WHERE name_key IS NULL AND id > $2 ORDER BY id LIMIT $1";
 
 /// Sets `name_key` from a JSON array of `[id, key]` pairs.
 pub fn fill_name_keys(dialect: Dialect) -> &'static str {
@@ -346,13 +353,15 @@ pub const ADD_USER_KEY: &str =
     "INSERT INTO user_keys (user_id, public_key, created_ms) VALUES ($1, $2, $3)";
 pub const USER_KEYS: &str = "SELECT public_key FROM user_keys WHERE user_id = $1 ORDER BY id";
 pub const USER: &str = "SELECT id, name, role FROM users WHERE id = $1";
-pub const IDEMPOTENCY_GET: &str =
-    "SELECT body_hash, status, response FROM idempotency WHERE user_id = $1 AND key = $2";
+pub const IDEMPOTENCY_GET: &str = "SELECT body_hash, scope, status, response FROM idempotency \
+     WHERE user_id = $1 AND key = $2";
 /// A key and its answer are written in one transaction, so a stored key
 /// without an answer is one a server of an earlier version took in a
 /// commit of its own and never answered (it stopped): taken over.
-pub const IDEMPOTENCY_INSERT: &str = "INSERT INTO idempotency (user_id, key, body_hash, created_ms) VALUES ($1, $2, $3, $4) \
-     ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, created_ms = excluded.created_ms \
+pub const IDEMPOTENCY_INSERT: &str = "INSERT INTO idempotency (user_id, key, body_hash, created_ms, scope) \
+     VALUES ($1, $2, $3, $4, $5) \
+     ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, \
+     created_ms = excluded.created_ms, scope = excluded.scope \
      WHERE idempotency.status IS NULL";
 pub const IDEMPOTENCY_FINISH: &str =
     "UPDATE idempotency SET status = $1, response = $2 WHERE user_id = $3 AND key = $4";
@@ -360,10 +369,11 @@ pub const IDEMPOTENCY_FINISH: &str =
 /// held until the transaction ends, so another server's request with the
 /// same key learns it is in flight instead of waiting; nothing is inserted
 /// when the lock is not got.
-pub const IDEMPOTENCY_LOCK_INSERT: &str = "WITH lock AS (SELECT pg_try_advisory_xact_lock($5) AS got), \
-     ins AS (INSERT INTO idempotency (user_id, key, body_hash, created_ms) \
-     SELECT $1, $2, $3, $4 FROM lock WHERE got \
-     ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, created_ms = excluded.created_ms \
+pub const IDEMPOTENCY_LOCK_INSERT: &str = "WITH lock AS (SELECT pg_try_advisory_xact_lock($6) AS got), \
+     ins AS (INSERT INTO idempotency (user_id, key, body_hash, created_ms, scope) \
+     SELECT $1, $2, $3, $4, $5 FROM lock WHERE got \
+     ON CONFLICT (user_id, key) DO UPDATE SET body_hash = excluded.body_hash, \
+     created_ms = excluded.created_ms, scope = excluded.scope \
      WHERE idempotency.status IS NULL RETURNING 1) \
      SELECT (SELECT got FROM lock) AS got, (SELECT COUNT(*) FROM ins) AS inserted";
 pub const IDEMPOTENCY_PRUNE: &str = "DELETE FROM idempotency WHERE created_ms < $1";
@@ -681,10 +691,16 @@ pub fn feed_item(row: &dyn Cols) -> Result<FeedItem, StoreError> {
     })
 }
 
-/// A key seen before: the same body is a replay (or still in flight),
-/// another body a mismatch.
-pub fn idempotency_state(row: &dyn Cols, body_hash: &[u8]) -> Result<Idempotency, StoreError> {
-    if blob(row, "body_hash")? != body_hash {
+/// A key seen before: the same body on the same call is a replay (or
+/// still in flight), another body or another call a mismatch. A key stored
+/// before calls were kept (no scope) answers any call, as it did.
+pub fn idempotency_state(
+    row: &dyn Cols,
+    scope: &str,
+    body_hash: &[u8],
+) -> Result<Idempotency, StoreError> {
+    let other_call = row.text("scope")?.is_some_and(|s| s != scope);
+    if other_call || blob(row, "body_hash")? != body_hash {
         return Ok(Idempotency::Mismatch);
     }
     Ok(match (row.int("status")?, row.text("response")?) {

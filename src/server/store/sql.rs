@@ -57,7 +57,18 @@ impl SqlStore {
             .connect_with(options)
             .await?;
         sqlx::migrate!("migrations/postgres").run(&pool).await?;
-        fill_name_keys(&mut *pool.acquire().await?).await?;
+        let mut filling = pool.acquire().await?;
+        // Closed, not pooled, when done: a fill cut short must not leave
+        // a pooled connection holding the lock the other replicas wait on.
+        filling.close_on_drop();
+        sqlx::query(rows::FILL_NAME_KEYS_LOCK)
+            .execute(&mut *filling)
+            .await?;
+        let filled = fill_name_keys(&mut *filling).await;
+        sqlx::query(rows::FILL_NAME_KEYS_UNLOCK)
+            .execute(&mut *filling)
+            .await?;
+        filled?;
         Ok(SqlStore {
             pools: Pools::Postgres(pool),
         })
@@ -752,15 +763,17 @@ async fn upsert_verdicts(e: &mut dyn Exec, verdicts: &[(i64, Verdict)]) -> Resul
 async fn fill_name_keys(e: &mut dyn Exec) -> Result<(), StoreError> {
     const BATCH: i64 = 5000;
     let fill = rows::fill_name_keys(e.dialect());
+    let mut past = i64::MIN;
     loop {
         let names = e
-            .all(rows::UNKEYED_NAMES, &args![BATCH], |r| {
+            .all(rows::UNKEYED_NAMES, &args![BATCH, past], |r| {
                 Ok((int(r, "id")?, text(r, "name")?))
             })
             .await?;
-        if names.is_empty() {
+        let Some(&(last, _)) = names.last() else {
             return Ok(());
-        }
+        };
+        past = last;
         let pairs: Vec<(i64, String)> = names
             .into_iter()
             .map(|(id, name)| (id, name_key(&name)))

@@ -490,6 +490,7 @@ impl Tx for SqlTx<'_> {
         &mut self,
         user_id: i64,
         key: &str,
+        scope: &str,
         body_hash: &[u8],
         now: DateTime<Utc>,
     ) -> Result<Idempotency, StoreError> {
@@ -502,7 +503,14 @@ impl Tx for SqlTx<'_> {
                 .await?
                 .one(
                     rows::IDEMPOTENCY_LOCK_INSERT,
-                    &args![user_id, key, body_hash, ms(now), key_lock(user_id, key)],
+                    &args![
+                        user_id,
+                        key,
+                        body_hash,
+                        ms(now),
+                        scope,
+                        key_lock(user_id, key)
+                    ],
                     |r| Ok((r.flag("got")?, int(r, "inserted")?)),
                 )
                 .await?;
@@ -515,7 +523,7 @@ impl Tx for SqlTx<'_> {
                 .await?
                 .execute(
                     rows::IDEMPOTENCY_INSERT,
-                    &args![user_id, key, body_hash, ms(now)],
+                    &args![user_id, key, body_hash, ms(now), scope],
                 )
                 .await?
         };
@@ -525,7 +533,7 @@ impl Tx for SqlTx<'_> {
         self.db()
             .await?
             .one(rows::IDEMPOTENCY_GET, &args![user_id, key], |r| {
-                rows::idempotency_state(r, body_hash)
+                rows::idempotency_state(r, scope, body_hash)
             })
             .await
     }
