@@ -68,8 +68,8 @@
 //!   error that suggests the padded number, never silently padded.
 //! - Line numbers are rows as a spreadsheet shows them: the header is line 1,
 //!   and a quoted cell holding line breaks stays on its row.
-//! - A header with no rows is a valid, empty portfolio; an empty file is an
-//!   error (no header).
+//! - A header with no rows is a valid, empty portfolio; an empty file, or
+//!   one whose first line is blank, is an error (no header).
 //!
 //! Debtor and debt ids come out as 0: the store assigns them.
 
@@ -1276,6 +1276,17 @@ impl<'a> Import<'a> {
 
         // The header: the first record.
         let layout = match reader.read_byte_record(&mut record) {
+            Ok(true) if record.iter().all(|f| f.trim_ascii().is_empty()) => {
+                // Spaces or bare commas: reported as eleven missing columns
+                // it would say nothing of what is wrong.
+                let line = rows.row_of(&record);
+                self.error(
+                    line,
+                    "",
+                    "the first line is blank: it must be the header, naming the columns",
+                );
+                None
+            }
             Ok(true) => {
                 let line = rows.row_of(&record);
                 read_header(&record, line, &mut self.errors)
@@ -2386,6 +2397,23 @@ mod tests {
             assert!(reason.starts_with("the file is empty"), "{reason}");
         }
         assert_eq!(one_error(b"\xEF\xBB\xBF").0, 1);
+    }
+
+    #[test]
+    fn a_blank_first_line_is_no_header() {
+        for blank in ["   \n", " \t \r\n", ",,,\n", "\n  \n"] {
+            let (line, column, reason) = one_error(blank.as_bytes());
+            assert_eq!(column, "", "{blank:?}");
+            assert!(
+                reason.starts_with("the first line is blank"),
+                "{blank:?}: {reason}"
+            );
+            assert_eq!(
+                line,
+                if blank.starts_with('\n') { 2 } else { 1 },
+                "{blank:?}"
+            );
+        }
     }
 
     #[test]
