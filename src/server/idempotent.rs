@@ -1,8 +1,8 @@
 //! Writes that happen once per `Idempotency-Key`: the same key and body on
 //! the same call give the first answer again (marked with
 //! `Idempotency-Replayed: true`), the same key with another body or on
-//! another call (another debtor's outcomes, say) is a 422, and while the first request is
-//! still being answered a 409. A request that fails writes nothing and
+//! another call (another debtor's outcomes, say) is a 422, and while the
+//! first request is still being answered a 409. A request that fails writes nothing and
 //! frees its key for a retry. The key is taken in the same transaction as
 //! the request's writes: one commit, not two, for each.
 
@@ -107,9 +107,9 @@ enum Answer {
 
 /// Runs `work` once for this user's key, call (`scope`, as `POST
 /// /v1/debtors/7/outcomes`) and body; answers 201 with its result, or the
-/// first answer again. The key, `work`'s writes and the
-/// answer are one transaction: a request that fails leaves nothing, not
-/// even its key, so a retry runs.
+/// first answer again. The key, `work`'s writes and the answer are one
+/// transaction: a request that fails leaves nothing, not even its key, so a
+/// retry runs.
 pub async fn once<T, F>(
     state: &AppState,
     user: i64,
