@@ -946,18 +946,19 @@ async fn bearer_is_read_in_any_case_and_a_401_names_it() {
     }
 }
 
-/// Outcomes on a debtor's timeline.
-async fn outcomes_on(s: &Server, token: &str, debtor: i64) -> usize {
+/// A debtor's timeline, its events in order.
+async fn timeline(s: &Server, token: &str, debtor: i64) -> Vec<Value> {
     let timeline = s
         .get(&format!("/v1/debtors/{debtor}/timeline"), token)
         .await
         .1;
-    timeline
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "outcome")
-        .count()
+    timeline.as_array().unwrap().clone()
+}
+
+/// Outcomes on a debtor's timeline.
+async fn outcomes_on(s: &Server, token: &str, debtor: i64) -> usize {
+    let events = timeline(s, token, debtor).await;
+    events.iter().filter(|e| e["kind"] == "outcome").count()
 }
 
 /// A key answers again only for the call it was first used on: the same key
@@ -1711,17 +1712,9 @@ async fn agents_start_ready_pause_with_a_reason_and_the_board_hears_it() {
 
 /// The call contacts of a debtor's timeline.
 async fn calls_of(s: &Server, token: &str, debtor: i64) -> Vec<Value> {
-    let timeline = s
-        .get(&format!("/v1/debtors/{debtor}/timeline"), token)
-        .await
-        .1;
-    timeline
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|e| e["kind"] == "contact" && e["channel"] == "call")
-        .cloned()
-        .collect()
+    let mut events = timeline(s, token, debtor).await;
+    events.retain(|e| e["kind"] == "contact" && e["channel"] == "call");
+    events
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
