@@ -445,6 +445,9 @@ async fn run_board_here(session: regua::board::run::Session) -> std::io::Result<
         let input = match input {
             terminal::Input::Key(k) => Input::Key(k),
             terminal::Input::Resize(w, h) => Input::Resize(w, h),
+            // Dropped whole: as keystrokes its letters would be the board's
+            // commands (`x` lets a lease go).
+            terminal::Input::Paste(_) => return true,
         };
         keys.send(input).is_ok()
     });

@@ -180,6 +180,40 @@ fn embedded_address(dir: &Path) -> String {
     v["address"].as_str().unwrap().to_string()
 }
 
+/// A note pasted during a call is text in the note: the console asks the
+/// terminal to mark pastes, and a line break or a `q` inside one is not a
+/// key (it had submitted the form and quit).
+#[test]
+fn a_pasted_note_is_text_not_keys() {
+    let data = tempfile::tempdir().unwrap();
+    let dir = data.path().to_str().unwrap();
+    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
+    c.wait_for("Filas");
+    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    assert!(c.screen.lock().unwrap().screen().bracketed_paste());
+    c.keys("n");
+    let screen = c.wait_for("ligação permitida");
+    let name = debtor_name(&screen);
+    c.keys("o");
+    c.wait_for("Registrar resultado");
+    c.keys("recado");
+    c.keys("\t\t");
+    // What a terminal sends for a paste, once asked to mark them.
+    c.keys("\x1b[200~ligou\r\nvolta amanhã q\x1b[201~");
+    c.wait_for("volta amanhã q");
+    assert!(c.child.try_wait().unwrap().is_none(), "still running");
+    c.keys("\x13"); // ctrl-s
+    c.wait_for("Resultado registrado");
+    c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
+    let server = api(&embedded_address(data.path()));
+    let notes = events_of(&server, &name, "outcome");
+    assert!(
+        notes.iter().any(|o| o["note"] == "ligou\nvolta amanhã q"),
+        "{notes:?}"
+    );
+    c.quit();
+}
+
 #[test]
 fn three_debtors_worked_on_the_embedded_default() {
     let data = tempfile::tempdir().unwrap();

@@ -324,6 +324,8 @@ impl From<Step> for Link {
 #[derive(Clone, Debug)]
 pub enum Msg {
     Key(Key),
+    /// Text pasted into the terminal: typed into the field open, if any.
+    Paste(String),
     /// A chain sent from the shell (see `control`), done as a key's.
     Control(Vec<Link>),
     /// The terminal changed size: everything is drawn again.
@@ -392,6 +394,9 @@ pub struct App {
     /// How many times the outcome form refused what it was given: a
     /// chain ends at a refusal, the same complaint again included.
     form_refusals: u64,
+    /// Quit or back was pressed on an outcome form holding what the agent
+    /// typed: the same again, next, throws it away.
+    leaving: Option<Action>,
     pub now: DateTime<Utc>,
     pub quit: bool,
 }
@@ -427,6 +432,7 @@ impl App {
             pending: Vec::new(),
             form_refusals: 0,
             now,
+            leaving: None,
             quit: false,
         }
     }
@@ -450,6 +456,11 @@ impl App {
         let mut dirty = match msg {
             Msg::Key(key) => {
                 self.key(key, &mut fx);
+                return (fx, true);
+            }
+            Msg::Paste(text) => {
+                self.stop_chain();
+                self.paste(&text, &mut fx);
                 return (fx, true);
             }
             Msg::Control(links) => {
@@ -845,6 +856,33 @@ impl App {
 
     /// Text from the shell goes into the field on screen as if typed, one
     /// character at a time; a search asks once, for all of it.
+    /// Pasted text as typed text: a line break stays one in the note and
+    /// is a space elsewhere (it must not submit the form), a tab a space,
+    /// other control characters (an escape sequence's ESC) are dropped.
+    fn paste(&mut self, text: &str, fx: &mut Vec<Effect>) {
+        let in_note = matches!(
+            &self.overlay,
+            Some(Overlay::Outcome(form)) if form.field() == super::outcome_form::Field::Note
+        );
+        let mut line = String::with_capacity(text.len());
+        for c in text.replace("\r\n", "\n").chars() {
+            match c {
+                '\n' | '\r' if in_note => line.push('\n'),
+                '\n' | '\r' | '\t' => line.push(' '),
+                c if c.is_control() => {}
+                c => line.push(c),
+            }
+        }
+        if !matches!(
+            self.overlay,
+            Some(Overlay::Search(_) | Overlay::Outcome(_) | Overlay::Pause(_))
+        ) {
+            let w = words(self.locale);
+            return self.say(Severity::Warn, w.pasted_nowhere.into());
+        }
+        self.type_text(&line, fx);
+    }
+
     fn type_text(&mut self, text: &str, fx: &mut Vec<Effect>) {
         use ratatui::crossterm::event::{KeyCode, KeyModifiers};
         if !matches!(
@@ -916,6 +954,7 @@ impl App {
     fn text(&mut self, key: Key, fx: &mut Vec<Effect>) {
         use ratatui::crossterm::event::KeyCode;
         let locale = self.locale;
+        self.leaving = None;
         match &mut self.overlay {
             Some(Overlay::Search(_)) => {}
             // A discard is confirmed by the very next key, or not at all.
@@ -961,6 +1000,26 @@ impl App {
     /// What an action does where the agent is.
     pub fn act(&mut self, action: Action, fx: &mut Vec<Effect>) {
         let locale = self.locale;
+        // A stray esc, or ctrl-c pressed to copy, would throw away the
+        // amount, date and note typed during a call: the first only asks.
+        let confirmed = self.leaving.take() == Some(action);
+        if matches!(action, Action::Quit | Action::Back)
+            && !confirmed
+            && matches!(&self.overlay, Some(Overlay::Outcome(form)) if !form.is_blank())
+        {
+            self.leaving = Some(action);
+            let again = self
+                .keymap
+                .key_for(Mode::Outcome, action)
+                .map_or_else(String::new, |k| k.to_string());
+            let w = words(locale);
+            let then = if action == Action::Quit {
+                w.unsaved_quit
+            } else {
+                w.unsaved_close
+            };
+            return self.say(Severity::Warn, format!("{} {again} {then}", w.unsaved_form));
+        }
         // Overlays first: they take the keys while they are open.
         if let Some(overlay) = &mut self.overlay {
             match (overlay, action) {

@@ -67,6 +67,24 @@ pub struct OutcomeForm {
 }
 
 impl OutcomeForm {
+    /// Nothing chosen or typed yet: closing it loses nothing.
+    pub fn is_blank(&self) -> bool {
+        self.disposition.is_none()
+            && self.reason_sel == 0
+            && [
+                &self.filter,
+                &self.amount,
+                &self.date,
+                &self.installments,
+                &self.first_date,
+                &self.callback_date,
+                &self.callback_time,
+                &self.note,
+            ]
+            .iter()
+            .all(|t| t.trim().is_empty())
+    }
+
     /// The fields this disposition asks for, in the order Tab visits them.
     pub fn fields(&self) -> Vec<Field> {
         let mut f = vec![Field::Disposition, Field::Reason];

@@ -95,6 +95,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
         let msg = match input {
             Input::Key(k) => Msg::Key(k),
             Input::Resize(..) => Msg::Resize,
+            Input::Paste(text) => Msg::Paste(text),
         };
         keys.send(Event::App(Box::new(msg))).is_ok()
     });

@@ -5,7 +5,9 @@
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{
+    self, DisableBracketedPaste, EnableBracketedPaste, Event, KeyEventKind,
+};
 use ratatui::crossterm::terminal::{
     BeginSynchronizedUpdate, Clear, ClearType, EndSynchronizedUpdate, EnterAlternateScreen,
     LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
@@ -58,13 +60,26 @@ pub fn draw_frame<W: Write>(
 pub fn take() -> io::Result<()> {
     install_panic_hook();
     enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, cursor::Hide)
+    // Pasted text comes as one paste, not as keystrokes: a line break in a
+    // pasted note had submitted the form and the letters after it run as
+    // commands (`n` leased the next debtor, `q` quit).
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        cursor::Hide,
+        EnableBracketedPaste
+    )
 }
 
 /// Gives the terminal back as it was. Safe to call more than once.
 pub fn restore() {
     let _ = disable_raw_mode();
-    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        io::stdout(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// The terminal is put back before the panic is printed, or the report
@@ -85,6 +100,8 @@ pub enum Input {
     Key(Key),
     /// The terminal's new width and height.
     Resize(u16, u16),
+    /// Text pasted into the terminal, whole.
+    Paste(String),
 }
 
 /// Reads the terminal on its own thread; while `paused` is set (a child
@@ -112,6 +129,7 @@ pub fn spawn_reader(
                 // Some terminals report releases too: only presses act.
                 Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Input::Key(Key::of(k)),
                 Ok(Event::Resize(w, h)) => Input::Resize(w, h),
+                Ok(Event::Paste(text)) => Input::Paste(text),
                 Ok(_) => continue,
                 Err(_) => return,
             };
@@ -141,6 +159,7 @@ pub fn lend(
                 io::stdout(),
                 EnterAlternateScreen,
                 cursor::Hide,
+                EnableBracketedPaste,
                 Clear(ClearType::All)
             )
         })

@@ -1660,3 +1660,78 @@ fn a_line_from_the_shell_is_done_whole_with_the_help_open() {
         }]
     );
 }
+
+/// A paste is text in the field, never keystrokes: its line break had
+/// submitted the form and the letters after it run as commands.
+#[test]
+fn a_paste_types_into_the_field_and_runs_nothing() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "recado");
+    key(&mut a, "tab");
+    key(&mut a, "tab");
+    assert_eq!(a.state()["input"]["field"], "note");
+    let (fx, _) = a.update(Msg::Paste(
+        "linha1\r\nlinha2\u{1b}[31mVERMELHO\u{7}\tTAB\nlinha3 q".into(),
+    ));
+    assert_eq!(fx, vec![], "nothing submitted, leased or quit");
+    assert!(!a.quit);
+    let state = a.state();
+    assert_eq!(
+        state["input"]["typed"]["note"], "linha1\nlinha2[31mVERMELHO TAB\nlinha3 q",
+        "{state}"
+    );
+    // Elsewhere a line break is a space; outside a field nothing happens.
+    key(&mut a, "esc");
+    key(&mut a, "esc");
+    key(&mut a, "/");
+    let (fx, _) = a.update(Msg::Paste("Maria\nSouza".into()));
+    assert_eq!(a.state()["input"]["query"], "Maria Souza");
+    assert_eq!(fx.len(), 1, "one search: {fx:?}");
+    key(&mut a, "esc");
+    let (fx, _) = a.update(Msg::Paste("nq".into()));
+    assert_eq!(fx, vec![]);
+    assert!(!a.quit);
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "texto colado fora de um campo: nada foi feito"
+    );
+}
+
+/// A stray esc, or ctrl-c pressed to copy, does not throw away what was
+/// typed during a call: the first only asks.
+#[test]
+fn leaving_a_filled_form_asks_first() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    // An empty form closes at once.
+    key(&mut a, "esc");
+    assert_eq!(a.state()["input"], serde_json::Value::Null);
+    key(&mut a, "o");
+    typed(&mut a, "promessa");
+    key(&mut a, "esc");
+    assert_eq!(a.state()["screen"], "outcome");
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "o resultado ainda não foi registrado: esc de novo para fechar sem registrar"
+    );
+    // Anything else in between asks again.
+    key(&mut a, "tab");
+    key(&mut a, "esc");
+    assert_eq!(a.state()["screen"], "outcome");
+    key(&mut a, "esc");
+    assert_eq!(a.state()["input"], serde_json::Value::Null);
+    // Quitting from a filled form.
+    key(&mut a, "o");
+    typed(&mut a, "recado");
+    assert!(key(&mut a, "ctrl-c").is_empty());
+    assert!(!a.quit);
+    typed(&mut a, "x");
+    assert!(
+        key(&mut a, "ctrl-c").is_empty(),
+        "typing in between asks again"
+    );
+    let fx = key(&mut a, "ctrl-c");
+    assert!(a.quit);
+    assert!(fx.contains(&Effect::Quit), "{fx:?}");
+}
