@@ -426,6 +426,22 @@ fn bad_number(locale: Locale) -> String {
 /// `150`, `150,00` or `1.234,56` in pt-BR; `150.00` or `1,234.56` in en.
 pub fn parse_money(text: &str, currency: Currency, locale: Locale) -> Result<Money, String> {
     let t = text.trim().trim_start_matches("R$").trim();
+    // The locale's thousands separator groups three digits, or it is a
+    // decimal point typed the other way: "10.50" had been R$ 1.050,00.
+    let (thousands, decimal) = match locale {
+        Locale::PtBr => ('.', ','),
+        Locale::En => (',', '.'),
+    };
+    let whole = t.split(decimal).next().unwrap_or_default();
+    let mut groups = whole.split(thousands);
+    let first = groups.next().unwrap_or_default();
+    let grouped = groups.all(|g| g.len() == 3) && (1..=3).contains(&first.len());
+    if whole.contains(thousands) && !grouped {
+        return Err(match locale {
+            Locale::PtBr => format!("{text:?}: centavos vão depois da vírgula (ex.: 10,50)"),
+            Locale::En => format!("{text:?}: cents go after the point (e.g. 10.50)"),
+        });
+    }
     let normal = match locale {
         Locale::PtBr => t.replace('.', "").replace(',', "."),
         Locale::En => t.replace(',', ""),
@@ -623,6 +639,33 @@ mod tests {
             123_456
         );
         assert!(parse_money("abc", cur, Locale::En).is_err());
+        // A decimal point typed the other way is refused, not read as
+        // thousands.
+        for (typed, locale) in [
+            ("10.50", Locale::PtBr),
+            ("1050.5", Locale::PtBr),
+            ("1.05", Locale::PtBr),
+            ("12.3456,00", Locale::PtBr),
+            ("10,50", Locale::En),
+            ("1,05", Locale::En),
+        ] {
+            let e = parse_money(typed, cur, locale).unwrap_err();
+            assert!(e.contains("10,50") || e.contains("10.50"), "{typed}: {e}");
+        }
+        for (typed, locale, minor) in [
+            ("1.050", Locale::PtBr, 105_000),
+            ("12.345.678,9", Locale::PtBr, 1_234_567_890),
+            ("10,50", Locale::PtBr, 1_050),
+            ("1050", Locale::PtBr, 105_000),
+            ("1,050", Locale::En, 105_000),
+            ("10.50", Locale::En, 1_050),
+        ] {
+            assert_eq!(
+                parse_money(typed, cur, locale).unwrap().minor,
+                minor,
+                "{typed}"
+            );
+        }
         let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
         assert_eq!(
             parse_date("+5", today, Locale::En).unwrap().to_string(),
