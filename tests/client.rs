@@ -528,6 +528,10 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
         .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _sender = outbox.clone().run(ana.clone(), tx);
+    // The refusal is reported with what was refused: the console stops
+    // showing that debtor's outcome as recorded.
+    let status = until(&mut rx, |s| s.refused.is_some()).await;
+    assert_eq!((status.refused, status.failed), (Some(kind.clone()), 1));
     let status = until(&mut rx, |s| s.delivered.is_some()).await;
     assert_eq!(
         status.delivered.unwrap().id,

@@ -148,6 +148,9 @@ pub struct OutboxStatus {
     pub last_error: Option<String>,
     /// What was just delivered, if that is the change.
     pub delivered: Option<Delivered>,
+    /// What the server just refused for good, if that is the change: the
+    /// console no longer shows it as recorded.
+    pub refused: Option<OutboxKind>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -355,6 +358,7 @@ impl Outbox {
             others: row.try_get::<i64, _>("others")? as usize,
             last_error: last_error.clone(),
             delivered: None,
+            refused: None,
         })
     }
 
@@ -374,9 +378,10 @@ impl Outbox {
         let mut delay = RETRY_FIRST;
         let mut last_error = None;
         let mut delivered = None;
+        let mut refused = None;
         loop {
             let attempt = self
-                .attempt(client, &mut last_error, &mut delivered)
+                .attempt(client, &mut last_error, &mut delivered, &mut refused)
                 .await
                 .unwrap_or_else(|e| {
                     last_error = Some(e.to_string());
@@ -385,6 +390,7 @@ impl Outbox {
             match self.status(&last_error).await {
                 Ok(mut status) => {
                     status.delivered = delivered.take();
+                    status.refused = refused.take();
                     if updates.send(status).is_err() {
                         return;
                     }
@@ -428,6 +434,7 @@ impl Outbox {
         client: &Client,
         last_error: &mut Option<String>,
         delivered: &mut Option<Delivered>,
+        refused_now: &mut Option<OutboxKind>,
     ) -> Result<Attempt, OutboxError> {
         let next =
             format!("SELECT {COLUMNS} FROM outbox WHERE failed = 0 AND {MINE} ORDER BY id LIMIT 1");
@@ -486,6 +493,9 @@ impl Outbox {
                     .execute(&self.pool)
                     .await?;
                 *last_error = Some(message);
+                if refused {
+                    *refused_now = Some(next.kind);
+                }
                 Ok(if refused {
                     Attempt::Done
                 } else {

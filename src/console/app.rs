@@ -253,6 +253,9 @@ pub struct OutboxCount {
     /// Kept for another user or server: not this session's to send.
     pub others: usize,
     pub last_error: Option<String>,
+    /// The debtor whose outcome the server just refused, if that is the
+    /// change.
+    pub refused_debtor: Option<i64>,
 }
 
 /// What the runner must do.
@@ -602,6 +605,13 @@ impl App {
                         };
                     }
                     self.say(Severity::Error, said);
+                }
+                // Refused, it is not recorded: the debtor on screen is owed
+                // an outcome again (or a give-back), not "recorded".
+                if let Some(w) = &mut self.work
+                    && count.refused_debtor == Some(w.debtor_id)
+                {
+                    w.recorded = None;
                 }
                 let changed = count != self.outbox;
                 self.outbox = count;
@@ -1133,6 +1143,12 @@ impl App {
                     if w.unfinished() {
                         self.say(Severity::Warn, unfinished(locale));
                     } else {
+                        // Done with them: let go now, as `n` does, rather
+                        // than hold them out of every queue until the
+                        // lease runs out.
+                        if let Some(lease) = w.lease.as_ref().filter(|_| w.lease_lost.is_none()) {
+                            fx.push(Effect::Release { lease: lease.id });
+                        }
                         self.work = None;
                         fx.push(Effect::LoadQueues);
                     }

@@ -363,6 +363,10 @@ fn outbox_msg(s: OutboxStatus) -> Msg {
         failed: s.failed,
         others: s.others,
         last_error: s.last_error,
+        refused_debtor: match s.refused {
+            Some(OutboxKind::Outcome { debtor_id }) => Some(debtor_id),
+            _ => None,
+        },
     })
 }
 

@@ -833,6 +833,7 @@ fn a_refused_write_is_said_at_once() {
         failed: 0,
         others: 0,
         last_error: None,
+        refused_debtor: None,
     }));
     assert!(dirty);
     a.update(Msg::Outbox(super::app::OutboxCount {
@@ -840,6 +841,7 @@ fn a_refused_write_is_said_at_once() {
         failed: 1,
         others: 0,
         last_error: Some("the date is after 2026-03-25 (promise)".into()),
+        refused_debtor: None,
     }));
     let (severity, text) = a.notice.clone().unwrap();
     assert_eq!(severity, super::app::Severity::Error);
@@ -903,6 +905,7 @@ fn with_outbox(mut a: App) -> App {
         failed: 1,
         others: 1,
         last_error: Some("este devedor está com outro agente".into()),
+        refused_debtor: None,
     }));
     a
 }
@@ -972,6 +975,7 @@ fn the_outbox_screen_retries_and_discards_a_refusal_and_opens_its_debtor() {
         failed: 0,
         others: 0,
         last_error: None,
+        refused_debtor: None,
     }));
     assert_eq!(fx, vec![]);
     let (fx, _) = a.update(Msg::Unsent(Ok(unsent())));
@@ -1734,4 +1738,49 @@ fn leaving_a_filled_form_asks_first() {
     let fx = key(&mut a, "ctrl-c");
     assert!(a.quit);
     assert!(fx.contains(&Effect::Quit), "{fx:?}");
+}
+
+/// Back to the queues after an outcome lets the debtor go, as `n` does:
+/// the lease had stayed until it ran out, the debtor out of every queue.
+#[test]
+fn back_to_the_queues_after_an_outcome_lets_the_debtor_go() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "recado");
+    let fx = key(&mut a, "ctrl-s");
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::Record { .. })),
+        "{fx:?}"
+    );
+    assert_eq!(
+        key(&mut a, "esc"),
+        vec![Effect::Release { lease: 9 }, Effect::LoadQueues]
+    );
+}
+
+/// An outcome the server refused for good is not recorded: the debtor on
+/// screen is owed one again (it had said "recorded" on `o`).
+#[test]
+fn a_refused_outcome_is_no_longer_shown_as_recorded() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "recado");
+    key(&mut a, "ctrl-s");
+    assert_eq!(a.state()["debtor"]["recorded"], "left_message");
+    // Another debtor's refusal changes nothing here.
+    let refused = |failed, debtor| {
+        Msg::Outbox(super::app::OutboxCount {
+            waiting: 0,
+            failed,
+            others: 0,
+            last_error: Some("este devedor está com outro agente".into()),
+            refused_debtor: Some(debtor),
+        })
+    };
+    a.update(refused(1, 7));
+    assert_eq!(a.state()["debtor"]["recorded"], "left_message");
+    a.update(refused(2, 42));
+    assert_eq!(a.state()["debtor"]["recorded"], serde_json::Value::Null);
+    key(&mut a, "o");
+    assert_eq!(a.state()["screen"], "outcome");
 }
