@@ -585,6 +585,9 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
         .collect();
     let found = store.search_debtors(&digits, 10).await.unwrap();
     assert_eq!(found.iter().map(|s| s.id).collect::<Vec<_>>(), vec![ids[0]]);
+    // The id the results list shows finds its debtor.
+    let found = store.search_debtors(&ids[1].to_string(), 10).await.unwrap();
+    assert!(found.iter().any(|s| s.id == ids[1]), "{found:?}");
     // Wildcards in what the agent types are letters, not patterns.
     assert_eq!(
         names(store.search_debtors("%", 10).await.unwrap()),

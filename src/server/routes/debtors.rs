@@ -30,7 +30,7 @@ pub struct SearchQuery {
 
 #[utoipa::path(get, path = "/v1/debtors", tag = "debtors", security(("bearer" = [])),
     params(
-        ("q" = Option<String>, Query, description = "words of the name, each anywhere in it (any case, with or without accents), the external id, or 3 or more digits of the document"),
+        ("q" = Option<String>, Query, description = "words of the name, each anywhere in it (any case, with or without accents), the id or external id, or 3 or more digits of the document"),
         ("limit" = Option<u32>, Query, description = "at most this many: 20 unless told, held to 1 to 100"),
     ),
     responses((status = 200, description = "matches, documents masked", body = Vec<DebtorSummary>), (status = 400, description = "a query parameter of the wrong type, or given twice (`bad_query`, named in `field`)", body = ErrorBody), (status = 401, description = "no valid bearer token", body = ErrorBody)))]

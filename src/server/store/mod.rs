@@ -431,7 +431,7 @@ pub trait Store: Send + Sync + 'static {
     /// would store each; all or nothing.
     async fn set_verdicts(&self, verdicts: Vec<(i64, Verdict)>) -> Result<(), StoreError>;
     async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError>;
-    /// By words of the name (each anywhere, any case, accents or not),
+    /// By words of the name (each anywhere, any case, accents or not), id,
     /// external id or document digits.
     async fn search_debtors(
         &self,

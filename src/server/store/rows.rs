@@ -33,7 +33,7 @@ pub const EXTEND_SESSION: &str = "UPDATE sessions SET expires_ms = $1 \
      WHERE token_hash = $2 AND expires_ms > $3 AND expires_ms < $1";
 pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
      WHERE (name_key LIKE $1 ESCAPE '\\' AND name_key LIKE $5 ESCAPE '\\' \
-     AND name_key LIKE $6 ESCAPE '\\' AND name_key LIKE $7 ESCAPE '\\') OR external_id = $2 \
+     AND name_key LIKE $6 ESCAPE '\\' AND name_key LIKE $7 ESCAPE '\\') OR external_id = $2 OR id = $8 \
      OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \
      ORDER BY name, id LIMIT $4";
 /// A debtor's events as one JSON array's items, so a long history is one
@@ -529,11 +529,14 @@ pub const SEARCH_WORDS: usize = 4;
 
 /// What a search looks for: the words of the name (each anywhere in it, in
 /// any case, with or without accents: "lima joao" finds João Carvalho
-/// Lima), the external id, or at least three digits of the document.
+/// Lima), the id or external id, or at least three digits of the document.
 pub struct SearchTerms {
     /// `LIKE` patterns, `%` for the words not typed.
     pub words: [String; SEARCH_WORDS],
     pub external: String,
+    /// The debtor's own id, as the results list shows it (0, no debtor's,
+    /// when the query is not a number).
+    pub id: i64,
     /// A `LIKE` pattern of the digits, or empty for fewer than three.
     pub digits: String,
 }
@@ -573,6 +576,7 @@ pub fn search_terms(query: &str) -> SearchTerms {
     SearchTerms {
         words,
         external: q.to_string(),
+        id: q.parse().unwrap_or(0),
         digits,
     }
 }

@@ -507,7 +507,8 @@ impl Store for SqlStore {
                     i64::from(limit),
                     second,
                     third,
-                    rest
+                    rest,
+                    terms.id
                 ],
                 rows::summary,
             )
