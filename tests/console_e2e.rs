@@ -88,6 +88,11 @@ impl Console {
         }
     }
 
+    /// The queue screen with the demo's late queue on it: ready for `n`.
+    fn wait_for_a_callable_queue(&self) {
+        self.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    }
+
     fn keys(&mut self, keys: &str) {
         self.writer.write_all(keys.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -188,8 +193,7 @@ fn a_pasted_note_is_text_not_keys() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
-    c.wait_for("Filas");
-    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    c.wait_for_a_callable_queue();
     assert!(c.screen.lock().unwrap().screen().bracketed_paste());
     c.keys("n");
     let screen = c.wait_for("ligação permitida");
@@ -219,8 +223,7 @@ fn three_debtors_worked_on_the_embedded_default() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
-    c.wait_for("Filas");
-    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    c.wait_for_a_callable_queue();
     let mut names = Vec::new();
     for round in 0..3 {
         c.keys("n");
@@ -343,7 +346,7 @@ fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
         ("REGUA_USER", "ana"),
         ("REGUA_PASSWORD", "demo"),
     ]);
-    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    c.wait_for_a_callable_queue();
     c.keys("n");
     let name = debtor_name(&c.wait_for("ligação permitida"));
 
@@ -453,7 +456,7 @@ background = true
         ("REGUA_DATA_DIR", dir),
         ("REGUA_CONFIG", config.to_str().unwrap()),
     ]);
-    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    c.wait_for_a_callable_queue();
     let ran = |out: &Path| {
         let start = Instant::now();
         while !out.exists() {
@@ -530,7 +533,7 @@ fn the_console_is_scripted_from_the_shell_through_its_socket() {
     let data = tempfile::tempdir().unwrap();
     let dir = data.path().to_str().unwrap();
     let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
-    c.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
+    c.wait_for_a_callable_queue();
     let pid = c.child.process_id().unwrap();
     let path = data.path().join(format!("consoles/{pid}.sock"));
     use std::os::unix::fs::PermissionsExt;
