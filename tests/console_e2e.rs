@@ -218,6 +218,36 @@ fn a_pasted_note_is_text_not_keys() {
     c.quit();
 }
 
+/// A dialer that cannot start is said before the call is asked for: the
+/// server had counted the attempt against the caps, and the agent was left
+/// on a call nobody made.
+#[test]
+fn a_dialer_that_cannot_start_makes_no_call() {
+    let data = tempfile::tempdir().unwrap();
+    let config = data.path().join("config.toml");
+    std::fs::write(
+        &config,
+        "dial_command = [\"nonexistent-dialer-xyz\", \"{phone}\"]\n",
+    )
+    .unwrap();
+    let dir = data.path().to_str().unwrap();
+    let mut c = Console::start(&[
+        ("REGUA_DATA_DIR", dir),
+        ("REGUA_CONFIG", config.to_str().unwrap()),
+    ]);
+    c.wait_for_a_callable_queue();
+    c.keys("n");
+    let screen = c.wait_for("ligação permitida");
+    let name = debtor_name(&screen);
+    let server = api(&embedded_address(data.path()));
+    let before = events_of(&server, &name, "contact").len();
+    c.keys("c");
+    c.wait_for("dial_command não encontrado: nonexistent-dialer-xyz");
+    assert!(!c.text().contains("Registrar resultado"), "{}", c.text());
+    assert_eq!(events_of(&server, &name, "contact").len(), before);
+    c.quit();
+}
+
 #[test]
 fn three_debtors_worked_on_the_embedded_default() {
     let data = tempfile::tempdir().unwrap();

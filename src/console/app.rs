@@ -351,6 +351,8 @@ pub enum Msg {
     LeaseRenewed(LeaseView),
     LeaseLost(String),
     CallRefused(ClientError),
+    /// The call was not asked for, and why (the dialer cannot start).
+    CallNotStarted(String),
     CallEnded(Result<(), String>),
     Outbox(OutboxCount),
     /// The outbox's items, for its screen.
@@ -560,17 +562,14 @@ impl App {
                 true
             }
             Msg::CallRefused(e) => {
-                self.pending.clear();
                 let zone = self.work.as_ref().and_then(Workspace::zone);
-                if let Some(w) = &mut self.work {
-                    w.calling = false;
-                }
-                self.set_status(AgentStatus::Ready, None, &mut fx);
                 let locale = self.locale;
-                self.say(
-                    Severity::Error,
-                    e.said(locale, |t| local_time(t, zone, locale)),
-                );
+                let said = e.said(locale, |t| local_time(t, zone, locale));
+                self.no_call(said, &mut fx);
+                true
+            }
+            Msg::CallNotStarted(said) => {
+                self.no_call(said, &mut fx);
                 true
             }
             Msg::CallEnded(result) => {
@@ -866,6 +865,16 @@ impl App {
 
     /// Text from the shell goes into the field on screen as if typed, one
     /// character at a time; a search asks once, for all of it.
+    /// A call that did not start: back to ready, with why.
+    fn no_call(&mut self, said: String, fx: &mut Vec<Effect>) {
+        self.pending.clear();
+        if let Some(w) = &mut self.work {
+            w.calling = false;
+        }
+        self.set_status(AgentStatus::Ready, None, fx);
+        self.say(Severity::Error, said);
+    }
+
     /// Pasted text as typed text: a line break stays one in the note and
     /// is a space elsewhere (it must not submit the form), a tab a space,
     /// other control characters (an escape sequence's ESC) are dropped.

@@ -69,9 +69,29 @@ pub fn program(args: &[String], socket: Option<&Path>) -> Option<Command> {
     Some(cmd)
 }
 
+/// Whether `program` can be started: a path to a file, or a name found on
+/// `PATH`. Looked at before a call is asked for, since the server counts
+/// the attempt from then on.
+pub fn findable(program: &str) -> bool {
+    if program.contains('/') {
+        return Path::new(program).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_program_is_findable_by_path_or_on_path() {
+        assert!(findable("sh"));
+        assert!(findable("/bin/sh"));
+        assert!(!findable("nonexistent-dialer-xyz"));
+        assert!(!findable("/nonexistent/dialer"));
+        assert!(!findable(""));
+    }
 
     #[test]
     fn placeholders_fill_single_arguments_and_never_split() {

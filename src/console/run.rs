@@ -498,23 +498,39 @@ fn spawn_effect(
             debtor_id,
             phone,
             name,
-        } => tokio::spawn(async move {
-            let body = serde_json::json!({ "phone": phone });
-            let path = format!("/v1/debtors/{debtor_id}/calls");
-            let key = new_key();
-            let r: Result<serde_json::Value, ClientError> =
-                c.send(Method::POST, &path, Some(&body), Some(&key)).await;
-            match r {
-                Ok(_) => {
-                    let _ = dial_tx.send(Event::Dial {
-                        debtor_id,
-                        phone,
-                        name,
-                    });
-                }
-                Err(e) => send(Msg::CallRefused(e)),
+        } => {
+            // A dialer that cannot start would still have the call counted
+            // against the debtor's caps, and the agent left on a call.
+            if let Some(program) = s.dial_command.as_ref().and_then(|t| t.first())
+                && !dial::findable(program)
+            {
+                let said = match s.locale {
+                    Locale::PtBr => {
+                        format!("dial_command não encontrado: {program}; nenhuma ligação foi feita")
+                    }
+                    Locale::En => format!("dial_command not found: {program}; no call was made"),
+                };
+                send(Msg::CallNotStarted(said));
+                return None;
             }
-        }),
+            tokio::spawn(async move {
+                let body = serde_json::json!({ "phone": phone });
+                let path = format!("/v1/debtors/{debtor_id}/calls");
+                let key = new_key();
+                let r: Result<serde_json::Value, ClientError> =
+                    c.send(Method::POST, &path, Some(&body), Some(&key)).await;
+                match r {
+                    Ok(_) => {
+                        let _ = dial_tx.send(Event::Dial {
+                            debtor_id,
+                            phone,
+                            name,
+                        });
+                    }
+                    Err(e) => send(Msg::CallRefused(e)),
+                }
+            })
+        }
         Effect::Record { .. } => unreachable!("the saver keeps them, in order"),
         // Beside the console, its output nowhere: the screen stays the
         // console's. (One that takes the terminal is run by the loop.)

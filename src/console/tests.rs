@@ -1784,3 +1784,21 @@ fn a_refused_outcome_is_no_longer_shown_as_recorded() {
     key(&mut a, "o");
     assert_eq!(a.state()["screen"], "outcome");
 }
+
+/// A call the runner did not ask for (its dialer cannot start) leaves the
+/// agent ready, with why, and no form for a call never made.
+#[test]
+fn a_call_not_started_leaves_the_agent_ready() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "c");
+    assert_eq!(a.agent.status, AgentStatus::OnCall);
+    a.update(Msg::CallNotStarted("dial_command não encontrado: x".into()));
+    assert_eq!(a.agent.status, AgentStatus::Ready);
+    assert!(a.overlay.is_none());
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "dial_command não encontrado: x"
+    );
+    // And the call can be tried again.
+    assert!(!key(&mut a, "c").is_empty());
+}
