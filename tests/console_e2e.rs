@@ -88,6 +88,21 @@ impl Console {
         }
     }
 
+    /// The console on the embedded demo in `data` (with `config` as its
+    /// config file, written there), at the queue screen, ready for `n`.
+    fn at_queues(data: &Path, config: Option<&str>) -> Console {
+        let mut envs = vec![("REGUA_DATA_DIR", data.to_str().unwrap().to_string())];
+        if let Some(text) = config {
+            let file = data.join("config.toml");
+            std::fs::write(&file, text).unwrap();
+            envs.push(("REGUA_CONFIG", file.to_str().unwrap().to_string()));
+        }
+        let envs: Vec<(&str, &str)> = envs.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let c = Console::start(&envs);
+        c.wait_for_a_callable_queue();
+        c
+    }
+
     /// The queue screen with the demo's late queue on it: ready for `n`.
     fn wait_for_a_callable_queue(&self) {
         self.wait_until("a callable queue", |s| s.contains("Atraso 30+ dias"));
@@ -191,9 +206,7 @@ fn embedded_address(dir: &Path) -> String {
 #[test]
 fn a_pasted_note_is_text_not_keys() {
     let data = tempfile::tempdir().unwrap();
-    let dir = data.path().to_str().unwrap();
-    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
-    c.wait_for_a_callable_queue();
+    let mut c = Console::at_queues(data.path(), None);
     assert!(c.screen.lock().unwrap().screen().bracketed_paste());
     c.keys("n");
     let screen = c.wait_for("ligação permitida");
@@ -224,18 +237,8 @@ fn a_pasted_note_is_text_not_keys() {
 #[test]
 fn a_dialer_that_cannot_start_makes_no_call() {
     let data = tempfile::tempdir().unwrap();
-    let config = data.path().join("config.toml");
-    std::fs::write(
-        &config,
-        "dial_command = [\"nonexistent-dialer-xyz\", \"{phone}\"]\n",
-    )
-    .unwrap();
-    let dir = data.path().to_str().unwrap();
-    let mut c = Console::start(&[
-        ("REGUA_DATA_DIR", dir),
-        ("REGUA_CONFIG", config.to_str().unwrap()),
-    ]);
-    c.wait_for_a_callable_queue();
+    let config = "dial_command = [\"nonexistent-dialer-xyz\", \"{phone}\"]\n";
+    let mut c = Console::at_queues(data.path(), Some(config));
     c.keys("n");
     let screen = c.wait_for("ligação permitida");
     let name = debtor_name(&screen);
@@ -251,9 +254,7 @@ fn a_dialer_that_cannot_start_makes_no_call() {
 #[test]
 fn three_debtors_worked_on_the_embedded_default() {
     let data = tempfile::tempdir().unwrap();
-    let dir = data.path().to_str().unwrap();
-    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
-    c.wait_for_a_callable_queue();
+    let mut c = Console::at_queues(data.path(), None);
     let mut names = Vec::new();
     for round in 0..3 {
         c.keys("n");
@@ -454,11 +455,8 @@ fn the_agents_own_command_runs_on_the_debtor_on_screen() {
     let side = data.path().join("beside");
     // One command takes the terminal (a pager would), one runs beside the
     // console; both write the arguments they were given.
-    let config = data.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            r#"dial_command = ["true", "{{phone}}"]
+    let config = format!(
+        r#"dial_command = ["true", "{{phone}}"]
 
 [commands.notes]
 run = ["sh", "-c", "printf '%s\n' \"$@\" \"$REGUA_CONSOLE\" > \"$0\"", "{out}", "{{name}}", "{{debtor_id}}"]
@@ -476,17 +474,11 @@ background = true
 "ctrl-p" = ["ping", "record-outcome"]
 "ctrl-k" = ["call", "notes"]
 "#,
-            out = out.display(),
-            side = side.display()
-        ),
-    )
-    .unwrap();
+        out = out.display(),
+        side = side.display()
+    );
+    let mut c = Console::at_queues(data.path(), Some(&config));
     let dir = data.path().to_str().unwrap();
-    let mut c = Console::start(&[
-        ("REGUA_DATA_DIR", dir),
-        ("REGUA_CONFIG", config.to_str().unwrap()),
-    ]);
-    c.wait_for_a_callable_queue();
     let ran = |out: &Path| {
         let start = Instant::now();
         while !out.exists() {
@@ -561,9 +553,7 @@ fn ask(socket: &mut std::io::BufReader<std::os::unix::net::UnixStream>, line: &s
 #[test]
 fn the_console_is_scripted_from_the_shell_through_its_socket() {
     let data = tempfile::tempdir().unwrap();
-    let dir = data.path().to_str().unwrap();
-    let mut c = Console::start(&[("REGUA_DATA_DIR", dir)]);
-    c.wait_for_a_callable_queue();
+    let mut c = Console::at_queues(data.path(), None);
     let pid = c.child.process_id().unwrap();
     let path = data.path().join(format!("consoles/{pid}.sock"));
     use std::os::unix::fs::PermissionsExt;
