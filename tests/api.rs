@@ -582,7 +582,12 @@ async fn a_broken_promise_gets_its_talking_points_with_the_facts_filled_in() {
         Some("locale"),
     );
     let nobody = s.get("/v1/debtors/999999/script", &ana).await;
-    assert_error(&nobody, StatusCode::NOT_FOUND, "debtor_not_found", None);
+    assert_error(
+        &nobody,
+        StatusCode::NOT_FOUND,
+        "debtor_not_found",
+        Some("id"),
+    );
 }
 
 /// What people read comes in their language: queue names (the policy's
@@ -818,19 +823,19 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         &s.get("/v1/debtors/999999", &ana).await,
         StatusCode::NOT_FOUND,
         "debtor_not_found",
-        None,
+        Some("id"),
     );
     assert_error(
         &s.get("/v1/debtors/abc", &ana).await,
         StatusCode::NOT_FOUND,
         "not_found",
-        None,
+        Some("id"),
     );
     assert_error(
         &s.get("/v1/debtors/999999/plan", &ana).await,
         StatusCode::NOT_FOUND,
         "debtor_not_found",
-        None,
+        Some("id"),
     );
     let r = s
         .outcome(
@@ -840,13 +845,18 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
             &json!({ "disposition": "no_answer" }),
         )
         .await;
-    assert_error(&(r.0, r.1), StatusCode::NOT_FOUND, "debtor_not_found", None);
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::NOT_FOUND,
+        "debtor_not_found",
+        Some("id"),
+    );
     assert_error(
         &s.post("/v1/queues/nope/lease", Some(&ana), &json!({}))
             .await,
         StatusCode::NOT_FOUND,
         "unknown_queue",
-        None,
+        Some("id"),
     );
     assert_error(
         &s.get("/v1/nothing", &ana).await,
@@ -868,7 +878,7 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         &s.post("/v1/queues/%FF/lease", Some(&ana), &json!({})).await,
         StatusCode::NOT_FOUND,
         "not_found",
-        None,
+        Some("id"),
     );
 
     // Query parameters of the wrong type, or given twice, are named.
@@ -889,21 +899,57 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
 }
 
 /// A body shorter than its `Content-Length` is answered with a 408 once
-/// its time is up, not held open for good.
+/// its time is up, not held open for good: a JSON body, and a portfolio
+/// whose sender goes quiet.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_body_that_never_arrives_whole_gets_a_408() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let s = start().await;
     let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
     let debtor = lease_any(&s, &ana).await;
+    let outcome = format!(
+        "POST /v1/debtors/{debtor}/outcomes HTTP/1.1\r\nAuthorization: Bearer {ana}\r\n\
+         Idempotency-Key: slow\r\nContent-Type: application/json\r\n\
+         Content-Length: 100\r\n\r\n{{\"disp"
+    );
+    let import = format!(
+        "POST /v1/import/portfolio HTTP/1.1\r\nAuthorization: Bearer {sofia}\r\n\
+         Content-Type: text/csv\r\nContent-Length: 100000\r\n\r\nexternal_id,name"
+    );
+    let (outcome, import) = tokio::join!(half_sent(&s, &outcome), half_sent(&s, &import));
+    for answer in [outcome, import] {
+        assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+        assert!(answer.contains("body_timeout"), "{answer}");
+    }
+}
+
+/// A portfolio said to be over the limit is refused at once, with the
+/// error body, before any of it is read.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_portfolio_over_the_limit_gets_a_413() {
+    let s = start().await;
+    let sofia = s.login("sofia").await;
+    let over = regua::server::routes::import::IMPORT_LIMIT + 1;
+    let answer = half_sent(
+        &s,
+        &format!(
+            "POST /v1/import/portfolio HTTP/1.1\r\nAuthorization: Bearer {sofia}\r\n\
+             Content-Type: text/csv\r\nContent-Length: {over}\r\n\r\nexternal_id"
+        ),
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("too_large"), "{answer}");
+}
+
+/// Sends `request` (its head and the start of its body) and reads the
+/// answer, which must come within the server's body time.
+async fn half_sent(s: &Server, request: &str) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let addr = s.base.trim_start_matches("http://");
     let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let head = format!(
-        "POST /v1/debtors/{debtor}/outcomes HTTP/1.1\r\nHost: {addr}\r\n\
-         Authorization: Bearer {ana}\r\nIdempotency-Key: slow\r\n\
-         Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"disp"
-    );
-    tcp.write_all(head.as_bytes()).await.unwrap();
+    let request = request.replacen("\r\n", &format!("\r\nHost: {addr}\r\n"), 1);
+    tcp.write_all(request.as_bytes()).await.unwrap();
     let limit = regua::server::app::BODY_TIMEOUT + std::time::Duration::from_secs(5);
     let mut answer = Vec::new();
     let mut chunk = [0u8; 4096];
@@ -915,9 +961,7 @@ async fn a_body_that_never_arrives_whole_gets_a_408() {
         assert!(n > 0, "closed without an answer");
         answer.extend_from_slice(&chunk[..n]);
     }
-    let answer = String::from_utf8_lossy(&answer);
-    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.contains("body_timeout"), "{answer}");
+    String::from_utf8_lossy(&answer).into_owned()
 }
 
 /// The scheme's name in any case; a 401 says which scheme to use.
@@ -1143,20 +1187,7 @@ async fn a_debtor_given_back_is_not_handed_straight_back() {
         .as_str()
         .unwrap()
         .to_string();
-    let lease = async |token: &str| {
-        let r = s
-            .post(
-                &format!("/v1/queues/{queue}/lease"),
-                Some(token),
-                &json!({}),
-            )
-            .await;
-        assert_eq!(r.0, StatusCode::OK, "{}", r.1);
-        (
-            r.1["lease"]["id"].as_i64().unwrap(),
-            r.1["debtor"]["id"].as_i64().unwrap(),
-        )
-    };
+    let lease = async |token: &str| lease_from(&s, &queue, token).await;
     let (first_lease, first) = lease(&ana).await;
     let r = s
         .call(
@@ -1171,6 +1202,67 @@ async fn a_debtor_given_back_is_not_handed_straight_back() {
     let (_, next) = lease(&ana).await;
     assert_ne!(next, first, "the same debtor came straight back");
     assert_eq!(lease(&bruno).await.1, first, "others may take them");
+}
+
+/// An agent works one debtor at a time: taking the next gives back the
+/// one held. The console lets go first, but a let-go that never arrived (a
+/// console that died, a network gone) kept that debtor from everyone until
+/// the lease ran out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn taking_the_next_debtor_gives_back_the_one_held() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let bruno = s.login("bruno").await;
+    let sofia = s.login("sofia").await;
+    let queues = s.get("/v1/queues", &ana).await.1;
+    let queue = with_callable(&queues, 2)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (first_lease, first) = lease_from(&s, &queue, &ana).await;
+    let (second_lease, second) = lease_from(&s, &queue, &ana).await;
+    assert_ne!(second, first);
+    let renew = async |lease: i64| {
+        let path = format!("/v1/leases/{lease}/renew");
+        s.post(&path, Some(&ana), &json!({})).await
+    };
+    assert_error(
+        &renew(first_lease).await,
+        StatusCode::NOT_FOUND,
+        "lease_not_found",
+        Some("id"),
+    );
+    assert_eq!(renew(second_lease).await.0, StatusCode::OK);
+    assert_eq!(
+        lease_from(&s, &queue, &bruno).await.1,
+        first,
+        "back in the queue at once"
+    );
+    let board = s.get("/v1/board", &sofia).await.1;
+    let released: Vec<_> = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "lease_released")
+        .map(|e| e["body"]["lease_id"].clone())
+        .collect();
+    assert_eq!(released, vec![json!(first_lease)], "{board}");
+}
+
+/// Leases the next debtor of `queue`: the lease's id and the debtor's.
+async fn lease_from(s: &Server, queue: &str, token: &str) -> (i64, i64) {
+    let r = s
+        .post(
+            &format!("/v1/queues/{queue}/lease"),
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    (
+        r.1["lease"]["id"].as_i64().unwrap(),
+        r.1["debtor"]["id"].as_i64().unwrap(),
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1980,6 +2072,23 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
         assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
     }
 
+    // Only an agent's state is set by someone else: not a peer's, not an
+    // admin's.
+    let admin = s.login("admin").await;
+    let admin_id = s.get("/v1/me", &admin).await.1["id"].as_i64().unwrap();
+    let sofia_id = s.get("/v1/me", &sofia).await.1["id"].as_i64().unwrap();
+    for (id, by) in [(admin_id, &sofia), (sofia_id, &admin)] {
+        let r = s
+            .put(
+                &format!("/v1/agents/{id}/state"),
+                by,
+                &json!({ "state": "paused", "reason": "x" }),
+            )
+            .await;
+        assert_error(&r, StatusCode::UNPROCESSABLE_ENTITY, "invalid", Some("id"));
+    }
+    assert_eq!(s.get("/v1/me", &admin).await.1["state"], json!("ready"));
+
     // A supervisor pauses an agent (with a reason) and takes back a lease.
     let path = format!("/v1/agents/{ana_id}/state");
     let r = s.put(&path, &ana, &json!({ "state": "ready" })).await;
@@ -2013,13 +2122,13 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
         .await,
         StatusCode::NOT_FOUND,
         "user_not_found",
-        None,
+        Some("id"),
     );
     assert_error(
         &s.get("/v1/agents/999999/calls", &sofia).await,
         StatusCode::NOT_FOUND,
         "user_not_found",
-        None,
+        Some("id"),
     );
 
     let lease_id = agent(&s.get("/v1/board", &sofia).await.1, "ana")["lease"]["id"]
@@ -2056,7 +2165,12 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
             &json!({}),
         )
         .await;
-    assert_eq!(r.0, StatusCode::NOT_FOUND);
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::NOT_FOUND,
+        "lease_not_found",
+        Some("id"),
+    );
     let board = s.get("/v1/board", &sofia).await.1;
     assert_eq!(agent(&board, "ana")["lease"], Value::Null);
     let released = board["recent"]

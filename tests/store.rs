@@ -131,6 +131,7 @@ conformance!(
     search_by_name_external_id_or_document,
     leases_go_by_priority_and_come_back,
     a_debtor_given_back_comes_last_to_that_agent,
+    an_agent_lets_go_of_all_their_leases_at_once,
     concurrent_agents_never_share_a_debtor,
     idempotency_keys,
     the_feed_is_ordered_and_resumable,
@@ -931,6 +932,47 @@ async fn a_debtor_given_back_comes_last_to_that_agent(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(next(ana.id, later).await.debtor_id, ids[0]);
+}
+
+async fn an_agent_lets_go_of_all_their_leases_at_once(store: Arc<dyn Store>) {
+    let (ana, bruno) = two_agents(&store).await;
+    let ids = setup_queue(&store, 3).await;
+    let (ttl, now) = (Duration::minutes(10), t(2, 10));
+    let mut held = Vec::new();
+    for agent in [ana.id, ana.id, bruno.id] {
+        held.push(
+            store
+                .lease_next("early", agent, now, ttl)
+                .await
+                .unwrap()
+                .unwrap(),
+        );
+    }
+    let until = now + Duration::minutes(15);
+    let release = async |agent: i64| {
+        write(&*store, move |tx| {
+            Box::pin(async move { tx.release_leases_of(agent, until).await })
+        })
+        .await
+        .unwrap()
+    };
+    let mut ended = release(ana.id).await;
+    ended.sort_by_key(|l| l.id);
+    assert_eq!(ended, held[..2]);
+    assert_eq!(release(ana.id).await, vec![], "nothing left to let go");
+    assert_eq!(lease_on(&*store, ids[2], now).await, None);
+    assert_eq!(
+        lease_on(&*store, ids[0], now).await,
+        Some(held[2].clone()),
+        "Bruno's stays"
+    );
+    // Both are back in the queue at once, for others first.
+    let next = async |agent: i64| {
+        let lease = store.lease_next("early", agent, now, ttl).await.unwrap();
+        lease.unwrap().debtor_id
+    };
+    assert_eq!(next(bruno.id).await, ids[2]);
+    assert_eq!(next(ana.id).await, ids[1]);
 }
 
 async fn concurrent_agents_never_share_a_debtor(store: Arc<dyn Store>) {

@@ -169,12 +169,6 @@ impl utoipa::Modify for Bearer {
 /// and `/openapi.json` are both made from, so no route goes undocumented.
 /// Add routes here, through `routes!`, and nowhere else.
 pub fn api() -> OpenApiRouter<AppState> {
-    let (schemas, paths, import) = routes!(routes::import::portfolio);
-    let import = (
-        schemas,
-        paths,
-        import.layer(DefaultBodyLimit::max(routes::import::IMPORT_LIMIT)),
-    );
     OpenApiRouter::with_openapi(<ApiDoc as utoipa::OpenApi>::openapi())
         .routes(routes!(healthz))
         .routes(routes!(super::metrics::render))
@@ -200,7 +194,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(routes::outcomes::record))
         .routes(routes!(routes::payments::record))
         .routes(routes!(routes::events::stream))
-        .routes(import)
+        .routes(routes!(routes::import::portfolio))
 }
 
 pub fn router(state: AppState) -> Router {
@@ -247,23 +241,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Body<T>, ApiError> {
         let read = tokio::time::timeout(BODY_TIMEOUT, Bytes::from_request(req, state)).await;
-        let read = read.map_err(|_| {
-            ApiError::new(
-                StatusCode::REQUEST_TIMEOUT,
-                "body_timeout",
-                format!(
-                    "the body did not arrive whole within {} s",
-                    BODY_TIMEOUT.as_secs()
-                ),
-            )
-        })?;
+        let read = read.map_err(|_| body_timeout("did not arrive whole"))?;
         let bytes = read.map_err(|rejection| {
             if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "too_large",
-                    format!("the body is over {BODY_LIMIT} bytes"),
-                )
+                too_large(BODY_LIMIT)
             } else {
                 ApiError::new(StatusCode::BAD_REQUEST, "bad_body", rejection.body_text())
             }
@@ -285,6 +266,66 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     }
 }
 
+fn body_timeout(what: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::REQUEST_TIMEOUT,
+        "body_timeout",
+        format!("the body {what} within {} s", BODY_TIMEOUT.as_secs()),
+    )
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the body is over {limit} bytes"),
+    )
+}
+
+/// A large body (a portfolio file) up to `LIMIT` bytes, read as it comes:
+/// a whole file may take minutes on a slow link, but a sender that goes
+/// quiet for `BODY_TIMEOUT` is a 408 rather than a request held open for
+/// good. Over the limit is a 413; both carry the error body.
+pub struct Upload<const LIMIT: usize>(pub Vec<u8>);
+
+impl<const LIMIT: usize, S: Send + Sync> FromRequest<S> for Upload<LIMIT> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, _state: &S) -> Result<Upload<LIMIT>, ApiError> {
+        use futures_util::StreamExt;
+        let declared = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok()?.parse::<usize>().ok());
+        if declared.is_some_and(|n| n > LIMIT) {
+            return Err(too_large(LIMIT));
+        }
+        // Room for what the sender declares, up to a point: the length is
+        // theirs to claim, the memory ours.
+        let mut bytes = Vec::with_capacity(declared.unwrap_or(0).min(64 << 20));
+        let mut stream = req.into_body().into_data_stream();
+        loop {
+            let next = tokio::time::timeout(BODY_TIMEOUT, stream.next()).await;
+            match next.map_err(|_| body_timeout("stopped arriving: nothing came"))? {
+                None => return Ok(Upload(bytes)),
+                Some(Err(e)) => {
+                    return Err(ApiError::new(
+                        StatusCode::BAD_REQUEST,
+                        "bad_body",
+                        format!("the body could not be read: {e}"),
+                    ));
+                }
+                Some(Ok(chunk)) => {
+                    if bytes.len() + chunk.len() > LIMIT {
+                        return Err(too_large(LIMIT));
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+            }
+        }
+    }
+}
+
 /// A name from the path (a queue's id); one that is not UTF-8 names
 /// nothing, a 404 with the error body.
 pub struct Name(pub String);
@@ -298,7 +339,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Name {
     ) -> Result<Name, ApiError> {
         match axum::extract::Path::<String>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(name)) => Ok(Name(name)),
-            Err(_) => Err(ApiError::not_found("not_found", "no such name: not UTF-8")),
+            Err(_) => Err(ApiError::not_found("not_found", "no such name: not UTF-8").field("id")),
         }
     }
 }
@@ -315,7 +356,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Id {
     ) -> Result<Id, ApiError> {
         match axum::extract::Path::<i64>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(id)) => Ok(Id(id)),
-            Err(_) => Err(ApiError::not_found("not_found", "ids are whole numbers")),
+            Err(_) => Err(ApiError::not_found("not_found", "ids are whole numbers").field("id")),
         }
     }
 }
@@ -439,6 +480,11 @@ pub async fn not_leased_to_another(
     }
 }
 
+/// The 404 for a debtor id from the path (`id`) that names nobody.
+pub fn no_debtor(id: i64) -> ApiError {
+    ApiError::not_found("debtor_not_found", format!("no debtor {id}")).field("id")
+}
+
 /// A debtor and their history, held against other writers until `tx` ends.
 pub async fn hold_debtor(
     tx: &mut dyn Tx,
@@ -446,7 +492,7 @@ pub async fn hold_debtor(
 ) -> Result<(Debtor, Vec<Event>), ApiError> {
     tx.hold(debtor_id)
         .await?
-        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}")))
+        .ok_or_else(|| no_debtor(debtor_id))
 }
 
 /// A debtor, their history and their plan now, for reading (writes hold the
@@ -455,10 +501,7 @@ pub async fn plan_debtor(
     state: &AppState,
     debtor_id: i64,
 ) -> Result<(Debtor, Vec<Event>, Plan), ApiError> {
-    let debtor =
-        state.store.debtor(debtor_id).await?.ok_or_else(|| {
-            ApiError::not_found("debtor_not_found", format!("no debtor {debtor_id}"))
-        })?;
+    let debtor = (state.store.debtor(debtor_id).await?).ok_or_else(|| no_debtor(debtor_id))?;
     let history = state.store.history(debtor_id).await?;
     let p = plan(&debtor, &history, &state.policy, state.clock.now());
     Ok((debtor, history, p))

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveTime, Utc};
 
 use crate::api::ErrorBody;
 use crate::api::{AgentCall, AgentState, AgentStateView, StateRequest};
-use crate::domain::User;
+use crate::domain::{Role, User};
 use crate::server::app::{AppState, Body, Id};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
@@ -72,7 +72,7 @@ pub async fn calls_today(
 }
 
 fn no_user(id: i64) -> ApiError {
-    ApiError::not_found("user_not_found", format!("no user {id}"))
+    ApiError::not_found("user_not_found", format!("no user {id}")).field("id")
 }
 
 /// A supervisor or admin sets an agent's state (a pause for a coaching
@@ -84,7 +84,7 @@ fn no_user(id: i64) -> ApiError {
         (status = 200, description = "the state kept", body = AgentStateView),
         (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
         (status = 404, description = "no such user", body = ErrorBody),
-        (status = 422, description = "a pause without a reason, or a reason for another state", body = ErrorBody),
+        (status = 422, description = "a pause without a reason, a reason for another state, or a user who is not an agent (`id`)", body = ErrorBody),
     ))]
 pub async fn put_agent_state(
     State(state): State<AppState>,
@@ -94,6 +94,17 @@ pub async fn put_agent_state(
 ) -> Result<Json<AgentStateView>, ApiError> {
     let reason = checked_reason(&req)?;
     let agent = state.store.user(id).await?.ok_or_else(|| no_user(id))?;
+    // Only agents work the floor; a supervisor pausing an admin (or another
+    // supervisor) would be acting on a peer or someone above them.
+    if agent.role != Role::Agent {
+        return Err(ApiError::invalid(
+            "id",
+            format!(
+                "user {id} is not an agent (role: {}): only an agent's state is set by others",
+                agent.role.name()
+            ),
+        ));
+    }
     let now = state.clock.now();
     let by = caller.0.id;
     let view = state

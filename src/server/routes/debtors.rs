@@ -15,7 +15,7 @@ use crate::domain::Event;
 use crate::schedule::State as PlanState;
 use crate::schedule::explain::{explain, source_name, summary};
 use crate::scripts::{CaseError, case, max_installments};
-use crate::server::app::{AppState, Id, Query, plan_debtor};
+use crate::server::app::{AppState, Id, Query, no_debtor, plan_debtor};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
 use crate::server::routes::LocaleQuery;
@@ -81,11 +81,7 @@ pub async fn show(
     Id(id): Id,
     Query(q): Query<ShowQuery>,
 ) -> Result<Json<DebtorView>, ApiError> {
-    let debtor = state
-        .store
-        .debtor(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("debtor_not_found", format!("no debtor {id}")))?;
+    let debtor = state.store.debtor(id).await?.ok_or_else(|| no_debtor(id))?;
     let action = if q.reveal {
         "read_debtor_revealed"
     } else {
@@ -116,10 +112,7 @@ pub async fn timeline(
     Id(id): Id,
 ) -> Result<Json<Vec<Event>>, ApiError> {
     if state.store.debtor(id).await?.is_none() {
-        return Err(ApiError::not_found(
-            "debtor_not_found",
-            format!("no debtor {id}"),
-        ));
+        return Err(no_debtor(id));
     }
     Ok(Json(state.store.history(id).await?))
 }

@@ -4,14 +4,13 @@
 //! each is planned at once so the queues show them.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 
 use crate::api::ErrorBody;
 use crate::api::ImportResponse;
 use crate::import::parse_portfolio;
-use crate::server::app::AppState;
+use crate::server::app::{AppState, Upload};
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::import;
@@ -26,13 +25,16 @@ pub const IMPORT_LIMIT: usize = 512 * 1024 * 1024;
     request_body(content = String, content_type = "text/csv", description = "the portfolio, columns as README says"),
     responses(
         (status = 200, description = "imported, all of it", body = ImportResponse),
+        (status = 400, description = "the body could not be read", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody), (status = 403, description = "your role may not do this", body = ErrorBody),
+        (status = 408, description = "the body stopped arriving for 10 s", body = ErrorBody),
+        (status = 413, description = "the body is over 512 MiB", body = ErrorBody),
         (status = 422, description = "`bad_rows`: every bad row by line, column and reason in `details`; nothing imported", body = ErrorBody),
     ))]
 pub async fn portfolio(
     State(state): State<AppState>,
     caller: Supervisor,
-    body: Bytes,
+    Upload(body): Upload<IMPORT_LIMIT>,
 ) -> Result<Json<ImportResponse>, ApiError> {
     let debtors = tokio::task::spawn_blocking(move || parse_portfolio(&body))
         .await

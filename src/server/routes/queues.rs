@@ -13,7 +13,7 @@ use crate::server::app::{AppState, Id, Name, Query, verdict};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 use crate::server::routes::LocaleQuery;
-use crate::server::store::{Change, Tx};
+use crate::server::store::{Change, Lease, Tx};
 use chrono::{DateTime, Duration, Utc};
 
 #[utoipa::path(get, path = "/v1/queues", tag = "queues", security(("bearer" = [])),
@@ -69,10 +69,7 @@ pub async fn debtors(
     Name(queue): Name,
 ) -> Result<Json<Vec<QueueDebtor>>, ApiError> {
     if state.policy.queue_index(&queue).is_none() {
-        return Err(ApiError::not_found(
-            "unknown_queue",
-            format!("no queue '{queue}'"),
-        ));
+        return Err(no_queue(&queue));
     }
     let now = state.clock.now();
     let list = state
@@ -80,6 +77,11 @@ pub async fn debtors(
         .queue_debtors(&queue, now, QUEUE_DEBTORS_LIMIT)
         .await?;
     Ok(Json(list))
+}
+
+/// The 404 for a queue id from the path that the policy does not name.
+fn no_queue(queue: &str) -> ApiError {
+    ApiError::not_found("unknown_queue", format!("no queue '{queue}'")).field("id")
 }
 
 /// How many stale candidates a lease skips before saying the queue is empty.
@@ -98,20 +100,40 @@ pub async fn lease(
     Name(queue): Name,
 ) -> Result<Json<LeaseResponse>, ApiError> {
     if state.policy.queue_index(&queue).is_none() {
-        return Err(ApiError::not_found(
-            "unknown_queue",
-            format!("no queue '{queue}'"),
-        ));
+        return Err(no_queue(&queue));
     }
     let user = caller.0.id;
-    let (policy, ttl) = (state.policy.clone(), state.lease_ttl);
+    let (policy, ttl, skip_for) = (state.policy.clone(), state.lease_ttl, state.skip_for);
     let now = state.clock.now();
     let leased = state
         .write(move |tx| {
-            Box::pin(async move { lease_in(tx, &policy, &queue, user, now, ttl).await })
+            Box::pin(async move {
+                let given_back = tx.release_leases_of(user, now + skip_for).await?;
+                for lease in given_back {
+                    tx.publish(
+                        "lease_released",
+                        Some(lease.debtor_id),
+                        Some(user),
+                        &released_body(&lease, user),
+                        now,
+                    )
+                    .await?;
+                }
+                lease_in(tx, &policy, &queue, user, now, ttl).await
+            })
         })
         .await?;
     Ok(Json(leased))
+}
+
+/// What `lease_released` tells: which lease, whose, and who let it go.
+fn released_body(lease: &Lease, by: i64) -> serde_json::Value {
+    serde_json::json!({
+        "lease_id": lease.id,
+        "debtor_id": lease.debtor_id,
+        "agent_id": lease.agent_id,
+        "by": by,
+    })
 }
 
 /// Leases the next debtor of `queue` and writes down who took them, all in
@@ -197,6 +219,7 @@ pub async fn renew(
             "lease_not_found",
             format!("you hold no lease {id}: it expired or was released"),
         )
+        .field("id")
     })?;
     Ok(Json(LeaseView {
         id: lease.id,
@@ -228,10 +251,9 @@ pub async fn release(
         .release_lease(id, (!anyone).then_some(user.id), Some(skip_until))
         .await?;
     let Some(lease) = released else {
-        return Err(ApiError::not_found(
-            "lease_not_found",
-            format!("you hold no lease {id}"),
-        ));
+        return Err(
+            ApiError::not_found("lease_not_found", format!("you hold no lease {id}")).field("id"),
+        );
     };
     if lease.agent_id != user.id {
         state
@@ -245,18 +267,12 @@ pub async fn release(
             )
             .await?;
     }
-    let body = serde_json::json!({
-        "lease_id": lease.id,
-        "debtor_id": lease.debtor_id,
-        "agent_id": lease.agent_id,
-        "by": user.id,
-    });
     state
         .publish(
             "lease_released",
             Some(lease.debtor_id),
             Some(lease.agent_id),
-            body,
+            released_body(&lease, user.id),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -231,6 +231,15 @@ pub trait Tx: Send {
         agent_id: Option<i64>,
         skip_until: Option<DateTime<Utc>>,
     ) -> Result<Option<Lease>, StoreError>;
+    /// Ends every lease `agent_id` holds, each skipped until `skip_until`
+    /// as `release_lease` does; the leases ended. An agent works one debtor
+    /// at a time: the one they move on from goes back to the queue now,
+    /// not when its lease runs out.
+    async fn release_leases_of(
+        &mut self,
+        agent_id: i64,
+        skip_until: DateTime<Utc>,
+    ) -> Result<Vec<Lease>, StoreError>;
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
     async fn set_agent_state(
         &mut self,

@@ -302,6 +302,28 @@ impl Tx for SqlTx<'_> {
         Ok(released)
     }
 
+    async fn release_leases_of(
+        &mut self,
+        agent_id: i64,
+        skip_until: DateTime<Utc>,
+    ) -> Result<Vec<Lease>, StoreError> {
+        let released = self
+            .db()
+            .await?
+            .all(rows::RELEASE_LEASES_OF, &args![agent_id], rows::lease)
+            .await?;
+        for lease in &released {
+            self.db()
+                .await?
+                .execute(
+                    rows::SKIP,
+                    &args![agent_id, lease.debtor_id, ms(skip_until)],
+                )
+                .await?;
+        }
+        Ok(released)
+    }
+
     async fn apply(&mut self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError> {
         let (upsert_verdict, dialect): (&'static LazyLock<String>, _) = if self.postgres() {
             (&UPSERT_VERDICT_POSTGRES, rows::POSTGRES)
