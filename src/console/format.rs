@@ -4,7 +4,9 @@ use chrono::{DateTime, Datelike, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::words;
-use crate::domain::{Channel, ContactResult, Event, EventKind, Fate, Flag, Locale, Money};
+use crate::domain::{
+    Channel, ContactResult, Event, EventKind, Fate, Flag, Installment, Locale, Money,
+};
 
 /// `seg 09/03 08:00 (hora local)`: a moment in the debtor's zone, or in UTC
 /// saying so when the zone is unknown.
@@ -133,12 +135,11 @@ pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Local
                         sum.checked_add(i.amount)
                     })
                     .map_or(String::new(), |t| format!(" (total {})", t.display(locale)));
-                let each = first.amount.display(locale).to_string();
                 format!(
                     "{} {}x {} {} {}{total}",
                     pick("Acordo em", "Plan:"),
                     installments.len(),
-                    locale.pick(format!("de {each}"), each.clone()),
+                    amounts(installments, locale),
                     pick("a partir de", "from"),
                     locale.date(first.date),
                 )
@@ -196,6 +197,38 @@ fn fate_said(f: Fate, plan: bool, locale: Locale) -> &'static str {
     locale.pick(if plan { plan_pt } else { promise }, en)
 }
 
+/// What a plan's installments are, as one amount when they are all
+/// alike. The engine puts the cents a division leaves over on the first,
+/// so "3x de R$ 333,33" would hide an R$ 333,34.
+fn amounts(installments: &[Installment], locale: Locale) -> String {
+    let money = |i: &Installment| i.amount.display(locale).to_string();
+    let (first, rest) = installments.split_first().expect("a plan has installments");
+    let alike = |list: &[Installment], m: Money| list.iter().all(|i| i.amount == m);
+    if alike(rest, first.amount) {
+        return locale.pick(format!("de {}", money(first)), money(first));
+    }
+    if let Some(second) = rest.first()
+        && alike(rest, second.amount)
+    {
+        return match locale {
+            Locale::PtBr => format!("(1ª de {}, demais de {})", money(first), money(second)),
+            Locale::En => format!("(first {}, then {})", money(first), money(second)),
+        };
+    }
+    let least = installments
+        .iter()
+        .min_by_key(|i| i.amount.minor)
+        .unwrap_or(first);
+    let most = installments
+        .iter()
+        .max_by_key(|i| i.amount.minor)
+        .unwrap_or(first);
+    match locale {
+        Locale::PtBr => format!("entre {} e {}", money(least), money(most)),
+        Locale::En => format!("between {} and {}", money(least), money(most)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::{NaiveDate, TimeZone};
@@ -228,7 +261,7 @@ mod tests {
         });
         assert_eq!(
             event_line(&plan, Some(Fate::Broken), None, Locale::PtBr),
-            "Acordo em 3x de R$ 150,00 a partir de 20/03/2026 (total R$ 400,50) — quebrado"
+            "Acordo em 3x entre R$ 100,50 e R$ 150,00 a partir de 20/03/2026 (total R$ 400,50) — quebrado"
         );
         let promise = event(EventKind::Promise {
             amount: brl(30_000),
@@ -254,6 +287,28 @@ mod tests {
         assert_eq!(wait(m(47 * 60 + 59)), "47h59");
         assert_eq!(wait(m(48 * 60)), "2d");
         assert_eq!(wait(m(21 * 24 * 60 + 5)), "21d");
+    }
+
+    #[test]
+    fn a_plan_whose_first_installment_carries_the_cents_says_so() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let plan = event(EventKind::InstallmentPlan {
+            installments: [(20, 33_334), (27, 33_333), (31, 33_333)]
+                .map(|(d, m)| Installment {
+                    date: day(d),
+                    amount: brl(m),
+                })
+                .into(),
+            grace_days: 2,
+        });
+        assert_eq!(
+            event_line(&plan, Some(Fate::Open), None, Locale::PtBr),
+            "Acordo em 3x (1ª de R$ 333,34, demais de R$ 333,33) a partir de 20/03/2026 (total R$ 1.000,00) — em aberto"
+        );
+        assert_eq!(
+            event_line(&plan, None, None, Locale::En),
+            "Plan: 3x (first BRL 333.34, then BRL 333.33) from 2026-03-20 (total BRL 1,000.00)"
+        );
     }
 
     #[test]

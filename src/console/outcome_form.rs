@@ -11,7 +11,7 @@ use super::scroll::Follow;
 use super::words::{self, words};
 use crate::api::{OutcomeRequest, PlanRequest, PromiseRequest, ScriptView};
 use crate::domain::{Currency, Disposition, Installment, Locale, Money, Reason};
-use crate::schedule::offers::Terms;
+use crate::schedule::offers::{OfferError, Terms};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Field {
@@ -273,10 +273,7 @@ impl OutcomeForm {
             })?;
         let check_date = |date: NaiveDate, field: Field| {
             if date < ctx.today {
-                Err((
-                    field,
-                    crate::schedule::offers::OfferError::PastDate.said(locale),
-                ))
+                Err((field, OfferError::PastDate.said(locale)))
             } else {
                 Ok(date)
             }
@@ -289,20 +286,12 @@ impl OutcomeForm {
                     .map_err(|e| (Field::Date, e))
                     .and_then(|d| check_date(d, Field::Date))?;
                 if amount.minor <= 0 {
-                    return Err((
-                        Field::Amount,
-                        crate::schedule::offers::OfferError::NotPositive.said(locale),
-                    ));
+                    return Err((Field::Amount, OfferError::NotPositive.said(locale)));
                 }
                 if let Some(terms) = ctx.terms {
-                    terms.check_promise(amount, date, ctx.today).map_err(|e| {
-                        let field = match e {
-                            crate::schedule::offers::OfferError::PastDate
-                            | crate::schedule::offers::OfferError::TooLate(_) => Field::Date,
-                            _ => Field::Amount,
-                        };
-                        (field, e.said(locale))
-                    })?;
+                    terms
+                        .check_promise(amount, date, ctx.today)
+                        .map_err(|e| (at_fault(&e, Field::Date, Field::Amount), e.said(locale)))?;
                 }
                 req.promise = Some(PromiseRequest {
                     amount_minor: amount.minor,
@@ -321,9 +310,10 @@ impl OutcomeForm {
                     .map_err(|e| (Field::FirstDate, e))
                     .and_then(|d| check_date(d, Field::FirstDate))?;
                 if let Some(terms) = ctx.terms {
-                    terms
-                        .installments(count, first, ctx.today)
-                        .map_err(|e| (Field::Installments, e.said(locale)))?;
+                    terms.installments(count, first, ctx.today).map_err(|e| {
+                        let field = at_fault(&e, Field::FirstDate, Field::Installments);
+                        (field, e.said(locale))
+                    })?;
                 }
                 req.plan = Some(PlanRequest {
                     installments: count,
@@ -406,6 +396,15 @@ pub fn terms_of(script: &ScriptView) -> Option<Terms> {
         min_installment: Money::new(o.min_installment_minor, c),
         latest_promise_date: o.latest_promise_date,
     })
+}
+
+/// The field an offer's refusal is about: its date, or else its amount
+/// (or count).
+fn at_fault(e: &OfferError, date: Field, other: Field) -> Field {
+    match e {
+        OfferError::PastDate | OfferError::TooLate(_) => date,
+        _ => other,
+    }
 }
 
 fn step(sel: usize, n: usize, down: bool) -> usize {
@@ -585,6 +584,11 @@ mod tests {
         assert_eq!(plan[2].date.to_string(), "2026-05-15");
         f.installments = "30".into();
         assert_eq!(f.request(&ctx(&t)).unwrap_err().0, Field::Installments);
+        // A first date past what the policy allows is the date's fault.
+        f.installments = "3".into();
+        f.first_date = "+30".into();
+        let e = f.request(&ctx(&t)).unwrap_err();
+        assert_eq!(e.0, Field::FirstDate, "{e:?}");
     }
 
     #[test]
