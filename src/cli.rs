@@ -265,7 +265,7 @@ fn console(args: ConsoleArgs) -> ExitCode {
             config.locale,
             keymap,
             target.user.name.clone(),
-            target.label.clone(),
+            target.label(config.locale),
             clock.now(),
         );
         let result = match regua::console::terminal::enter() {
@@ -411,7 +411,7 @@ fn board(args: BoardArgs) -> ExitCode {
             keymap,
             config.board,
             target.user.name.clone(),
-            target.label.clone(),
+            target.label(config.locale),
             clock.now(),
         );
         let result = run_board_here(regua::board::run::Session {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use crate::api::UserView;
 use crate::client::{Client, session};
-use crate::domain::Clock;
+use crate::domain::{Clock, Locale};
 use crate::embedded::{self, Found, Local};
 use crate::schedule::Policy;
 
@@ -32,8 +32,6 @@ pub struct Target {
     pub user: UserView,
     /// This process's part in the embedded server, to stop on the way out.
     pub local: Option<Local>,
-    /// How the top line names the server.
-    pub label: String,
     /// The token is kept in the data directory for the next start; one
     /// that is not dies with this process (see [`Target::leave`]).
     pub kept: bool,
@@ -44,6 +42,17 @@ impl Target {
     /// this server (the embedded one is the data directory's own, on
     /// whatever port it runs; another's address as a URL spells it, so
     /// `HTTPS://Host:443/` is `https://host`).
+    /// How the top line names the server, in the agent's language.
+    pub fn label(&self, locale: Locale) -> String {
+        match &self.local {
+            Some(Local::Running(_)) => locale.pick("local", "embedded").to_string(),
+            Some(_) => locale
+                .pick("local (compartilhado)", "embedded (shared)")
+                .to_string(),
+            None => self.client.server().to_string(),
+        }
+    }
+
     pub fn owner(&self) -> String {
         let server = match self.local {
             Some(_) => "embedded".to_string(),
@@ -106,12 +115,9 @@ pub async fn connect(o: Options) -> Result<Target, String> {
         }
     };
     let client = Client::new(&url).map_err(|e| e.to_string())?;
-    let (local, label) = match running {
-        Some(e) => (Local::Running(e), "embedded"),
-        None => (
-            Local::standby(client.clone(), o.data_dir.clone(), o.policy, o.clock),
-            "embedded (shared)",
-        ),
+    let local = match running {
+        Some(e) => Local::Running(e),
+        None => Local::standby(client.clone(), o.data_dir.clone(), o.policy, o.clock),
     };
     let user = o.user.unwrap_or_else(|| o.demo_user.to_string());
     let password = std::env::var("REGUA_PASSWORD").unwrap_or_else(|_| DEMO_PASSWORD.into());
@@ -127,7 +133,6 @@ pub async fn connect(o: Options) -> Result<Target, String> {
         client,
         user: login.user,
         local: Some(local),
-        label: label.to_string(),
         kept: false,
     })
 }
@@ -142,7 +147,6 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
                     client,
                     user: me,
                     local: None,
-                    label: url.to_string(),
                     kept: true,
                 });
             }
@@ -178,7 +182,6 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
         client,
         user: login.user,
         local: None,
-        label: url.to_string(),
         kept,
     })
 }
@@ -214,7 +217,6 @@ mod tests {
                 role: Role::Agent,
             },
             local: None,
-            label: address.into(),
             kept: true,
         }
     }

@@ -478,7 +478,14 @@ fn serve_on_the_data_directorys_database_is_the_server_consoles_join() {
             clock: Arc::new(regua::domain::SystemClock),
         }))
         .unwrap();
-    assert_eq!(console.label, "embedded (shared)");
+    assert_eq!(
+        console.label(regua::domain::Locale::En),
+        "embedded (shared)"
+    );
+    assert_eq!(
+        console.label(regua::domain::Locale::PtBr),
+        "local (compartilhado)"
+    );
     assert_eq!(*console.client.server(), base, "joined serve's server");
 
     // SAFETY: kill(2) on the child this test started.

@@ -579,11 +579,12 @@ async fn a_regua_on_anothers_server_takes_it_over_when_that_one_quits() {
     };
     let (a, b) = tokio::join!(connect(options("ana")), connect(options("sofia")));
     let (a, b) = (a.unwrap(), b.unwrap());
-    let mut labels = [a.label.as_str(), b.label.as_str()];
+    let en = regua::domain::Locale::En;
+    let mut labels = [a.label(en), b.label(en)];
     labels.sort_unstable();
     assert_eq!(labels, ["embedded", "embedded (shared)"], "one server");
     assert_eq!(a.client.server(), b.client.server());
-    let (host, other) = if a.label == "embedded" {
+    let (host, other) = if a.label(en) == "embedded" {
         (a, b)
     } else {
         (b, a)
@@ -619,7 +620,7 @@ async fn a_regua_on_anothers_server_takes_it_over_when_that_one_quits() {
     // A third joins the server the second runs now, and leaving does not
     // stop it.
     let third = connect(options("ana")).await.unwrap();
-    assert_eq!(third.label, "embedded (shared)");
+    assert_eq!(third.label(en), "embedded (shared)");
     assert_eq!(third.client.server(), other.client.server());
     third.leave().await;
     other.client.me().await.unwrap();

@@ -171,6 +171,8 @@ impl fmt::Display for Key {
         match self.code {
             KeyCode::F(n) => write!(f, "f{n}"),
             KeyCode::Char(c) if c != ' ' => write!(f, "{c}"),
+            // What the keycap says; `backtab` is the terminal's word.
+            KeyCode::BackTab => f.write_str("shift-tab"),
             code => {
                 let name = NAMED.iter().find(|(_, c)| *c == code).map(|(n, _)| *n);
                 f.write_str(name.unwrap_or("?"))
@@ -232,7 +234,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Global, "pgdown", Action::PageDown),
     (Mode::Global, "enter", Action::Select),
     (Mode::Global, "tab", Action::NextPanel),
-    (Mode::Global, "backtab", Action::PrevPanel),
+    (Mode::Global, "shift-tab", Action::PrevPanel),
     (Mode::Workspace, "c", Action::Call),
     (Mode::Workspace, "o", Action::RecordOutcome),
     (Mode::Workspace, "f", Action::FilterTimeline),
@@ -546,7 +548,7 @@ mod tests {
             "alt-enter",
             "f5",
             "pgdown",
-            "backtab",
+            "shift-tab",
             "-",
             "ctrl--",
         ] {
