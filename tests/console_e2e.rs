@@ -115,8 +115,14 @@ impl Console {
         std::thread::sleep(Duration::from_millis(150));
     }
 
-    fn quit(mut self) {
-        self.keys("q");
+    fn quit(self) {
+        self.quit_with("q");
+    }
+
+    /// Sends `keys` in one write (as fast fingers or a paste do) and waits
+    /// for the console to end well.
+    fn quit_with(mut self, keys: &str) {
+        self.keys(keys);
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -229,6 +235,21 @@ fn a_pasted_note_is_text_not_keys() {
         "{notes:?}"
     );
     c.quit();
+}
+
+/// `n` and `q` together: the lease `n` asked for arrives after the console
+/// let go of what it held, and is given back rather than keeping that
+/// debtor from everyone until it runs out.
+#[test]
+fn a_lease_that_arrives_as_the_console_quits_is_given_back() {
+    let data = tempfile::tempdir().unwrap();
+    let c = Console::at_queues(data.path(), None);
+    c.quit_with("nq");
+    let db = rusqlite::Connection::open(data.path().join("regua.db")).unwrap();
+    let leases: i64 = db
+        .query_row("SELECT count(*) FROM leases", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(leases, 0, "a lease was left behind");
 }
 
 /// A dialer that cannot start is said before the call is asked for: the

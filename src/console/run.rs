@@ -148,6 +148,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     // waiting is taken in one batch).
     let mut key_waiting = false;
     let mut releases: Vec<JoinHandle<()>> = Vec::new();
+    // Leases asked for and not yet answered, and what came after a quit:
+    // a lease that arrives once the console is going is given back.
+    let mut leasing: Vec<JoinHandle<()>> = Vec::new();
+    let mut after_quit: Vec<Event> = Vec::new();
     let (saves, saver) = saver(s.outbox.clone(), tx.clone());
     let mut broken = None;
     loop {
@@ -182,7 +186,13 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
         while let Ok(e) = rx.try_recv() {
             batch.push(e);
         }
-        for event in batch {
+        let mut batch = batch.into_iter();
+        while let Some(event) = batch.next() {
+            if s.app.quit {
+                after_quit.push(event);
+                after_quit.extend(batch.by_ref());
+                break;
+            }
             // A line from the shell: a chain goes as a key's, answered once
             // the console settles; a question is answered at once.
             let msg = match event {
@@ -263,18 +273,25 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                             }
                             continue;
                         }
-                        let release = matches!(effect, Effect::Release { .. });
+                        let (release, lease) = (
+                            matches!(effect, Effect::Release { .. }),
+                            matches!(effect, Effect::Lease { .. }),
+                        );
                         if let Effect::Release { lease } = &effect
                             && renewer.as_ref().is_some_and(|(id, _)| id == lease)
                             && let Some((_, h)) = renewer.take()
                         {
                             h.abort();
                         }
-                        if let Some(h) = spawn_effect(&s, &tx, effect)
-                            && release
-                        {
+                        let Some(h) = spawn_effect(&s, &tx, effect) else {
+                            continue;
+                        };
+                        if release {
                             releases.retain(|h| !h.is_finished());
                             releases.push(h);
+                        } else if lease {
+                            leasing.retain(|h| !h.is_finished());
+                            leasing.push(h);
                         }
                     }
                 }
@@ -304,6 +321,26 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
     // soon after it the agent quit (or the terminal closed).
     drop(saves);
     let _ = saver.await;
+    // `n` then `q` at once: the lease `n` asked for comes after the
+    // console let go of what it held, and would keep that debtor from
+    // everyone until it ran out.
+    for h in leasing {
+        let _ = tokio::time::timeout(Duration::from_secs(2), h).await;
+    }
+    while let Ok(event) = rx.try_recv() {
+        after_quit.push(event);
+    }
+    for event in after_quit {
+        if let Event::App(msg) = event
+            && let Msg::Leased {
+                result: Ok(Some(leased)),
+                ..
+            } = *msg
+        {
+            let lease = leased.lease.id;
+            releases.extend(spawn_effect(&s, &tx, Effect::Release { lease }));
+        }
+    }
     // A debtor given back on the way out must reach the server, and the
     // answer to a `quit` from the shell its asker.
     for h in releases {
