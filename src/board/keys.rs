@@ -115,7 +115,10 @@ mod tests {
             ["enter", "tab", "backspace", "ctrl-c"]
         );
         assert_eq!(keys(b"\x1b[A\x1b[B\x1bOA"), ["up", "down", "up"]);
-        assert_eq!(keys(b"\x1b[5~\x1b[6~\x1b[Z"), ["pgup", "pgdown", "shift-tab"]);
+        assert_eq!(
+            keys(b"\x1b[5~\x1b[6~\x1b[Z"),
+            ["pgup", "pgdown", "shift-tab"]
+        );
         assert_eq!(keys(b"\x1bOP\x1b[15~"), ["f1", "f5"]);
         assert_eq!(keys(b"\x1b"), ["esc"]);
         assert_eq!(keys(b"\x1bx"), ["alt-x"]);
