@@ -451,6 +451,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
             "o-1",
             body.clone(),
             Some("Maria"),
+            None,
         )
         .await
         .unwrap();
@@ -514,6 +515,7 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
             "bad",
             json!({ "disposition": "no_answer", "mood": "grumpy" }),
             None,
+            None,
         )
         .await
         .unwrap();
@@ -522,6 +524,7 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
             kind.clone(),
             "good",
             json!({ "disposition": "no_answer" }),
+            None,
             None,
         )
         .await
@@ -676,7 +679,7 @@ async fn another_users_writes_wait_for_them() {
     let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
     let id = outbox
         .for_owner(as_ana.clone())
-        .enqueue(kind, "ana-1", body, Some("Maria"))
+        .enqueue(kind, "ana-1", body, Some("Maria"), None)
         .await
         .unwrap();
 
@@ -741,7 +744,13 @@ async fn an_old_write_already_tried_waits_for_the_agent_to_look() {
         .with_clock(Arc::new(TestClock(Utc::now() - chrono::Duration::days(7))));
     let kind = OutboxKind::Outcome { debtor_id: debtor };
     let id = week_ago
-        .enqueue(kind, "old-1", json!({ "disposition": "no_answer" }), None)
+        .enqueue(
+            kind,
+            "old-1",
+            json!({ "disposition": "no_answer" }),
+            None,
+            None,
+        )
         .await
         .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
@@ -793,7 +802,10 @@ async fn an_unreadable_record_is_kept_and_the_rest_go_on() {
     .unwrap();
     let kind = OutboxKind::Outcome { debtor_id: debtor };
     let body = json!({ "disposition": "no_answer", "note": "atrás" });
-    let good = outbox.enqueue(kind, "good", body, None).await.unwrap();
+    let good = outbox
+        .enqueue(kind, "good", body, None, None)
+        .await
+        .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _sender = outbox.clone().run(ana.clone(), tx);
     // Reports keep coming while the sender is stuck: a deadline for all.

@@ -438,7 +438,7 @@ fn a_refused_record_is_seen_sent_again_and_given_up_on_the_outbox_screen() {
         let body = serde_json::json!({ "disposition": "no_answer", "note": "caiu a ligação" });
         let kind = OutboxKind::Outcome { debtor_id: 999_999 };
         outbox
-            .enqueue(kind, "e2e-refused", body, Some("Fulano de Tal"))
+            .enqueue(kind, "e2e-refused", body, Some("Fulano de Tal"), None)
             .await
             .unwrap();
     });

@@ -20,7 +20,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinHandle;
 
 use super::{Client, ClientError, Method};
-use crate::domain::{Clock, Locale, SystemClock};
+use crate::domain::{Clock, Currency, Locale, SystemClock};
 
 pub const FILE_NAME: &str = "outbox.db";
 /// The first wait after a failed attempt; it doubles up to [`RETRY_MAX`]
@@ -45,27 +45,31 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     created_at TEXT NOT NULL,
     about TEXT,
     owner TEXT,
-    checked INTEGER NOT NULL DEFAULT 0
+    checked INTEGER NOT NULL DEFAULT 0,
+    currency TEXT
 )";
 /// Columns files from before them gain: who the write is about; whose it
 /// is (`user@server`; none in older files, sent by whoever runs); whether
-/// the agent looked before sending an old write again.
-const ADDED: [(&str, &str); 3] = [
+/// the agent looked before sending an old write again; the currency of
+/// the amounts in its body.
+const ADDED: [(&str, &str); 4] = [
     ("about", "ALTER TABLE outbox ADD COLUMN about TEXT"),
     ("owner", "ALTER TABLE outbox ADD COLUMN owner TEXT"),
     (
         "checked",
         "ALTER TABLE outbox ADD COLUMN checked INTEGER NOT NULL DEFAULT 0",
     ),
+    ("currency", "ALTER TABLE outbox ADD COLUMN currency TEXT"),
 ];
 const HAS: &str = "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = ?";
-const ENQUEUE: &str = "INSERT INTO outbox (kind, idempotency_key, body, created_at, about, owner) \
-                       VALUES (?, ?, ?, ?, ?, ?) RETURNING id";
+const ENQUEUE: &str = "INSERT INTO outbox \
+                       (kind, idempotency_key, body, created_at, about, owner, currency) \
+                       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
 /// Only the writes of the user and server this console is signed in to
 /// are sent: another's would go under this token.
 const MINE: &str = "(owner IS NULL OR owner = ?1)";
 const COLUMNS: &str = "id, kind, idempotency_key, body, failed, attempts, last_error, \
-                       created_at, about, owner, checked";
+                       created_at, about, owner, checked, currency";
 const ATTEMPTED: &str =
     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed = ? WHERE id = ?";
 const HELD: &str = "UPDATE outbox SET last_error = ?, failed = 1 WHERE id = ?";
@@ -118,6 +122,9 @@ pub struct OutboxItem {
     /// Who the write is about, as the agent knew them when it was made
     /// (the debtor's name): offline, there is no asking the server.
     pub about: Option<String>,
+    /// The currency of the amounts its body gives in minor units (a
+    /// promise's), when it was known.
+    pub currency: Option<Currency>,
     /// Whose it is (`user@server`) when it is not this outbox's owner's:
     /// it waits for them to sign in here.
     pub other_owner: Option<String>,
@@ -201,6 +208,9 @@ fn item(row: &sqlx::sqlite::SqliteRow, owner: Option<&str>) -> Result<OutboxItem
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
         about: row.try_get("about")?,
+        currency: row
+            .try_get::<Option<String>, _>("currency")?
+            .and_then(|c| Currency::new(&c).ok()),
         other_owner: other_owner.filter(|o| Some(o.as_str()) != owner),
         checked: row.try_get("checked")?,
     })
@@ -280,13 +290,15 @@ impl Outbox {
     /// Keeps a write to send, durably, and wakes the sender. `body` is the
     /// request's JSON; `idempotency_key` is sent with every attempt (one
     /// key, one write: a key already in the outbox is refused); `about`
-    /// names who it concerns, for the agent reading the outbox later.
+    /// names who it concerns and `currency` what its amounts are in, for
+    /// the agent reading the outbox later.
     pub async fn enqueue(
         &self,
         kind: OutboxKind,
         idempotency_key: &str,
         body: Value,
         about: Option<&str>,
+        currency: Option<Currency>,
     ) -> Result<i64, OutboxError> {
         let id: i64 = sqlx::query(ENQUEUE)
             .bind(serde_json::to_string(&kind).expect("kinds serialize"))
@@ -295,6 +307,7 @@ impl Outbox {
             .bind(self.clock.now())
             .bind(about)
             .bind(&self.owner)
+            .bind(currency.as_ref().map(Currency::code))
             .fetch_one(&self.pool)
             .await?
             .try_get("id")?;
@@ -557,6 +570,7 @@ mod tests {
                 "k1",
                 json!({"disposition": "no_answer"}),
                 Some("Ana Paula"),
+                Some(Currency::BRL),
             )
             .await
             .unwrap();
@@ -566,13 +580,20 @@ mod tests {
                 "k2",
                 json!({"note": "x\ny"}),
                 None,
+                None,
             )
             .await
             .unwrap();
         assert!(a < b);
         assert!(
             outbox
-                .enqueue(OutboxKind::Outcome { debtor_id: 6 }, "k1", json!({}), None)
+                .enqueue(
+                    OutboxKind::Outcome { debtor_id: 6 },
+                    "k1",
+                    json!({}),
+                    None,
+                    None
+                )
                 .await
                 .is_err(),
             "one key, one write"
@@ -592,6 +613,10 @@ mod tests {
             (a, &OutboxKind::Outcome { debtor_id: 4 }, "k1")
         );
         assert_eq!(items[0].about.as_deref(), Some("Ana Paula"));
+        assert_eq!(
+            (items[0].currency, items[1].currency),
+            (Some(Currency::BRL), None)
+        );
         assert_eq!(items[1].body, json!({"note": "x\ny"}));
         assert_eq!(items[1].about, None);
         assert_eq!(items[1].kind.debtor_id(), Some(5));
@@ -645,15 +670,22 @@ mod tests {
                 "new",
                 json!({}),
                 Some("Rui"),
+                Some(Currency::USD),
             )
             .await
             .unwrap();
         let items = outbox.items().await.unwrap();
         let kept: Vec<_> = items
             .iter()
-            .map(|i| (i.kind.debtor_id(), i.about.as_deref()))
+            .map(|i| (i.kind.debtor_id(), i.about.as_deref(), i.currency))
             .collect();
-        assert_eq!(kept, vec![(Some(7), None), (Some(8), Some("Rui"))]);
+        assert_eq!(
+            kept,
+            vec![
+                (Some(7), None, None),
+                (Some(8), Some("Rui"), Some(Currency::USD))
+            ]
+        );
         drop(outbox);
         // A write from before owners is sent by whoever signs in.
         assert!(items.iter().all(|i| i.other_owner.is_none()), "{items:?}");

@@ -18,7 +18,7 @@ use crate::api::{
     ScriptView,
 };
 use crate::client::ClientError;
-use crate::domain::{Event, EventKind, Locale};
+use crate::domain::{Currency, Event, EventKind, Locale};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -291,6 +291,8 @@ pub enum Effect {
         request: OutcomeRequest,
         /// The debtor's name, kept with the write for the outbox screen.
         about: Option<String>,
+        /// What the request's amounts are in, for the same screen.
+        currency: Option<Currency>,
     },
     /// Run one of the agent's `[commands]`, its arguments filled.
     RunCommand {
@@ -1389,19 +1391,21 @@ impl App {
         let locale = self.locale;
         let in_hours =
             |t: DateTime<Utc>| callback_in_hours(hours.unwrap_or_default(), t, zone, locale);
+        let currency = w
+            .debtor
+            .ready()
+            .and_then(|d| d.debts.first())
+            .and_then(|d| Currency::new(&d.currency).ok());
         let ctx = super::outcome_form::FormContext {
             locale: self.locale,
             today,
             now: self.now,
             zone,
             terms: terms.as_ref(),
-            currency: w
-                .debtor
-                .ready()
-                .and_then(|d| d.debts.first())
-                .and_then(|d| crate::domain::Currency::new(&d.currency).ok()),
+            currency,
             window: Some(&in_hours),
         };
+        let currency = terms.as_ref().map(|t| t.balance.currency).or(currency);
         match form.request(&ctx) {
             Ok(request) => {
                 let disposition = request.disposition;
@@ -1415,6 +1419,7 @@ impl App {
                     debtor_id,
                     request,
                     about,
+                    currency,
                 });
                 self.set_status(AgentStatus::WrapUp, None, fx);
                 self.say(Severity::Info, words(self.locale).wrap_up_done.into());

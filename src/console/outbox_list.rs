@@ -10,7 +10,7 @@ use super::action::Action;
 use super::app::{Remote, Severity};
 use super::scroll::Follow;
 use crate::api::OutcomeRequest;
-use crate::domain::Locale;
+use crate::domain::{Currency, Locale};
 
 /// A write kept in the outbox, as the agent reads it.
 #[derive(Clone, Debug, PartialEq)]
@@ -19,6 +19,8 @@ pub struct Unsent {
     pub debtor_id: Option<i64>,
     /// The debtor's name when it was recorded.
     pub about: Option<String>,
+    /// What its amounts are in, when that was known.
+    pub currency: Option<Currency>,
     /// The outcome it records, when its body reads as one.
     pub outcome: Option<OutcomeRequest>,
     /// Refused for good: waits for the agent.
@@ -202,6 +204,7 @@ mod tests {
             id,
             debtor_id: Some(100 + id),
             about: None,
+            currency: None,
             outcome: Some(OutcomeRequest::of(Disposition::NoAnswer)),
             failed,
             attempts: 1,

@@ -30,7 +30,7 @@ use crate::client::events::{self, Live};
 use crate::client::outbox::{Outbox, OutboxKind, OutboxStatus};
 use crate::client::sanitize::clean;
 use crate::client::{Client, ClientError, new_key};
-use crate::domain::{Clock, Locale};
+use crate::domain::{Clock, Currency, Locale};
 
 /// What reaches the loop: the app's messages, and the runner's own.
 pub enum Event {
@@ -246,9 +246,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                             debtor_id,
                             request,
                             about,
+                            currency,
                         } = effect
                         {
-                            let _ = saves.send((debtor_id, request, about));
+                            let _ = saves.send((debtor_id, request, about, currency));
                             continue;
                         }
                         if let Effect::RunCommand {
@@ -434,19 +435,20 @@ fn live_msg(l: Live) -> Msg {
     }
 }
 
-/// An outcome to keep: the debtor, the request, whom it is about.
-type Save = (i64, OutcomeRequest, Option<String>);
+/// An outcome to keep: the debtor, the request, whom it is about and what
+/// its amounts are in.
+type Save = (i64, OutcomeRequest, Option<String>, Option<Currency>);
 
 /// Keeps outcomes in the outbox one at a time, in the order they were
 /// recorded; ends once the sender is dropped and the last one is kept.
 fn saver(outbox: Outbox, tx: UnboundedSender<Event>) -> (UnboundedSender<Save>, JoinHandle<()>) {
     let (saves, mut rx) = unbounded_channel::<Save>();
     let task = tokio::spawn(async move {
-        while let Some((debtor_id, request, about)) = rx.recv().await {
+        while let Some((debtor_id, request, about, currency)) = rx.recv().await {
             let body = serde_json::to_value(&request).expect("requests serialize");
             let kind = OutboxKind::Outcome { debtor_id };
             let kept = outbox
-                .enqueue(kind, &new_key(), body, about.as_deref())
+                .enqueue(kind, &new_key(), body, about.as_deref(), currency)
                 .await;
             if let Err(e) = kept {
                 // Not kept: say so loudly, the agent must write it down.
@@ -643,6 +645,7 @@ async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
             id: i.id,
             debtor_id: i.kind.debtor_id(),
             about: i.about.map(line),
+            currency: i.currency,
             outcome: serde_json::from_value::<OutcomeRequest>(i.body)
                 .ok()
                 .map(|mut o| {
@@ -826,7 +829,7 @@ mod tests {
         let (saves, task) = saver(outbox.clone(), tx);
         for debtor_id in 0..40 {
             let request = OutcomeRequest::of(crate::domain::Disposition::NoAnswer);
-            saves.send((debtor_id, request, None)).unwrap();
+            saves.send((debtor_id, request, None, None)).unwrap();
         }
         drop(saves);
         task.await.unwrap();
@@ -854,7 +857,7 @@ mod tests {
         let body = serde_json::json!({ "disposition": "no_answer", "note": "a\u{1b}[2Jb" });
         let kind = OutboxKind::Outcome { debtor_id: 4 };
         outbox
-            .enqueue(kind, "k", body, Some("Zé\u{7}"))
+            .enqueue(kind, "k", body, Some("Zé\u{7}"), None)
             .await
             .unwrap();
         let items = unsent(&outbox).await.unwrap();

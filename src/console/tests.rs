@@ -320,8 +320,10 @@ fn lease_call_record_a_promise_and_take_the_next() {
                 debtor_id,
                 request,
                 about,
+                currency,
             } => {
                 assert_eq!(about.as_deref(), Some("Maria Aparecida Souza"));
+                assert_eq!(*currency, Some(crate::domain::Currency::BRL));
                 Some((*debtor_id, request.clone()))
             }
             _ => None,
@@ -867,6 +869,7 @@ fn unsent() -> Vec<Unsent> {
             id: 1,
             debtor_id: Some(42),
             about: Some("Maria Aparecida Souza".into()),
+            currency: Some(crate::domain::Currency::BRL),
             outcome: Some(promise),
             failed: true,
             attempts: 1,
@@ -878,6 +881,7 @@ fn unsent() -> Vec<Unsent> {
             id: 2,
             debtor_id: Some(77),
             about: None,
+            currency: None,
             outcome: Some(no_answer),
             failed: false,
             attempts: 3,
@@ -889,6 +893,7 @@ fn unsent() -> Vec<Unsent> {
             id: 3,
             debtor_id: Some(81),
             about: Some("João Batista".into()),
+            currency: None,
             outcome: Some(crate::api::OutcomeRequest::of(Disposition::LeftMessage)),
             failed: false,
             attempts: 1,
@@ -941,7 +946,7 @@ fn the_outbox_screen_retries_and_discards_a_refusal_and_opens_its_debtor() {
     );
     // Cut where the box ends, saying so.
     assert!(
-        s.contains("promessa de pagamento (perdeu o emprego) para 15/03/2026: Vai receber na se…"),
+        s.contains("promessa de pagamento (perdeu o emprego) de R$ 100,00 para 15/03/2026: Vai…"),
         "{s}"
     );
     assert!(

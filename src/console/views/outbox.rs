@@ -12,7 +12,7 @@ use crate::console::outbox_list::{OutboxList, Unsent};
 use crate::console::scroll::mark;
 use crate::console::theme::Theme;
 use crate::console::words::{self, words};
-use crate::domain::Locale;
+use crate::domain::{Currency, Locale, Money};
 
 /// Rows each write takes.
 pub const ROWS: usize = 3;
@@ -75,7 +75,7 @@ pub fn lines(
         ]));
         let what = u.outcome.as_ref().map_or_else(
             || pick("(registro ilegível)", "(unreadable record)").to_string(),
-            |o| outcome_said(o, locale),
+            |o| outcome_said(o, u.currency, locale),
         );
         lines.push(Line::styled(
             format!("  {}", clipped(&what, width.saturating_sub(2))),
@@ -128,15 +128,20 @@ fn who(u: &Unsent, locale: Locale) -> String {
     }
 }
 
-/// What the write records: `promessa de pagamento (perdeu o emprego) para
-/// 15/03/2026: nota`. The times are UTC: the debtor's zone is not kept
-/// with the write.
-fn outcome_said(o: &OutcomeRequest, locale: Locale) -> String {
+/// What the write records: `promessa de pagamento (perdeu o emprego) de
+/// R$ 150,00 para 15/03/2026: nota`. The times are UTC: the debtor's zone
+/// is not kept with the write. An amount whose currency was not kept (a
+/// write from an older regua) is left out.
+fn outcome_said(o: &OutcomeRequest, currency: Option<Currency>, locale: Locale) -> String {
     let mut s = words::disposition(locale, o.disposition).to_string();
     if let Some(r) = o.reason {
         s += &format!(" ({})", words::reason(locale, r));
     }
     if let Some(p) = &o.promise {
+        if let Some(c) = currency {
+            let amount = Money::new(p.amount_minor, c).display(locale);
+            s += &format!(" {} {amount}", locale.pick("de", "of"));
+        }
         s += &format!(
             " {} {}",
             locale.pick("para", "due"),
