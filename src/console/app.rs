@@ -230,8 +230,9 @@ pub struct Search {
 
 #[derive(Clone, Debug)]
 pub enum Overlay {
-    /// The keys of the screen it was opened on.
-    Help(Mode, Scroll),
+    /// The keys of the screen it was opened on, and the form it was
+    /// opened over, back when it closes.
+    Help(Mode, Scroll, Option<Box<Overlay>>),
     Search(Search),
     Outcome(Box<OutcomeForm>),
     Pause(String),
@@ -474,8 +475,8 @@ impl App {
                 self.stop_chain();
                 // A key there only closes the help; a script, which cannot
                 // see it, has its whole line done.
-                if matches!(self.overlay, Some(Overlay::Help(..))) {
-                    self.overlay = None;
+                if let Some(Overlay::Help(_, _, under)) = &mut self.overlay {
+                    self.overlay = under.take().map(|o| *o);
                 }
                 self.go_on(links, &mut fx);
                 return (fx, true);
@@ -1046,14 +1047,14 @@ impl App {
             match (overlay, action) {
                 (_, Action::Quit) => {}
                 (
-                    Overlay::Help(_, scroll),
+                    Overlay::Help(_, scroll, _),
                     Action::Up | Action::Down | Action::PageUp | Action::PageDown,
                 ) => {
                     scroll.by(rows(action));
                     return;
                 }
-                (Overlay::Help(..), _) => {
-                    self.overlay = None;
+                (Overlay::Help(_, _, under), _) => {
+                    self.overlay = under.take().map(|o| *o);
                     return;
                 }
                 (_, Action::Back) => {
@@ -1078,7 +1079,7 @@ impl App {
                 }
                 // The outbox's keys, from its screen (which closes).
                 (Overlay::Outbox(_), Action::Help) => {
-                    self.overlay = Some(Overlay::Help(Mode::Outbox, Scroll::default()));
+                    self.overlay = Some(Overlay::Help(Mode::Outbox, Scroll::default(), None));
                     return;
                 }
                 (Overlay::Outbox(list), a) => {
@@ -1094,6 +1095,13 @@ impl App {
                         Next::Open(id) => self.open(id, fx),
                         Next::Say(severity, text) => self.say(severity, text),
                     }
+                    return;
+                }
+                // Over the form, which is there again when the help closes:
+                // an agent mid-promise may need to look up a key.
+                (Overlay::Outcome(_) | Overlay::Pause(_), Action::Help) => {
+                    let under = self.overlay.take().map(Box::new);
+                    self.overlay = Some(Overlay::Help(Mode::Outcome, Scroll::default(), under));
                     return;
                 }
                 (Overlay::Outcome(form), a) => {
@@ -1141,7 +1149,9 @@ impl App {
                 self.quit = true;
                 fx.push(Effect::Quit);
             }
-            Action::Help => self.overlay = Some(Overlay::Help(self.mode(), Scroll::default())),
+            Action::Help => {
+                self.overlay = Some(Overlay::Help(self.mode(), Scroll::default(), None));
+            }
             Action::Search => self.overlay = Some(Overlay::Search(Search::default())),
             Action::Outbox => {
                 let mut list = OutboxList::default();

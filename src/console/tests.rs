@@ -6,7 +6,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use super::app::{AgentStatus, App, Effect, Msg, Offline, Overlay, Remote};
-use super::keymap::{Key, Keymap};
+use super::keymap::{Key, Keymap, Mode};
 use super::outbox_list::Unsent;
 use super::theme::Theme;
 use super::views;
@@ -360,6 +360,36 @@ fn a_blocked_call_says_which_rule_and_when_it_clears_in_local_time() {
     assert!(text.contains("Lei 15.426/2014"), "{text}");
     assert!(text.contains("Mon 03-16 08:00 (local)"), "{text}");
     assert_eq!(a.agent.status, AgentStatus::Ready);
+}
+
+/// F1 in the form shows the form's keys over it, and closing the help
+/// finds the form as it was; `?` there is still typed.
+#[test]
+fn help_over_the_outcome_form_keeps_the_form() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "promessa");
+    key(&mut a, "tab");
+    key(&mut a, "tab");
+    typed(&mut a, "150,00");
+    key(&mut a, "f1");
+    assert!(
+        matches!(a.overlay, Some(Overlay::Help(Mode::Outcome, _, Some(_)))),
+        "{:?}",
+        a.overlay
+    );
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("ctrl-s"), "{s}");
+    key(&mut a, "esc");
+    let Some(Overlay::Outcome(form)) = &a.overlay else {
+        panic!("the form is gone: {:?}", a.overlay)
+    };
+    assert_eq!(form.amount, "150,00");
+    typed(&mut a, "?");
+    let Some(Overlay::Outcome(form)) = &a.overlay else {
+        panic!("the form is gone: {:?}", a.overlay)
+    };
+    assert_eq!(form.amount, "150,00?");
 }
 
 #[test]

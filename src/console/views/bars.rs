@@ -130,7 +130,7 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
         },
         // Scrolling only when the help does not fit (it is drawn first).
         crate::console::keymap::Mode::Help => match &app.overlay {
-            Some(Overlay::Help(_, scroll)) if scroll.more() != (false, false) => {
+            Some(Overlay::Help(_, scroll, _)) if scroll.more() != (false, false) => {
                 &[Action::Down, Action::Back]
             }
             _ => &[Action::Back],

@@ -28,7 +28,7 @@ pub fn draw(frame: &mut Frame, area: Rect, app: &App, overlay: &Overlay, theme: 
     // Only the help is long enough to scroll.
     let mut scroll = None;
     let (title, lines, width, height) = match overlay {
-        Overlay::Help(mode, help_scroll) => {
+        Overlay::Help(mode, help_scroll, _) => {
             // As tall as its lines, as far as the screen allows.
             scroll = Some(help_scroll);
             let width = area.width.min(80);
