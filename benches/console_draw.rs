@@ -130,6 +130,7 @@ fn plan() -> PlanView {
         .map(String::from)
         .to_vec(),
         call_hours: Vec::new(),
+        latest_callback: None,
     }
 }
 

@@ -794,6 +794,22 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         "invalid",
         Some("promise"),
     );
+    // A callback past the policy's 30 days is a year typed wrong.
+    let next_year = json!({ "disposition": "callback_requested", "callback_at": "2027-03-11T13:00:00Z" });
+    let r = s.outcome(debtor, &ana, Some("h2"), &next_year).await;
+    assert_error(
+        &(r.0, r.1.clone()),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("callback_at"),
+    );
+    assert!(
+        r.1["error"]["message"].as_str().unwrap().contains("30 days"),
+        "{}",
+        r.1
+    );
+    let plan = s.get(&format!("/v1/debtors/{debtor}/plan"), &ana).await.1;
+    assert_eq!(plan["latest_callback"], json!("2026-04-09T13:00:00Z"));
     // Sunday is closed in every UF's preset: a callback then is refused with the reason.
     let sunday = chrono_tz::America::Sao_Paulo
         .from_local_datetime(

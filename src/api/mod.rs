@@ -334,6 +334,10 @@ pub struct PlanView {
     /// the outcome leaves the desk (the server checks again, caps too).
     #[serde(default)]
     pub call_hours: Vec<Opening>,
+    /// The latest a callback may be set for now (the policy's
+    /// `rules.callback.max_days` ahead); `None` from a server before it.
+    #[serde(default)]
+    pub latest_callback: Option<DateTime<Utc>>,
 }
 
 /// When the debtor's call window opens, and when it shuts again.

@@ -1414,6 +1414,7 @@ impl App {
             terms: terms.as_ref(),
             currency,
             window: Some(&in_hours),
+            latest_callback: w.plan.ready().and_then(|p| p.latest_callback),
         };
         let currency = terms.as_ref().map(|t| t.balance.currency).or(currency);
         match form.request(&ctx) {

@@ -357,6 +357,21 @@ impl OutcomeForm {
                             .to_string(),
                     ));
                 }
+                if let Some(latest) = ctx.latest_callback
+                    && at > latest
+                {
+                    let until = ctx.zone.map_or(latest.date_naive(), |z| {
+                        latest.with_timezone(&z).date_naive()
+                    });
+                    let until = locale.date(until);
+                    return Err((
+                        Field::CallbackDate,
+                        match locale {
+                            Locale::PtBr => format!("o retorno vai no máximo até {until}"),
+                            Locale::En => format!("a callback can be set until {until} at most"),
+                        },
+                    ));
+                }
                 if let Some(check) = ctx.window
                     && let Err(why) = check(at)
                 {
@@ -381,6 +396,8 @@ pub struct FormContext<'a> {
     pub currency: Option<Currency>,
     /// Whether the debtor may be called at a time, and why not.
     pub window: Option<&'a dyn Fn(DateTime<Utc>) -> Result<(), String>>,
+    /// The latest a callback may be set for, as the server's policy says.
+    pub latest_callback: Option<DateTime<Utc>>,
 }
 
 /// The policy's offers as the engine's terms, to check a promise or a
@@ -495,6 +512,7 @@ mod tests {
             terms: Some(t),
             currency: None,
             window: None,
+            latest_callback: Some(Utc.with_ymd_and_hms(2026, 4, 9, 13, 0, 0).unwrap()),
         }
     }
 
@@ -617,6 +635,17 @@ mod tests {
         assert_eq!(at, Utc.with_ymd_and_hms(2026, 3, 11, 13, 15, 0).unwrap());
         f.callback_time = "25:00".into();
         assert_eq!(f.request(&c).unwrap_err().0, Field::CallbackTime);
+        // A year typed wrong is caught before it leaves the desk.
+        f.callback_time = "10:15".into();
+        f.callback_date = "11/03/2027".into();
+        let e = f.request(&c).unwrap_err();
+        assert_eq!(
+            e,
+            (
+                Field::CallbackDate,
+                "o retorno vai no máximo até 09/04/2026".into()
+            )
+        );
         // Said in the agent's language.
         f.callback_date = "09/03/2026".into();
         f.callback_time = "10:00".into();

@@ -185,6 +185,7 @@ fn plan(callable: bool, locale: Locale) -> PlanView {
                 to: Utc.with_ymd_and_hms(2026, 3, 11, 23, 0, 0).unwrap(),
             },
         ],
+        latest_callback: Some(now() + chrono::Duration::days(30)),
     }
 }
 

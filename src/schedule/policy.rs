@@ -2,6 +2,7 @@
 //! that react to events, compliance, offers and queues. Built from a TOML
 //! file by `policy_file`, checked there, so everything here is valid.
 
+use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 
 use super::compliance::Compliance;
@@ -19,6 +20,9 @@ pub struct Policy {
     pub promise: PromiseRule,
     pub broken_promise: BrokenPromiseRule,
     pub callback_queue: QueueIdx,
+    /// A callback is set at most this many days ahead: one years away is
+    /// a mistyped year, not an appointment.
+    pub callback_max_days: u32,
     pub stop_queues: StopQueues,
     pub engagement: Vec<EngagementRule>,
     pub compliance: Compliance,
@@ -130,6 +134,11 @@ impl Queue {
 }
 
 impl Policy {
+    /// The latest time a callback asked for at `now` may be set for.
+    pub fn latest_callback(&self, now: DateTime<Utc>) -> DateTime<Utc> {
+        now + Duration::days(i64::from(self.callback_max_days))
+    }
+
     pub fn queue_for_days(&self, days_past_due: i32) -> Option<QueueIdx> {
         self.queues
             .iter()

@@ -18,6 +18,10 @@ use crate::scripts::{Part, Problem, Source, TalkingPoints};
 /// The default policy, commented, as `regua policy print` writes it.
 pub const DEFAULT_TOML: &str = include_str!("default_policy.toml");
 
+/// `rules.callback.max_days` when a policy does not say (policies written
+/// before the key keep working).
+const DEFAULT_CALLBACK_MAX_DAYS: u32 = 30;
+
 /// The default policy: read once, a copy after.
 pub fn default_policy() -> Policy {
     static POLICY: OnceLock<Policy> = OnceLock::new();
@@ -136,6 +140,7 @@ fn friendly() -> Firmness {
 #[serde(deny_unknown_fields)]
 struct RawCallback {
     queue: Spanned<String>,
+    max_days: Option<Spanned<i64>>,
 }
 
 #[derive(Deserialize)]
@@ -662,6 +667,10 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         template: b.template.clone(),
     };
     let callback_queue = r.queue(&queues, &raw.rules.callback.queue, "rules.callback.queue");
+    let callback_max_days = match &raw.rules.callback.max_days {
+        Some(days) => r.int(days, "rules.callback.max_days", 1..=365) as u32,
+        None => DEFAULT_CALLBACK_MAX_DAYS,
+    };
     let stop = &raw.rules.stop;
     let stop_queues = StopQueues {
         dispute: r.queue(&queues, &stop.dispute, "rules.stop.dispute"),
@@ -742,6 +751,7 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         promise,
         broken_promise,
         callback_queue,
+        callback_max_days,
         stop_queues,
         engagement,
         compliance,

@@ -111,6 +111,7 @@ fn the_default_policy_loads_as_its_comments_say() {
     assert_eq!((enc.days_before, enc.channel), (1, Channel::Sms));
     assert_eq!(p.queue(p.broken_promise.queue).id, "broken_promises");
     assert_eq!(p.queue(p.callback_queue).id, "callbacks_due");
+    assert_eq!(p.callback_max_days, 30);
     assert_eq!(p.queue(p.stop_queues.dispute).id, "disputes");
     assert_eq!(p.queue(p.stop_queues.cease_contact).id, "do_not_contact");
     assert_eq!(p.queue(p.stop_queues.deceased).id, "deceased");
@@ -631,6 +632,22 @@ fn a_missing_field_names_its_table() {
         line_of(&text, "[rules.callback]"),
         "rules.callback",
         "missing field `queue`",
+    );
+}
+
+#[test]
+fn a_callback_limit_is_optional_and_checked() {
+    let text = edited("max_days = 30\n", "");
+    assert_eq!(load(FILE, &text).unwrap().callback_max_days, 30);
+    let text = edited("max_days = 30\n", "max_days = 7\n");
+    assert_eq!(load(FILE, &text).unwrap().callback_max_days, 7);
+    let text = edited("max_days = 30\n", "max_days = 0\n");
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "max_days = 0"),
+        "rules.callback.max_days",
+        "from 1 to 365",
     );
 }
 

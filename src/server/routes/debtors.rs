@@ -183,6 +183,7 @@ pub async fn plan(
             .into_iter()
             .map(|(from, to)| Opening { from, to })
             .collect(),
+        latest_callback: Some(policy.latest_callback(now)),
     }))
 }
 

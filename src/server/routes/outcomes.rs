@@ -273,6 +273,16 @@ fn outcome_events(
                     "a callback is for later than now",
                 ));
             }
+            let latest = policy.latest_callback(now);
+            if due > latest {
+                return Err(ApiError::invalid(
+                    "callback_at",
+                    format!(
+                        "a callback is at most {} days ahead (until {latest})",
+                        policy.callback_max_days
+                    ),
+                ));
+            }
             if let Err(refusal) = policy
                 .compliance
                 .check(debtor, history, Channel::Call, true, due)
