@@ -795,7 +795,8 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         Some("promise"),
     );
     // A callback past the policy's 30 days is a year typed wrong.
-    let next_year = json!({ "disposition": "callback_requested", "callback_at": "2027-03-11T13:00:00Z" });
+    let next_year =
+        json!({ "disposition": "callback_requested", "callback_at": "2027-03-11T13:00:00Z" });
     let r = s.outcome(debtor, &ana, Some("h2"), &next_year).await;
     assert_error(
         &(r.0, r.1.clone()),
@@ -804,7 +805,10 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
         Some("callback_at"),
     );
     assert!(
-        r.1["error"]["message"].as_str().unwrap().contains("30 days"),
+        r.1["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("30 days"),
         "{}",
         r.1
     );

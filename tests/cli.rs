@@ -165,30 +165,36 @@ fn simulate_text_prints_days_totals_and_the_audit() {
     );
 }
 
+/// A policy may narrow a legal call window, not widen it: São Paulo's
+/// opened to 06:00-23:00 every day is refused with the file, line, key and
+/// law, by `policy check` and by whatever would run it. (The simulation's
+/// independent audit, which caught such a policy before, is tested on its
+/// own in `simulate::audit`.)
 #[test]
-fn a_policy_that_breaks_the_law_fails_the_audit_with_exit_1() {
-    // Widen São Paulo's window past its law: the engine obeys the policy, the
-    // independent audit holds it to Lei 15.426/2014.
+fn a_policy_that_widens_a_legal_window_is_refused() {
     let good = text(&regua(&["policy", "print"]).stdout);
     let lawless = good.replacen(
         "[compliance]\n",
-        "[compliance.windows.SP]\nweekdays = \"06:00-23:00\"\nsaturday = \"06:00-23:00\"\nsunday = \"06:00-23:00\"\nclosed_on_holidays = false\n\n[compliance]\n",
+        "[compliance.windows.SP]\nweekdays = \"06:00-23:00\"\nsaturday = \"08:00-14:00\"\nsunday = \"closed\"\nclosed_on_holidays = false\n\n[compliance]\n",
         1,
     );
+    let line = lawless[..lawless.find("weekdays = \"06").unwrap()]
+        .matches('\n')
+        .count()
+        + 1;
     let path = temp_file("lawless.toml", &lawless);
-    let out = regua(&[
-        "simulate",
-        "--policy",
-        path.to_str().unwrap(),
-        "--debtors",
-        "1500",
-        "--days",
-        "8",
-    ]);
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
-    let s = text(&out.stdout);
-    assert!(s.contains("outside the statutory hours of SP"), "{s}");
-    assert!(text(&out.stderr).contains("violation"));
+    let out = regua(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!("lawless.toml:{line}:"))
+            && err.contains("compliance.windows.SP.weekdays")
+            && err.contains("Lei 15.426/2014")
+            && err.contains("compliance.windows.SP.closed_on_holidays"),
+        "{err}"
+    );
+    let out = regua(&["simulate", "--policy", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
 #[test]

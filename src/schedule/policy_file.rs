@@ -10,7 +10,9 @@ use std::ops::Range;
 use std::sync::OnceLock;
 use toml::Spanned;
 
-use super::compliance::{CallCaps, CallWindow, Compliance, ExtraHolidays, Hours, MessageCap};
+use super::compliance::{
+    CallCaps, CallWindow, Compliance, ExtraHolidays, Hours, MessageCap, windows,
+};
 use super::policy::*;
 use crate::domain::{Channel, Currency, Firmness, Jurisdiction, Money};
 use crate::scripts::{Part, Problem, Source, TalkingPoints};
@@ -915,6 +917,17 @@ fn compliance(r: &mut Report, raw: &RawCompliance) -> Compliance {
             sunday: hours(&w.sunday, "sunday"),
             closed_on_holidays: w.closed_on_holidays,
         };
+        if let Some(law) = windows::statute(j) {
+            for (field, why) in window.wider_than(&law) {
+                let span = match field {
+                    "weekdays" => w.weekdays.span(),
+                    "saturday" => w.saturday.span(),
+                    "sunday" => w.sunday.span(),
+                    _ => name.span(),
+                };
+                r.error(span, format!("{key}.{field}"), why);
+            }
+        }
         c.windows[j.index()] = window;
     }
 

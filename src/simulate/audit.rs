@@ -258,3 +258,47 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
     }
     (checked, violations)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Firmness;
+    use crate::simulate::portfolio;
+    use chrono::TimeZone;
+
+    /// The audit holds contacts to the statutes whatever the policy says:
+    /// a call in São Paulo on a Sunday is a violation, one on a Monday
+    /// morning is not.
+    #[test]
+    fn a_call_outside_the_statutory_hours_is_a_violation() {
+        let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let mut debtor = (0..)
+            .map(|i| portfolio::debtor(7, i, start).debtor)
+            .find(|d| d.jurisdiction == Jurisdiction::Br(Uf::SP) && d.time_zone.tz().is_some())
+            .unwrap();
+        debtor.phones.iter_mut().for_each(|p| p.consent = true);
+        let tz = debtor.time_zone.tz().unwrap();
+        let call = |day: u32| Event {
+            at: tz
+                .with_ymd_and_hms(2026, 3, day, 11, 0, 0)
+                .unwrap()
+                .with_timezone(&Utc),
+            kind: EventKind::Contact {
+                channel: Channel::Call,
+                firmness: Firmness::Friendly,
+                result: ContactResult::Dialed,
+                requested: false,
+            },
+        };
+        let policy = crate::schedule::default_policy();
+        let (checked, violations) = audit(&debtor, &[call(9)], &policy);
+        assert_eq!((checked, violations.len()), (1, 0), "{violations:?}");
+        let (_, violations) = audit(&debtor, &[call(8)], &policy);
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.rule.starts_with("outside the statutory hours of SP")),
+            "{violations:?}"
+        );
+    }
+}

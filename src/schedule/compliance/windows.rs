@@ -395,6 +395,57 @@ pub fn preset(j: Jurisdiction) -> CallWindow {
     }
 }
 
+/// The window a law sets for a jurisdiction, which a policy may narrow but
+/// not widen; `None` where the hours are a custom, not a statute (the
+/// national default).
+pub fn statute(j: Jurisdiction) -> Option<CallWindow> {
+    match j {
+        Jurisdiction::Br(Uf::SP | Uf::RJ) | Jurisdiction::Us(_) => Some(preset(j)),
+        Jurisdiction::Br(_) => None,
+    }
+}
+
+impl CallWindow {
+    /// Where this window allows calls that `law` does not: the field
+    /// (`weekdays`, `saturday`, `sunday`, `closed_on_holidays`) and why.
+    pub fn wider_than(&self, law: &CallWindow) -> Vec<(&'static str, String)> {
+        let mut wider = Vec::new();
+        for (field, mine, allowed) in [
+            ("weekdays", self.weekdays, law.weekdays),
+            ("saturday", self.saturday, law.saturday),
+            ("sunday", self.sunday, law.sunday),
+        ] {
+            let within = match (mine, allowed) {
+                (None, _) => true,
+                (Some(_), None) => false,
+                (Some(m), Some(a)) => m.open >= a.open && m.close <= a.close,
+            };
+            if !within {
+                let mine = mine.map_or("closed".to_string(), |h| h.to_string());
+                let allowed = allowed.map_or("closed".to_string(), |h| h.to_string());
+                wider.push((
+                    field,
+                    format!(
+                        "{mine} is wider than {} allows on {field} ({allowed}): \
+                         a policy may narrow a legal window, not widen it",
+                        law.authority
+                    ),
+                ));
+            }
+        }
+        if law.closed_on_holidays && !self.closed_on_holidays {
+            wider.push((
+                "closed_on_holidays",
+                format!(
+                    "{} allows no calls on holidays: closed_on_holidays must stay true",
+                    law.authority
+                ),
+            ));
+        }
+        wider
+    }
+}
+
 /// FDCPA § 805(a)(1): before 8 a.m. or after 9 p.m. local time is presumed
 /// inconvenient, on any day.
 pub fn us_fdcpa() -> CallWindow {

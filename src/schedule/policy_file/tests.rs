@@ -427,6 +427,57 @@ fn with_mg_window(weekdays: &str, saturday: &str) -> String {
     )
 }
 
+fn with_window(uf: &str, weekdays: &str, saturday: &str, sunday: &str, holidays: bool) -> String {
+    edited(
+        "all = []\n",
+        &format!(
+            "all = []\n\n[compliance.windows.{uf}]\nweekdays = \"{weekdays}\"\n\
+             saturday = \"{saturday}\"\nsunday = \"{sunday}\"\nclosed_on_holidays = {holidays}\n"
+        ),
+    )
+}
+
+/// A statute's window may be narrowed, not widened; a UF without one (the
+/// national default) may be given any hours.
+#[test]
+fn a_window_wider_than_the_law_is_refused() {
+    let text = with_window("SP", "08:00-21:00", "08:00-14:00", "closed", true);
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "08:00-21:00"),
+        "compliance.windows.SP.weekdays",
+        "08:00-21:00 is wider than São Paulo (Lei 15.426/2014) allows on weekdays (08:00-20:00)",
+    );
+    let text = with_window("RJ", "09:00-19:00", "09:00-12:00", "closed", false);
+    let errs = errors(&text);
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "compliance.windows.RJ.closed_on_holidays",
+            "compliance.windows.RJ.saturday"
+        ],
+        "{errs:#?}"
+    );
+    let text = with_window("US-CA", "07:00-21:00", "08:00-21:00", "08:00-21:00", false);
+    assert_eq!(the_error(&text).key, "compliance.windows.US-CA.weekdays");
+    assert!(
+        load(
+            FILE,
+            &with_window("SP", "09:00-18:00", "closed", "closed", true)
+        )
+        .is_ok()
+    );
+    assert!(
+        load(
+            FILE,
+            &with_window("MG", "07:00-22:00", "07:00-22:00", "07:00-22:00", false)
+        )
+        .is_ok()
+    );
+}
+
 #[test]
 fn bad_window_hours_are_named_field_by_field() {
     let text = with_mg_window("20:00-08:00", "08:00-14:00");
