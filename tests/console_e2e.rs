@@ -469,6 +469,42 @@ fn a_refused_record_is_seen_sent_again_and_given_up_on_the_outbox_screen() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// Ctrl-c while a program has the terminal stops the program, not the
+/// console: out of raw mode it reached both, and the console quit once
+/// the program had ended (mid-call, for a dialer).
+#[test]
+fn ctrl_c_in_a_program_that_has_the_terminal_stops_only_the_program() {
+    let data = tempfile::tempdir().unwrap();
+    let started = data.path().join("started");
+    let config = format!(
+        r#"[commands.hang]
+run = ["sh", "-c", "touch \"$0\"; exec sleep 30", "{started}"]
+
+[keys.workspace]
+"ctrl-g" = "hang"
+"#,
+        started = started.display()
+    );
+    let mut c = Console::at_queues(data.path(), Some(&config));
+    c.keys("n");
+    c.wait_for("ligação permitida");
+    c.keys("\x07"); // ctrl-g
+    let start = Instant::now();
+    while !started.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "hang did not run"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    c.keys("\x03"); // ctrl-c, as the terminal sends it out of raw mode
+    c.wait_for("hang foi interrompido");
+    c.wait_for("ligação permitida");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(c.child.try_wait().unwrap().is_none(), "the console quit");
+    c.quit();
+}
+
 #[test]
 fn the_agents_own_command_runs_on_the_debtor_on_screen() {
     let data = tempfile::tempdir().unwrap();

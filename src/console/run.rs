@@ -266,6 +266,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                                 s.locale,
                                 s.socket().as_deref(),
                             );
+                            signals.program_ended();
                             // The command had the screen: the next frame goes whole.
                             shown = None;
                             dirty = true;
@@ -302,6 +303,7 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                     name,
                 } => {
                     let result = dial_now(&mut term, &paused, &s, debtor_id, &phone, &name);
+                    signals.program_ended();
                     // The dialer had the screen: the next frame goes whole.
                     shown = None;
                     dirty = true;
@@ -788,11 +790,15 @@ fn renew(
     })
 }
 
-/// SIGTERM, SIGHUP and SIGINT end the console like `q` does.
+/// SIGTERM, SIGHUP and SIGINT end the console like `q` does, but for a
+/// ctrl-c pressed while a program had the terminal: that one was the
+/// program's.
 struct Signals {
     term: tokio::signal::unix::Signal,
     hup: tokio::signal::unix::Signal,
     int: tokio::signal::unix::Signal,
+    /// Until when a SIGINT is taken for one the program had.
+    lent_until: Option<Instant>,
 }
 
 impl Signals {
@@ -802,15 +808,34 @@ impl Signals {
             term: signal(SignalKind::terminate())?,
             hup: signal(SignalKind::hangup())?,
             int: signal(SignalKind::interrupt())?,
+            lent_until: None,
         })
     }
 
     async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.hup.recv() => {}
-            _ = self.int.recv() => {}
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return,
+                _ = self.hup.recv() => return,
+                _ = self.int.recv() => {
+                    if self.lent_until.is_none_or(|t| Instant::now() >= t) {
+                        return;
+                    }
+                }
+            }
         }
+    }
+
+    /// A program had the terminal until now. Out of raw mode ctrl-c is a
+    /// SIGINT to the whole foreground group, the console too, which quit
+    /// (mid-call, before the outcome) once the program it was meant to
+    /// stop had ended. Those are forgotten, and one still on its way is
+    /// taken for theirs for a moment: in raw mode ctrl-c is a key, so no
+    /// SIGINT of the agent's own comes then.
+    fn program_ended(&mut self) {
+        use futures_util::FutureExt;
+        while self.int.recv().now_or_never().is_some() {}
+        self.lent_until = Some(Instant::now() + Duration::from_secs(1));
     }
 }
 
