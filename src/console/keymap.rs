@@ -5,6 +5,7 @@
 //! and commands done in turn.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
@@ -151,6 +152,20 @@ impl std::str::FromStr for Key {
         };
         let code = match code {
             KeyCode::Tab if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
+            // What shift types: `shift-n` is `N` (the terminal sends it so).
+            KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) && c.is_lowercase() => {
+                let mut upper = c.to_uppercase();
+                match (upper.next(), upper.next()) {
+                    (Some(u), None) => KeyCode::Char(u),
+                    _ => KeyCode::Char(c),
+                }
+            }
+            // Which character shift makes of `1` depends on the keyboard.
+            KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) && !c.is_alphabetic() => {
+                return Err(format!(
+                    "{text:?}: write the character shift types (like ! for shift-1)"
+                ));
+            }
             other => other,
         };
         Ok(Key::new(code, mods))
@@ -285,6 +300,9 @@ impl Keymap {
             ..Keymap::default()
         };
         let mut errors = Vec::new();
+        // Each key's first binding in the file, by screen: `N` and
+        // `shift-n` are one key, and the later would silently win.
+        let mut bound: HashMap<(Mode, Key), (usize, &str)> = HashMap::new();
         for c in commands {
             if c.name.parse::<Action>().is_ok() || c.name == "none" {
                 errors.push(BindingError {
@@ -316,6 +334,18 @@ impl Keymap {
                     continue;
                 }
             };
+            match bound.entry((mode, key)) {
+                Entry::Occupied(first) => {
+                    let (line, spelling) = first.get();
+                    errors.push(err(format!(
+                        "the same key as {spelling:?} on line {line}: bind it once"
+                    )));
+                    continue;
+                }
+                Entry::Vacant(v) => {
+                    v.insert((b.line, &b.key));
+                }
+            }
             if b.steps == ["none"] {
                 if let Some(table) = map.tables.get_mut(&mode) {
                     table.remove(&key);
@@ -555,7 +585,12 @@ mod tests {
             assert_eq!(key(k).to_string(), k, "{k}");
         }
         assert_eq!(key("shift-tab"), key("backtab"));
-        assert_eq!(key("shift-g"), key("g"));
+        // Shift with a letter is the capital, as the terminal sends it.
+        assert_eq!(key("shift-n"), key("N"));
+        assert_eq!(key("shift-n").to_string(), "N");
+        assert_eq!(key("ctrl-shift-a"), key("ctrl-A"));
+        assert!("shift-1".parse::<Key>().is_err());
+        assert_ne!(key("shift-g"), key("g"));
         assert_eq!(key("space").to_string(), "space");
         assert!("f13".parse::<Key>().is_err());
         assert!("ctrl-banana".parse::<Key>().is_err());
@@ -588,12 +623,21 @@ mod tests {
                 bind("workspace", "ctrl-banana", "call", 3),
                 bind("lobby", "c", "call", 4),
                 bind("queues", "c", "dance", 5),
+                bind("workspace", "N", "release-lease", 6),
+                bind("workspace", "shift-n", "lease-next", 7),
+                bind("queues", "N", "lease-next", 8),
             ],
             &[],
         )
         .unwrap_err();
         let lines: Vec<_> = e.iter().map(|e| e.line).collect();
-        assert_eq!(lines, vec![3, 4, 5]);
+        assert_eq!(lines, vec![3, 4, 5, 7]);
+        assert_eq!(e[3].key, "keys.workspace.\"shift-n\"");
+        assert!(
+            e[3].message.contains("the same key as \"N\" on line 6"),
+            "{}",
+            e[3]
+        );
         assert!(e[0].message.contains("no such key"), "{}", e[0]);
         assert_eq!(e[1].key, "keys.lobby.\"c\"");
         assert!(
