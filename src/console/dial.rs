@@ -69,15 +69,39 @@ pub fn program(args: &[String], socket: Option<&Path>) -> Option<Command> {
     Some(cmd)
 }
 
-/// Whether `program` can be started: a path to a file, or a name found on
-/// `PATH`. Looked at before a call is asked for, since the server counts
+/// Why a program cannot be started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unstartable {
+    NotFound,
+    NotExecutable,
+}
+
+/// Whether `program` can be started: a path to an executable file, or a
+/// name found executable on `PATH` (as exec looks, past files that are
+/// not). Looked at before a call is asked for, since the server counts
 /// the attempt from then on.
-pub fn findable(program: &str) -> bool {
+pub fn startable(program: &str) -> Result<(), Unstartable> {
+    use std::os::unix::fs::PermissionsExt;
+    let check = |path: &Path| match path.metadata() {
+        Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(()),
+        Ok(m) if m.is_file() => Err(Unstartable::NotExecutable),
+        _ => Err(Unstartable::NotFound),
+    };
     if program.contains('/') {
-        return Path::new(program).is_file();
+        return check(Path::new(program));
     }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    let Some(path) = std::env::var_os("PATH").filter(|_| !program.is_empty()) else {
+        return Err(Unstartable::NotFound);
+    };
+    let mut found = Err(Unstartable::NotFound);
+    for dir in std::env::split_paths(&path) {
+        match check(&dir.join(program)) {
+            Ok(()) => return Ok(()),
+            Err(Unstartable::NotExecutable) => found = Err(Unstartable::NotExecutable),
+            Err(Unstartable::NotFound) => {}
+        }
+    }
+    found
 }
 
 #[cfg(test)]
@@ -85,12 +109,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_program_is_findable_by_path_or_on_path() {
-        assert!(findable("sh"));
-        assert!(findable("/bin/sh"));
-        assert!(!findable("nonexistent-dialer-xyz"));
-        assert!(!findable("/nonexistent/dialer"));
-        assert!(!findable(""));
+    fn a_program_is_startable_by_path_or_on_path_when_executable() {
+        assert_eq!(startable("sh"), Ok(()));
+        assert_eq!(startable("/bin/sh"), Ok(()));
+        assert_eq!(
+            startable("nonexistent-dialer-xyz"),
+            Err(Unstartable::NotFound)
+        );
+        assert_eq!(startable("/nonexistent/dialer"), Err(Unstartable::NotFound));
+        assert_eq!(startable(""), Err(Unstartable::NotFound));
+        assert_eq!(startable("/tmp"), Err(Unstartable::NotFound));
+        let dir = tempfile::tempdir().unwrap();
+        let script = dir.path().join("dialer.sh");
+        std::fs::write(&script, "#!/bin/sh\n").unwrap();
+        let path = script.to_str().unwrap();
+        assert_eq!(startable(path), Err(Unstartable::NotExecutable));
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert_eq!(startable(path), Ok(()));
     }
 
     #[test]

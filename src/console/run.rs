@@ -543,13 +543,22 @@ fn spawn_effect(
             // A dialer that cannot start would still have the call counted
             // against the debtor's caps, and the agent left on a call.
             if let Some(program) = s.dial_command.as_ref().and_then(|t| t.first())
-                && !dial::findable(program)
+                && let Err(why) = dial::startable(program)
             {
-                let said = match s.locale {
-                    Locale::PtBr => {
+                use dial::Unstartable::{NotExecutable, NotFound};
+                let said = match (s.locale, why) {
+                    (Locale::PtBr, NotFound) => {
                         format!("dial_command não encontrado: {program}; nenhuma ligação foi feita")
                     }
-                    Locale::En => format!("dial_command not found: {program}; no call was made"),
+                    (Locale::PtBr, NotExecutable) => format!(
+                        "dial_command não é executável: {program} (chmod +x); nenhuma ligação foi feita"
+                    ),
+                    (Locale::En, NotFound) => {
+                        format!("dial_command not found: {program}; no call was made")
+                    }
+                    (Locale::En, NotExecutable) => format!(
+                        "dial_command is not executable: {program} (chmod +x); no call was made"
+                    ),
                 };
                 send(Msg::CallNotStarted(said));
                 return None;
