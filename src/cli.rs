@@ -152,6 +152,21 @@ enum PolicyCommand {
 }
 
 /// Reads and checks a policy file, printing every mistake to stderr.
+/// Text from a file (a policy's names and ids, quoted back in its
+/// mistakes), with control and bidirectional characters written as escapes:
+/// data on the terminal, never a sequence it would act on.
+fn terminal_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() || regua::client::sanitize::is_bidi_control(c) {
+                c.escape_unicode().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 fn read_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| {
@@ -160,7 +175,7 @@ fn read_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
     })?;
     schedule::load(&name, &text).map_err(|errors| {
         for e in &errors {
-            eprintln!("{e}");
+            eprintln!("{}", terminal_safe(&e.to_string()));
         }
         eprintln!(
             "regua: {name}: {} mistake(s); nothing was changed",
@@ -194,7 +209,7 @@ pub fn run(cli: Cli) -> ExitCode {
                 println!(
                     "{}: ok — policy '{}', {} steps, {} engagement rules, {} queues",
                     file.display(),
-                    policy.name,
+                    terminal_safe(&policy.name),
                     policy.steps.len(),
                     policy.engagement.len(),
                     policy.queues.len()

@@ -197,6 +197,35 @@ fn a_policy_that_widens_a_legal_window_is_refused() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
+/// A policy's text is data on the terminal: a name that would retitle it,
+/// an id that would clear it, come out escaped, in `ok` and in mistakes.
+#[test]
+fn escape_sequences_in_a_policy_are_printed_escaped() {
+    let good = text(&regua(&["policy", "print"]).stdout);
+    let titled = good.replacen("name = \"default\"", "name = \"\\u001b]0;pwn\\u0007x\"", 1);
+    let path = temp_file("titled.toml", &titled);
+    let out = regua(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        !said.contains('\u{1b}') && !said.contains('\u{7}'),
+        "{said:?}"
+    );
+    assert!(said.contains("\\u{1b}]0;pwn\\u{7}x"), "{said}");
+    let cleared = good
+        .replacen("id = \"reminder\"", "id = \"\\u001b[2Jx\"", 1)
+        .replacen("id = \"due_today\"", "id = \"\\u001b[2Jx\"", 1);
+    let path = temp_file("cleared.toml", &cleared);
+    let out = regua(&["policy", "check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = text(&out.stderr);
+    assert!(!said.contains('\u{1b}'), "{said:?}");
+    assert!(
+        said.contains("step '\\u{1b}[2Jx' is defined twice"),
+        "{said}"
+    );
+}
+
 #[test]
 fn bad_numbers_and_a_bad_config_exit_2() {
     assert_eq!(
