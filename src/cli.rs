@@ -904,7 +904,9 @@ async fn demo_data(database: String, debtors: usize, seed: u64) -> ExitCode {
             ExitCode::SUCCESS
         }
         Ok(false) => {
-            eprintln!("regua demo-data: {database} already has users; nothing was changed");
+            eprintln!(
+                "regua demo-data: {database} is not empty (it has users or debtors); nothing was changed"
+            );
             ExitCode::from(2)
         }
         Err(e) => {

@@ -273,6 +273,14 @@ fn demo_data_keeps_to_regua_clock() {
         newest <= now_ms + 60_000 && newest > now_ms - 60 * 86_400_000,
         "newest event at {newest} ms, the clock at {now_ms}"
     );
+    // A database that is not empty is left as it is.
+    let again = regua(&["demo-data", "--database", &db, "--debtors", "5"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("is not empty"),
+        "{}",
+        text(&again.stderr)
+    );
 }
 
 #[test]

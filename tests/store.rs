@@ -123,6 +123,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    an_empty_database_has_neither_users_nor_debtors,
     users_and_sessions,
     import_creates_then_updates_by_external_id,
     a_large_import_keeps_its_order_and_debts,
@@ -142,6 +143,14 @@ conformance!(
     the_board_reads_blocked_rules_the_floor_and_the_calls,
     a_write_keeps_all_or_nothing_and_sees_itself,
 );
+
+async fn an_empty_database_has_neither_users_nor_debtors(store: Arc<dyn Store>) {
+    assert!(store.is_empty().await.unwrap());
+    setup_queue(&store, 1).await;
+    assert!(!store.is_empty().await.unwrap(), "a debtor");
+    two_agents(&store).await;
+    assert!(!store.is_empty().await.unwrap(), "a debtor and users");
+}
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
     assert!(store.try_lead().await.unwrap().is_some());

@@ -295,7 +295,9 @@ pub const DEMO_USERS: [(&str, Role); 6] = [
 /// (calls, messages, promises kept and broken, payments), each planned. A
 /// database that has users is left alone.
 pub async fn seed_demo(state: &AppState, debtors: usize, seed: u64) -> Result<bool, StoreError> {
-    if state.store.user_by_name("admin").await?.is_some() {
+    // A real portfolio, or users added by hand, are not the demo's to mix
+    // into (nor to overwrite, where its external ids meet theirs).
+    if !state.store.is_empty().await? {
         return Ok(false);
     }
     let now = state.clock.now();

@@ -371,6 +371,9 @@ pub trait Store: Send + Sync + 'static {
         password_hash: &str,
         now: DateTime<Utc>,
     ) -> Result<User, StoreError>;
+    /// Whether nobody and no debtor is stored yet: a database the demo may
+    /// fill.
+    async fn is_empty(&self) -> Result<bool, StoreError>;
     /// The user and their password hash.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
     async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;

@@ -255,6 +255,10 @@ pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 A
      RETURNING id, debtor_id, agent_id, expires_ms";
 pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE id = $1 AND ($2 IS NULL OR agent_id = $2) \
      RETURNING id, debtor_id, agent_id, expires_ms";
+/// 0 for a database with neither users nor debtors (each side stops at
+/// its first row).
+pub const ANYONE_OR_ANY_DEBTOR: &str = "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) u) \
+     + (SELECT COUNT(*) FROM (SELECT 1 FROM debtors LIMIT 1) d) AS n";
 pub const RELEASE_LEASES_OF: &str =
     "DELETE FROM leases WHERE agent_id = $1 RETURNING id, debtor_id, agent_id, expires_ms";
 pub const LEASE_ON: &str = "SELECT id, debtor_id, agent_id, expires_ms FROM leases WHERE debtor_id = $1 AND expires_ms > $2";

@@ -338,6 +338,15 @@ impl Store for SqlStore {
             .await
     }
 
+    async fn is_empty(&self) -> Result<bool, StoreError> {
+        let mut r = self.reader().await?;
+        let found = r
+            .exec()
+            .one(rows::ANYONE_OR_ANY_DEBTOR, &args![], |r| int(r, "n"))
+            .await?;
+        Ok(found == 0)
+    }
+
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError> {
         let mut r = self.reader().await?;
         r.exec()
