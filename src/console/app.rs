@@ -12,7 +12,7 @@ use super::keymap::{Key, Keymap, Mode, Step};
 use super::outbox_list::{Next, OutboxList, Unsent};
 use super::outcome_form::OutcomeForm;
 use super::scroll::{Follow, Scroll, rows};
-use super::words::words;
+use super::words::{self, words};
 use crate::api::{
     DebtorSummary, DebtorView, LeaseResponse, LeaseView, OutcomeRequest, PlanView, QueueView,
     ScriptView,
@@ -368,6 +368,14 @@ pub enum Msg {
         debtor: Option<i64>,
         ended: Option<i64>,
     },
+    /// An agent's state as the server now keeps it (`agent_state`): the
+    /// console's own when `name` is its user's; `by_other` when a
+    /// supervisor set it.
+    StateSet {
+        name: String,
+        state: AgentState,
+        by_other: bool,
+    },
     Connection(Result<(), Offline>),
     Notice(Severity, String),
 }
@@ -670,6 +678,33 @@ impl App {
                     _ => {}
                 }
                 lost
+            }
+            Msg::StateSet {
+                name,
+                state,
+                by_other,
+            } => {
+                if name != self.user || state == self.agent {
+                    return (fx, false);
+                }
+                // A supervisor's pause holds here too: `n` says so rather
+                // than leasing (and the next change of state undoing it).
+                if by_other {
+                    let status = words::status(self.locale, state.status);
+                    let said = match (&state.reason, self.locale) {
+                        (Some(r), Locale::PtBr) => {
+                            format!("a supervisão mudou seu estado: {status} ({r})")
+                        }
+                        (None, Locale::PtBr) => format!("a supervisão mudou seu estado: {status}"),
+                        (Some(r), Locale::En) => {
+                            format!("a supervisor set your state: {status} ({r})")
+                        }
+                        (None, Locale::En) => format!("a supervisor set your state: {status}"),
+                    };
+                    self.say(Severity::Warn, said);
+                }
+                self.agent = state;
+                true
             }
             Msg::Connection(r) => {
                 let offline = r.err();

@@ -420,6 +420,22 @@ fn live_msg(l: Live) -> Msg {
             debtor: None,
             ended: None,
         },
+        Live::Event(e) if e.kind == "agent_state" => {
+            let b = &e.body;
+            match serde_json::from_value::<StateView>(b.clone()) {
+                Ok(state) => Msg::StateSet {
+                    name: b["name"].as_str().unwrap_or_default().to_string(),
+                    state: state.into(),
+                    by_other: !b["by"].is_null(),
+                },
+                // Not one this console reads: counted like any other.
+                Err(_) => Msg::Live {
+                    kind: e.kind,
+                    debtor: e.debtor_id,
+                    ended: None,
+                },
+            }
+        }
         Live::Event(e) => {
             let b = &e.body;
             // The holder's own release is no loss: the console let go.

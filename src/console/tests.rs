@@ -363,6 +363,37 @@ fn a_blocked_call_says_which_rule_and_when_it_clears_in_local_time() {
     assert_eq!(a.agent.status, AgentStatus::Ready);
 }
 
+/// A supervisor's pause reaches the agent's console: the top line says
+/// it, and `n` does not lease (which had undone the pause in silence).
+#[test]
+fn a_pause_set_by_a_supervisor_holds_in_the_console() {
+    let mut a = app(Locale::PtBr);
+    let paused = |name: &str| Msg::StateSet {
+        name: name.into(),
+        state: super::app::AgentState {
+            status: AgentStatus::Paused,
+            reason: Some("treinamento".into()),
+            since: now(),
+        },
+        by_other: true,
+    };
+    a.update(paused("bruno"));
+    assert_eq!(a.agent.status, AgentStatus::Ready, "another agent's");
+    a.update(paused("ana"));
+    assert_eq!(a.agent.status, AgentStatus::Paused);
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("em pausa (treinamento)"), "{s}");
+    assert!(
+        s.contains("a supervisão mudou seu estado: em pausa (treinamento)"),
+        "{s}"
+    );
+    let fx = key(&mut a, "n");
+    assert!(
+        !fx.iter().any(|e| matches!(e, Effect::Lease { .. })),
+        "{fx:?}"
+    );
+}
+
 /// F1 in the form shows the form's keys over it, and closing the help
 /// finds the form as it was; `?` there is still typed.
 #[test]

@@ -1,5 +1,6 @@
 //! What the console says, in pt-BR and in English (config `locale`).
 
+use super::app::AgentStatus;
 use crate::domain::{Disposition, Locale, Reason};
 
 pub struct Words {
@@ -208,6 +209,17 @@ pub fn words(locale: Locale) -> &'static Words {
     match locale {
         Locale::PtBr => &PT,
         Locale::En => &EN,
+    }
+}
+
+/// An agent's state as the top line says it.
+pub fn status(locale: Locale, status: AgentStatus) -> &'static str {
+    let w = words(locale);
+    match status {
+        AgentStatus::Ready => w.state_ready,
+        AgentStatus::OnCall => w.state_on_call,
+        AgentStatus::WrapUp => w.state_wrap_up,
+        AgentStatus::Paused => w.state_paused,
     }
 }
 

@@ -16,11 +16,12 @@ use crate::console::words::words;
 
 pub fn top(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let w = words(app.locale);
-    let (state, colour) = match app.agent.status {
-        AgentStatus::Ready => (w.state_ready, theme.ok),
-        AgentStatus::OnCall => (w.state_on_call, theme.focus),
-        AgentStatus::WrapUp => (w.state_wrap_up, theme.warn),
-        AgentStatus::Paused => (w.state_paused, theme.danger),
+    let state = crate::console::words::status(app.locale, app.agent.status);
+    let colour = match app.agent.status {
+        AgentStatus::Ready => theme.ok,
+        AgentStatus::OnCall => theme.focus,
+        AgentStatus::WrapUp => theme.warn,
+        AgentStatus::Paused => theme.danger,
     };
     let mut spans = vec![
         Span::styled(" regua ", theme.alert(theme.title)),
