@@ -316,7 +316,8 @@ impl Board {
             })
             .collect();
         match self.sort {
-            Sort::Name => list.sort_by(|a, b| (&a.name, a.id).cmp(&(&b.name, b.id))),
+            // As people read names: José among the j's, not before "ana".
+            Sort::Name => list.sort_by_cached_key(|a| (name_key(&a.name), a.id)),
             Sort::State => list.sort_by_key(|a| (state_order(a.state), a.since, a.id)),
             Sort::Time => list.sort_by_key(|a| (a.since, a.id)),
             Sort::Calls => list.sort_by_key(|a| (-a.calls_today, a.name.clone())),

@@ -529,6 +529,24 @@ fn sort_cycles_through_columns() {
     assert_eq!(b.visible_agents()[0].name, "bruno");
 }
 
+/// By name as people read them: accents and capitals do not jump ahead
+/// (nor fall behind) the rest.
+#[test]
+fn sorting_by_name_ignores_accents_and_capitals() {
+    let mut b = board();
+    assert_eq!(b.sort, Sort::Name);
+    for a in &mut b.agents {
+        if a.name == "carla" {
+            a.name = "Ágata".into();
+        }
+        if a.name == "davi" {
+            a.name = "Bia".into();
+        }
+    }
+    let names: Vec<_> = b.visible_agents().iter().map(|a| a.name.clone()).collect();
+    assert_eq!(names, ["Ágata", "ana", "Bia", "bruno"]);
+}
+
 #[test]
 fn pause_asks_a_reason_and_release_names_the_lease() {
     let mut b = board();
@@ -700,6 +718,16 @@ fn time_in_state_ages_by_the_thresholds() {
     assert_eq!(level(2), Level::Alert, "waiting over 5 minutes");
     assert_eq!(level(3), Level::Warn, "paused over a minute");
     assert_eq!(level(4), Level::Calm);
+}
+
+/// The selected agent's time in state fits its 5 columns past an hour.
+#[test]
+fn time_in_state_past_an_hour_is_hours_and_minutes() {
+    use super::view::in_state;
+    assert_eq!(in_state(Duration::seconds(65), true), "1:05");
+    assert_eq!(in_state(Duration::seconds(3599), true), "59:59");
+    assert_eq!(in_state(Duration::seconds(3923), true), "1h05");
+    assert_eq!(in_state(Duration::seconds(3923), false), "1h05");
 }
 
 /// `GET /v1/queues` as the server would answer for `snapshot()`'s queues,

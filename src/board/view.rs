@@ -27,10 +27,11 @@ pub fn clock(now: DateTime<Utc>) -> String {
     now.format("%H:%M UTC").to_string()
 }
 
-/// Time in a state: `m:ss` for the selected agent, else `7m`, `1h05` or
-/// `3d`.
+/// Time in a state: `m:ss` for the selected agent in their first hour,
+/// else `7m`, `1h05` or `3d` (the column is 5 wide: `1:05:23` was cut to
+/// `1:05:`, which read as a minute).
 pub fn in_state(d: Duration, selected: bool) -> String {
-    if selected {
+    if selected && d < Duration::hours(1) {
         return span(d);
     }
     wait(d)
