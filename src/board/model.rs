@@ -37,6 +37,21 @@ pub const TICKER_KINDS: &[&str] = &[
 /// moved debtors (a re-plan, a lease run out) in ways no event spells out.
 pub const RECOUNT_KINDS: &[&str] = &["queues_changed", "lease_expired"];
 
+/// Events whose effect on the counts is applied here at once, and fetched
+/// again at the next tick (at most once a second): what the board can
+/// work out (a lease out of a queue) is only part of what the server
+/// does (the debtor re-planned, callable again or blocked, into another
+/// queue), and the counts drifted until ctrl-r.
+pub const SETTLE_KINDS: &[&str] = &[
+    "lease_taken",
+    "lease_released",
+    "call_started",
+    "outcome_recorded",
+    "payment_received",
+    "promise_kept",
+    "promise_broken",
+];
+
 /// The actions the board answers to (the help lists these alone).
 pub const ACTIONS: &[Action] = &[
     Action::Quit,
@@ -242,6 +257,8 @@ pub struct Board {
     /// The clocks as last drawn: a tick redraws only when they differ.
     face: String,
     pub recount: Recount,
+    /// A `SETTLE_KINDS` event came since the counts were last asked for.
+    unsettled: bool,
 }
 
 impl Board {
@@ -287,6 +304,7 @@ impl Board {
             counted_up_to: 0,
             face: String::new(),
             recount: Recount::Idle,
+            unsettled: false,
         }
     }
 
@@ -400,7 +418,12 @@ impl Board {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                (Vec::new(), self.clock_face() != self.face)
+                let fx = if std::mem::take(&mut self.unsettled) {
+                    self.ask_recount()
+                } else {
+                    Vec::new()
+                };
+                (fx, self.clock_face() != self.face)
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
@@ -593,6 +616,7 @@ impl Board {
             }
             Live::Event(e) => {
                 let recount = RECOUNT_KINDS.contains(&e.kind.as_str());
+                let settle = SETTLE_KINDS.contains(&e.kind.as_str());
                 let feed = FeedView {
                     id: e.id,
                     at: e.at,
@@ -619,6 +643,7 @@ impl Board {
                     }
                 }
                 let changed = self.apply(feed);
+                self.unsettled |= settle && fresh;
                 let mut fx = if recount && fresh {
                     self.ask_recount()
                 } else {

@@ -805,6 +805,38 @@ fn queue_counts_are_fetched_again_once_however_many_events_ask() {
     assert_eq!(b.recount, Recount::Again);
 }
 
+/// Leases, calls, outcomes and payments move the counts in ways the board
+/// cannot all work out: they are fetched again at the next tick, once
+/// however many came, and not when none did.
+#[test]
+fn queue_counts_settle_at_the_next_tick_after_the_floor_moves() {
+    let mut b = board();
+    let event = |b: &mut Board, id: i64, kind: &str| {
+        b.update(Msg::Live(Live::Event(FeedEvent {
+            id,
+            at: now(),
+            kind: kind.into(),
+            debtor_id: Some(7),
+            user_id: Some(1),
+            body: serde_json::json!({ "lease_id": 99, "debtor_id": 7, "queue": "early" }),
+        })))
+    };
+    let tick = |b: &mut Board, s: i64| b.update(Msg::Tick(now() + Duration::seconds(s))).0;
+    assert_eq!(tick(&mut b, 1), vec![], "nothing moved");
+    for (id, kind) in [
+        (20, "lease_taken"),
+        (21, "lease_released"),
+        (22, "outcome_recorded"),
+    ] {
+        assert_eq!(event(&mut b, id, kind).0, vec![], "{kind}: not at once");
+    }
+    assert_eq!(tick(&mut b, 2), vec![Effect::LoadQueues]);
+    assert_eq!(tick(&mut b, 3), vec![], "once");
+    // One the snapshot already holds moves nothing.
+    event(&mut b, 3, "payment_received");
+    assert_eq!(tick(&mut b, 4), vec![]);
+}
+
 #[test]
 fn an_expired_lease_leaves_its_agent_and_recounts_the_queues() {
     let mut b = board();
