@@ -2030,6 +2030,21 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
     assert_eq!(board.0, StatusCode::OK, "{}", board.1);
     let board = board.1;
     assert_eq!(board["generated_at"], json!(morning()));
+    // The outcome says the queue the call was placed from (the board counts
+    // the queue's promises and contacts by it), not where the dialed
+    // attempt left the debtor.
+    let body_of = |kind: &str| {
+        board["recent"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["kind"] == kind)
+            .unwrap_or_else(|| panic!("{kind} in {board}"))["body"]
+            .clone()
+    };
+    let placed_from = body_of("call_started")["queue"].clone();
+    assert!(placed_from.is_string(), "{placed_from}");
+    assert_eq!(body_of("outcome_recorded")["from_queue"], placed_from);
     let queues = board["queues"].as_array().unwrap();
     assert!(!queues.is_empty());
     for q in queues {

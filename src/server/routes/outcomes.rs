@@ -65,7 +65,6 @@ async fn record_new(
 ) -> Result<OutcomeResponse, ApiError> {
     let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
     not_leased_to_another(tx, debtor_id, user.id, now).await?;
-    let before = plan(&debtor, &history, &state.policy, now);
     let (result, mut events) = outcome_events(state, &debtor, &history, &req, now)?;
     let open = tx
         .open_call(
@@ -74,6 +73,14 @@ async fn record_new(
             now - Duration::minutes(CALL_OPEN_MINUTES),
         )
         .await?;
+    // Worked from the queue the call was placed from; planned now, after
+    // the attempt counted, the debtor is often in none.
+    let from_queue = match &open {
+        Some(open) => open.queue.clone(),
+        None => plan(&debtor, &history, &state.policy, now)
+            .queue
+            .map(|q| state.policy.queue(q).id.clone()),
+    };
     let ends = match open {
         // A call dialed through the server already counted as an attempt:
         // the outcome gives that attempt its result instead of adding one.
@@ -108,7 +115,6 @@ async fn record_new(
     let replanned = plan(&debtor, &history, &state.policy, now);
     let v = verdict(&state.policy, &debtor, &replanned, now);
     let queue = v.queue.clone();
-    let from_queue = before.queue.map(|q| state.policy.queue(q).id.clone());
     let ids = tx
         .apply(
             debtor_id,

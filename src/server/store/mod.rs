@@ -102,6 +102,8 @@ pub struct OpenCall {
     /// Its contact in the history, as written when dialed.
     pub attempt_id: i64,
     pub attempt: Event,
+    /// The queue the debtor was called from, as the call's start said.
+    pub queue: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -182,6 +182,7 @@ impl Tx for SqlTx<'_> {
                         id: int(r, "id")?,
                         attempt_id: int(r, "attempt_id")?,
                         attempt: rows::event(&text(r, "event")?)?,
+                        queue: r.text("queue")?,
                     })
                 },
             )
