@@ -1587,6 +1587,12 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
         vec!["ana", "bruno"],
         "seen lately or holding a lease; davi's token is live, but his console was seen too long ago"
     );
+    let present: Vec<_> = floor.iter().map(|a| a.present).collect();
+    assert_eq!(
+        present,
+        vec![true, false],
+        "bruno is here by his lease alone"
+    );
     assert_eq!(store.lapse_presence(t(2, 11)).await.unwrap(), vec![davi.id]);
     assert_eq!(
         store.lapse_presence(t(2, 11)).await.unwrap(),

@@ -446,9 +446,19 @@ pub struct BoardAgent {
     pub reason: Option<String>,
     pub since: DateTime<Utc>,
     pub lease: Option<BoardLease>,
+    /// Their console holds the live stream open; `false` for one on the
+    /// floor by a lease alone, who leaves it when the lease ends.
+    #[serde(default = "yes")]
+    pub present: bool,
     pub calls_today: i64,
     pub rpc_today: i64,
     pub promises_today: i64,
+}
+
+/// A board agent from a server before `present`: at their desk, as every
+/// agent on its floor then was shown.
+fn yes() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

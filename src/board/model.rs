@@ -529,7 +529,13 @@ impl Board {
             .map(|a| a.id)
             .collect();
         self.lease_queues.clear();
-        self.leaving.clear();
+        // Here by a lease alone: they go when it ends.
+        self.leaving = self
+            .agents
+            .iter()
+            .filter(|a| !a.present)
+            .map(|a| a.id)
+            .collect();
         // Drawn now: asked for again should they go and come back.
         let agents = &self.agents;
         self.sought.retain(|id| !agents.iter().any(|a| a.id == *id));
@@ -750,6 +756,7 @@ impl Board {
                         reason,
                         since,
                         lease: None,
+                        present: true,
                         calls_today: 0,
                         rpc_today: 0,
                         promises_today: 0,

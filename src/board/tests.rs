@@ -43,6 +43,7 @@ fn agent(id: i64, name: &str, state: AgentState, secs: i64) -> BoardAgent {
         reason: (state == AgentState::Paused).then(|| "coaching".to_string()),
         since: now() - Duration::seconds(secs),
         lease: None,
+        present: true,
         calls_today: id * 3,
         rpc_today: id,
         promises_today: id / 2,
@@ -527,6 +528,32 @@ fn sort_cycles_through_columns() {
     key(&mut b, "s");
     assert_eq!(b.sort, Sort::Time);
     assert_eq!(b.visible_agents()[0].name, "bruno");
+}
+
+/// An agent on the floor by a lease alone (no console open) leaves it
+/// when the lease ends, as the server's floor does; one at their desk
+/// stays.
+#[test]
+fn an_agent_here_by_a_lease_alone_leaves_when_it_ends() {
+    let mut b = board();
+    let mut view = snapshot();
+    assert_eq!(view.agents[0].lease.as_ref().map(|l| l.id), Some(77));
+    view.agents[0].present = false;
+    b.update(Msg::Snapshot(Ok(view)));
+    assert!(b.agents.iter().any(|a| a.id == 1));
+    let released = serde_json::json!({"lease_id": 77, "debtor_id": 42, "agent_id": 1, "by": 1});
+    assert!(event(
+        &mut b,
+        500,
+        "lease_released",
+        Some(1),
+        released.clone()
+    ));
+    assert!(!b.agents.iter().any(|a| a.id == 1), "gone with the lease");
+    // At their desk, they stay.
+    let mut b = board();
+    event(&mut b, 500, "lease_released", Some(1), released);
+    assert!(b.agents.iter().any(|a| a.id == 1));
 }
 
 /// By name as people read them: accents and capitals do not jump ahead

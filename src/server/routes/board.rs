@@ -86,6 +86,7 @@ pub async fn snapshot(
                 state: a.state.state,
                 reason: a.state.reason,
                 since: a.state.since,
+                present: a.present,
                 lease: a.lease.map(|(l, debtor_name)| BoardLease {
                     id: l.id,
                     debtor_id: l.debtor_id,

@@ -166,6 +166,8 @@ pub struct FloorAgent {
     pub id: i64,
     pub name: String,
     pub state: AgentStateView,
+    /// Their console was seen lately (else they are here by a lease alone).
+    pub present: bool,
     /// Their newest lease, and the name of the debtor it holds.
     pub lease: Option<(Lease, String)>,
 }

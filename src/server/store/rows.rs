@@ -335,6 +335,7 @@ pub const QUEUE_COUNTS: &str = "SELECT v.queue, v.blocked_rule, COUNT(*) AS wait
      FROM verdicts v LEFT JOIN leases l ON l.debtor_id = v.debtor_id AND l.expires_ms > $1 \
      WHERE v.queue IS NOT NULL GROUP BY v.queue, v.blocked_rule ORDER BY v.queue";
 pub const FLOOR: &str = "SELECT u.id, u.name, s.state, s.reason, s.since_ms, \
+     CAST(CASE WHEN s.seen_ms > $2 THEN 1 ELSE 0 END AS BIGINT) AS present, \
      l.id AS lease_id, l.debtor_id, l.agent_id, l.expires_ms, d.name AS debtor_name \
      FROM users u JOIN agent_states s ON s.user_id = u.id \
      LEFT JOIN leases l ON l.agent_id = u.id AND l.expires_ms > $1 \
@@ -641,6 +642,7 @@ pub fn floor_agent(row: &dyn Cols) -> Result<FloorAgent, StoreError> {
         id: int(row, "id")?,
         name: text(row, "name")?,
         state: agent_state(row)?,
+        present: int(row, "present")? == 1,
         lease,
     })
 }
