@@ -2675,8 +2675,12 @@ async fn an_agent_is_on_the_floor_while_their_stream_is_open() {
         .await
         .expect("the board hears her arrive");
     assert_eq!(
-        (&arrived["body"]["name"], &arrived["body"]["state"]),
-        (&json!("ana"), &json!("ready")),
+        (
+            &arrived["body"]["name"],
+            &arrived["body"]["state"],
+            &arrived["body"]["calls_today"]
+        ),
+        (&json!("ana"), &json!("ready"), &json!(0)),
         "{arrived}"
     );
     assert!(on_floor().await);
@@ -2713,6 +2717,20 @@ async fn an_agent_is_on_the_floor_while_their_stream_is_open() {
     assert_eq!(
         kinds_until(&mut console, "outcome_recorded").await,
         ["agent_state", "outcome_recorded"]
+    );
+    // Back with the day's call behind her: the board's new row starts
+    // from it, not from zero.
+    let _again = open_stream(&s, &ana, None).await;
+    let (_, arrived) = next_event(&mut board, "agent_arrived", &mut buffer)
+        .await
+        .expect("back again");
+    assert_eq!(
+        (
+            &arrived["body"]["calls_today"],
+            &arrived["body"]["rpc_today"]
+        ),
+        (&json!(1), &json!(0)),
+        "{arrived}"
     );
 }
 

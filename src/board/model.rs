@@ -757,9 +757,10 @@ impl Board {
                         since,
                         lease: None,
                         present: true,
-                        calls_today: 0,
-                        rpc_today: 0,
-                        promises_today: 0,
+                        // The day's so far, as the server counted them.
+                        calls_today: b["calls_today"].as_i64().unwrap_or(0),
+                        rpc_today: b["rpc_today"].as_i64().unwrap_or(0),
+                        promises_today: b["promises_today"].as_i64().unwrap_or(0),
                     }),
                 }
                 if self.agent_sel.is_none() {

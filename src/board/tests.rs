@@ -666,12 +666,18 @@ fn events_move_the_figures_without_a_snapshot() {
         12,
         "agent_arrived",
         Some(9),
-        serde_json::json!({"user_id": 9, "name": "eva", "state": "paused", "reason": "lunch", "since": since, "by": null}),
+        serde_json::json!({"user_id": 9, "name": "eva", "state": "paused", "reason": "lunch", "since": since, "by": null,
+            "calls_today": 12, "rpc_today": 5, "promises_today": 2}),
     );
     let eva = b.agents.iter().find(|a| a.id == 9).unwrap();
     assert_eq!(
         (eva.state, eva.reason.as_deref()),
         (AgentState::Paused, Some("lunch"))
+    );
+    assert_eq!(
+        (eva.calls_today, eva.rpc_today, eva.promises_today),
+        (12, 5, 2),
+        "back after lunch with the morning's calls"
     );
 
     event(

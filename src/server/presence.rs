@@ -11,13 +11,14 @@
 //! consoles hold streams on two of them and who closes one leaves the
 //! board until the other's next mark (up to 15 s) brings them back.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, NaiveTime, Utc};
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 
 use super::app::AppState;
 use super::error::ApiError;
 use super::routes::agents::state_body;
+use super::routes::board::agent_today;
 use crate::domain::{Role, User};
 
 /// The feed items that say who is on the floor.
@@ -71,22 +72,35 @@ impl Here {
     /// floor until now, with their state (as `agent_state` gives it).
     pub async fn seen(&self) -> Result<(), ApiError> {
         let now = self.state.clock.now();
-        let user = self.user.clone();
-        self.state
+        let id = self.user.id;
+        let arrived = self
+            .state
             .write(move |tx| {
                 Box::pin(async move {
-                    let Some((s, before)) = tx.see(user.id, Some(now)).await? else {
-                        return Ok(());
-                    };
-                    if before.is_none_or(|t| t <= seen_after(now)) {
-                        let body = state_body(&user, &s, None);
-                        tx.publish("agent_arrived", None, Some(user.id), &body, now)
-                            .await?;
-                    }
-                    Ok(())
+                    Ok(match tx.see(id, Some(now)).await? {
+                        Some((s, before)) if before.is_none_or(|t| t <= seen_after(now)) => Some(s),
+                        _ => None,
+                    })
                 })
             })
-            .await
+            .await?;
+        let Some(s) = arrived else {
+            return Ok(());
+        };
+        // Back after a break with the day's calls behind them: the board's
+        // new row starts from those. Read once they are known to arrive
+        // (rarely: not at every mark), outside the writer's transaction.
+        let day_start = now.date_naive().and_time(NaiveTime::MIN).and_utc();
+        let calls = self.state.store.call_tallies(day_start).await?;
+        let (made, rpc, promises) = agent_today(&calls, id);
+        let mut body = state_body(&self.user, &s, None);
+        body["calls_today"] = made.into();
+        body["rpc_today"] = rpc.into();
+        body["promises_today"] = promises.into();
+        self.state
+            .publish("agent_arrived", None, Some(id), body)
+            .await?;
+        Ok(())
     }
 }
 

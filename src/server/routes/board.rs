@@ -68,18 +68,7 @@ pub async fn snapshot(
     let agents = floor
         .into_iter()
         .map(|a| {
-            let mine = calls.iter().filter(|c| c.agent_id == a.id);
-            let (mut calls_today, mut rpc_today, mut promises_today) = (0, 0, 0);
-            for c in mine {
-                calls_today += c.calls;
-                let d = disposition(c);
-                if d.is_some_and(Disposition::is_right_party) {
-                    rpc_today += c.calls;
-                }
-                if d.is_some_and(is_promise) {
-                    promises_today += c.calls;
-                }
-            }
+            let (calls_today, rpc_today, promises_today) = agent_today(&calls, a.id);
             BoardAgent {
                 id: a.id,
                 name: a.name,
@@ -107,6 +96,22 @@ pub async fn snapshot(
         today: today(day, &calls, &money),
         recent: recent.iter().map(feed_view).collect(),
     }))
+}
+
+/// An agent's calls, right-party contacts and promises in `calls`.
+pub fn agent_today(calls: &[CallTally], agent: i64) -> (i64, i64, i64) {
+    let (mut made, mut rpc, mut promises) = (0, 0, 0);
+    for c in calls.iter().filter(|c| c.agent_id == agent) {
+        made += c.calls;
+        let d = disposition(c);
+        if d.is_some_and(Disposition::is_right_party) {
+            rpc += c.calls;
+        }
+        if d.is_some_and(is_promise) {
+            promises += c.calls;
+        }
+    }
+    (made, rpc, promises)
 }
 
 pub fn feed_view(item: &FeedItem) -> FeedView {
