@@ -1269,6 +1269,48 @@ async fn taking_the_next_debtor_gives_back_the_one_held() {
     assert_eq!(released, vec![json!(first_lease)], "{board}");
 }
 
+/// A debtor under a promise waits in no queue; the payment that keeps it
+/// counts, with the promise kept, for the queue the promise was made from
+/// (the board's row for that queue had said 0 kept, R$ 0 received).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_promise_counts_for_the_queue_it_was_made_from() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let queues = s.get("/v1/queues", &ana).await.1;
+    let queue = with_callable(&queues, 1)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, debtor) = lease_from(&s, &queue, &ana).await;
+    let promised = json!({
+        "disposition": "promise_to_pay",
+        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
+    });
+    let r = s.outcome(debtor, &ana, Some("kp-1"), &promised).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    assert_eq!(r.1["queue"], Value::Null, "waits in no queue: {}", r.1);
+    let paid = json!({ "debtor_id": debtor, "amount_minor": 1000 });
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/payments",
+            Some(&sofia),
+            Some(paid.to_string().into_bytes()),
+            Some("kp-pay"),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let board = s.get("/v1/board", &sofia).await.1;
+    let row = &board["today"]["per_queue"][&queue];
+    assert_eq!(
+        (&row["promises_kept"], &row["collected_minor"]),
+        (&json!(1), &json!(1000)),
+        "{}",
+        board["today"]
+    );
+}
+
 /// Leases the next debtor of `queue`: the lease's id and the debtor's.
 async fn lease_from(s: &Server, queue: &str, token: &str) -> (i64, i64) {
     let r = s

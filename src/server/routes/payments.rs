@@ -139,7 +139,15 @@ async fn record_new(
         )
         .await?;
     let balance_minor = owed - req.amount_minor;
-    let from_queue = before.queue.map(|q| policy.queue(q).id.clone());
+    let kept = p.promises.kept > before.promises.kept;
+    let worked_from = before.queue.map(|q| policy.queue(q).id.clone());
+    // A debtor under a promise waits in no queue: the payment, and the
+    // promise it keeps, count for the queue the promise was made from.
+    let from_queue = if kept || worked_from.is_none() {
+        tx.promise_queue(req.debtor_id).await?.or(worked_from)
+    } else {
+        worked_from
+    };
     let body = serde_json::json!({
         "payment_id": ids[0],
         "amount_minor": req.amount_minor,
@@ -154,7 +162,7 @@ async fn record_new(
         now,
     )
     .await?;
-    if p.promises.kept > before.promises.kept {
+    if kept {
         let body = serde_json::json!({ "debtor_id": req.debtor_id, "from_queue": from_queue });
         tx.publish("promise_kept", Some(req.debtor_id), Some(user), &body, now)
             .await?;

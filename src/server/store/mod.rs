@@ -213,6 +213,9 @@ pub trait Tx: Send {
         debtor_id: i64,
         now: DateTime<Utc>,
     ) -> Result<Option<Lease>, StoreError>;
+    /// The queue the debtor's latest promise (or plan) was made from: the
+    /// call that recorded it.
+    async fn promise_queue(&mut self, debtor_id: i64) -> Result<Option<String>, StoreError>;
     async fn open_call(
         &mut self,
         debtor_id: i64,

@@ -442,6 +442,8 @@ pub const END_CALL: &str = "UPDATE calls SET outcome_id = $1, disposition = $2, 
      WHERE id = $4 AND debtor_id = $5 AND outcome_id IS NULL";
 pub const SET_HISTORY_EVENT: &str =
     "UPDATE history SET event = $1 WHERE id = $2 AND debtor_id = $3";
+pub const PROMISE_QUEUE: &str = "SELECT queue FROM calls WHERE debtor_id = $1 AND promised_minor > 0 \
+     ORDER BY started_ms DESC, id DESC LIMIT 1";
 pub const OPEN_CALL: &str = "SELECT c.id, c.attempt_id, c.queue, h.event FROM calls c \
      JOIN history h ON h.id = c.attempt_id \
      WHERE c.debtor_id = $1 AND c.agent_id = $2 AND c.outcome_id IS NULL AND c.started_ms >= $3 \

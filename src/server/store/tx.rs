@@ -166,6 +166,15 @@ impl Tx for SqlTx<'_> {
             .await
     }
 
+    async fn promise_queue(&mut self, debtor_id: i64) -> Result<Option<String>, StoreError> {
+        let queue = self
+            .db()
+            .await?
+            .optional(rows::PROMISE_QUEUE, &args![debtor_id], |r| r.text("queue"))
+            .await?;
+        Ok(queue.flatten())
+    }
+
     async fn open_call(
         &mut self,
         debtor_id: i64,
