@@ -556,6 +556,18 @@ fn an_agent_here_by_a_lease_alone_leaves_when_it_ends() {
     assert!(b.agents.iter().any(|a| a.id == 1));
 }
 
+/// Millions received fit their column whole, cents and all.
+#[test]
+fn a_queues_millions_are_shown_whole() {
+    let mut b = board();
+    b.update(Msg::Resize(200, 40));
+    if let Some(t) = &mut b.today {
+        t.per_queue.get_mut("early").unwrap().collected_minor = 234_567_890;
+    }
+    let s = drawn(&b, 200, 40);
+    assert!(s.contains("BRL 2,345,678.90"), "{s}");
+}
+
 /// By name as people read them: accents and capitals do not jump ahead
 /// (nor fall behind) the rest.
 #[test]

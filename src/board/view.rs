@@ -207,11 +207,23 @@ fn queue_table(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
             w("prometido", "promised"),
             w("recebido", "collected"),
         ]);
+        // As wide as the widest amount: R$ 2.345.678,90 cut to
+        // `R$ 2.345.678,` hid the cents and read as millions less.
+        let money_w = b
+            .visible_queues()
+            .iter()
+            .filter_map(|q| today.and_then(|t| t.per_queue.get(&q.id)))
+            .flat_map(|t| [t.promised_minor, t.collected_minor])
+            .map(|m| money(m, b).width())
+            .max()
+            .unwrap_or(0)
+            .max(13);
+        let money_w = u16::try_from(money_w).unwrap_or(13);
         widths.extend([
             Constraint::Length(4),
             Constraint::Length(4),
-            Constraint::Length(13),
-            Constraint::Length(13),
+            Constraint::Length(money_w),
+            Constraint::Length(money_w),
         ]);
     }
     // The rules' column takes what the others leave (one column apart).
