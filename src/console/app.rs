@@ -1197,7 +1197,7 @@ impl App {
             Action::Back => {
                 if let Some(w) = &self.work {
                     if w.unfinished() {
-                        self.say(Severity::Warn, unfinished(locale));
+                        self.say(Severity::Warn, self.unfinished());
                     } else {
                         // Done with them: let go now, as `n` does, rather
                         // than hold them out of every queue until the
@@ -1214,7 +1214,7 @@ impl App {
                 if self.agent.status == AgentStatus::Paused {
                     self.set_status(AgentStatus::Ready, None, fx);
                 } else if self.work.as_ref().is_some_and(Workspace::unfinished) {
-                    self.say(Severity::Warn, unfinished(locale));
+                    self.say(Severity::Warn, self.unfinished());
                 } else {
                     self.overlay = Some(Overlay::Pause(String::new()));
                 }
@@ -1307,7 +1307,7 @@ impl App {
                 Some(w) if w.recorded.is_some() => {
                     self.say(Severity::Info, words(locale).wrap_up_done.into())
                 }
-                Some(_) => self.say(Severity::Warn, words(locale).no_lease.into()),
+                Some(_) => self.say(Severity::Warn, self.no_lease()),
                 None => {}
             },
             Action::Submit => {}
@@ -1323,7 +1323,7 @@ impl App {
                 return;
             }
             if w.unfinished() {
-                self.say(Severity::Warn, unfinished(self.locale));
+                self.say(Severity::Warn, self.unfinished());
                 return;
             }
         }
@@ -1348,7 +1348,7 @@ impl App {
         }
         if let Some(w) = &self.work {
             if w.unfinished() {
-                self.say(Severity::Warn, unfinished(self.locale));
+                self.say(Severity::Warn, self.unfinished());
                 return;
             }
             if let Some(lease) = &w.lease {
@@ -1384,7 +1384,7 @@ impl App {
         let locale = self.locale;
         let Some(w) = &self.work else { return };
         if w.lease.is_none() || w.lease_lost.is_some() {
-            self.say(Severity::Warn, words(locale).no_lease.into());
+            self.say(Severity::Warn, self.no_lease());
             return;
         }
         if w.calling {
@@ -1527,10 +1527,36 @@ fn remote<T>(r: Result<T, String>) -> Remote<T> {
     }
 }
 
-fn unfinished(locale: Locale) -> String {
-    match locale {
-        Locale::PtBr => "registre um resultado (o) ou devolva o devedor à fila (x) antes".into(),
-        Locale::En => "record an outcome (o) or give the debtor back (x) first".into(),
+impl App {
+    /// A key for an action on the workspace as the keymap has it now (a
+    /// rebound `o` is said as its new key), or the action's name when no
+    /// key runs it.
+    fn key_said(&self, action: Action) -> String {
+        self.keymap
+            .key_for(Mode::Workspace, action)
+            .map_or_else(|| action.name().to_string(), |k| k.to_string())
+    }
+
+    fn unfinished(&self) -> String {
+        let (o, x) = (
+            self.key_said(Action::RecordOutcome),
+            self.key_said(Action::ReleaseLease),
+        );
+        match self.locale {
+            Locale::PtBr => {
+                format!("registre um resultado ({o}) ou devolva o devedor à fila ({x}) antes")
+            }
+            Locale::En => format!("record an outcome ({o}) or give the debtor back ({x}) first"),
+        }
+    }
+
+    /// The workspace's line for a debtor opened without a lease.
+    pub fn no_lease(&self) -> String {
+        let n = self.key_said(Action::LeaseNext);
+        match self.locale {
+            Locale::PtBr => format!("consulta (sem reserva): {n} pega o próximo da fila"),
+            Locale::En => format!("read only (not leased): {n} takes the next debtor"),
+        }
     }
 }
 

@@ -1138,6 +1138,35 @@ fn with_commands(locale: Locale) -> App {
     a
 }
 
+/// A message that names a key names the one the keymap has now, not the
+/// default the agent rebound.
+#[test]
+fn messages_name_keys_as_they_are_bound() {
+    let mut a = leased(Locale::PtBr, true);
+    let bind = |key: &str, action: &str| super::keymap::Binding {
+        mode: "workspace".into(),
+        key: key.into(),
+        steps: vec![action.to_string()],
+        line: 1,
+    };
+    a.keymap = Keymap::with(
+        &[
+            bind("o", "none"),
+            bind("ctrl-o", "record-outcome"),
+            bind("x", "none"),
+            bind("ctrl-x", "release-lease"),
+        ],
+        &[],
+    )
+    .unwrap();
+    key(&mut a, "n");
+    let (_, said) = a.notice.clone().unwrap();
+    assert_eq!(
+        said,
+        "registre um resultado (ctrl-o) ou devolva o devedor à fila (ctrl-x) antes"
+    );
+}
+
 #[test]
 fn a_command_runs_on_the_debtor_on_screen_with_their_facts() {
     let mut a = with_commands(Locale::PtBr);

@@ -32,7 +32,6 @@ pub struct Words {
     pub offers: &'static str,
     pub blocked_until: &'static str,
     pub never: &'static str,
-    pub no_lease: &'static str,
     pub lease_lost: &'static str,
     /// Why, when the server said so on the live stream.
     pub lease_ran_out: &'static str,
@@ -102,7 +101,6 @@ pub const PT: Words = Words {
     offers: "Ofertas",
     blocked_until: "até",
     never: "sem data para liberar",
-    no_lease: "consulta (sem reserva): n pega o próximo da fila",
     lease_lost: "RESERVA PERDIDA: outro agente pode pegar este devedor",
     lease_ran_out: "o prazo da reserva acabou",
     lease_taken_back: "um supervisor liberou a reserva",
@@ -168,7 +166,6 @@ pub const EN: Words = Words {
     offers: "Offers",
     blocked_until: "until",
     never: "no date when it clears",
-    no_lease: "read only (not leased): n takes the next debtor",
     lease_lost: "LEASE LOST: another agent may take this debtor",
     lease_ran_out: "the lease ran out",
     lease_taken_back: "a supervisor released it",

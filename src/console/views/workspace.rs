@@ -171,7 +171,7 @@ fn header(
         let text = format!("{} ({lost})", words.lease_lost);
         lines.extend(sentence(&text, width, LOST_ROWS, theme.alert(theme.danger)));
     } else if w.lease.is_none() {
-        lines.push(Line::styled(words.no_lease, theme.fg(theme.warn)));
+        lines.push(Line::styled(app.no_lease(), theme.fg(theme.warn)));
     } else if w.recorded.is_some() {
         lines.push(Line::styled(words.wrap_up_done, theme.alert(theme.ok)));
     }
