@@ -19,7 +19,7 @@
 //! | `name` | yes | the debtor's name, stored exactly as given | |
 //! | `document` | yes | CPF (11 digits) or CNPJ (14 digits), with or without `.` `-` `/`; the check digits must match | |
 //! | `jurisdiction` | yes | a Brazilian state, `SP` (or `BR-SP`), or a US state, `US-CA` | |
-//! | `time_zone` | for US states | IANA name, like `America/Sao_Paulo` or `America/New_York` | the zone of the state's capital (Brazil) |
+//! | `time_zone` | for US states | IANA name, like `America/Sao_Paulo` or `America/New_York`; for a UF, one that keeps the state's time (`America/Eirunepe` in AM, not `Asia/Tokyo` in SP) | the zone of the state's capital (Brazil) |
 //! | `phone` | no | one or more numbers separated by `;`: `+55 11 98765-4321`, `(11) 98765-4321`, `11987654321`; for US debtors also `(212) 555-0123`; any country as `+` and the country code | none |
 //! | `phone_consent` | no | whether the debtor agreed to be called and messaged on `phone`: `yes`/`no` (also `sim`/`não`, `s`/`n`, `y`/`n`, `true`/`false`, `1`/`0`); one value for all the row's numbers, or one per number in the same order, separated by `;` | `no` |
 //! | `work_phone` | no | as `phone`, for numbers at the debtor's work | none |
@@ -639,7 +639,19 @@ impl<'r> Cells<'r, '_> {
             .required(Col::Jurisdiction)
             .and_then(|v| self.check(Col::Jurisdiction, jurisdiction(v)));
         let zone = match self.optional(Col::TimeZone) {
-            Some(v) => self.check(Col::TimeZone, time_zone(v)).map(Some),
+            Some(v) => {
+                let tz = time_zone(v).and_then(|tz| match jurisdiction {
+                    Some(Jurisdiction::Br(uf)) if !uf.keeps_time_of(tz) => Err(format!(
+                        "{} does not keep the time of {} ({}, {}): the law's call hours are the debtor's local time",
+                        tz.name(),
+                        uf.code(),
+                        uf.name(),
+                        uf.capital_time_zone().name()
+                    )),
+                    _ => Ok(tz),
+                });
+                self.check(Col::TimeZone, tz).map(Some)
+            }
             None => Some(None),
         };
         let mut phones = SmallVec::new();
@@ -1908,6 +1920,34 @@ mod tests {
             assert!(jurisdiction(text).is_err(), "{text}");
             assert!(text.parse::<Jurisdiction>().is_err(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_zone_that_moves_a_states_hours_is_refused() {
+        let row = with(
+            &with(MARIA, "jurisdiction", "SP"),
+            "time_zone",
+            "Asia/Tokyo",
+        );
+        let errs = errors(&file(&[&row]));
+        assert_eq!(errs.len(), 1, "{errs:?}");
+        assert_eq!(errs[0].column, "time_zone");
+        assert!(
+            errs[0]
+                .reason
+                .contains("Asia/Tokyo does not keep the time of SP"),
+            "{}",
+            errs[0].reason
+        );
+        let row = with(
+            &with(MARIA, "jurisdiction", "AM"),
+            "time_zone",
+            "America/Eirunepe",
+        );
+        assert_eq!(
+            ok(&file(&[&row]))[0].time_zone,
+            Zone::Known(Tz::America__Eirunepe)
+        );
     }
 
     #[test]

@@ -62,6 +62,37 @@ ufs! {
     TO "Tocantins" America__Araguaina,
 }
 
+impl Uf {
+    /// Whether `tz` keeps the local time of one of the state's own zones
+    /// (its capital's; west Amazonas, west Pará, Fernando de Noronha): a
+    /// zone that does not would move the hours the law allows calls.
+    /// Zones of the same offsets count (a Bahia debtor given São Paulo's
+    /// zone is called at the same hours).
+    pub fn keeps_time_of(self, tz: Tz) -> bool {
+        let own: &[Tz] = match self {
+            Uf::AM => &[Tz::America__Manaus, Tz::America__Eirunepe],
+            Uf::PA => &[Tz::America__Belem, Tz::America__Santarem],
+            Uf::PE => &[Tz::America__Recife, Tz::America__Noronha],
+            _ => &[self.capital_time_zone()],
+        };
+        own.contains(&tz) || own.iter().any(|z| same_offsets(*z, tz))
+    }
+}
+
+/// Whether two zones tell the same time in a southern and a northern
+/// summer: Brazil keeps no daylight saving since 2019, so its zones are
+/// equal all year or not at all.
+fn same_offsets(a: Tz, b: Tz) -> bool {
+    use chrono::{Offset, TimeZone};
+    [1_767_225_600, 1_782_864_000] // 2026-01-01 and 2026-07-01, UTC
+        .iter()
+        .filter_map(|s| chrono::DateTime::from_timestamp(*s, 0))
+        .all(|t| {
+            let t = t.naive_utc();
+            a.offset_from_utc_datetime(&t).fix() == b.offset_from_utc_datetime(&t).fix()
+        })
+}
+
 macro_rules! us_states {
     ($($code:ident,)*) => {
         /// The 50 US states and the District of Columbia.
@@ -163,6 +194,19 @@ impl<'de> Deserialize<'de> for Jurisdiction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_state_keeps_the_time_of_its_own_zones() {
+        assert!(Uf::SP.keeps_time_of(Tz::America__Sao_Paulo));
+        assert!(Uf::AM.keeps_time_of(Tz::America__Eirunepe));
+        assert!(Uf::PE.keeps_time_of(Tz::America__Noronha));
+        assert!(Uf::BA.keeps_time_of(Tz::America__Sao_Paulo), "same hours");
+        assert!(!Uf::SP.keeps_time_of(Tz::Asia__Tokyo));
+        assert!(!Uf::SP.keeps_time_of(Tz::America__Manaus), "an hour behind");
+        assert!(!Uf::AC.keeps_time_of(Tz::America__Sao_Paulo));
+        // New York matches São Paulo's offset in no season.
+        assert!(!Uf::SP.keeps_time_of(Tz::America__New_York));
+    }
 
     #[test]
     fn parses_and_prints_both_countries() {
