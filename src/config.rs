@@ -20,7 +20,10 @@ pub struct Config {
     /// paths are from the config file's folder).
     pub policy: Option<PathBuf>,
     /// The server the console and board use; none means the embedded one.
+    #[serde(skip)]
     pub server: Option<String>,
+    #[serde(default, rename = "server")]
+    raw_server: Option<toml::Spanned<String>>,
     /// Who logs in to `server` (the password comes from a prompt or
     /// `REGUA_PASSWORD`).
     pub user: Option<String>,
@@ -37,8 +40,10 @@ pub struct Config {
     #[serde(skip)]
     pub commands: Vec<UserCommand>,
     /// When the board's time-in-state turns to warning and alert colours.
-    #[serde(default)]
+    #[serde(skip)]
     pub board: BoardConfig,
+    #[serde(default, rename = "board")]
+    raw_board: Option<toml::Spanned<BoardConfig>>,
     /// The key bindings of `[keys.<screen>]`, each with its line.
     #[serde(skip)]
     pub bindings: Vec<KeyBinding>,
@@ -178,6 +183,28 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         key,
         message,
     };
+    if let Some(server) = &config.raw_server {
+        let line = line_of(server.span().start);
+        check_server(server.get_ref()).map_err(|m| bad(line, "server".into(), m))?;
+        config.server = Some(server.get_ref().clone());
+    }
+    if let Some(board) = config.raw_board.take() {
+        let line = line_of(board.span().start);
+        config.board = board.into_inner();
+        let b = config.board;
+        for (warn, alert, what) in [
+            (b.waiting_warn, b.waiting_alert, "waiting"),
+            (b.paused_warn, b.paused_alert, "paused"),
+        ] {
+            if warn >= alert {
+                return Err(bad(
+                    line,
+                    format!("board.{what}_warn"),
+                    format!("{warn} is not before {what}_alert ({alert}): a warning comes first"),
+                ));
+            }
+        }
+    }
     if let Some(cmd) = &config.dial_command {
         let line = line_of(cmd.span().start);
         check_program(cmd.get_ref(), "softphone\", \"--call\", \"{phone}")
@@ -244,7 +271,29 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     {
         config.policy = Some(dir.join(policy));
     }
+    // A theme file beside the config, as the policy is (a built-in
+    // theme's name is no file there).
+    if let (Some(theme), Some(dir)) = (&config.theme, path.parent())
+        && Path::new(theme).is_relative()
+        && dir.join(theme).is_file()
+    {
+        config.theme = Some(dir.join(theme).to_string_lossy().into_owned());
+    }
     Ok(config)
+}
+
+/// A server's address as the console and board reach it: http or https,
+/// with a host.
+fn check_server(text: &str) -> Result<(), String> {
+    let example = "e.g. \"https://regua.example.com\"";
+    let url = reqwest::Url::parse(text.trim())
+        .map_err(|e| format!("{text:?} is not a server address ({e}); {example}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
+        return Err(format!(
+            "{text:?} is not an http(s) address with a host; {example}"
+        ));
+    }
+    Ok(())
 }
 
 /// A program and its arguments, as `dial_command` and a command's `run`
@@ -254,6 +303,11 @@ fn check_program(args: &[String], example: &str) -> Result<(), String> {
         return Err(format!("needs a program, e.g. [\"{example}\"]"));
     }
     for arg in args {
+        if arg.matches('{').count() != arg.matches('}').count() {
+            return Err(format!(
+                "{arg:?}: a placeholder is written whole, like {{external_id}}"
+            ));
+        }
         for name in placeholders(arg) {
             if !PLACEHOLDERS.contains(&name) {
                 return Err(format!(
@@ -454,6 +508,56 @@ mod tests {
         assert_eq!(c.board.waiting_warn, 60);
         let e = parse(Path::new("c.toml"), "[board]\n\npaused = 1\n").unwrap_err();
         assert_eq!(e.line, 3, "{e}");
+        // A warning after its alert would never show.
+        let e = parse(
+            Path::new("c.toml"),
+            "\n[board]\nwaiting_warn = 600\nwaiting_alert = 60\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.key.as_str()), (2, "board.waiting_warn"), "{e}");
+    }
+
+    #[test]
+    fn a_server_that_is_no_address_names_its_line() {
+        for bad in ["\"\"", "\"not a url\"", "\"ftp://x\""] {
+            let e = parse(
+                Path::new("c.toml"),
+                &format!("locale = \"en\"\nserver = {bad}\n"),
+            )
+            .unwrap_err();
+            assert_eq!((e.line, e.key.as_str()), (2, "server"), "{e}");
+        }
+        let c = parse(
+            Path::new("c.toml"),
+            "server = \"https://regua.example.com\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.server.as_deref(), Some("https://regua.example.com"));
+    }
+
+    #[test]
+    fn a_placeholder_left_open_is_named() {
+        let e = parse(
+            Path::new("c.toml"),
+            "[commands.crm]\nrun = [\"x\", \"{external_id\"]\n",
+        )
+        .unwrap_err();
+        assert_eq!(e.key, "commands.crm.run");
+        assert!(e.message.contains("written whole"), "{e}");
+    }
+
+    #[test]
+    fn a_theme_file_is_found_beside_the_config() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("mine.toml"), "").unwrap();
+        let config = dir.path().join("config.toml");
+        let c = parse(&config, "theme = \"mine.toml\"\n").unwrap();
+        assert_eq!(
+            c.theme,
+            Some(dir.path().join("mine.toml").display().to_string())
+        );
+        let c = parse(&config, "theme = \"light\"\n").unwrap();
+        assert_eq!(c.theme.as_deref(), Some("light"));
     }
 
     #[test]
