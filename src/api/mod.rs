@@ -50,6 +50,10 @@ pub struct UserView {
     pub role: Role,
 }
 
+/// Longest pause reason kept (bytes): the server refuses longer, and the
+/// console and board stop typing there.
+pub const MAX_REASON: usize = 200;
+
 /// What an agent is doing now, as they (or a supervisor) last said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

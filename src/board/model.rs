@@ -954,11 +954,20 @@ impl Board {
     /// Text typed into a prompt; whether it changed.
     fn type_text(&mut self, k: Key) -> bool {
         use ratatui::crossterm::event::KeyCode;
-        let field = match &mut self.overlay {
-            Some(Overlay::Filter) => &mut self.filter,
-            Some(Overlay::Pause { reason, .. }) => reason,
+        let (field, limit) = match &mut self.overlay {
+            Some(Overlay::Filter) => (&mut self.filter, usize::MAX),
+            Some(Overlay::Pause { reason, .. }) => (reason, crate::api::MAX_REASON),
             _ => return false,
         };
+        if k.text().is_some_and(|c| field.len() + c.len_utf8() > limit) {
+            let said = match self.locale {
+                Locale::PtBr => format!("o motivo vai até {} bytes", crate::api::MAX_REASON),
+                Locale::En => format!("a reason is at most {} bytes", crate::api::MAX_REASON),
+            };
+            self.notice = Some((Severity::Warn, said));
+            return true;
+        }
+        self.notice = None;
         match (k.code, k.text()) {
             (_, Some(c)) => field.push(c),
             (KeyCode::Backspace, _) => {

@@ -568,6 +568,30 @@ fn a_queues_millions_are_shown_whole() {
     assert!(s.contains("BRL 2,345,678.90"), "{s}");
 }
 
+/// A pause reason stops where the server's limit is, says so, and the
+/// prompt shows the end being typed.
+#[test]
+fn a_pause_reason_stops_at_the_limit_and_shows_its_end() {
+    let mut b = board_in(Locale::PtBr);
+    b.update(Msg::Resize(80, 24));
+    key(&mut b, "p");
+    typed(&mut b, &"ç".repeat(90));
+    typed(&mut b, "fim");
+    let Some(Overlay::Pause { reason, .. }) = &b.overlay else {
+        panic!("{:?}", b.overlay)
+    };
+    assert_eq!(reason.len(), 180 + 3);
+    typed(&mut b, &"x".repeat(30));
+    let Some(Overlay::Pause { reason, .. }) = &b.overlay else {
+        panic!("{:?}", b.overlay)
+    };
+    assert_eq!(reason.len(), crate::api::MAX_REASON);
+    let s = drawn(&b, 80, 24);
+    let bar = s.lines().last().unwrap();
+    assert!(bar.contains("…") && bar.contains("fimxx"), "{bar}");
+    assert!(bar.contains("o motivo vai até 200 bytes"), "{bar}");
+}
+
 /// By name as people read them: accents and capitals do not jump ahead
 /// (nor fall behind) the rest.
 #[test]

@@ -578,6 +578,31 @@ fn ticker_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// Room for the typed reason on the key bar: what the prompt's words and
+/// its hint leave.
+fn prompt_room(area: Rect, name: &str) -> usize {
+    usize::from(area.width).saturating_sub(name.width() + 48)
+}
+
+/// The end of `text` in `room` columns, `…` where it was cut: the end is
+/// where the typing is.
+fn tail(text: &str, room: usize) -> String {
+    if text.width() <= room {
+        return text.to_string();
+    }
+    let mut kept = String::new();
+    let mut used = 1;
+    for c in text.chars().rev() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > room {
+            break;
+        }
+        used += w;
+        kept.insert(0, c);
+    }
+    format!("…{kept}")
+}
+
 fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     let w = |pt, en| b.locale.pick(pt, en);
     let line = match (&b.overlay, &b.notice) {
@@ -597,14 +622,17 @@ fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
                 },
                 theme.alert(theme.warn),
             ),
-            Span::raw(format!("{reason}▏")),
-            Span::styled(
-                w(
-                    "  enter pausa · esc cancela",
-                    "  enter pauses · esc cancels",
+            Span::raw(format!("{}▏", tail(reason, prompt_room(area, name)))),
+            match &b.notice {
+                Some((_, said)) => Span::styled(format!("  {said}"), theme.alert(theme.warn)),
+                None => Span::styled(
+                    w(
+                        "  enter pausa · esc cancela",
+                        "  enter pauses · esc cancels",
+                    ),
+                    theme.fg(theme.muted),
                 ),
-                theme.fg(theme.muted),
-            ),
+            },
         ]),
         (_, Some((severity, text))) => {
             let colour = match severity {

@@ -1028,7 +1028,20 @@ impl App {
                 KeyCode::Backspace => {
                     reason.pop();
                 }
-                KeyCode::Char(c) if key.text().is_some() => reason.push(c),
+                KeyCode::Char(c) if key.text().is_some() => {
+                    if reason.len() + c.len_utf8() > crate::api::MAX_REASON {
+                        let said = match locale {
+                            Locale::PtBr => {
+                                format!("o motivo vai até {} bytes", crate::api::MAX_REASON)
+                            }
+                            Locale::En => {
+                                format!("a reason is at most {} bytes", crate::api::MAX_REASON)
+                            }
+                        };
+                        return self.say(Severity::Warn, said);
+                    }
+                    reason.push(c);
+                }
                 _ => {}
             },
             _ => return,

@@ -692,6 +692,21 @@ fn paused_in_a_worked_workspace_the_bar_offers_the_way_back_not_next() {
     assert!(!bar.contains("próximo"), "{bar}");
 }
 
+/// A pause reason stops at the server's limit, saying so, rather than
+/// being refused whole when sent.
+#[test]
+fn a_pause_reason_stops_at_the_limit() {
+    let mut a = app(Locale::PtBr);
+    key(&mut a, "p");
+    typed(&mut a, &"ç".repeat(150));
+    let Some(Overlay::Pause(reason)) = &a.overlay else {
+        panic!("{:?}", a.overlay)
+    };
+    assert_eq!(reason.len(), crate::api::MAX_REASON);
+    let (_, said) = a.notice.clone().unwrap();
+    assert_eq!(said, "o motivo vai até 200 bytes");
+}
+
 #[test]
 fn dates_count_from_the_debtors_today_near_midnight() {
     let mut a = leased(Locale::PtBr, true);

@@ -5,16 +5,13 @@ use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveTime, Utc};
 
-use crate::api::ErrorBody;
 use crate::api::{AgentCall, AgentState, AgentStateView, StateRequest};
+use crate::api::{ErrorBody, MAX_REASON};
 use crate::domain::{Role, User};
 use crate::server::app::{AppState, Body, Id};
 use crate::server::auth::{Caller, Supervisor};
 use crate::server::error::ApiError;
 use crate::server::store::Tx;
-
-/// Longest pause reason kept.
-pub const MAX_REASON: usize = 200;
 
 #[utoipa::path(put, path = "/v1/me/state", tag = "agents", security(("bearer" = [])),
     request_body = StateRequest,
