@@ -1022,7 +1022,21 @@ impl Board {
             Action::Select | Action::Submit => return self.select(),
             Action::PauseAgent => return self.pause(),
             Action::ReleaseLease => return self.release(),
-            Action::Refresh => return vec![Effect::LoadSnapshot],
+            // And what a drill-down shows, which no event keeps current.
+            Action::Refresh => {
+                let detail = match &self.overlay {
+                    Some(Overlay::Detail {
+                        detail: Detail::Agent { id, .. },
+                        ..
+                    }) => Some(Effect::LoadAgentCalls(*id)),
+                    Some(Overlay::Detail {
+                        detail: Detail::Queue { id, .. },
+                        ..
+                    }) => Some(Effect::LoadQueueDebtors(id.clone())),
+                    _ => None,
+                };
+                return [Effect::LoadSnapshot].into_iter().chain(detail).collect();
+            }
             _ => {}
         }
         Vec::new()

@@ -304,6 +304,19 @@ fn agent_drill_down_at_80x24() {
     insta::assert_snapshot!(render(&b, 80, 24));
 }
 
+/// ctrl-r in a drill-down reads it again too: no event keeps an agent's
+/// list of calls current.
+#[test]
+fn refreshing_reads_the_drill_down_again() {
+    let mut b = board();
+    assert_eq!(key(&mut b, "ctrl-r"), vec![Effect::LoadSnapshot]);
+    key(&mut b, "enter");
+    assert_eq!(
+        key(&mut b, "ctrl-r"),
+        vec![Effect::LoadSnapshot, Effect::LoadAgentCalls(1)]
+    );
+}
+
 #[test]
 fn the_agent_drill_down_counts_in_words_that_agree() {
     let mut b = board();
