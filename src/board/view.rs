@@ -818,7 +818,10 @@ fn detail_panel(
                         "{} {} {}, {} {}, {} {} {} {} {} {}, {} {}, {} {}",
                         w("hoje:", "today:"),
                         t.contacts,
-                        w("contatos", "contacts"),
+                        match t.contacts {
+                            1 => w("contato", "contact"),
+                            _ => w("contatos", "contacts"),
+                        },
                         w("cpc", "rpc"),
                         percent(t),
                         w("promessas", "promises"),
