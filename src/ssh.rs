@@ -103,18 +103,24 @@ pub fn host_key(path: &Path) -> Result<PrivateKey, String> {
     }
 }
 
+/// How a supervisor may sign in: a password, or a key added with
+/// `regua users add-key`.
+fn methods() -> MethodSet {
+    let mut methods = MethodSet::empty();
+    methods.push(MethodKind::Password);
+    methods.push(MethodKind::PublicKey);
+    methods
+}
+
 /// Serves SSH on `listener` until the task is dropped.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     key: PrivateKey,
     endpoint: Arc<Endpoint>,
 ) -> std::io::Result<()> {
-    let mut methods = MethodSet::empty();
-    methods.push(MethodKind::Password);
-    methods.push(MethodKind::PublicKey);
     let config = russh::server::Config {
         keys: vec![key],
-        methods,
+        methods: methods(),
         auth_rejection_time: std::time::Duration::from_secs(1),
         auth_rejection_time_initial: Some(std::time::Duration::ZERO),
         inactivity_timeout: None,
@@ -231,7 +237,17 @@ impl Handler for Connection {
 
     async fn auth_password(&mut self, user: &str, password: &str) -> Result<Auth, Self::Error> {
         let found = self.password(user, password).await;
-        Ok(self.admit(found))
+        Ok(match self.admit(found) {
+            // A mistyped password may be typed again (ssh asks three
+            // times): russh otherwise drops password from what is left to
+            // try, and the one typo ends the connection. The failed-login
+            // limit and the second's wait per refusal still hold.
+            Auth::Reject { .. } => Auth::Reject {
+                proceed_with_methods: Some(methods()),
+                partial_success: false,
+            },
+            accepted => accepted,
+        })
     }
 
     async fn auth_publickey(

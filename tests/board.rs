@@ -265,6 +265,27 @@ fn ssh_shows_the_board() {
     assert!(quit, "ssh exits 0 after z");
     assert_eq!(sessions(), 0, "its token ended with it");
 
+    // A mistyped password may be typed again, as ssh asks: one typo had
+    // ended the connection.
+    let mut cmd = CommandBuilder::new("ssh");
+    cmd.args(["-tt", "-o", "StrictHostKeyChecking=no", "-o"]);
+    cmd.arg("UserKnownHostsFile=/dev/null");
+    cmd.args(["-o", "PubkeyAuthentication=no", "-o", "LogLevel=ERROR"]);
+    cmd.args(["-p", port, &format!("sofia@{host}")]);
+    cmd.env("TERM", "xterm-256color");
+    let mut typing = Pty::spawn(cmd, 100, 30);
+    typing.wait_for("password:", Duration::from_secs(15));
+    typing.writer.write_all(b"wrong\r").unwrap();
+    ends_within(Duration::from_secs(10), "asked again", || {
+        (typing.text().matches("password:").count() >= 2).then_some(())
+    });
+    typing.writer.write_all(b"demo\r").unwrap();
+    typing.wait_for("regua board sofia @ ssh", Duration::from_secs(15));
+    typing.writer.write_all(b"z").unwrap();
+    ends_within(Duration::from_secs(5), "ssh after z", || {
+        typing.child.try_wait().unwrap()
+    });
+
     // A client that sends NO_COLOR gets none.
     let mut plain = ssh(&["-o", "SetEnv=NO_COLOR=1"]);
     assert!(!coloured(&plain), "{}", plain.text());
