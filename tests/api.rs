@@ -2087,6 +2087,12 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
     let placed_from = body_of("call_started")["queue"].clone();
     assert!(placed_from.is_string(), "{placed_from}");
     assert_eq!(body_of("outcome_recorded")["from_queue"], placed_from);
+    // With the names a board started later cannot look up.
+    let outcome = body_of("outcome_recorded");
+    assert_eq!(
+        (&outcome["debtor_name"], &outcome["agent_name"]),
+        (&record["name"], &json!("ana"))
+    );
     let queues = board["queues"].as_array().unwrap();
     assert!(!queues.is_empty());
     for q in queues {

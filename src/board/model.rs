@@ -251,6 +251,9 @@ pub struct Board {
     /// Every agent's name the board has seen, for the ticker: what an
     /// agent did still names them after they left the floor.
     names: HashMap<i64, String>,
+    /// Every debtor's name the board has seen (a lease, an event), for the
+    /// ticker: a snapshot's events come without the names a lease gave.
+    debtor_names: HashMap<i64, String>,
     /// The newest feed item the snapshot already counts: the stream may
     /// bring it again, and it must not be counted twice.
     counted_up_to: i64,
@@ -300,6 +303,7 @@ impl Board {
             open_calls: HashSet::new(),
             leaving: HashSet::new(),
             names: HashMap::new(),
+            debtor_names: HashMap::new(),
             lease_queues: HashMap::new(),
             counted_up_to: 0,
             face: String::new(),
@@ -514,11 +518,23 @@ impl Board {
         if let Ok(c) = Currency::new(&view.currency) {
             self.currency = c;
         }
-        self.ticker = view
+        for a in &self.agents {
+            if let Some(l) = a.lease.as_ref().filter(|l| !l.debtor_name.is_empty()) {
+                self.debtor_names.insert(l.debtor_id, l.debtor_name.clone());
+            }
+        }
+        for e in &view.recent {
+            self.learn_names(e);
+        }
+        let mut ticker: VecDeque<FeedView> = view
             .recent
             .into_iter()
             .filter(|e| TICKER_KINDS.contains(&e.kind.as_str()))
             .collect();
+        for e in &mut ticker {
+            self.name_debtor(e);
+        }
+        self.ticker = ticker;
         while self.ticker.len() > TICKER {
             self.ticker.pop_front();
         }
@@ -710,11 +726,9 @@ impl Board {
         self.counted_up_to = e.id;
         // The ticker names the debtor an agent held, as the agents' table
         // did: read before this event ends the lease that holds the name.
-        if TICKER_KINDS.contains(&e.kind.as_str())
-            && let Some(name) = self.held_name(e.debtor_id)
-            && let Some(body) = e.body.as_object_mut()
-        {
-            body.entry("debtor_name").or_insert(name.into());
+        self.learn_names(&e);
+        if TICKER_KINDS.contains(&e.kind.as_str()) {
+            self.name_debtor(&mut e);
         }
         let b = &e.body;
         let str_of = |k: &str| b[k].as_str().map(str::to_string);
@@ -1072,6 +1086,32 @@ impl Board {
     }
 
     /// The name of a debtor an agent on the floor holds.
+    /// The debtor's and the agent's names an event gives, kept for later
+    /// events that do not.
+    fn learn_names(&mut self, e: &FeedView) {
+        if let (Some(d), Some(name)) = (e.debtor_id, e.body["debtor_name"].as_str())
+            && !name.is_empty()
+        {
+            self.debtor_names.insert(d, name.to_string());
+        }
+        if let (Some(u), Some(name)) = (e.user_id, e.body["agent_name"].as_str()) {
+            self.names.insert(u, name.to_string());
+        }
+    }
+
+    /// Puts the debtor's name in a ticker item that lacks it: the lease
+    /// that held them, or one seen before.
+    fn name_debtor(&self, e: &mut FeedView) {
+        let known = self
+            .held_name(e.debtor_id)
+            .or_else(|| e.debtor_id.and_then(|d| self.debtor_names.get(&d).cloned()));
+        if let Some(name) = known
+            && let Some(body) = e.body.as_object_mut()
+        {
+            body.entry("debtor_name").or_insert(name.into());
+        }
+    }
+
     fn held_name(&self, debtor: Option<i64>) -> Option<String> {
         let debtor = debtor?;
         self.agents

@@ -432,7 +432,7 @@ fn the_ticker_names_the_debtor_an_agent_held() {
     assert!(b.agents.iter().all(|a| a.lease.is_none()));
     let line = view::ticker_line(b.ticker.back().unwrap(), &b);
     assert!(line.ends_with("— Maria Aparecida Souza"), "{line}");
-    // Nobody holds them now: by number.
+    // Nobody holds them now, but the board saw their name.
     event(
         &mut b,
         102,
@@ -441,7 +441,57 @@ fn the_ticker_names_the_debtor_an_agent_held() {
         serde_json::json!({"amount_minor": 5000}),
     );
     let line = view::ticker_line(b.ticker.back().unwrap(), &b);
-    assert!(line.ends_with("debtor 42"), "{line}");
+    assert!(line.ends_with("— Maria Aparecida Souza"), "{line}");
+    // A debtor it never saw named: by number.
+    b.update(Msg::Live(Live::Event(FeedEvent {
+        id: 103,
+        at: now(),
+        kind: "payment_received".into(),
+        debtor_id: Some(99),
+        user_id: None,
+        body: serde_json::json!({"amount_minor": 5000}),
+    })));
+    let line = view::ticker_line(b.ticker.back().unwrap(), &b);
+    assert!(line.ends_with("debtor 99"), "{line}");
+}
+
+/// The names stay through a snapshot read again (ctrl-r, a reconnection),
+/// and an agent the board never saw, or a supervisor letting go of a
+/// lease, are named as the event names them.
+#[test]
+fn the_ticker_keeps_its_names_through_a_reload() {
+    let mut b = board();
+    let mut view = snapshot();
+    view.recent.push(FeedView {
+        id: 900,
+        at: now(),
+        kind: "lease_released".into(),
+        debtor_id: Some(501),
+        user_id: Some(12),
+        body: serde_json::json!({"lease_id": 7, "debtor_id": 501, "agent_id": 12, "by": 5, "by_name": "sofia"}),
+    });
+    view.recent.push(FeedView {
+        id: 901,
+        at: now(),
+        kind: "outcome_recorded".into(),
+        debtor_id: Some(501),
+        user_id: Some(12),
+        body: serde_json::json!({"disposition": "no_answer", "debtor_name": "Rui Barbosa", "agent_name": "igor"}),
+    });
+    b.update(Msg::Snapshot(Ok(view)));
+    let lines: Vec<String> = b.ticker.iter().map(|e| view::ticker_line(e, &b)).collect();
+    let released = lines.iter().find(|l| l.contains("lease 7")).unwrap();
+    assert!(
+        released.ends_with("lease 7 of igor released by sofia — Rui Barbosa"),
+        "{lines:?}"
+    );
+    assert!(
+        lines
+            .last()
+            .unwrap()
+            .ends_with("igor: no answer — Rui Barbosa"),
+        "{lines:?}"
+    );
 }
 
 #[test]

@@ -515,7 +515,16 @@ fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
 /// One event as the ticker says it.
 pub fn ticker_line(e: &FeedView, b: &Board) -> String {
     let w = |pt, en| b.locale.pick(pt, en);
-    let who = e.user_id.and_then(|id| b.agent_name(id)).unwrap_or("—");
+    // An agent the board never saw (the event is older than it) by the
+    // name the event gives, else by number.
+    let who = match e.user_id {
+        Some(id) => b
+            .agent_name(id)
+            .map(str::to_string)
+            .or_else(|| e.body["agent_name"].as_str().map(str::to_string))
+            .unwrap_or_else(|| format!("#{id}")),
+        None => "—".to_string(),
+    };
     // By name when an agent held them (the board read it from the lease).
     let debtor = match (e.body["debtor_name"].as_str(), e.debtor_id) {
         (Some(name), _) => format!(" — {name}"),
@@ -542,10 +551,17 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
         ),
         "promise_kept" => format!("{}{debtor}", w("promessa cumprida", "promise kept")),
         "promise_broken" => format!("{}{debtor}", w("promessa quebrada", "promise broken")),
-        "lease_released" => match b.locale {
-            Locale::PtBr => format!("reserva {lease} de {who} liberada{debtor}"),
-            Locale::En => format!("lease {lease} of {who} released{debtor}"),
-        },
+        "lease_released" => {
+            // Let go by someone else (a supervisor): who.
+            let by = match (body["by_name"].as_str(), body["by"] != body["agent_id"]) {
+                (Some(name), true) => format!(" {} {name}", w("por", "by")),
+                _ => String::new(),
+            };
+            match b.locale {
+                Locale::PtBr => format!("reserva {lease} de {who} liberada{by}{debtor}"),
+                Locale::En => format!("lease {lease} of {who} released{by}{debtor}"),
+            }
+        }
         "lease_expired" => match b.locale {
             Locale::PtBr => format!("reserva {lease} de {who} expirou{debtor}"),
             Locale::En => format!("lease {lease} of {who} ran out{debtor}"),

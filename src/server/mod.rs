@@ -173,7 +173,11 @@ pub async fn replan(state: &AppState, debtor_id: i64) -> Result<(), error::ApiEr
                 )
                 .await?;
                 if broke {
-                    let body = serde_json::json!({ "debtor_id": debtor_id, "queue": queue });
+                    let body = serde_json::json!({
+                        "debtor_id": debtor_id,
+                        "debtor_name": debtor.name,
+                        "queue": queue,
+                    });
                     tx.publish("promise_broken", Some(debtor_id), None, &body, now)
                         .await?;
                 }
@@ -208,6 +212,7 @@ fn settle(
 async fn publish_broken(
     state: &AppState,
     debtor_id: i64,
+    name: &str,
     queue: Option<String>,
 ) -> Result<(), error::ApiError> {
     state
@@ -215,7 +220,7 @@ async fn publish_broken(
             "promise_broken",
             Some(debtor_id),
             None,
-            serde_json::json!({ "debtor_id": debtor_id, "queue": queue }),
+            serde_json::json!({ "debtor_id": debtor_id, "debtor_name": name, "queue": queue }),
         )
         .await?;
     Ok(())
@@ -248,6 +253,7 @@ pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, 
         })
         .collect();
     let policy = state.policy.clone();
+    let named = debtors.clone();
     let settled = tokio::task::spawn_blocking(move || {
         debtors
             .par_iter()
@@ -265,16 +271,17 @@ pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, 
         .ids
         .iter()
         .zip(settled)
-        .map(|(&id, (v, broke))| {
+        .enumerate()
+        .map(|(i, (&id, (v, broke)))| {
             if broke {
-                broken.push((id, v.queue.clone()));
+                broken.push((id, i, v.queue.clone()));
             }
             (id, v)
         })
         .collect();
     state.store.set_verdicts(verdicts).await?;
-    for (id, queue) in broken {
-        publish_broken(state, id, queue).await?;
+    for (id, i, queue) in broken {
+        publish_broken(state, id, &named[i].name, queue).await?;
     }
     Ok(imported)
 }

@@ -148,8 +148,12 @@ async fn record_new(
             _ => 0,
         })
         .sum();
+    // Names, so that the board's events say who (a board started later
+    // knows neither the debtor nor an agent who has since left).
     let body = serde_json::json!({
         "outcome_id": id,
+        "debtor_name": debtor.name,
+        "agent_name": user.name,
         "disposition": req.disposition,
         "promised_minor": promised_minor,
         "queue": queue,

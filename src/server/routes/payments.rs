@@ -150,6 +150,7 @@ async fn record_new(
     };
     let body = serde_json::json!({
         "payment_id": ids[0],
+        "debtor_name": debtor.name,
         "amount_minor": req.amount_minor,
         "balance_minor": balance_minor,
         "from_queue": from_queue,
@@ -163,7 +164,11 @@ async fn record_new(
     )
     .await?;
     if kept {
-        let body = serde_json::json!({ "debtor_id": req.debtor_id, "from_queue": from_queue });
+        let body = serde_json::json!({
+            "debtor_id": req.debtor_id,
+            "debtor_name": debtor.name,
+            "from_queue": from_queue,
+        });
         tx.publish("promise_kept", Some(req.debtor_id), Some(user), &body, now)
             .await?;
     }

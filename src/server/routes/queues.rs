@@ -102,7 +102,7 @@ pub async fn lease(
     if state.policy.queue_index(&queue).is_none() {
         return Err(no_queue(&queue));
     }
-    let user = caller.0.id;
+    let (user, name) = (caller.0.id, caller.0.name);
     let (policy, ttl, skip_for) = (state.policy.clone(), state.lease_ttl, state.skip_for);
     let now = state.clock.now();
     let leased = state
@@ -114,7 +114,7 @@ pub async fn lease(
                         "lease_released",
                         Some(lease.debtor_id),
                         Some(user),
-                        &released_body(&lease, user),
+                        &released_body(&lease, user, &name),
                         now,
                     )
                     .await?;
@@ -126,13 +126,15 @@ pub async fn lease(
     Ok(Json(leased))
 }
 
-/// What `lease_released` tells: which lease, whose, and who let it go.
-fn released_body(lease: &Lease, by: i64) -> serde_json::Value {
+/// What `lease_released` tells: which lease, whose, and who let it go
+/// (by id and name: a supervisor is on no board's floor).
+fn released_body(lease: &Lease, by: i64, by_name: &str) -> serde_json::Value {
     serde_json::json!({
         "lease_id": lease.id,
         "debtor_id": lease.debtor_id,
         "agent_id": lease.agent_id,
         "by": by,
+        "by_name": by_name,
     })
 }
 
@@ -272,7 +274,7 @@ pub async fn release(
             "lease_released",
             Some(lease.debtor_id),
             Some(lease.agent_id),
-            released_body(&lease, user.id),
+            released_body(&lease, user.id, &user.name),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
