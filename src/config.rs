@@ -155,7 +155,10 @@ pub fn default_path() -> Option<PathBuf> {
 
 /// Parses config text; `path` names it in errors and anchors relative paths.
 pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
-    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
+    // Where each line starts, once: counting the newlines before every
+    // key made a file of 40,000 commands take 13 s to read.
+    let starts: Vec<usize> = text.match_indices('\n').map(|(i, _)| i).collect();
+    let line_of = |offset: usize| starts.partition_point(|&nl| nl < offset) + 1;
     let mut config: Config = toml::from_str(text).map_err(|e| {
         let start = e.span().map_or(0, |s| s.start).min(text.len());
         let before = &text[..start];
