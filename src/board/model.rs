@@ -1210,7 +1210,7 @@ impl Board {
 
     /// The agent an action is about: the one drilled into, else the
     /// selected one when the agents have the focus.
-    fn target_agent(&self) -> Option<&BoardAgent> {
+    pub fn target_agent(&self) -> Option<&BoardAgent> {
         match &self.overlay {
             Some(Overlay::Detail {
                 detail: Detail::Agent { id, .. },

@@ -661,19 +661,24 @@ fn key_bar(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
         _ => {
             use crate::console::action::Action;
             let mode = b.mode();
+            // The way between panels before sorting, which 80 columns
+            // leave out first; an agent's actions only with an agent to
+            // act on (a queue's drill-down has none).
+            let agent = b.target_agent().is_some();
             let hints = [
                 (Action::Select, w("abrir", "open")),
                 (Action::Filter, w("filtrar", "filter")),
-                (Action::Sort, w("ordenar", "sort")),
+                (Action::NextPanel, w("painel", "panel")),
                 (Action::PauseAgent, w("pausar", "pause")),
                 (Action::ReleaseLease, w("liberar", "release")),
-                (Action::NextPanel, w("painel", "panel")),
+                (Action::Sort, w("ordenar", "sort")),
                 (Action::Help, w("teclas", "keys")),
                 (Action::Back, w("voltar", "back")),
                 (Action::Quit, w("sair", "quit")),
             ]
             .iter()
             .filter(|(a, _)| mode != Mode::Board || *a != Action::Back)
+            .filter(|(a, _)| agent || !matches!(a, Action::PauseAgent | Action::ReleaseLease))
             .filter_map(|(a, said)| {
                 Some(Hint {
                     action: *a,
