@@ -146,6 +146,7 @@ impl russh::server::Server for Server {
             user: None,
             size: (80, 24),
             input: None,
+            keys: Default::default(),
             channel: None,
             no_color: false,
         }
@@ -158,6 +159,8 @@ struct Connection {
     user: Option<User>,
     size: (u16, u16),
     input: Option<UnboundedSender<Input>>,
+    /// The channel's bytes as keys (pastes dropped).
+    keys: crate::board::keys::Decoder,
     channel: Option<Channel<Msg>>,
     /// The client asked for no colour, or its terminal has none.
     no_color: bool,
@@ -340,7 +343,7 @@ impl Handler for Connection {
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
         if let Some(tx) = &self.input {
-            for k in crate::board::keys::decode(data) {
+            for k in self.keys.feed(data) {
                 let _ = tx.send(Input::Key(k));
             }
         }

@@ -254,6 +254,17 @@ fn ssh_shows_the_board() {
     let mut session = ssh(&[]);
     assert!(coloured(&session), "the server's theme has colour");
     assert_eq!(sessions(), 1, "the SSH board has a token of its own");
+    // A paste is dropped whole: the z in it does not quit.
+    assert!(session.screen.lock().unwrap().screen().bracketed_paste());
+    session
+        .writer
+        .write_all(b"\x1b[200~pasted z\x1b[201~")
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        session.child.try_wait().unwrap().is_none(),
+        "a pasted z quit"
+    );
     // The server's config unbound q and bound z to quit.
     session.writer.write_all(b"q").unwrap();
     std::thread::sleep(Duration::from_millis(500));

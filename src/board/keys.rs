@@ -7,6 +7,61 @@ use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
 use crate::console::keymap::Key;
 
+/// Where a paste starts and ends, once the board asks the terminal to mark
+/// them (`ESC [ ? 2004 h`).
+const PASTE_START: &str = "\x1b[200~";
+const PASTE_END: &str = "\x1b[201~";
+
+/// Keys from a channel's reads, one read at a time. A paste is dropped
+/// whole, as the local board drops it: its characters as keys would act
+/// (a `q` quits), and a paste may come in several reads.
+#[derive(Default)]
+pub struct Decoder {
+    /// Inside a paste: what may be the start of its end marker, carried
+    /// from the last read.
+    pasting: Option<String>,
+    /// A read that ended partway into a paste's start marker.
+    starting: String,
+}
+
+impl Decoder {
+    pub fn feed(&mut self, bytes: &[u8]) -> Vec<Key> {
+        let mut text = std::mem::take(&mut self.starting) + &String::from_utf8_lossy(bytes);
+        let mut keys = Vec::new();
+        loop {
+            if let Some(tail) = self.pasting.take() {
+                let joined = tail + &text;
+                let Some(at) = joined.find(PASTE_END) else {
+                    // The end marker may be cut in two: keep its length
+                    // but one.
+                    let from = joined.len().saturating_sub(PASTE_END.len() - 1);
+                    let from = (from..=joined.len())
+                        .find(|&i| joined.is_char_boundary(i))
+                        .unwrap_or(joined.len());
+                    self.pasting = Some(joined[from..].to_string());
+                    return keys;
+                };
+                text = joined[at + PASTE_END.len()..].to_string();
+            }
+            if let Some(at) = text.find(PASTE_START) {
+                keys.extend(decode(&text.as_bytes()[..at]));
+                self.pasting = Some(String::new());
+                text = text[at + PASTE_START.len()..].to_string();
+                continue;
+            }
+            // `ESC [` and more of the start marker at the very end: the
+            // rest is in the next read. (A lone ESC is the Esc key.)
+            let cut = (2..PASTE_START.len())
+                .rev()
+                .find(|&n| text.ends_with(&PASTE_START[..n]))
+                .map_or(text.len(), |n| text.len() - n);
+            self.starting = text[cut..].to_string();
+            keys.extend(decode(&text.as_bytes()[..cut]));
+            return keys;
+        }
+    }
+}
+
 /// The keys in `bytes`; anything not understood is dropped.
 pub fn decode(bytes: &[u8]) -> Vec<Key> {
     let text = String::from_utf8_lossy(bytes);
@@ -105,6 +160,29 @@ mod tests {
 
     fn keys(bytes: &[u8]) -> Vec<String> {
         decode(bytes).iter().map(ToString::to_string).collect()
+    }
+
+    fn fed(reads: &[&str]) -> Vec<String> {
+        let mut d = Decoder::default();
+        reads
+            .iter()
+            .flat_map(|r| d.feed(r.as_bytes()))
+            .map(|k| k.to_string())
+            .collect()
+    }
+
+    /// A paste is dropped whole, however the reads cut it; the keys
+    /// around it are kept.
+    #[test]
+    fn a_paste_is_dropped_whole() {
+        assert_eq!(fed(&["a\x1b[200~q\r/x\x1b[201~b"]), ["a", "b"]);
+        assert_eq!(fed(&["x\x1b[200~qq", "q\x1b[20", "1~y"]), ["x", "y"]);
+        assert_eq!(fed(&["x\x1b[2", "00~q", "q\x1b[201~", "z"]), ["x", "z"]);
+        assert_eq!(
+            fed(&["\x1b[200~", "q", "", "\x1b", "[201~", "\x1b"]),
+            ["esc"]
+        );
+        assert_eq!(fed(&["q\x1b[A"]), ["q", "up"], "other sequences as before");
     }
 
     #[test]

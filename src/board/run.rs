@@ -8,6 +8,7 @@
 
 use ratatui::backend::CrosstermBackend;
 use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
 use ratatui::crossterm::terminal::{Clear, ClearType, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, queue};
 use ratatui::layout::Rect;
@@ -65,9 +66,12 @@ pub async fn run<W: Write>(
             viewport: Viewport::Fixed(area(size)),
         },
     )?;
+    // Pastes marked (over SSH the board is the terminal's only reader):
+    // the keys drop them whole rather than act on what was pasted.
     queue!(
         term.backend_mut(),
         EnterAlternateScreen,
+        EnableBracketedPaste,
         cursor::Hide,
         Clear(ClearType::All)
     )?;
@@ -148,7 +152,12 @@ pub async fn run<W: Write>(
             break;
         }
     }
-    queue!(term.backend_mut(), LeaveAlternateScreen, cursor::Show)?;
+    queue!(
+        term.backend_mut(),
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    )?;
     term.backend_mut().flush()
 }
 
