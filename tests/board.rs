@@ -179,9 +179,9 @@ fn an_outcome_reaches_the_board_within_a_second() {
         ))
         .unwrap();
     assert!(recorded["id"].is_i64(), "{recorded}");
-    let took = board.wait_for(&format!("devedor {debtor}"), Duration::from_secs(1));
-    // In the server's default locale, pt-BR: "refused" is "recusou".
-    assert!(board.text().contains("ana: recusou"), "{}", board.text());
+    // In the server's default locale, pt-BR: "refused" is "recusou"; the
+    // debtor by the name the event gives.
+    let took = board.wait_for("ana: recusou — ", Duration::from_secs(1));
     eprintln!("the outcome showed after {took:?}");
 }
 
