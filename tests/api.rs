@@ -1311,6 +1311,42 @@ async fn a_kept_promise_counts_for_the_queue_it_was_made_from() {
     );
 }
 
+/// On PostgreSQL too, several lease calls of one agent at once (two
+/// consoles, a retry) leave them holding one debtor: each had found
+/// nothing to give back and leased.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_one_agents_leases_at_once_leave_one() {
+    let Some(db) = postgres_schema("one agent's leases at once").await else {
+        return;
+    };
+    let s = start_on(&db.url, true, tempfile::tempdir().unwrap()).await;
+    let ana = s.login("ana").await;
+    let queues = s.get("/v1/queues", &ana).await.1;
+    let queue = with_callable(&queues, 3)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let path = format!("/v1/queues/{queue}/lease");
+    let nothing = json!({});
+    let mut most = 0;
+    for _ in 0..6 {
+        let asked: Vec<_> = (0..4)
+            .map(|_| s.post(&path, Some(&ana), &nothing))
+            .collect();
+        futures_util::future::join_all(asked).await;
+        let held: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM {0}.leases l JOIN {0}.users u ON u.id = l.agent_id WHERE u.name = 'ana'",
+            db.name
+        )))
+        .fetch_one(&db.admin)
+        .await
+        .unwrap();
+        most = most.max(held);
+    }
+    db.drop().await;
+    assert_eq!(most, 1, "ana held {most} leases at once");
+}
+
 /// Leases the next debtor of `queue`: the lease's id and the debtor's.
 async fn lease_from(s: &Server, queue: &str, token: &str) -> (i64, i64) {
     let r = s

@@ -259,6 +259,8 @@ pub const RELEASE_LEASE: &str = "DELETE FROM leases WHERE id = $1 AND ($2 IS NUL
 /// its first row).
 pub const ANYONE_OR_ANY_DEBTOR: &str = "SELECT (SELECT COUNT(*) FROM (SELECT 1 FROM users LIMIT 1) u) \
      + (SELECT COUNT(*) FROM (SELECT 1 FROM debtors LIMIT 1) d) AS n";
+/// PostgreSQL: an agent's row held until the transaction ends.
+pub const HOLD_AGENT: &str = "SELECT id FROM users WHERE id = $1 FOR UPDATE";
 pub const RELEASE_LEASES_OF: &str =
     "DELETE FROM leases WHERE agent_id = $1 RETURNING id, debtor_id, agent_id, expires_ms";
 pub const LEASE_ON: &str = "SELECT id, debtor_id, agent_id, expires_ms FROM leases WHERE debtor_id = $1 AND expires_ms > $2";

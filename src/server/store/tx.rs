@@ -317,6 +317,17 @@ impl Tx for SqlTx<'_> {
         agent_id: i64,
         skip_until: DateTime<Utc>,
     ) -> Result<Vec<Lease>, StoreError> {
+        // On PostgreSQL two leases of one agent at once (two consoles, a
+        // retry) would each find nothing to give back and both lease:
+        // they take turns on the agent's row, and the second's delete,
+        // begun after the first committed, sees its lease. (SQLite's one
+        // writer takes turns already.)
+        if self.postgres() {
+            self.db()
+                .await?
+                .execute(rows::HOLD_AGENT, &args![agent_id])
+                .await?;
+        }
         let released = self
             .db()
             .await?
