@@ -3,7 +3,7 @@
 //! I/O; it answers with effects for the runner and says whether anything
 //! on screen changed, so the runner draws only then.
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, Duration, Timelike, Utc};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::api::{
@@ -42,6 +42,10 @@ pub const RECOUNT_KINDS: &[&str] = &["queues_changed", "lease_expired"];
 /// work out (a lease out of a queue) is only part of what the server
 /// does (the debtor re-planned, callable again or blocked, into another
 /// queue), and the counts drifted until ctrl-r.
+/// How often at most (each scan reads every queued debtor on the server,
+/// and a busy floor makes such events all the time).
+pub const SETTLE_EVERY_SECONDS: i64 = 5;
+
 pub const SETTLE_KINDS: &[&str] = &[
     "lease_taken",
     "lease_released",
@@ -262,6 +266,8 @@ pub struct Board {
     pub recount: Recount,
     /// A `SETTLE_KINDS` event came since the counts were last asked for.
     unsettled: bool,
+    /// When the counts were last asked for that.
+    settled_at: Option<DateTime<Utc>>,
 }
 
 impl Board {
@@ -309,6 +315,7 @@ impl Board {
             face: String::new(),
             recount: Recount::Idle,
             unsettled: false,
+            settled_at: None,
         }
     }
 
@@ -422,12 +429,19 @@ impl Board {
         match msg {
             Msg::Tick(now) => {
                 self.now = now;
-                let fx = if std::mem::take(&mut self.unsettled) {
+                let due = self
+                    .settled_at
+                    .is_none_or(|t| now - t >= Duration::seconds(SETTLE_EVERY_SECONDS));
+                let fx = if due && std::mem::take(&mut self.unsettled) {
+                    self.settled_at = Some(now);
                     self.ask_recount()
                 } else {
                     Vec::new()
                 };
-                (fx, self.clock_face() != self.face)
+                // At the tick, not at the event: a lease given back as the
+                // next is taken (one event after the other) is no leaving.
+                let gone = self.let_leaving_go();
+                (fx, gone || self.clock_face() != self.face)
             }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
@@ -703,17 +717,18 @@ impl Board {
         self.agents.len() != before
     }
 
-    /// Agents who left with a lease go once it has ended.
-    fn let_leaving_go(&mut self) {
+    /// Agents who left with a lease go once it has ended; whether any did.
+    fn let_leaving_go(&mut self) -> bool {
         let done: Vec<i64> = self
             .agents
             .iter()
             .filter(|a| a.lease.is_none() && self.leaving.contains(&a.id))
             .map(|a| a.id)
             .collect();
-        for id in done {
-            self.drop_agent(id);
+        for id in &done {
+            self.drop_agent(*id);
         }
+        !done.is_empty()
     }
 
     /// One event of the feed, applied to what the board shows; whether it
@@ -877,7 +892,6 @@ impl Board {
                     }
                     self.lease_queues.insert(lease_id, q);
                 }
-                self.let_leaving_go();
                 true
             }
             "lease_released" => {
@@ -892,7 +906,6 @@ impl Board {
                 {
                     queue.leased = (queue.leased - 1).max(0);
                 }
-                self.let_leaving_go();
                 true
             }
             // The counts come fresh from the server (`RECOUNT_KINDS`); here
@@ -907,7 +920,6 @@ impl Board {
                         a.lease = None;
                     }
                 }
-                self.let_leaving_go();
                 // Drawn for the ticker line.
                 true
             }

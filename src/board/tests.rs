@@ -612,10 +612,30 @@ fn an_agent_here_by_a_lease_alone_leaves_when_it_ends() {
         Some(1),
         released.clone()
     ));
+    // Gone at the tick: a lease given back as the next is taken (one
+    // event after the other) is no leaving, and asks for no snapshot.
+    let taken = serde_json::json!({"lease_id": 78, "debtor_id": 43, "debtor_name": "Rui", "queue": "early"});
+    let (fx, _) = b.update(Msg::Live(Live::Event(FeedEvent {
+        id: 501,
+        at: now(),
+        kind: "lease_taken".into(),
+        debtor_id: Some(43),
+        user_id: Some(1),
+        body: taken,
+    })));
+    assert!(!fx.contains(&Effect::LoadSnapshot), "{fx:?}");
+    let (fx, _) = b.update(Msg::Tick(now() + Duration::seconds(1)));
+    assert!(!fx.contains(&Effect::LoadSnapshot), "{fx:?}");
+    assert!(b.agents.iter().any(|a| a.id == 1), "still holding one");
+    let second = serde_json::json!({"lease_id": 78, "debtor_id": 43, "agent_id": 1, "by": 1});
+    event(&mut b, 502, "lease_released", Some(1), second);
+    assert!(b.agents.iter().any(|a| a.id == 1), "until the tick");
+    b.update(Msg::Tick(now() + Duration::seconds(2)));
     assert!(!b.agents.iter().any(|a| a.id == 1), "gone with the lease");
     // At their desk, they stay.
     let mut b = board();
     event(&mut b, 500, "lease_released", Some(1), released);
+    b.update(Msg::Tick(now() + Duration::seconds(1)));
     assert!(b.agents.iter().any(|a| a.id == 1));
 }
 
@@ -1095,6 +1115,7 @@ fn an_agent_who_leaves_goes_off_the_floor_and_one_with_a_lease_when_it_ends() {
         Some(1),
         serde_json::json!({ "lease_id": 77, "debtor_id": 42 }),
     );
+    b.update(Msg::Tick(now() + Duration::seconds(1)));
     assert_eq!(names(&b), ["carla", "davi"]);
     // A state set with no console open does not bring her back.
     assert!(!event(&mut b, 45, "agent_state", Some(1), paused));
