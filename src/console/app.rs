@@ -1073,9 +1073,15 @@ impl App {
         // A stray esc, or ctrl-c pressed to copy, would throw away the
         // amount, date and note typed during a call: the first only asks.
         let confirmed = self.leaving.take() == Some(action);
+        // The form may be under the help (f1): quitting loses it all the
+        // same (esc there only closes the help).
+        let form = match &self.overlay {
+            Some(Overlay::Help(_, _, Some(under))) if action == Action::Quit => Some(&**under),
+            other => other.as_ref(),
+        };
         if matches!(action, Action::Quit | Action::Back)
             && !confirmed
-            && matches!(&self.overlay, Some(Overlay::Outcome(form)) if !form.is_blank())
+            && matches!(form, Some(Overlay::Outcome(form)) if !form.is_blank())
         {
             self.leaving = Some(action);
             let again = self

@@ -422,6 +422,15 @@ fn help_over_the_outcome_form_keeps_the_form() {
         panic!("the form is gone: {:?}", a.overlay)
     };
     assert_eq!(form.amount, "150,00?");
+    // ctrl-c with the help over the filled form asks first, as without.
+    key(&mut a, "f1");
+    let fx = key(&mut a, "ctrl-c");
+    assert!(!a.quit && !fx.contains(&Effect::Quit), "{fx:?}");
+    assert!(
+        a.notice.as_ref().is_some_and(|(_, t)| t.contains("ctrl-c")),
+        "{:?}",
+        a.notice
+    );
 }
 
 #[test]
