@@ -285,18 +285,12 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
     Ok(config)
 }
 
-/// A server's address as the console and board reach it: http or https,
-/// with a host.
+/// A server's address as the console and board reach it (and as
+/// `--server` takes it: a bare `host:port` is http).
 fn check_server(text: &str) -> Result<(), String> {
-    let example = "e.g. \"https://regua.example.com\"";
-    let url = reqwest::Url::parse(text.trim())
-        .map_err(|e| format!("{text:?} is not a server address ({e}); {example}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none_or(str::is_empty) {
-        return Err(format!(
-            "{text:?} is not an http(s) address with a host; {example}"
-        ));
-    }
-    Ok(())
+    crate::client::base_url(text)
+        .map(|_| ())
+        .map_err(|e| format!("{e}; e.g. \"https://regua.example.com\" or \"127.0.0.1:7878\""))
 }
 
 /// A program and its arguments, as `dial_command` and a command's `run`
@@ -530,12 +524,14 @@ mod tests {
             .unwrap_err();
             assert_eq!((e.line, e.key.as_str()), (2, "server"), "{e}");
         }
-        let c = parse(
-            Path::new("c.toml"),
-            "server = \"https://regua.example.com\"\n",
-        )
-        .unwrap();
-        assert_eq!(c.server.as_deref(), Some("https://regua.example.com"));
+        for good in [
+            "https://regua.example.com",
+            "127.0.0.1:7878",
+            "localhost:7878",
+        ] {
+            let c = parse(Path::new("c.toml"), &format!("server = \"{good}\"\n")).unwrap();
+            assert_eq!(c.server.as_deref(), Some(good));
+        }
     }
 
     #[test]

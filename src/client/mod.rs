@@ -215,7 +215,9 @@ async fn answer<T: DeserializeOwned>(response: Response) -> Result<T, ClientErro
 
 /// `server` as requests use it: `http://host:port` (a bare `host:port`
 /// means http) without a trailing slash.
-fn base_url(server: &str) -> Result<String, ClientError> {
+/// `server` as the address requests go to: `http://host:port`, or a bare
+/// `host:port` meaning http; anything else is an `Address` error.
+pub fn base_url(server: &str) -> Result<String, ClientError> {
     let server = server.trim().trim_end_matches('/');
     let with_scheme = if server.contains("://") {
         server.to_string()
