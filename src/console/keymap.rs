@@ -153,7 +153,13 @@ impl std::str::FromStr for Key {
         let code = match code {
             KeyCode::Tab if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
             // What shift types: `shift-n` is `N` (the terminal sends it so).
-            KeyCode::Char(c) if mods.contains(KeyModifiers::SHIFT) && c.is_lowercase() => {
+            // With ctrl a terminal sends the same byte shifted or not
+            // (ctrl-shift-a is ctrl-a), so the letter stays as it is.
+            KeyCode::Char(c)
+                if mods.contains(KeyModifiers::SHIFT)
+                    && !mods.contains(KeyModifiers::CONTROL)
+                    && c.is_lowercase() =>
+            {
                 let mut upper = c.to_uppercase();
                 match (upper.next(), upper.next()) {
                     (Some(u), None) => KeyCode::Char(u),
@@ -588,7 +594,8 @@ mod tests {
         // Shift with a letter is the capital, as the terminal sends it.
         assert_eq!(key("shift-n"), key("N"));
         assert_eq!(key("shift-n").to_string(), "N");
-        assert_eq!(key("ctrl-shift-a"), key("ctrl-A"));
+        assert_eq!(key("ctrl-shift-a"), key("ctrl-a"), "one byte, 0x01");
+        assert_eq!(key("alt-shift-a"), key("alt-A"), "ESC A");
         assert!("shift-1".parse::<Key>().is_err());
         assert_ne!(key("shift-g"), key("g"));
         assert_eq!(key("space").to_string(), "space");
