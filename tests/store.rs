@@ -146,10 +146,13 @@ conformance!(
 
 async fn an_empty_database_has_neither_users_nor_debtors(store: Arc<dyn Store>) {
     assert!(store.is_empty().await.unwrap());
-    setup_queue(&store, 1).await;
-    assert!(!store.is_empty().await.unwrap(), "a debtor");
     two_agents(&store).await;
-    assert!(!store.is_empty().await.unwrap(), "a debtor and users");
+    assert!(!store.is_empty().await.unwrap(), "users, no debtor");
+    setup_queue(&store, 1).await;
+    assert!(!store.is_empty().await.unwrap(), "users and a debtor");
+    let (other, _dir) = sqlite().await;
+    setup_queue(&other, 1).await;
+    assert!(!other.is_empty().await.unwrap(), "a debtor, no user");
 }
 
 async fn one_scheduler_leads(store: Arc<dyn Store>) {
@@ -1675,7 +1678,7 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
         )
         .await
         .unwrap();
-    let mut tallies = store.call_tallies(t(2, 0)).await.unwrap();
+    let mut tallies = store.call_tallies(t(2, 0), None).await.unwrap();
     tallies.sort_by_key(|c| c.hour);
     let seen: Vec<_> = tallies
         .iter()
@@ -1697,7 +1700,23 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
             (ana.id, Some("early"), Some("promise_to_pay"), 11, 1, 5_000),
         ]
     );
-    assert!(store.call_tallies(t(3, 0)).await.unwrap().is_empty());
+    assert!(store.call_tallies(t(3, 0), None).await.unwrap().is_empty());
+    // One agent's alone.
+    assert_eq!(
+        store
+            .call_tallies(t(2, 0), Some(ana.id))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert!(
+        store
+            .call_tallies(t(2, 0), Some(bruno.id))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     // Anyone's lease, for a supervisor.
     assert_eq!(

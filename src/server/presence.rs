@@ -78,29 +78,40 @@ impl Here {
             .write(move |tx| {
                 Box::pin(async move {
                     Ok(match tx.see(id, Some(now)).await? {
-                        Some((s, before)) if before.is_none_or(|t| t <= seen_after(now)) => Some(s),
-                        _ => None,
+                        Some((_, before)) => before.is_none_or(|t| t <= seen_after(now)),
+                        None => false,
                     })
                 })
             })
             .await?;
-        let Some(s) = arrived else {
+        if !arrived {
             return Ok(());
-        };
+        }
         // Back after a break with the day's calls behind them: the board's
         // new row starts from those. Read once they are known to arrive
         // (rarely: not at every mark), outside the writer's transaction.
         let day_start = now.date_naive().and_time(NaiveTime::MIN).and_utc();
-        let calls = self.state.store.call_tallies(day_start).await?;
+        let calls = self.state.store.call_tallies(day_start, Some(id)).await?;
         let (made, rpc, promises) = agent_today(&calls, id);
-        let mut body = state_body(&self.user, &s, None);
-        body["calls_today"] = made.into();
-        body["rpc_today"] = rpc.into();
-        body["promises_today"] = promises.into();
+        let user = self.user.clone();
+        // The state as it is when told: one set meanwhile (a supervisor's
+        // pause) is not undone by an older reading.
         self.state
-            .publish("agent_arrived", None, Some(id), body)
-            .await?;
-        Ok(())
+            .write(move |tx| {
+                Box::pin(async move {
+                    let Some((s, _)) = tx.see(id, Some(now)).await? else {
+                        return Ok(());
+                    };
+                    let mut body = state_body(&user, &s, None);
+                    body["calls_today"] = made.into();
+                    body["rpc_today"] = rpc.into();
+                    body["promises_today"] = promises.into();
+                    tx.publish("agent_arrived", None, Some(id), &body, now)
+                        .await
+                        .map_err(Into::into)
+                })
+            })
+            .await
     }
 }
 

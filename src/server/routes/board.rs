@@ -44,7 +44,7 @@ pub async fn snapshot(
     let store = &state.store;
     let counts = store.queue_counts(now).await?;
     let floor = store.floor(now, presence::seen_after(now)).await?;
-    let calls = store.call_tallies(day_start).await?;
+    let calls = store.call_tallies(day_start, None).await?;
     let money = store.feed_money_since(day_start).await?;
     let recent = store.feed_latest(RECENT).await?;
 

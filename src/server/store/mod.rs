@@ -516,7 +516,12 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets the agents last seen at or before `before` (their console
     /// went without a word: a server or a network gone); who they were.
     async fn lapse_presence(&self, before: DateTime<Utc>) -> Result<Vec<i64>, StoreError>;
-    async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError>;
+    /// Calls since `since`, of one agent or of all.
+    async fn call_tallies(
+        &self,
+        since: DateTime<Utc>,
+        agent: Option<i64>,
+    ) -> Result<Vec<CallTally>, StoreError>;
     /// Who waits in `queue`, callable first, at most `limit`.
     async fn queue_debtors(
         &self,

@@ -346,7 +346,8 @@ pub const FLOOR: &str = "SELECT u.id, u.name, s.state, s.reason, s.since_ms, \
      ORDER BY u.name, u.id, l.expires_ms DESC";
 pub const CALL_TALLIES: &str = "SELECT agent_id, queue, disposition, (started_ms - $1) / 3600000 AS hour, \
      COUNT(*) AS calls, CAST(COALESCE(SUM(promised_minor), 0) AS BIGINT) AS promised_minor \
-     FROM calls WHERE started_ms >= $1 GROUP BY agent_id, queue, disposition, hour";
+     FROM calls WHERE started_ms >= $1 AND ($2 IS NULL OR agent_id = $2) \
+     GROUP BY agent_id, queue, disposition, hour";
 /// Callable first, then by priority, as a lease would take them.
 pub const QUEUE_DEBTORS: &str = "SELECT v.debtor_id, d.name, \
      CAST(CASE WHEN v.callable THEN 1 ELSE 0 END AS BIGINT) AS callable, \

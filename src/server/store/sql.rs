@@ -614,10 +614,18 @@ impl Store for SqlStore {
         Ok(agents)
     }
 
-    async fn call_tallies(&self, since: DateTime<Utc>) -> Result<Vec<CallTally>, StoreError> {
+    async fn call_tallies(
+        &self,
+        since: DateTime<Utc>,
+        agent: Option<i64>,
+    ) -> Result<Vec<CallTally>, StoreError> {
         let mut r = self.reader().await?;
         r.exec()
-            .all(rows::CALL_TALLIES, &args![ms(since)], rows::call_tally)
+            .all(
+                rows::CALL_TALLIES,
+                &args![ms(since), agent],
+                rows::call_tally,
+            )
             .await
     }
 
