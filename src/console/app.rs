@@ -1532,7 +1532,7 @@ fn callback_in_hours(
 }
 
 /// The number a call goes to: one the debtor consented to, a mobile first.
-fn phone_to_call(d: &DebtorView) -> Option<&crate::api::PhoneView> {
+pub(crate) fn phone_to_call(d: &DebtorView) -> Option<&crate::api::PhoneView> {
     d.phones
         .iter()
         .filter(|p| p.consent)

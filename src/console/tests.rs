@@ -349,6 +349,22 @@ fn lease_call_record_a_promise_and_take_the_next() {
     );
 }
 
+/// The number being called stays on screen for the whole call: dialled
+/// by hand, the notice that gave it was gone at the next key.
+#[test]
+fn the_number_called_stays_in_view_during_the_call() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "c");
+    a.update(Msg::CallEnded(Err(
+        "sem dial_command: disque +5511987654321 no telefone".into(),
+    )));
+    // The form the call's end opened, put away to read the record.
+    key(&mut a, "esc");
+    a.notice = None;
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("● em ligação · +5511987654321"), "{s}");
+}
+
 #[test]
 fn a_blocked_call_says_which_rule_and_when_it_clears_in_local_time() {
     let mut a = leased(Locale::En, false);

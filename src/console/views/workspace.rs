@@ -199,8 +199,18 @@ fn window_lines(
     let words = words(app.locale);
     let (text, style) = match w.plan.ready() {
         // The plan counts the call in progress as made: not "blocked".
+        // With the number: dialled by hand, it must stay in view for the
+        // whole call (to dial again when it drops), not only in a notice.
         _ if w.calling || app.agent.status == AgentStatus::OnCall => {
-            (format!("● {}", words.state_on_call), theme.alert(theme.ok))
+            let number = w
+                .debtor
+                .ready()
+                .and_then(crate::console::app::phone_to_call)
+                .map_or(String::new(), |p| format!(" · {}", p.number));
+            (
+                format!("● {}{number}", words.state_on_call),
+                theme.alert(theme.ok),
+            )
         }
         Some(p) if p.callable_now => (format!("● {}", words.call_allowed), theme.alert(theme.ok)),
         Some(p) if p.blocked.iter().all(|b| b.channel != "call") => (
