@@ -1345,6 +1345,11 @@ impl App {
                 self.say(Severity::Warn, self.unfinished());
                 return;
             }
+            // Worked and left for another: given back as `n` gives it,
+            // not held (and renewed) by a screen that no longer shows it.
+            if let Some(lease) = w.lease.as_ref().filter(|_| w.lease_lost.is_none()) {
+                fx.push(Effect::Release { lease: lease.id });
+            }
         }
         self.overlay = None;
         self.work = Some(Workspace::new(id, None, None));

@@ -531,6 +531,34 @@ fn an_unfinished_debtor_is_not_dropped() {
     assert!(a.work.is_none());
 }
 
+/// A worked debtor left for another opened from search is given back, as
+/// `n` gives it: the screen no longer shows them, and the lease was kept
+/// (and renewed) for nobody.
+#[test]
+fn opening_another_debtor_gives_back_the_one_worked() {
+    let mut a = leased(Locale::En, true);
+    key(&mut a, "o");
+    typed(&mut a, "no answer");
+    key(&mut a, "ctrl-s");
+    key(&mut a, "/");
+    let fx = typed(&mut a, "x");
+    let Some(Effect::Search { seq, .. }) = fx.last().cloned() else {
+        panic!("{fx:?}")
+    };
+    a.update(Msg::Found {
+        seq,
+        result: Ok(vec![DebtorSummary {
+            id: 77,
+            external_id: "C-0077".into(),
+            name: "Rui".into(),
+            document: "***".into(),
+        }]),
+    });
+    let fx = key(&mut a, "enter");
+    assert!(fx.contains(&Effect::Release { lease: 9 }), "{fx:?}");
+    assert_eq!(a.work.as_ref().map(|w| w.debtor_id), Some(77));
+}
+
 #[test]
 fn search_asks_as_you_type_and_keeps_only_the_latest_answer() {
     let mut a = app(Locale::En);
