@@ -448,24 +448,42 @@ pub fn parse_money(text: &str, currency: Currency, locale: Locale) -> Result<Mon
         Locale::PtBr => ('.', ','),
         Locale::En => (',', '.'),
     };
-    let whole = t.split(decimal).next().unwrap_or_default();
+    let not_an_amount = || match locale {
+        Locale::PtBr => format!("{text:?} não é um valor (ex.: 150,00)"),
+        Locale::En => format!("{text:?} is not an amount (e.g. 150.00)"),
+    };
+    let (whole, cents) = t.split_once(decimal).unwrap_or((t, ""));
+    // Nothing but digits after the decimal mark: "10,5.0" had been R$ 10,50.
+    if cents.contains([thousands, decimal]) {
+        return Err(not_an_amount());
+    }
     let mut groups = whole.split(thousands);
     let first = groups.next().unwrap_or_default();
-    let grouped = groups.all(|g| g.len() == 3) && (1..=3).contains(&first.len());
-    if whole.contains(thousands) && !grouped {
-        return Err(match locale {
-            Locale::PtBr => format!("{text:?}: centavos vão depois da vírgula (ex.: 10,50)"),
-            Locale::En => format!("{text:?}: cents go after the point (e.g. 10.50)"),
+    let rest: Vec<&str> = groups.collect();
+    if !rest.is_empty() && rest.iter().all(|g| g.len() == 3) && (1..=3).contains(&first.len()) {
+        // Grouped as it should be.
+    } else if !rest.is_empty() {
+        // One group of two after the mark reads as cents typed the other
+        // way ("10.50" had been R$ 1.050,00); other shapes are mistyped
+        // thousands.
+        let cents_other_way =
+            rest.len() == 1 && (1..=2).contains(&rest[0].len()) && cents.is_empty();
+        return Err(match (locale, cents_other_way) {
+            (Locale::PtBr, true) => {
+                format!("{text:?}: centavos vão depois da vírgula (ex.: 10,50)")
+            }
+            (Locale::En, true) => format!("{text:?}: cents go after the point (e.g. 10.50)"),
+            (Locale::PtBr, false) => {
+                format!("{text:?}: os milhares vão de três em três dígitos (ex.: 1.234,56)")
+            }
+            (Locale::En, false) => format!("{text:?}: thousands go in threes (e.g. 1,234.56)"),
         });
     }
     let normal = match locale {
         Locale::PtBr => t.replace('.', "").replace(',', "."),
         Locale::En => t.replace(',', ""),
     };
-    Money::parse(&normal, currency).map_err(|_| match locale {
-        Locale::PtBr => format!("{text:?} não é um valor (ex.: 150,00)"),
-        Locale::En => format!("{text:?} is not an amount (e.g. 150.00)"),
-    })
+    Money::parse(&normal, currency).map_err(|_| not_an_amount())
 }
 
 /// A date as the locale writes it, either form, or `+N` days from today.
@@ -678,12 +696,24 @@ mod tests {
             ("10.50", Locale::PtBr),
             ("1050.5", Locale::PtBr),
             ("1.05", Locale::PtBr),
-            ("12.3456,00", Locale::PtBr),
             ("10,50", Locale::En),
             ("1,05", Locale::En),
         ] {
             let e = parse_money(typed, cur, locale).unwrap_err();
             assert!(e.contains("10,50") || e.contains("10.50"), "{typed}: {e}");
+        }
+        // Thousands grouped wrong are said as such; stray marks after the
+        // cents are no amount ("10,5.0" had been R$ 10,50).
+        for (typed, locale, says) in [
+            ("12.3456,00", Locale::PtBr, "três em três"),
+            ("1.2345,00", Locale::PtBr, "três em três"),
+            ("10,5.0", Locale::PtBr, "não é um valor"),
+            ("10,.5", Locale::PtBr, "não é um valor"),
+            ("1.000,5.5", Locale::PtBr, "não é um valor"),
+            ("10.5,0", Locale::En, "is not an amount"),
+        ] {
+            let e = parse_money(typed, cur, locale).unwrap_err();
+            assert!(e.contains(says), "{typed}: {e}");
         }
         for (typed, locale, minor) in [
             ("1.050", Locale::PtBr, 105_000),
