@@ -587,7 +587,13 @@ async fn shutdown_signal() {
         _ = ctrl_c => {}
         _ = term.recv() => {}
     }
-    eprintln!("regua serve: stopping; requests in flight finish first");
+    // Not eprintln!: with stderr gone (a `| tee` killed by the same
+    // ctrl-c) it panics, and the stop it announces never happened.
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "regua serve: stopping; requests in flight finish first"
+    );
 }
 
 async fn serve(args: ServeArgs) -> ExitCode {

@@ -418,6 +418,17 @@ fn import_into_a_database_is_all_or_nothing_and_plans_everyone() {
 /// process exits 0.
 #[test]
 fn serve_stops_on_sigterm_with_live_streams_open() {
+    stops_on_sigterm(false);
+}
+
+/// ...and so it does with its stderr gone (a `| tee` that the same ctrl-c
+/// ended): saying it stops had panicked, and it never did.
+#[test]
+fn serve_stops_on_sigterm_with_its_stderr_closed() {
+    stops_on_sigterm(true);
+}
+
+fn stops_on_sigterm(close_stderr: bool) {
     use std::io::{BufRead, BufReader, Read};
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
@@ -449,6 +460,9 @@ fn serve_stops_on_sigterm_with_live_streams_open() {
         .send()
         .unwrap();
     assert!(stream.status().is_success());
+    if close_stderr {
+        drop(lines);
+    }
     // SAFETY: kill(2) on the child this test started.
     assert_eq!(
         unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) },
