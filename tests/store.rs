@@ -601,6 +601,15 @@ async fn search_by_name_external_id_or_document(store: Arc<dyn Store>) {
     // The id the results list shows finds its debtor.
     let found = store.search_debtors(&ids[1].to_string(), 10).await.unwrap();
     assert!(found.iter().any(|s| s.id == ids[1]), "{found:?}");
+    // First, though another's CPF holds the same digits and sorts before
+    // ("002" is id 2, and in Abel's CPF).
+    let mut abel = debtor(4, "Abel Aarão");
+    abel.document = cpf_from_base([0, 0, 2, 5, 8, 1, 4, 7, 0]);
+    store.import_debtors([abel].into(), t(1, 9)).await.unwrap();
+    let typed = format!("{:03}", ids[1]);
+    let found = store.search_debtors(&typed, 10).await.unwrap();
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].id, ids[1], "{found:?}");
     // Wildcards in what the agent types are letters, not patterns.
     assert_eq!(
         names(store.search_debtors("%", 10).await.unwrap()),

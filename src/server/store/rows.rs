@@ -31,11 +31,13 @@ pub const SESSION_USER: &str = "SELECT u.id, u.name, u.role, s.expires_ms \
      WHERE s.token_hash = $1 AND s.expires_ms > $2";
 pub const EXTEND_SESSION: &str = "UPDATE sessions SET expires_ms = $1 \
      WHERE token_hash = $2 AND expires_ms > $3 AND expires_ms < $1";
+/// An exact id or external id first: typing `253` means debtor 253, not
+/// the name that sorts first among those with 253 in their CPF.
 pub const SEARCH: &str = "SELECT id, external_id, name, document FROM debtors \
      WHERE (name_key LIKE $1 ESCAPE '\\' AND name_key LIKE $5 ESCAPE '\\' \
      AND name_key LIKE $6 ESCAPE '\\' AND name_key LIKE $7 ESCAPE '\\') OR external_id = $2 OR id = $8 \
      OR (length($3) > 0 AND replace(replace(replace(document, '.', ''), '-', ''), '/', '') LIKE $3) \
-     ORDER BY name, id LIMIT $4";
+     ORDER BY CASE WHEN id = $8 OR external_id = $2 THEN 0 ELSE 1 END, name, id LIMIT $4";
 /// A debtor's events as one JSON array's items, so a long history is one
 /// row rather than one row (one hand-off from the database) per event.
 macro_rules! history_items {
