@@ -541,8 +541,8 @@ impl App {
             Msg::Timeline(id, r) => self.on_work(id, |w| w.timeline = remote(r)),
             Msg::Plan(id, r) => self.on_work(id, |w| w.plan = remote(r)),
             Msg::Script(id, r) => self.on_work(id, |w| w.script = remote(r)),
-            Msg::Found { seq, result } => match &mut self.overlay {
-                Some(Overlay::Search(s)) if s.seq == seq => {
+            Msg::Found { seq, result } => match self.search_mut() {
+                Some(s) if s.seq == seq => {
                     s.results = remote(result);
                     s.sel = 0;
                     true
@@ -1151,11 +1151,13 @@ impl App {
                     }
                     return;
                 }
-                // Over the form, which is there again when the help closes:
-                // an agent mid-promise may need to look up a key.
-                (Overlay::Outcome(_) | Overlay::Pause(_), Action::Help) => {
+                // Over the form (or the search), which is there again when
+                // the help closes: an agent mid-promise may need to look up
+                // a key. (`?` is typed there; f1 asks.)
+                (Overlay::Outcome(_) | Overlay::Pause(_) | Overlay::Search(_), Action::Help) => {
+                    let mode = self.mode();
                     let under = self.overlay.take().map(Box::new);
-                    self.overlay = Some(Overlay::Help(Mode::Outcome, Scroll::default(), under));
+                    self.overlay = Some(Overlay::Help(mode, Scroll::default(), under));
                     return;
                 }
                 (Overlay::Outcome(form), a) => {
@@ -1552,6 +1554,19 @@ fn remote<T>(r: Result<T, String>) -> Remote<T> {
 }
 
 impl App {
+    /// The search open, on screen or under the help: its answers still
+    /// land while the help is read.
+    fn search_mut(&mut self) -> Option<&mut Search> {
+        match &mut self.overlay {
+            Some(Overlay::Search(s)) => Some(s),
+            Some(Overlay::Help(_, _, Some(under))) => match under.as_mut() {
+                Overlay::Search(s) => Some(s),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
     /// A key for an action on the workspace as the keymap has it now (a
     /// rebound `o` is said as its new key), or the action's name when no
     /// key runs it.

@@ -559,6 +559,39 @@ fn opening_another_debtor_gives_back_the_one_worked() {
     assert_eq!(a.work.as_ref().map(|w| w.debtor_id), Some(77));
 }
 
+/// F1 in the search shows its keys over it; the answer that lands
+/// meanwhile is there when the help closes.
+#[test]
+fn help_over_the_search_keeps_it_and_its_answer() {
+    let mut a = app(Locale::En);
+    key(&mut a, "/");
+    let fx = typed(&mut a, "mar");
+    let Some(Effect::Search { seq, .. }) = fx.last().cloned() else {
+        panic!("{fx:?}")
+    };
+    key(&mut a, "f1");
+    assert!(
+        matches!(a.overlay, Some(Overlay::Help(Mode::Search, _, Some(_)))),
+        "{:?}",
+        a.overlay
+    );
+    a.update(Msg::Found {
+        seq,
+        result: Ok(vec![DebtorSummary {
+            id: 42,
+            external_id: "C-0042".into(),
+            name: "Maria".into(),
+            document: "***".into(),
+        }]),
+    });
+    key(&mut a, "esc");
+    let Some(Overlay::Search(s)) = &a.overlay else {
+        panic!("{:?}", a.overlay)
+    };
+    assert_eq!(s.query, "mar");
+    assert_eq!(s.results.ready().map(Vec::len), Some(1));
+}
+
 #[test]
 fn search_asks_as_you_type_and_keeps_only_the_latest_answer() {
     let mut a = app(Locale::En);
