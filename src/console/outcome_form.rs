@@ -323,8 +323,14 @@ impl OutcomeForm {
             Disposition::CallbackRequested => {
                 let date = parse_date(&self.callback_date, ctx.today, locale)
                     .map_err(|e| (Field::CallbackDate, e))?;
-                let time = NaiveTime::parse_from_str(self.callback_time.trim(), "%H:%M")
-                    .map_err(|_| (Field::CallbackTime, "HH:MM".to_string()))?;
+                let typed = self.callback_time.trim();
+                let time = NaiveTime::parse_from_str(typed, "%H:%M").map_err(|_| {
+                    let said = match locale {
+                        Locale::PtBr => format!("{typed:?} não é um horário (HH:MM, ex.: 14:30)"),
+                        Locale::En => format!("{typed:?} is not a time (HH:MM, e.g. 14:30)"),
+                    };
+                    (Field::CallbackTime, said)
+                })?;
                 let zone = ctx.zone.ok_or_else(|| {
                     (
                         Field::CallbackDate,
@@ -494,6 +500,16 @@ pub fn parse_date(text: &str, today: NaiveDate, locale: Locale) -> Result<NaiveD
             .checked_add_days(Days::new(n))
             .ok_or_else(|| locale.pick("longe demais", "too far").to_string());
     }
+    // 12/03/26, as Brazilians write it short, is 2026 (not the year 26,
+    // which had been said to be past).
+    let full;
+    let t = match t.rsplit_once('/') {
+        Some((day_month, yy)) if yy.len() == 2 && yy.bytes().all(|b| b.is_ascii_digit()) => {
+            full = format!("{day_month}/20{yy}");
+            full.as_str()
+        }
+        _ => t,
+    };
     NaiveDate::parse_from_str(t, "%d/%m/%Y")
         .or_else(|_| NaiveDate::parse_from_str(t, "%Y-%m-%d"))
         .map_err(|_| match locale {
@@ -730,6 +746,12 @@ mod tests {
             );
         }
         let today = NaiveDate::from_ymd_opt(2026, 3, 10).unwrap();
+        assert_eq!(
+            parse_date("12/03/26", today, Locale::PtBr)
+                .unwrap()
+                .to_string(),
+            "2026-03-12"
+        );
         assert_eq!(
             parse_date("+5", today, Locale::En).unwrap().to_string(),
             "2026-03-15"
