@@ -1202,11 +1202,7 @@ async fn a_debtor_given_back_is_not_handed_straight_back() {
     let s = start().await;
     let ana = s.login("ana").await;
     let bruno = s.login("bruno").await;
-    let queues = s.get("/v1/queues", &ana).await.1;
-    let queue = with_callable(&queues, 2)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let queue = callable_queue(&s, &ana, 2).await;
     let lease = async |token: &str| lease_from(&s, &queue, token).await;
     let (first_lease, first) = lease(&ana).await;
     let r = s
@@ -1234,11 +1230,7 @@ async fn taking_the_next_debtor_gives_back_the_one_held() {
     let ana = s.login("ana").await;
     let bruno = s.login("bruno").await;
     let sofia = s.login("sofia").await;
-    let queues = s.get("/v1/queues", &ana).await.1;
-    let queue = with_callable(&queues, 2)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let queue = callable_queue(&s, &ana, 2).await;
     let (first_lease, first) = lease_from(&s, &queue, &ana).await;
     let (second_lease, second) = lease_from(&s, &queue, &ana).await;
     assert_ne!(second, first);
@@ -1277,11 +1269,7 @@ async fn a_kept_promise_counts_for_the_queue_it_was_made_from() {
     let s = start().await;
     let ana = s.login("ana").await;
     let sofia = s.login("sofia").await;
-    let queues = s.get("/v1/queues", &ana).await.1;
-    let queue = with_callable(&queues, 1)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let queue = callable_queue(&s, &ana, 1).await;
     let (_, debtor) = lease_from(&s, &queue, &ana).await;
     let promised = json!({
         "disposition": "promise_to_pay",
@@ -1321,11 +1309,7 @@ async fn on_postgres_one_agents_leases_at_once_leave_one() {
     };
     let s = start_on(&db.url, true, tempfile::tempdir().unwrap()).await;
     let ana = s.login("ana").await;
-    let queues = s.get("/v1/queues", &ana).await.1;
-    let queue = with_callable(&queues, 3)["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let queue = callable_queue(&s, &ana, 3).await;
     let path = format!("/v1/queues/{queue}/lease");
     let nothing = json!({});
     let mut most = 0;
@@ -1345,6 +1329,15 @@ async fn on_postgres_one_agents_leases_at_once_leave_one() {
     }
     db.drop().await;
     assert_eq!(most, 1, "ana held {most} leases at once");
+}
+
+/// The id of a queue with at least `n` debtors callable now.
+async fn callable_queue(s: &Server, token: &str, n: i64) -> String {
+    let queues = s.get("/v1/queues", token).await.1;
+    with_callable(&queues, n)["id"]
+        .as_str()
+        .unwrap()
+        .to_string()
 }
 
 /// Leases the next debtor of `queue`: the lease's id and the debtor's.

@@ -247,18 +247,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_plan_says_its_total_in_money_and_what_came_of_it() {
-        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-        let plan = event(EventKind::InstallmentPlan {
-            installments: [(20, 15_000), (27, 15_000), (31, 10_050)]
+    /// A plan made on 10 March, its installments by day of March and
+    /// amount in centavos.
+    fn plan_of(installments: [(u32, i64); 3]) -> Event {
+        event(EventKind::InstallmentPlan {
+            installments: installments
                 .map(|(d, m)| Installment {
-                    date: day(d),
+                    date: NaiveDate::from_ymd_opt(2026, 3, d).unwrap(),
                     amount: brl(m),
                 })
                 .into(),
             grace_days: 2,
-        });
+        })
+    }
+
+    #[test]
+    fn a_plan_says_its_total_in_money_and_what_came_of_it() {
+        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
+        let plan = plan_of([(20, 15_000), (27, 15_000), (31, 10_050)]);
         assert_eq!(
             event_line(&plan, Some(Fate::Broken), None, Locale::PtBr),
             "Acordo em 3x entre R$ 100,50 e R$ 150,00 a partir de 20/03/2026 (total R$ 400,50) — quebrado"
@@ -291,16 +297,7 @@ mod tests {
 
     #[test]
     fn a_plan_whose_first_installment_carries_the_cents_says_so() {
-        let day = |d| NaiveDate::from_ymd_opt(2026, 3, d).unwrap();
-        let plan = event(EventKind::InstallmentPlan {
-            installments: [(20, 33_334), (27, 33_333), (31, 33_333)]
-                .map(|(d, m)| Installment {
-                    date: day(d),
-                    amount: brl(m),
-                })
-                .into(),
-            grace_days: 2,
-        });
+        let plan = plan_of([(20, 33_334), (27, 33_333), (31, 33_333)]);
         assert_eq!(
             event_line(&plan, Some(Fate::Open), None, Locale::PtBr),
             "Acordo em 3x (1ª de R$ 333,34, demais de R$ 333,33) a partir de 20/03/2026 (total R$ 1.000,00) — em aberto"
