@@ -379,6 +379,29 @@ fn a_blocked_call_says_which_rule_and_when_it_clears_in_local_time() {
     assert_eq!(a.agent.status, AgentStatus::Ready);
 }
 
+/// A long note shows its end, with the button under it: the form does
+/// not scroll, and a 13-line note had pushed both off a 24-row screen.
+#[test]
+fn a_long_note_shows_its_end_and_the_button() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "acordo");
+    let Some(Overlay::Outcome(form)) = &mut a.overlay else {
+        panic!("{:?}", a.overlay)
+    };
+    form.installments = "12".into();
+    form.first_date = "+3".into();
+    form.note = (1..=13)
+        .map(|i| format!("Linha {i}"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let s = screen(&a, 80, 24);
+    assert!(s.contains("Linha 13"), "{s}");
+    assert!(s.contains("[ Registrar ]"), "{s}");
+    assert!(s.contains("linhas acima"), "{s}");
+    assert!(!s.contains("Linha 1 "), "{s}");
+}
+
 /// A supervisor's pause reaches the agent's console: the top line says
 /// it, and `n` does not lease (which had undone the pause in silence).
 #[test]

@@ -318,7 +318,25 @@ fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Lin
         }
     }
     lines.push(Line::from(vec![label(Field::Note, w.note)]));
-    for l in form.note.split('\n') {
+    // A long note shows its end, where the typing is, with the button and
+    // the complaint under it: the box does not scroll, and a 13-line note
+    // had pushed both off a 24-row screen.
+    let note: Vec<&str> = form.note.split('\n').collect();
+    // The button, the complaint, and the dispositions' list (at least
+    // three rows) when it is open.
+    let after =
+        1 + usize::from(form.error.is_some()) + if current == Field::Disposition { 3 } else { 0 };
+    let room = rows.saturating_sub(lines.len() + after).max(2);
+    let hidden = note.len().saturating_sub(room);
+    if hidden > 0 {
+        let said = match locale {
+            Locale::PtBr => format!("    … mais {} linhas acima", hidden + 1),
+            Locale::En => format!("    … {} more lines above", hidden + 1),
+        };
+        lines.push(Line::styled(said, theme.fg(theme.muted)));
+    }
+    let shown = if hidden > 0 { hidden + 1 } else { 0 };
+    for l in &note[shown..] {
         lines.push(Line::from(format!("    {l}")));
     }
     let submit = if current == Field::Submit {
