@@ -1993,6 +1993,89 @@ async fn a_call_dialed_then_its_outcome_count_one_attempt() {
     assert_eq!(calls_of(&s, &ana, debtor).await.len(), before + 2);
 }
 
+/// An outcome that waited in the agent's outbox is dated when it was
+/// recorded: it resolves the call dialed before it (no second attempt), a
+/// callback whose time passed meanwhile is kept and due at once, and the
+/// agent, long past that call, is not put back in wrap-up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outcome_sent_late_is_dated_when_it_was_recorded() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let debtor = lease_any(&s, &ana).await;
+    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
+    let phone = record["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["consent"] == true)
+        .expect("a callable debtor has a number to call")["number"]
+        .clone();
+    let before = calls_of(&s, &ana, debtor).await.len();
+    let dialed = s
+        .call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/calls"),
+            Some(&ana),
+            Some(json!({ "phone": phone }).to_string().into_bytes()),
+            Some("late-dial"),
+        )
+        .await;
+    assert_eq!(dialed.0, StatusCode::CREATED, "{}", dialed.1);
+
+    let minutes = |m| morning() + chrono::Duration::minutes(m);
+    s.set_clock(minutes(45));
+    let late = |recorded_at: DateTime<Utc>, key: &'static str| {
+        let ana = ana.clone();
+        let s = &s;
+        async move {
+            let body = json!({
+                "disposition": "callback_requested",
+                "callback_at": minutes(20),
+                "recorded_at": recorded_at,
+            });
+            let r = s.outcome(debtor, &ana, Some(key), &body).await;
+            (r.0, r.1)
+        }
+    };
+    let ahead = late(minutes(45 + 6), "late-ahead").await;
+    assert_error(
+        &ahead,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("recorded_at"),
+    );
+    let too_old = late(minutes(45) - chrono::Duration::days(8), "late-old").await;
+    assert_error(
+        &too_old,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("recorded_at"),
+    );
+    assert_says(&too_old, "7 days");
+
+    let o = late(minutes(2), "late-1").await;
+    assert_eq!(o.0, StatusCode::CREATED, "{}", o.1);
+    assert_eq!(o.1["recorded_at"], json!(minutes(2)));
+    assert_eq!(
+        o.1["queue"], "callbacks_due",
+        "the callback's time has passed: it is due"
+    );
+    let calls = calls_of(&s, &ana, debtor).await;
+    assert_eq!(
+        calls.len(),
+        before + 1,
+        "one attempt for one call: {calls:?}"
+    );
+    assert_eq!(calls.last().unwrap()["at"], json!(morning()));
+    let outcome = timeline(&s, &ana, debtor)
+        .await
+        .into_iter()
+        .rfind(|e| e["kind"] == "outcome")
+        .unwrap();
+    assert_eq!(outcome["at"], json!(minutes(2)));
+    assert_ne!(s.get("/v1/me", &ana).await.1["state"], "wrap_up");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_on_a_sunday_in_sao_paulo_waits_for_monday_8() {
     let s = start().await;

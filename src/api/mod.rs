@@ -266,6 +266,12 @@ pub struct OutcomeRequest {
     pub plan: Option<PlanRequest>,
     #[serde(default)]
     pub callback_at: Option<DateTime<Utc>>,
+    /// When the agent recorded it, if that was before it was sent: an
+    /// outcome kept while the server was away is dated when it happened.
+    /// At most 7 days back (the keys that make it once are kept that long)
+    /// and 5 minutes ahead of the server's clock.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 impl OutcomeRequest {
@@ -278,6 +284,7 @@ impl OutcomeRequest {
             promise: None,
             plan: None,
             callback_at: None,
+            recorded_at: None,
         }
     }
 }

@@ -20,6 +20,9 @@ use super::store::{Idempotency, Tx};
 
 pub const REPLAY_HEADER: &str = "idempotency-replayed";
 
+/// How long a key is kept: a retry within it is answered, not done again.
+pub const KEYS_KEPT_DAYS: i64 = 7;
+
 /// The key from the header: one header, of 1 to 200 visible ASCII
 /// characters.
 pub fn idempotency_key(headers: &HeaderMap) -> Result<String, ApiError> {

@@ -115,7 +115,7 @@ pub async fn scheduler_pass(state: &AppState) -> Result<(), error::ApiError> {
     state.store.skips_prune(now).await?;
     state
         .store
-        .idempotency_prune(now - Duration::days(7))
+        .idempotency_prune(now - Duration::days(idempotent::KEYS_KEPT_DAYS))
         .await?;
     // The feed keeps a week: enough for any reconnect and for the board's
     // today; an older cursor is told to reload (`reset`).

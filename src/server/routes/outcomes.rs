@@ -19,7 +19,7 @@ use crate::schedule::{offers, plan};
 use crate::server::app::{AppState, Body, Id, hold_debtor, not_leased_to_another, verdict};
 use crate::server::auth::Caller;
 use crate::server::error::ApiError;
-use crate::server::idempotent::once;
+use crate::server::idempotent::{KEYS_KEPT_DAYS, once};
 use crate::server::routes::agents::change_state;
 use crate::server::store::{CallWrite, Change, Tx};
 
@@ -65,14 +65,21 @@ async fn record_new(
 ) -> Result<OutcomeResponse, ApiError> {
     let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
     not_leased_to_another(tx, debtor_id, user.id, now).await?;
-    let (result, mut events) = outcome_events(state, &debtor, &history, &req, now)?;
+    let said = recorded_when(req.recorded_at, now)?;
     let open = tx
         .open_call(
             debtor_id,
             user.id,
-            now - Duration::minutes(CALL_OPEN_MINUTES),
+            said - Duration::minutes(CALL_OPEN_MINUTES),
         )
         .await?;
+    // Never before the call it tells the result of: the agent's clock may
+    // run behind the server's.
+    let at = match &open {
+        Some(open) => said.max(open.attempt.at),
+        None => said,
+    };
+    let (result, mut events) = outcome_events(state, &debtor, &history, &req, at)?;
     // Worked from the queue the call was placed from; planned now, after
     // the attempt counted, the debtor is often in none.
     let from_queue = match &open {
@@ -98,7 +105,7 @@ async fn record_new(
             events.insert(
                 0,
                 Event {
-                    at: now,
+                    at,
                     kind: EventKind::Contact {
                         channel: Channel::Call,
                         firmness: Firmness::Friendly,
@@ -136,7 +143,11 @@ async fn record_new(
         .find(|(e, _)| matches!(e.kind, EventKind::Outcome { .. }))
         .map(|(_, id)| *id)
         .expect("an outcome is always written");
-    change_state(tx, user, AgentState::WrapUp, None, None, now).await?;
+    // One that waited in the agent's outbox tells of a call long over:
+    // the agent has moved on since.
+    if now - at < Duration::minutes(LATE_AFTER_MINUTES) {
+        change_state(tx, user, AgentState::WrapUp, None, None, now).await?;
+    }
     // What was promised, so a board adds it up without asking again.
     let promised_minor: i64 = events
         .iter()
@@ -171,13 +182,44 @@ async fn record_new(
         id,
         debtor_id,
         disposition: req.disposition,
-        recorded_at: now,
+        recorded_at: at,
         queue,
     })
 }
 
+/// An outcome recorded this long before it arrives does not put its agent
+/// in wrap-up.
+const LATE_AFTER_MINUTES: i64 = 1;
+
+/// How far ahead of the server's clock an agent's may run.
+const SKEW_MINUTES: i64 = 5;
+
+/// When the outcome happened: when the agent says it was recorded, or now.
+/// Never later than now; refused when further back than its idempotency
+/// key is kept (it might have been recorded already, under a key since
+/// forgotten) or further ahead than a clock that is merely off.
+fn recorded_when(
+    said: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<DateTime<Utc>, ApiError> {
+    let Some(said) = said else { return Ok(now) };
+    if said > now + Duration::minutes(SKEW_MINUTES) {
+        return Err(ApiError::invalid(
+            "recorded_at",
+            format!("{said} is later than the server's time ({now})"),
+        ));
+    }
+    if said < now - Duration::days(KEYS_KEPT_DAYS) {
+        return Err(ApiError::invalid(
+            "recorded_at",
+            format!("an outcome is taken at most {KEYS_KEPT_DAYS} days after it was recorded"),
+        ));
+    }
+    Ok(said.min(now))
+}
+
 /// The contact's result, then the outcome and what the disposition brings, checked against
-/// the policy's offers and the debtor's call window.
+/// the policy's offers and the debtor's call window. `now` is when it was recorded.
 fn outcome_events(
     state: &AppState,
     debtor: &Debtor,
@@ -277,10 +319,12 @@ fn outcome_events(
             let due = req.callback_at.ok_or_else(|| {
                 ApiError::invalid("callback_at", "a callback needs its date and time")
             })?;
+            // Its time may have passed since, while the outcome waited to
+            // be sent: the debtor is then called back as soon as may be.
             if due <= now {
                 return Err(ApiError::invalid(
                     "callback_at",
-                    "a callback is for later than now",
+                    "a callback is for later than when it is recorded",
                 ));
             }
             let latest = policy.latest_callback(now);
