@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use regua::api::{OutcomeRequest, PaymentRequest};
 use regua::client::events::{Live, subscribe};
-use regua::client::outbox::{Outbox, OutboxKind, OutboxStatus};
+use regua::client::outbox::{Gist, Outbox, OutboxKind, OutboxStatus};
 use regua::client::{Client, ClientError, Method, session};
 use regua::domain::{Clock, Disposition, EventKind, Locale, Role};
 use regua::schedule::default_policy;
@@ -450,8 +450,10 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
             OutboxKind::Outcome { debtor_id: debtor },
             "o-1",
             body.clone(),
-            Some("Maria"),
-            None,
+            &Gist {
+                about: Some("Maria".into()),
+                ..Gist::default()
+            },
         )
         .await
         .unwrap();
@@ -472,7 +474,7 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
     let kept = outbox.items().await.unwrap();
     assert_eq!(kept.len(), 1);
     assert!(kept[0].attempts >= 1 && !kept[0].failed);
-    assert_eq!(kept[0].about.as_deref(), Some("Maria"));
+    assert_eq!(kept[0].gist.about.as_deref(), Some("Maria"));
     let (tx, mut rx) = mpsc::unbounded_channel();
     let _sender = outbox.clone().run(ana.clone(), tx);
     let server = start(&db(&dir), Some(addr), Seed::None).await;
@@ -514,8 +516,7 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
             kind.clone(),
             "bad",
             json!({ "disposition": "no_answer", "mood": "grumpy" }),
-            None,
-            None,
+            &Gist::default(),
         )
         .await
         .unwrap();
@@ -524,8 +525,7 @@ async fn a_refused_write_is_kept_as_failed_and_the_rest_go_on() {
             kind.clone(),
             "good",
             json!({ "disposition": "no_answer" }),
-            None,
-            None,
+            &Gist::default(),
         )
         .await
         .unwrap();
@@ -679,7 +679,15 @@ async fn another_users_writes_wait_for_them() {
     let outbox = Outbox::open(data.path(), Locale::PtBr).await.unwrap();
     let id = outbox
         .for_owner(as_ana.clone())
-        .enqueue(kind, "ana-1", body, Some("Maria"), None)
+        .enqueue(
+            kind,
+            "ana-1",
+            body,
+            &Gist {
+                about: Some("Maria".into()),
+                ..Gist::default()
+            },
+        )
         .await
         .unwrap();
 
@@ -748,8 +756,7 @@ async fn an_old_write_already_tried_waits_for_the_agent_to_look() {
             kind,
             "old-1",
             json!({ "disposition": "no_answer" }),
-            None,
-            None,
+            &Gist::default(),
         )
         .await
         .unwrap();
@@ -803,7 +810,7 @@ async fn an_unreadable_record_is_kept_and_the_rest_go_on() {
     let kind = OutboxKind::Outcome { debtor_id: debtor };
     let body = json!({ "disposition": "no_answer", "note": "atrás" });
     let good = outbox
-        .enqueue(kind, "good", body, None, None)
+        .enqueue(kind, "good", body, &Gist::default())
         .await
         .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();

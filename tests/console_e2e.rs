@@ -4,7 +4,7 @@
 //! allowed whatever the hour the tests run.
 
 use portable_pty::{Child, CommandBuilder, MasterPty, PtySize, native_pty_system};
-use regua::client::outbox::{Outbox, OutboxKind};
+use regua::client::outbox::{Gist, Outbox, OutboxKind};
 use regua::domain::Locale;
 use serde_json::Value;
 use std::io::{Read, Write};
@@ -438,7 +438,15 @@ fn a_refused_record_is_seen_sent_again_and_given_up_on_the_outbox_screen() {
         let body = serde_json::json!({ "disposition": "no_answer", "note": "caiu a ligação" });
         let kind = OutboxKind::Outcome { debtor_id: 999_999 };
         outbox
-            .enqueue(kind, "e2e-refused", body, Some("Fulano de Tal"), None)
+            .enqueue(
+                kind,
+                "e2e-refused",
+                body,
+                &Gist {
+                    about: Some("Fulano de Tal".into()),
+                    ..Gist::default()
+                },
+            )
             .await
             .unwrap();
     });

@@ -8,6 +8,7 @@
 //! never dropped. Items survive a restart: open the file and run again.
 
 use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sqlx::Row;
@@ -46,13 +47,14 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS outbox (
     about TEXT,
     owner TEXT,
     checked INTEGER NOT NULL DEFAULT 0,
-    currency TEXT
+    currency TEXT,
+    zone TEXT
 )";
 /// Columns files from before them gain: who the write is about; whose it
 /// is (`user@server`; none in older files, sent by whoever runs); whether
 /// the agent looked before sending an old write again; the currency of
-/// the amounts in its body.
-const ADDED: [(&str, &str); 4] = [
+/// the amounts in its body; the zone of its times.
+const ADDED: [(&str, &str); 5] = [
     ("about", "ALTER TABLE outbox ADD COLUMN about TEXT"),
     ("owner", "ALTER TABLE outbox ADD COLUMN owner TEXT"),
     (
@@ -60,16 +62,17 @@ const ADDED: [(&str, &str); 4] = [
         "ALTER TABLE outbox ADD COLUMN checked INTEGER NOT NULL DEFAULT 0",
     ),
     ("currency", "ALTER TABLE outbox ADD COLUMN currency TEXT"),
+    ("zone", "ALTER TABLE outbox ADD COLUMN zone TEXT"),
 ];
 const HAS: &str = "SELECT COUNT(*) FROM pragma_table_info('outbox') WHERE name = ?";
 const ENQUEUE: &str = "INSERT INTO outbox \
-                       (kind, idempotency_key, body, created_at, about, owner, currency) \
-                       VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id";
+                       (kind, idempotency_key, body, created_at, about, owner, currency, zone) \
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id";
 /// Only the writes of the user and server this console is signed in to
 /// are sent: another's would go under this token.
 const MINE: &str = "(owner IS NULL OR owner = ?1)";
 const COLUMNS: &str = "id, kind, idempotency_key, body, failed, attempts, last_error, \
-                       created_at, about, owner, checked, currency";
+                       created_at, about, owner, checked, currency, zone";
 const ATTEMPTED: &str =
     "UPDATE outbox SET attempts = attempts + 1, last_error = ?, failed = ? WHERE id = ?";
 const HELD: &str = "UPDATE outbox SET last_error = ?, failed = 1 WHERE id = ?";
@@ -107,6 +110,19 @@ impl OutboxKind {
     }
 }
 
+/// What the agent needs to read a write later, as they knew it when it was
+/// made: offline, there is no asking the server.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Gist {
+    /// Who the write is about (the debtor's name).
+    pub about: Option<String>,
+    /// The currency of the amounts its body gives in minor units (a
+    /// promise's).
+    pub currency: Option<Currency>,
+    /// The zone its times were typed in (the debtor's: a callback's).
+    pub zone: Option<Tz>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutboxItem {
     pub id: i64,
@@ -119,12 +135,7 @@ pub struct OutboxItem {
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: DateTime<Utc>,
-    /// Who the write is about, as the agent knew them when it was made
-    /// (the debtor's name): offline, there is no asking the server.
-    pub about: Option<String>,
-    /// The currency of the amounts its body gives in minor units (a
-    /// promise's), when it was known.
-    pub currency: Option<Currency>,
+    pub gist: Gist,
     /// Whose it is (`user@server`) when it is not this outbox's owner's:
     /// it waits for them to sign in here.
     pub other_owner: Option<String>,
@@ -207,10 +218,15 @@ fn item(row: &sqlx::sqlite::SqliteRow, owner: Option<&str>) -> Result<OutboxItem
         attempts: row.try_get("attempts")?,
         last_error: row.try_get("last_error")?,
         created_at: row.try_get("created_at")?,
-        about: row.try_get("about")?,
-        currency: row
-            .try_get::<Option<String>, _>("currency")?
-            .and_then(|c| Currency::new(&c).ok()),
+        gist: Gist {
+            about: row.try_get("about")?,
+            currency: row
+                .try_get::<Option<String>, _>("currency")?
+                .and_then(|c| Currency::new(&c).ok()),
+            zone: row
+                .try_get::<Option<String>, _>("zone")?
+                .and_then(|z| z.parse().ok()),
+        },
         other_owner: other_owner.filter(|o| Some(o.as_str()) != owner),
         checked: row.try_get("checked")?,
     })
@@ -289,25 +305,24 @@ impl Outbox {
 
     /// Keeps a write to send, durably, and wakes the sender. `body` is the
     /// request's JSON; `idempotency_key` is sent with every attempt (one
-    /// key, one write: a key already in the outbox is refused); `about`
-    /// names who it concerns and `currency` what its amounts are in, for
-    /// the agent reading the outbox later.
+    /// key, one write: a key already in the outbox is refused); `gist` is
+    /// for the agent reading the outbox later.
     pub async fn enqueue(
         &self,
         kind: OutboxKind,
         idempotency_key: &str,
         body: Value,
-        about: Option<&str>,
-        currency: Option<Currency>,
+        gist: &Gist,
     ) -> Result<i64, OutboxError> {
         let id: i64 = sqlx::query(ENQUEUE)
             .bind(serde_json::to_string(&kind).expect("kinds serialize"))
             .bind(idempotency_key)
             .bind(body.to_string())
             .bind(self.clock.now())
-            .bind(about)
+            .bind(&gist.about)
             .bind(&self.owner)
-            .bind(currency.as_ref().map(Currency::code))
+            .bind(gist.currency.as_ref().map(Currency::code))
+            .bind(gist.zone.map(|z| z.name()))
             .fetch_one(&self.pool)
             .await?
             .try_get("id")?;
@@ -569,8 +584,11 @@ mod tests {
                 OutboxKind::Outcome { debtor_id: 4 },
                 "k1",
                 json!({"disposition": "no_answer"}),
-                Some("Ana Paula"),
-                Some(Currency::BRL),
+                &Gist {
+                    about: Some("Ana Paula".into()),
+                    currency: Some(Currency::BRL),
+                    zone: Some(chrono_tz::America::Manaus),
+                },
             )
             .await
             .unwrap();
@@ -579,8 +597,7 @@ mod tests {
                 OutboxKind::Outcome { debtor_id: 5 },
                 "k2",
                 json!({"note": "x\ny"}),
-                None,
-                None,
+                &Gist::default(),
             )
             .await
             .unwrap();
@@ -591,8 +608,7 @@ mod tests {
                     OutboxKind::Outcome { debtor_id: 6 },
                     "k1",
                     json!({}),
-                    None,
-                    None
+                    &Gist::default(),
                 )
                 .await
                 .is_err(),
@@ -612,13 +628,13 @@ mod tests {
             ),
             (a, &OutboxKind::Outcome { debtor_id: 4 }, "k1")
         );
-        assert_eq!(items[0].about.as_deref(), Some("Ana Paula"));
+        assert_eq!(items[0].gist.about.as_deref(), Some("Ana Paula"));
         assert_eq!(
-            (items[0].currency, items[1].currency),
-            (Some(Currency::BRL), None)
+            (items[0].gist.currency, items[0].gist.zone),
+            (Some(Currency::BRL), Some(chrono_tz::America::Manaus))
         );
         assert_eq!(items[1].body, json!({"note": "x\ny"}));
-        assert_eq!(items[1].about, None);
+        assert_eq!(items[1].gist, Gist::default());
         assert_eq!(items[1].kind.debtor_id(), Some(5));
         assert!(!items[1].failed);
         assert_eq!(
@@ -669,15 +685,18 @@ mod tests {
                 OutboxKind::Outcome { debtor_id: 8 },
                 "new",
                 json!({}),
-                Some("Rui"),
-                Some(Currency::USD),
+                &Gist {
+                    about: Some("Rui".into()),
+                    currency: Some(Currency::USD),
+                    zone: None,
+                },
             )
             .await
             .unwrap();
         let items = outbox.items().await.unwrap();
         let kept: Vec<_> = items
             .iter()
-            .map(|i| (i.kind.debtor_id(), i.about.as_deref(), i.currency))
+            .map(|i| (i.kind.debtor_id(), i.gist.about.as_deref(), i.gist.currency))
             .collect();
         assert_eq!(
             kept,

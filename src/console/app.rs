@@ -18,6 +18,7 @@ use crate::api::{
     ScriptView,
 };
 use crate::client::ClientError;
+use crate::client::outbox::Gist;
 use crate::domain::{Currency, Event, EventKind, Locale};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -290,10 +291,8 @@ pub enum Effect {
     Record {
         debtor_id: i64,
         request: OutcomeRequest,
-        /// The debtor's name, kept with the write for the outbox screen.
-        about: Option<String>,
-        /// What the request's amounts are in, for the same screen.
-        currency: Option<Currency>,
+        /// Kept with the write for the outbox screen.
+        gist: Gist,
     },
     /// Run one of the agent's `[commands]`, its arguments filled.
     RunCommand {
@@ -1482,7 +1481,11 @@ impl App {
             Ok(request) => {
                 let disposition = request.disposition;
                 let debtor_id = w.debtor_id;
-                let about = w.debtor.ready().map(|d| d.name.clone());
+                let gist = Gist {
+                    about: w.debtor.ready().map(|d| d.name.clone()),
+                    currency,
+                    zone,
+                };
                 self.overlay = None;
                 if let Some(w) = &mut self.work {
                     w.recorded = Some(disposition);
@@ -1490,8 +1493,7 @@ impl App {
                 fx.push(Effect::Record {
                     debtor_id,
                     request,
-                    about,
-                    currency,
+                    gist,
                 });
                 self.set_status(AgentStatus::WrapUp, None, fx);
                 self.say(Severity::Info, words(self.locale).wrap_up_done.into());

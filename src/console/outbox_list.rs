@@ -10,17 +10,17 @@ use super::action::Action;
 use super::app::{Remote, Severity};
 use super::scroll::Follow;
 use crate::api::OutcomeRequest;
-use crate::domain::{Currency, Locale};
+use crate::client::outbox::Gist;
+use crate::domain::Locale;
 
 /// A write kept in the outbox, as the agent reads it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unsent {
     pub id: i64,
     pub debtor_id: Option<i64>,
-    /// The debtor's name when it was recorded.
-    pub about: Option<String>,
-    /// What its amounts are in, when that was known.
-    pub currency: Option<Currency>,
+    /// Whom it is about, what its amounts are in and its times' zone, as
+    /// known when it was recorded.
+    pub gist: Gist,
     /// The outcome it records, when its body reads as one.
     pub outcome: Option<OutcomeRequest>,
     /// Refused for good: waits for the agent.
@@ -203,8 +203,7 @@ mod tests {
         Unsent {
             id,
             debtor_id: Some(100 + id),
-            about: None,
-            currency: None,
+            gist: Gist::default(),
             outcome: Some(OutcomeRequest::of(Disposition::NoAnswer)),
             failed,
             attempts: 1,

@@ -27,10 +27,10 @@ use super::views;
 use super::words::words;
 use crate::api::{LeaseView, OutcomeRequest};
 use crate::client::events::{self, Live};
-use crate::client::outbox::{Outbox, OutboxKind, OutboxStatus};
+use crate::client::outbox::{Gist, Outbox, OutboxKind, OutboxStatus};
 use crate::client::sanitize::clean;
 use crate::client::{Client, ClientError, new_key};
-use crate::domain::{Clock, Currency, Locale};
+use crate::domain::{Clock, Locale};
 
 /// What reaches the loop: the app's messages, and the runner's own.
 pub enum Event {
@@ -245,11 +245,10 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                         if let Effect::Record {
                             debtor_id,
                             request,
-                            about,
-                            currency,
+                            gist,
                         } = effect
                         {
-                            let _ = saves.send((debtor_id, request, about, currency));
+                            let _ = saves.send((debtor_id, request, gist));
                             continue;
                         }
                         if let Effect::RunCommand {
@@ -455,19 +454,17 @@ fn live_msg(l: Live) -> Msg {
 
 /// An outcome to keep: the debtor, the request, whom it is about and what
 /// its amounts are in.
-type Save = (i64, OutcomeRequest, Option<String>, Option<Currency>);
+type Save = (i64, OutcomeRequest, Gist);
 
 /// Keeps outcomes in the outbox one at a time, in the order they were
 /// recorded; ends once the sender is dropped and the last one is kept.
 fn saver(outbox: Outbox, tx: UnboundedSender<Event>) -> (UnboundedSender<Save>, JoinHandle<()>) {
     let (saves, mut rx) = unbounded_channel::<Save>();
     let task = tokio::spawn(async move {
-        while let Some((debtor_id, request, about, currency)) = rx.recv().await {
+        while let Some((debtor_id, request, gist)) = rx.recv().await {
             let body = serde_json::to_value(&request).expect("requests serialize");
             let kind = OutboxKind::Outcome { debtor_id };
-            let kept = outbox
-                .enqueue(kind, &new_key(), body, about.as_deref(), currency)
-                .await;
+            let kept = outbox.enqueue(kind, &new_key(), body, &gist).await;
             if let Err(e) = kept {
                 // Not kept: say so loudly, the agent must write it down.
                 let notice = Msg::Notice(Severity::Error, format!("NOT SAVED: {e}"));
@@ -671,8 +668,10 @@ async fn unsent(outbox: &Outbox) -> Result<Vec<Unsent>, String> {
         .map(|i| Unsent {
             id: i.id,
             debtor_id: i.kind.debtor_id(),
-            about: i.about.map(line),
-            currency: i.currency,
+            gist: Gist {
+                about: i.gist.about.map(line),
+                ..i.gist
+            },
             outcome: serde_json::from_value::<OutcomeRequest>(i.body)
                 .ok()
                 .map(|mut o| {
@@ -879,7 +878,7 @@ mod tests {
         let (saves, task) = saver(outbox.clone(), tx);
         for debtor_id in 0..40 {
             let request = OutcomeRequest::of(crate::domain::Disposition::NoAnswer);
-            saves.send((debtor_id, request, None, None)).unwrap();
+            saves.send((debtor_id, request, Gist::default())).unwrap();
         }
         drop(saves);
         task.await.unwrap();
@@ -907,7 +906,15 @@ mod tests {
         let body = serde_json::json!({ "disposition": "no_answer", "note": "a\u{1b}[2Jb" });
         let kind = OutboxKind::Outcome { debtor_id: 4 };
         outbox
-            .enqueue(kind, "k", body, Some("Zé\u{7}"), None)
+            .enqueue(
+                kind,
+                "k",
+                body,
+                &Gist {
+                    about: Some("Zé\u{7}".into()),
+                    ..Gist::default()
+                },
+            )
             .await
             .unwrap();
         let items = unsent(&outbox).await.unwrap();
@@ -917,7 +924,7 @@ mod tests {
             "{age}"
         );
         // What the file holds is data on screen.
-        assert_eq!(items[0].about.as_deref(), Some("Zé\u{fffd}"));
+        assert_eq!(items[0].gist.about.as_deref(), Some("Zé\u{fffd}"));
         let note = items[0].outcome.as_ref().unwrap().note.as_deref();
         assert_eq!(note, Some("a\u{fffd}b"));
     }

@@ -14,6 +14,7 @@ use crate::api::{
     DebtView, DebtorSummary, DebtorView, LeaseResponse, LeaseView, OffersView, Opening, PhoneView,
     PlanLine, PlanView, QueueView, ScriptView, TalkingPointView,
 };
+use crate::client::outbox::Gist;
 use crate::domain::{
     Channel, ContactResult, Currency, Disposition, Event, EventKind, Firmness, Installment, Locale,
     Money, PhoneKind, Reason,
@@ -320,11 +321,11 @@ fn lease_call_record_a_promise_and_take_the_next() {
             Effect::Record {
                 debtor_id,
                 request,
-                about,
-                currency,
+                gist,
             } => {
-                assert_eq!(about.as_deref(), Some("Maria Aparecida Souza"));
-                assert_eq!(*currency, Some(crate::domain::Currency::BRL));
+                assert_eq!(gist.about.as_deref(), Some("Maria Aparecida Souza"));
+                assert_eq!(gist.currency, Some(crate::domain::Currency::BRL));
+                assert_eq!(gist.zone, Some(chrono_tz::America::Sao_Paulo));
                 Some((*debtor_id, request.clone()))
             }
             _ => None,
@@ -1038,7 +1039,8 @@ fn a_refused_write_is_said_at_once() {
 }
 
 /// The outbox as the runner reads it: a refused promise and a waiting
-/// no-answer, the first about a debtor whose name was known.
+/// callback, the first about a debtor whose name was known, the second's
+/// time in the zone it was typed in.
 fn unsent() -> Vec<Unsent> {
     let promise = crate::api::OutcomeRequest {
         reason: Some(Reason::JobLoss),
@@ -1049,13 +1051,19 @@ fn unsent() -> Vec<Unsent> {
         }),
         ..crate::api::OutcomeRequest::of(Disposition::PromiseToPay)
     };
-    let no_answer = crate::api::OutcomeRequest::of(Disposition::NoAnswer);
+    let callback = crate::api::OutcomeRequest {
+        callback_at: Some(now() + chrono::Duration::hours(3)),
+        ..crate::api::OutcomeRequest::of(Disposition::CallbackRequested)
+    };
     vec![
         Unsent {
             id: 1,
             debtor_id: Some(42),
-            about: Some("Maria Aparecida Souza".into()),
-            currency: Some(crate::domain::Currency::BRL),
+            gist: Gist {
+                about: Some("Maria Aparecida Souza".into()),
+                currency: Some(crate::domain::Currency::BRL),
+                zone: None,
+            },
             outcome: Some(promise),
             failed: true,
             attempts: 1,
@@ -1066,9 +1074,11 @@ fn unsent() -> Vec<Unsent> {
         Unsent {
             id: 2,
             debtor_id: Some(77),
-            about: None,
-            currency: None,
-            outcome: Some(no_answer),
+            gist: Gist {
+                zone: Some(chrono_tz::America::Recife),
+                ..Gist::default()
+            },
+            outcome: Some(callback),
             failed: false,
             attempts: 3,
             last_error: Some("servidor inacessível: não foi possível conectar".into()),
@@ -1078,8 +1088,10 @@ fn unsent() -> Vec<Unsent> {
         Unsent {
             id: 3,
             debtor_id: Some(81),
-            about: Some("João Batista".into()),
-            currency: None,
+            gist: Gist {
+                about: Some("João Batista".into()),
+                ..Gist::default()
+            },
             outcome: Some(crate::api::OutcomeRequest::of(Disposition::LeftMessage)),
             failed: false,
             attempts: 1,

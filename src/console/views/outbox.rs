@@ -6,13 +6,14 @@ use ratatui::text::{Line, Span};
 
 use super::clipped;
 use crate::api::OutcomeRequest;
+use crate::client::outbox::Gist;
 use crate::console::app::Remote;
 use crate::console::format::{local_time, wait};
 use crate::console::outbox_list::{OutboxList, Unsent};
 use crate::console::scroll::mark;
 use crate::console::theme::Theme;
 use crate::console::words::{self, words};
-use crate::domain::{Currency, Locale, Money};
+use crate::domain::{Locale, Money};
 
 /// Rows each write takes.
 pub const ROWS: usize = 3;
@@ -75,7 +76,7 @@ pub fn lines(
         ]));
         let what = u.outcome.as_ref().map_or_else(
             || pick("(registro ilegível)", "(unreadable record)").to_string(),
-            |o| outcome_said(o, u.currency, locale),
+            |o| outcome_said(o, &u.gist, locale),
         );
         lines.push(Line::styled(
             format!("  {}", clipped(&what, width.saturating_sub(2))),
@@ -120,7 +121,7 @@ fn who(u: &Unsent, locale: Locale) -> String {
         Locale::PtBr => format!("devedor {id}"),
         Locale::En => format!("debtor {id}"),
     });
-    match (&u.about, id) {
+    match (&u.gist.about, id) {
         (Some(name), Some(id)) => format!("{name} · {id}"),
         (Some(name), None) => name.clone(),
         (None, Some(id)) => id,
@@ -129,16 +130,16 @@ fn who(u: &Unsent, locale: Locale) -> String {
 }
 
 /// What the write records: `promessa de pagamento (perdeu o emprego) de
-/// R$ 150,00 para 15/03/2026: nota`. The times are UTC: the debtor's zone
-/// is not kept with the write. An amount whose currency was not kept (a
-/// write from an older regua) is left out.
-fn outcome_said(o: &OutcomeRequest, currency: Option<Currency>, locale: Locale) -> String {
+/// R$ 150,00 para 15/03/2026: nota`. Times are in the debtor's zone, as
+/// they were typed (UTC in a write from an older regua, which did not keep
+/// the zone); an amount whose currency was not kept is left out.
+fn outcome_said(o: &OutcomeRequest, gist: &Gist, locale: Locale) -> String {
     let mut s = words::disposition(locale, o.disposition).to_string();
     if let Some(r) = o.reason {
         s += &format!(" ({})", words::reason(locale, r));
     }
     if let Some(p) = &o.promise {
-        if let Some(c) = currency {
+        if let Some(c) = gist.currency {
             let amount = Money::new(p.amount_minor, c).display(locale);
             s += &format!(" {} {amount}", locale.pick("de", "of"));
         }
@@ -162,7 +163,7 @@ fn outcome_said(o: &OutcomeRequest, currency: Option<Currency>, locale: Locale) 
         s += &format!(
             " {} {}",
             locale.pick("para", "for"),
-            local_time(t, None, locale)
+            local_time(t, gist.zone, locale)
         );
     }
     if let Some(n) = o.note.as_deref().filter(|n| !n.is_empty()) {
