@@ -960,12 +960,12 @@ fn explain_names_the_rule_and_when_it_clears() {
         "{lines:#?}"
     );
     let want = "call blocked — call window of São Paulo (Lei 15.426/2014): Saturday after \
-                14:00; allowed Mon 2026-03-09 08:00 local — step D+3 'first_call'";
+                14:00; allowed Mon 2026-03-09 08:00 local — step D+3: First call";
     assert!(lines.iter().any(|l| l == want), "{lines:#?}");
     assert!(
         lines
             .iter()
-            .any(|l| l == "now email (friendly) — step D+1 'missed_due_date'"),
+            .any(|l| l == "now email (friendly) — step D+1: Missed due date"),
         "{lines:#?}"
     );
     let last = lines.last().unwrap();
@@ -999,19 +999,21 @@ fn explain_speaks_the_agents_language() {
         "{active:#?}"
     );
     let want = "bloqueio de ligação — horário de ligação: São Paulo (Lei 15.426/2014) — \
-                sábado, depois das 14:00; até seg 09/03/2026 08:00 (hora local) — passo D+3 \
-                'first_call'";
+                sábado, depois das 14:00; até seg 09/03/2026 08:00 (hora local) — passo D+3: \
+                Primeira ligação";
     assert!(active.iter().any(|l| l == want), "{active:#?}");
     assert!(
         active
             .iter()
-            .any(|l| l == "agora e-mail (amigável) — passo D+1 'missed_due_date'"),
+            .any(|l| l == "agora e-mail (amigável) — passo D+1: Aviso de vencimento perdido"),
         "{active:#?}"
     );
-    // A step sent with a template of another name names it.
+    // A step without a name goes by its id, and names a template of
+    // another name.
     let mut renamed = default_policy();
     for step in &mut renamed.steps {
         if step.id == "missed_due_date" {
+            step.names = None;
             step.template = "friendly_email_v2".into();
         }
     }

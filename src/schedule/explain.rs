@@ -5,7 +5,7 @@ use chrono::{DateTime, Datelike, Utc};
 use chrono_tz::Tz;
 
 use super::plan::{Action, Blocked, Plan, Source, State};
-use super::policy::Policy;
+use super::policy::{Policy, in_locale};
 use crate::domain::{Debtor, Locale};
 
 /// The step or rule behind an action, as a person would name it.
@@ -19,6 +19,9 @@ pub fn source_name(policy: &Policy, source: Source, locale: Locale) -> String {
                 d => format!("D{d:+}"),
             };
             let word = if pt { "passo" } else { "step" };
+            if let Some(names) = &step.names {
+                return format!("{word} {day}: {}", in_locale(names, locale));
+            }
             // Most policies name a step after its template: once is enough.
             if step.template == step.id {
                 format!("{word} {day} '{}'", step.id)
@@ -30,7 +33,16 @@ pub fn source_name(policy: &Policy, source: Source, locale: Locale) -> String {
         Source::Encouragement if pt => "regra de promessa: incentivo antes da data".into(),
         Source::Encouragement => "promise rule: encouragement before the date".into(),
         Source::Engagement(i) => {
-            let id = &policy.engagement[i as usize].id;
+            let rule = &policy.engagement[i as usize];
+            let id = &rule.id;
+            if let Some(names) = &rule.names {
+                let word = if pt {
+                    "regra de engajamento"
+                } else {
+                    "engagement rule"
+                };
+                return format!("{word}: {}", in_locale(names, locale));
+            }
             if pt {
                 format!("regra de engajamento '{id}'")
             } else {

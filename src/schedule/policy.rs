@@ -37,6 +37,8 @@ pub type QueueIdx = u16;
 #[derive(Clone, Debug)]
 pub struct Step {
     pub id: String,
+    /// What agents read for it, in pt-BR and English; its id when none.
+    pub names: Option<[String; 2]>,
     /// Days from the due date; negative is before it.
     pub day: i32,
     pub channel: Channel,
@@ -95,6 +97,8 @@ pub struct StopQueues {
 #[derive(Clone, Debug)]
 pub struct EngagementRule {
     pub id: String,
+    /// What agents read for it, in pt-BR and English; its id when none.
+    pub names: Option<[String; 2]>,
     /// Opened on this channel (any channel when `None`).
     pub opened_on: Option<Channel>,
     pub no_payment_within_hours: u32,
@@ -126,10 +130,15 @@ pub struct Queue {
 
 impl Queue {
     pub fn name(&self, locale: Locale) -> &str {
-        match locale {
-            Locale::PtBr => &self.names[0],
-            Locale::En => &self.names[1],
-        }
+        in_locale(&self.names, locale)
+    }
+}
+
+/// The name of `names` said in `locale` (pt-BR first, then English).
+pub fn in_locale(names: &[String; 2], locale: Locale) -> &str {
+    match locale {
+        Locale::PtBr => &names[0],
+        Locale::En => &names[1],
     }
 }
 

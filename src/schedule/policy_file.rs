@@ -94,6 +94,7 @@ struct RawHeader {
 #[serde(deny_unknown_fields)]
 struct RawStep {
     id: Spanned<String>,
+    name: Option<Name>,
     day: Spanned<i64>,
     channel: Channel,
     firmness: Firmness,
@@ -157,6 +158,7 @@ struct RawStop {
 #[serde(deny_unknown_fields)]
 struct RawEngagement {
     id: Spanned<String>,
+    name: Option<Name>,
     when: Spanned<String>,
     opened_on: Option<Channel>,
     no_payment_within_hours: Spanned<i64>,
@@ -227,7 +229,7 @@ struct RawOffers {
 #[serde(deny_unknown_fields)]
 struct RawQueue {
     id: Spanned<String>,
-    name: QueueName,
+    name: Name,
     days_past_due: Option<Spanned<[i64; 2]>>,
 }
 
@@ -264,27 +266,27 @@ impl OneOrMany {
     }
 }
 
-/// A queue's name: one for every locale, or one each.
+/// A queue's, step's or rule's name: one for every locale, or one each.
 #[derive(Deserialize)]
 #[serde(untagged, expecting = "a name, or name.pt-BR and name.en")]
-enum QueueName {
+enum Name {
     One(String),
-    ByLocale(QueueNames),
+    ByLocale(Names),
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct QueueNames {
+struct Names {
     #[serde(rename = "pt-BR")]
     pt_br: String,
     en: String,
 }
 
-impl QueueName {
+impl Name {
     fn by_locale(&self) -> [String; 2] {
         match self {
-            QueueName::One(name) => [name.clone(), name.clone()],
-            QueueName::ByLocale(n) => [n.pt_br.clone(), n.en.clone()],
+            Name::One(name) => [name.clone(), name.clone()],
+            Name::ByLocale(n) => [n.pt_br.clone(), n.en.clone()],
         }
     }
 }
@@ -613,6 +615,7 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
             .map(|m| money(&mut r, m, &format!("{key}.min_balance")));
         steps.push(Step {
             id: s.id.get_ref().clone(),
+            names: s.name.as_ref().map(Name::by_locale),
             day,
             channel: s.channel,
             firmness: s.firmness,
@@ -710,6 +713,7 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         }
         engagement.push(EngagementRule {
             id: e.id.get_ref().clone(),
+            names: e.name.as_ref().map(Name::by_locale),
             opened_on: e.opened_on,
             no_payment_within_hours: r.int(
                 &e.no_payment_within_hours,

@@ -224,10 +224,7 @@ fn a_policy_may_set_its_own_windows_caps_and_holidays() {
 
 #[test]
 fn an_unknown_channel_is_named_on_its_line() {
-    let text = edited(
-        "id = \"first_call\"\nday = 3\nchannel = \"call\"",
-        "id = \"first_call\"\nday = 3\nchannel = \"fax\"",
-    );
+    let text = edited("day = 3\nchannel = \"call\"", "day = 3\nchannel = \"fax\"");
     let e = the_error(&text);
     assert_error(
         &e,
@@ -983,6 +980,48 @@ proptest! {
         }
         check_positions(&out.join("\n"))?;
     }
+}
+
+/// Agents read a step or engagement rule by its name in their language;
+/// a step without one by its id, as before names.
+#[test]
+fn steps_and_engagement_rules_are_named_for_agents_or_go_by_their_id() {
+    use crate::schedule::explain::source_name;
+    use crate::schedule::plan::Source;
+    let p = load(FILE, DEFAULT_TOML).unwrap();
+    let late = p.steps.iter().position(|s| s.id == "late_call").unwrap() as u16;
+    let said = |p: &crate::schedule::Policy, source, locale| source_name(p, source, locale);
+    assert_eq!(
+        said(&p, Source::Step(late), Locale::PtBr),
+        "passo D+45: Ligação de atraso longo"
+    );
+    assert_eq!(
+        said(&p, Source::Step(late), Locale::En),
+        "step D+45: Late call"
+    );
+    assert_eq!(
+        said(&p, Source::Engagement(0), Locale::PtBr),
+        "regra de engajamento: Abriu a mensagem e não pagou"
+    );
+
+    let text = edited(
+        "id = \"late_call\"\nname.pt-BR = \"Ligação de atraso longo\"\nname.en = \"Late call\"\n",
+        "id = \"late_call\"\n",
+    );
+    let p = load(FILE, &text).unwrap();
+    assert_eq!(
+        said(&p, Source::Step(late), Locale::PtBr),
+        "passo D+45 'late_call'"
+    );
+    let text = edited(
+        "name.pt-BR = \"Ligação de atraso longo\"\nname.en = \"Late call\"",
+        "name = \"Cobrança D+45\"",
+    );
+    let p = load(FILE, &text).unwrap();
+    assert_eq!(
+        said(&p, Source::Step(late), Locale::En),
+        "step D+45: Cobrança D+45"
+    );
 }
 
 #[test]
