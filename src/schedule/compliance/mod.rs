@@ -605,7 +605,8 @@ impl Compliance {
 
     /// The first instant at or after `t` when every rule allows the contact
     /// (`requested`: the debtor asked for this call), with the rule that
-    /// blocked at `t` if any; or the rule that no waiting clears. The history
+    /// held it longest if any blocked at `t`; or the rule that no waiting
+    /// clears. The history
     /// must be in time order.
     pub fn earliest(
         &self,
@@ -627,8 +628,8 @@ impl Compliance {
         requested: bool,
         t: DateTime<Utc>,
     ) -> Result<(DateTime<Utc>, Option<Block>), Refusal> {
-        let (at, first) = self.earliest_wait(debtor, recent, channel, requested, t)?;
-        Ok((at, first.map(|wait| self.block(debtor, wait))))
+        let (at, held) = self.earliest_wait(debtor, recent, channel, requested, t)?;
+        Ok((at, held.map(|wait| self.block(debtor, wait))))
     }
 
     /// `earliest_in` for a caller that wants only the instant.
@@ -679,7 +680,9 @@ impl Compliance {
 
     /// `earliest_wait` past a rule that blocks at `t` (`first`, as
     /// `temporal` found it there): out of line, the callers' usual answer
-    /// being that nothing blocks.
+    /// being that nothing blocks. The rule named is the one that holds the
+    /// longest: a quiet week after a conversation, not the night it began
+    /// in, is what stands between the agent and the next call.
     #[inline(never)]
     fn wait_out(
         &self,
@@ -691,7 +694,7 @@ impl Compliance {
         found: (Wait, Option<DateTime<Utc>>),
     ) -> Result<(DateTime<Utc>, Option<Wait>), Refusal> {
         let mut at = t;
-        let mut first: Option<Wait> = None;
+        let mut longest: Option<(chrono::Duration, Wait)> = None;
         let mut found = Some(found);
         // Each rule moves `at` forward; a few rounds settle it (a cap clearing
         // on a Sunday moves to Monday's opening, which no cap blocks).
@@ -701,26 +704,30 @@ impl Compliance {
                 None => self.temporal(debtor, recent, channel, requested, at),
             };
             match now_found {
-                None => return Ok((at, first)),
+                None => return Ok((at, longest.map(|(_, wait)| wait))),
                 Some((wait, Some(later))) if later > at => {
-                    first.get_or_insert(wait);
+                    let held = later - at;
+                    if longest.is_none_or(|(most, _)| held > most) {
+                        longest = Some((held, wait));
+                    }
                     at = later;
                 }
+                // One that never clears holds longest of all.
                 Some((wait, _)) => {
-                    first.get_or_insert(wait);
+                    longest = Some((chrono::Duration::MAX, wait));
                     break;
                 }
             }
         }
-        let first = first.expect("set in the loop");
+        let (_, wait) = longest.expect("set in the loop");
         Err(Refusal {
-            block: self.block(debtor, first),
+            block: self.block(debtor, wait),
             clears_at: None,
         })
     }
 
     /// Whether `channel` may reach the debtor at `t`; if not, the rule that
-    /// blocks and when every rule clears.
+    /// holds it longest and when every rule clears.
     pub fn check(
         &self,
         debtor: &Debtor,

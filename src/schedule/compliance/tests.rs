@@ -616,6 +616,34 @@ fn no_call_within_seven_days_after_a_conversation() {
     assert_eq!(r.clears_at, Some(sp_at(3, 9, 8, 0)));
 }
 
+/// A conversation late in the day: the window shuts for the night first,
+/// but the quiet week is what keeps the call away, and what is named.
+#[test]
+fn the_rule_named_is_the_one_that_holds_longest() {
+    let c = rules();
+    let d = sp();
+    let spoke = sp_at(3, 3, 19, 50);
+    let r = c
+        .check(
+            &d,
+            &[conversation(spoke)],
+            Channel::Call,
+            false,
+            sp_at(3, 3, 20, 30),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(r.block, Block::QuietAfterConversation { .. }),
+        "{:?}",
+        r.block
+    );
+    // Tuesday 10 March 19:50 the quiet week ends, inside the window.
+    assert_eq!(r.clears_at, Some(spoke + Duration::days(7)));
+    // Alone, the night is what holds it.
+    let (_, _, clears) = window_block(c.check(&d, &[], Channel::Call, false, sp_at(3, 3, 20, 30)));
+    assert_eq!(clears, Some(sp_at(3, 4, 8, 0)));
+}
+
 #[test]
 fn a_requested_call_is_exempt_from_caps_but_not_from_the_window() {
     let c = rules();
