@@ -83,8 +83,8 @@ use serde::Serialize;
 use smallvec::SmallVec;
 
 use crate::domain::{
-    Currency, Debt, Debtor, Document, DocumentError, Jurisdiction, Money, MoneyError, Phone,
-    PhoneKind, Uf, UsState, Zone,
+    Currency, Debt, Debtor, Document, DocumentError, Jurisdiction, Locale, Money, MoneyError,
+    Phone, PhoneKind, Uf, UsState, Zone,
 };
 
 /// One thing wrong with the file.
@@ -174,6 +174,10 @@ enum Col {
 }
 
 const N: usize = 19;
+
+/// The longest cell, in bytes, but for `tags` (a list): room for any
+/// person's or company's name.
+const MOST_BYTES: usize = 300;
 
 /// In the order of `Col`: name and whether the header must have it.
 const COLUMNS: [(Col, &str, bool); N] = [
@@ -627,7 +631,27 @@ impl<'r> Cells<'r, '_> {
         }
     }
 
+    /// Every cell within its size: a name of megabytes would reach every
+    /// search and every live event about the debtor. Named alone: what is
+    /// in a cell that long is not worth reading further.
+    fn sized(&mut self) -> bool {
+        for (col, _, _) in COLUMNS {
+            let most = if col == Col::Tags { 1_000 } else { MOST_BYTES };
+            let len = self.get(col).len();
+            if len > most {
+                self.bad(
+                    col,
+                    format!("is {len} bytes long; at most {most} fit in this column"),
+                );
+            }
+        }
+        self.ok
+    }
+
     fn parse(&mut self) -> Option<Row<'r>> {
+        if !self.sized() {
+            return None;
+        }
         let external_id = self
             .required(Col::ExternalId)
             .and_then(|v| self.plain(Col::ExternalId, v));
@@ -1119,10 +1143,19 @@ fn currency(text: &str) -> Result<Currency, String> {
     let upper = text.to_ascii_uppercase();
     Currency::new(&upper).map_err(|_| {
         format!(
-            "{} is not a currency code: three letters, like BRL or USD",
+            "{} is not an ISO 4217 currency code, like BRL or USD",
             shown(text)
         )
     })
+}
+
+fn too_large(text: &str, currency: Currency) -> String {
+    let most = Money::new(Money::MAX_OWED_MINOR, currency);
+    format!(
+        "{} is too large: a debtor owes at most {}",
+        shown(text),
+        most.display(Locale::En)
+    )
 }
 
 fn amount(text: &str, currency: Currency) -> Result<Money, String> {
@@ -1131,8 +1164,9 @@ fn amount(text: &str, currency: Currency) -> Result<Money, String> {
             "{} is negative: amounts owed are 0 or more",
             shown(text)
         )),
+        Ok(m) if m.minor > Money::MAX_OWED_MINOR => Err(too_large(text, currency)),
         Ok(m) => Ok(m),
-        Err(MoneyError::Overflow) => Err(format!("{} is too large", shown(text))),
+        Err(MoneyError::Overflow) => Err(too_large(text, currency)),
         Err(_) if text.starts_with('-') => Err(format!(
             "{} is negative: amounts owed are 0 or more",
             shown(text)
@@ -1548,10 +1582,18 @@ impl<'a> Import<'a> {
                     row.currency, first_debt.balance.currency
                 ),
             ));
-        } else if p.total.checked_add(row.balance.minor).is_none() {
+        } else if p
+            .total
+            .checked_add(row.balance.minor)
+            .is_none_or(|total| total > Money::MAX_OWED_MINOR)
+        {
+            let most = Money::new(Money::MAX_OWED_MINOR, row.currency);
             conflicts.push((
                 Col::Balance,
-                "makes this debtor's total balance too large to count".to_string(),
+                format!(
+                    "makes this debtor's total balance more than the most a debtor owes ({})",
+                    most.display(Locale::En)
+                ),
             ));
         }
         if !conflicts.is_empty() {
@@ -2047,6 +2089,26 @@ mod tests {
         assert_error(&file(&[&row]), 2, "balance", "is not an amount");
         let row = with(MARIA, "balance", "99999999999999999999");
         assert_error(&file(&[&row]), 2, "balance", "too large");
+        // Past what a debtor may owe: a board's sums must still fit.
+        let row = with(MARIA, "balance", "10000000000.01");
+        assert_error(
+            &file(&[&row]),
+            2,
+            "balance",
+            "'10000000000.01' is too large: a debtor owes at most BRL 10,000,000,000.00",
+        );
+        let big = with(
+            &with(MARIA, "balance", "6000000000.00"),
+            "interest_and_fees",
+            "0",
+        );
+        let second = with(&big, "debt_id", "D-2");
+        assert_error(
+            &file(&[&big, &second]),
+            3,
+            "balance",
+            "more than the most a debtor owes",
+        );
         let row = with(MARIA, "interest_and_fees", "1250.51");
         assert_error(
             &file(&[&row]),
@@ -2054,8 +2116,16 @@ mod tests {
             "interest_and_fees",
             "more than the balance",
         );
-        let row = with(MARIA, "currency", "R$");
-        assert_error(&file(&[&row]), 2, "currency", "not a currency code");
+        // Three letters are not enough: the code must be a currency's.
+        for code in ["R$", "ZZZ", "XAU", "CLF"] {
+            let row = with(MARIA, "currency", code);
+            assert_error(
+                &file(&[&row]),
+                2,
+                "currency",
+                "not an ISO 4217 currency code",
+            );
+        }
         // Whole amounts and one decimal are fine, and 0 is an amount.
         let row = with(&with(MARIA, "original", "1000"), "interest_and_fees", "0");
         let row = with(&row, "balance", "1250.5");
@@ -2063,6 +2133,25 @@ mod tests {
         assert_eq!(d[0].debts[0].original, brl(100_000));
         assert_eq!(d[0].debts[0].balance, brl(125_050));
         assert_eq!(d[0].debts[0].interest_and_fees, brl(0));
+    }
+
+    #[test]
+    fn a_cell_longer_than_any_name_is_refused() {
+        // Spaces around a cell are not counted.
+        let row = with(MARIA, "name", &"Maria ".repeat(60));
+        assert_error(
+            &file(&[&row]),
+            2,
+            "name",
+            "is 359 bytes long; at most 300 fit in this column",
+        );
+        let row = with(MARIA, "creditor", &"x".repeat(301));
+        assert_error(&file(&[&row]), 2, "creditor", "at most 300");
+        let row = with(MARIA, "name", &"Maria ".repeat(50));
+        ok(&file(&[&row]));
+        // A list of tags has more room.
+        let row = with(MARIA, "tags", &"vip;".repeat(200));
+        ok(&file(&[&row]));
     }
 
     #[test]

@@ -833,7 +833,7 @@ impl Board {
                 self.tally(from.as_deref(), |t| {
                     t.rpc += i64::from(rpc);
                     t.promises_made += i64::from(promise);
-                    t.promised_minor += promised;
+                    t.promised_minor = t.promised_minor.saturating_add(promised);
                 });
                 if promise && let Some(h) = self.hour(e.at) {
                     h.promises += 1;
@@ -848,7 +848,7 @@ impl Board {
             "payment_received" => {
                 let amount = b["amount_minor"].as_i64().unwrap_or(0);
                 self.tally(str_of("from_queue").as_deref(), |t| {
-                    t.collected_minor += amount
+                    t.collected_minor = t.collected_minor.saturating_add(amount)
                 });
                 true
             }

@@ -5,38 +5,49 @@ use std::fmt;
 
 use super::locale::Locale;
 
+/// A currency of ISO 4217, with its digits after the decimal point. Funds
+/// and codes of no currency (gold, `XXX`) are not debts' currencies.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Currency([u8; 3]);
+pub struct Currency {
+    code: [u8; 3],
+    digits: u8,
+}
 
 impl Currency {
-    pub const BRL: Currency = Currency(*b"BRL");
-    pub const USD: Currency = Currency(*b"USD");
+    pub const BRL: Currency = Currency {
+        code: *b"BRL",
+        digits: 2,
+    };
+    pub const USD: Currency = Currency {
+        code: *b"USD",
+        digits: 2,
+    };
 
     pub fn new(code: &str) -> Result<Currency, MoneyError> {
-        let bytes = code.as_bytes();
-        if bytes.len() == 3 && bytes.iter().all(u8::is_ascii_uppercase) {
-            Ok(Currency([bytes[0], bytes[1], bytes[2]]))
-        } else {
-            Err(MoneyError::BadCurrency(code.to_string()))
-        }
+        let bad = || MoneyError::BadCurrency(code.to_string());
+        let iso = iso_currency::Currency::from_code(code)
+            .filter(|c| !c.is_fund())
+            .ok_or_else(bad)?;
+        let digits = iso.exponent().ok_or_else(bad)?;
+        let b = code.as_bytes();
+        Ok(Currency {
+            code: [b[0], b[1], b[2]],
+            digits: digits as u8,
+        })
     }
 
     pub fn code(&self) -> &str {
-        // Only ASCII upper-case letters ever get in (see `new`).
-        std::str::from_utf8(&self.0).unwrap_or("???")
+        // Only ISO codes, three capital letters, ever get in (see `new`).
+        std::str::from_utf8(&self.code).unwrap_or("???")
     }
 
     /// Digits after the decimal point, per ISO 4217.
     pub fn minor_digits(&self) -> u32 {
-        match &self.0 {
-            b"JPY" | b"KRW" | b"CLP" | b"PYG" | b"VND" | b"ISK" | b"UGX" | b"XAF" | b"XOF" => 0,
-            b"BHD" | b"KWD" | b"JOD" | b"OMR" | b"TND" | b"IQD" | b"LYD" => 3,
-            _ => 2,
-        }
+        u32::from(self.digits)
     }
 
     fn symbol_pt_br(&self) -> Option<&'static str> {
-        match &self.0 {
+        match &self.code {
             b"BRL" => Some("R$"),
             b"USD" => Some("US$"),
             b"EUR" => Some("€"),
@@ -76,7 +87,7 @@ pub enum MoneyError {
     CurrencyMismatch { left: Currency, right: Currency },
     #[error("amount out of range")]
     Overflow,
-    #[error("'{0}' is not an ISO 4217 currency code (three capital letters)")]
+    #[error("'{0}' is not an ISO 4217 currency code (like BRL or USD)")]
     BadCurrency(String),
     #[error("'{0}' is not an amount (write it like 1234.56)")]
     BadAmount(String),
@@ -91,7 +102,7 @@ impl MoneyError {
             }
             (Locale::PtBr, MoneyError::Overflow) => "valor fora do limite".into(),
             (Locale::PtBr, MoneyError::BadCurrency(c)) => {
-                format!("'{c}' não é um código de moeda ISO 4217 (três letras maiúsculas)")
+                format!("'{c}' não é um código de moeda ISO 4217 (como BRL ou USD)")
             }
             (Locale::PtBr, MoneyError::BadAmount(a)) => {
                 format!("'{a}' não é um valor (escreva como 1234,56)")
@@ -107,6 +118,12 @@ pub struct Money {
 }
 
 impl Money {
+    /// The most a debtor may owe, in minor units (10 billion in a currency
+    /// of cents): a day's sums over millions of debtors still fit in an
+    /// `i64`, where an amount near its end would make every board's
+    /// totals overflow.
+    pub const MAX_OWED_MINOR: i64 = 1_000_000_000_000;
+
     pub const fn new(minor: i64, currency: Currency) -> Money {
         Money { minor, currency }
     }
@@ -304,10 +321,19 @@ mod tests {
     }
 
     #[test]
-    fn currency_codes_are_three_capitals() {
-        assert!(Currency::new("BRL").is_ok());
-        for bad in ["brl", "BR", "BRLL", "B1L", ""] {
+    fn currency_codes_are_iso_4217_currencies_with_their_digits() {
+        assert_eq!(Currency::new("BRL"), Ok(Currency::BRL));
+        assert_eq!(Currency::new("USD"), Ok(Currency::USD));
+        // Three capitals that name no currency, a fund, gold, "no currency".
+        for bad in ["brl", "BR", "BRLL", "B1L", "", "ZZZ", "CLF", "XAU", "XXX"] {
             assert!(Currency::new(bad).is_err(), "{bad}");
+        }
+        for (code, digits) in [("JPY", 0), ("RWF", 0), ("BHD", 3), ("EUR", 2)] {
+            assert_eq!(
+                Currency::new(code).unwrap().minor_digits(),
+                digits,
+                "{code}"
+            );
         }
     }
 }

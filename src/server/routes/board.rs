@@ -167,7 +167,7 @@ fn today(day: chrono::NaiveDate, calls: &[CallTally], money: &[FeedItem]) -> Tod
             t.contacts += c.calls;
             t.rpc += rpc;
             t.promises_made += promises;
-            t.promised_minor += c.promised_minor;
+            t.promised_minor = t.promised_minor.saturating_add(c.promised_minor);
         });
         if let Some(h) = hourly.get_mut(c.hour as usize) {
             h.contacts += c.calls;
@@ -180,7 +180,9 @@ fn today(day: chrono::NaiveDate, calls: &[CallTally], money: &[FeedItem]) -> Tod
             .or(item.body["queue"].as_str());
         let amount = item.body["amount_minor"].as_i64().unwrap_or(0);
         match item.kind.as_str() {
-            "payment_received" => add(queue, &|t: &mut Tally| t.collected_minor += amount),
+            "payment_received" => add(queue, &|t: &mut Tally| {
+                t.collected_minor = t.collected_minor.saturating_add(amount)
+            }),
             "promise_kept" => add(queue, &|t: &mut Tally| t.promises_kept += 1),
             "promise_broken" => add(queue, &|t: &mut Tally| t.promises_broken += 1),
             _ => {}
