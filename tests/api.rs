@@ -301,6 +301,22 @@ async fn failed_logins_are_limited_per_user_and_address() {
     assert_error(&r, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None);
     // Another user is not locked out by bruno's failures.
     s.login("carla").await;
+    // A name no user can have is refused before it is counted (kept, a
+    // stream of megabyte names filled the server's memory).
+    let r = s
+        .post(
+            "/v1/sessions",
+            None,
+            &json!({ "username": "x".repeat(100_000), "password": "guess" }),
+        )
+        .await;
+    assert_error(
+        &r,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("username"),
+    );
+    assert!(s.state.failed_logins.lock().unwrap().len() <= 1);
 }
 
 /// The first queue with at least `n` callable debtors.
@@ -731,6 +747,12 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
             "d4",
             "promise.amount_minor",
         ),
+        // An object's fields in order, as a list, are not the object.
+        (
+            b"{\"disposition\": \"promise_to_pay\", \"promise\": [100, \"2026-03-15\"]}",
+            "d5",
+            "promise",
+        ),
     ] {
         let r = post(raw(body), key).await;
         assert_error(
@@ -740,6 +762,30 @@ async fn bad_input_gets_a_4xx_naming_the_field() {
             Some(field),
         );
     }
+    let before = outcomes_on(&s, &ana, debtor).await;
+    let r = post(
+        raw(b"[\"no_answer\", null, \"a list\", null, null, null, null]"),
+        "d6",
+    )
+    .await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        None,
+    );
+    assert_eq!(
+        outcomes_on(&s, &ana, debtor).await,
+        before,
+        "nothing recorded"
+    );
+    // Brackets in a note are only text.
+    let r = post(
+        raw(b"{\"disposition\": \"no_answer\", \"note\": \"[ligar] de novo\"}"),
+        "d7",
+    )
+    .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
     let r = post(
         raw(b"{\"disposition\": \"no_answer\", \"note\": \"\xff\xfe\"}"),
         "e",

@@ -262,8 +262,49 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
         });
         let value = parsed?;
         de.end().map_err(|e| json_error(e, &bytes))?;
+        // serde takes an object's fields in order from a list too, and
+        // no request here holds a list: `[2, 1, null]` was a payment.
+        if let Some(at) = list_in(&bytes) {
+            let e = ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid",
+                match &at {
+                    Some(field) => format!("`{field}` is a list; it is an object or a value"),
+                    None => "the body is a list; it is a JSON object".to_string(),
+                },
+            );
+            return Err(match at {
+                Some(field) => e.field(field),
+                None => e,
+            });
+        }
         Ok(Body(value, bytes))
     }
+}
+
+/// Where a JSON body holds a list, if it does: `Some(None)` for the body
+/// itself, else the field's path (`promise`, `plan.first_date`).
+fn list_in(body: &[u8]) -> Option<Option<String>> {
+    // Most bodies have no bracket at all; one in a string is no list.
+    if !body.contains(&b'[') {
+        return None;
+    }
+    fn walk(v: &serde_json::Value, path: &str) -> Option<Option<String>> {
+        let here = || Some(path.to_string()).filter(|p| !p.is_empty());
+        match v {
+            serde_json::Value::Array(_) => Some(here()),
+            serde_json::Value::Object(fields) => fields.iter().find_map(|(k, v)| {
+                let path = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                walk(v, &path)
+            }),
+            _ => None,
+        }
+    }
+    walk(&serde_json::from_slice(body).ok()?, "")
 }
 
 fn body_timeout(what: &str) -> ApiError {

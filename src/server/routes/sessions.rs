@@ -9,6 +9,7 @@ use std::net::SocketAddr;
 
 use crate::api::ErrorBody;
 use crate::api::{LoginRequest, LoginResponse, MeView, UserView};
+use crate::domain::User;
 use crate::server::app::{AppState, Body};
 use crate::server::auth::{Caller, bearer, hash_password, new_token, token_hash, verify_password};
 use crate::server::error::ApiError;
@@ -30,6 +31,14 @@ pub async fn login(
     ConnectInfo(addr): ConnectInfo<SocketAddr>,
     Body(req, _): Body<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
+    // No user has a longer name (see `users add`): it is not kept among
+    // the failures, which a stream of megabyte names would fill.
+    if req.username.len() > User::MAX_NAME {
+        return Err(ApiError::invalid(
+            "username",
+            format!("a user name is at most {} bytes", User::MAX_NAME),
+        ));
+    }
     let now = state.clock.now();
     let key = (req.username.clone(), addr.ip().to_string());
     let window = Duration::minutes(FAILURE_WINDOW_MINUTES);
