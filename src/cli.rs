@@ -824,6 +824,14 @@ async fn add_key(name: String, database: String) -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    // The board is what a key opens, and the board is not an agent's.
+    if user.role == regua::domain::Role::Agent {
+        eprintln!(
+            "regua users add-key: {} is an agent; the board over SSH is for supervisors and admins",
+            terminal_safe(&user.name)
+        );
+        return ExitCode::from(2);
+    }
     // Kept without its comment: the key is what is compared.
     let text = key.to_openssh().unwrap_or_else(|_| line.to_string());
     match store.add_user_key(user.id, &text, chrono::Utc::now()).await {
@@ -848,6 +856,10 @@ async fn add_key(name: String, database: String) -> ExitCode {
 }
 
 async fn add_user(name: String, role: regua::domain::Role, database: String) -> ExitCode {
+    if let Some(problem) = regua::domain::User::name_problem(&name) {
+        eprintln!("regua users add: {}: {problem}", terminal_safe(&name));
+        return ExitCode::from(2);
+    }
     let mut password = String::new();
     if std::io::stdin().read_line(&mut password).is_err() || password.trim().is_empty() {
         eprintln!("regua users add: give the password on standard input (one line)");

@@ -283,6 +283,64 @@ fn demo_data_keeps_to_regua_clock() {
     );
 }
 
+/// `users add` with the password on standard input.
+fn add_user(name: &str, role: &str, db: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["users", "add", name, "--role", role, "--database", db])
+        .env("REGUA_CONFIG", english_config())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn user_names_are_checked_and_an_agent_gets_no_board_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("users.db").display());
+    for (name, says) in [
+        ("", "cannot be empty"),
+        (" ana", "no spaces around it"),
+        ("an\u{1b}[2Ja", "no control characters"),
+        (&"a".repeat(65), "at most 64 bytes"),
+    ] {
+        let out = add_user(name, "agent", &db);
+        assert_eq!(out.status.code(), Some(2), "{name:?}");
+        let err = text(&out.stderr);
+        assert!(err.contains(says), "{name:?}: {err}");
+        assert!(!err.contains('\u{1b}'), "printed escaped: {err:?}");
+    }
+    let out = add_user("ana", "agent", &db);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["users", "add-key", "ana", "--database", &db])
+        .env("REGUA_CONFIG", english_config())
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ana@desk\n";
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(key.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("ana is an agent; the board over SSH is for supervisors"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
 #[test]
 fn help_lists_the_commands() {
     let out = regua(&["--help"]);
