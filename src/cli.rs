@@ -607,6 +607,15 @@ async fn serve(args: ServeArgs) -> ExitCode {
         },
         None => schedule::default_policy(),
     };
+    // The SSH board is drawn here, as the server's config says: a mistake
+    // in it stops the server before it starts, not after it says it runs.
+    let look = match args.ssh_listen {
+        Some(_) => match board_look() {
+            Ok(l) => Some(l),
+            Err(code) => return code,
+        },
+        None => None,
+    };
     let dir = data_dir();
     let url = args.database.unwrap_or_else(|| {
         let _ = std::fs::create_dir_all(&dir);
@@ -681,12 +690,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
         return ExitCode::from(1);
     }
     let mut ssh_boards = None;
-    if let Some(addr) = args.ssh_listen {
-        // The SSH board is drawn here: the server's config says how.
-        let look = match board_look() {
-            Ok(l) => l,
-            Err(code) => return code,
-        };
+    if let (Some(addr), Some(look)) = (args.ssh_listen, look) {
         match ssh_endpoint(addr, http, &state, look).await {
             Ok(open) => ssh_boards = Some(open),
             Err(e) => {

@@ -165,6 +165,39 @@ fn simulate_text_prints_days_totals_and_the_audit() {
     );
 }
 
+/// In Portuguese, every word of the report is, not only its numbers.
+#[test]
+fn simulate_speaks_the_configs_language() {
+    let config = temp_file("pt.toml", "locale = \"pt-BR\"\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["simulate", "--debtors", "300", "--days", "3"])
+        .env("REGUA_CONFIG", &config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let s = text(&out.stdout);
+    for said in [
+        "política 'default', 300 devedores, 3 dias a partir de 02/03/2026",
+        "saldo da carteira no início: R$ ",
+        "dia          lig.",
+        "contatos com a pessoa certa: ",
+        " % das ligações)",
+        "auditoria de conformidade (verificador independente): ",
+        "0 violações",
+    ] {
+        assert!(s.contains(said), "{said:?} in {s}");
+    }
+    for english in [
+        "debtors",
+        "right-party",
+        "promises:",
+        "recovered:",
+        "violations",
+    ] {
+        assert!(!s.contains(english), "{english:?} in {s}");
+    }
+}
+
 /// A policy may narrow a legal call window, not widen it: São Paulo's
 /// opened to 06:00-23:00 every day is refused with the file, line, key and
 /// law, by `policy check` and by whatever would run it. (The simulation's
@@ -245,6 +278,26 @@ fn bad_numbers_and_a_bad_config_exit_2() {
     let err = text(&out.stderr);
     assert!(
         err.contains("bad-config.toml:2:") && err.contains("colour"),
+        "{err}"
+    );
+    // A server that draws the SSH board reads the config first: a mistake
+    // stops it before it says it listens.
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("s.db").display());
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &db])
+        .args(["--ssh-listen", "127.0.0.1:0"])
+        .env("REGUA_DATA_DIR", dir.path())
+        .env(
+            "REGUA_CONFIG",
+            temp_file("bad-config.toml", "locale = \"en\"\ncolour = \"blue\"\n"),
+        )
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("colour") && !err.contains("listening"),
         "{err}"
     );
 }

@@ -134,42 +134,102 @@ impl Report {
 
     pub fn to_text(&self, locale: Locale) -> String {
         let money = |minor| Money::new(minor, self.currency).display(locale).to_string();
+        let pick = |pt: &'static str, en: &'static str| locale.pick(pt, en);
+        let decimal = |x: f64, places: usize| {
+            let s = format!("{x:.places$}");
+            match locale {
+                Locale::PtBr => s.replace('.', ","),
+                Locale::En => s,
+            }
+        };
         let s = &self.settings;
         let t = &self.totals;
         let mut out = String::new();
+        let _ = match locale {
+            Locale::PtBr => writeln!(
+                out,
+                "regua simulate — política '{}', {} devedores, {} dias a partir de {}, semente {}",
+                s.policy,
+                s.debtors,
+                s.days,
+                locale.date(s.start),
+                s.seed
+            ),
+            Locale::En => writeln!(
+                out,
+                "regua simulate — policy '{}', {} debtors, {} days from {}, seed {}",
+                s.policy,
+                s.debtors,
+                s.days,
+                locale.date(s.start),
+                s.seed
+            ),
+        };
         let _ = writeln!(
             out,
-            "regua simulate — policy '{}', {} debtors, {} days from {}, seed {}",
-            s.policy,
-            s.debtors,
-            s.days,
-            locale.date(s.start),
-            s.seed
-        );
-        let _ = writeln!(
-            out,
-            "portfolio balance at start: {}\n",
+            "{}: {}\n",
+            pick("saldo da carteira no início", "portfolio balance at start"),
             money(self.start_balance_minor)
         );
+        // Each heading fits its column: the English words, or Portuguese
+        // ones cut to the same width.
+        let head: [&str; 16] = match locale {
+            Locale::PtBr => [
+                "dia",
+                "lig.",
+                "sms",
+                "e-mail",
+                "whats",
+                "carta",
+                "negat.",
+                "jurid.",
+                "amigáv.",
+                "firme",
+                "jurid.",
+                "CPC",
+                "feit.",
+                "cump.",
+                "queb.",
+                "recuperado",
+            ],
+            Locale::En => [
+                "day",
+                "call",
+                "sms",
+                "email",
+                "whats",
+                "letter",
+                "bureau",
+                "legal",
+                "friendly",
+                "firm",
+                "legal",
+                "RPC",
+                "made",
+                "kept",
+                "broke",
+                "recovered",
+            ],
+        };
         let _ = writeln!(
             out,
             "{:<10} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6} │ {:>7} {:>6} {:>6} │ {:>6} {:>5} {:>5} {:>5} │ {:>16}",
-            "day",
-            "call",
-            "sms",
-            "email",
-            "whats",
-            "letter",
-            "bureau",
-            "legal",
-            "friendly",
-            "firm",
-            "legal",
-            "RPC",
-            "made",
-            "kept",
-            "broke",
-            "recovered"
+            head[0],
+            head[1],
+            head[2],
+            head[3],
+            head[4],
+            head[5],
+            head[6],
+            head[7],
+            head[8],
+            head[9],
+            head[10],
+            head[11],
+            head[12],
+            head[13],
+            head[14],
+            head[15],
         );
         for (date, f) in &self.days {
             let _ = writeln!(
@@ -193,15 +253,26 @@ impl Report {
                 money(f.recovered_minor),
             );
         }
-        let _ = writeln!(out, "\ntotals");
-        let _ = writeln!(out, "  contacts by channel and firmness:");
+        let _ = writeln!(out, "\n{}", pick("totais", "totals"));
+        let _ = writeln!(
+            out,
+            "  {}:",
+            pick(
+                "contatos por canal e firmeza",
+                "contacts by channel and firmness"
+            )
+        );
+        let (friendly, firm, legal) = match locale {
+            Locale::PtBr => ("amigável", "firme", "jurídico"),
+            Locale::En => ("friendly", "firm", "legal"),
+        };
         for ch in Channel::ALL {
             let row = &t.contacts[ch as usize];
             if row.iter().any(|&n| n > 0) {
                 let _ = writeln!(
                     out,
-                    "    {:<9} {:>8} (friendly {}, firm {}, legal {})",
-                    ch.name(),
+                    "    {:<11} {:>8} ({friendly} {}, {firm} {}, {legal} {})",
+                    ch.said(locale),
                     t.by_channel(ch),
                     row[0],
                     row[1],
@@ -210,49 +281,67 @@ impl Report {
             }
         }
         let calls = t.by_channel(Channel::Call).max(1);
-        let _ = writeln!(
-            out,
-            "  right-party contacts: {} ({:.1} % of calls)",
-            t.right_party_contacts,
-            100.0 * t.right_party_contacts as f64 / calls as f64
+        let rpc_share = decimal(100.0 * t.right_party_contacts as f64 / calls as f64, 1);
+        let recovered_share = decimal(
+            100.0 * t.recovered_minor as f64 / self.start_balance_minor.max(1) as f64,
+            1,
         );
-        let _ = writeln!(
-            out,
-            "  promises: {} made, {} kept, {} broken (the rest still open)",
-            t.promises_made, t.promises_kept, t.promises_broken
-        );
-        let recovered_share =
-            100.0 * t.recovered_minor as f64 / self.start_balance_minor.max(1) as f64;
-        let _ = writeln!(
-            out,
-            "  recovered: {} in {} payments ({:.1} % of the starting balance)",
-            money(t.recovered_minor),
-            t.payments,
-            recovered_share
-        );
-        let _ = writeln!(out, "  engine: {} plans in {:.2} s", t.plans, self.seconds);
-        let _ = writeln!(
-            out,
-            "\ncompliance audit (independent checker): {} contacts checked, {} violations",
-            self.contacts_audited,
-            self.violations.len()
-        );
+        let seconds = decimal(self.seconds, 2);
+        let violations = self.violations.len();
+        let _ = match locale {
+            Locale::PtBr => write!(
+                out,
+                "  contatos com a pessoa certa: {} ({rpc_share} % das ligações)\n  \
+                 promessas: {} feitas, {} cumpridas, {} quebradas (as demais seguem em aberto)\n  \
+                 recuperado: {} em {} pagamentos ({recovered_share} % do saldo inicial)\n  \
+                 motor: {} planos em {seconds} s\n\n\
+                 auditoria de conformidade (verificador independente): {} contatos verificados, \
+                 {violations} violações\n",
+                t.right_party_contacts,
+                t.promises_made,
+                t.promises_kept,
+                t.promises_broken,
+                money(t.recovered_minor),
+                t.payments,
+                t.plans,
+                self.contacts_audited,
+            ),
+            Locale::En => write!(
+                out,
+                "  right-party contacts: {} ({rpc_share} % of calls)\n  \
+                 promises: {} made, {} kept, {} broken (the rest still open)\n  \
+                 recovered: {} in {} payments ({recovered_share} % of the starting balance)\n  \
+                 engine: {} plans in {seconds} s\n\n\
+                 compliance audit (independent checker): {} contacts checked, {violations} \
+                 violations\n",
+                t.right_party_contacts,
+                t.promises_made,
+                t.promises_kept,
+                t.promises_broken,
+                money(t.recovered_minor),
+                t.payments,
+                t.plans,
+                self.contacts_audited,
+            ),
+        };
         for v in self.violations.iter().take(LISTED_VIOLATIONS) {
             let _ = writeln!(
                 out,
-                "  debtor {} at {} ({}): {}",
+                "  {} {} {} {} ({}): {}",
+                pick("devedor", "debtor"),
                 v.debtor_id,
+                pick("em", "at"),
                 v.at.format("%Y-%m-%d %H:%M UTC"),
-                v.channel,
+                v.channel.said(locale),
                 v.rule
             );
         }
-        if self.violations.len() > LISTED_VIOLATIONS {
-            let _ = writeln!(
-                out,
-                "  … and {} more",
-                self.violations.len() - LISTED_VIOLATIONS
-            );
+        if violations > LISTED_VIOLATIONS {
+            let more = violations - LISTED_VIOLATIONS;
+            let _ = match locale {
+                Locale::PtBr => writeln!(out, "  … e mais {more}"),
+                Locale::En => writeln!(out, "  … and {more} more"),
+            };
         }
         out
     }
