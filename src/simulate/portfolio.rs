@@ -154,6 +154,46 @@ fn pick<T: Copy>(rng: &mut impl Rng, weighted: &[(T, u32)]) -> T {
     weighted[weighted.len() - 1].0
 }
 
+/// The area code of the state's capital (DDD in Brazil).
+fn area_code(j: Jurisdiction) -> u16 {
+    match j {
+        Jurisdiction::Us(UsState::NY) => 212,
+        Jurisdiction::Us(UsState::FL) => 305,
+        Jurisdiction::Us(UsState::TX) => 214,
+        Jurisdiction::Us(UsState::AZ) => 602,
+        Jurisdiction::Us(_) => 202,
+        Jurisdiction::Br(uf) => match uf {
+            Uf::AC => 68,
+            Uf::AL => 82,
+            Uf::AP => 96,
+            Uf::AM => 92,
+            Uf::BA => 71,
+            Uf::CE => 85,
+            Uf::DF => 61,
+            Uf::ES => 27,
+            Uf::GO => 62,
+            Uf::MA => 98,
+            Uf::MT => 65,
+            Uf::MS => 67,
+            Uf::MG => 31,
+            Uf::PA => 91,
+            Uf::PB => 83,
+            Uf::PR => 41,
+            Uf::PE => 81,
+            Uf::PI => 86,
+            Uf::RJ => 21,
+            Uf::RN => 84,
+            Uf::RS => 51,
+            Uf::RO => 69,
+            Uf::RR => 95,
+            Uf::SC => 48,
+            Uf::SP => 11,
+            Uf::SE => 79,
+            Uf::TO => 63,
+        },
+    }
+}
+
 /// Debtor `index` of the portfolio of `seed`, with debts due around `start`
 /// (from 90 days before it to 20 days after: every stage of the régua).
 pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
@@ -180,9 +220,20 @@ pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
         LAST[rng.random_range(0..LAST.len())],
         LAST[rng.random_range(0..LAST.len())]
     );
+    // Numbers of the debtor's own state, shaped as their kind is (a
+    // Brazilian mobile has nine digits from a 9, a landline eight from a 3;
+    // US numbers are the 555-01xx kept for fiction).
+    let area = area_code(jurisdiction);
+    let number = |digits: u32, mobile: bool| match jurisdiction {
+        Jurisdiction::Us(_) => format!("+1{area}55501{:02}", digits % 100),
+        Jurisdiction::Br(_) if mobile => format!("+55{area}9{:08}", digits % 100_000_000),
+        Jurisdiction::Br(_) => format!("+55{area}3{:07}", digits % 10_000_000),
+    };
+    let digits = rng.random_range(0..100_000_000u32);
+    let mobile = rng.random_bool(0.85);
     let mut phones = vec![Phone {
-        number: format!("+55119{:08}", rng.random_range(0..100_000_000u32)),
-        kind: if rng.random_bool(0.85) {
+        number: number(digits, mobile),
+        kind: if mobile {
             PhoneKind::Mobile
         } else {
             PhoneKind::Landline
@@ -191,7 +242,7 @@ pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
     }];
     if rng.random_bool(0.3) {
         phones.push(Phone {
-            number: format!("+55113{:07}", rng.random_range(0..10_000_000u32)),
+            number: number(rng.random_range(0..10_000_000u32), false),
             kind: PhoneKind::Work,
             consent: rng.random_bool(0.7),
         });
@@ -265,5 +316,27 @@ mod tests {
             assert!(a.debtor.debts[0].balance.is_positive());
         }
         assert_ne!(debtor(7, 0, start).debtor, debtor(8, 0, start).debtor);
+    }
+
+    /// The demo's numbers are ones an import would take for that debtor,
+    /// of the kind they are said to be: a CE debtor's mobile is from 85.
+    #[test]
+    fn phones_are_of_the_debtors_state_and_of_their_kind() {
+        let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        for i in 0..2_000 {
+            let d = debtor(1, i, start).debtor;
+            for p in &d.phones {
+                let read = crate::import::phone(&p.number, d.jurisdiction);
+                let (_, kind) = read.unwrap_or_else(|e| panic!("{}: {e}", p.number));
+                // Only a Brazilian number says its kind.
+                if p.kind != PhoneKind::Work && matches!(d.jurisdiction, Jurisdiction::Br(_)) {
+                    assert_eq!(kind, p.kind, "{}", p.number);
+                }
+                if let Jurisdiction::Br(uf) = d.jurisdiction {
+                    let area = area_code(d.jurisdiction).to_string();
+                    assert!(p.number[3..].starts_with(&area), "{uf:?} {}", p.number);
+                }
+            }
+        }
     }
 }
