@@ -529,7 +529,7 @@ impl Board {
             .extend(self.agents.iter().map(|a| (a.id, a.name.clone())));
         self.today = Some(view.today);
         // A code the board cannot read keeps the one it had.
-        if let Ok(c) = Currency::new(&view.currency) {
+        if let Ok(c) = Currency::read(&view.currency) {
             self.currency = c;
         }
         for a in &self.agents {

@@ -222,7 +222,7 @@ fn item(row: &sqlx::sqlite::SqliteRow, owner: Option<&str>) -> Result<OutboxItem
             about: row.try_get("about")?,
             currency: row
                 .try_get::<Option<String>, _>("currency")?
-                .and_then(|c| Currency::new(&c).ok()),
+                .and_then(|c| Currency::read(&c).ok()),
             zone: row
                 .try_get::<Option<String>, _>("zone")?
                 .and_then(|z| z.parse().ok()),

@@ -1465,7 +1465,7 @@ impl App {
             .debtor
             .ready()
             .and_then(|d| d.debts.first())
-            .and_then(|d| Currency::new(&d.currency).ok());
+            .and_then(|d| Currency::read(&d.currency).ok());
         let ctx = super::outcome_form::FormContext {
             locale: self.locale,
             today,

@@ -412,7 +412,7 @@ pub struct FormContext<'a> {
 /// plan before it is sent.
 pub fn terms_of(script: &ScriptView) -> Option<Terms> {
     let o = script.offers.as_ref()?;
-    let c = Currency::new(&o.currency).ok()?;
+    let c = Currency::read(&o.currency).ok()?;
     Some(Terms {
         balance: Money::new(o.balance_minor, c),
         max_discount: Money::new(o.max_discount_minor, c),

@@ -36,6 +36,25 @@ impl Currency {
         })
     }
 
+    /// A code as kept (in a store, in an outbox, from a server): a currency
+    /// of ISO 4217 with its digits, or, for one taken before regua checked
+    /// codes against ISO, any three capitals with two digits, as then.
+    /// What is kept is read, not refused; what comes in new goes through
+    /// [`Currency::new`].
+    pub fn read(code: &str) -> Result<Currency, MoneyError> {
+        Currency::new(code).or_else(|e| {
+            let b = code.as_bytes();
+            if b.len() == 3 && b.iter().all(u8::is_ascii_uppercase) {
+                Ok(Currency {
+                    code: [b[0], b[1], b[2]],
+                    digits: 2,
+                })
+            } else {
+                Err(e)
+            }
+        })
+    }
+
     pub fn code(&self) -> &str {
         // Only ISO codes, three capital letters, ever get in (see `new`).
         std::str::from_utf8(&self.code).unwrap_or("???")
@@ -77,7 +96,7 @@ impl Serialize for Currency {
 impl<'de> Deserialize<'de> for Currency {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        Currency::new(&s).map_err(serde::de::Error::custom)
+        Currency::read(&s).map_err(serde::de::Error::custom)
     }
 }
 
@@ -328,6 +347,14 @@ mod tests {
         for bad in ["brl", "BR", "BRLL", "B1L", "", "ZZZ", "CLF", "XAU", "XXX"] {
             assert!(Currency::new(bad).is_err(), "{bad}");
         }
+        // Kept before codes were checked: read as they were then.
+        for code in ["ZZZ", "CLF", "XAU"] {
+            let kept = Currency::read(code).unwrap();
+            assert_eq!((kept.code(), kept.minor_digits()), (code, 2));
+        }
+        assert!(Currency::read("brl").is_err());
+        let stored: Money = serde_json::from_str(r#"{"minor": 5, "currency": "ZZZ"}"#).unwrap();
+        assert_eq!(stored.currency.code(), "ZZZ");
         for (code, digits) in [("JPY", 0), ("RWF", 0), ("BHD", 3), ("EUR", 2)] {
             assert_eq!(
                 Currency::new(code).unwrap().minor_digits(),

@@ -252,13 +252,13 @@ fn sentence(text: &str, width: usize, max: usize, style: Style) -> Vec<Line<'sta
 
 fn total(d: &DebtorView) -> Option<Money> {
     let first = d.debts.first()?;
-    let currency = Currency::new(&first.currency).ok()?;
+    let currency = Currency::read(&first.currency).ok()?;
     let mut sum = Money::new(0, currency);
     for debt in &d.debts {
         sum = sum
             .checked_add(Money::new(
                 debt.balance_minor,
-                Currency::new(&debt.currency).ok()?,
+                Currency::read(&debt.currency).ok()?,
             ))
             .ok()?;
     }
@@ -480,7 +480,7 @@ fn debts_text(app: &App, w: &Workspace, promises: Option<&Fates>) -> Text<'stati
     if let Some(d) = w.debtor.ready() {
         let today = w.today(app.now);
         for debt in &d.debts {
-            let Ok(c) = Currency::new(&debt.currency) else {
+            let Ok(c) = Currency::read(&debt.currency) else {
                 continue;
             };
             // Each figure with its name: two bare amounts side by side

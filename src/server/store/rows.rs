@@ -487,7 +487,7 @@ pub fn agent_state(row: &dyn Cols) -> Result<AgentStateView, StoreError> {
 
 pub fn debt(row: &dyn Cols) -> Result<Debt, StoreError> {
     let code = text(row, "currency")?;
-    let currency = Currency::new(&code).map_err(|e| corrupt("currency", e))?;
+    let currency = Currency::read(&code).map_err(|e| corrupt("currency", e))?;
     let due = text(row, "due_date")?;
     Ok(Debt {
         id: int(row, "id")?,
