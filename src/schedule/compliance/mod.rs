@@ -682,7 +682,10 @@ impl Compliance {
     /// `temporal` found it there): out of line, the callers' usual answer
     /// being that nothing blocks. The rule named is the one that holds the
     /// longest: a quiet week after a conversation, not the night it began
-    /// in, is what stands between the agent and the next call.
+    /// in, is what stands between the agent and the next call. A window
+    /// shut later is named only when it is shut already at `t`: a cap
+    /// that ends on a Saturday afternoon is what holds a Friday's call,
+    /// though the weekend then holds it longer.
     #[inline(never)]
     fn wait_out(
         &self,
@@ -695,6 +698,7 @@ impl Compliance {
     ) -> Result<(DateTime<Utc>, Option<Wait>), Refusal> {
         let mut at = t;
         let mut longest: Option<(chrono::Duration, Wait)> = None;
+        let windows_count = matches!(found.0, Wait::Window(_));
         let mut found = Some(found);
         // Each rule moves `at` forward; a few rounds settle it (a cap clearing
         // on a Sunday moves to Monday's opening, which no cap blocks).
@@ -707,7 +711,8 @@ impl Compliance {
                 None => return Ok((at, longest.map(|(_, wait)| wait))),
                 Some((wait, Some(later))) if later > at => {
                     let held = later - at;
-                    if longest.is_none_or(|(most, _)| held > most) {
+                    let eligible = windows_count || !matches!(wait, Wait::Window(_));
+                    if eligible && longest.is_none_or(|(most, _)| held > most) {
                         longest = Some((held, wait));
                     }
                     at = later;

@@ -639,6 +639,15 @@ fn the_rule_named_is_the_one_that_holds_longest() {
     );
     // Tuesday 10 March 19:50 the quiet week ends, inside the window.
     assert_eq!(r.clears_at, Some(spoke + Duration::days(7)));
+    // Friday 19:00, capped until Saturday 14:30: the weekend then holds
+    // the call longer, but the window is open now and the cap is named.
+    let mut history = vec![attempt(sp_at(2, 28, 14, 30))];
+    history.extend((2..=7).map(|day| attempt(sp_at(3, day.min(6), 9, day))));
+    let r = c
+        .check(&d, &history, Channel::Call, false, sp_at(3, 6, 19, 0))
+        .unwrap_err();
+    assert!(matches!(r.block, Block::CallCap { .. }), "{:?}", r.block);
+    assert_eq!(r.clears_at, Some(sp_at(3, 9, 8, 0)));
     // Alone, the night is what holds it.
     let (_, _, clears) = window_block(c.check(&d, &[], Channel::Call, false, sp_at(3, 3, 20, 30)));
     assert_eq!(clears, Some(sp_at(3, 4, 8, 0)));
