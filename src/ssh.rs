@@ -28,7 +28,7 @@ use crate::config::BoardConfig;
 use crate::console::keymap::Keymap;
 use crate::console::theme::Theme;
 use crate::domain::{Locale, Role, User};
-use crate::server::app::AppState;
+use crate::server::app::{AppState, login_key};
 use crate::server::auth::{hash_password, new_token, verify_password};
 use crate::server::routes::sessions::{FAILURE_WINDOW_MINUTES, MAX_FAILURES};
 
@@ -190,7 +190,7 @@ impl Connection {
         let state = &self.endpoint.state;
         let now = state.clock.now();
         let ip = self.peer.map_or("ssh".to_string(), |a| a.ip().to_string());
-        let key = (name.to_string(), ip);
+        let key = login_key(name, ip);
         let window = chrono::Duration::minutes(FAILURE_WINDOW_MINUTES);
         {
             let mut failed = state.failed_logins.lock().expect("not poisoned");

@@ -28,7 +28,14 @@ pub const BODY_LIMIT: usize = 256 * 1024;
 pub const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Failed logins by (user name, address): how many, and the first one.
-pub type FailedLogins = HashMap<(String, String), (u32, DateTime<Utc>)>;
+/// The name is kept as its digest: a name of any length takes 32 bytes.
+pub type FailedLogins = HashMap<([u8; 32], String), (u32, DateTime<Utc>)>;
+
+/// The key of `name`'s failed logins from `addr`.
+pub fn login_key(name: &str, addr: String) -> ([u8; 32], String) {
+    use sha2::Digest;
+    (sha2::Sha256::digest(name.as_bytes()).into(), addr)
+}
 
 #[derive(Clone)]
 pub struct AppState {
