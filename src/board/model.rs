@@ -244,9 +244,6 @@ pub struct Board {
     pub overlay: Option<Overlay>,
     pub notice: Option<(Severity, String)>,
     pub quit: bool,
-    /// Agents with a call started and no outcome yet: their outcome
-    /// closes that call rather than adding one, as the server counts.
-    open_calls: HashSet<i64>,
     /// The queue of each lease seen taken, to give it back its count.
     lease_queues: HashMap<i64, String>,
     /// Agents who left the floor holding a lease: the floor keeps them
@@ -306,7 +303,6 @@ impl Board {
             overlay: None,
             notice: None,
             quit: false,
-            open_calls: HashSet::new(),
             leaving: HashSet::new(),
             names: HashMap::new(),
             debtor_names: HashMap::new(),
@@ -552,12 +548,6 @@ impl Board {
         while self.ticker.len() > TICKER {
             self.ticker.pop_front();
         }
-        self.open_calls = self
-            .agents
-            .iter()
-            .filter(|a| a.state == AgentState::OnCall)
-            .map(|a| a.id)
-            .collect();
         self.lease_queues.clear();
         // Here by a lease alone: they go when it ends.
         self.leaving = self
@@ -709,7 +699,6 @@ impl Board {
     fn drop_agent(&mut self, id: i64) -> bool {
         let before = self.agents.len();
         self.agents.retain(|a| a.id != id);
-        self.open_calls.remove(&id);
         self.leaving.remove(&id);
         if self.agent_sel == Some(id) {
             self.agent_sel = self.visible_agents().first().map(|a| a.id);
@@ -810,15 +799,23 @@ impl Board {
             }
             "call_started" => {
                 let Some(agent) = e.user_id else { return false };
-                self.open_calls.insert(agent);
                 self.count_call(agent, str_of("queue").as_deref(), e.at);
                 true
             }
             "outcome_recorded" => {
                 let Some(agent) = e.user_id else { return false };
                 let from = str_of("from_queue");
-                if !self.open_calls.remove(&agent) {
-                    self.count_call(agent, from.as_deref(), e.at);
+                // Dated when recorded: one sent late from an agent's
+                // outbox belongs to the hour (or day) it happened in.
+                let at = serde_json::from_value(b["recorded_at"].clone()).unwrap_or(e.at);
+                // A call dialed through the server was counted when it
+                // started (here, or in the snapshot): the outcome that
+                // resolves it is no second call.
+                if b["attempt_id"].as_i64().is_none() {
+                    self.count_call(agent, from.as_deref(), at);
+                }
+                if !self.is_today(at) {
+                    return true;
                 }
                 let d: Option<Disposition> = serde_json::from_value(b["disposition"].clone()).ok();
                 let rpc = d.is_some_and(Disposition::is_right_party);
@@ -835,7 +832,7 @@ impl Board {
                     t.promises_made += i64::from(promise);
                     t.promised_minor = t.promised_minor.saturating_add(promised);
                 });
-                if promise && let Some(h) = self.hour(e.at) {
+                if promise && let Some(h) = self.hour(at) {
                     h.promises += 1;
                 }
                 let to = str_of("queue");
@@ -935,7 +932,17 @@ impl Board {
         changed
     }
 
+    /// Whether `at` is in the board's today (the server's UTC day).
+    fn is_today(&self, at: DateTime<Utc>) -> bool {
+        self.today
+            .as_ref()
+            .is_some_and(|t| at.date_naive() == t.day)
+    }
+
     fn count_call(&mut self, agent: i64, queue: Option<&str>, at: DateTime<Utc>) {
+        if !self.is_today(at) {
+            return;
+        }
         if let Some(a) = self.agents.iter_mut().find(|a| a.id == agent) {
             a.calls_today += 1;
         }

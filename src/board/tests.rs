@@ -756,14 +756,14 @@ fn events_move_the_figures_without_a_snapshot() {
         10,
         "call_started",
         Some(2),
-        serde_json::json!({"queue": "early"})
+        serde_json::json!({"queue": "early", "attempt_id": 500})
     ));
     assert!(event(
         &mut b,
         11,
         "outcome_recorded",
         Some(2),
-        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 10000, "queue": null, "from_queue": "early"})
+        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 10000, "queue": null, "from_queue": "early", "attempt_id": 500})
     ));
     let bruno = b.agents.iter().find(|a| a.id == 2).unwrap();
     // The outcome closed the call it started: one call, not two.
@@ -779,10 +779,45 @@ fn events_move_the_figures_without_a_snapshot() {
     assert_eq!(b.queues[0].depth, 131);
     assert_eq!(b.ticker.back().unwrap().id, 11);
 
-    let since = (now() + Duration::seconds(5)).to_rfc3339();
+    // Bruno dials again; an outcome sent late from his outbox, recorded
+    // yesterday with no call of its own, counts on neither today's figures
+    // nor this call's.
+    let yesterday = now() - Duration::days(1);
     event(
         &mut b,
         12,
+        "call_started",
+        Some(2),
+        serde_json::json!({"queue": "early", "attempt_id": 501}),
+    );
+    event(
+        &mut b,
+        13,
+        "outcome_recorded",
+        Some(2),
+        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 10000, "queue": null,
+            "from_queue": "early", "attempt_id": null, "recorded_at": yesterday}),
+    );
+    event(
+        &mut b,
+        14,
+        "outcome_recorded",
+        Some(2),
+        serde_json::json!({"disposition": "no_answer", "promised_minor": 0, "queue": "early",
+            "from_queue": "early", "attempt_id": 501}),
+    );
+    let bruno = b.agents.iter().find(|a| a.id == 2).unwrap();
+    assert_eq!(
+        (bruno.calls_today, bruno.rpc_today, bruno.promises_today),
+        (8, 3, 2)
+    );
+    let today = b.today.as_ref().unwrap();
+    assert_eq!((today.total.contacts, today.total.promises_made), (22, 5));
+
+    let since = (now() + Duration::seconds(5)).to_rfc3339();
+    event(
+        &mut b,
+        15,
         "agent_arrived",
         Some(9),
         serde_json::json!({"user_id": 9, "name": "eva", "state": "paused", "reason": "lunch", "since": since, "by": null,
@@ -801,7 +836,7 @@ fn events_move_the_figures_without_a_snapshot() {
 
     event(
         &mut b,
-        13,
+        16,
         "lease_released",
         Some(1),
         serde_json::json!({"lease_id": 77, "debtor_id": 42, "agent_id": 1, "by": 5}),
