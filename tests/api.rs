@@ -2048,15 +2048,19 @@ async fn a_call_dialed_then_its_outcome_count_one_attempt() {
     assert_eq!(calls_of(&s, &ana, debtor).await.len(), before + 2);
 }
 
-/// An outcome that waited in the agent's outbox is dated when it was
-/// recorded: it resolves the call dialed before it (no second attempt), a
-/// callback whose time passed meanwhile is kept and due at once, and the
-/// agent, long past that call, is not put back in wrap-up.
+/// An outcome that waited in the agent's outbox comes with its age
+/// (`Regua-Recorded-Ago`, on the console's own clock) and is dated when it
+/// was recorded: it resolves the call dialed before it, not one dialed
+/// after; a callback whose time passed meanwhile is kept and due at once;
+/// the agent, long past that call, is not put back in wrap-up; and a
+/// colleague who took the debtor since does not make it lost.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_outcome_sent_late_is_dated_when_it_was_recorded() {
     let s = start().await;
     let ana = s.login("ana").await;
-    let debtor = lease_any(&s, &ana).await;
+    let bruno = s.login("bruno").await;
+    let queue = callable_queue(&s, &ana, 2).await;
+    let (lease, debtor) = lease_from(&s, &queue, &ana).await;
     let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
     let phone = record["phones"]
         .as_array()
@@ -2065,50 +2069,87 @@ async fn an_outcome_sent_late_is_dated_when_it_was_recorded() {
         .find(|p| p["consent"] == true)
         .expect("a callable debtor has a number to call")["number"]
         .clone();
+    let dial = |token: String, key: &'static str| {
+        let s = &s;
+        let phone = phone.clone();
+        async move {
+            let r = s
+                .call(
+                    Method::POST,
+                    &format!("/v1/debtors/{debtor}/calls"),
+                    Some(&token),
+                    Some(json!({ "phone": phone }).to_string().into_bytes()),
+                    Some(key),
+                )
+                .await;
+            assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+        }
+    };
     let before = calls_of(&s, &ana, debtor).await.len();
-    let dialed = s
+    dial(ana.clone(), "late-dial").await;
+    // Ana's console loses the server; her lease is given back, and bruno
+    // takes the debtor.
+    let r = s
         .call(
-            Method::POST,
-            &format!("/v1/debtors/{debtor}/calls"),
+            Method::DELETE,
+            &format!("/v1/leases/{lease}"),
             Some(&ana),
-            Some(json!({ "phone": phone }).to_string().into_bytes()),
-            Some("late-dial"),
+            None,
+            None,
         )
         .await;
-    assert_eq!(dialed.0, StatusCode::CREATED, "{}", dialed.1);
+    assert_eq!(r.0, StatusCode::NO_CONTENT, "{}", r.1);
+    // (Called a moment ago, the debtor is no longer first in his queue:
+    // the lease is written as the server would.)
+    let bruno_id = agent_id(&s, &bruno).await.as_i64().unwrap();
+    let db = format!("sqlite://{}", s._dir.path().join("regua.db").display());
+    let db = sqlx::SqlitePool::connect(&db).await.unwrap();
+    sqlx::query("INSERT INTO leases (debtor_id, agent_id, expires_ms) VALUES (?, ?, ?)")
+        .bind(debtor)
+        .bind(bruno_id)
+        .bind((morning() + chrono::Duration::hours(2)).timestamp_millis())
+        .execute(&db)
+        .await
+        .unwrap();
 
     let minutes = |m| morning() + chrono::Duration::minutes(m);
     s.set_clock(minutes(45));
-    let late = |recorded_at: DateTime<Utc>, key: &'static str| {
-        let ana = ana.clone();
+    let late = |token: &str, body: Value, ago: &'static str, key: &'static str| {
         let s = &s;
+        let token = token.to_string();
         async move {
-            let body = json!({
-                "disposition": "callback_requested",
-                "callback_at": minutes(20),
-                "recorded_at": recorded_at,
-            });
-            let r = s.outcome(debtor, &ana, Some(key), &body).await;
-            (r.0, r.1)
+            let resp = s
+                .http
+                .post(format!("{}/v1/debtors/{debtor}/outcomes", s.base))
+                .bearer_auth(&token)
+                .header("Idempotency-Key", key)
+                .header("Regua-Recorded-Ago", ago)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            (resp.status(), resp.json::<Value>().await.unwrap())
         }
     };
-    let ahead = late(minutes(45 + 6), "late-ahead").await;
+    let callback = json!({ "disposition": "callback_requested", "callback_at": minutes(20) });
+    let r = late(&ana, callback.clone(), "soon", "late-bad").await;
     assert_error(
-        &ahead,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        Some("recorded_at"),
+        &r,
+        StatusCode::BAD_REQUEST,
+        "bad_header",
+        Some("Regua-Recorded-Ago"),
     );
-    let too_old = late(minutes(45) - chrono::Duration::days(8), "late-old").await;
+    // A fresh outcome on bruno's debtor is refused, as always.
+    let fresh = s.outcome(debtor, &ana, Some("late-fresh"), &callback).await;
     assert_error(
-        &too_old,
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid",
-        Some("recorded_at"),
+        &(fresh.0, fresh.1),
+        StatusCode::FORBIDDEN,
+        "leased_to_another",
+        None,
     );
-    assert_says(&too_old, "7 days");
 
-    let o = late(minutes(2), "late-1").await;
+    // Recorded 43 minutes ago, 2 after the dial.
+    let o = late(&ana, callback, "2580", "late-1").await;
     assert_eq!(o.0, StatusCode::CREATED, "{}", o.1);
     assert_eq!(o.1["recorded_at"], json!(minutes(2)));
     assert_eq!(
@@ -2129,6 +2170,23 @@ async fn an_outcome_sent_late_is_dated_when_it_was_recorded() {
         .unwrap();
     assert_eq!(outcome["at"], json!(minutes(2)));
     assert_ne!(s.get("/v1/me", &ana).await.1["state"], "wrap_up");
+
+    // Bruno dials now; an outcome of his from before this call does not
+    // take its attempt, and one older than the keys are kept is dated as
+    // far back as they are.
+    dial(bruno.clone(), "late-dial-2").await;
+    let no_answer = json!({ "disposition": "no_answer" });
+    let o = late(&bruno, no_answer, "864000", "late-2").await;
+    assert_eq!(o.0, StatusCode::CREATED, "{}", o.1);
+    assert_eq!(
+        o.1["recorded_at"],
+        json!(minutes(45) - chrono::Duration::days(7))
+    );
+    let calls = calls_of(&s, &ana, debtor).await;
+    assert_eq!(calls.len(), before + 3, "{calls:?}");
+    let dialed: Vec<_> = calls.iter().filter(|c| c["result"] == "dialed").collect();
+    assert_eq!(dialed.len(), 1, "bruno's call is still his: {calls:?}");
+    assert_eq!(dialed[0]["at"], json!(minutes(45)));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

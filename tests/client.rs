@@ -442,8 +442,13 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
     let addr = server.addr;
     server.kill();
 
-    // Recorded while the server is down, then the console quits.
-    let outbox = Outbox::open(data.path(), Locale::En).await.unwrap();
+    // Recorded while the server is down, 40 minutes before it comes back
+    // (the console's clock), then the console quits.
+    let recorded = chrono::Utc::now() - chrono::Duration::minutes(40);
+    let outbox = Outbox::open(data.path(), Locale::En)
+        .await
+        .unwrap()
+        .with_clock(Arc::new(regua::domain::ShiftedClock::starting_at(recorded)));
     let body = json!({ "disposition": "no_answer", "note": "sem resposta" });
     let id = outbox
         .enqueue(
@@ -490,6 +495,15 @@ async fn the_outbox_delivers_once_after_the_server_comes_back() {
     );
     assert_eq!(delivered.answer["debtor_id"], debtor);
     assert!(outbox.items().await.unwrap().is_empty());
+    // Dated when it was recorded, on the server's clock: its age on the
+    // console's, whatever either clock says the time is.
+    let at: DateTime<Utc> =
+        serde_json::from_value(delivered.answer["recorded_at"].clone()).unwrap();
+    let age = morning() - at;
+    assert!(
+        age > chrono::Duration::minutes(39) && age < chrono::Duration::minutes(41),
+        "{age}"
+    );
 
     // Exactly once, even when the same key comes again.
     let path = format!("/v1/debtors/{debtor}/outcomes");

@@ -1484,11 +1484,23 @@ async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
         .await
         .unwrap();
     assert_eq!(
-        store.open_call(id, ana.id, t(3, 11)).await.unwrap(),
+        store
+            .open_call(id, ana.id, t(3, 11), t(3, 12))
+            .await
+            .unwrap(),
         None,
         "too old"
     );
-    let open = store.open_call(id, ana.id, t(3, 9)).await.unwrap().unwrap();
+    assert_eq!(
+        store.open_call(id, ana.id, t(3, 8), t(3, 9)).await.unwrap(),
+        None,
+        "dialed after the time asked about"
+    );
+    let open = store
+        .open_call(id, ana.id, t(3, 9), t(3, 11))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!((open.attempt_id, &open.attempt), (ids[0], &dialed));
     let outcome = Event {
         at: t(3, 10) + Duration::minutes(5),
@@ -1514,7 +1526,13 @@ async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
         vec![answered, outcome],
         "the attempt holds its result; no second attempt"
     );
-    assert_eq!(store.open_call(id, ana.id, t(3, 9)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .open_call(id, ana.id, t(3, 9), t(3, 11))
+            .await
+            .unwrap(),
+        None
+    );
     assert!(
         matches!(store.apply(id, &end).await, Err(StoreError::Conflict(_))),
         "a call ends once"

@@ -54,6 +54,14 @@ pub struct UserView {
 /// console and board stop typing there.
 pub const MAX_REASON: usize = 200;
 
+/// The header an outcome sent late carries: how many seconds before it was
+/// sent it was recorded, counted on the sender's own clock (a difference
+/// of two readings of one clock, whatever that clock says the time is).
+/// The server dates the outcome that long before its own now. A header,
+/// not a field: the body a retry repeats stays the same, and a server that
+/// does not know it records the outcome as it always did.
+pub const RECORDED_AGO: &str = "Regua-Recorded-Ago";
+
 /// What an agent is doing now, as they (or a supervisor) last said.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -266,12 +274,6 @@ pub struct OutcomeRequest {
     pub plan: Option<PlanRequest>,
     #[serde(default)]
     pub callback_at: Option<DateTime<Utc>>,
-    /// When the agent recorded it, if that was before it was sent: an
-    /// outcome kept while the server was away is dated when it happened.
-    /// At most 7 days back (the keys that make it once are kept that long)
-    /// and 5 minutes ahead of the server's clock.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub recorded_at: Option<DateTime<Utc>>,
 }
 
 impl OutcomeRequest {
@@ -284,7 +286,6 @@ impl OutcomeRequest {
             promise: None,
             plan: None,
             callback_at: None,
-            recorded_at: None,
         }
     }
 }

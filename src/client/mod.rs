@@ -320,18 +320,22 @@ impl Client {
         idempotency_key: Option<&str>,
     ) -> Result<T, ClientError> {
         let body = body.map(|b| serde_json::to_vec(b).expect("request bodies serialize"));
-        self.send_bytes(method, path, body, idempotency_key).await
+        self.send_bytes(method, path, body, idempotency_key, None)
+            .await
     }
 
     /// [`Client::send`] with the JSON already written: the server compares
     /// an Idempotency-Key's bodies byte for byte, so a retry sends these
-    /// very bytes again.
+    /// very bytes again. `recorded_ago` says how long ago, on this
+    /// machine's clock, what the request tells of happened (see
+    /// [`crate::api::RECORDED_AGO`]).
     pub(crate) async fn send_bytes<T: DeserializeOwned>(
         &self,
         method: Method,
         path: &str,
         body: Option<Vec<u8>>,
         idempotency_key: Option<&str>,
+        recorded_ago: Option<chrono::Duration>,
     ) -> Result<T, ClientError> {
         let mut request = self.request(method, path);
         if let Some(body) = body {
@@ -341,6 +345,12 @@ impl Client {
         }
         if let Some(key) = idempotency_key {
             request = request.header("Idempotency-Key", key);
+        }
+        if let Some(ago) = recorded_ago {
+            request = request.header(
+                crate::api::RECORDED_AGO,
+                ago.num_seconds().max(0).to_string(),
+            );
         }
         self.call(request).await
     }

@@ -487,12 +487,15 @@ impl Outbox {
                 return self.hold(next.id, message, last_error).await;
             }
         };
+        // Its age on this outbox's clock dates it on the server's.
+        let ago = self.clock.now() - next.created_at;
         let sent = client
             .send_bytes::<Value>(
                 method,
                 &path,
                 Some(next.raw.into_bytes()),
                 Some(&next.idempotency_key),
+                Some(ago),
             )
             .await;
         match sent {

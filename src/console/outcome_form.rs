@@ -249,11 +249,9 @@ impl OutcomeForm {
             words(locale).disposition.to_string() + "?",
         ))?;
         let note = self.note.trim();
-        // Dated now: it may reach the server much later, from the outbox.
         let mut req = OutcomeRequest {
             reason: self.reason(),
             note: (!note.is_empty()).then(|| note.to_string()),
-            recorded_at: Some(ctx.now),
             ..OutcomeRequest::of(disposition)
         };
         // Without the offers (the server is away), the basic checks still

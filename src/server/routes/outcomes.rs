@@ -5,13 +5,13 @@
 //! now (so the caps count one attempt per call), or else a new one.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 
 use chrono::{DateTime, Duration, Utc};
 
 use crate::api::ErrorBody;
-use crate::api::{AgentState, OutcomeRequest, OutcomeResponse};
+use crate::api::{AgentState, OutcomeRequest, OutcomeResponse, RECORDED_AGO};
 use crate::domain::{
     Channel, ContactResult, Debtor, Disposition, Event, EventKind, Firmness, Money, User,
 };
@@ -24,11 +24,11 @@ use crate::server::routes::agents::change_state;
 use crate::server::store::{CallWrite, Change, Tx};
 
 #[utoipa::path(post, path = "/v1/debtors/{id}/outcomes", tag = "calls", security(("bearer" = [])),
-    params(("id" = i64, Path, description = "the debtor's id"), ("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again")),
+    params(("id" = i64, Path, description = "the debtor's id"), ("Idempotency-Key" = String, Header, description = "the same key and body answer the first answer again"), ("Regua-Recorded-Ago" = Option<u64>, Header, description = "for an outcome sent late: how many seconds before sending it was recorded, on the sender's clock")),
     request_body = OutcomeRequest,
     responses(
         (status = 201, description = "the outcome recorded", body = OutcomeResponse),
-        (status = 400, description = "no or a bad Idempotency-Key, or malformed JSON", body = ErrorBody),
+        (status = 400, description = "no or a bad Idempotency-Key, a bad Regua-Recorded-Ago, or malformed JSON", body = ErrorBody),
         (status = 401, description = "no valid bearer token", body = ErrorBody),
         (status = 403, description = "the debtor is leased to another agent (`leased_to_another`)", body = ErrorBody),
         (status = 404, description = "no such debtor", body = ErrorBody),
@@ -43,10 +43,11 @@ pub async fn record(
 ) -> Result<Response, ApiError> {
     let user = caller.0;
     let now = state.clock.now();
+    let said = recorded_when(&headers, now)?;
     let worker = state.clone();
     let scope = format!("POST /v1/debtors/{debtor_id}/outcomes");
     once(&state, user.id, scope, &headers, &raw, move |tx| {
-        Box::pin(async move { record_new(&worker, tx, &user, debtor_id, req, now).await })
+        Box::pin(async move { record_new(&worker, tx, &user, debtor_id, req, said, now).await })
     })
     .await
 }
@@ -55,26 +56,34 @@ pub async fn record(
 /// tells the result of; an older one stays a call without a known result.
 pub const CALL_OPEN_MINUTES: i64 = 30;
 
+/// `said` is when the outcome happened (see [`recorded_when`]).
 async fn record_new(
     state: &AppState,
     tx: &mut dyn Tx,
     user: &User,
     debtor_id: i64,
     req: OutcomeRequest,
+    said: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<OutcomeResponse, ApiError> {
     let (debtor, mut history) = hold_debtor(tx, debtor_id).await?;
-    not_leased_to_another(tx, debtor_id, user.id, now).await?;
-    let said = recorded_when(req.recorded_at, now)?;
+    // The call it tells of: dialed in the half hour before it, not after
+    // (a later call of the same debtor has its own outcome coming).
     let open = tx
         .open_call(
             debtor_id,
             user.id,
             said - Duration::minutes(CALL_OPEN_MINUTES),
+            said,
         )
         .await?;
-    // Never before the call it tells the result of: the agent's clock may
-    // run behind the server's.
+    let late = now - said >= Duration::minutes(LATE_AFTER_MINUTES);
+    // One that waited in the outbox while a colleague took the debtor
+    // still tells of the call this agent dialed when the debtor was theirs.
+    if !(late && open.is_some()) {
+        not_leased_to_another(tx, debtor_id, user.id, now).await?;
+    }
+    // Whole seconds of age: never before the call it tells the result of.
     let at = match &open {
         Some(open) => said.max(open.attempt.at),
         None => said,
@@ -88,6 +97,7 @@ async fn record_new(
             .queue
             .map(|q| state.policy.queue(q).id.clone()),
     };
+    let resolved_attempt = open.as_ref().map(|o| o.attempt_id);
     let ends = match open {
         // A call dialed through the server already counted as an attempt:
         // the outcome gives that attempt its result instead of adding one.
@@ -145,7 +155,7 @@ async fn record_new(
         .expect("an outcome is always written");
     // One that waited in the agent's outbox tells of a call long over:
     // the agent has moved on since.
-    if now - at < Duration::minutes(LATE_AFTER_MINUTES) {
+    if !late {
         change_state(tx, user, AgentState::WrapUp, None, None, now).await?;
     }
     // What was promised, so a board adds it up without asking again.
@@ -169,6 +179,8 @@ async fn record_new(
         "promised_minor": promised_minor,
         "queue": queue,
         "from_queue": from_queue,
+        "recorded_at": at,
+        "attempt_id": resolved_attempt,
     });
     tx.publish(
         "outcome_recorded",
@@ -191,31 +203,31 @@ async fn record_new(
 /// in wrap-up.
 const LATE_AFTER_MINUTES: i64 = 1;
 
-/// How far ahead of the server's clock an agent's may run.
-const SKEW_MINUTES: i64 = 5;
-
-/// When the outcome happened: when the agent says it was recorded, or now.
-/// Never later than now; refused when further back than its idempotency
-/// key is kept (it might have been recorded already, under a key since
-/// forgotten) or further ahead than a clock that is merely off.
-fn recorded_when(
-    said: Option<DateTime<Utc>>,
-    now: DateTime<Utc>,
-) -> Result<DateTime<Utc>, ApiError> {
-    let Some(said) = said else { return Ok(now) };
-    if said > now + Duration::minutes(SKEW_MINUTES) {
-        return Err(ApiError::invalid(
-            "recorded_at",
-            format!("{said} is later than the server's time ({now})"),
-        ));
-    }
-    if said < now - Duration::days(KEYS_KEPT_DAYS) {
-        return Err(ApiError::invalid(
-            "recorded_at",
-            format!("an outcome is taken at most {KEYS_KEPT_DAYS} days after it was recorded"),
-        ));
-    }
-    Ok(said.min(now))
+/// When the outcome happened: now, less the age its sender gives in
+/// `Regua-Recorded-Ago` (an outcome kept in an outbox while the server was
+/// away), at most as far back as idempotency keys are kept.
+fn recorded_when(headers: &HeaderMap, now: DateTime<Utc>) -> Result<DateTime<Utc>, ApiError> {
+    let Some(value) = headers.get(RECORDED_AGO) else {
+        return Ok(now);
+    };
+    let seconds = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_header",
+                "how many whole seconds ago the outcome was recorded, like 90",
+            )
+            .field(RECORDED_AGO)
+        })?;
+    let kept = Duration::days(KEYS_KEPT_DAYS);
+    let ago = i64::try_from(seconds)
+        .ok()
+        .and_then(Duration::try_seconds)
+        .map_or(kept, |ago| ago.min(kept));
+    Ok(now - ago)
 }
 
 /// The contact's result, then the outcome and what the disposition brings, checked against

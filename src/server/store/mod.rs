@@ -221,6 +221,7 @@ pub trait Tx: Send {
         debtor_id: i64,
         agent_id: i64,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError>;
     async fn lease_next(
         &mut self,
@@ -464,13 +465,14 @@ pub trait Store: Send + Sync + 'static {
     async fn histories(&self, debtor_ids: &[i64]) -> Result<Vec<Vec<Event>>, StoreError>;
     /// Returns the ids of the history rows written, in order.
     async fn apply(&self, debtor_id: i64, change: &Change) -> Result<Vec<i64>, StoreError>;
-    /// The newest call `agent_id` dialed to this debtor since `since` that
-    /// has no outcome yet.
+    /// The newest call `agent_id` dialed to this debtor from `since` to
+    /// `until` that has no outcome yet.
     async fn open_call(
         &self,
         debtor_id: i64,
         agent_id: i64,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError>;
     /// Debtors whose verdict asks to be planned again by `now`.
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError>;

@@ -452,6 +452,7 @@ pub const PROMISE_QUEUE: &str = "SELECT queue FROM calls WHERE debtor_id = $1 AN
 pub const OPEN_CALL: &str = "SELECT c.id, c.attempt_id, c.queue, h.event FROM calls c \
      JOIN history h ON h.id = c.attempt_id \
      WHERE c.debtor_id = $1 AND c.agent_id = $2 AND c.outcome_id IS NULL AND c.started_ms >= $3 \
+     AND c.started_ms <= $4 \
      ORDER BY c.started_ms DESC, c.id DESC LIMIT 1";
 pub const CREATE_SESSION: &str =
     "INSERT INTO sessions (token_hash, user_id, expires_ms) VALUES ($1, $2, $3)";

@@ -189,10 +189,11 @@ impl Store for SqlStore {
         debtor_id: i64,
         agent_id: i64,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError> {
         let mut r = self.reader().await?;
         SqlTx::new(r.exec())
-            .open_call(debtor_id, agent_id, since)
+            .open_call(debtor_id, agent_id, since, until)
             .await
     }
 

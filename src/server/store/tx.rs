@@ -180,12 +180,13 @@ impl Tx for SqlTx<'_> {
         debtor_id: i64,
         agent_id: i64,
         since: DateTime<Utc>,
+        until: DateTime<Utc>,
     ) -> Result<Option<OpenCall>, StoreError> {
         self.db()
             .await?
             .optional(
                 rows::OPEN_CALL,
-                &args![debtor_id, agent_id, ms(since)],
+                &args![debtor_id, agent_id, ms(since), ms(until)],
                 |r| {
                     Ok(OpenCall {
                         id: int(r, "id")?,
