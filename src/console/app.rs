@@ -403,6 +403,10 @@ pub struct App {
     pub offline: Option<Offline>,
     /// The live stream has opened at least once.
     streamed: bool,
+    /// The agent's last state did not reach the server: sent again when
+    /// the connection comes back, or the board shows them on a call they
+    /// ended (or not paused when they are).
+    state_unsent: bool,
     pub leasing: bool,
     /// The rest of a chain, waiting on the server (see `go_on`).
     pending: Vec<Link>,
@@ -442,6 +446,7 @@ impl App {
             outbox: OutboxCount::default(),
             notice: None,
             offline: None,
+            state_unsent: false,
             streamed: false,
             leasing: false,
             pending: Vec::new(),
@@ -550,9 +555,11 @@ impl App {
             },
             Msg::State(Ok(state)) => {
                 self.agent = state;
+                self.state_unsent = false;
                 true
             }
             Msg::State(Err(e)) => {
+                self.state_unsent = true;
                 self.say(Severity::Error, e);
                 true
             }
@@ -712,8 +719,15 @@ impl App {
                 // asked for beside its opening, may predate its cursor, and
                 // one after a drop missed what the stream did.
                 let first = offline.is_none() && !std::mem::replace(&mut self.streamed, true);
-                if first || (self.offline.is_some() && offline.is_none()) {
+                let back = self.offline.is_some() && offline.is_none();
+                if first || back {
                     self.queues_stale = true;
+                }
+                if back && std::mem::take(&mut self.state_unsent) {
+                    fx.push(Effect::SetState {
+                        status: self.agent.status,
+                        reason: self.agent.reason.clone(),
+                    });
                 }
                 if offline == Some(Offline::SignedOut) && changed {
                     self.say(Severity::Error, words(self.locale).signed_out_hint.into());
@@ -1392,6 +1406,11 @@ impl App {
             });
         let Some(queue) = queue else {
             // Said, so that a chain ends here rather than going on.
+            if self.offline.is_some() {
+                let said = words(self.locale).offline_no_lease;
+                self.say(Severity::Warn, said.into());
+                return;
+            }
             let said = match (&self.queues, self.locale) {
                 (Remote::Loading, Locale::PtBr) => "as filas ainda estão carregando",
                 (Remote::Loading, Locale::En) => "the queues are still loading",

@@ -912,6 +912,43 @@ fn the_queues_are_counted_again_once_the_stream_opens_and_after_a_drop() {
     assert_eq!(tick(&mut a, 4), vec![Effect::LoadQueues]);
 }
 
+/// A pause (or any state) set while the server is away is sent again once
+/// it is back: the board had shown the agent on a call long ended.
+#[test]
+fn a_state_that_did_not_reach_the_server_is_sent_again_when_it_is_back() {
+    let mut a = app(Locale::PtBr);
+    a.update(Msg::Connection(Ok(())));
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
+    key(&mut a, "p");
+    typed(&mut a, "banheiro");
+    let fx = key(&mut a, "enter");
+    let paused = Effect::SetState {
+        status: AgentStatus::Paused,
+        reason: Some("banheiro".into()),
+    };
+    assert_eq!(fx, vec![paused.clone()]);
+    a.update(Msg::State(Err("servidor inacessível".into())));
+    let (fx, _) = a.update(Msg::Connection(Ok(())));
+    assert_eq!(fx, vec![paused], "sent again");
+    let (fx, _) = a.update(Msg::Connection(Ok(())));
+    assert!(fx.is_empty(), "once");
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
+    let (fx, _) = a.update(Msg::Connection(Ok(())));
+    assert!(fx.is_empty(), "only what did not arrive");
+}
+
+#[test]
+fn n_offline_says_the_server_is_away() {
+    let mut a = app(Locale::PtBr);
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
+    a.update(Msg::Queues(Err("servidor inacessível".into())));
+    key(&mut a, "n");
+    assert_eq!(
+        a.notice.as_ref().unwrap().1,
+        "sem conexão com o servidor: o próximo devedor vem quando ela voltar"
+    );
+}
+
 #[test]
 fn a_debtor_with_no_call_due_is_not_called_blocked() {
     let mut p = plan(false, Locale::PtBr);

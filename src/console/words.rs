@@ -35,6 +35,8 @@ pub struct Words {
     pub lease_lost: &'static str,
     /// Why, when the server said so on the live stream.
     pub lease_ran_out: &'static str,
+    /// `n` with no queue to take from because the server is away.
+    pub offline_no_lease: &'static str,
     pub lease_taken_back: &'static str,
     pub outbox_waiting: &'static str,
     pub outbox_failed: &'static str,
@@ -103,6 +105,7 @@ pub const PT: Words = Words {
     never: "sem data para liberar",
     lease_lost: "RESERVA PERDIDA: outro agente pode pegar este devedor",
     lease_ran_out: "o prazo da reserva acabou",
+    offline_no_lease: "sem conexão com o servidor: o próximo devedor vem quando ela voltar",
     lease_taken_back: "um supervisor liberou a reserva",
     outbox_waiting: "aguardando envio",
     outbox_failed: "recusados",
@@ -168,6 +171,7 @@ pub const EN: Words = Words {
     never: "no date when it clears",
     lease_lost: "LEASE LOST: another agent may take this debtor",
     lease_ran_out: "the lease ran out",
+    offline_no_lease: "no connection to the server: the next debtor comes when it is back",
     lease_taken_back: "a supervisor released it",
     outbox_waiting: "waiting to send",
     outbox_failed: "refused",
