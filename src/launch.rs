@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::api::UserView;
-use crate::client::{Client, session};
+use crate::client::{Client, ClientError, session};
 use crate::domain::{Clock, Locale};
 use crate::embedded::{self, Found, Local};
 use crate::schedule::Policy;
@@ -155,6 +155,8 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
             Ok(_) => {
                 let _ = client.logout().await;
             }
+            // Away, not refused: a password would not bring it back.
+            Err(e @ ClientError::Network(_)) => return Err(format!("{url}: {e}")),
             Err(_) => client.set_token(None),
         }
     }
