@@ -776,6 +776,20 @@ fn a_narrow_header_drops_whole_parts_and_wraps_the_call_window() {
         "{tiny}"
     );
     assert!(rows[6].contains("Roteiro"), "{tiny}");
+    // At 50 columns the first row drops the zone's name and the CPF, not
+    // the local time; offline with a write waiting, the top line drops the
+    // server, the time in state and the count before the warning.
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
+    a.outbox.waiting = 1;
+    let narrow = screen(&a, 50, 24);
+    let rows: Vec<&str> = narrow.lines().collect();
+    assert!(rows[0].contains("⚠ sem conexão"), "{narrow}");
+    assert!(
+        rows[1].trim_end().ends_with("hora local 10:00") && !rows[1].contains("***"),
+        "{narrow}"
+    );
+    a.outbox.waiting = 0;
+    a.update(Msg::Connection(Ok(())));
     // Wide, it is all on one row each.
     let wide = screen(&a, 200, 50);
     assert!(

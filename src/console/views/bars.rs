@@ -23,38 +23,52 @@ pub fn top(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         AgentStatus::WrapUp => theme.warn,
         AgentStatus::Paused => theme.danger,
     };
-    let mut spans = vec![
-        Span::styled(" regua ", theme.alert(theme.title)),
-        Span::styled(
-            app.user.clone(),
-            theme.fg(theme.text).add_modifier(Modifier::BOLD),
+    // Narrow, the server goes first, then the time in state, then the
+    // outbox's count: who, the state and a lost connection stay.
+    let mut parts = vec![
+        (Span::styled(" regua ", theme.alert(theme.title)), 0),
+        (
+            Span::styled(
+                app.user.clone(),
+                theme.fg(theme.text).add_modifier(Modifier::BOLD),
+            ),
+            0,
         ),
-        Span::raw(" · "),
-        Span::styled(format!("● {state}"), theme.alert(colour)),
+        (
+            Span::styled(format!(" · ● {state}"), theme.alert(colour)),
+            0,
+        ),
     ];
     if let Some(reason) = &app.agent.reason {
-        spans.push(Span::styled(format!(" ({reason})"), theme.fg(colour)));
+        parts.push((Span::styled(format!(" ({reason})"), theme.fg(colour)), 1));
     }
-    spans.push(Span::styled(
-        format!(" {}", span(app.now - app.agent.since)),
-        theme.fg(theme.muted),
+    parts.push((
+        Span::styled(
+            format!(" {}", span(app.now - app.agent.since)),
+            theme.fg(theme.muted),
+        ),
+        2,
     ));
     if app.outbox.waiting > 0 {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(
-            format!("⇡ {} {}", app.outbox.waiting, w.outbox_waiting),
-            theme.alert(theme.pending),
+        parts.push((
+            Span::styled(
+                format!(" · ⇡ {} {}", app.outbox.waiting, w.outbox_waiting),
+                theme.alert(theme.pending),
+            ),
+            1,
         ));
     }
     if app.outbox.failed > 0 {
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(
-            format!(
-                "✗ {} {}",
-                app.outbox.failed,
-                crate::console::words::refused(app.locale, app.outbox.failed)
+        parts.push((
+            Span::styled(
+                format!(
+                    " · ✗ {} {}",
+                    app.outbox.failed,
+                    crate::console::words::refused(app.locale, app.outbox.failed)
+                ),
+                theme.alert(theme.danger),
             ),
-            theme.alert(theme.danger),
+            1,
         ));
     }
     if let Some(offline) = &app.offline {
@@ -62,14 +76,17 @@ pub fn top(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Offline::Dropped(_) => w.offline,
             Offline::SignedOut => w.signed_out,
         };
-        spans.push(Span::raw(" · "));
-        spans.push(Span::styled(format!("⚠ {said}"), theme.alert(theme.danger)));
+        parts.push((
+            Span::styled(format!(" · ⚠ {said}"), theme.alert(theme.danger)),
+            0,
+        ));
     }
-    spans.push(Span::styled(
-        format!(" · {}", app.server),
-        theme.fg(theme.muted),
+    parts.push((
+        Span::styled(format!(" · {}", app.server), theme.fg(theme.muted)),
+        3,
     ));
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let line = super::ranked(parts, usize::from(area.width));
+    frame.render_widget(Paragraph::new(line), area);
 }
 
 pub fn bottom(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

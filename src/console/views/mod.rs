@@ -11,7 +11,7 @@ mod workspace;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::{Line, Text};
+use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use unicode_width::UnicodeWidthStr;
 
@@ -164,6 +164,20 @@ pub fn fitting(mut hints: Vec<Hint>, gap: usize, width: usize) -> Vec<Hint> {
         };
     }
     hints
+}
+
+/// A row of parts that fits in `width` columns: while it does not, the
+/// last part of the highest rank goes, whole; rank 0 stays (the screen
+/// cuts what still does not fit).
+pub fn ranked(mut parts: Vec<(Span<'static>, u8)>, width: usize) -> Line<'static> {
+    while parts.iter().map(|(s, _)| s.width()).sum::<usize>() > width {
+        let Some(worst) = parts.iter().map(|(_, r)| *r).max().filter(|r| *r > 0) else {
+            break;
+        };
+        let last = parts.iter().rposition(|(_, r)| *r == worst);
+        parts.remove(last.expect("the highest rank is someone's"));
+    }
+    Line::from(parts.into_iter().map(|(s, _)| s).collect::<Vec<_>>())
 }
 
 /// The start of `text` that fits in `width` columns, without a trailing

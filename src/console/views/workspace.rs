@@ -106,46 +106,56 @@ fn header(
             let local = zone.map_or("?".to_string(), |z| {
                 app.now.with_timezone(&z).format("%H:%M").to_string()
             });
-            // A narrow row drops the zone's name first: the local time
-            // says what counts.
+            // A narrow row drops the zone's name first, then the CPF
+            // (masked, and in the record): the local time says what counts.
             let first = vec![
-                Span::styled(d.name.clone(), theme.alert(theme.title)),
-                Span::raw("  "),
-                Span::styled(d.document.clone(), theme.fg(theme.muted)),
-                Span::raw(format!(
-                    "  {} · {} {local}",
-                    d.jurisdiction, words.local_time
-                )),
-                Span::raw(format!(" ({})", d.time_zone)),
-            ];
-            lines.push(fitted(first, 4, width));
-            let owed = total(d);
-            let mut second = vec![Span::styled(
-                format!(
-                    "{} {}",
-                    owed.map_or("?".into(), |m| m.display(app.locale).to_string()),
-                    words.owed
+                (Span::styled(d.name.clone(), theme.alert(theme.title)), 0),
+                (
+                    Span::styled(format!("  {}", d.document), theme.fg(theme.muted)),
+                    2,
                 ),
-                theme.alert(theme.overdue),
+                (
+                    Span::raw(format!(
+                        "  {} · {} {local}",
+                        d.jurisdiction, words.local_time
+                    )),
+                    0,
+                ),
+                (Span::raw(format!(" ({})", d.time_zone)), 3),
+            ];
+            lines.push(super::ranked(first, width));
+            let owed = total(d);
+            let mut second = vec![(
+                Span::styled(
+                    format!(
+                        "{} {}",
+                        owed.map_or("?".into(), |m| m.display(app.locale).to_string()),
+                        words.owed
+                    ),
+                    theme.alert(theme.overdue),
+                ),
+                0,
             )];
             // What the agent needs on the call first: a narrow row loses
             // the priority, then the queue, never the lease's time.
             let plan = w.plan.ready();
             if let Some(p) = plan {
-                second.push(Span::raw(format!(
-                    " · {} {}",
-                    p.days_past_due, words.days_past_due
-                )));
+                second.push((
+                    Span::raw(format!(" · {} {}", p.days_past_due, words.days_past_due)),
+                    0,
+                ));
             }
             // A lost lease has no time left to count.
             if let Some(l) = w.lease.as_ref().filter(|_| w.lease_lost.is_none()) {
                 let left = (l.expires_at - app.now).num_minutes().max(0);
-                second.push(Span::styled(
-                    format!(" · {} {left} min", words.lease),
-                    theme.fg(theme.muted),
+                second.push((
+                    Span::styled(
+                        format!(" · {} {left} min", words.lease),
+                        theme.fg(theme.muted),
+                    ),
+                    0,
                 ));
             }
-            let needed = second.len();
             if let Some(p) = plan {
                 if let Some(q) = &p.queue {
                     // Named as the queue list names it, in the agent's language.
@@ -154,14 +164,17 @@ fn header(
                         .ready()
                         .and_then(|list| list.iter().find(|x| x.id == *q))
                         .map_or(q.as_str(), |x| x.name.as_str());
-                    second.push(Span::styled(format!(" · {name}"), theme.fg(theme.muted)));
+                    second.push((Span::styled(format!(" · {name}"), theme.fg(theme.muted)), 2));
                 }
-                second.push(Span::styled(
-                    format!(" · {} {}", words.priority, p.priority),
-                    theme.fg(theme.muted),
+                second.push((
+                    Span::styled(
+                        format!(" · {} {}", words.priority, p.priority),
+                        theme.fg(theme.muted),
+                    ),
+                    3,
                 ));
             }
-            lines.push(fitted(second, needed, width));
+            lines.push(super::ranked(second, width));
             lines.extend(window_lines(app, w, zone, theme, width));
         }
         Remote::Loading => lines.push(Line::from(words.loading)),
@@ -176,15 +189,6 @@ fn header(
         lines.push(Line::styled(words.wrap_up_done, theme.alert(theme.ok)));
     }
     lines
-}
-
-/// The spans that fit in `width` columns: the last go first, whole, but
-/// never the first `needed` (the screen cuts those if it must).
-fn fitted(mut spans: Vec<Span<'static>>, needed: usize, width: usize) -> Line<'static> {
-    while spans.len() > needed && spans.iter().map(Span::width).sum::<usize>() > width {
-        spans.pop();
-    }
-    Line::from(spans)
 }
 
 /// The call window in the debtor's zone, as the law and the policy see it:
