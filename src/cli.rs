@@ -12,11 +12,15 @@ use regua::schedule::{self, Policy};
 #[command(
     name = "regua",
     version,
-    about = "A keyboard-driven console for debt-collection call centres, and the régua engine behind it"
+    about = "A keyboard-driven console for debt-collection call centres, and the régua engine behind it",
+    args_conflicts_with_subcommands = true
 )]
 pub struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// `regua --server URL` is `regua console --server URL`.
+    #[command(flatten)]
+    console: ConsoleArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -188,8 +192,8 @@ fn read_policy(path: &std::path::Path) -> Result<Policy, ExitCode> {
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
         None => console(ConsoleArgs {
-            server: env_text("REGUA_SERVER"),
-            user: env_text("REGUA_USER"),
+            server: given(cli.console.server),
+            user: given(cli.console.user),
         }),
         // clap takes an empty REGUA_SERVER or REGUA_USER as a value.
         Some(Command::Console(a)) => console(ConsoleArgs {
@@ -559,10 +563,6 @@ fn runtime() -> tokio::runtime::Runtime {
 /// directory.
 fn env_set(name: &str) -> Option<std::ffi::OsString> {
     std::env::var_os(name).filter(|v| !v.is_empty())
-}
-
-fn env_text(name: &str) -> Option<String> {
-    given(std::env::var(name).ok())
 }
 
 /// An empty value is none.

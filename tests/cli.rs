@@ -401,20 +401,24 @@ fn a_server_that_is_down_is_said_without_asking_a_password() {
     let dir = tempfile::tempdir().unwrap();
     let url = "http://127.0.0.1:9";
     regua::client::session::save_token(dir.path(), url, "kept-token").unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
-        .args(["console", "--server", url, "--user", "ana"])
-        .env("REGUA_CONFIG", english_config())
-        .env("REGUA_DATA_DIR", dir.path())
-        .env_remove("REGUA_PASSWORD")
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
-    let err = text(&out.stderr);
-    assert!(
-        err.contains("unreachable") && !err.contains("password"),
-        "{err}"
-    );
+    // `regua --server` is `regua console --server`.
+    for console in [&["console"][..], &[]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+            .args(console)
+            .args(["--server", url, "--user", "ana"])
+            .env("REGUA_CONFIG", english_config())
+            .env("REGUA_DATA_DIR", dir.path())
+            .env_remove("REGUA_PASSWORD")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        let err = text(&out.stderr);
+        assert!(
+            err.contains("unreachable") && !err.contains("password"),
+            "{err}"
+        );
+    }
 }
 
 #[test]
