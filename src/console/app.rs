@@ -723,6 +723,10 @@ impl App {
                 if first || back {
                     self.queues_stale = true;
                 }
+                // What was said of the server being away is over.
+                if back {
+                    self.say(Severity::Info, words(self.locale).back_online.into());
+                }
                 if back && std::mem::take(&mut self.state_unsent) {
                     fx.push(Effect::SetState {
                         status: self.agent.status,

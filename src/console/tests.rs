@@ -5,7 +5,7 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{AgentStatus, App, Effect, Msg, Offline, Overlay, Remote};
+use super::app::{AgentStatus, App, Effect, Msg, Offline, Overlay, Remote, Severity};
 use super::keymap::{Key, Keymap, Mode};
 use super::outbox_list::Unsent;
 use super::theme::Theme;
@@ -942,8 +942,14 @@ fn a_state_that_did_not_reach_the_server_is_sent_again_when_it_is_back() {
     };
     assert_eq!(fx, vec![paused.clone()]);
     a.update(Msg::State(Err("servidor inacessível".into())));
+    a.say(Severity::Error, "servidor inacessível".into());
     let (fx, _) = a.update(Msg::Connection(Ok(())));
     assert_eq!(fx, vec![paused], "sent again");
+    assert_eq!(
+        a.notice,
+        Some((Severity::Info, "conectado de novo ao servidor".into())),
+        "what was said of the server being away is over"
+    );
     let (fx, _) = a.update(Msg::Connection(Ok(())));
     assert!(fx.is_empty(), "once");
     a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));

@@ -37,6 +37,7 @@ pub struct Words {
     pub lease_ran_out: &'static str,
     /// `n` with no queue to take from because the server is away.
     pub offline_no_lease: &'static str,
+    pub back_online: &'static str,
     pub lease_taken_back: &'static str,
     pub outbox_waiting: &'static str,
     pub outbox_failed: &'static str,
@@ -106,6 +107,7 @@ pub const PT: Words = Words {
     lease_lost: "RESERVA PERDIDA: outro agente pode pegar este devedor",
     lease_ran_out: "o prazo da reserva acabou",
     offline_no_lease: "sem conexão com o servidor: o próximo devedor vem quando ela voltar",
+    back_online: "conectado de novo ao servidor",
     lease_taken_back: "um supervisor liberou a reserva",
     outbox_waiting: "aguardando envio",
     outbox_failed: "recusados",
@@ -172,6 +174,7 @@ pub const EN: Words = Words {
     lease_lost: "LEASE LOST: another agent may take this debtor",
     lease_ran_out: "the lease ran out",
     offline_no_lease: "no connection to the server: the next debtor comes when it is back",
+    back_online: "connected to the server again",
     lease_taken_back: "a supervisor released it",
     outbox_waiting: "waiting to send",
     outbox_failed: "refused",
