@@ -301,15 +301,13 @@ async fn failed_logins_are_limited_per_user_and_address() {
     assert_error(&r, StatusCode::TOO_MANY_REQUESTS, "too_many_attempts", None);
     // Another user is not locked out by bruno's failures.
     s.login("carla").await;
+    let guess = async |name: String| {
+        let body = json!({ "username": name, "password": "guess" });
+        s.post("/v1/sessions", None, &body).await
+    };
     // A name no user can have is refused before it is counted (kept, a
     // stream of megabyte names filled the server's memory).
-    let r = s
-        .post(
-            "/v1/sessions",
-            None,
-            &json!({ "username": "x".repeat(100_000), "password": "guess" }),
-        )
-        .await;
+    let r = guess("x".repeat(100_000)).await;
     assert_error(
         &r,
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -317,13 +315,7 @@ async fn failed_logins_are_limited_per_user_and_address() {
         Some("username"),
     );
     // Under that, a long name is counted in 32 bytes, whatever its length.
-    let r = s
-        .post(
-            "/v1/sessions",
-            None,
-            &json!({ "username": "y".repeat(1_000), "password": "guess" }),
-        )
-        .await;
+    let r = guess("y".repeat(1_000)).await;
     assert_eq!(r.0, StatusCode::UNAUTHORIZED);
     assert_eq!(s.state.failed_logins.lock().unwrap().len(), 2);
 }

@@ -336,19 +336,25 @@ fn demo_data_keeps_to_regua_clock() {
     );
 }
 
-/// `users add` with the password on standard input.
-fn add_user(name: &str, role: &str, db: &str) -> Output {
+/// regua with `input` on its standard input.
+fn regua_reading(args: &[&str], input: &[u8]) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_regua"))
-        .args(["users", "add", name, "--role", role, "--database", db])
+        .args(args)
         .env("REGUA_CONFIG", english_config())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"s3cret\n").unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
     child.wait_with_output().unwrap()
+}
+
+/// `users add` with its password.
+fn add_user(name: &str, role: &str, db: &str) -> Output {
+    let args = ["users", "add", name, "--role", role, "--database", db];
+    regua_reading(&args, b"s3cret\n")
 }
 
 #[test]
@@ -370,22 +376,11 @@ fn user_names_are_checked_and_an_agent_gets_no_board_key() {
     let out = add_user("ana", "agent", &db);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_regua"))
-        .args(["users", "add-key", "ana", "--database", &db])
-        .env("REGUA_CONFIG", english_config())
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
     let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl ana@desk\n";
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(key.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = regua_reading(
+        &["users", "add-key", "ana", "--database", &db],
+        key.as_bytes(),
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(
         text(&out.stderr).contains("ana is an agent; the board over SSH is for supervisors"),

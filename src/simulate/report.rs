@@ -288,40 +288,32 @@ impl Report {
         );
         let seconds = decimal(self.seconds, 2);
         let violations = self.violations.len();
+        let (rpc, made, kept, broken) = (
+            t.right_party_contacts,
+            t.promises_made,
+            t.promises_kept,
+            t.promises_broken,
+        );
+        let (recovered, payments) = (money(t.recovered_minor), t.payments);
+        let (plans, audited) = (t.plans, self.contacts_audited);
         let _ = match locale {
             Locale::PtBr => write!(
                 out,
-                "  contatos com a pessoa certa: {} ({rpc_share} % das ligações)\n  \
-                 promessas: {} feitas, {} cumpridas, {} quebradas (as demais seguem em aberto)\n  \
-                 recuperado: {} em {} pagamentos ({recovered_share} % do saldo inicial)\n  \
-                 motor: {} planos em {seconds} s\n\n\
-                 auditoria de conformidade (verificador independente): {} contatos verificados, \
+                "  contatos com a pessoa certa: {rpc} ({rpc_share} % das ligações)\n  \
+                 promessas: {made} feitas, {kept} cumpridas, {broken} quebradas (as demais seguem em aberto)\n  \
+                 recuperado: {recovered} em {payments} pagamentos ({recovered_share} % do saldo inicial)\n  \
+                 motor: {plans} planos em {seconds} s\n\n\
+                 auditoria de conformidade (verificador independente): {audited} contatos verificados, \
                  {violations} violações\n",
-                t.right_party_contacts,
-                t.promises_made,
-                t.promises_kept,
-                t.promises_broken,
-                money(t.recovered_minor),
-                t.payments,
-                t.plans,
-                self.contacts_audited,
             ),
             Locale::En => write!(
                 out,
-                "  right-party contacts: {} ({rpc_share} % of calls)\n  \
-                 promises: {} made, {} kept, {} broken (the rest still open)\n  \
-                 recovered: {} in {} payments ({recovered_share} % of the starting balance)\n  \
-                 engine: {} plans in {seconds} s\n\n\
-                 compliance audit (independent checker): {} contacts checked, {violations} \
+                "  right-party contacts: {rpc} ({rpc_share} % of calls)\n  \
+                 promises: {made} made, {kept} kept, {broken} broken (the rest still open)\n  \
+                 recovered: {recovered} in {payments} payments ({recovered_share} % of the starting balance)\n  \
+                 engine: {plans} plans in {seconds} s\n\n\
+                 compliance audit (independent checker): {audited} contacts checked, {violations} \
                  violations\n",
-                t.right_party_contacts,
-                t.promises_made,
-                t.promises_kept,
-                t.promises_broken,
-                money(t.recovered_minor),
-                t.payments,
-                t.plans,
-                self.contacts_audited,
             ),
         };
         for v in self.violations.iter().take(LISTED_VIOLATIONS) {
