@@ -221,28 +221,38 @@ pub fn debtor(seed: u64, index: usize, start: NaiveDate) -> Generated {
         LAST[rng.random_range(0..LAST.len())]
     );
     // Numbers of the debtor's own state, shaped as their kind is (a
-    // Brazilian mobile has nine digits from a 9, a landline eight from a 3;
-    // US numbers are the 555-01xx kept for fiction).
+    // Brazilian mobile has nine digits from a 9, a landline eight from a 3,
+    // a work number from a 2; US numbers are the 555-01xx kept for
+    // fiction, a work number's under the next area code): a debtor's work
+    // number is never their own.
     let area = area_code(jurisdiction);
-    let number = |digits: u32, mobile: bool| match jurisdiction {
-        Jurisdiction::Us(_) => format!("+1{area}55501{:02}", digits % 100),
-        Jurisdiction::Br(_) if mobile => format!("+55{area}9{:08}", digits % 100_000_000),
-        Jurisdiction::Br(_) => format!("+55{area}3{:07}", digits % 10_000_000),
+    let number = |digits: u32, kind: PhoneKind| match (jurisdiction, kind) {
+        (Jurisdiction::Us(_), PhoneKind::Work) => {
+            format!("+1{}55501{:02}", area + 1, digits % 100)
+        }
+        (Jurisdiction::Us(_), _) => format!("+1{area}55501{:02}", digits % 100),
+        (Jurisdiction::Br(_), PhoneKind::Mobile) => {
+            format!("+55{area}9{:08}", digits % 100_000_000)
+        }
+        (Jurisdiction::Br(_), PhoneKind::Landline) => {
+            format!("+55{area}3{:07}", digits % 10_000_000)
+        }
+        (Jurisdiction::Br(_), PhoneKind::Work) => format!("+55{area}2{:07}", digits % 10_000_000),
     };
     let digits = rng.random_range(0..100_000_000u32);
-    let mobile = rng.random_bool(0.85);
+    let kind = if rng.random_bool(0.85) {
+        PhoneKind::Mobile
+    } else {
+        PhoneKind::Landline
+    };
     let mut phones = vec![Phone {
-        number: number(digits, mobile),
-        kind: if mobile {
-            PhoneKind::Mobile
-        } else {
-            PhoneKind::Landline
-        },
+        number: number(digits, kind),
+        kind,
         consent: rng.random_bool(0.93),
     }];
     if rng.random_bool(0.3) {
         phones.push(Phone {
-            number: number(rng.random_range(0..10_000_000u32), false),
+            number: number(rng.random_range(0..10_000_000u32), PhoneKind::Work),
             kind: PhoneKind::Work,
             consent: rng.random_bool(0.7),
         });
@@ -325,6 +335,9 @@ mod tests {
         let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
         for i in 0..2_000 {
             let d = debtor(1, i, start).debtor;
+            if let [own, work] = &d.phones[..] {
+                assert_ne!(own.number, work.number, "a debtor's two numbers");
+            }
             for p in &d.phones {
                 let read = crate::import::phone(&p.number, d.jurisdiction);
                 let (_, kind) = read.unwrap_or_else(|e| panic!("{}: {e}", p.number));
