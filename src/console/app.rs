@@ -376,6 +376,10 @@ pub enum Msg {
         by_other: bool,
     },
     Connection(Result<(), Offline>),
+    /// A let-go the server did not hear (it was away): tried again when
+    /// the connection is back, or the debtor stays held for nobody until
+    /// the lease runs out.
+    ReleaseFailed(i64, String),
     Notice(Severity, String),
 }
 
@@ -407,6 +411,8 @@ pub struct App {
     /// the connection comes back, or the board shows them on a call they
     /// ended (or not paused when they are).
     state_unsent: bool,
+    /// Leases let go while the server was away (see `Msg::ReleaseFailed`).
+    unreleased: Vec<i64>,
     pub leasing: bool,
     /// The rest of a chain, waiting on the server (see `go_on`).
     pending: Vec<Link>,
@@ -447,6 +453,7 @@ impl App {
             notice: None,
             offline: None,
             state_unsent: false,
+            unreleased: Vec::new(),
             streamed: false,
             leasing: false,
             pending: Vec::new(),
@@ -727,6 +734,11 @@ impl App {
                 if back {
                     self.say(Severity::Info, words(self.locale).back_online.into());
                 }
+                if back {
+                    for lease in std::mem::take(&mut self.unreleased) {
+                        fx.push(Effect::Release { lease });
+                    }
+                }
                 if back && std::mem::take(&mut self.state_unsent) {
                     fx.push(Effect::SetState {
                         status: self.agent.status,
@@ -738,6 +750,11 @@ impl App {
                 }
                 self.offline = offline;
                 changed
+            }
+            Msg::ReleaseFailed(lease, why) => {
+                self.unreleased.push(lease);
+                self.say(Severity::Warn, why);
+                true
             }
             Msg::Notice(severity, text) => {
                 self.say(severity, text);

@@ -505,7 +505,7 @@ fn spawn_effect(
             if let Err(e) = c.release(lease).await {
                 // Gone already (expired, or taken back): nothing to do.
                 if !e.is_final() {
-                    send(Msg::Notice(Severity::Warn, text(e)));
+                    send(Msg::ReleaseFailed(lease, text(e)));
                 }
             }
         }),

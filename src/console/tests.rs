@@ -957,6 +957,21 @@ fn a_state_that_did_not_reach_the_server_is_sent_again_when_it_is_back() {
     assert!(fx.is_empty(), "only what did not arrive");
 }
 
+/// A debtor let go while the server was away is let go again once it is
+/// back, rather than held for nobody until the lease runs out.
+#[test]
+fn a_let_go_the_server_did_not_hear_is_sent_again_when_it_is_back() {
+    let mut a = app(Locale::PtBr);
+    a.update(Msg::Connection(Ok(())));
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
+    a.update(Msg::ReleaseFailed(77, "servidor inacessível".into()));
+    let (fx, _) = a.update(Msg::Connection(Ok(())));
+    assert!(fx.contains(&Effect::Release { lease: 77 }), "{fx:?}");
+    a.update(Msg::Connection(Err(Offline::Dropped("gone".into()))));
+    let (fx, _) = a.update(Msg::Connection(Ok(())));
+    assert!(!fx.contains(&Effect::Release { lease: 77 }), "once: {fx:?}");
+}
+
 #[test]
 fn n_offline_says_the_server_is_away() {
     let mut a = app(Locale::PtBr);
