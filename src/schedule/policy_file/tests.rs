@@ -986,11 +986,10 @@ proptest! {
 /// a step without one by its id, as before names.
 #[test]
 fn steps_and_engagement_rules_are_named_for_agents_or_go_by_their_id() {
-    use crate::schedule::explain::source_name;
+    use crate::schedule::explain::source_name as said;
     use crate::schedule::plan::Source;
     let p = load(FILE, DEFAULT_TOML).unwrap();
     let late = p.steps.iter().position(|s| s.id == "late_call").unwrap() as u16;
-    let said = |p: &crate::schedule::Policy, source, locale| source_name(p, source, locale);
     assert_eq!(
         said(&p, Source::Step(late), Locale::PtBr),
         "passo D+45: Ligação de atraso longo"
