@@ -465,30 +465,28 @@ fn parse_hours(text: &str) -> Result<Option<Hours>, String> {
 
 /// Parses and checks a policy; `file` names it in errors.
 pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
-    let raw: RawPolicy = match toml::from_str(text) {
-        Ok(raw) => raw,
-        Err(e) => {
-            let span = e.span();
-            let (line, column) = Report {
-                file,
-                text,
-                errors: vec![],
-            }
-            .at(span.clone().unwrap_or(0..0));
-            let message = e.message().trim().to_string();
-            return Err(vec![PolicyError {
-                file: file.into(),
-                line,
-                column,
-                key: key_at(text, span),
-                message,
-            }]);
-        }
-    };
     let mut r = Report {
         file,
         text,
         errors: Vec::new(),
+    };
+    let raw: RawPolicy = match toml::from_str(text) {
+        Ok(raw) => raw,
+        Err(first) => {
+            // serde's first mistake stays, should the part-by-part read
+            // miss it.
+            let mut all = shape::mistakes(text);
+            let first = shape::shape(&first);
+            if !all.contains(&first) {
+                all.push(first);
+            }
+            all.sort_by_key(|(at, _)| at.as_ref().map_or(0, |at| at.start));
+            for (span, message) in all {
+                let (line, column) = r.at(span.clone().unwrap_or(0..0));
+                r.error_at(line, column, key_at(text, span), message);
+            }
+            return Err(r.errors);
+        }
     };
 
     let currency = Currency::new(raw.policy.currency.get_ref()).unwrap_or_else(|e| {
@@ -1036,5 +1034,6 @@ fn compliance(r: &mut Report, raw: &RawCompliance) -> Compliance {
     c
 }
 
+mod shape;
 #[cfg(test)]
 mod tests;

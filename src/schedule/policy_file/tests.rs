@@ -772,13 +772,13 @@ fn a_file_that_does_not_parse_names_the_line() {
     let text = edited("[offers]", "[offers");
     let e = the_error(&text);
     assert_eq!(e.line, line_of(&text, "[offers\n"));
-    let e = the_error("");
-    assert_eq!((e.line, e.column, e.key.as_str()), (1, 1, "(file)"));
-    assert!(
-        e.message.contains("missing field `policy`"),
-        "{}",
-        e.message
-    );
+    // An empty file misses every table it must have, each said.
+    let errs = errors("");
+    for (e, table) in errs.iter().zip(["policy", "rules", "offers"]) {
+        assert_eq!((e.line, e.column, e.key.as_str()), (1, 1, "(file)"));
+        assert_eq!(e.message, format!("missing field `{table}`"));
+    }
+    assert_eq!(errs.len(), 3, "{errs:#?}");
 }
 
 #[test]
@@ -1054,4 +1054,29 @@ fn a_queue_is_named_in_each_language_or_once_for_both() {
             "a name, or name.pt-BR and name.en",
         );
     }
+}
+
+#[test]
+fn mistakes_of_type_in_several_tables_are_all_reported() {
+    let text = edited("day = 3\nchannel = \"call\"", "day = 3\nchannel = \"fax\"");
+    let text = edit(&text, "grace_days = 2", "grace_days = \"two\"");
+    let text = edit(
+        &text,
+        "max_installments = 12",
+        "max_installments = \"twelve\"",
+    );
+    let text = edit(&text, "id = \"late_30\"", "id = \"late_30\"\ncolour = 1");
+    let errs = errors(&text);
+    let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.key.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (line_of(&text, "\"fax\""), "step[3].channel"),
+            (line_of(&text, "\"two\""), "rules.promise.grace_days"),
+            (line_of(&text, "\"twelve\""), "offers.max_installments"),
+            (line_of(&text, "colour"), "queue[2].colour"),
+        ],
+        "{errs:#?}"
+    );
+    assert!(errs[1].message.contains("invalid type"), "{}", errs[1]);
 }
