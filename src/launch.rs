@@ -139,10 +139,13 @@ pub async fn connect(o: Options) -> Result<Target, String> {
 
 async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, String> {
     let client = Client::new(url).map_err(|e| e.to_string())?;
-    if let Some(token) = session::load_token(dir, url) {
-        client.set_token(Some(token));
+    if let Some(kept) = session::load_token(dir, url) {
+        client.set_token(Some(kept.token.clone()));
         match client.me().await {
             Ok(me) if user.is_none_or(|u| u == me.name) => {
+                if kept.user.as_ref() != Some(&me) {
+                    remember(dir, url, &kept.token, &me);
+                }
                 return Ok(Target {
                     client,
                     user: me,
@@ -155,8 +158,21 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
             Ok(_) => {
                 let _ = client.logout().await;
             }
-            // Away, not refused: a password would not bring it back.
-            Err(e @ ClientError::Network(_)) => return Err(format!("{url}: {e}")),
+            // Away, not refused: work on as the session's user, what is
+            // recorded kept in the outbox until the server is back (the
+            // console and the board say it is away, and load once it
+            // answers). A password would not bring it back.
+            Err(e @ ClientError::Network(_)) => {
+                return match kept.user {
+                    Some(me) if user.is_none_or(|u| u == me.name) => Ok(Target {
+                        client,
+                        user: me,
+                        local: None,
+                        kept: true,
+                    }),
+                    _ => Err(format!("{url}: {e}")),
+                };
+            }
             Err(_) => client.set_token(None),
         }
     }
@@ -176,16 +192,20 @@ async fn remote(url: &str, user: Option<&str>, dir: &Path) -> Result<Target, Str
         .login(&user, &password)
         .await
         .map_err(|e| format!("logging in as {user} at {url}: {e}"))?;
-    let kept = std::fs::create_dir_all(dir)
-        .and_then(|_| session::save_token(dir, url, &login.token))
-        .inspect_err(|e| tracing::warn!("cannot keep the session token in {}: {e}", dir.display()))
-        .is_ok();
+    let kept = remember(dir, url, &login.token, &login.user);
     Ok(Target {
         client,
         user: login.user,
         local: None,
         kept,
     })
+}
+
+/// Keeps the session for the next start; whether it could.
+fn remember(dir: &Path, url: &str, token: &str, user: &UserView) -> bool {
+    session::save_token(dir, url, token, user)
+        .inspect_err(|e| tracing::warn!("cannot keep the session token in {}: {e}", dir.display()))
+        .is_ok()
 }
 
 fn prompt(label: &str) -> Result<String, String> {

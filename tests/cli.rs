@@ -389,13 +389,19 @@ fn user_names_are_checked_and_an_agent_gets_no_board_key() {
     );
 }
 
-/// A kept session and a server that is down: said so, with no password
-/// asked for (one would not bring the server back).
+/// A session kept by a regua that did not keep its user with it, and a
+/// server that is down: said so, with no password asked for (one would not
+/// bring the server back). With its user kept, the console starts offline
+/// (`console_e2e`).
 #[test]
 fn a_server_that_is_down_is_said_without_asking_a_password() {
     let dir = tempfile::tempdir().unwrap();
     let url = "http://127.0.0.1:9";
-    regua::client::session::save_token(dir.path(), url, "kept-token").unwrap();
+    std::fs::write(
+        dir.path().join(regua::client::session::TOKEN_FILE),
+        format!(r#"{{"server":"{url}","token":"kept-token"}}"#),
+    )
+    .unwrap();
     // `regua --server` is `regua console --server`.
     for console in [&["console"][..], &[]] {
         let out = Command::new(env!("CARGO_BIN_EXE_regua"))

@@ -384,6 +384,9 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// The console started again while the server is still down works on
+/// with the session it kept, its outbox shown, and delivers once it is
+/// back.
 #[test]
 fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
     let tmp = tempfile::tempdir().unwrap();
@@ -392,12 +395,13 @@ fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}");
     let mut server = serve(&db, port);
-    let mut c = Console::start(&[
+    let envs = [
         ("REGUA_DATA_DIR", data.to_str().unwrap()),
         ("REGUA_SERVER", &url),
         ("REGUA_USER", "ana"),
         ("REGUA_PASSWORD", "demo"),
-    ]);
+    ];
+    let mut c = Console::start(&envs);
     c.wait_for_a_callable_queue();
     c.keys("n");
     let name = debtor_name(&c.wait_for("ligação permitida"));
@@ -413,9 +417,16 @@ fn an_outcome_recorded_while_the_server_is_down_arrives_once() {
     c.keys("\x13");
     c.wait_for("Resultado registrado");
     c.wait_for("1 aguardando envio");
+    c.quit();
 
-    // Back again: the outbox delivers it, once.
+    // Started again with the server still away: no password, no exit.
+    let c = Console::start(&envs);
+    c.wait_for("sem conexão");
+    c.wait_for("1 aguardando envio");
+
+    // Back again: the outbox delivers it, once, and the queues come.
     let mut server = serve(&db, port);
+    c.wait_for_a_callable_queue();
     c.wait_until("the outbox to empty", |s| !s.contains("aguardando envio"));
     let api = api(&url);
     let notes: Vec<_> = events_of(&api, &name, "outcome")

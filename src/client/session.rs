@@ -12,6 +12,8 @@ use std::io::{self, Write};
 use std::path::Path;
 use std::time::Duration;
 
+use crate::api::UserView;
+
 pub const TOKEN_FILE: &str = "session.json";
 pub const SERVER_FILE: &str = "server.json";
 
@@ -19,6 +21,17 @@ pub const SERVER_FILE: &str = "server.json";
 struct TokenFile {
     server: String,
     token: String,
+    /// Whose the token is, as the server last said: a start while the
+    /// server is away works on as them. Files from before it lack it.
+    #[serde(default)]
+    user: Option<UserView>,
+}
+
+/// A session kept from before.
+#[derive(Debug, PartialEq)]
+pub struct Kept {
+    pub token: String,
+    pub user: Option<UserView>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -62,21 +75,25 @@ fn remove_if_there(path: &Path) -> io::Result<()> {
     }
 }
 
-/// Keeps the token for `server_url` (replacing any other).
-pub fn save_token(dir: &Path, server_url: &str, token: &str) -> io::Result<()> {
+/// Keeps `user`'s token for `server_url` (replacing any other).
+pub fn save_token(dir: &Path, server_url: &str, token: &str, user: &UserView) -> io::Result<()> {
     let file = TokenFile {
         server: server_url.to_string(),
         token: token.to_string(),
+        user: Some(user.clone()),
     };
     let json = serde_json::to_vec(&file).expect("token files serialize");
     write_private(dir, TOKEN_FILE, &json)
 }
 
-/// The token kept for `server_url`; none for another server, or when the
-/// file is missing or unreadable.
-pub fn load_token(dir: &Path, server_url: &str) -> Option<String> {
+/// The session kept for `server_url`; none for another server, or when
+/// the file is missing or unreadable.
+pub fn load_token(dir: &Path, server_url: &str) -> Option<Kept> {
     let file: TokenFile = read_json(&dir.join(TOKEN_FILE))?;
-    (file.server == server_url).then_some(file.token)
+    (file.server == server_url).then_some(Kept {
+        token: file.token,
+        user: file.user,
+    })
 }
 
 /// Forgets the token (log out, or the server no longer takes it).
@@ -153,13 +170,25 @@ mod tests {
     fn a_token_is_for_its_server_alone() {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("nested");
+        let ana = UserView {
+            id: 3,
+            name: "ana".into(),
+            role: crate::domain::Role::Agent,
+        };
+        let token = |url| load_token(&data, url).map(|kept| kept.token);
         assert_eq!(load_token(&data, "http://a"), None);
-        save_token(&data, "http://a", "t1").unwrap();
-        assert_eq!(load_token(&data, "http://a").as_deref(), Some("t1"));
-        assert_eq!(load_token(&data, "http://b"), None);
-        save_token(&data, "http://b", "t2").unwrap();
-        assert_eq!(load_token(&data, "http://b").as_deref(), Some("t2"));
-        assert_eq!(load_token(&data, "http://a"), None);
+        save_token(&data, "http://a", "t1", &ana).unwrap();
+        assert_eq!(
+            load_token(&data, "http://a"),
+            Some(Kept {
+                token: "t1".into(),
+                user: Some(ana.clone())
+            })
+        );
+        assert_eq!(token("http://b"), None);
+        save_token(&data, "http://b", "t2", &ana).unwrap();
+        assert_eq!(token("http://b").as_deref(), Some("t2"));
+        assert_eq!(token("http://a"), None);
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -176,6 +205,14 @@ mod tests {
         assert_eq!(load_token(&data, "http://b"), None);
         fs::write(data.join(TOKEN_FILE), "not json").unwrap();
         assert_eq!(load_token(&data, "http://b"), None);
+        // A file from before users were kept with their token.
+        fs::write(
+            data.join(TOKEN_FILE),
+            r#"{"server":"http://b","token":"t3"}"#,
+        )
+        .unwrap();
+        let kept = load_token(&data, "http://b").unwrap();
+        assert_eq!((kept.token.as_str(), kept.user), ("t3", None));
     }
 
     #[cfg(unix)]
