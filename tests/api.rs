@@ -1440,7 +1440,12 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
     let s = start().await;
     let ana = s.login("ana").await;
     let admin = s.login("admin").await;
-    // A debtor who still owes something.
+    // A debtor who still owes something, with a number they may be
+    // called on.
+    let consented = |v: &Value| {
+        let phones = v["phones"].as_array().unwrap();
+        phones.iter().find(|p| p["consent"] == true).cloned()
+    };
     let owed_by = |v: &Value| {
         v["debts"]
             .as_array()
@@ -1453,7 +1458,7 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
     let mut owed = 0;
     for id in 1..80 {
         let d = s.get(&format!("/v1/debtors/{id}"), &admin).await.1;
-        if owed_by(&d) > 0 {
+        if owed_by(&d) > 0 && consented(&d).is_some() {
             (debtor, owed) = (id, owed_by(&d));
             break;
         }
@@ -1516,28 +1521,39 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
         "debtor_not_found",
         Some("debtor_id"),
     );
+    let payments = || async {
+        let timeline = s
+            .get(&format!("/v1/debtors/{debtor}/timeline"), &admin)
+            .await
+            .1;
+        let events = timeline.as_array().unwrap().iter();
+        events.filter(|e| e["kind"] == "payment").count()
+    };
+    let before = payments().await;
     let first = post(admin.clone(), pay(owed), "p-4").await;
     assert_eq!(first.0, StatusCode::CREATED, "{}", first.1);
     assert_eq!(first.1["balance_minor"], 0);
     let again = post(admin.clone(), pay(owed), "p-4").await;
     assert_eq!((again.0, again.1.clone()), (first.0, first.1.clone()));
-    let timeline = s
-        .get(&format!("/v1/debtors/{debtor}/timeline"), &admin)
-        .await
-        .1;
-    assert_eq!(
-        timeline
-            .as_array()
-            .unwrap()
-            .iter()
-            .filter(|e| e["kind"] == "payment")
-            .count(),
-        1,
-        "recorded once"
-    );
+    assert_eq!(payments().await, before + 1, "recorded once");
     let plan = s.get(&format!("/v1/debtors/{debtor}/plan"), &admin).await.1;
     assert_eq!(plan["state"], "paid_in_full", "{plan}");
     assert!(plan["actions"].as_array().unwrap().is_empty());
+    // Nor is a collection call placed to them.
+    let d = s.get(&format!("/v1/debtors/{debtor}"), &admin).await.1;
+    let phone = json!({ "phone": consented(&d).unwrap()["number"] });
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/calls"),
+            Some(&ana),
+            Some(phone.to_string().into_bytes()),
+            Some("paid-call"),
+        )
+        .await;
+    let r = (r.0, r.1);
+    assert_error(&r, StatusCode::CONFLICT, "call_blocked", None);
+    assert_eq!(r.1["error"]["details"]["rule"], "nothing_owed", "{}", r.1);
 }
 
 /// Two servers on one PostgreSQL database: an outcome written through one

@@ -95,6 +95,8 @@ pub enum Block {
     PromisePause {
         until: chrono::NaiveDate,
     },
+    /// Paid in full: there is nothing to collect.
+    NothingOwed,
 }
 
 impl Block {
@@ -113,6 +115,7 @@ impl Block {
             Block::QuietAfterConversation { .. } => Rule::QuietAfterConversation,
             Block::MessageCap { .. } => Rule::MessageCap,
             Block::PromisePause { .. } => Rule::PromisePause,
+            Block::NothingOwed => Rule::NothingOwed,
         }
     }
 
@@ -164,6 +167,7 @@ rules! {
     QuietAfterConversation = "quiet_after_conversation" { pt: "descanso após conversa", en: "quiet after a talk" },
     MessageCap = "message_cap" { pt: "limite de mensagens", en: "message cap" },
     PromisePause = "promise_pause" { pt: "promessa em aberto", en: "promise pending" },
+    NothingOwed = "nothing_owed" { pt: "nada em aberto", en: "nothing owed" },
 }
 
 /// A rule's code (as the API counts blocked debtors) in words; `None` for
@@ -218,6 +222,7 @@ impl fmt::Display for Block {
             Block::PromisePause { until } => {
                 write!(f, "paused by a promise to pay until {until} (with grace)")
             }
+            Block::NothingOwed => f.write_str("nothing is owed: there is nothing to collect"),
         }
     }
 }
@@ -267,6 +272,7 @@ impl Block {
                     "pausado por uma promessa de pagamento até {} (com carência)",
                     locale.date(*until)
                 ),
+                Block::NothingOwed => "nada em aberto: não há o que cobrar".into(),
             },
         }
     }

@@ -119,10 +119,11 @@ async fn start_new(
     })
 }
 
-/// Whether a call may be placed now, as the engine sees it: a call due and
-/// allowed (`true` when it is a callback the debtor asked for, which the
-/// caps do not count); else the rule of a call the plan holds back; else
-/// whether the rules allow an unplanned call now.
+/// Whether a call may be placed now, as the engine sees it: none to one
+/// who owes nothing; a call due and allowed (`true` when it is a callback
+/// the debtor asked for, which the caps do not count); else the rule of a
+/// call the plan holds back; else whether the rules allow an unplanned
+/// call now.
 fn may_call(
     policy: &Policy,
     debtor: &Debtor,
@@ -130,6 +131,12 @@ fn may_call(
     p: &Plan,
     now: DateTime<Utc>,
 ) -> Result<bool, Refusal> {
+    if p.state == PlanState::PaidInFull {
+        return Err(Refusal {
+            block: Block::NothingOwed,
+            clears_at: None,
+        });
+    }
     if p.callable_now {
         return Ok(p
             .actions
