@@ -150,6 +150,25 @@ impl std::str::FromStr for Key {
                 _ => return Err(format!("no such key {text:?}")),
             }
         };
+        // What a terminal sends for these is another key's byte: bound,
+        // they would be listed in help and never come (or come as that
+        // key).
+        if mods.contains(KeyModifiers::CONTROL)
+            && let KeyCode::Char(c) = code
+        {
+            let same_as = match c.to_ascii_lowercase() {
+                'm' => Some("enter".to_string()),
+                'i' => Some("tab".to_string()),
+                '[' => Some("esc".to_string()),
+                lower if c.is_ascii_uppercase() => Some(format!("ctrl-{lower}")),
+                _ => None,
+            };
+            if let Some(same_as) = same_as {
+                return Err(format!(
+                    "{text:?}: a terminal sends {same_as} for it; bind {same_as}"
+                ));
+            }
+        }
         let code = match code {
             KeyCode::Tab if mods.contains(KeyModifiers::SHIFT) => KeyCode::BackTab,
             // What shift types: `shift-n` is `N` (the terminal sends it so).
@@ -276,6 +295,19 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::BoardPrompt, "enter", Action::Submit),
 ];
 
+/// Each screen's way out.
+const WAYS_OUT: &[(Mode, Action)] = &[
+    (Mode::Queues, Action::Quit),
+    (Mode::Workspace, Action::Quit),
+    (Mode::Outcome, Action::Back),
+    (Mode::Search, Action::Back),
+    (Mode::Help, Action::Back),
+    (Mode::Outbox, Action::Back),
+    (Mode::Board, Action::Quit),
+    (Mode::BoardDetail, Action::Back),
+    (Mode::BoardPrompt, Action::Back),
+];
+
 impl Default for Keymap {
     fn default() -> Keymap {
         let mut tables: BTreeMap<Mode, HashMap<Key, Vec<Step>>> = BTreeMap::new();
@@ -352,10 +384,11 @@ impl Keymap {
                     v.insert((b.line, &b.key));
                 }
             }
+            // Bound to nothing rather than removed: the key then does
+            // nothing on this screen, the global table's binding of it
+            // included.
             if b.steps == ["none"] {
-                if let Some(table) = map.tables.get_mut(&mode) {
-                    table.remove(&key);
-                }
+                map.tables.entry(mode).or_default().insert(key, Vec::new());
                 continue;
             }
             let steps: Result<Vec<Step>, String> =
@@ -381,10 +414,43 @@ impl Keymap {
             map.tables.entry(mode).or_default().insert(key, steps);
         }
         if errors.is_empty() {
+            errors = map.ways_out_missing(bindings);
+        }
+        if errors.is_empty() {
             Ok(map)
         } else {
             Err(errors)
         }
+    }
+
+    /// A screen whose way out (quitting, or back to what is under it) has
+    /// lost its last key would hold the agent there: said at the binding
+    /// that took the last key that reached it by default.
+    fn ways_out_missing(&self, bindings: &[Binding]) -> Vec<BindingError> {
+        let defaults = Keymap::default();
+        let mut errors = Vec::new();
+        for &(mode, action) in WAYS_OUT {
+            if self.key_for(mode, action).is_some() {
+                continue;
+            }
+            let took = bindings.iter().rev().find(|b| {
+                (b.mode == mode.name() || b.mode == Mode::Global.name())
+                    && b.key
+                        .parse()
+                        .is_ok_and(|k| defaults.action(mode, k) == Some(action))
+            });
+            errors.push(BindingError {
+                line: took.map_or(0, |b| b.line),
+                key: took.map_or(format!("keys.{}", mode.name()), |b| {
+                    format!("keys.{}.{:?}", b.mode, b.key)
+                }),
+                message: format!(
+                    "leaves the {} screen no key for {action}: bind one",
+                    mode.name()
+                ),
+            });
+        }
+        errors
     }
 
     /// An action's or a command's name as a step.
@@ -403,13 +469,12 @@ impl Keymap {
     /// What a key does on a screen, step by step. A screen that takes text
     /// keeps plain characters for its field unless it binds them itself.
     pub fn bound(&self, mode: Mode, key: Key) -> Option<&[Step]> {
-        if let Some(steps) = self.tables.get(&mode).and_then(|t| t.get(&key)) {
-            return Some(steps);
-        }
-        if mode.takes_text() && key.text().is_some() {
-            return None;
-        }
-        self.tables.get(&Mode::Global)?.get(&key).map(Vec::as_slice)
+        let steps = match self.tables.get(&mode).and_then(|t| t.get(&key)) {
+            Some(steps) => steps,
+            None if mode.takes_text() && key.text().is_some() => return None,
+            None => self.tables.get(&Mode::Global)?.get(&key)?,
+        };
+        (!steps.is_empty()).then_some(steps.as_slice())
     }
 
     /// The action a key means on a screen, when it means one action.
@@ -652,6 +717,90 @@ mod tests {
             "{}",
             e[2]
         );
+    }
+
+    #[test]
+    fn none_on_a_screen_unbinds_the_global_key_there_alone() {
+        let m = Keymap::with(
+            &[
+                bind("queues", "q", "none", 2),
+                bind("queues", "/", "none", 3),
+                bind("outcome", "enter", "none", 4),
+            ],
+            &[],
+        )
+        .unwrap();
+        assert_eq!(m.bound(Mode::Queues, key("q")), None);
+        assert_eq!(m.bound(Mode::Queues, key("/")), None);
+        assert_eq!(m.bound(Mode::Outcome, key("enter")), None);
+        assert_eq!(m.action(Mode::Workspace, key("q")), Some(Action::Quit));
+        // Help lists what is left.
+        let quit = |mode| {
+            let keys = m.keys_for(mode).into_iter();
+            keys.filter(|(a, _)| *a == Action::Quit)
+                .flat_map(|(_, k)| k)
+        };
+        let quit: Vec<String> = quit(Mode::Queues).map(|k| k.to_string()).collect();
+        assert_eq!(quit, ["ctrl-c"]);
+    }
+
+    #[test]
+    fn a_screen_cannot_lose_its_last_way_out() {
+        let e = Keymap::with(
+            &[
+                bind("global", "q", "none", 2),
+                bind("global", "ctrl-c", "none", 3),
+                bind("search", "esc", "none", 4),
+            ],
+            &[],
+        )
+        .unwrap_err();
+        let said: Vec<_> = e.iter().map(|e| (e.line, e.key.as_str())).collect();
+        assert_eq!(
+            said,
+            [
+                (3, "keys.global.\"ctrl-c\""),
+                (3, "keys.global.\"ctrl-c\""),
+                (4, "keys.search.\"esc\""),
+                (3, "keys.global.\"ctrl-c\""),
+            ],
+            "{e:?}"
+        );
+        assert!(
+            e[0].message
+                .contains("leaves the queues screen no key for quit"),
+            "{}",
+            e[0]
+        );
+        // Another key for it will do.
+        Keymap::with(
+            &[
+                bind("global", "q", "none", 2),
+                bind("global", "ctrl-q", "quit", 3),
+            ],
+            &[],
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn keys_a_terminal_sends_as_others_are_refused() {
+        for (name, same_as) in [
+            ("ctrl-D", "ctrl-d"),
+            ("ctrl-m", "enter"),
+            ("ctrl-i", "tab"),
+            ("ctrl-[", "esc"),
+            ("alt-ctrl-M", "enter"),
+            ("ctrl-alt-E", "ctrl-e"),
+        ] {
+            let e = name.parse::<Key>().unwrap_err();
+            assert!(
+                e.contains(&format!("sends {same_as} for it")),
+                "{name}: {e}"
+            );
+        }
+        assert_eq!(key("ctrl-shift-d"), key("ctrl-d"));
+        assert!("alt-D".parse::<Key>().is_ok());
     }
 
     #[test]
