@@ -542,6 +542,9 @@ help = "the debtor's notes"
 run = ["sh", "-c", "printf '%s\n' \"$@\" > \"$0\"; sleep 30", "{side}", "{{external_id}}"]
 background = true
 
+[commands.fail]
+run = ["sh", "-c", "printf '\\033[44m\\033[?1000h'; exit 3"]
+
 [keys.queues]
 "ctrl-n" = ["lease-next", "notes"]
 
@@ -549,6 +552,7 @@ background = true
 "ctrl-o" = "notes"
 "ctrl-p" = ["ping", "record-outcome"]
 "ctrl-k" = ["call", "notes"]
+"ctrl-f" = ["fail", "record-outcome"]
 "#,
         out = out.display(),
         side = side.display()
@@ -610,6 +614,26 @@ background = true
         Some(name.as_str())
     );
     c.keys("\x1b");
+    // A command that fails ends its chain (no form), and what it left set
+    // on the terminal (a colour, mouse reports) is not the console's.
+    c.keys("\x06"); // ctrl-f
+    let screen = c.wait_for("fail terminou com o código 3");
+    assert!(!screen.contains("Registrar resultado"), "{screen}");
+    {
+        let parser = c.screen.lock().unwrap();
+        let blue = (0..30)
+            .flat_map(|row| (0..100).map(move |col| (row, col)))
+            .filter(|&(row, col)| {
+                let cell = parser.screen().cell(row, col).unwrap();
+                cell.bgcolor() == vt100::Color::Idx(4)
+            })
+            .count();
+        assert_eq!(blue, 0, "cells painted blue");
+        assert_eq!(
+            parser.screen().mouse_protocol_mode(),
+            vt100::MouseProtocolMode::None
+        );
+    }
     // The one beside the console still runs (it sleeps): quitting does
     // not wait for it.
     c.quit();

@@ -356,6 +356,8 @@ pub enum Msg {
     /// The call was not asked for, and why (the dialer cannot start).
     CallNotStarted(String),
     CallEnded(Result<(), String>),
+    /// A command that had the terminal ended: well, or with why not.
+    CommandEnded(Result<(), String>),
     Outbox(OutboxCount),
     /// The outbox's items, for its screen.
     Unsent(Result<Vec<Unsent>, String>),
@@ -414,6 +416,9 @@ pub struct App {
     /// Leases let go while the server was away (see `Msg::ReleaseFailed`).
     unreleased: Vec<i64>,
     pub leasing: bool,
+    /// One of the agent's commands has the terminal: a chain's next step
+    /// waits for how it ends.
+    commanding: bool,
     /// The rest of a chain, waiting on the server (see `go_on`).
     pending: Vec<Link>,
     /// How many times the outcome form refused what it was given: a
@@ -456,6 +461,7 @@ impl App {
             unreleased: Vec::new(),
             streamed: false,
             leasing: false,
+            commanding: false,
             pending: Vec::new(),
             form_refusals: 0,
             now,
@@ -760,6 +766,17 @@ impl App {
                 self.say(severity, text);
                 true
             }
+            // One that failed, could not start or was stopped ends the
+            // chain it was in: what came after it was meant for after it
+            // had done its part.
+            Msg::CommandEnded(result) => {
+                self.commanding = false;
+                if let Err(why) = result {
+                    self.pending.clear();
+                    self.say(Severity::Warn, why);
+                }
+                true
+            }
         };
         if !self.pending.is_empty() && !self.waiting() {
             let rest = std::mem::take(&mut self.pending);
@@ -778,6 +795,7 @@ impl App {
             Some(Overlay::Search(s)) if s.seq > 0 && s.results.loading()
         );
         self.leasing
+            || self.commanding
             || searching
             || self.work.as_ref().is_some_and(|w| {
                 w.calling
@@ -1034,6 +1052,7 @@ impl App {
             external_id: &d.external_id,
             name: &d.name,
         };
+        self.commanding |= !c.background;
         fx.push(Effect::RunCommand {
             args: super::dial::arguments(&c.run, &fields),
             background: c.background,
@@ -1159,9 +1178,22 @@ impl App {
                     return;
                 }
                 (Overlay::Search(s), Action::Select) => {
-                    if let Some(found) = s.results.ready().and_then(|r| r.get(s.sel)) {
-                        let id = found.id;
-                        self.open(id, fx);
+                    match s.results.ready().and_then(|r| r.get(s.sel)) {
+                        Some(found) => {
+                            let id = found.id;
+                            self.open(id, fx);
+                        }
+                        // A warning, which ends a chain: a command after
+                        // it would run on the debtor behind the search.
+                        None => {
+                            let w = words(locale);
+                            let why = if s.results.loading() {
+                                w.loading
+                            } else {
+                                w.no_matches
+                            };
+                            self.say(Severity::Warn, why.into());
+                        }
                     }
                     return;
                 }

@@ -269,9 +269,8 @@ pub async fn run(mut term: Term, mut s: Session) -> std::io::Result<()> {
                             // The command had the screen: the next frame goes whole.
                             shown = None;
                             dirty = true;
-                            if let Err(e) = result {
-                                s.app.update(Msg::Notice(Severity::Warn, e));
-                            }
+                            // Through the loop, for what a chain does next.
+                            let _ = tx.send(Event::App(Box::new(Msg::CommandEnded(result))));
                             continue;
                         }
                         let (release, lease) = (

@@ -140,6 +140,22 @@ pub fn spawn_reader(
     })
 }
 
+/// Saves the window's title (xterm's title stack; others ignore it).
+const PUSH_TITLE: &str = "\x1b[22;0t";
+
+/// What a program may leave set that the console does not set itself, put
+/// back: colours (the clear after would paint every blank cell with them,
+/// and ratatui never draws a blank cell again), mouse reports (which would
+/// come as keys, and go on in the shell after), autowrap, a scroll region,
+/// origin mode, insert mode, application keypad and cursor keys, the
+/// character set, and the title saved before it ran.
+const AS_IT_WAS: &str = concat!(
+    "\x1b[0m",
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1005l\x1b[?1006l\x1b[?1015l",
+    "\x1b[?7h\x1b[r\x1b[?6l\x1b[4l\x1b>\x1b[?1l\x1b(B",
+    "\x1b[23;0t",
+);
+
 /// Runs `program` with the terminal handed over to it, and takes it back.
 pub fn lend(
     term: &mut Term,
@@ -148,12 +164,15 @@ pub fn lend(
 ) -> io::Result<std::process::ExitStatus> {
     paused.store(true, Ordering::Release);
     restore();
+    // The window's title is the program's to change while it runs.
+    let _ = io::stdout().write_all(PUSH_TITLE.as_bytes());
     let status = run();
     // A fresh terminal, whose buffers are blank, draws every cell next.
     // (`Terminal::clear` would ask the terminal where its cursor is, and
     // fail on one that does not answer, leaving the screen blank but for
     // what changed after.)
     let back = enable_raw_mode()
+        .and_then(|_| io::stdout().write_all(AS_IT_WAS.as_bytes()))
         .and_then(|_| {
             execute!(
                 io::stdout(),

@@ -1955,6 +1955,79 @@ fn a_search_typed_from_the_shell_asks_once_and_the_chain_waits_for_what_it_finds
     assert_eq!(b.state()["input"]["query"], "");
 }
 
+/// `select` with nothing found ends the chain: a command after it had run
+/// on the debtor behind the search.
+#[test]
+fn a_search_that_finds_nobody_ends_the_chain_before_its_command() {
+    let mut a = with_commands(Locale::En);
+    let (fx, _) = a.update(line(&a, "search type zzzzqqq select crm"));
+    assert!(matches!(fx.as_slice(), [Effect::Search { .. }]), "{fx:?}");
+    let seq = match &fx[0] {
+        Effect::Search { seq, .. } => *seq,
+        _ => unreachable!(),
+    };
+    let (fx, _) = a.update(Msg::Found {
+        seq,
+        result: Ok(vec![]),
+    });
+    assert_eq!(fx, vec![], "nothing run on the debtor behind the search");
+    assert_eq!(a.notice, Some((Severity::Warn, "nothing found".into())));
+    assert!(a.settled());
+}
+
+/// A command that has the terminal holds the rest of its chain until it
+/// ends; one that fails (or cannot start, or is stopped) ends it.
+#[test]
+fn a_chain_waits_for_a_command_that_has_the_terminal_and_ends_if_it_fails() {
+    let notes = crate::config::UserCommand {
+        name: "notes".into(),
+        run: vec!["less".into(), "{debtor_id}".into()],
+        help: None,
+        background: false,
+        line: 1,
+    };
+    let chained = || {
+        let mut a = leased(Locale::En, true);
+        a.keymap = Keymap::with(
+            &[super::keymap::Binding {
+                mode: "workspace".into(),
+                key: "ctrl-f".into(),
+                steps: vec!["notes".into(), "record-outcome".into()],
+                line: 2,
+            }],
+            std::slice::from_ref(&notes),
+        )
+        .unwrap();
+        let fx = key(&mut a, "ctrl-f");
+        assert!(
+            matches!(
+                fx.as_slice(),
+                [Effect::RunCommand {
+                    background: false,
+                    ..
+                }]
+            ),
+            "{fx:?}"
+        );
+        assert!(a.overlay.is_none(), "the form waits for the command");
+        assert!(!a.settled());
+        a
+    };
+    let mut a = chained();
+    a.update(Msg::CommandEnded(Ok(())));
+    assert!(matches!(a.overlay, Some(Overlay::Outcome(_))));
+    assert!(a.settled());
+
+    let mut a = chained();
+    a.update(Msg::CommandEnded(Err("notes ended with code 3".into())));
+    assert!(a.overlay.is_none(), "the chain ended with the command");
+    assert_eq!(
+        a.notice,
+        Some((Severity::Warn, "notes ended with code 3".into()))
+    );
+    assert!(a.settled());
+}
+
 #[test]
 fn a_line_from_the_shell_is_done_whole_with_the_help_open() {
     let mut a = app(Locale::En);
