@@ -97,7 +97,7 @@ struct RawStep {
     name: Option<Name>,
     day: Spanned<i64>,
     channel: Channel,
-    firmness: Firmness,
+    firmness: Spanned<Firmness>,
     template: String,
     #[serde(default)]
     segment: Vec<String>,
@@ -607,6 +607,31 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
                 ),
             );
         }
+        // A listing with a credit bureau or a step towards court is for a
+        // debt in default (after its due date), and waits while a promise
+        // to pay is open.
+        let grave = matches!(s.channel, Channel::Bureau | Channel::Legal);
+        let firmness = *s.firmness.get_ref();
+        if (grave || firmness == Firmness::Legal) && day < 1 {
+            r.error(
+                s.day.span(),
+                format!("{key}.day"),
+                format!(
+                    "a {} step that is {} must come after the due date (day 1 or later), not on day {day}",
+                    s.channel, firmness
+                ),
+            );
+        }
+        if grave && firmness < raw.rules.promise.pauses_from {
+            r.error(
+                s.firmness.span(),
+                format!("{key}.firmness"),
+                format!(
+                    "a {} step must be at least as firm as rules.promise.pauses_from ({}), so that a promise to pay holds it; it is {}",
+                    s.channel, raw.rules.promise.pauses_from, firmness
+                ),
+            );
+        }
         let min_balance = s
             .min_balance
             .as_ref()
@@ -616,7 +641,7 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
             names: s.name.as_ref().map(Name::by_locale),
             day,
             channel: s.channel,
-            firmness: s.firmness,
+            firmness,
             template: s.template.clone(),
             segments: s.segment.clone(),
             min_balance,

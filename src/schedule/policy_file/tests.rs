@@ -1080,3 +1080,41 @@ fn mistakes_of_type_in_several_tables_are_all_reported() {
     );
     assert!(errs[1].message.contains("invalid type"), "{}", errs[1]);
 }
+
+#[test]
+fn a_listing_or_a_legal_step_waits_for_the_due_date_and_a_promise() {
+    let listing = "day = 30\nchannel = \"bureau\"\nfirmness = \"firm\"";
+    let text = edited(
+        listing,
+        "day = -2\nchannel = \"bureau\"\nfirmness = \"firm\"",
+    );
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "day = -2"),
+        "step[8].day",
+        "must come after the due date",
+    );
+    let text = edited(
+        "day = -3\nchannel = \"sms\"\nfirmness = \"friendly\"",
+        "day = -3\nchannel = \"sms\"\nfirmness = \"legal\"",
+    );
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "day = -3"),
+        "step[0].day",
+        "a sms step that is legal must come after the due date",
+    );
+    let text = edited(
+        listing,
+        "day = 30\nchannel = \"bureau\"\nfirmness = \"friendly\"",
+    );
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "\"friendly\"\ntemplate = \"bureau_listing\""),
+        "step[8].firmness",
+        "at least as firm as rules.promise.pauses_from (firm)",
+    );
+}
