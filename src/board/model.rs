@@ -3,7 +3,7 @@
 //! I/O; it answers with effects for the runner and says whether anything
 //! on screen changed, so the runner draws only then.
 
-use chrono::{DateTime, Duration, Timelike, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::api::{
@@ -265,6 +265,9 @@ pub struct Board {
     unsettled: bool,
     /// When the counts were last asked for that.
     settled_at: Option<DateTime<Utc>>,
+    /// The day a fresh snapshot was last asked for because "today" had
+    /// ended: asked once per day, whichever clock saw it first.
+    new_day_asked: Option<NaiveDate>,
 }
 
 impl Board {
@@ -312,6 +315,7 @@ impl Board {
             recount: Recount::Idle,
             unsettled: false,
             settled_at: None,
+            new_day_asked: None,
         }
     }
 
@@ -428,12 +432,13 @@ impl Board {
                 let due = self
                     .settled_at
                     .is_none_or(|t| now - t >= Duration::seconds(SETTLE_EVERY_SECONDS));
-                let fx = if due && std::mem::take(&mut self.unsettled) {
+                let mut fx = if due && std::mem::take(&mut self.unsettled) {
                     self.settled_at = Some(now);
                     self.ask_recount()
                 } else {
                     Vec::new()
                 };
+                fx.extend(self.new_day(now));
                 // At the tick, not at the event: a lease given back as the
                 // next is taken (one event after the other) is no leaving.
                 let gone = self.let_leaving_go();
@@ -641,6 +646,7 @@ impl Board {
                 (Vec::new(), changed)
             }
             Live::Event(e) => {
+                let at = e.at;
                 let recount = RECOUNT_KINDS.contains(&e.kind.as_str());
                 let settle = SETTLE_KINDS.contains(&e.kind.as_str());
                 let feed = FeedView {
@@ -684,6 +690,9 @@ impl Board {
                     && self.sought.insert(agent)
                 {
                     fx.push(Effect::LoadSnapshot);
+                }
+                if !fx.iter().any(|f| matches!(f, Effect::LoadSnapshot)) {
+                    fx.extend(self.new_day(at));
                 }
                 (fx, changed)
             }
@@ -842,21 +851,24 @@ impl Board {
                 }
                 true
             }
-            "payment_received" => {
+            // Today's, as the server counts them: by when they came.
+            "payment_received" if self.is_today(e.at) => {
                 let amount = b["amount_minor"].as_i64().unwrap_or(0);
                 self.tally(str_of("from_queue").as_deref(), |t| {
                     t.collected_minor = t.collected_minor.saturating_add(amount)
                 });
                 true
             }
-            "promise_kept" => {
+            "promise_kept" if self.is_today(e.at) => {
                 self.tally(str_of("from_queue").as_deref(), |t| t.promises_kept += 1);
                 true
             }
-            "promise_broken" => {
+            "promise_broken" if self.is_today(e.at) => {
                 self.tally(str_of("queue").as_deref(), |t| t.promises_broken += 1);
                 true
             }
+            // Another day's: the ticker's line.
+            "payment_received" | "promise_kept" | "promise_broken" => true,
             "lease_taken" => {
                 let (Some(agent), Some(lease_id), Some(debtor_id)) =
                     (e.user_id, b["lease_id"].as_i64(), b["debtor_id"].as_i64())
@@ -930,6 +942,16 @@ impl Board {
         }
         self.keep_selection_visible();
         changed
+    }
+
+    /// A snapshot of the new day, once "today" has ended by `now` (the
+    /// board's clock at a tick, the server's in an event's time): the
+    /// day's counts start again, and what the server counts for it comes
+    /// with them (an event of the new day is not counted on the old).
+    fn new_day(&mut self, now: DateTime<Utc>) -> Option<Effect> {
+        let day = now.date_naive();
+        let ended = self.today.as_ref().is_some_and(|t| day > t.day);
+        (ended && self.new_day_asked.replace(day) != Some(day)).then_some(Effect::LoadSnapshot)
     }
 
     /// Whether `at` is in the board's today (the server's UTC day).

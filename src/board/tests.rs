@@ -1234,3 +1234,54 @@ fn blocked_rules_are_said_whole_as_many_as_fit() {
         "a_rule_of_a_newer_server 2"
     );
 }
+
+/// At the end of the day the board asks for the new day's counts (once),
+/// by its own clock or by an event of the new day, whichever comes first;
+/// what happened on another day is not added to today's.
+#[test]
+fn a_new_day_starts_the_counts_again() {
+    let at = |t: DateTime<Utc>, id: i64, kind: &str, body: serde_json::Value| {
+        Msg::Live(Live::Event(FeedEvent {
+            id,
+            at: t,
+            kind: kind.into(),
+            debtor_id: Some(42),
+            user_id: Some(1),
+            body,
+        }))
+    };
+    let snapshot_asked = |fx: &[Effect]| fx.contains(&Effect::LoadSnapshot);
+    let midnight = Utc.with_ymd_and_hms(2026, 3, 11, 0, 0, 5).unwrap();
+    let yesterday = now() - Duration::days(1);
+
+    // A payment of yesterday (a feed that resumed late) is the ticker's.
+    let mut b = board();
+    let collected = b.today.as_ref().unwrap().total.collected_minor;
+    let (fx, _) = b.update(at(
+        yesterday,
+        10,
+        "payment_received",
+        serde_json::json!({"amount_minor": 10_000}),
+    ));
+    assert!(!snapshot_asked(&fx));
+    assert_eq!(b.today.as_ref().unwrap().total.collected_minor, collected);
+
+    // The server's new day, in an event: a snapshot, asked once.
+    let payment = serde_json::json!({"amount_minor": 20_000});
+    let (fx, _) = b.update(at(midnight, 11, "payment_received", payment.clone()));
+    assert!(snapshot_asked(&fx));
+    assert_eq!(b.today.as_ref().unwrap().total.collected_minor, collected);
+    let (fx, _) = b.update(at(midnight, 12, "payment_received", payment));
+    assert!(!snapshot_asked(&fx));
+    let (fx, _) = b.update(Msg::Tick(midnight));
+    assert!(!snapshot_asked(&fx));
+
+    // The board's own clock, with no event: the same.
+    let mut b = board();
+    let (fx, _) = b.update(Msg::Tick(now() + Duration::hours(10)));
+    assert!(!snapshot_asked(&fx));
+    let (fx, _) = b.update(Msg::Tick(midnight));
+    assert!(snapshot_asked(&fx));
+    let (fx, _) = b.update(Msg::Tick(midnight + Duration::seconds(1)));
+    assert!(!snapshot_asked(&fx));
+}
