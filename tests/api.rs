@@ -1821,12 +1821,15 @@ async fn importing_a_portfolio_is_all_or_nothing_and_updates_by_external_id() {
     };
     let r = send(ana.clone(), csv).await;
     assert_error(&(r.0, r.1), StatusCode::FORBIDDEN, "forbidden", None);
+    let mut stream = open_stream(&s, &sofia, None).await;
     let r = send(sofia.clone(), csv).await;
     assert_eq!(r.0, StatusCode::OK, "{}", r.1);
     assert_eq!(
         (r.1["debtors"].as_u64(), r.1["created"].as_u64()),
         (Some(2), Some(2))
     );
+    // Boards and queue screens hear that the queues moved.
+    kinds_until(&mut stream, "queues_changed").await;
     let again = send(sofia.clone(), csv).await;
     assert_eq!(
         (again.1["created"].as_u64(), again.1["updated"].as_u64()),

@@ -58,6 +58,15 @@ pub async fn portfolio(
     })?;
     let now = state.clock.now();
     let imported = import(&state, debtors).await?;
+    // The board and the agents' queue screens count again.
+    state
+        .publish(
+            "queues_changed",
+            None,
+            None,
+            serde_json::json!({ "replanned": imported.ids.len() }),
+        )
+        .await?;
     state
         .store
         .audit(
