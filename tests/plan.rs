@@ -233,6 +233,58 @@ fn later_steps_supersede_earlier_ones_on_the_same_channel() {
     assert!(action_for(&p, check_in).is_some());
 }
 
+/// The listing with a credit bureau comes ten days after the written
+/// notice went, however late the debtor came in: never with it.
+#[test]
+fn the_bureau_listing_waits_ten_days_after_the_letter() {
+    let policy = default_policy();
+    let debtor = debtor("SP", 50_000);
+    let letter = Source::Step(step_index(&policy, "formal_notice"));
+    let listing = Source::Step(step_index(&policy, "negativacao"));
+    // D+59, nothing sent yet: the letter now, the listing held for it.
+    let p = plan(&debtor, &[], &policy, sp(59, 10, 0));
+    assert_eq!(action_for(&p, letter).unwrap().at, sp(59, 10, 0));
+    assert!(action_for(&p, listing).is_none(), "{:?}", p.actions);
+    let held = blocked_for(&p, listing).unwrap();
+    assert_eq!(held.refusal.block, Block::AwaitsStep { day: 15, days: 10 });
+    assert_eq!(held.refusal.clears_at, None);
+    let said = explain::explain(&p, &policy, &debtor, sp(59, 10, 0), Locale::PtBr);
+    assert!(
+        said.iter()
+            .any(|l| l.contains("vem 10 dias depois do passo D+15, que ainda não foi feito")),
+        "{said:#?}"
+    );
+    // The letter went on D+59: the listing is planned for D+69.
+    let sent = [contact(
+        sp(59, 11, 0),
+        Channel::Letter,
+        ContactResult::Delivered,
+    )];
+    let p = plan(&debtor, &sent, &policy, sp(60, 10, 0));
+    assert!(blocked_for(&p, listing).is_none());
+    let at = action_for(&p, listing).unwrap().at;
+    assert_eq!(at.with_timezone(&SP).date_naive(), d(69));
+    // And is due then.
+    let p = plan(&debtor, &sent, &policy, sp(69, 10, 0));
+    assert_eq!(action_for(&p, listing).unwrap().at, sp(69, 10, 0));
+    // On the usual calendar (letter on D+15) it comes on its own day, D+30.
+    let on_time = [contact(
+        sp(15, 10, 0),
+        Channel::Letter,
+        ContactResult::Delivered,
+    )];
+    let p = plan(&debtor, &on_time, &policy, sp(30, 10, 0));
+    assert_eq!(action_for(&p, listing).unwrap().at, sp(30, 10, 0));
+    // A letter from before the notice's day is not the notice.
+    let early = [contact(
+        sp(5, 10, 0),
+        Channel::Letter,
+        ContactResult::Delivered,
+    )];
+    let p = plan(&debtor, &early, &policy, sp(30, 10, 0));
+    assert!(blocked_for(&p, listing).is_some());
+}
+
 // ── Promises ───────────────────────────────────────────────────────────────
 
 /// A promise made on D+9 for D+16 (Wednesday 18 March), two days' grace.

@@ -14,10 +14,7 @@ pub fn source_name(policy: &Policy, source: Source, locale: Locale) -> String {
     match source {
         Source::Step(i) => {
             let step = &policy.steps[i as usize];
-            let day = match step.day {
-                0 => "D".to_string(),
-                d => format!("D{d:+}"),
-            };
+            let day = super::compliance::step_day(step.day);
             let word = if pt { "passo" } else { "step" };
             if let Some(names) = &step.names {
                 return format!("{word} {day}: {}", in_locale(names, locale));

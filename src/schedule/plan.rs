@@ -8,7 +8,7 @@ use std::hint::select_unpredictable;
 
 use super::calendar::{self, DAY, date_of_day, day_number};
 use super::compliance::{Block, Recent, Refusal};
-use super::policy::{Policy, QueueIdx};
+use super::policy::{After, Policy, QueueIdx, Step};
 use super::score::{Score, score};
 use crate::domain::{
     Channel, Debtor, Event, EventKind, Firmness, Flag, Flags, Ledger, LedgerFold, LocalZone, Money,
@@ -334,6 +334,21 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         });
     }
 
+    // A step that comes some days after an earlier one: from when, or
+    // `Err` while the earlier one is not done (its channel not used on or
+    // after its day).
+    let ready = |step: &Step| -> Result<Option<DateTime<Utc>>, ()> {
+        let Some(after) = step.after else {
+            return Ok(None);
+        };
+        let prior = &policy.steps[after.step];
+        let done = facts.last_contact[prior.channel as usize]
+            .map(|t| days.day_of(t))
+            .filter(|&day| day >= due + prior.day as i64)
+            .ok_or(())?;
+        Ok(Some(days.start_of_day(done + after.days as i64)))
+    };
+
     // The calendar: per channel, the latest step due and not yet done (a
     // later step supersedes an earlier one), then the next few ahead.
     let mut due_step: [Option<usize>; Channel::ALL.len()] = [None; Channel::ALL.len()];
@@ -350,8 +365,12 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
             }
         } else if upcoming < UPCOMING_STEPS && step.applies(&debtor.segment, balance) {
             upcoming += 1;
+            let on_its_day = days.start_of_day(due + step.day as i64);
             candidates.push(Candidate {
-                earliest: days.start_of_day(due + step.day as i64),
+                earliest: ready(step)
+                    .ok()
+                    .flatten()
+                    .map_or(on_its_day, |r| r.max(on_its_day)),
                 channel: step.channel,
                 firmness: step.firmness,
                 source: Source::Step(i as u16),
@@ -361,14 +380,22 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
     }
     // A due step is done once its channel was used on or after its day.
     let today_start = days.start_unix_of_day(today);
+    let mut awaiting: SmallVec<[(usize, After); 2]> = SmallVec::new();
     for i in due_step.iter().flatten().copied() {
         let step = &policy.steps[i];
         let last = facts.last_contact[step.channel as usize].map(calendar::unix);
         if last.is_none_or(|last| {
             last < days.days_before(today_start, (days_past_due - step.day) as i64)
         }) {
+            let ready = match ready(step) {
+                Ok(ready) => ready,
+                Err(()) => {
+                    awaiting.extend(step.after.map(|after| (i, after)));
+                    continue;
+                }
+            };
             candidates.push(Candidate {
-                earliest: now,
+                earliest: ready.map_or(now, |r| r.max(now)),
                 channel: step.channel,
                 firmness: step.firmness,
                 source: Source::Step(i as u16),
@@ -430,6 +457,24 @@ pub fn plan(debtor: &Debtor, history: &[Event], policy: &Policy, now: DateTime<U
         score,
         promises: ledger,
     };
+
+    if stopped.is_none() {
+        for &(i, after) in &awaiting {
+            let step = &policy.steps[i];
+            plan.blocked.push(Blocked {
+                channel: step.channel,
+                firmness: step.firmness,
+                source: Source::Step(i as u16),
+                refusal: Refusal {
+                    block: Block::AwaitsStep {
+                        day: policy.steps[after.step].day,
+                        days: after.days,
+                    },
+                    clears_at: None,
+                },
+            });
+        }
+    }
 
     // Actions due now all come at `now`, before any later one: only the
     // later ones need sorting.

@@ -51,6 +51,16 @@ pub struct Step {
     /// Not sent once this many days have passed since its day (a reminder
     /// before the due date makes no sense a month after it).
     pub expires_after_days: Option<u32>,
+    /// Not before this many days after an earlier step was done (a
+    /// listing with a credit bureau after the written notice).
+    pub after: Option<After>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct After {
+    /// The earlier step, by its place in `Policy::steps`.
+    pub step: usize,
+    pub days: u32,
 }
 
 impl Step {

@@ -103,6 +103,14 @@ struct RawStep {
     segment: Vec<String>,
     min_balance: Option<Spanned<String>>,
     expires_after_days: Option<Spanned<i64>>,
+    after: Option<RawAfter>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAfter {
+    step: Spanned<String>,
+    days: Spanned<i64>,
 }
 
 #[derive(Deserialize)]
@@ -649,9 +657,37 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
                 .expires_after_days
                 .as_ref()
                 .map(|d| r.int(d, &format!("{key}.expires_after_days"), 1..=3650) as u32),
+            after: None,
         });
     }
     steps.sort_by_key(|s| s.day);
+    // By place once the steps are in order of day.
+    for (i, s) in raw.step.iter().enumerate() {
+        let Some(after) = &s.after else { continue };
+        let key = format!("step[{i}].after");
+        let days = r.int(&after.days, &format!("{key}.days"), 0..=365) as u32;
+        let this = steps.iter().position(|o| &o.id == s.id.get_ref());
+        let prior = steps.iter().position(|o| &o.id == after.step.get_ref());
+        match (this, prior) {
+            (_, None) => r.error(
+                after.step.span(),
+                format!("{key}.step"),
+                format!("no step '{}'", after.step.get_ref()),
+            ),
+            (Some(this), Some(prior)) if steps[prior].day >= steps[this].day => r.error(
+                after.step.span(),
+                format!("{key}.step"),
+                format!(
+                    "step '{}' is on day {}, not before this one (day {})",
+                    after.step.get_ref(),
+                    steps[prior].day,
+                    steps[this].day
+                ),
+            ),
+            (Some(this), Some(prior)) => steps[this].after = Some(After { step: prior, days }),
+            (None, Some(_)) => {}
+        }
+    }
 
     let p = &raw.rules.promise;
     let grace_days = r.int(&p.grace_days, "rules.promise.grace_days", 0..=60) as u16;

@@ -1,10 +1,12 @@
 //! An independent compliance check of every simulated contact. It shares no
 //! logic with the engine's compliance code: it reads the law's hours from
 //! its own table, finds Easter in a table rather than by computing it, and
-//! counts caps by brute force. The policy supplies only what operations
-//! chose (their windows, caps, extra holidays and do-not-contact tags); the
-//! statutory hours of São Paulo, Rio de Janeiro and the FDCPA are checked
-//! whatever the policy says.
+//! counts caps by brute force; only the states' own holidays are read from
+//! the engine's table of them (data, no rule). The policy supplies only
+//! what operations chose (their windows, caps, extra holidays,
+//! do-not-contact tags and which steps wait for others); the statutory
+//! hours of São Paulo, Rio de Janeiro and the FDCPA are checked whatever
+//! the policy says.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Timelike, Utc, Weekday};
 use serde::Serialize;
@@ -246,6 +248,27 @@ pub fn audit(debtor: &Debtor, history: &[Event], policy: &Policy) -> (u64, Vec<V
                 ));
             }
         }
+        // A step that waits for an earlier one (the listing for the written
+        // notice): a contact on its channel with none on the earlier
+        // step's channel that many local days before.
+        let date = |t: DateTime<Utc>| match debtor.time_zone.tz() {
+            Some(tz) => t.with_timezone(&tz).date_naive(),
+            None => t.date_naive(),
+        };
+        for step in policy.steps.iter().filter(|s| s.channel == channel) {
+            let Some(after) = step.after else { continue };
+            let prior = policy.steps[after.step].channel;
+            let noticed = earlier.iter().any(|o| {
+                matches!(o.kind, EventKind::Contact { channel: c, .. } if c == prior)
+                    && date(o.at) + Duration::days(after.days as i64) <= date(e.at)
+            });
+            if !noticed {
+                broke(format!(
+                    "{channel} with no {prior} at least {} days before",
+                    after.days
+                ));
+            }
+        }
         if let Some(cap) = policy.compliance.messages[channel as usize] {
             let n = in_window(channel, cap.per_days);
             if n > cap.max {
@@ -300,5 +323,39 @@ mod tests {
                 .any(|v| v.rule.starts_with("outside the statutory hours of SP")),
             "{violations:?}"
         );
+    }
+
+    /// A listing with a credit bureau needs the letter ten days before it
+    /// (the default policy's `after`).
+    #[test]
+    fn a_listing_without_the_letter_before_it_is_a_violation() {
+        let start = NaiveDate::from_ymd_opt(2026, 3, 2).unwrap();
+        let debtor = portfolio::debtor(7, 0, start).debtor;
+        let sent = |channel, day: u32| Event {
+            at: Utc.with_ymd_and_hms(2026, 3, day, 15, 0, 0).unwrap(),
+            kind: EventKind::Contact {
+                channel,
+                firmness: Firmness::Firm,
+                result: ContactResult::Delivered,
+                requested: false,
+            },
+        };
+        let policy = crate::schedule::default_policy();
+        let listed = |history: &[Event]| {
+            let (_, violations) = audit(&debtor, history, &policy);
+            violations
+                .into_iter()
+                .filter(|v| v.channel == Channel::Bureau)
+                .map(|v| v.rule)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            listed(&[sent(Channel::Bureau, 20)]),
+            ["bureau with no letter at least 10 days before"]
+        );
+        let early = [sent(Channel::Letter, 12), sent(Channel::Bureau, 20)];
+        assert_eq!(listed(&early).len(), 1);
+        let in_time = [sent(Channel::Letter, 10), sent(Channel::Bureau, 20)];
+        assert_eq!(listed(&in_time), Vec::<String>::new());
     }
 }

@@ -97,6 +97,12 @@ pub enum Block {
     },
     /// Paid in full: there is nothing to collect.
     NothingOwed,
+    /// Waits for `days` after the step of day `day` is done, and it is not
+    /// yet (a listing with a credit bureau before the written notice).
+    AwaitsStep {
+        day: i32,
+        days: u32,
+    },
 }
 
 impl Block {
@@ -116,6 +122,7 @@ impl Block {
             Block::MessageCap { .. } => Rule::MessageCap,
             Block::PromisePause { .. } => Rule::PromisePause,
             Block::NothingOwed => Rule::NothingOwed,
+            Block::AwaitsStep { .. } => Rule::AwaitsStep,
         }
     }
 
@@ -168,6 +175,7 @@ rules! {
     MessageCap = "message_cap" { pt: "limite de mensagens", en: "message cap" },
     PromisePause = "promise_pause" { pt: "promessa em aberto", en: "promise pending" },
     NothingOwed = "nothing_owed" { pt: "nada em aberto", en: "nothing owed" },
+    AwaitsStep = "awaits_step" { pt: "aguarda passo anterior", en: "awaits an earlier step" },
 }
 
 /// A rule's code (as the API counts blocked debtors) in words; `None` for
@@ -223,6 +231,11 @@ impl fmt::Display for Block {
                 write!(f, "paused by a promise to pay until {until} (with grace)")
             }
             Block::NothingOwed => f.write_str("nothing is owed: there is nothing to collect"),
+            Block::AwaitsStep { day, days } => write!(
+                f,
+                "comes {days} days after step {}, which is not done yet",
+                step_day(*day)
+            ),
         }
     }
 }
@@ -273,8 +286,20 @@ impl Block {
                     locale.date(*until)
                 ),
                 Block::NothingOwed => "nada em aberto: não há o que cobrar".into(),
+                Block::AwaitsStep { day, days } => format!(
+                    "vem {days} dias depois do passo {}, que ainda não foi feito",
+                    step_day(*day)
+                ),
             },
         }
+    }
+}
+
+/// A step's day as agents read it: `D`, `D+15`, `D-3`.
+pub fn step_day(day: i32) -> String {
+    match day {
+        0 => "D".to_string(),
+        d => format!("D{d:+}"),
     }
 }
 

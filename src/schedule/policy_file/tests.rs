@@ -1088,7 +1088,8 @@ fn a_listing_or_a_legal_step_waits_for_the_due_date_and_a_promise() {
         listing,
         "day = -2\nchannel = \"bureau\"\nfirmness = \"firm\"",
     );
-    let e = the_error(&text);
+    // (Its `after` is now later than it, too.)
+    let e = errors(&text).remove(0);
     assert_error(
         &e,
         line_of(&text, "day = -2"),
@@ -1117,4 +1118,35 @@ fn a_listing_or_a_legal_step_waits_for_the_due_date_and_a_promise() {
         "step[8].firmness",
         "at least as firm as rules.promise.pauses_from (firm)",
     );
+}
+
+#[test]
+fn a_step_after_another_names_an_earlier_step() {
+    let after = "after = { step = \"formal_notice\", days = 10 }";
+    let policy = load(FILE, DEFAULT_TOML).unwrap();
+    let listing = policy.steps.iter().find(|s| s.id == "negativacao").unwrap();
+    let notice = policy.steps.iter().position(|s| s.id == "formal_notice");
+    assert_eq!(
+        listing.after.map(|a| (Some(a.step), a.days)),
+        Some((notice, 10))
+    );
+    let text = edited(after, "after = { step = \"formal_notise\", days = 10 }");
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "formal_notise"),
+        "step[8].after.step",
+        "no step 'formal_notise'",
+    );
+    let text = edited(after, "after = { step = \"late_call\", days = 10 }");
+    let e = the_error(&text);
+    assert_error(
+        &e,
+        line_of(&text, "step = \"late_call\""),
+        "step[8].after.step",
+        "is on day 45, not before this one (day 30)",
+    );
+    let text = edited(after, "after = { step = \"formal_notice\", days = -1 }");
+    let e = the_error(&text);
+    assert_error(&e, line_of(&text, "days = -1"), "step[8].after.days", "");
 }
