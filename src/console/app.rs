@@ -1391,9 +1391,7 @@ impl App {
                 Some(w) if w.lease.is_some() && w.recorded.is_none() => {
                     self.overlay = Some(Overlay::Outcome(Box::default()))
                 }
-                Some(w) if w.recorded.is_some() => {
-                    self.say(Severity::Info, words(locale).wrap_up_done.into())
-                }
+                Some(w) if w.recorded.is_some() => self.say(Severity::Info, self.recorded()),
                 Some(_) => self.say(Severity::Warn, self.no_lease()),
                 None => {}
             },
@@ -1568,7 +1566,7 @@ impl App {
                     gist,
                 });
                 self.set_status(AgentStatus::WrapUp, None, fx);
-                self.say(Severity::Info, words(self.locale).wrap_up_done.into());
+                self.say(Severity::Info, self.recorded());
             }
             Err((field, message)) => {
                 if let Some(i) = form.fields().iter().position(|f| *f == field) {
@@ -1648,6 +1646,15 @@ impl App {
         self.keymap
             .key_for(Mode::Workspace, action)
             .map_or_else(|| action.name().to_string(), |k| k.to_string())
+    }
+
+    /// The outcome is recorded, and the key for the next debtor as bound.
+    pub fn recorded(&self) -> String {
+        let w = words(self.locale);
+        match self.keymap.key_for(Mode::Workspace, Action::LeaseNext) {
+            Some(n) => format!("{}. {n}: {}", w.recorded, w.next_debtor),
+            None => format!("{}.", w.recorded),
+        }
     }
 
     fn unfinished(&self) -> String {

@@ -138,26 +138,29 @@ async fn serve(
     let (read, mut write) = stream.into_split();
     // One byte past the limit and the newline tells a line too long.
     let mut read = BufReader::new(read).take(0);
-    let mut line = String::new();
+    let mut line = Vec::new();
     loop {
         line.clear();
         read.set_limit(LINE_LIMIT as u64 + 2);
         let got = tokio::select! {
-            got = read.read_line(&mut line) => got,
+            got = read.read_until(b'\n', &mut line) => got,
             _ = closed.changed() => return,
         };
-        let text = line.strip_suffix('\n').unwrap_or(&line);
-        let (answer, end) = match got {
-            Ok(0) => return,
-            Ok(_) if text.len() > LINE_LIMIT => (
+        let bytes = line.strip_suffix(b"\n").unwrap_or(&line);
+        // Its length first: a line cut at the limit is not whole, and what
+        // follows it is no line of its own either, so the connection ends.
+        let (answer, end) = match got.map(|n| (n, std::str::from_utf8(bytes))) {
+            Ok((0, _)) => return,
+            Ok(_) if bytes.len() > LINE_LIMIT => (
                 error(&format!("a line is at most {LINE_LIMIT} bytes")),
                 true,
             ),
+            Ok((_, Err(e))) => (error(&format!("not a line of text: {e}")), false),
             Ok(_) if lent.load(Ordering::Acquire) => (
                 error("busy: a program has the terminal; ask again once it ends"),
                 false,
             ),
-            Ok(_) => {
+            Ok((_, Ok(text))) => {
                 let (reply, answered) = oneshot::channel();
                 let line = text.trim().to_string();
                 if tx.send(Event::Control { line, reply }).is_err() {
@@ -168,7 +171,7 @@ async fn serve(
                     Err(_) => return,
                 }
             }
-            Err(e) => (error(&format!("not a line of text: {e}")), false),
+            Err(e) => (error(&e.to_string()), true),
         };
         if write
             .write_all(format!("{answer}\n").as_bytes())
@@ -296,6 +299,29 @@ mod tests {
         s.write_all(format!("{long}\n").as_bytes()).await.unwrap();
         let mut rest = String::new();
         s.read_to_string(&mut rest).await.unwrap();
+        assert_eq!(rest, "{\"error\":\"a line is at most 4096 bytes\"}\n");
+    }
+
+    /// A line that is not UTF-8 is said so and the next is answered; one
+    /// that is also too long ends the connection, its tail run as nothing.
+    #[tokio::test]
+    async fn bytes_that_are_not_text_are_a_line_refused_whole() {
+        let (_dir, control, _) = echoing().await;
+        let mut s = UnixStream::connect(&control.path).await.unwrap();
+        s.write_all(b"\xffoutbox\nok\n").await.unwrap();
+        let mut read = BufReader::new(&mut s);
+        assert!(answer(&mut read).await.contains("not a line of text"));
+        assert_eq!(answer(&mut read).await, "got 2\n");
+        let mut long = b"\xff".to_vec();
+        long.extend_from_slice(&[b'a'; LINE_LIMIT + 1]);
+        long.extend_from_slice(b"outbox\n");
+        s.write_all(&long).await.unwrap();
+        let mut rest = String::new();
+        let closed = s.read_to_string(&mut rest);
+        tokio::time::timeout(std::time::Duration::from_secs(5), closed)
+            .await
+            .expect("the connection ends")
+            .unwrap();
         assert_eq!(rest, "{\"error\":\"a line is at most 4096 bytes\"}\n");
     }
 

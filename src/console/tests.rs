@@ -1375,6 +1375,34 @@ fn messages_name_keys_as_they_are_bound() {
     );
 }
 
+/// The word after an outcome and the form's button name the keys bound.
+#[test]
+fn the_next_debtor_and_submit_are_said_with_their_keys_as_bound() {
+    let mut a = leased(Locale::En, true);
+    assert_eq!(a.recorded(), "Outcome recorded. n: next debtor");
+    let bind = |mode: &str, key: &str, action: &str| super::keymap::Binding {
+        mode: mode.into(),
+        key: key.into(),
+        steps: vec![action.to_string()],
+        line: 1,
+    };
+    a.keymap = Keymap::with(
+        &[
+            bind("global", "n", "none"),
+            bind("workspace", "space", "lease-next"),
+            bind("outcome", "ctrl-s", "none"),
+            bind("outcome", "ctrl-x", "submit"),
+        ],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.recorded(), "Outcome recorded. space: next debtor");
+    key(&mut a, "o");
+    let screen = screen(&a, 100, 30);
+    assert!(screen.contains("[ Record ]  ctrl-x"), "{screen}");
+    assert!(!screen.contains("ctrl-s"), "{screen}");
+}
+
 #[test]
 fn a_command_runs_on_the_debtor_on_screen_with_their_facts() {
     let mut a = with_commands(Locale::PtBr);

@@ -344,7 +344,9 @@ fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Lin
     } else {
         theme.fg(theme.ok)
     };
-    lines.push(Line::styled(format!("[ {} ]  ctrl-s", w.submit), submit));
+    let key = app.keymap.key_for(Mode::Outcome, Action::Submit);
+    let key = key.map_or(String::new(), |k| format!("  {k}"));
+    lines.push(Line::styled(format!("[ {} ]{key}", w.submit), submit));
     if let Some((_, e)) = &form.error {
         lines.push(Line::styled(format!("✗ {e}"), theme.alert(theme.danger)));
     }

@@ -186,7 +186,7 @@ fn header(
     } else if w.lease.is_none() {
         lines.push(Line::styled(app.no_lease(), theme.fg(theme.warn)));
     } else if w.recorded.is_some() {
-        lines.push(Line::styled(words.wrap_up_done, theme.alert(theme.ok)));
+        lines.push(Line::styled(app.recorded(), theme.alert(theme.ok)));
     }
     lines
 }
