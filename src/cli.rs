@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use regua::config::{self, Config};
 use regua::schedule::{self, Policy};
+use regua::server::store::shown_url;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -647,7 +648,7 @@ async fn serve(args: ServeArgs) -> ExitCode {
     let store = match regua::server::store::connect(&url).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("regua serve: {url}: {e}");
+            eprintln!("regua serve: {}: {e}", shown_url(&url));
             return ExitCode::from(
                 if matches!(e, regua::server::store::StoreError::BadUrl(_)) {
                     2
@@ -813,7 +814,7 @@ async fn add_key(name: String, database: String) -> ExitCode {
     let store = match regua::server::store::connect(&database).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("regua users add-key: {database}: {e}");
+            eprintln!("regua users add-key: {}: {e}", shown_url(&database));
             return ExitCode::from(1);
         }
     };
@@ -872,7 +873,7 @@ async fn add_user(name: String, role: regua::domain::Role, database: String) -> 
     let store = match regua::server::store::connect(&database).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("regua users add: {database}: {e}");
+            eprintln!("regua users add: {}: {e}", shown_url(&database));
             return ExitCode::from(1);
         }
     };
@@ -907,7 +908,7 @@ async fn demo_data(database: String, debtors: usize, seed: u64) -> ExitCode {
     let store = match regua::server::store::connect(&database).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("regua demo-data: {database}: {e}");
+            eprintln!("regua demo-data: {}: {e}", shown_url(&database));
             return ExitCode::from(
                 if matches!(e, regua::server::store::StoreError::BadUrl(_)) {
                     2
@@ -973,7 +974,7 @@ async fn import_to_database(database: &str, name: &str, bytes: Vec<u8>) -> ExitC
     let store = match regua::server::store::connect(database).await {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("regua import: {database}: {e}");
+            eprintln!("regua import: {}: {e}", shown_url(database));
             return ExitCode::from(1);
         }
     };

@@ -1375,6 +1375,59 @@ async fn on_postgres_one_agents_leases_at_once_leave_one() {
     assert_eq!(most, 1, "ana held {most} leases at once");
 }
 
+/// Two imports of the same debtors at once, one file the other upside
+/// down: both land (in opposite orders they had deadlocked on PostgreSQL,
+/// and one answered 500).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_two_imports_of_the_same_debtors_at_once_both_land() {
+    let Some(db) = postgres_schema("two imports at once").await else {
+        return;
+    };
+    let s = start_on(&db.url, true, tempfile::tempdir().unwrap()).await;
+    let sofia = s.login("sofia").await;
+    let header = "external_id,name,document,jurisdiction,phone,phone_consent,debt_id,creditor,original,balance,due_date";
+    let rows: Vec<String> = (0..1500)
+        .map(|i| format!("TWO-{i:05},Pessoa {i},529.982.247-25,SP,+5511987650001,yes,C-{i},Loja,10.00,10.00,2026-02-01"))
+        .collect();
+    let file = |rows: &mut dyn Iterator<Item = &String>| {
+        let mut f = header.to_string();
+        for r in rows {
+            f.push('\n');
+            f.push_str(r);
+        }
+        f.into_bytes()
+    };
+    let (up, down) = (file(&mut rows.iter()), file(&mut rows.iter().rev()));
+    for _ in 0..3 {
+        let send = |body: Vec<u8>| {
+            s.call(
+                Method::POST,
+                "/v1/import/portfolio",
+                Some(&sofia),
+                Some(body),
+                None,
+            )
+        };
+        let (a, b) = tokio::join!(send(up.clone()), send(down.clone()));
+        assert_eq!(
+            (a.0, b.0),
+            (StatusCode::OK, StatusCode::OK),
+            "{} {}",
+            a.1,
+            b.1
+        );
+    }
+    let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT count(*) FROM {}.debtors WHERE external_id LIKE 'TWO-%'",
+        db.name
+    )))
+    .fetch_one(&db.admin)
+    .await
+    .unwrap();
+    db.drop().await;
+    assert_eq!(n, 1500);
+}
+
 /// The id of a queue with at least `n` debtors callable now.
 async fn callable_queue(s: &Server, token: &str, n: i64) -> String {
     let queues = s.get("/v1/queues", token).await.1;
@@ -1631,6 +1684,47 @@ impl PgSchema {
     }
 }
 
+/// `/healthz` asks the database: a replica whose database is gone says so
+/// (503), and a balancer takes it out of its turn; it had said `ok`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_postgres_health_says_when_the_database_is_gone() {
+    let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "skipped: REGUA_TEST_POSTGRES_URL is not set, so health without a database was not tested"
+        );
+        return;
+    };
+    let name = format!("regua_health_{}", std::process::id());
+    let admin = sqlx::PgPool::connect(&base).await.unwrap();
+    let run = async |sql: String| {
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(&admin)
+            .await
+            .unwrap();
+    };
+    run(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
+    run(format!("CREATE DATABASE {name}")).await;
+    let mut url = reqwest::Url::parse(&base).unwrap();
+    url.set_path(&format!("/{name}"));
+    let s = start_on(url.as_str(), true, tempfile::tempdir().unwrap()).await;
+    let health = async || {
+        let r = s
+            .http
+            .get(format!("{}/healthz", s.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status(), r.text().await.unwrap())
+    };
+    assert_eq!(health().await, (StatusCode::OK, "ok".to_string()));
+    run(format!("DROP DATABASE {name} WITH (FORCE)")).await;
+    let (status, body) = health().await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert!(body.contains("database_unavailable"), "{body}");
+}
+
 /// Two deployments in two schemas of one database: one's feed ids mean
 /// nothing to the other's streams. A server wakes its streams only for an
 /// id newer than the newest it was told of, so another schema's larger ids,
@@ -1795,6 +1889,34 @@ async fn health_and_metrics() {
         "{text}"
     );
     assert!(text.contains("regua_leases_active 0"), "{text}");
+    assert!(text.contains("regua_database_up 1"), "{text}");
+    // Every queue, an empty one at 0, and each metric's lines together
+    // under its HELP and TYPE, as the text format wants them.
+    for q in s.get("/v1/queues", &ana).await.1.as_array().unwrap() {
+        for metric in ["regua_queue_depth", "regua_queue_callable"] {
+            let line = format!("{metric}{{queue=\"{}\"}} ", q["id"].as_str().unwrap());
+            assert!(text.contains(&line), "{line}: {text}");
+        }
+    }
+    let names: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            l.split(['{', ' '])
+                .next()
+                .unwrap()
+                .trim_end_matches("_bucket")
+        })
+        .map(|n| n.trim_end_matches("_sum").trim_end_matches("_count"))
+        .collect();
+    let mut seen: Vec<&str> = Vec::new();
+    for n in names {
+        if seen.last() != Some(&n) {
+            assert!(!seen.contains(&n), "{n} is split in two: {text}");
+            assert!(text.contains(&format!("# TYPE {n} ")), "{n} has no TYPE");
+            seen.push(n);
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

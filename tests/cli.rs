@@ -731,3 +731,25 @@ fn serve_on_the_data_directorys_database_is_the_server_consoles_join() {
     assert!(text(&refused.stderr).contains("quit it first"));
     runtime.block_on(console.leave());
 }
+
+/// A database URL's password is never printed (an error about the URL
+/// said it whole).
+#[test]
+fn a_database_password_is_not_printed() {
+    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args([
+            "serve",
+            "--database",
+            "postgres://regua:Sup3rSecret@127.0.0.1:5432/regua?sslmode=bogus",
+        ])
+        .env("REGUA_CONFIG", english_config())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(!err.contains("Sup3rSecret"), "{err}");
+    assert!(
+        err.contains("postgres://regua:***@127.0.0.1:5432/regua"),
+        "{err}"
+    );
+}

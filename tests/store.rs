@@ -15,7 +15,8 @@ use regua::domain::{
     Role, User, Zone, cpf_from_base,
 };
 use regua::server::store::{
-    CallWrite, Change, Idempotency, Imported, Lease, Store, StoreError, Tx, Verdict, connect, write,
+    CallWrite, Change, Idempotency, Imported, Lease, Store, StoreError, Tx, Verdict, connect,
+    import_mark, write,
 };
 
 /// The unexpired lease on a debtor, as a request's transaction reads it.
@@ -128,6 +129,7 @@ conformance!(
     import_creates_then_updates_by_external_id,
     a_large_import_keeps_its_order_and_debts,
     histories_and_verdicts_in_bulk,
+    an_imports_verdicts_are_marked_until_written,
     history_and_balances_change_together,
     search_by_name_external_id_or_document,
     leases_go_by_priority_and_come_back,
@@ -175,18 +177,42 @@ async fn on_postgres_only_one_server_leads_the_scheduler() {
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    assert!(lead.is_some(), "the first server leads");
+    assert!(
+        lead.as_mut().unwrap().holds().await,
+        "the first server leads"
+    );
     assert!(b.try_lead().await.unwrap().is_none(), "the second waits");
     drop(lead);
-    let mut taken = false;
-    for _ in 0..50 {
-        if b.try_lead().await.unwrap().is_some() {
-            taken = true;
-            break;
+    let taken = async |store: &Arc<dyn Store>| {
+        for _ in 0..50 {
+            if let Some(lead) = store.try_lead().await.unwrap() {
+                return Some(lead);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert!(taken, "the second takes over when the first goes");
+        None
+    };
+    let mut lead = taken(&b)
+        .await
+        .expect("the second takes over when the first goes");
+    assert!(lead.holds().await);
+    // Its connection ended (a restart of the database, a backend ended by
+    // hand): the lock went with it, and the leader knows before its next
+    // pass, so two never run the scheduler at once.
+    let admin = sqlx::PgPool::connect(&std::env::var("REGUA_TEST_POSTGRES_URL").unwrap())
+        .await
+        .unwrap();
+    let ended: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' \
+         AND objid = 7878 AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .fetch_all(&admin)
+    .await
+    .unwrap();
+    assert_eq!(ended, [true]);
+    assert!(!lead.holds().await, "the lead is known lost");
+    assert!(taken(&a).await.is_some(), "and another takes it");
 }
 
 fn t(day: u32, hour: u32) -> DateTime<Utc> {
@@ -463,12 +489,16 @@ async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
         at,
         blocked_rule: None,
     };
+    let mark = import_mark(t(1, 9));
     store
-        .set_verdicts(vec![
-            (ids[0], v(Some("early"), 30, t(2, 9))),
-            (ids[1], v(Some("early"), 50, t(2, 9))),
-            (ids[2], v(None, 10, t(2, 9))),
-        ])
+        .set_verdicts(
+            vec![
+                (ids[0], v(Some("early"), 30, t(2, 9))),
+                (ids[1], v(Some("early"), 50, t(2, 9))),
+                (ids[2], v(None, 10, t(2, 9))),
+            ],
+            mark,
+        )
         .await
         .unwrap();
     let early = store.queue_debtors("early", t(2, 10), 10).await.unwrap();
@@ -479,9 +509,17 @@ async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
     );
     assert_eq!(early[0].waiting_since, Some(t(2, 9)));
     assert_eq!(early[0].review_at, Some(t(5, 9)));
-    // Again, later: the same queue keeps the place in time, as `apply` does.
+    // Imported again, later: the same queue keeps the place in time, as
+    // `apply` does.
     store
-        .set_verdicts(vec![(ids[1], v(Some("early"), 50, t(3, 9)))])
+        .import_debtors([debtor(2, "João")].into(), t(3, 9))
+        .await
+        .unwrap();
+    store
+        .set_verdicts(
+            vec![(ids[1], v(Some("early"), 50, t(3, 9)))],
+            import_mark(t(3, 9)),
+        )
         .await
         .unwrap();
     let early = store.queue_debtors("early", t(3, 10), 10).await.unwrap();
@@ -491,7 +529,63 @@ async fn histories_and_verdicts_in_bulk(store: Arc<dyn Store>) {
         3,
         "every verdict stored"
     );
-    store.set_verdicts(vec![]).await.unwrap();
+    store.set_verdicts(vec![], mark).await.unwrap();
+}
+
+/// Between an import's two writes (its debtors, then their verdicts) its
+/// debtors are marked for review: cut off there (the process killed), none
+/// is left with no verdict for the scheduler to find; and a verdict a write
+/// stored meanwhile is newer than the import's, and stays.
+async fn an_imports_verdicts_are_marked_until_written(store: Arc<dyn Store>) {
+    let now = t(1, 9);
+    let ids = store
+        .import_debtors([debtor(1, "Maria"), debtor(2, "João")].into(), now)
+        .await
+        .unwrap()
+        .ids;
+    assert_eq!(store.due_for_review(now, 10).await.unwrap(), Vec::<i64>::new());
+    let mut due = store.due_for_review(import_mark(now), 10).await.unwrap();
+    due.sort();
+    assert_eq!(
+        due, ids,
+        "the scheduler plans them if the import stops here"
+    );
+    let queued = |queue: &str| Verdict {
+        queue: Some(queue.into()),
+        callable: true,
+        priority: 10,
+        review_at: Some(t(5, 9)),
+        at: now,
+        blocked_rule: None,
+    };
+    // An outcome planned the first meanwhile.
+    store
+        .apply(
+            ids[0],
+            &Change {
+                verdict: Some(queued("disputes")),
+                ..Change::default()
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .set_verdicts(
+            vec![(ids[0], queued("early")), (ids[1], queued("early"))],
+            import_mark(now),
+        )
+        .await
+        .unwrap();
+    let early = store.queue_debtors("early", now, 10).await.unwrap();
+    assert_eq!(
+        early.iter().map(|q| q.debtor_id).collect::<Vec<_>>(),
+        [ids[1]]
+    );
+    let disputes = store.queue_debtors("disputes", now, 10).await.unwrap();
+    assert_eq!(
+        disputes.iter().map(|q| q.debtor_id).collect::<Vec<_>>(),
+        [ids[0]]
+    );
 }
 
 async fn history_and_balances_change_together(store: Arc<dyn Store>) {

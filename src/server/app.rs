@@ -226,9 +226,29 @@ pub fn router(state: AppState) -> Router {
 }
 
 #[utoipa::path(get, path = "/healthz", tag = "operations",
-    responses((status = 200, description = "`ok` while the server answers", body = String, content_type = "text/plain")))]
-async fn healthz() -> &'static str {
-    "ok"
+    responses(
+        (status = 200, description = "`ok`: the server and its database answer", body = String, content_type = "text/plain"),
+        (status = 503, description = "`database_unavailable`: the database does not answer (within 2 s)", body = crate::api::ErrorBody),
+    ))]
+async fn healthz(
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> Result<&'static str, ApiError> {
+    // A balancer takes a replica whose database is gone out of its turn.
+    let answered =
+        tokio::time::timeout(std::time::Duration::from_secs(2), state.store.ping()).await;
+    match answered {
+        Ok(Ok(())) => Ok("ok"),
+        Ok(Err(e)) => Err(unavailable(&e.to_string())),
+        Err(_) => Err(unavailable("no answer within 2 s")),
+    }
+}
+
+fn unavailable(why: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "database_unavailable",
+        format!("the database does not answer: {why}"),
+    )
 }
 
 #[utoipa::path(get, path = "/openapi.json", tag = "operations",

@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use super::app::AppState;
 use super::error::ApiError;
+use super::store::QueueCount;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
@@ -68,7 +69,9 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text", body = String, content_type = "text/plain")))]
 pub async fn render(State(state): State<AppState>) -> Result<Response, ApiError> {
-    let counts = state.store.queue_counts(state.clock.now()).await?;
+    // Without its database the requests are still counted (they are what
+    // matters then), with the database said down and no queue figures.
+    let counts = state.store.queue_counts(state.clock.now()).await;
     let mut out = String::new();
     {
         let m = state.metrics.inner.lock().expect("not poisoned");
@@ -106,27 +109,37 @@ pub async fn render(State(state): State<AppState>) -> Result<Response, ApiError>
             m.latency_count
         );
     }
+    out.push_str("# HELP regua_database_up Whether the database answered this scrape.\n# TYPE regua_database_up gauge\n");
+    let _ = writeln!(out, "regua_database_up {}", i32::from(counts.is_ok()));
+    let Ok(counts) = counts else {
+        return Ok(([("content-type", "text/plain; version=0.0.4")], out).into_response());
+    };
     out.push_str("# HELP regua_leases_active Debtors held by an agent now.\n# TYPE regua_leases_active gauge\n");
     let _ = writeln!(
         out,
         "regua_leases_active {}",
         counts.iter().map(|c| c.leased).sum::<i64>()
     );
-    out.push_str(
-        "# HELP regua_queue_depth Debtors waiting in each queue, and how many may be called now.\n",
-    );
-    out.push_str("# TYPE regua_queue_depth gauge\n");
-    for c in &counts {
-        let _ = writeln!(
-            out,
-            "regua_queue_depth{{queue=\"{}\"}} {}",
-            c.queue, c.waiting
-        );
-        let _ = writeln!(
-            out,
-            "regua_queue_callable{{queue=\"{}\"}} {}",
-            c.queue, c.callable
-        );
+    // Every queue of the policy, an empty one at 0: a series that vanished
+    // would read as no data, not as nobody waiting.
+    let count = |queue: &str| counts.iter().find(|c| c.queue == queue);
+    for (name, help, figure) in [
+        (
+            "regua_queue_depth",
+            "Debtors waiting in each queue.",
+            (|c: &QueueCount| c.waiting) as fn(&QueueCount) -> i64,
+        ),
+        (
+            "regua_queue_callable",
+            "Debtors in each queue who may be called now.",
+            |c: &QueueCount| c.callable,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge");
+        for q in &state.policy.queues {
+            let n = count(&q.id).map_or(0, figure);
+            let _ = writeln!(out, "{name}{{queue=\"{}\"}} {n}", q.id);
+        }
     }
     Ok(([("content-type", "text/plain; version=0.0.4")], out).into_response())
 }

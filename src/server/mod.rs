@@ -73,9 +73,15 @@ pub const SCHEDULER_EVERY_SECONDS: u64 = 15;
 /// take over.
 async fn scheduler(state: AppState) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(SCHEDULER_EVERY_SECONDS));
-    let mut lead = None;
+    let mut lead: Option<store::Lead> = None;
     loop {
         tick.tick().await;
+        if let Some(held) = &mut lead
+            && !held.holds().await
+        {
+            tracing::warn!("scheduler: the lead was lost (its connection ended); asking again");
+            lead = None;
+        }
         if lead.is_none() {
             lead = state.store.try_lead().await.unwrap_or_else(|e| {
                 tracing::error!("scheduler: {e}");
@@ -230,8 +236,15 @@ async fn publish_broken(
 /// `replan` would one by one: planned on every core from the debtors in
 /// memory (a new debtor has no history; those already known have theirs
 /// read in bulk), the verdicts written together.
-pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, error::ApiError> {
+pub async fn import(
+    state: &AppState,
+    mut debtors: Vec<Debtor>,
+) -> Result<Imported, error::ApiError> {
     let now = state.clock.now();
+    // In one order whatever the file's: two imports of the same debtors at
+    // once then take their rows' locks in turn, where in opposite orders
+    // PostgreSQL found them deadlocked and one answered 500.
+    debtors.sort_unstable_by(|a, b| a.external_id.cmp(&b.external_id));
     let debtors: std::sync::Arc<[Debtor]> = debtors.into();
     let imported = state.store.import_debtors(debtors.clone(), now).await?;
     let known: Vec<i64> = imported
@@ -279,7 +292,10 @@ pub async fn import(state: &AppState, debtors: Vec<Debtor>) -> Result<Imported, 
             (id, v)
         })
         .collect();
-    state.store.set_verdicts(verdicts).await?;
+    state
+        .store
+        .set_verdicts(verdicts, store::import_mark(now))
+        .await?;
     for (id, i, queue) in broken {
         publish_broken(state, id, &named[i].name, queue).await?;
     }

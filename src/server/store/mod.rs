@@ -19,6 +19,25 @@ use crate::domain::{Debtor, Event, Role, User};
 
 pub use sql::SqlStore;
 
+/// The right to run the scheduler (see [`Store::try_lead`]).
+pub struct Lead(Option<sqlx::PgConnection>);
+
+impl Lead {
+    /// Whether the right still holds. On PostgreSQL the lock is its
+    /// connection's and goes with it (the connection cut, its backend
+    /// ended): another server may have taken it since, so one that finds
+    /// it gone stops leading before its next pass.
+    pub async fn holds(&mut self) -> bool {
+        let Some(conn) = &mut self.0 else {
+            return true;
+        };
+        sqlx::query_scalar::<_, bool>(rows::STILL_LEADS)
+            .fetch_one(conn)
+            .await
+            .unwrap_or(false)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} already exists")]
@@ -382,6 +401,8 @@ pub trait Store: Send + Sync + 'static {
     /// Whether nobody and no debtor is stored yet: a database the demo may
     /// fill.
     async fn is_empty(&self) -> Result<bool, StoreError>;
+    /// Whether the database answers (a health check).
+    async fn ping(&self) -> Result<(), StoreError>;
     /// The user and their password hash.
     async fn user_by_name(&self, name: &str) -> Result<Option<(User, String)>, StoreError>;
     async fn user(&self, id: i64) -> Result<Option<User>, StoreError>;
@@ -439,7 +460,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(AgentStateView, bool), StoreError>;
 
     /// Creates or updates debtors by external id (no two the same),
-    /// replacing their debts; all or nothing.
+    /// replacing their debts; all or nothing. Each one's verdict is marked
+    /// for the import (see [`import_mark`]) until `set_verdicts` writes it.
     /// (Shared, not copied: the writer runs on a thread of its own, and a
     /// million debtors are most of an import's memory.)
     async fn import_debtors(
@@ -447,9 +469,14 @@ pub trait Store: Send + Sync + 'static {
         debtors: Arc<[Debtor]>,
         now: DateTime<Utc>,
     ) -> Result<Imported, StoreError>;
-    /// The verdicts of many debtors at once (after an import), as `apply`
-    /// would store each; all or nothing.
-    async fn set_verdicts(&self, verdicts: Vec<(i64, Verdict)>) -> Result<(), StoreError>;
+    /// The verdicts of an import's debtors, as `apply` would store each,
+    /// where the import's `mark` is still on them (a write that planned
+    /// one since is newer); all or nothing.
+    async fn set_verdicts(
+        &self,
+        verdicts: Vec<(i64, Verdict)>,
+        mark: DateTime<Utc>,
+    ) -> Result<(), StoreError>;
     async fn debtor(&self, id: i64) -> Result<Option<Debtor>, StoreError>;
     /// By words of the name (each anywhere, any case, accents or not), id,
     /// external id or document digits.
@@ -574,7 +601,7 @@ pub trait Store: Send + Sync + 'static {
     /// Asks to be the one process running the scheduler; the answer holds the
     /// right while kept (PostgreSQL: an advisory lock on a connection of its
     /// own, released if the process dies), `None` if another holds it.
-    async fn try_lead(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError>;
+    async fn try_lead(&self) -> Result<Option<Lead>, StoreError>;
     async fn audit(
         &self,
         user_id: Option<i64>,
@@ -585,6 +612,30 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<(), StoreError>;
 }
 
+/// When an import begun at `now` has its debtors due for review until it
+/// writes their verdicts: should it stop between the two writes (its
+/// process killed), the scheduler plans them then, and none is left
+/// without a verdict, in no queue. Later than the import should take, so
+/// the scheduler does not plan them one by one while it runs.
+pub fn import_mark(now: DateTime<Utc>) -> DateTime<Utc> {
+    now + Duration::minutes(10)
+}
+
+/// A database URL as it may be shown in a message or a log: with its
+/// password masked.
+pub fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) if let Some((user, _)) = user_info.split_once(':') => {
+            format!("{scheme}://{user}:***@{host}{path}")
+        }
+        _ => url.to_string(),
+    }
+}
+
 /// Opens the store a URL names: `sqlite://PATH` (created if missing) or
 /// `postgres://…`; applies the migrations.
 pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
@@ -593,8 +644,8 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
         Ok(Arc::new(SqlStore::connect_postgres(url).await?))
     } else {
-        Err(StoreError::BadUrl(format!(
-            "'{url}' is neither sqlite://PATH nor postgres://…"
-        )))
+        Err(StoreError::BadUrl(
+            "neither sqlite://PATH nor postgres://…".into(),
+        ))
     }
 }

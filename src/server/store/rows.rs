@@ -173,6 +173,37 @@ pub fn upsert_verdicts(dialect: Dialect, rows: usize) -> String {
     )
 }
 
+/// `upsert_verdicts` where the import's mark (`review_ms` = `mark_ms`) is
+/// still on the stored verdict: one a write planned since the import
+/// marked it is newer than the import's, and stays.
+pub fn upsert_marked_verdicts(dialect: Dialect, rows: usize, mark_ms: i64) -> String {
+    format!(
+        "{} WHERE verdicts.review_ms = {mark_ms}",
+        upsert_verdicts(dialect, rows)
+    )
+}
+
+pub const MARK_COLUMNS: usize = 2;
+/// An imported debtor's verdict, marked for the import's own (see
+/// `Store::import_debtors`): a new debtor's with no queue, a known one's
+/// as it was; each due for review at the mark.
+pub fn mark_verdicts(dialect: Dialect, rows: usize) -> String {
+    let mut tuples = String::with_capacity(rows * 24);
+    for r in 0..rows {
+        let (id, review) = if dialect.postgres {
+            (format!("${}", 2 * r + 1), format!("${}", 2 * r + 2))
+        } else {
+            ("?".into(), "?".into())
+        };
+        let sep = if r == 0 { "" } else { ", " };
+        let _ = write!(tuples, "{sep}({id}, NULL, FALSE, 0, {review})");
+    }
+    format!(
+        "INSERT INTO verdicts (debtor_id, queue, callable, priority, review_ms) VALUES {tuples} \
+         ON CONFLICT (debtor_id) DO UPDATE SET review_ms = excluded.review_ms"
+    )
+}
+
 /// Where the bulk statements differ between the databases.
 #[derive(Clone, Copy)]
 pub struct Dialect {
@@ -421,6 +452,11 @@ pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM 
 pub const FEED_PRUNE: &str = "DELETE FROM feed WHERE at_ms < $1";
 /// Any constant does: every regua server asks for the same one.
 pub const TRY_LEAD: &str = "SELECT pg_try_advisory_lock(7878) AS lead";
+/// Whether this connection still holds `TRY_LEAD`'s lock (a one-argument
+/// lock is class 0, the number as objid, objsubid 1).
+pub const STILL_LEADS: &str = "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' \
+     AND classid = 0 AND objid = 7878 AND objsubid = 1 AND granted \
+     AND pid = pg_backend_pid() AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))";
 pub const AUDIT: &str =
     "INSERT INTO audit (at_ms, user_id, action, debtor_id, detail) VALUES ($1, $2, $3, $4, $5)";
 pub const CREATE_USER: &str = "INSERT INTO users (name, role, password_hash, created_ms) VALUES ($1, $2, $3, $4) RETURNING id";

@@ -50,8 +50,8 @@ impl Reader {
 
 impl SqlStore {
     pub async fn connect_postgres(url: &str) -> Result<SqlStore, StoreError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?;
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .connect_with(options)
@@ -76,7 +76,7 @@ impl SqlStore {
 
     pub async fn connect_sqlite(url: &str) -> Result<SqlStore, StoreError> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::BadUrl(format!("{url}: {e}")))?
+            .map_err(|e| StoreError::BadUrl(e.to_string()))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
@@ -468,9 +468,15 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn set_verdicts(&self, verdicts: Vec<(i64, Verdict)>) -> Result<(), StoreError> {
-        self.write_sql(move |e| Box::pin(async move { upsert_verdicts(e, &verdicts).await }))
-            .await
+    async fn set_verdicts(
+        &self,
+        verdicts: Vec<(i64, Verdict)>,
+        mark: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        self.write_sql(move |e| {
+            Box::pin(async move { upsert_marked_verdicts(e, &verdicts, ms(mark)).await })
+        })
+        .await
     }
 
     async fn histories(&self, debtor_ids: &[i64]) -> Result<Vec<Vec<Event>>, StoreError> {
@@ -523,6 +529,16 @@ impl Store for SqlStore {
                 rows::summary,
             )
             .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        let mut r = self.reader().await?;
+        r.exec()
+            .all("SELECT CAST(1 AS BIGINT) AS one", &args![], |r| {
+                int(r, "one")
+            })
+            .await
+            .map(drop)
     }
 
     async fn due_for_review(&self, now: DateTime<Utc>, limit: u32) -> Result<Vec<i64>, StoreError> {
@@ -746,10 +762,10 @@ impl Store for SqlStore {
             .await
     }
 
-    async fn try_lead(&self) -> Result<Option<Box<dyn std::any::Any + Send>>, StoreError> {
+    async fn try_lead(&self) -> Result<Option<Lead>, StoreError> {
         match &self.pools {
             // One process per SQLite file.
-            Pools::Sqlite { .. } => Ok(Some(Box::new(()))),
+            Pools::Sqlite { .. } => Ok(Some(Lead(None))),
             Pools::Postgres(pool) => {
                 let mut conn = pool.acquire().await?;
                 let row = sqlx::query(rows::TRY_LEAD).fetch_one(&mut *conn).await?;
@@ -757,16 +773,21 @@ impl Store for SqlStore {
                 // the pool by holding it.
                 Ok(row
                     .try_get::<bool, _>("lead")?
-                    .then(|| Box::new(conn.detach()) as Box<dyn std::any::Any + Send>))
+                    .then(|| Lead(Some(conn.detach()))))
             }
         }
     }
 }
 
-/// Writes verdicts, a few hundred to a statement.
-async fn upsert_verdicts(e: &mut dyn Exec, verdicts: &[(i64, Verdict)]) -> Result<(), StoreError> {
+/// Writes an import's verdicts, a few hundred to a statement, where its
+/// mark is still on the stored one.
+async fn upsert_marked_verdicts(
+    e: &mut dyn Exec,
+    verdicts: &[(i64, Verdict)],
+    mark_ms: i64,
+) -> Result<(), StoreError> {
     for part in verdicts.chunks(rows::PARAMS_PER_STATEMENT / rows::VERDICT_COLUMNS) {
-        let sql = rows::upsert_verdicts(e.dialect(), part.len());
+        let sql = rows::upsert_marked_verdicts(e.dialect(), part.len(), mark_ms);
         let params: Vec<Arg<'_>> = part
             .iter()
             .flat_map(|(id, v)| verdict_args(*id, v))
@@ -904,6 +925,13 @@ async fn import(
                 ]);
             }
             e.execute(&rows::insert_debts(dialect, part.len()), &params)
+                .await?;
+        }
+        let mark = ms(import_mark(now));
+        let ids = &imported.ids[imported.ids.len() - chunk.len()..];
+        for part in ids.chunks(rows::PARAMS_PER_STATEMENT / rows::MARK_COLUMNS) {
+            let params: Vec<Arg<'_>> = part.iter().flat_map(|id| args![*id, mark]).collect();
+            e.execute(&rows::mark_verdicts(dialect, part.len()), &params)
                 .await?;
         }
     }
