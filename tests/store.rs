@@ -543,7 +543,10 @@ async fn an_imports_verdicts_are_marked_until_written(store: Arc<dyn Store>) {
         .await
         .unwrap()
         .ids;
-    assert_eq!(store.due_for_review(now, 10).await.unwrap(), Vec::<i64>::new());
+    assert_eq!(
+        store.due_for_review(now, 10).await.unwrap(),
+        Vec::<i64>::new()
+    );
     let mut due = store.due_for_review(import_mark(now), 10).await.unwrap();
     due.sort();
     assert_eq!(
