@@ -662,6 +662,20 @@ impl Board {
                 let holder = (fresh && feed.kind == "lease_taken")
                     .then_some(feed.user_id)
                     .flatten();
+                // The agent drilled into made or ended a call: their list
+                // comes again, as their counts above it moved.
+                let drilled = match &self.overlay {
+                    Some(Overlay::Detail {
+                        detail: Detail::Agent { id, .. },
+                        ..
+                    }) => Some(*id),
+                    _ => None,
+                };
+                let calls_of = drilled.filter(|&id| {
+                    fresh
+                        && feed.user_id == Some(id)
+                        && matches!(feed.kind.as_str(), "call_started" | "outcome_recorded")
+                });
                 // Their lease or presence ended: asked again at their next
                 // lease, since a snapshot read meanwhile may have missed them.
                 if matches!(
@@ -694,6 +708,7 @@ impl Board {
                 if !fx.iter().any(|f| matches!(f, Effect::LoadSnapshot)) {
                     fx.extend(self.new_day(at));
                 }
+                fx.extend(calls_of.map(Effect::LoadAgentCalls));
                 (fx, changed)
             }
         }

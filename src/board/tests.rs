@@ -304,8 +304,9 @@ fn agent_drill_down_at_80x24() {
     insta::assert_snapshot!(render(&b, 80, 24));
 }
 
-/// ctrl-r in a drill-down reads it again too: no event keeps an agent's
-/// list of calls current.
+/// ctrl-r in a drill-down reads it again too; and the agent's own calls
+/// and outcomes read their list again as they come (its counts above it
+/// had moved while the list stayed).
 #[test]
 fn refreshing_reads_the_drill_down_again() {
     let mut b = board();
@@ -314,6 +315,24 @@ fn refreshing_reads_the_drill_down_again() {
     assert_eq!(
         key(&mut b, "ctrl-r"),
         vec![Effect::LoadSnapshot, Effect::LoadAgentCalls(1)]
+    );
+    let calls_asked = |b: &mut Board, id, kind: &str, user| {
+        let (fx, _) = b.update(Msg::Live(Live::Event(FeedEvent {
+            id,
+            at: now(),
+            kind: kind.into(),
+            debtor_id: Some(42),
+            user_id: Some(user),
+            body: serde_json::json!({"disposition": "no_answer", "from_queue": "early"}),
+        })));
+        fx.contains(&Effect::LoadAgentCalls(user))
+    };
+    assert!(calls_asked(&mut b, 20, "outcome_recorded", 1));
+    assert!(calls_asked(&mut b, 21, "call_started", 1));
+    assert!(!calls_asked(&mut b, 22, "outcome_recorded", 2), "another's");
+    assert!(
+        !calls_asked(&mut b, 2, "outcome_recorded", 1),
+        "already counted"
     );
 }
 
