@@ -1020,9 +1020,10 @@ async fn import_to_server(server: &str, name: &str, bytes: Vec<u8>) -> ExitCode 
                 return ExitCode::from(1);
             }
         },
+        // A failure, as the console's login is: the file was not at fault.
         Ok(r) => {
             eprintln!("regua import: {server}: login refused ({})", r.status());
-            return ExitCode::from(2);
+            return ExitCode::from(1);
         }
         Err(e) => {
             eprintln!("regua import: {server}: {e}");
@@ -1055,7 +1056,13 @@ async fn import_to_server(server: &str, name: &str, bytes: Vec<u8>) -> ExitCode 
                 Ok(body) => eprintln!("regua import: {name}: {}", body.error.message),
                 Err(_) => eprintln!("regua import: {server}: {status}"),
             }
-            ExitCode::from(if status.is_client_error() { 2 } else { 1 })
+            // The file's own fault is 2; a user who may not import, 1.
+            let forbidden = status == reqwest::StatusCode::FORBIDDEN;
+            ExitCode::from(if status.is_client_error() && !forbidden {
+                2
+            } else {
+                1
+            })
         }
         Err(e) => {
             eprintln!("regua import: {server}: {e}");

@@ -753,3 +753,63 @@ fn a_database_password_is_not_printed() {
         "{err}"
     );
 }
+
+/// Through a server, what was not the file's fault is a failure (1), as the
+/// console's login is; only the file's bad rows are 2.
+#[test]
+fn importing_through_a_server_says_whose_fault_by_its_exit_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let db = format!("sqlite://{}", dir.path().join("regua.db").display());
+    let mut server = Command::new(env!("CARGO_BIN_EXE_regua"))
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--database",
+            &db,
+            "--demo",
+        ])
+        .env("REGUA_CONFIG", english_config())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(start.elapsed().as_secs() < 30, "regua serve did not start");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let file = temp_file(
+        "import-fault.csv",
+        "external_id,name,document,jurisdiction,phone,phone_consent,debt_id,creditor,original,balance,due_date\n\
+         X-1,Rita Lima,529.982.247-26,SP,,,C-1,Loja,10.00,10.00,2026-02-01\n",
+    );
+    let url = format!("http://127.0.0.1:{port}");
+    let import = |user: &str, password: &str| {
+        Command::new(env!("CARGO_BIN_EXE_regua"))
+            .args(["import", file.to_str().unwrap(), "--server", &url])
+            .env("REGUA_CONFIG", english_config())
+            .env("REGUA_USER", user)
+            .env("REGUA_PASSWORD", password)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    let codes = [
+        import("sofia", "wrong"),
+        import("ana", "demo"),
+        import("sofia", "demo"),
+    ];
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(
+        codes,
+        [Some(1), Some(1), Some(2)],
+        "refused, an agent, a bad CPF"
+    );
+}
