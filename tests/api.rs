@@ -1919,6 +1919,56 @@ async fn health_and_metrics() {
     }
 }
 
+/// The board's snapshot brings the newest events its ticker shows, however
+/// many agents' states came after them (they had filled all 50 places), and
+/// the newest id it counts, whatever its kind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_boards_recent_events_are_the_tickers_whatever_came_after() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let admin = s.login("admin").await;
+    // A payment on the first debtor who owes something.
+    let mut paid = None;
+    for id in 1..80 {
+        let body = json!({ "debtor_id": id, "amount_minor": 100 });
+        let key = format!("ticker-pay-{id}");
+        let r = s
+            .call(
+                Method::POST,
+                "/v1/payments",
+                Some(&admin),
+                Some(body.to_string().into_bytes()),
+                Some(&key),
+            )
+            .await;
+        if r.0 == StatusCode::CREATED {
+            paid = Some(id);
+            break;
+        }
+    }
+    assert!(paid.is_some(), "somebody owes");
+    for i in 0..60 {
+        let state = if i % 2 == 0 { "paused" } else { "ready" };
+        let body = json!({ "state": state, "reason": (i % 2 == 0).then_some("café") });
+        let r = s.put("/v1/me/state", &ana, &body).await;
+        assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    }
+    let board = s.get("/v1/board", &admin).await.1;
+    let recent = board["recent"].as_array().unwrap();
+    let kinds: Vec<&str> = recent.iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"payment_received"), "{kinds:?}");
+    assert!(!kinds.contains(&"agent_state"), "{kinds:?}");
+    let newest = recent
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .max()
+        .unwrap();
+    assert!(
+        board["newest_id"].as_i64().unwrap() >= newest + 60,
+        "{board}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn importing_a_portfolio_is_all_or_nothing_and_updates_by_external_id() {
     let s = start().await;
@@ -2436,7 +2486,9 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
             .unwrap_or_else(|| panic!("{kind} in {board}"))["body"]
             .clone()
     };
-    let placed_from = body_of("call_started")["queue"].clone();
+    // (The snapshot's events are the ticker's and the leases taken: the
+    // lease says the queue the call was placed from.)
+    let placed_from = body_of("lease_taken")["queue"].clone();
     assert!(placed_from.is_string(), "{placed_from}");
     assert_eq!(body_of("outcome_recorded")["from_queue"], placed_from);
     // With the names a board started later cannot look up.
@@ -2503,9 +2555,10 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
         .iter()
         .map(|e| e["kind"].as_str().unwrap().to_string())
         .collect();
-    for kind in ["call_started", "agent_state", "outcome_recorded"] {
-        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
-    }
+    // The ticker's kinds and the leases taken; the rest moved the tables.
+    assert_eq!(kinds, ["lease_taken", "outcome_recorded"]);
+    let newest = s.state.store.feed_bounds().await.unwrap().unwrap().1;
+    assert_eq!(board["newest_id"], newest);
 
     // Only an agent's state is set by someone else: not a peer's, not an
     // admin's.

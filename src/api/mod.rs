@@ -433,9 +433,27 @@ pub struct BoardView {
     pub queues: Vec<BoardQueue>,
     pub agents: Vec<BoardAgent>,
     pub today: Today,
-    /// The newest feed items, oldest first.
+    /// The newest feed items a ticker shows (`TICKER_KINDS`) and the
+    /// leases taken that name their debtors, oldest first.
     pub recent: Vec<FeedView>,
+    /// The newest feed item the snapshot counts, whatever its kind: the
+    /// stream's items up to it are in the figures already (0 from a server
+    /// older than the field; the board then takes `recent`'s newest).
+    #[serde(default)]
+    pub newest_id: i64,
 }
+
+/// The kinds of event the board's ticker shows; the rest (agents' states,
+/// calls starting, leases taken) move the tables instead, or the ticker
+/// would scroll without pause on a busy floor.
+pub const TICKER_KINDS: &[&str] = &[
+    "outcome_recorded",
+    "payment_received",
+    "promise_kept",
+    "promise_broken",
+    "lease_released",
+    "lease_expired",
+];
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct BoardQueue {

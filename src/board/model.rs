@@ -21,17 +21,7 @@ use crate::domain::{Currency, Disposition, Locale, name_key};
 /// How many events the ticker keeps.
 pub const TICKER: usize = 50;
 
-/// The kinds the ticker shows; the rest (agents' states, calls starting,
-/// leases taken) move the tables instead, or the ticker would scroll
-/// without pause on a busy floor.
-pub const TICKER_KINDS: &[&str] = &[
-    "outcome_recorded",
-    "payment_received",
-    "promise_kept",
-    "promise_broken",
-    "lease_released",
-    "lease_expired",
-];
+pub use crate::api::TICKER_KINDS;
 
 /// Events after which the queue counts are fetched again: the server
 /// moved debtors (a re-plan, a lease run out) in ways no event spells out.
@@ -523,7 +513,8 @@ impl Board {
 
     fn apply_snapshot(&mut self, view: BoardView) {
         self.loaded = Remote::Ready(());
-        self.counted_up_to = view.recent.iter().map(|e| e.id).max().unwrap_or(0);
+        let newest_recent = view.recent.iter().map(|e| e.id).max().unwrap_or(0);
+        self.counted_up_to = view.newest_id.max(newest_recent);
         self.queues = view.queues;
         self.agents = view.agents;
         self.names

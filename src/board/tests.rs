@@ -131,6 +131,7 @@ fn snapshot() -> BoardView {
             ),
             feed(3, "agent_state", Some(2), serde_json::json!({})),
         ],
+        newest_id: 3,
     }
 }
 
@@ -1303,4 +1304,29 @@ fn a_new_day_starts_the_counts_again() {
     assert!(snapshot_asked(&fx));
     let (fx, _) = b.update(Msg::Tick(midnight + Duration::seconds(1)));
     assert!(!snapshot_asked(&fx));
+}
+
+/// The snapshot says the newest item it counts, whatever its kind (its
+/// `recent` holds the ticker's kinds alone): the stream's items up to it
+/// are not counted again.
+#[test]
+fn the_snapshots_newest_id_is_counted_whatever_its_kind() {
+    let mut view = snapshot();
+    view.newest_id = 10;
+    let mut b = Board::new(
+        Locale::En,
+        Keymap::default(),
+        BoardConfig::default(),
+        "sofia".into(),
+        "embedded".into(),
+        now(),
+    );
+    b.update(Msg::Snapshot(Ok(view)));
+    let made = |b: &Board| b.today.as_ref().unwrap().total.promises_made;
+    let before = made(&b);
+    let promise = serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 20000, "queue": null, "from_queue": "early"});
+    event(&mut b, 9, "outcome_recorded", Some(1), promise.clone());
+    assert_eq!(made(&b), before, "in the snapshot already");
+    event(&mut b, 11, "outcome_recorded", Some(1), promise);
+    assert_eq!(made(&b), before + 1);
 }

@@ -23,6 +23,17 @@ use crate::server::store::{CallTally, FeedItem};
 /// How many of the newest events the board starts with.
 pub const RECENT: u32 = 50;
 
+/// What its ticker shows, and the leases taken that name their debtors.
+const RECENT_KINDS: &[&str] = &[
+    "outcome_recorded",
+    "payment_received",
+    "promise_kept",
+    "promise_broken",
+    "lease_released",
+    "lease_expired",
+    "lease_taken",
+];
+
 #[utoipa::path(get, path = "/v1/board", tag = "board", security(("bearer" = ["supervisor", "admin"])),
     params(("locale" = Option<String>, Query, description = "the language of the queues' names: pt-BR (the default) or en")),
     responses(
@@ -46,7 +57,10 @@ pub async fn snapshot(
     let floor = store.floor(now, presence::seen_after(now)).await?;
     let calls = store.call_tallies(day_start, None).await?;
     let money = store.feed_money_since(day_start).await?;
-    let recent = store.feed_latest(RECENT).await?;
+    // Read after the figures, as `recent`'s newest was before it was only
+    // the ticker's kinds: the board skips the stream's items up to it.
+    let newest_id = store.feed_bounds().await?.map_or(0, |(_, newest)| newest);
+    let recent = store.feed_latest_of(RECENT_KINDS, RECENT).await?;
 
     let queues = state
         .policy
@@ -95,6 +109,7 @@ pub async fn snapshot(
         agents,
         today: today(day, &calls, &money),
         recent: recent.iter().map(feed_view).collect(),
+        newest_id,
     }))
 }
 

@@ -446,6 +446,15 @@ pub const FEED_AFTER: &str = "SELECT f.id, f.at_ms, f.kind, f.debtor_id, f.user_
      WHERE f.id > $1 ORDER BY f.id LIMIT $2";
 pub const FEED_LATEST: &str =
     "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed ORDER BY id DESC LIMIT $1";
+/// `FEED_LATEST` of some kinds alone (constants of the code, never input).
+pub fn feed_latest_of(kinds: &[&str]) -> String {
+    let kinds: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
+    format!(
+        "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed WHERE kind IN ({}) \
+         ORDER BY id DESC LIMIT $1",
+        kinds.join(", ")
+    )
+}
 pub const FEED_MONEY_SINCE: &str = "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed \
      WHERE at_ms >= $1 AND kind IN ('payment_received', 'promise_kept', 'promise_broken') ORDER BY id";
 pub const FEED_BOUNDS: &str = "SELECT MIN(id) AS oldest, MAX(id) AS newest FROM feed";

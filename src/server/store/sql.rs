@@ -695,6 +695,24 @@ impl Store for SqlStore {
         Ok(items)
     }
 
+    async fn feed_latest_of(
+        &self,
+        kinds: &'static [&'static str],
+        limit: u32,
+    ) -> Result<Vec<FeedItem>, StoreError> {
+        let mut r = self.reader().await?;
+        let mut items = r
+            .exec()
+            .all(
+                &rows::feed_latest_of(kinds),
+                &args![i64::from(limit)],
+                rows::feed_item,
+            )
+            .await?;
+        items.reverse();
+        Ok(items)
+    }
+
     async fn feed_money_since(&self, since: DateTime<Utc>) -> Result<Vec<FeedItem>, StoreError> {
         let mut r = self.reader().await?;
         r.exec()
