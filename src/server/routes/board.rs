@@ -8,10 +8,10 @@ use axum::extract::State;
 use chrono::NaiveTime;
 use std::collections::BTreeMap;
 
-use crate::api::ErrorBody;
 use crate::api::{
     BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally, Tally, Today,
 };
+use crate::api::{ErrorBody, TICKER_KINDS};
 use crate::domain::Disposition;
 use crate::server::app::{AppState, Query};
 use crate::server::auth::Supervisor;
@@ -22,17 +22,6 @@ use crate::server::store::{CallTally, FeedItem};
 
 /// How many of the newest events the board starts with.
 pub const RECENT: u32 = 50;
-
-/// What its ticker shows, and the leases taken that name their debtors.
-const RECENT_KINDS: &[&str] = &[
-    "outcome_recorded",
-    "payment_received",
-    "promise_kept",
-    "promise_broken",
-    "lease_released",
-    "lease_expired",
-    "lease_taken",
-];
 
 #[utoipa::path(get, path = "/v1/board", tag = "board", security(("bearer" = ["supervisor", "admin"])),
     params(("locale" = Option<String>, Query, description = "the language of the queues' names: pt-BR (the default) or en")),
@@ -60,7 +49,13 @@ pub async fn snapshot(
     // Read after the figures, as `recent`'s newest was before it was only
     // the ticker's kinds: the board skips the stream's items up to it.
     let newest_id = store.feed_bounds().await?.map_or(0, |(_, newest)| newest);
-    let recent = store.feed_latest_of(RECENT_KINDS, RECENT).await?;
+    // What its ticker shows, and the leases taken that name their debtors.
+    let kinds: Vec<&str> = TICKER_KINDS
+        .iter()
+        .copied()
+        .chain(["lease_taken"])
+        .collect();
+    let recent = store.feed_latest_of(&kinds, RECENT).await?;
 
     let queues = state
         .policy

@@ -589,11 +589,8 @@ pub trait Store: Send + Sync + 'static {
     /// The newest `limit` items, oldest first.
     async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
     /// The newest `limit` items of these kinds, oldest first.
-    async fn feed_latest_of(
-        &self,
-        kinds: &'static [&'static str],
-        limit: u32,
-    ) -> Result<Vec<FeedItem>, StoreError>;
+    async fn feed_latest_of(&self, kinds: &[&str], limit: u32)
+    -> Result<Vec<FeedItem>, StoreError>;
     /// Payments and promises kept or broken published since `since`.
     async fn feed_money_since(&self, since: DateTime<Utc>) -> Result<Vec<FeedItem>, StoreError>;
     /// The oldest and newest ids kept (`None`: the feed is empty).

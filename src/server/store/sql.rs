@@ -697,7 +697,7 @@ impl Store for SqlStore {
 
     async fn feed_latest_of(
         &self,
-        kinds: &'static [&'static str],
+        kinds: &[&str],
         limit: u32,
     ) -> Result<Vec<FeedItem>, StoreError> {
         let mut r = self.reader().await?;
