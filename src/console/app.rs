@@ -475,7 +475,8 @@ impl App {
         match &self.overlay {
             Some(Overlay::Help(..)) => Mode::Help,
             Some(Overlay::Search(_)) => Mode::Search,
-            Some(Overlay::Outcome(_)) | Some(Overlay::Pause(_)) => Mode::Outcome,
+            Some(Overlay::Outcome(_)) => Mode::Outcome,
+            Some(Overlay::Pause(_)) => Mode::Pause,
             Some(Overlay::Outbox(_)) => Mode::Outbox,
             None if self.work.is_some() => Mode::Workspace,
             None => Mode::Queues,

@@ -19,6 +19,8 @@ pub enum Mode {
     Queues,
     Workspace,
     Outcome,
+    /// The one-line prompt for a pause's reason.
+    Pause,
     Search,
     Help,
     /// The outbox: writes not yet delivered, waiting or refused.
@@ -32,11 +34,12 @@ pub enum Mode {
 }
 
 impl Mode {
-    pub const ALL: [Mode; 10] = [
+    pub const ALL: [Mode; 11] = [
         Mode::Global,
         Mode::Queues,
         Mode::Workspace,
         Mode::Outcome,
+        Mode::Pause,
         Mode::Search,
         Mode::Help,
         Mode::Outbox,
@@ -51,6 +54,7 @@ impl Mode {
             Mode::Queues => "queues",
             Mode::Workspace => "workspace",
             Mode::Outcome => "outcome",
+            Mode::Pause => "pause",
             Mode::Search => "search",
             Mode::Help => "help",
             Mode::Outbox => "outbox",
@@ -63,7 +67,10 @@ impl Mode {
     /// Screens where typing goes into a text field: there, a plain
     /// character is text unless the screen itself binds it.
     pub fn takes_text(self) -> bool {
-        matches!(self, Mode::Outcome | Mode::Search | Mode::BoardPrompt)
+        matches!(
+            self,
+            Mode::Outcome | Mode::Pause | Mode::Search | Mode::BoardPrompt
+        )
     }
 }
 
@@ -281,6 +288,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Workspace, "v", Action::RevealDocument),
     (Mode::Workspace, "x", Action::ReleaseLease),
     (Mode::Outcome, "ctrl-s", Action::Submit),
+    (Mode::Pause, "ctrl-s", Action::Submit),
     (Mode::Outbox, "r", Action::Retry),
     (Mode::Outbox, "d", Action::Discard),
     (Mode::Help, "q", Action::Back),
@@ -300,6 +308,7 @@ const WAYS_OUT: &[(Mode, Action)] = &[
     (Mode::Queues, Action::Quit),
     (Mode::Workspace, Action::Quit),
     (Mode::Outcome, Action::Back),
+    (Mode::Pause, Action::Back),
     (Mode::Search, Action::Back),
     (Mode::Help, Action::Back),
     (Mode::Outbox, Action::Back),

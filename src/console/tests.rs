@@ -831,6 +831,33 @@ fn a_pause_reason_stops_at_the_limit() {
     assert_eq!(said, "o motivo vai até 200 bytes");
 }
 
+/// The pause prompt is a screen of its own (`[keys.pause]`): the outcome
+/// form's keys are not its (with `enter` moving between the form's fields,
+/// a pause could not be sent).
+#[test]
+fn the_pause_prompt_has_keys_of_its_own() {
+    let mut a = app(Locale::En);
+    a.keymap = Keymap::with(
+        &[super::keymap::Binding {
+            mode: "outcome".into(),
+            key: "enter".into(),
+            steps: vec!["next-panel".into()],
+            line: 1,
+        }],
+        &[],
+    )
+    .unwrap();
+    key(&mut a, "p");
+    assert_eq!(a.state()["screen"], "pause");
+    typed(&mut a, "lunch");
+    let fx = key(&mut a, "enter");
+    assert!(a.overlay.is_none(), "sent: {:?}", a.overlay);
+    assert!(
+        fx.iter().any(|e| matches!(e, Effect::SetState { .. })),
+        "{fx:?}"
+    );
+}
+
 #[test]
 fn dates_count_from_the_debtors_today_near_midnight() {
     let mut a = leased(Locale::PtBr, true);

@@ -134,6 +134,7 @@ fn hints(app: &App, width: usize, theme: &Theme) -> Line<'static> {
             Action::Help,
         ],
         crate::console::keymap::Mode::Outcome => &[Action::NextPanel, Action::Submit, Action::Back],
+        crate::console::keymap::Mode::Pause => &[Action::Submit, Action::Back],
         crate::console::keymap::Mode::Search => &[Action::Select, Action::Back],
         // Retry and discard only where they can act: on a refused write.
         crate::console::keymap::Mode::Outbox => match &app.overlay {
