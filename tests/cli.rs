@@ -736,15 +736,11 @@ fn serve_on_the_data_directorys_database_is_the_server_consoles_join() {
 /// said it whole).
 #[test]
 fn a_database_password_is_not_printed() {
-    let out = Command::new(env!("CARGO_BIN_EXE_regua"))
-        .args([
-            "serve",
-            "--database",
-            "postgres://regua:Sup3rSecret@127.0.0.1:5432/regua?sslmode=bogus",
-        ])
-        .env("REGUA_CONFIG", english_config())
-        .output()
-        .unwrap();
+    let out = regua(&[
+        "serve",
+        "--database",
+        "postgres://regua:Sup3rSecret@127.0.0.1:5432/regua?sslmode=bogus",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = text(&out.stderr);
     assert!(!err.contains("Sup3rSecret"), "{err}");
