@@ -3082,7 +3082,7 @@ async fn a_stopping_server_leaves_its_agents_on_the_floor() {
         let store = s.state.store.clone();
         async move {
             let kinds: Vec<String> = store
-                .feed_latest(50)
+                .feed_latest_of(&["agent_arrived", "agent_left"], 50)
                 .await
                 .unwrap()
                 .into_iter()

@@ -586,8 +586,6 @@ pub trait Store: Send + Sync + 'static {
         limit: u32,
         now: DateTime<Utc>,
     ) -> Result<Vec<(FeedItem, Option<i64>)>, StoreError>;
-    /// The newest `limit` items, oldest first.
-    async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError>;
     /// The newest `limit` items of these kinds, oldest first.
     async fn feed_latest_of(&self, kinds: &[&str], limit: u32)
     -> Result<Vec<FeedItem>, StoreError>;

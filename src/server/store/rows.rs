@@ -444,9 +444,7 @@ pub const FEED_AFTER: &str = "SELECT f.id, f.at_ms, f.kind, f.debtor_id, f.user_
      l.agent_id AS holder FROM feed f \
      LEFT JOIN leases l ON l.debtor_id = f.debtor_id AND l.expires_ms > $3 \
      WHERE f.id > $1 ORDER BY f.id LIMIT $2";
-pub const FEED_LATEST: &str =
-    "SELECT id, at_ms, kind, debtor_id, user_id, body FROM feed ORDER BY id DESC LIMIT $1";
-/// `FEED_LATEST` of some kinds alone (constants of the code, never input).
+/// The newest items of some kinds (constants of the code, never input).
 pub fn feed_latest_of(kinds: &[&str]) -> String {
     let kinds: Vec<String> = kinds.iter().map(|k| format!("'{k}'")).collect();
     format!(

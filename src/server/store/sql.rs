@@ -685,16 +685,6 @@ impl Store for SqlStore {
         .await
     }
 
-    async fn feed_latest(&self, limit: u32) -> Result<Vec<FeedItem>, StoreError> {
-        let mut r = self.reader().await?;
-        let mut items = r
-            .exec()
-            .all(rows::FEED_LATEST, &args![i64::from(limit)], rows::feed_item)
-            .await?;
-        items.reverse();
-        Ok(items)
-    }
-
     async fn feed_latest_of(
         &self,
         kinds: &[&str],
