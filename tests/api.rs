@@ -1647,15 +1647,22 @@ struct PgSchema {
     admin: sqlx::PgPool,
 }
 
-async fn postgres_schema(what: &str) -> Option<PgSchema> {
-    let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
+/// `REGUA_TEST_POSTGRES_URL`, or `None` having said on stderr that `what`
+/// was not tested.
+fn postgres_url(what: &str) -> Option<String> {
+    let url = std::env::var("REGUA_TEST_POSTGRES_URL").ok();
+    if url.is_none() {
         use std::io::Write;
         let _ = writeln!(
             std::io::stderr(),
             "skipped: REGUA_TEST_POSTGRES_URL is not set, so {what} was not tested"
         );
-        return None;
-    };
+    }
+    url
+}
+
+async fn postgres_schema(what: &str) -> Option<PgSchema> {
+    let base = postgres_url(what)?;
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let name = format!("regua_api_{}_{n}", std::process::id());
@@ -1688,12 +1695,7 @@ impl PgSchema {
 /// (503), and a balancer takes it out of its turn; it had said `ok`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn on_postgres_health_says_when_the_database_is_gone() {
-    let Ok(base) = std::env::var("REGUA_TEST_POSTGRES_URL") else {
-        use std::io::Write;
-        let _ = writeln!(
-            std::io::stderr(),
-            "skipped: REGUA_TEST_POSTGRES_URL is not set, so health without a database was not tested"
-        );
+    let Some(base) = postgres_url("health without a database") else {
         return;
     };
     let name = format!("regua_health_{}", std::process::id());
