@@ -66,6 +66,7 @@ fn history(rng: &mut ChaCha8Rng, start: DateTime<Utc>) -> Vec<Event> {
                 ),
                 date: (t + Duration::days(7)).date_naive(),
                 grace_days: 2,
+                forgives: None,
             },
         };
         events.push(Event { at: t, kind });

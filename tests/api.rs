@@ -1609,6 +1609,111 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
     assert_eq!(r.1["error"]["details"]["rule"], "nothing_owed", "{}", r.1);
 }
 
+/// A settlement the agent offered from the policy's discount: paid in
+/// time, the rest is forgiven and the régua stops; paid late, nothing is
+/// forgiven and the rest is still owed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_settlement_forgives_the_rest_and_a_late_one_does_not() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let admin = s.login("admin").await;
+    // Two debtors whose offers have a discount, and what they are.
+    let mut found = Vec::new();
+    for id in 1..200 {
+        let script = s.get(&format!("/v1/debtors/{id}/script"), &ana).await.1;
+        let offers = &script["offers"];
+        if offers["max_discount_minor"].as_i64().unwrap_or(0) > 0 {
+            found.push((
+                id,
+                offers["balance_minor"].as_i64().unwrap(),
+                offers["pay_in_full_minor"].as_i64().unwrap(),
+            ));
+        }
+        if found.len() == 2 {
+            break;
+        }
+    }
+    let [(kept, balance, in_full), (late, late_balance, late_in_full)] = found[..] else {
+        panic!("two debtors with a discount: {found:?}");
+    };
+    let settle = |amount: i64| {
+        json!({
+            "disposition": "promise_to_pay",
+            "promise": { "amount_minor": amount, "due_date": "2026-03-12", "settles": true }
+        })
+    };
+    // More discount than the policy gives: refused at the amount.
+    let r = s
+        .outcome(kept, &ana, Some("st-0"), &settle(in_full - 1))
+        .await;
+    assert_error(
+        &(r.0, r.1),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid",
+        Some("promise.amount_minor"),
+    );
+    let r = s.outcome(kept, &ana, Some("st-1"), &settle(in_full)).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let r = s
+        .outcome(late, &ana, Some("st-2"), &settle(late_in_full))
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let promise = timeline(&s, &admin, kept).await;
+    let promise = promise.iter().rfind(|e| e["kind"] == "promise").unwrap();
+    assert_eq!(promise["forgives"]["minor"], balance - in_full, "{promise}");
+    let pay = |admin: String, debtor: i64, amount: i64, key: &'static str| {
+        let s = &s;
+        async move {
+            let body = json!({ "debtor_id": debtor, "amount_minor": amount });
+            let r = s
+                .call(
+                    Method::POST,
+                    "/v1/payments",
+                    Some(&admin),
+                    Some(body.to_string().into_bytes()),
+                    Some(key),
+                )
+                .await;
+            assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+            r.1
+        }
+    };
+    // In two parts: the first keeps nothing yet and forgives nothing.
+    let first = pay(admin.clone(), kept, in_full - 100, "st-p1").await;
+    assert_eq!(first["forgiven_minor"], 0, "{first}");
+    assert_eq!(first["balance_minor"], balance - in_full + 100, "{first}");
+    let last = pay(admin.clone(), kept, 100, "st-p2").await;
+    assert_eq!(
+        (&last["forgiven_minor"], &last["balance_minor"]),
+        (&json!(balance - in_full), &json!(0)),
+        "{last}"
+    );
+    let events = timeline(&s, &admin, kept).await;
+    let forgiven = events.iter().filter(|e| e["kind"] == "forgiven");
+    let forgiven: Vec<_> = forgiven.map(|e| e["amount"]["minor"].clone()).collect();
+    assert_eq!(forgiven, [json!(balance - in_full)]);
+    let plan = s.get(&format!("/v1/debtors/{kept}/plan"), &admin).await.1;
+    assert_eq!(plan["state"], "paid_in_full", "{plan}");
+    let d = s.get(&format!("/v1/debtors/{kept}"), &admin).await.1;
+    let owed: i64 = d["debts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["balance_minor"].as_i64().unwrap())
+        .sum();
+    assert_eq!(owed, 0, "the store's balances too: {d}");
+    // The other pays the settled figure after its date and grace: the
+    // promise broke, so the discount went with it.
+    s.set_clock(morning() + chrono::Duration::days(10));
+    let admin = s.login("admin").await;
+    let paid = pay(admin, late, late_in_full, "st-p3").await;
+    assert_eq!(
+        (&paid["forgiven_minor"], &paid["balance_minor"]),
+        (&json!(0), &json!(late_balance - late_in_full)),
+        "{paid}"
+    );
+}
+
 /// Two servers on one PostgreSQL database: an outcome written through one
 /// reaches the live stream of the other (LISTEN/NOTIFY).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

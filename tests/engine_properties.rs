@@ -299,6 +299,7 @@ fn build(at: DateTime<Utc>, raw: Raw, currency: Currency) -> Event {
             amount: money(amount),
             date: at.date_naive() + Days::new(days_ahead),
             grace_days: grace,
+            forgives: None,
         },
         Raw::Plan {
             amounts,

@@ -302,6 +302,7 @@ fn promise_history(amount: i64) -> Vec<Event> {
                 amount: brl(amount),
                 date: d(16),
                 grace_days: 2,
+                forgives: None,
             },
         ),
     ]
@@ -814,6 +815,7 @@ fn the_score_explains_itself() {
                 amount: brl(1_000),
                 date: d(101 + 2 * k),
                 grace_days: 0,
+                forgives: None,
             },
         ));
         history.push(ev(
@@ -849,6 +851,7 @@ fn the_score_is_clamped_at_zero() {
                 amount: brl(1_000),
                 date: d(1 + k),
                 grace_days: 0,
+                forgives: None,
             },
         ));
     }
@@ -938,6 +941,26 @@ fn promises_are_checked_against_the_policy() {
         t.check_promise(Money::new(100, Currency::USD), today, today)
             .is_err()
     );
+}
+
+#[test]
+fn a_settlement_forgives_the_rest_within_the_discount() {
+    let policy = default_policy();
+    let mut debtor = debtor("SP", 50_000);
+    debtor.debts[0].interest_and_fees = brl(10_000);
+    let today = d(12);
+    let t = offers::terms(&debtor, &policy, today).unwrap();
+    // 30 % of 100.00 of interest and fees.
+    assert_eq!((t.pay_in_full, t.max_discount), (brl(47_000), brl(3_000)));
+    assert_eq!(t.settlement(brl(47_000)), Ok(Some(brl(3_000))));
+    assert_eq!(t.settlement(brl(48_000)), Ok(Some(brl(2_000))));
+    // The whole balance forgives nothing.
+    assert_eq!(t.settlement(brl(50_000)), Ok(None));
+    assert_eq!(
+        t.settlement(brl(46_999)),
+        Err(OfferError::DiscountTooLarge(brl(47_000), brl(3_000)))
+    );
+    assert!(t.settlement(Money::new(47_000, Currency::USD)).is_err());
 }
 
 #[test]
@@ -1181,6 +1204,7 @@ fn one_contact_per_channel_at_a_time() {
             amount: brl(50_000),
             date: d(16),
             grace_days: 2,
+            forgives: None,
         },
     )];
     let p = plan(&debtor, &history, &policy, sp(15, 10, 0));

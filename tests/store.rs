@@ -1769,6 +1769,7 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
                     amount: Money::new(minor, Currency::BRL),
                     date: NaiveDate::from_ymd_opt(2026, 3, 9).unwrap(),
                     grace_days: 2,
+                    forgives: None,
                 },
             });
         }

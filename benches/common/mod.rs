@@ -50,6 +50,7 @@ pub fn history(n: usize, end: DateTime<Utc>) -> Vec<Event> {
                     amount: brl(10_000 + (i as i64 % 50) * 100),
                     date: NaiveDate::from_ymd_opt(2026, 4, 1).expect("date"),
                     grace_days: 2,
+                    forgives: None,
                 },
                 _ => EventKind::Payment { amount: brl(1_000) },
             };

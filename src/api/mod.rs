@@ -251,6 +251,10 @@ pub struct LeaseResponse {
 pub struct PromiseRequest {
     pub amount_minor: i64,
     pub due_date: NaiveDate,
+    /// A settlement: paying `amount_minor` by the date settles the debt,
+    /// the rest forgiven (at least the offers' `pay_in_full_minor`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub settles: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -376,6 +380,9 @@ pub struct PaymentResponse {
     pub amount_minor: i64,
     /// What is still owed after it.
     pub balance_minor: i64,
+    /// What it forgave, when it kept a settlement.
+    #[serde(default)]
+    pub forgiven_minor: i64,
     pub queue: Option<String>,
 }
 
@@ -609,8 +616,8 @@ impl PartialSchema for Reason {
 impl ToSchema for Reason {}
 
 /// A history event: when, what kind (`contact`, `outcome`, `promise`,
-/// `installment_plan`, `callback`, `payment`, `message_opened`, `flag`),
-/// and that kind's own fields beside them.
+/// `installment_plan`, `callback`, `payment`, `forgiven`, `message_opened`,
+/// `flag`), and that kind's own fields beside them.
 impl PartialSchema for Event {
     fn schema() -> RefOr<Schema> {
         ObjectBuilder::new()

@@ -544,11 +544,21 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
                 None => format!("{who}: {d}{debtor}"),
             }
         }
-        "payment_received" => format!(
-            "{} {}{debtor}",
-            w("pagamento", "payment"),
-            money(body["amount_minor"].as_i64().unwrap_or(0), b)
-        ),
+        "payment_received" => {
+            let paid = format!(
+                "{} {}",
+                w("pagamento", "payment"),
+                money(body["amount_minor"].as_i64().unwrap_or(0), b)
+            );
+            match body["forgiven_minor"].as_i64().filter(|m| *m > 0) {
+                Some(m) => format!(
+                    "{paid} {} {}{debtor}",
+                    w("quita com desconto de", "settles, forgiving"),
+                    money(m, b)
+                ),
+                None => format!("{paid}{debtor}"),
+            }
+        }
         "promise_kept" => format!("{}{debtor}", w("promessa cumprida", "promise kept")),
         "promise_broken" => format!("{}{debtor}", w("promessa quebrada", "promise broken")),
         "lease_released" => {

@@ -107,6 +107,10 @@ actions! {
         pt: "pausar com um motivo, ou voltar a ficar disponível, se estiver em pausa",
         en: "pause with a reason, or back to ready when paused",
     },
+    Settle = "settle" {
+        pt: "marcar a promessa como quitação, ou desmarcar: paga em dia, o restante do saldo é perdoado (dentro do desconto da política)",
+        en: "make the promise a settlement, or not: paid in time, the rest of the balance is forgiven (within the policy's discount)",
+    },
     Submit = "submit" {
         pt: "enviar o formulário",
         en: "submit the form",

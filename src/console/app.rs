@@ -124,7 +124,9 @@ impl TimelineFilter {
                 TimelineFilter::Promises,
                 EventKind::Promise { .. } | EventKind::InstallmentPlan { .. },
             ) => true,
-            (TimelineFilter::Payments, EventKind::Payment { .. }) => true,
+            (TimelineFilter::Payments, EventKind::Payment { .. } | EventKind::Forgiven { .. }) => {
+                true
+            }
             (TimelineFilter::Messages, EventKind::MessageOpened { .. }) => true,
             (TimelineFilter::Messages, EventKind::Contact { channel, .. }) => {
                 *channel != crate::domain::Channel::Call
@@ -910,6 +912,7 @@ impl App {
                 "field": form.field().name(),
                 "disposition": form.disposition,
                 "reason": form.reason(),
+                "settles": form.settles,
                 "typed": form
                     .fields()
                     .into_iter()
@@ -1243,6 +1246,10 @@ impl App {
                             form.note.push('\n')
                         }
                         Action::Select | Action::Submit => self.submit_outcome(fx),
+                        Action::Settle => {
+                            form.settles = !form.settles;
+                            form.error = None;
+                        }
                         _ => {}
                     }
                     return;
@@ -1396,7 +1403,8 @@ impl App {
                 Some(_) => self.say(Severity::Warn, self.no_lease()),
                 None => {}
             },
-            Action::Submit => {}
+            // Only the outcome form has them.
+            Action::Submit | Action::Settle => {}
         }
     }
 

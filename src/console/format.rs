@@ -120,13 +120,31 @@ pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Local
             }
             s
         }
-        EventKind::Promise { amount, date, .. } => format!(
-            "{} {} {} {}",
-            pick("Promessa de", "Promise of"),
-            amount.display(locale),
-            pick("para", "due"),
-            locale.date(*date)
-        ),
+        EventKind::Promise {
+            amount,
+            date,
+            forgives,
+            ..
+        } => {
+            let mut s = format!(
+                "{} {} {} {}",
+                match forgives {
+                    Some(_) => pick("Promessa de quitação de", "Settlement of"),
+                    None => pick("Promessa de", "Promise of"),
+                },
+                amount.display(locale),
+                pick("para", "due"),
+                locale.date(*date)
+            );
+            if let Some(f) = forgives {
+                s += &format!(
+                    " ({} {})",
+                    pick("desconto de", "forgiving"),
+                    f.display(locale)
+                );
+            }
+            s
+        }
         EventKind::InstallmentPlan { installments, .. } => match installments.first() {
             Some(first) => {
                 let total = installments
@@ -154,6 +172,11 @@ pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Local
         EventKind::Payment { amount } => format!(
             "{} {}",
             pick("Pagamento", "Payment"),
+            amount.display(locale)
+        ),
+        EventKind::Forgiven { amount } => format!(
+            "{} {}",
+            pick("Quitação: desconto concedido de", "Settled: forgiven"),
             amount.display(locale)
         ),
         EventKind::MessageOpened { channel } => format!(
@@ -273,6 +296,7 @@ mod tests {
             amount: brl(30_000),
             date: day(20),
             grace_days: 2,
+            forgives: None,
         });
         assert_eq!(
             event_line(&promise, Some(Fate::Kept), None, Locale::PtBr),

@@ -288,6 +288,7 @@ const DEFAULTS: &[(Mode, &str, Action)] = &[
     (Mode::Workspace, "v", Action::RevealDocument),
     (Mode::Workspace, "x", Action::ReleaseLease),
     (Mode::Outcome, "ctrl-s", Action::Submit),
+    (Mode::Outcome, "ctrl-q", Action::Settle),
     (Mode::Pause, "ctrl-s", Action::Submit),
     (Mode::Outbox, "r", Action::Retry),
     (Mode::Outbox, "d", Action::Discard),

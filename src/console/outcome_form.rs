@@ -57,6 +57,10 @@ pub struct OutcomeForm {
     /// 0 is "none", then `Reason::ALL` in order.
     pub reason_sel: usize,
     pub amount: String,
+    /// The promise settles the debt, the rest forgiven: toggled by its own
+    /// key, not a field Tab visits, so that chains and hands that go
+    /// amount, date, note go on as they did.
+    pub settles: bool,
     pub date: String,
     pub installments: String,
     pub first_date: String,
@@ -71,6 +75,7 @@ impl OutcomeForm {
     pub fn is_blank(&self) -> bool {
         self.disposition.is_none()
             && self.reason_sel == 0
+            && !self.settles
             && [
                 &self.filter,
                 &self.amount,
@@ -293,9 +298,15 @@ impl OutcomeForm {
                         .check_promise(amount, date, ctx.today)
                         .map_err(|e| (at_fault(&e, Field::Date, Field::Amount), e.said(locale)))?;
                 }
+                if let Some(terms) = ctx.terms.filter(|_| self.settles) {
+                    terms
+                        .settlement(amount)
+                        .map_err(|e| (Field::Amount, e.said(locale)))?;
+                }
                 req.promise = Some(PromiseRequest {
                     amount_minor: amount.minor,
                     due_date: date,
+                    settles: self.settles,
                 });
             }
             Disposition::PaymentPlan => {

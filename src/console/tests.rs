@@ -107,6 +107,7 @@ fn timeline() -> Vec<Event> {
                 amount: brl(50_000),
                 date: NaiveDate::from_ymd_opt(2026, 2, 20).unwrap(),
                 grace_days: 2,
+                forgives: None,
             },
         },
         Event {
@@ -499,6 +500,60 @@ fn a_bad_promise_stays_in_the_form_with_its_field() {
         "{s}"
     );
     assert!(s.contains("+3  dd/mm/aaaa ou +N, até 25/03/2026"), "{s}");
+}
+
+/// A settlement: the agent ticks it with its key (Tab goes amount, date,
+/// note as before), sees what it forgives as the amount is typed, and a
+/// discount past the policy's stays in the form at the amount.
+#[test]
+fn a_settlement_says_what_it_forgives_and_a_bigger_discount_stays() {
+    let mut a = leased(Locale::PtBr, true);
+    key(&mut a, "o");
+    typed(&mut a, "promessa");
+    key(&mut a, "tab");
+    key(&mut a, "tab");
+    typed(&mut a, "950,00");
+    key(&mut a, "tab");
+    typed(&mut a, "+3");
+    let s = screen(&a, 80, 24);
+    assert!(
+        s.contains("Quitação      [ ] não  à vista por R$ 1.000,00 · ctrl-q marca"),
+        "{s}"
+    );
+    key(&mut a, "ctrl-q");
+    assert_eq!(a.state()["input"]["settles"], true);
+    let s = screen(&a, 80, 24);
+    assert!(
+        s.contains("Quitação      [x] sim  mínimo R$ 1.000,00"),
+        "{s}"
+    );
+    let fx = key(&mut a, "ctrl-s");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
+    let Some(Overlay::Outcome(form)) = &mut a.overlay else {
+        panic!("form closed")
+    };
+    assert_eq!(
+        form.error.clone().unwrap(),
+        (
+            super::outcome_form::Field::Amount,
+            "a quitação é de no mínimo R$ 1.000,00 (o desconto vai até R$ 234,56)".to_string()
+        )
+    );
+    form.amount = "1.000,00".into();
+    let s = screen(&a, 80, 24);
+    assert!(
+        s.contains("[x] sim  perdoa R$ 234,56 se pagar até a data"),
+        "{s}"
+    );
+    let fx = key(&mut a, "ctrl-s");
+    let promise = fx
+        .iter()
+        .find_map(|e| match e {
+            Effect::Record { request, .. } => request.promise.clone(),
+            _ => None,
+        })
+        .expect("the settlement is recorded");
+    assert_eq!((promise.amount_minor, promise.settles), (100_000, true));
 }
 
 #[test]
@@ -1147,6 +1202,7 @@ fn unsent() -> Vec<Unsent> {
         promise: Some(crate::api::PromiseRequest {
             amount_minor: 10_000,
             due_date: NaiveDate::from_ymd_opt(2026, 3, 15).unwrap(),
+            settles: false,
         }),
         ..crate::api::OutcomeRequest::of(Disposition::PromiseToPay)
     };
@@ -1740,6 +1796,7 @@ fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
             amount: brl(30_000),
             date: NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
             grace_days: 2,
+            forgives: None,
         },
     });
     a.update(Msg::Timeline(42, Ok(events)));

@@ -102,6 +102,11 @@ pub enum EventKind {
         amount: Money,
         date: NaiveDate,
         grace_days: u16,
+        /// A settlement: paying `amount` in time settles the debt, and
+        /// what is left of the balance then, up to this, is forgiven (the
+        /// policy's discount for paying in full).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        forgives: Option<Money>,
     },
     InstallmentPlan {
         installments: Box<[Installment]>,
@@ -111,6 +116,10 @@ pub enum EventKind {
         due: DateTime<Utc>,
     },
     Payment {
+        amount: Money,
+    },
+    /// What a kept settlement forgave: taken off the balance, not paid.
+    Forgiven {
         amount: Money,
     },
     MessageOpened {

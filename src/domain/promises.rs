@@ -28,6 +28,8 @@ pub struct OpenPromise {
     pub remaining: Money,
     /// Installments after this one (0 for a single promise).
     pub later_installments: u16,
+    /// For a settlement, the most that keeping it forgives.
+    pub forgives: Option<Money>,
 }
 
 impl OpenPromise {
@@ -79,6 +81,7 @@ struct Open<'a> {
     next: usize,
     remaining: Money,
     grace_days: u16,
+    forgives: Option<Money>,
 }
 
 impl Open<'_> {
@@ -175,6 +178,7 @@ impl<'a> LedgerFold<'a> {
                 amount,
                 date,
                 grace_days,
+                forgives,
             } => {
                 self.expire(event.at);
                 let single = Installment {
@@ -188,6 +192,7 @@ impl<'a> LedgerFold<'a> {
                     next: 0,
                     remaining: *amount,
                     grace_days: *grace_days,
+                    forgives: *forgives,
                 });
             }
             EventKind::InstallmentPlan {
@@ -202,6 +207,7 @@ impl<'a> LedgerFold<'a> {
                     next: 0,
                     remaining: installments[0].amount,
                     grace_days: *grace_days,
+                    forgives: None,
                 });
             }
             EventKind::Payment { amount } => {
@@ -254,6 +260,7 @@ impl<'a> LedgerFold<'a> {
                 grace_days: o.grace_days,
                 remaining: o.remaining,
                 later_installments: (o.count() - o.next - 1) as u16,
+                forgives: o.forgives,
             });
         }
         (ledger, deadline)
@@ -406,6 +413,7 @@ mod tests {
                 amount: brl(amount),
                 date,
                 grace_days: 2,
+                forgives: None,
             },
         }
     }
@@ -436,6 +444,20 @@ mod tests {
             (l.kept, l.broken, l.status()),
             (1, 0, Some(PromiseStatus::Kept))
         );
+    }
+
+    #[test]
+    fn a_settlement_open_says_what_keeping_it_forgives() {
+        let mut settlement = promise(at(1, 15), 800, day(10));
+        if let EventKind::Promise { forgives, .. } = &mut settlement.kind {
+            *forgives = Some(brl(200));
+        }
+        let h = vec![settlement, pay(at(3, 12), 300)];
+        let o = Ledger::fold(&h, SP, at(5, 12)).open.unwrap();
+        assert_eq!((o.remaining, o.forgives), (brl(500), Some(brl(200))));
+        // A promise that settles nothing forgives nothing.
+        let h = vec![promise(at(1, 15), 800, day(10))];
+        assert_eq!(Ledger::fold(&h, SP, at(5, 12)).open.unwrap().forgives, None);
     }
 
     #[test]

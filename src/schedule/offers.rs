@@ -37,6 +37,8 @@ pub enum OfferError {
     TooManyInstallments(u32),
     #[error("each installment would be {}, under the minimum of {}", .0.display(Locale::En), .1.display(Locale::En))]
     InstallmentTooSmall(Money, Money),
+    #[error("a settlement is at least {} (the most the policy forgives is {})", .0.display(Locale::En), .1.display(Locale::En))]
+    DiscountTooLarge(Money, Money),
 }
 
 impl OfferError {
@@ -58,6 +60,11 @@ impl OfferError {
             }
             OfferError::NoInstallments => "um acordo precisa de ao menos uma parcela".into(),
             OfferError::TooManyInstallments(n) => format!("no máximo {n} parcelas"),
+            OfferError::DiscountTooLarge(least, most) => format!(
+                "a quitação é de no mínimo {} (o desconto vai até {})",
+                least.display(locale),
+                most.display(locale)
+            ),
             OfferError::InstallmentTooSmall(each, min) => format!(
                 "cada parcela seria {}, abaixo do mínimo de {}",
                 each.display(locale),
@@ -117,6 +124,20 @@ impl Terms {
             return Err(OfferError::TooLate(self.latest_promise_date));
         }
         Ok(())
+    }
+
+    /// What a settlement of `amount` (a promise that settles the debt if
+    /// kept) forgives: the rest of the balance, within the policy's
+    /// discount. None when it is the whole balance.
+    pub fn settlement(&self, amount: Money) -> Result<Option<Money>, OfferError> {
+        if amount.checked_sub(self.pay_in_full)?.minor < 0 {
+            return Err(OfferError::DiscountTooLarge(
+                self.pay_in_full,
+                self.max_discount,
+            ));
+        }
+        let forgives = self.balance.checked_sub(amount)?;
+        Ok(forgives.is_positive().then_some(forgives))
     }
 
     /// `count` monthly installments of the balance from `first`, in equal

@@ -139,7 +139,8 @@ impl Facts {
                 continue;
             }
             match &e.kind {
-                EventKind::Contact { .. } => {} // above
+                // Above; and what a settlement forgave is no payment.
+                EventKind::Contact { .. } | EventKind::Forgiven { .. } => {}
                 EventKind::MessageOpened { channel } => {
                     f.last_opened[*channel as usize] = Some(e.at)
                 }

@@ -174,6 +174,7 @@ fn installments(pledge: &Event) -> Option<(Vec<Installment>, u16)> {
             amount,
             date,
             grace_days,
+            ..
         } => Some((
             vec![Installment {
                 date: *date,

@@ -89,6 +89,7 @@ fn promise(n: i64, amount: i64, date: NaiveDate) -> Event {
             amount: brl(amount),
             date,
             grace_days: 2,
+            forgives: None,
         },
     )
 }

@@ -293,6 +293,7 @@ impl Account {
                         amount,
                         date,
                         grace_days,
+                        forgives: None,
                     },
                 );
                 f.promises_made += 1;

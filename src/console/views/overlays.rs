@@ -11,11 +11,12 @@ use crate::console::action::Action;
 use crate::console::app::{App, Overlay, Remote, SEARCH_LIMIT};
 use crate::console::keymap::Mode;
 use crate::console::outbox_list;
-use crate::console::outcome_form::{Field, OutcomeForm};
+use crate::console::outcome_form::{Field, OutcomeForm, parse_money};
 use crate::console::scroll::mark;
 use crate::console::theme::Theme;
 use crate::console::words::{self, words};
-use crate::domain::{Locale, Reason};
+use crate::domain::{Disposition, Locale, Reason};
+use crate::schedule::offers::Terms;
 
 /// The search box: the query, and a row for each result it can list.
 const SEARCH_HEIGHT: u16 = SEARCH_LIMIT as u16 + 3;
@@ -176,6 +177,73 @@ fn help(app: &App, mode: Mode, width: u16, theme: &Theme) -> Vec<Line<'static>> 
     lines
 }
 
+/// Whether the promise settles the debt, and what it would forgive as
+/// typed: the agent says the figure on the call.
+fn settles_line(
+    form: &OutcomeForm,
+    terms: Option<&Terms>,
+    label: Span<'static>,
+    key: Option<impl std::fmt::Display>,
+    locale: Locale,
+    theme: &Theme,
+) -> Line<'static> {
+    let mut spans = vec![label];
+    if !form.settles {
+        spans.push(Span::raw(locale.pick("[ ] não", "[ ] no")));
+        if let Some(t) = terms.filter(|t| t.max_discount.is_positive()) {
+            let key = key.map_or(String::new(), |k| {
+                format!(" · {k} {}", locale.pick("marca", "ticks"))
+            });
+            spans.push(Span::styled(
+                format!(
+                    "  {} {}{key}",
+                    locale.pick("à vista por", "in full for"),
+                    t.pay_in_full.display(locale),
+                ),
+                theme.fg(theme.muted),
+            ));
+        }
+        return Line::from(spans);
+    }
+    spans.push(Span::raw(locale.pick("[x] sim", "[x] yes")));
+    let amount = terms.and_then(|t| {
+        let typed = parse_money(&form.amount, t.balance.currency, locale).ok()?;
+        Some(t.settlement(typed))
+    });
+    let (said, colour) = match amount {
+        Some(Ok(Some(f))) => (
+            format!(
+                "  {} {} {}",
+                locale.pick("perdoa", "forgives"),
+                f.display(locale),
+                locale.pick("se pagar até a data", "if paid by the date")
+            ),
+            theme.promise,
+        ),
+        Some(Ok(None)) => (
+            locale
+                .pick(
+                    "  o saldo inteiro, sem desconto",
+                    "  the whole balance, no discount",
+                )
+                .to_string(),
+            theme.muted,
+        ),
+        // The whole refusal is said under the form when it is sent.
+        Some(Err(_)) => (
+            format!(
+                "  {} {}",
+                locale.pick("mínimo", "at least"),
+                terms.map_or(String::new(), |t| t.pay_in_full.display(locale).to_string())
+            ),
+            theme.warn,
+        ),
+        None => (String::new(), theme.muted),
+    };
+    spans.push(Span::styled(said, theme.fg(colour)));
+    Line::from(spans)
+}
+
 /// The form's lines, in `rows` rows: the disposition list gets what the
 /// other fields leave, always with the selection in view.
 fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Line<'static>> {
@@ -293,9 +361,21 @@ fn outcome(app: &App, form: &OutcomeForm, rows: usize, theme: &Theme) -> Vec<Lin
             _ => continue,
         };
         lines.push(line);
+        if field == Field::Date && form.disposition == Some(Disposition::PromiseToPay) {
+            let key = app.keymap.key_for(Mode::Outcome, Action::Settle);
+            let label = Span::styled(format!("{:<14}", w.settles), theme.fg(theme.muted));
+            lines.push(settles_line(
+                form,
+                terms.as_ref(),
+                label,
+                key,
+                locale,
+                theme,
+            ));
+        }
     }
     if let Some(terms) = terms
-        && form.disposition == Some(crate::domain::Disposition::PaymentPlan)
+        && form.disposition == Some(Disposition::PaymentPlan)
         && !form.installments.is_empty()
     {
         // As the form counts it when sent: the debtor's today.

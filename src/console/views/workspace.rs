@@ -402,7 +402,8 @@ fn timeline_text(
                 let fate = fate(i);
                 // A promise in the colour of what came of it.
                 let colour = match (&e.kind, fate) {
-                    (EventKind::Payment { .. }, _) | (_, Some(Fate::Kept)) => theme.paid,
+                    (EventKind::Payment { .. } | EventKind::Forgiven { .. }, _)
+                    | (_, Some(Fate::Kept)) => theme.paid,
                     (_, Some(Fate::Broken)) => theme.warn,
                     (_, Some(Fate::Replaced)) => theme.muted,
                     (EventKind::Promise { .. } | EventKind::InstallmentPlan { .. }, _) => {

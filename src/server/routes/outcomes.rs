@@ -300,12 +300,20 @@ fn outcome_events(
             terms
                 .check_promise(amount, p.due_date, today)
                 .map_err(|e| ApiError::invalid("promise", e.to_string()))?;
+            let forgives = if p.settles {
+                terms
+                    .settlement(amount)
+                    .map_err(|e| ApiError::invalid("promise.amount_minor", e.to_string()))?
+            } else {
+                None
+            };
             events.push(Event {
                 at: now,
                 kind: EventKind::Promise {
                     amount,
                     date: p.due_date,
                     grace_days: policy.promise.grace_days,
+                    forgives,
                 },
             });
         }

@@ -1,6 +1,7 @@
 //! Payments from the creditor's feed, once per `Idempotency-Key`: taken off
-//! the oldest debts first, kept promises counted, the debtor re-planned (a
-//! payment in full stops the régua).
+//! the oldest debts first, kept promises counted, what a kept settlement
+//! forgives taken off too, the debtor re-planned (a payment in full stops
+//! the régua).
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -8,7 +9,7 @@ use axum::response::Response;
 
 use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
-use crate::domain::{Event, EventKind, Money};
+use crate::domain::{Debtor, Event, EventKind, Money};
 use crate::schedule::{Policy, plan};
 use crate::server::app::{AppState, Body, hold_debtor, verdict};
 use crate::server::auth::Supervisor;
@@ -94,22 +95,6 @@ async fn record_new(
         .first()
         .map(|d| d.balance.currency)
         .ok_or_else(|| ApiError::invalid("debtor_id", "this debtor has no debts"))?;
-    // Oldest due first.
-    let mut debts: Vec<_> = debtor
-        .debts
-        .iter()
-        .filter(|d| d.balance.is_positive())
-        .collect();
-    debts.sort_by_key(|d| (d.due_date, d.id));
-    let mut left = req.amount_minor;
-    let mut balances = Vec::new();
-    for d in debts {
-        let take = left.min(d.balance.minor);
-        if take > 0 {
-            balances.push((d.id, d.balance.minor - take));
-            left -= take;
-        }
-    }
     let event = Event {
         at,
         kind: EventKind::Payment {
@@ -117,29 +102,54 @@ async fn record_new(
         },
     };
     let mut paid = debtor.clone();
-    for (id, balance) in &balances {
-        if let Some(d) = paid.debts.iter_mut().find(|d| d.id == *id) {
-            d.balance.minor = *balance;
-        }
-    }
-    history.push(event.clone());
+    take_off(&mut paid, req.amount_minor);
+    let mut events = vec![event];
+    history.extend_from_slice(&events);
     history.sort_by_key(|e| e.at);
-    let p = plan(&paid, &history, policy, now);
+    let mut p = plan(&paid, &history, policy, now);
+    let kept = p.promises.kept > before.promises.kept;
+    // A settlement it kept forgives what is left, up to what was agreed.
+    let forgiven = match before.promises.open {
+        Some(o) if kept && p.promises.open.map(|n| n.made_at) != Some(o.made_at) => o
+            .forgives
+            .filter(|f| f.currency == currency)
+            .map_or(0, |f| f.minor.min(owed - req.amount_minor)),
+        _ => 0,
+    };
+    if forgiven > 0 {
+        take_off(&mut paid, forgiven);
+        let event = Event {
+            at,
+            kind: EventKind::Forgiven {
+                amount: Money::new(forgiven, currency),
+            },
+        };
+        events.push(event.clone());
+        history.push(event);
+        history.sort_by_key(|e| e.at);
+        p = plan(&paid, &history, policy, now);
+    }
+    let balances = paid
+        .debts
+        .iter()
+        .zip(&debtor.debts)
+        .filter(|(after, before)| after.balance != before.balance)
+        .map(|(after, _)| (after.id, after.balance.minor))
+        .collect();
     let v = verdict(policy, &paid, &p, now);
     let queue = v.queue.clone();
     let ids = tx
         .apply(
             req.debtor_id,
             &Change {
-                events: vec![event],
+                events,
                 balances,
                 verdict: Some(v),
                 call: None,
             },
         )
         .await?;
-    let balance_minor = owed - req.amount_minor;
-    let kept = p.promises.kept > before.promises.kept;
+    let balance_minor = owed - req.amount_minor - forgiven;
     let worked_from = before.queue.map(|q| policy.queue(q).id.clone());
     // A debtor under a promise waits in no queue: the payment, and the
     // promise it keeps, count for the queue the promise was made from.
@@ -153,6 +163,7 @@ async fn record_new(
         "debtor_name": debtor.name,
         "amount_minor": req.amount_minor,
         "balance_minor": balance_minor,
+        "forgiven_minor": forgiven,
         "from_queue": from_queue,
     });
     tx.publish(
@@ -177,6 +188,23 @@ async fn record_new(
         debtor_id: req.debtor_id,
         amount_minor: req.amount_minor,
         balance_minor,
+        forgiven_minor: forgiven,
         queue,
     })
+}
+
+/// `amount` taken off the debts, the oldest due first.
+fn take_off(debtor: &mut Debtor, amount: i64) {
+    let mut debts: Vec<_> = debtor
+        .debts
+        .iter_mut()
+        .filter(|d| d.balance.is_positive())
+        .collect();
+    debts.sort_by_key(|d| (d.due_date, d.id));
+    let mut left = amount;
+    for d in debts {
+        let take = left.min(d.balance.minor);
+        d.balance.minor -= take;
+        left -= take;
+    }
 }
