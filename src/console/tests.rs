@@ -1796,7 +1796,7 @@ fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
             amount: brl(30_000),
             date: NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
             grace_days: 2,
-            forgives: None,
+            forgives: Some(brl(4_500)),
         },
     });
     a.update(Msg::Timeline(42, Ok(events)));
@@ -1805,6 +1805,12 @@ fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
     assert!(
         rows.iter()
             .any(|r| r.starts_with("  em aberto: R$ 300,00 para 12/03/2026")),
+        "{s}"
+    );
+    // A settlement says what keeping it forgives.
+    assert!(
+        rows.iter()
+            .any(|r| r.starts_with("  quitação: perdoa R$ 45,00")),
         "{s}"
     );
     assert!(!s.contains("parcela"), "a single promise: {s}");

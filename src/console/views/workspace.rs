@@ -536,6 +536,13 @@ fn promise_summary(l: &Ledger, locale: Locale) -> Vec<Line<'static>> {
             locale.pick("para", "due"),
             locale.date(open.date)
         )));
+        if let Some(f) = open.forgives {
+            lines.push(Line::from(format!(
+                "  {} {}",
+                locale.pick("quitação: perdoa", "settlement: forgives"),
+                f.display(locale)
+            )));
+        }
         // A plan's installment, as the plan panel says it.
         let n = open.later_installments;
         if n > 0 {
