@@ -753,6 +753,7 @@ async fn ssh_endpoint(
     state: &regua::server::app::AppState,
     look: Look,
 ) -> Result<std::sync::Arc<regua::ssh::OpenBoards>, String> {
+    let login_grace = login_grace()?;
     let path = data_dir().join("ssh_host_ed25519_key");
     let key = regua::ssh::host_key(&path)?;
     let listener = tokio::net::TcpListener::bind(addr)
@@ -772,6 +773,7 @@ async fn ssh_endpoint(
         limits: look.limits,
         locale: look.locale,
         open: std::sync::Arc::default(),
+        login_grace,
     });
     let open = endpoint.open.clone();
     // Runs for as long as the server does.
@@ -781,6 +783,19 @@ async fn ssh_endpoint(
         }
     });
     Ok(open)
+}
+
+/// `REGUA_SSH_LOGIN_GRACE` (whole seconds), else OpenSSH's 120.
+fn login_grace() -> Result<std::time::Duration, String> {
+    match std::env::var("REGUA_SSH_LOGIN_GRACE") {
+        Err(_) => Ok(regua::ssh::LOGIN_GRACE),
+        Ok(s) => match s.trim().parse::<u64>() {
+            Ok(secs) if secs > 0 => Ok(std::time::Duration::from_secs(secs)),
+            _ => Err(format!(
+                "REGUA_SSH_LOGIN_GRACE: {s:?} is not a number of seconds (more than 0)"
+            )),
+        },
+    }
 }
 
 /// Where this process reaches a server listening on `addr`: a wildcard

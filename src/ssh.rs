@@ -13,12 +13,14 @@
 
 use chrono::Utc;
 use russh::keys::{Algorithm, PrivateKey, PublicKey};
-use russh::server::{Auth, Handler, Msg, Server as _, Session};
+use russh::server::{Auth, Handler, Msg, Session};
 use russh::{Channel, ChannelId, MethodKind, MethodSet};
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 use tokio::sync::mpsc::{UnboundedSender, unbounded_channel};
 
 use crate::board::model::Board;
@@ -42,7 +44,14 @@ pub struct Endpoint {
     pub limits: BoardConfig,
     pub locale: Locale,
     pub open: Arc<OpenBoards>,
+    /// How long a connection may take to sign in (OpenSSH's
+    /// `LoginGraceTime`): one that never does is let go.
+    pub login_grace: Duration,
 }
+
+/// The login grace unless `REGUA_SSH_LOGIN_GRACE` says otherwise, as
+/// OpenSSH's default.
+pub const LOGIN_GRACE: Duration = Duration::from_secs(120);
 
 /// The SSH boards open now: a stopping server waits for each to say
 /// goodbye before the process ends.
@@ -59,7 +68,7 @@ impl OpenBoards {
     }
 
     /// Waits until every board has closed, or `limit` has passed.
-    pub async fn closed(&self, limit: std::time::Duration) {
+    pub async fn closed(&self, limit: Duration) {
         let mut open = self.0.subscribe();
         let _ = tokio::time::timeout(limit, open.wait_for(|n| *n == 0)).await;
     }
@@ -118,44 +127,102 @@ pub async fn serve(
     key: PrivateKey,
     endpoint: Arc<Endpoint>,
 ) -> std::io::Result<()> {
-    let config = russh::server::Config {
+    let grace = endpoint.login_grace;
+    let config = Arc::new(russh::server::Config {
         keys: vec![key],
         methods: methods(),
-        auth_rejection_time: std::time::Duration::from_secs(1),
-        auth_rejection_time_initial: Some(std::time::Duration::ZERO),
-        inactivity_timeout: None,
-        keepalive_interval: Some(std::time::Duration::from_secs(30)),
+        auth_rejection_time: Duration::from_secs(1),
+        auth_rejection_time_initial: Some(Duration::ZERO),
+        // A client that answers the keepalives stays however idle its
+        // board; this bounds the wait for its first line, and for a
+        // connection told to go that does not close.
+        inactivity_timeout: Some(grace),
+        keepalive_interval: Some(Duration::from_secs(30)),
         nodelay: true,
         ..Default::default()
-    };
-    let mut server = Server { endpoint };
-    server.run_on_socket(Arc::new(config), &listener).await
-}
-
-struct Server {
-    endpoint: Arc<Endpoint>,
-}
-
-impl russh::server::Server for Server {
-    type Handler = Connection;
-
-    fn new_client(&mut self, peer: Option<SocketAddr>) -> Connection {
-        Connection {
-            endpoint: self.endpoint.clone(),
-            peer,
+    });
+    loop {
+        let (socket, peer) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of descriptors, say: the connections open go on, and
+            // new ones are taken again once some close.
+            Err(e) => {
+                tracing::warn!("ssh: accept: {e}");
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+        };
+        let _ = socket.set_nodelay(true);
+        let connection = Connection {
+            endpoint: endpoint.clone(),
+            peer: Some(peer),
+            signed_in: Arc::default(),
             user: None,
             size: (80, 24),
             input: None,
             keys: Default::default(),
             channel: None,
             no_color: false,
-        }
+        };
+        tokio::spawn(within_grace(config.clone(), socket, connection, grace));
     }
+}
+
+/// Runs one connection, let go when it has not signed in within the
+/// login grace: it would otherwise hold its socket and task for good,
+/// answering keepalives.
+async fn within_grace(
+    config: Arc<russh::server::Config>,
+    socket: tokio::net::TcpStream,
+    connection: Connection,
+    grace: Duration,
+) {
+    let signed_in = connection.signed_in.clone();
+    let deadline = tokio::time::Instant::now() + grace;
+    // A second handle on the socket, to cut it should the session not end
+    // when told to (it reads nothing sent while a key exchange waits).
+    let Ok((socket, spare)) = socket
+        .into_std()
+        .and_then(|s| Ok((s.try_clone()?, s)))
+        .and_then(|(s, spare)| Ok((tokio::net::TcpStream::from_std(s)?, spare)))
+    else {
+        return;
+    };
+    let started = russh::server::run_stream(config, socket, connection);
+    let Ok(Ok(session)) = tokio::time::timeout_at(deadline, started).await else {
+        return;
+    };
+    let handle = session.handle();
+    tokio::pin!(session);
+    tokio::select! {
+        _ = &mut session => return,
+        () = tokio::time::sleep_until(deadline) => {}
+    }
+    if !signed_in.load(Ordering::Acquire) {
+        tracing::info!("ssh: no login within the grace time: let go");
+        let _ = handle
+            .disconnect(
+                russh::Disconnect::ByApplication,
+                "no login within the grace time".into(),
+                "en".into(),
+            )
+            .await;
+        if tokio::time::timeout(Duration::from_secs(2), &mut session)
+            .await
+            .is_ok()
+        {
+            return;
+        }
+        let _ = spare.shutdown(std::net::Shutdown::Both);
+    }
+    let _ = session.await;
 }
 
 struct Connection {
     endpoint: Arc<Endpoint>,
     peer: Option<SocketAddr>,
+    /// Set once a supervisor is let in.
+    signed_in: Arc<AtomicBool>,
     user: Option<User>,
     size: (u16, u16),
     input: Option<UnboundedSender<Input>>,
@@ -224,6 +291,7 @@ impl Connection {
         match user {
             Some(u) if matches!(u.role, Role::Supervisor | Role::Admin) => {
                 self.user = Some(u);
+                self.signed_in.store(true, Ordering::Release);
                 Auth::Accept
             }
             Some(u) => {

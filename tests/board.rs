@@ -35,6 +35,11 @@ fn free_port() -> u16 {
 }
 
 fn serve() -> Server {
+    serve_with(&[])
+}
+
+/// `serve`, with more of the environment.
+fn serve_with(env: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite://{}", dir.path().join("regua.db").display());
     let ssh = format!("127.0.0.1:{}", free_port());
@@ -57,6 +62,7 @@ fn serve() -> Server {
         .args(["--ssh-listen", &ssh])
         .env("REGUA_DATA_DIR", dir.path())
         .env("REGUA_CONFIG", &config)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -183,6 +189,51 @@ fn an_outcome_reaches_the_board_within_a_second() {
     // debtor by the name the event gives.
     let took = board.wait_for("ana: recusou — ", Duration::from_secs(1));
     eprintln!("the outcome showed after {took:?}");
+}
+
+/// An SSH client that connects and never signs in, never idle (it sends a
+/// keepalive every 100 ms), is let go once the login grace is over: it
+/// had held its connection for good.
+#[test]
+fn a_connection_that_never_signs_in_is_let_go_after_the_grace() {
+    struct Trusting;
+    impl russh::client::Handler for Trusting {
+        type Error = russh::Error;
+        async fn check_server_key(
+            &mut self,
+            _key: &russh::keys::PublicKeyOrCertificate,
+        ) -> Result<bool, Self::Error> {
+            Ok(true)
+        }
+    }
+    let server = serve_with(&[("REGUA_SSH_LOGIN_GRACE", "2")]);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let config = russh::client::Config {
+            keepalive_interval: Some(Duration::from_millis(300)),
+            inactivity_timeout: None,
+            ..Default::default()
+        };
+        let started = Instant::now();
+        let handle = russh::client::connect(Arc::new(config), server.ssh.as_str(), Trusting)
+            .await
+            .expect("the key exchange");
+        while !handle.is_closed() && started.elapsed() < Duration::from_secs(20) {
+            let _ = handle.send_keepalive(true).await;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let took = started.elapsed();
+        assert!(handle.is_closed(), "still open after {took:?}");
+        assert!(
+            took >= Duration::from_millis(1900),
+            "let go early: {took:?}"
+        );
+        assert!(took < Duration::from_secs(8), "let go late: {took:?}");
+        eprintln!("let go after {took:?}");
+    });
 }
 
 #[test]
