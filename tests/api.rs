@@ -1610,14 +1610,15 @@ async fn payments_keep_the_ledger_and_stop_the_regua() {
 }
 
 /// A settlement the agent offered from the policy's discount: paid in
-/// time, the rest is forgiven and the régua stops; paid late, nothing is
-/// forgiven and the rest is still owed.
+/// time, the rest is forgiven and the régua stops, even when the payment
+/// is reported after the grace; paid late, nothing is forgiven and the
+/// rest is still owed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_settlement_forgives_the_rest_and_a_late_one_does_not() {
     let s = start().await;
     let ana = s.login("ana").await;
     let admin = s.login("admin").await;
-    // Two debtors whose offers have a discount, and what they are.
+    // Three debtors whose offers have a discount, and what they are.
     let mut found = Vec::new();
     for id in 1..200 {
         let script = s.get(&format!("/v1/debtors/{id}/script"), &ana).await.1;
@@ -1629,12 +1630,17 @@ async fn a_kept_settlement_forgives_the_rest_and_a_late_one_does_not() {
                 offers["pay_in_full_minor"].as_i64().unwrap(),
             ));
         }
-        if found.len() == 2 {
+        if found.len() == 3 {
             break;
         }
     }
-    let [(kept, balance, in_full), (late, late_balance, late_in_full)] = found[..] else {
-        panic!("two debtors with a discount: {found:?}");
+    let [
+        (kept, balance, in_full),
+        (late, late_balance, late_in_full),
+        (reported, _, reported_in_full),
+    ] = found[..]
+    else {
+        panic!("three debtors with a discount: {found:?}");
     };
     let settle = |amount: i64| {
         json!({
@@ -1654,35 +1660,22 @@ async fn a_kept_settlement_forgives_the_rest_and_a_late_one_does_not() {
     );
     let r = s.outcome(kept, &ana, Some("st-1"), &settle(in_full)).await;
     assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
-    let r = s
-        .outcome(late, &ana, Some("st-2"), &settle(late_in_full))
-        .await;
-    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    for (debtor, amount, key) in [
+        (late, late_in_full, "st-2"),
+        (reported, reported_in_full, "st-3"),
+    ] {
+        let r = s.outcome(debtor, &ana, Some(key), &settle(amount)).await;
+        assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    }
     let promise = timeline(&s, &admin, kept).await;
     let promise = promise.iter().rfind(|e| e["kind"] == "promise").unwrap();
     assert_eq!(promise["forgives"]["minor"], balance - in_full, "{promise}");
-    let pay = |admin: String, debtor: i64, amount: i64, key: &'static str| {
-        let s = &s;
-        async move {
-            let body = json!({ "debtor_id": debtor, "amount_minor": amount });
-            let r = s
-                .call(
-                    Method::POST,
-                    "/v1/payments",
-                    Some(&admin),
-                    Some(body.to_string().into_bytes()),
-                    Some(key),
-                )
-                .await;
-            assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
-            r.1
-        }
-    };
     // In two parts: the first keeps nothing yet and forgives nothing.
-    let first = pay(admin.clone(), kept, in_full - 100, "st-p1").await;
+    let pay = |debtor: i64, amount: i64| json!({ "debtor_id": debtor, "amount_minor": amount });
+    let first = pay_as(&s, &admin, pay(kept, in_full - 100), "st-p1").await;
     assert_eq!(first["forgiven_minor"], 0, "{first}");
     assert_eq!(first["balance_minor"], balance - in_full + 100, "{first}");
-    let last = pay(admin.clone(), kept, 100, "st-p2").await;
+    let last = pay_as(&s, &admin, pay(kept, 100), "st-p2").await;
     assert_eq!(
         (&last["forgiven_minor"], &last["balance_minor"]),
         (&json!(balance - in_full), &json!(0)),
@@ -1706,12 +1699,33 @@ async fn a_kept_settlement_forgives_the_rest_and_a_late_one_does_not() {
     // promise broke, so the discount went with it.
     s.set_clock(morning() + chrono::Duration::days(10));
     let admin = s.login("admin").await;
-    let paid = pay(admin, late, late_in_full, "st-p3").await;
+    let paid = pay_as(&s, &admin, pay(late, late_in_full), "st-p3").await;
     assert_eq!(
         (&paid["forgiven_minor"], &paid["balance_minor"]),
         (&json!(0), &json!(late_balance - late_in_full)),
         "{paid}"
     );
+    // Paid on its last day of grace and only reported now: the bank's
+    // file came late, the debtor did not.
+    let mut body = pay(reported, reported_in_full);
+    body["paid_at"] = json!("2026-03-14T15:00:00Z");
+    let paid = pay_as(&s, &admin, body, "st-p4").await;
+    assert_eq!(paid["balance_minor"], 0, "{paid}");
+}
+
+/// A payment through the API, which must be taken.
+async fn pay_as(s: &Server, token: &str, body: Value, key: &str) -> Value {
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/payments",
+            Some(token),
+            Some(body.to_string().into_bytes()),
+            Some(key),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    r.1
 }
 
 /// Two servers on one PostgreSQL database: an outcome written through one

@@ -20,6 +20,8 @@ pub use jurisdiction::{Jurisdiction, Uf, UnknownJurisdiction, UsState};
 pub use locale::Locale;
 pub use money::{Currency, Money, MoneyError, grouped};
 pub use outcome::{Disposition, Reason};
-pub use promises::{Fate, Fates, Ledger, LedgerFold, OpenPromise, PromiseStatus, breaks_at, fates};
+pub use promises::{
+    Fate, Fates, Ledger, LedgerFold, OpenPromise, PromiseStatus, breaks_at, fates, forgiven_by,
+};
 pub use time::{Clock, LocalZone, ShiftedClock, SystemClock, local_to_utc};
 pub use user::{Role, UnknownRole, User};

@@ -353,6 +353,36 @@ pub fn fates(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Fates {
     }
 }
 
+/// What the settlements that `after` keeps, and `before` did not, agreed
+/// to forgive: `before` and `after` are one history without and with a
+/// new event (a payment). Each promise's fate is its fold's, at the time
+/// each payment was made, so a payment made in time and reported late
+/// keeps its settlement as it keeps a promise.
+pub fn forgiven_by(
+    before: &[Event],
+    after: &[Event],
+    tz: Option<Tz>,
+    now: DateTime<Utc>,
+) -> Vec<Money> {
+    let was = fates(before, tz, now);
+    let kept_before = |event: &Event| {
+        was.each
+            .iter()
+            .any(|(i, fate)| *fate == Fate::Kept && before[*i] == *event)
+    };
+    fates(after, tz, now)
+        .each
+        .iter()
+        .filter(|(_, fate)| *fate == Fate::Kept)
+        .filter_map(|(i, _)| match &after[*i].kind {
+            EventKind::Promise {
+                forgives: Some(f), ..
+            } if !kept_before(&after[*i]) => Some(*f),
+            _ => None,
+        })
+        .collect()
+}
+
 impl Ledger {
     pub fn fold(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Ledger {
         let mut fold = LedgerFold::new(tz);
@@ -458,6 +488,31 @@ mod tests {
         // A promise that settles nothing forgives nothing.
         let h = vec![promise(at(1, 15), 800, day(10))];
         assert_eq!(Ledger::fold(&h, SP, at(5, 12)).open.unwrap().forgives, None);
+    }
+
+    #[test]
+    fn a_payment_forgives_what_the_settlement_it_keeps_agreed_once() {
+        let mut settlement = promise(at(1, 15), 800, day(10));
+        if let EventKind::Promise { forgives, .. } = &mut settlement.kind {
+            *forgives = Some(brl(200));
+        }
+        let now = at(20, 12);
+        let forgiven = |before: &[Event], paid: Event| {
+            let mut after = before.to_vec();
+            after.push(paid);
+            after.sort_by_key(|e| e.at);
+            forgiven_by(before, &after, SP, now)
+        };
+        let h = vec![settlement.clone(), pay(at(3, 12), 300)];
+        // Made on its last day of grace, told of after it broke.
+        assert_eq!(forgiven(&h, pay(at(12, 20), 500)), vec![brl(200)]);
+        assert_eq!(forgiven(&h, pay(at(15, 12), 500)), vec![]);
+        // Kept already: a later payment forgives nothing more.
+        let kept = vec![settlement.clone(), pay(at(3, 12), 800)];
+        assert_eq!(forgiven(&kept, pay(at(4, 12), 100)), vec![]);
+        // Replaced by a promise that settles nothing, before it was paid.
+        let replaced = vec![settlement, promise(at(2, 15), 900, day(10))];
+        assert_eq!(forgiven(&replaced, pay(at(3, 12), 900)), vec![]);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
-use crate::domain::{Debtor, Event, EventKind, Money};
+use crate::domain::{Debtor, Event, EventKind, Money, forgiven_by};
 use crate::schedule::{Policy, plan};
 use crate::server::app::{AppState, Body, hold_debtor, verdict};
 use crate::server::auth::Supervisor;
@@ -103,19 +103,19 @@ async fn record_new(
     };
     let mut paid = debtor.clone();
     take_off(&mut paid, req.amount_minor);
+    let unpaid = history.clone();
     let mut events = vec![event];
     history.extend_from_slice(&events);
     history.sort_by_key(|e| e.at);
     let mut p = plan(&paid, &history, policy, now);
     let kept = p.promises.kept > before.promises.kept;
     // A settlement it kept forgives what is left, up to what was agreed.
-    let forgiven = match before.promises.open {
-        Some(o) if kept && p.promises.open.map(|n| n.made_at) != Some(o.made_at) => o
-            .forgives
-            .filter(|f| f.currency == currency)
-            .map_or(0, |f| f.minor.min(owed - req.amount_minor)),
-        _ => 0,
-    };
+    let agreed: i64 = forgiven_by(&unpaid, &history, debtor.time_zone.tz(), now)
+        .iter()
+        .filter(|f| f.currency == currency)
+        .map(|f| f.minor)
+        .sum();
+    let forgiven = agreed.min(owed - req.amount_minor);
     if forgiven > 0 {
         take_off(&mut paid, forgiven);
         let event = Event {
@@ -149,7 +149,13 @@ async fn record_new(
             },
         )
         .await?;
-    let balance_minor = owed - req.amount_minor - forgiven;
+    // Net of any credit on a debt, as the plan counts it.
+    let balance_minor = paid
+        .debts
+        .iter()
+        .map(|d| d.balance.minor)
+        .sum::<i64>()
+        .max(0);
     let worked_from = before.queue.map(|q| policy.queue(q).id.clone());
     // A debtor under a promise waits in no queue: the payment, and the
     // promise it keeps, count for the queue the promise was made from.
