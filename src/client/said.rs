@@ -95,6 +95,7 @@ fn field_said(field: &str) -> String {
         "reason" => "o motivo",
         "note" => "a observação",
         "promise" => "a promessa",
+        "promise.amount_minor" => "o valor da quitação",
         "plan" => "o parcelamento",
         "callback_at" => "o horário do retorno",
         "debtor_id" => "o devedor",

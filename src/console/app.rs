@@ -19,7 +19,7 @@ use crate::api::{
 };
 use crate::client::ClientError;
 use crate::client::outbox::Gist;
-use crate::domain::{Currency, Event, EventKind, Locale};
+use crate::domain::{Currency, Disposition, Event, EventKind, Locale};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -1246,7 +1246,9 @@ impl App {
                             form.note.push('\n')
                         }
                         Action::Select | Action::Submit => self.submit_outcome(fx),
-                        Action::Settle => {
+                        // A promise's alone: a box ticked unseen would
+                        // come back ticked with a later promise.
+                        Action::Settle if form.disposition == Some(Disposition::PromiseToPay) => {
                             form.settles = !form.settles;
                             form.error = None;
                         }

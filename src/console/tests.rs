@@ -509,6 +509,9 @@ fn a_bad_promise_stays_in_the_form_with_its_field() {
 fn a_settlement_says_what_it_forgives_and_a_bigger_discount_stays() {
     let mut a = leased(Locale::PtBr, true);
     key(&mut a, "o");
+    // Not a promise yet: nothing to settle, and nothing ticked unseen.
+    key(&mut a, "ctrl-q");
+    assert_eq!(a.state()["input"]["settles"], false);
     typed(&mut a, "promessa");
     key(&mut a, "tab");
     key(&mut a, "tab");

@@ -206,9 +206,10 @@ fn settles_line(
         return Line::from(spans);
     }
     spans.push(Span::raw(locale.pick("[x] sim", "[x] yes")));
+    // An amount over the balance is the amount's own mistake, said there.
     let amount = terms.and_then(|t| {
         let typed = parse_money(&form.amount, t.balance.currency, locale).ok()?;
-        Some(t.settlement(typed))
+        (typed.minor <= t.balance.minor).then(|| t.settlement(typed))
     });
     let (said, colour) = match amount {
         Some(Ok(Some(f))) => (
@@ -241,6 +242,9 @@ fn settles_line(
         None => (String::new(), theme.muted),
     };
     spans.push(Span::styled(said, theme.fg(colour)));
+    if let Some(k) = key {
+        spans.push(Span::styled(format!(" · {k}"), theme.fg(theme.muted)));
+    }
     Line::from(spans)
 }
 
