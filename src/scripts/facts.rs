@@ -24,6 +24,8 @@ pub struct Owing {
 pub struct PromiseFacts {
     /// Of the promise, or of the installment due (or missed).
     pub amount: Money,
+    /// What has come of `amount` since it was agreed, in time or not.
+    pub paid: Money,
     pub date: NaiveDate,
     pub status: PromiseStatus,
     /// Installments from this one to the end of the plan (1 for a promise).
@@ -75,7 +77,7 @@ const fn fact(name: &'static str, known: Known, money: bool) -> Fact {
 }
 
 /// Every fact, as templates name them. README lists them too.
-const FACTS: [Fact; 18] = [
+const FACTS: [Fact; 21] = [
     fact("first_name", Known::Always, false),
     fact("agent_name", Known::Always, false),
     fact("creditors", Known::Always, false),
@@ -84,6 +86,10 @@ const FACTS: [Fact; 18] = [
     fact("days_past_due", Known::Owing, false),
     fact("promise", Known::Promise, true),
     fact("promise.amount", Known::Promise, true),
+    fact("promise.paid", Known::Promise, true),
+    fact("promise.remaining", Known::Promise, true),
+    // Whether, not how much: a why point may say it.
+    fact("promise.part_paid", Known::Promise, false),
     fact("promise.date", Known::Promise, false),
     fact("promise.status", Known::Promise, false),
     fact("promise.installments_left", Known::Promise, false),
@@ -195,6 +201,15 @@ impl Facts {
                 "promise",
                 Value::from_pairs([
                     ("amount", money(p.amount, locale)),
+                    ("paid", money(p.paid, locale)),
+                    (
+                        "remaining",
+                        money(
+                            Money::new(p.amount.minor - p.paid.minor, p.amount.currency),
+                            locale,
+                        ),
+                    ),
+                    ("part_paid", Value::from(p.paid.is_positive())),
                     ("date", date(p.date, locale)),
                     ("status", Value::from(status)),
                     ("installments_left", Value::from(p.installments_left)),
@@ -234,6 +249,7 @@ impl Facts {
             }),
             promise: situation.has_promise().then_some(PromiseFacts {
                 amount: brl(40_000),
+                paid: brl(15_000),
                 date: day(12),
                 status: PromiseStatus::Pending,
                 installments_left: 3,

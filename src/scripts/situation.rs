@@ -6,7 +6,8 @@ use std::fmt;
 
 use super::facts::{Facts, Owing, PromiseFacts};
 use crate::domain::{
-    Channel, Debtor, Disposition, Event, EventKind, Flag, Installment, PromiseStatus, breaks_at,
+    Channel, Debtor, Disposition, Event, EventKind, Flag, Installment, Money, PromiseStatus,
+    breaks_at,
 };
 use crate::schedule::offers::{OfferError, terms};
 use crate::schedule::{Plan, Policy, State};
@@ -190,6 +191,32 @@ fn installments(pledge: &Event) -> Option<(Vec<Installment>, u16)> {
     }
 }
 
+/// What was paid from `since` on, in each currency paid in.
+fn paid_since(history: &[Event], since: DateTime<Utc>) -> Vec<Money> {
+    let mut paid: Vec<Money> = Vec::new();
+    for e in history.iter().filter(|e| e.at >= since) {
+        if let EventKind::Payment { amount } = &e.kind {
+            match paid.iter_mut().find(|m| m.currency == amount.currency) {
+                Some(sum) => sum.minor += amount.minor,
+                None => paid.push(*amount),
+            }
+        }
+    }
+    paid
+}
+
+/// What of installment `i` was paid, payments going to the installments
+/// in their order, as the ledger takes them.
+fn paid_towards(all: &[Installment], i: usize, paid: Vec<Money>) -> Money {
+    let amount = all[i].amount;
+    let total = paid
+        .iter()
+        .find(|m| m.currency == amount.currency)
+        .map_or(0, |m| m.minor);
+    let before: i64 = all[..i].iter().map(|x| x.amount.minor).sum();
+    Money::new((total - before).clamp(0, amount.minor), amount.currency)
+}
+
 /// The situation of a debtor now, and the facts to render its points with.
 /// `history` in time order, `plan` the engine's plan of them now.
 pub fn case(
@@ -235,11 +262,13 @@ pub fn case(
                     EventKind::InstallmentPlan { .. } => Situation::PlanActive,
                     _ => Situation::PromisePending,
                 };
+                let amount = all[current].amount;
                 Some((
                     open.made_at,
                     situation,
                     PromiseFacts {
-                        amount: all[current].amount,
+                        amount,
+                        paid: Money::new(amount.minor - open.remaining.minor, amount.currency),
                         date: open.date,
                         status: PromiseStatus::Pending,
                         installments_left: left,
@@ -255,11 +284,17 @@ pub fn case(
                     let i = all.iter().rposition(|i| {
                         breaks_at(i.date + chrono::Days::new(grace as u64), tz) <= broke
                     })?;
+                    let paid = paid_towards(&all, i, paid_since(history, pledge.at));
+                    // Paid in full, if late: no promise left to ask about.
+                    if paid.minor >= all[i].amount.minor {
+                        return None;
+                    }
                     Some((
                         broke,
                         Situation::BrokenPromise,
                         PromiseFacts {
                             amount: all[i].amount,
+                            paid,
                             date: all[i].date,
                             status: PromiseStatus::Broken,
                             installments_left: (all.len() - i) as u16,

@@ -127,6 +127,7 @@ fn an_open_promise_or_plan_is_encouraged_with_its_facts() {
         c.facts.promise,
         Some(PromiseFacts {
             amount: brl(20_000),
+            paid: brl(0),
             date: d(8),
             status: PromiseStatus::Pending,
             installments_left: 1,
@@ -173,6 +174,7 @@ fn a_broken_promise_is_talked_about_until_someone_talks_to_them() {
         c.facts.promise,
         Some(PromiseFacts {
             amount: brl(20_000),
+            paid: brl(0),
             date: d(6),
             status: PromiseStatus::Broken,
             installments_left: 1,
@@ -325,6 +327,80 @@ fn broken_promise_points_in_english() {
         points[2].text
     );
     assert!(points[2].text.contains("settle in full for BRL 470.00"));
+}
+
+fn paid(n: i64, amount: i64) -> Event {
+    ev(
+        n,
+        EventKind::Payment {
+            amount: brl(amount),
+        },
+    )
+}
+
+/// What came of a promise is said: part of it paid leaves the rest to
+/// ask for, not the whole again; a promise paid in full, if late, is no
+/// broken promise to ask about.
+#[test]
+fn a_promise_part_paid_says_what_came_in_and_what_is_left() {
+    let p = default_policy();
+    let render = |history: &[Event], now: i64| {
+        let c = case_at(&debtor(50_000, 10_000), history, &p, now);
+        let text = p.talking_points.render(&c, Locale::PtBr).unwrap();
+        (c, text)
+    };
+    let (c, points) = render(&[promise(3, 20_000, d(8)), paid(4, 5_000)], 5);
+    assert_eq!(c.situation, Situation::PromisePending);
+    let options = &points[2].text;
+    assert!(
+        options.contains(
+            "O combinado é R$ 200,00 até 10/03/2026: já recebemos R$ 50,00, faltam R$ 150,00."
+        ),
+        "{options}"
+    );
+    // Broken with part of it paid, in time or after.
+    for late in [4, 12] {
+        let (c, points) = render(&[promise(3, 20_000, d(6)), paid(late, 5_000)], 13);
+        assert_eq!(c.situation, Situation::BrokenPromise);
+        assert_eq!(c.facts.promise.unwrap().paid, brl(5_000));
+        assert!(
+            points[1]
+                .text
+                .contains("para 08/03/2026 e só uma parte dele chegou até nós"),
+            "{}",
+            points[1].text
+        );
+        assert!(
+            points[2]
+                .text
+                .contains("O combinado era R$ 200,00, e recebemos R$ 50,00;"),
+            "{}",
+            points[2].text
+        );
+    }
+    // Paid in full two days late.
+    let (c, _) = render(&[promise(3, 20_000, d(6)), paid(12, 20_000)], 13);
+    assert_ne!(c.situation, Situation::BrokenPromise);
+    // A plan: the second installment, part paid.
+    let plan_made = ev(
+        3,
+        EventKind::InstallmentPlan {
+            installments: [8, 38]
+                .map(|day| Installment {
+                    date: d(day),
+                    amount: brl(10_000),
+                })
+                .into(),
+            grace_days: 2,
+        },
+    );
+    let (c, points) = render(&[plan_made, paid(7, 13_000)], 10);
+    assert_eq!(c.situation, Situation::PlanActive);
+    assert!(
+        points[2].text.contains("A próxima parcela é de R$ 100,00, em 09/04/2026: já recebemos R$ 30,00 dela, faltam R$ 70,00."),
+        "{}",
+        points[2].text
+    );
 }
 
 #[test]
