@@ -1343,6 +1343,62 @@ async fn a_kept_promise_counts_for_the_queue_it_was_made_from() {
     );
 }
 
+/// The board adds money up in the policy's currency: a payment or a
+/// promise in dollars is counted, its amount not added to the reais, and
+/// the ticker says it in dollars.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_board_adds_no_dollars_to_its_reais() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let sofia = s.login("sofia").await;
+    let csv = "external_id,name,document,jurisdiction,time_zone,phone,phone_consent,debt_id,creditor,original,balance,due_date,currency\n\
+               USD-1,Ann Lee,529.982.247-25,US-NY,America/New_York,+12125550100,yes,U-1,Acme,100.00,200.00,2026-02-01,USD\n";
+    let r = s
+        .call(
+            Method::POST,
+            "/v1/import/portfolio",
+            Some(&sofia),
+            Some(csv.as_bytes().to_vec()),
+            None,
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::OK, "{}", r.1);
+    let found = s.get("/v1/debtors?q=USD-1", &sofia).await.1;
+    let debtor = found[0]["id"].as_i64().unwrap();
+    let total = |board: &Value| {
+        let t = &board["today"]["total"];
+        (
+            t["promises_made"].as_i64().unwrap(),
+            t["promised_minor"].as_i64().unwrap(),
+            t["collected_minor"].as_i64().unwrap(),
+        )
+    };
+    let before = total(&s.get("/v1/board", &sofia).await.1);
+    let promised = json!({
+        "disposition": "promise_to_pay",
+        "promise": { "amount_minor": 5_000, "due_date": "2026-03-12" }
+    });
+    let r = s.outcome(debtor, &ana, Some("usd-1"), &promised).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let paid = json!({ "debtor_id": debtor, "amount_minor": 5_000 });
+    pay_as(&s, &sofia, paid, "usd-pay").await;
+    let board = s.get("/v1/board", &sofia).await.1;
+    assert_eq!(board["currency"], "BRL");
+    assert_eq!(
+        total(&board),
+        (before.0 + 1, before.1, before.2),
+        "{}",
+        board["today"]["total"]
+    );
+    let payment = board["recent"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["kind"] == "payment_received")
+        .unwrap();
+    assert_eq!(payment["body"]["currency"], "USD", "{payment}");
+}
+
 /// On PostgreSQL too, several lease calls of one agent at once (two
 /// consoles, a retry) leave them holding one debtor: each had found
 /// nothing to give back and leased.

@@ -1571,6 +1571,7 @@ async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
             &Change {
                 events: vec![dialed.clone()],
                 call: Some(CallWrite {
+                    counted_in: Currency::BRL,
                     agent_id: ana.id,
                     queue: Some("early".into()),
                     ends: None,
@@ -1611,6 +1612,7 @@ async fn a_call_dialed_is_ended_once_by_its_outcome(store: Arc<dyn Store>) {
     let end = Change {
         events: vec![outcome.clone()],
         call: Some(CallWrite {
+            counted_in: Currency::BRL,
             agent_id: ana.id,
             queue: Some("early".into()),
             ends: Some((open.clone(), answered.clone())),
@@ -1776,6 +1778,7 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
         Change {
             events,
             call: Some(CallWrite {
+                counted_in: Currency::BRL,
                 agent_id: ana.id,
                 queue: Some("early".into()),
                 ends: None,

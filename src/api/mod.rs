@@ -450,6 +450,15 @@ pub struct BoardView {
     pub newest_id: i64,
 }
 
+/// Whether the money an event's body tells of (`amount_minor`,
+/// `promised_minor`) is in `currency`, so that a board adds it up: its
+/// `currency`, where the event names one (older ones do not, and were).
+pub fn money_in(body: &serde_json::Value, currency: crate::domain::Currency) -> bool {
+    body["currency"]
+        .as_str()
+        .is_none_or(|code| code == currency.code())
+}
+
 /// The kinds of event the board's ticker shows; the rest (agents' states,
 /// calls starting, leases taken) move the tables instead, or the ticker
 /// would scroll without pause on a busy floor.

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::api::{
     AgentCall, AgentState, BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally,
-    QueueDebtor, QueueView, Tally, Today,
+    QueueDebtor, QueueView, Tally, Today, money_in,
 };
 use crate::client::events::Live;
 use crate::config::BoardConfig;
@@ -837,7 +837,10 @@ impl Board {
                 let promise = d.is_some_and(|d| {
                     matches!(d, Disposition::PromiseToPay | Disposition::PaymentPlan)
                 });
-                let promised = b["promised_minor"].as_i64().unwrap_or(0);
+                let promised = match money_in(b, self.currency) {
+                    true => b["promised_minor"].as_i64().unwrap_or(0),
+                    false => 0,
+                };
                 if let Some(a) = self.agents.iter_mut().find(|a| a.id == agent) {
                     a.rpc_today += i64::from(rpc);
                     a.promises_today += i64::from(promise);
@@ -859,7 +862,10 @@ impl Board {
             }
             // Today's, as the server counts them: by when they came.
             "payment_received" if self.is_today(e.at) => {
-                let amount = b["amount_minor"].as_i64().unwrap_or(0);
+                let amount = match money_in(b, self.currency) {
+                    true => b["amount_minor"].as_i64().unwrap_or(0),
+                    false => 0,
+                };
                 self.tally(str_of("from_queue").as_deref(), |t| {
                     t.collected_minor = t.collected_minor.saturating_add(amount)
                 });

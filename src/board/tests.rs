@@ -475,6 +475,44 @@ fn the_ticker_names_the_debtor_an_agent_held() {
     assert!(line.ends_with("debtor 99"), "{line}");
 }
 
+/// Money in another currency than the board's is not added to its
+/// figures, and the ticker says it in its own currency.
+#[test]
+fn dollars_are_not_added_to_the_reais() {
+    let mut b = board();
+    let total = |b: &Board| {
+        let t = &b.today.as_ref().unwrap().total;
+        (t.collected_minor, t.promised_minor)
+    };
+    let before = total(&b);
+    event(
+        &mut b,
+        200,
+        "payment_received",
+        None,
+        serde_json::json!({"amount_minor": 5000, "currency": "USD"}),
+    );
+    event(
+        &mut b,
+        201,
+        "outcome_recorded",
+        Some(1),
+        serde_json::json!({"disposition": "promise_to_pay", "promised_minor": 7000, "currency": "USD"}),
+    );
+    assert_eq!(total(&b), before);
+    let line = view::ticker_line(&b.ticker[b.ticker.len() - 2], &b);
+    assert!(line.contains("payment USD 50.00"), "{line}");
+    // One in reais, or from a server that names no currency, is.
+    event(
+        &mut b,
+        202,
+        "payment_received",
+        None,
+        serde_json::json!({"amount_minor": 5000}),
+    );
+    assert_eq!(total(&b), (before.0 + 5000, before.1));
+}
+
 /// The names stay through a snapshot read again (ctrl-r, a reconnection),
 /// and an agent the board never saw, or a supervisor letting go of a
 /// lease, are named as the event names them.

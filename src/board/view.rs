@@ -18,7 +18,7 @@ use crate::console::keymap::Mode;
 use crate::console::scroll::Scroll;
 use crate::console::theme::Theme;
 use crate::console::views::{Hint, Scrolled, cut, fitting, help_rows, scrolled};
-use crate::domain::{Disposition, Locale, Money};
+use crate::domain::{Currency, Disposition, Locale, Money};
 use crate::schedule::compliance::rule_said;
 use unicode_width::UnicodeWidthStr;
 
@@ -425,6 +425,16 @@ fn money(minor: i64, b: &Board) -> String {
     Money::new(minor, b.currency).display(b.locale).to_string()
 }
 
+/// An amount an event tells of, in the currency it names (the board's
+/// where it names none).
+fn money_of(minor: i64, body: &serde_json::Value, b: &Board) -> String {
+    let currency = body["currency"]
+        .as_str()
+        .and_then(|c| Currency::read(c).ok())
+        .unwrap_or(b.currency);
+    Money::new(minor, currency).display(b.locale).to_string()
+}
+
 fn today_panel(frame: &mut Frame, area: Rect, b: &Board, theme: &Theme) {
     let w = |pt, en| b.locale.pick(pt, en);
     let blk = block(w("hoje", "today"), false, theme).borders(Borders::TOP | Borders::LEFT);
@@ -540,7 +550,7 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
                 crate::console::words::disposition(b.locale, d)
             });
             match body["promised_minor"].as_i64().filter(|m| *m > 0) {
-                Some(m) => format!("{who}: {d} {}{debtor}", money(m, b)),
+                Some(m) => format!("{who}: {d} {}{debtor}", money_of(m, body, b)),
                 None => format!("{who}: {d}{debtor}"),
             }
         }
@@ -548,13 +558,13 @@ pub fn ticker_line(e: &FeedView, b: &Board) -> String {
             let paid = format!(
                 "{} {}",
                 w("pagamento", "payment"),
-                money(body["amount_minor"].as_i64().unwrap_or(0), b)
+                money_of(body["amount_minor"].as_i64().unwrap_or(0), body, b)
             );
             match body["forgiven_minor"].as_i64().filter(|m| *m > 0) {
                 Some(m) => format!(
                     "{paid} {} {}{debtor}",
                     w("quita com desconto de", "settles, forgiving"),
-                    money(m, b)
+                    money_of(m, body, b)
                 ),
                 None => format!("{paid}{debtor}"),
             }

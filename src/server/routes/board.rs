@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 use crate::api::{
     BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally, Tally, Today,
 };
-use crate::api::{ErrorBody, TICKER_KINDS};
-use crate::domain::Disposition;
+use crate::api::{ErrorBody, TICKER_KINDS, money_in};
+use crate::domain::{Currency, Disposition};
 use crate::server::app::{AppState, Query};
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
@@ -102,7 +102,7 @@ pub async fn snapshot(
         currency: state.policy.currency.code().to_string(),
         queues,
         agents,
-        today: today(day, &calls, &money),
+        today: today(day, &calls, &money, state.policy.currency),
         recent: recent.iter().map(feed_view).collect(),
         newest_id,
     }))
@@ -146,7 +146,12 @@ fn is_promise(d: Disposition) -> bool {
 
 /// Today's tallies: calls by the queue worked from, payments and promises
 /// kept or broken by the queue the feed names.
-fn today(day: chrono::NaiveDate, calls: &[CallTally], money: &[FeedItem]) -> Today {
+fn today(
+    day: chrono::NaiveDate,
+    calls: &[CallTally],
+    money: &[FeedItem],
+    currency: Currency,
+) -> Today {
     let mut per_queue: BTreeMap<String, Tally> = BTreeMap::new();
     let mut total = Tally::default();
     let mut hourly: Vec<HourTally> = (0..24)
@@ -190,7 +195,8 @@ fn today(day: chrono::NaiveDate, calls: &[CallTally], money: &[FeedItem]) -> Tod
             .or(item.body["queue"].as_str());
         let amount = item.body["amount_minor"].as_i64().unwrap_or(0);
         match item.kind.as_str() {
-            "payment_received" => add(queue, &|t: &mut Tally| {
+            // Money in another currency is not added to the board's.
+            "payment_received" if money_in(&item.body, currency) => add(queue, &|t: &mut Tally| {
                 t.collected_minor = t.collected_minor.saturating_add(amount)
             }),
             "promise_kept" => add(queue, &|t: &mut Tally| t.promises_kept += 1),

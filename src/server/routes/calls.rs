@@ -100,6 +100,7 @@ async fn start_new(
                 events: vec![attempt],
                 verdict: Some(verdict(policy, &debtor, &after, now)),
                 call: Some(CallWrite {
+                    counted_in: policy.currency,
                     agent_id: user.id,
                     queue: queue.clone(),
                     ends: None,

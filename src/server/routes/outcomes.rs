@@ -140,6 +140,7 @@ async fn record_new(
                 balances: vec![],
                 verdict: Some(v),
                 call: Some(CallWrite {
+                    counted_in: state.policy.currency,
                     agent_id: user.id,
                     queue: from_queue.clone(),
                     ends,
@@ -159,6 +160,13 @@ async fn record_new(
         change_state(tx, user, AgentState::WrapUp, None, None, now).await?;
     }
     // What was promised, so a board adds it up without asking again.
+    let promised_in = events.iter().find_map(|e| match &e.kind {
+        EventKind::Promise { amount, .. } => Some(amount.currency),
+        EventKind::InstallmentPlan { installments, .. } => {
+            installments.first().map(|i| i.amount.currency)
+        }
+        _ => None,
+    });
     let promised_minor: i64 = events
         .iter()
         .map(|e| match &e.kind {
@@ -177,6 +185,7 @@ async fn record_new(
         "agent_name": user.name,
         "disposition": req.disposition,
         "promised_minor": promised_minor,
+        "currency": promised_in.map(|c| c.code().to_string()),
         "queue": queue,
         "from_queue": from_queue,
         "recorded_at": at,

@@ -170,6 +170,7 @@ async fn record_new(
         "amount_minor": req.amount_minor,
         "balance_minor": balance_minor,
         "forgiven_minor": forgiven,
+        "currency": currency.code(),
         "from_queue": from_queue,
     });
     tx.publish(

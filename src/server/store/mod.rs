@@ -15,7 +15,7 @@ use futures_util::future::BoxFuture;
 use std::sync::Arc;
 
 use crate::api::{AgentCall, AgentState, AgentStateView, QueueDebtor};
-use crate::domain::{Debtor, Event, Role, User};
+use crate::domain::{Currency, Debtor, Event, Role, User};
 
 pub use sql::SqlStore;
 
@@ -104,6 +104,9 @@ pub struct Change {
 /// A call attempt, kept with its agent and queue for the board.
 #[derive(Clone, Debug)]
 pub struct CallWrite {
+    /// The currency the board adds up promises in: one in another is
+    /// counted without its amount.
+    pub counted_in: Currency,
     pub agent_id: i64,
     /// The queue the debtor was worked from.
     pub queue: Option<String>,

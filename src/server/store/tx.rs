@@ -10,7 +10,7 @@ use super::exec::{Arg, Exec, Value, args, int, text};
 use super::later::Later;
 use super::rows::{self, from_ms, ms};
 use super::*;
-use crate::domain::EventKind;
+use crate::domain::{Currency, EventKind};
 
 pub(super) struct SqlTx<'c> {
     /// Reached through `db`, which sends what `later` holds first.
@@ -102,7 +102,11 @@ static UPSERT_VERDICT_POSTGRES: LazyLock<String> =
 
 /// The outcome among the events written (its row id and disposition) and
 /// what was promised with it, in minor units.
-fn what_came_of(events: &[Event], ids: &[i64]) -> (Option<i64>, Option<String>, Option<i64>) {
+fn what_came_of(
+    events: &[Event],
+    ids: &[i64],
+    counted_in: Currency,
+) -> (Option<i64>, Option<String>, Option<i64>) {
     let mut outcome = (None, None, None);
     for (e, id) in events.iter().zip(ids) {
         match &e.kind {
@@ -110,8 +114,12 @@ fn what_came_of(events: &[Event], ids: &[i64]) -> (Option<i64>, Option<String>, 
                 outcome.0 = Some(*id);
                 outcome.1 = Some(disposition.name().to_string());
             }
-            EventKind::Promise { amount, .. } => outcome.2 = Some(amount.minor),
-            EventKind::InstallmentPlan { installments, .. } => {
+            EventKind::Promise { amount, .. } if amount.currency == counted_in => {
+                outcome.2 = Some(amount.minor)
+            }
+            EventKind::InstallmentPlan { installments, .. }
+                if installments.iter().all(|i| i.amount.currency == counted_in) =>
+            {
                 outcome.2 = Some(installments.iter().map(|i| i.amount.minor).sum())
             }
             _ => {}
@@ -383,7 +391,8 @@ impl Tx for SqlTx<'_> {
                 .await?;
         }
         if let Some(call) = &change.call {
-            let (outcome_id, disposition, promised) = what_came_of(&change.events, &ids);
+            let (outcome_id, disposition, promised) =
+                what_came_of(&change.events, &ids, call.counted_in);
             match &call.ends {
                 Some((open, contact)) => {
                     let ended = self
