@@ -1769,6 +1769,64 @@ async fn a_kept_settlement_forgives_the_rest_and_a_late_one_does_not() {
     assert_eq!(paid["balance_minor"], 0, "{paid}");
 }
 
+/// A payment goes to interest and fees first (Código Civil art. 354), so
+/// the discount for paying the rest in full is on what interest is left.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payment_pays_interest_first_and_the_discount_shrinks_with_it() {
+    let s = start().await;
+    let admin = s.login("admin").await;
+    let offers = |v: &Value| {
+        let o = &v["offers"];
+        (
+            o["balance_minor"].as_i64().unwrap(),
+            o["max_discount_minor"].as_i64().unwrap(),
+        )
+    };
+    let mut found = None;
+    for id in 1..200 {
+        let script = s.get(&format!("/v1/debtors/{id}/script"), &admin).await.1;
+        if script["offers"]["max_discount_minor"].as_i64().unwrap_or(0) > 100 {
+            found = Some((id, offers(&script)));
+            break;
+        }
+    }
+    let (debtor, (balance, discount)) = found.expect("a debtor with a discount");
+    let d = s.get(&format!("/v1/debtors/{debtor}"), &admin).await.1;
+    let interest: i64 = d["debts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["interest_and_fees_minor"].as_i64().unwrap())
+        .sum();
+    assert!(interest < balance, "{d}");
+    // Half the interest paid: about half the discount left.
+    let body = json!({ "debtor_id": debtor, "amount_minor": interest / 2 });
+    pay_as(&s, &admin, body, "int-1").await;
+    let script = s
+        .get(&format!("/v1/debtors/{debtor}/script"), &admin)
+        .await
+        .1;
+    let (left, half) = offers(&script);
+    assert_eq!(left, balance - interest / 2);
+    assert!(
+        (discount / 2 - 1..=discount / 2 + 1).contains(&half),
+        "{half} of {discount}"
+    );
+    // The rest of it: no interest left to forgive.
+    let body = json!({ "debtor_id": debtor, "amount_minor": interest - interest / 2 });
+    pay_as(&s, &admin, body, "int-2").await;
+    let script = s
+        .get(&format!("/v1/debtors/{debtor}/script"), &admin)
+        .await
+        .1;
+    assert_eq!(
+        offers(&script),
+        (balance - interest, 0),
+        "{}",
+        script["offers"]
+    );
+}
+
 /// A payment through the API, which must be taken.
 async fn pay_as(s: &Server, token: &str, body: Value, key: &str) -> Value {
     let r = s

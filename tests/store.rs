@@ -15,8 +15,8 @@ use regua::domain::{
     Role, User, Zone, cpf_from_base,
 };
 use regua::server::store::{
-    CallWrite, Change, Idempotency, Imported, Lease, Store, StoreError, Tx, Verdict, connect,
-    import_mark, write,
+    CallWrite, Change, DebtBalance, Idempotency, Imported, Lease, Store, StoreError, Tx, Verdict,
+    connect, import_mark, write,
 };
 
 /// The unexpired lease on a debtor, as a request's transaction reads it.
@@ -626,7 +626,11 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
             id,
             &Change {
                 events: vec![pay.clone(), call.clone()],
-                balances: vec![(debt_id, 10_000)],
+                balances: vec![DebtBalance {
+                    debt_id,
+                    balance_minor: 10_000,
+                    interest_fees_minor: 500,
+                }],
                 verdict: Some(verdict),
                 call: None,
             },
@@ -640,11 +644,10 @@ async fn history_and_balances_change_together(store: Arc<dyn Store>) {
         vec![call, pay],
         "in time order, whatever the order written"
     );
+    let debt = &store.debtor(id).await.unwrap().unwrap().debts[0];
     assert_eq!(
-        store.debtor(id).await.unwrap().unwrap().debts[0]
-            .balance
-            .minor,
-        10_000
+        (debt.balance.minor, debt.interest_and_fees.minor),
+        (10_000, 500)
     );
     assert_eq!(store.due_for_review(t(5, 8), 10).await.unwrap(), vec![id]);
     assert!(store.due_for_review(t(5, 7), 10).await.unwrap().is_empty());

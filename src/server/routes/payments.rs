@@ -15,7 +15,7 @@ use crate::server::app::{AppState, Body, hold_debtor, verdict};
 use crate::server::auth::Supervisor;
 use crate::server::error::ApiError;
 use crate::server::idempotent::once;
-use crate::server::store::{Change, Tx};
+use crate::server::store::{Change, DebtBalance, Tx};
 use chrono::{DateTime, Utc};
 
 #[utoipa::path(post, path = "/v1/payments", tag = "payments", security(("bearer" = ["supervisor", "admin"])),
@@ -133,8 +133,12 @@ async fn record_new(
         .debts
         .iter()
         .zip(&debtor.debts)
-        .filter(|(after, before)| after.balance != before.balance)
-        .map(|(after, _)| (after.id, after.balance.minor))
+        .filter(|(after, before)| after != before)
+        .map(|(after, _)| DebtBalance {
+            debt_id: after.id,
+            balance_minor: after.balance.minor,
+            interest_fees_minor: after.interest_and_fees.minor,
+        })
         .collect();
     let v = verdict(policy, &paid, &p, now);
     let queue = v.queue.clone();
@@ -200,7 +204,9 @@ async fn record_new(
     })
 }
 
-/// `amount` taken off the debts, the oldest due first.
+/// `amount` taken off the debts, the oldest due first, and off each debt
+/// its interest and fees first (Código Civil art. 354): what is left of
+/// them is what a discount may still forgive.
 fn take_off(debtor: &mut Debtor, amount: i64) {
     let mut debts: Vec<_> = debtor
         .debts
@@ -212,6 +218,8 @@ fn take_off(debtor: &mut Debtor, amount: i64) {
     for d in debts {
         let take = left.min(d.balance.minor);
         d.balance.minor -= take;
+        let interest = d.interest_and_fees.minor.max(0);
+        d.interest_and_fees.minor = interest - take.min(interest);
         left -= take;
     }
 }

@@ -94,11 +94,20 @@ pub struct Verdict {
 pub struct Change {
     /// Appended to the history, in order.
     pub events: Vec<Event>,
-    /// New balances by debt id (after a payment).
-    pub balances: Vec<(i64, i64)>,
+    /// Debts' new balances (after a payment).
+    pub balances: Vec<DebtBalance>,
     pub verdict: Option<Verdict>,
     /// The call attempt this write starts or ends.
     pub call: Option<CallWrite>,
+}
+
+/// What a debt owes after a payment: in all, and of that, interest and
+/// fees.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DebtBalance {
+    pub debt_id: i64,
+    pub balance_minor: i64,
+    pub interest_fees_minor: i64,
 }
 
 /// A call attempt, kept with its agent and queue for the board.

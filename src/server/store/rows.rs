@@ -281,8 +281,8 @@ pub fn insert_history(dialect: Dialect, rows: usize) -> String {
         values(dialect, rows, 3)
     )
 }
-pub const SET_BALANCE: &str =
-    "UPDATE debts SET balance_minor = $1 WHERE id = $2 AND debtor_id = $3";
+pub const SET_BALANCE: &str = "UPDATE debts SET balance_minor = $1, interest_fees_minor = $2 \
+     WHERE id = $3 AND debtor_id = $4";
 pub const DUE_FOR_REVIEW: &str = "SELECT debtor_id FROM verdicts WHERE review_ms IS NOT NULL AND review_ms <= $1 ORDER BY review_ms LIMIT $2";
 pub const RENEW_LEASE: &str = "UPDATE leases SET expires_ms = $1 WHERE id = $2 AND agent_id = $3 AND expires_ms > $4 \
      RETURNING id, debtor_id, agent_id, expires_ms";

@@ -386,9 +386,12 @@ impl Tx for SqlTx<'_> {
             // come back in is not promised.
             ids.sort_unstable();
         }
-        for (debt_id, balance) in &change.balances {
-            self.write_later(rows::SET_BALANCE, &args![*balance, *debt_id, debtor_id])
-                .await?;
+        for b in &change.balances {
+            self.write_later(
+                rows::SET_BALANCE,
+                &args![b.balance_minor, b.interest_fees_minor, b.debt_id, debtor_id],
+            )
+            .await?;
         }
         if let Some(call) = &change.call {
             let (outcome_id, disposition, promised) =
