@@ -174,6 +174,11 @@ pub fn event_line(e: &Event, fate: Option<Fate>, zone: Option<Tz>, locale: Local
             pick("Pagamento", "Payment"),
             amount.display(locale)
         ),
+        EventKind::Unknown => pick(
+            "Evento de uma versão mais nova do regua",
+            "An event of a newer regua",
+        )
+        .to_string(),
         EventKind::Forgiven { amount } => format!(
             "{} {}",
             pick("Quitação: desconto concedido de", "Settled: forgiven"),

@@ -131,6 +131,11 @@ pub enum EventKind {
         flag: Flag,
         set: bool,
     },
+    /// A kind this version does not know, written by a newer one (a server
+    /// rolled back, a console older than its server): read and passed
+    /// over, where refusing it had refused the debtor's whole history.
+    #[serde(other)]
+    Unknown,
 }
 
 /// The flags in force after a history.
@@ -177,5 +182,23 @@ impl Flags {
         } else {
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_kind_of_a_newer_version_is_read_as_unknown_and_the_rest_as_before() {
+        let newer = r#"{"at":"2026-03-10T13:00:00Z","kind":"refund","amount":{"minor":500,"currency":"BRL"}}"#;
+        let e: Event = serde_json::from_str(newer).unwrap();
+        assert_eq!(e.kind, EventKind::Unknown);
+        let known = r#"{"at":"2026-03-10T13:00:00Z","kind":"payment","amount":{"minor":500,"currency":"BRL"}}"#;
+        let e: Event = serde_json::from_str(known).unwrap();
+        assert!(matches!(e.kind, EventKind::Payment { .. }));
+        // A known kind with a bad field is still refused, not passed over.
+        let bad = r#"{"at":"2026-03-10T13:00:00Z","kind":"payment","amount":"lots"}"#;
+        assert!(serde_json::from_str::<Event>(bad).is_err());
     }
 }

@@ -139,8 +139,9 @@ impl Facts {
                 continue;
             }
             match &e.kind {
-                // Above; and what a settlement forgave is no payment.
-                EventKind::Contact { .. } | EventKind::Forgiven { .. } => {}
+                // Above; what a settlement forgave is no payment; and a
+                // newer version's kind is passed over.
+                EventKind::Contact { .. } | EventKind::Forgiven { .. } | EventKind::Unknown => {}
                 EventKind::MessageOpened { channel } => {
                     f.last_opened[*channel as usize] = Some(e.at)
                 }
