@@ -2,7 +2,7 @@
 //! real HTTP client, a clock the test sets (a Tuesday morning in São Paulo,
 //! so calls are allowed).
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Timelike, Utc};
 use reqwest::header::HeaderValue;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::{Value, json};
@@ -1397,6 +1397,56 @@ async fn the_board_adds_no_dollars_to_its_reais() {
         .find(|e| e["kind"] == "payment_received")
         .unwrap();
     assert_eq!(payment["body"]["currency"], "USD", "{payment}");
+}
+
+/// A promise counts in the hour it was recorded, the call in the hour it
+/// was dialed, in the snapshot as on the live board: a reload had moved a
+/// promise recorded at 11:03 of a call dialed at 10:58 back to 10:00.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_counts_in_the_hour_it_was_recorded() {
+    let s = start().await;
+    let sofia = s.login("sofia").await;
+    let dialed = morning() + chrono::Duration::minutes(58);
+    s.set_clock(dialed);
+    let ana = s.login("ana").await;
+    let debtor = lease_any(&s, &ana).await;
+    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
+    let phone = record["phones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["consent"] == true)
+        .expect("a callable debtor has a number to call")["number"]
+        .clone();
+    let r = s
+        .call(
+            Method::POST,
+            &format!("/v1/debtors/{debtor}/calls"),
+            Some(&ana),
+            Some(json!({ "phone": phone }).to_string().into_bytes()),
+            Some("hour-call"),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    s.set_clock(dialed + chrono::Duration::minutes(5));
+    let promised = json!({
+        "disposition": "promise_to_pay",
+        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
+    });
+    let r = s.outcome(debtor, &ana, Some("hour-out"), &promised).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let board = s.get("/v1/board", &sofia).await.1;
+    let hourly = board["today"]["hourly"].as_array().unwrap();
+    let (call, kept) = (
+        dialed.hour() as usize,
+        (dialed + chrono::Duration::minutes(5)).hour() as usize,
+    );
+    assert_eq!(
+        (&hourly[call]["contacts"], &hourly[call]["promises"]),
+        (&json!(1), &json!(0)),
+        "{hourly:?}"
+    );
+    assert_eq!(hourly[kept]["promises"], 1, "{hourly:?}");
 }
 
 /// On PostgreSQL too, several lease calls of one agent at once (two

@@ -1819,6 +1819,7 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
                 c.queue.as_deref(),
                 c.disposition.as_deref(),
                 c.hour,
+                c.outcome_hour,
                 c.calls,
                 c.promised_minor,
             )
@@ -1827,8 +1828,16 @@ async fn the_board_reads_blocked_rules_the_floor_and_the_calls(store: Arc<dyn St
     assert_eq!(
         seen,
         vec![
-            (ana.id, Some("early"), Some("no_answer"), 10, 1, 0),
-            (ana.id, Some("early"), Some("promise_to_pay"), 11, 1, 5_000),
+            (ana.id, Some("early"), Some("no_answer"), 10, 10, 1, 0),
+            (
+                ana.id,
+                Some("early"),
+                Some("promise_to_pay"),
+                11,
+                11,
+                1,
+                5_000
+            ),
         ]
     );
     assert!(store.call_tallies(t(3, 0), None).await.unwrap().is_empty());

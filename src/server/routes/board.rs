@@ -186,6 +186,8 @@ fn today(
         });
         if let Some(h) = hourly.get_mut(c.hour as usize) {
             h.contacts += c.calls;
+        }
+        if let Some(h) = hourly.get_mut(c.outcome_hour as usize) {
             h.promises += promises;
         }
     }

@@ -210,7 +210,10 @@ pub struct CallTally {
     pub agent_id: i64,
     pub queue: Option<String>,
     pub disposition: Option<String>,
+    /// Hours since the day's start: of the calls' start, and of their
+    /// outcomes.
     pub hour: i64,
+    pub outcome_hour: i64,
     pub calls: i64,
     pub promised_minor: i64,
 }

@@ -377,10 +377,16 @@ pub const FLOOR: &str = "SELECT u.id, u.name, s.state, s.reason, s.since_ms, \
      LEFT JOIN debtors d ON d.id = l.debtor_id \
      WHERE u.role = 'agent' AND (l.id IS NOT NULL OR s.seen_ms > $2) \
      ORDER BY u.name, u.id, l.expires_ms DESC";
-pub const CALL_TALLIES: &str = "SELECT agent_id, queue, disposition, (started_ms - $1) / 3600000 AS hour, \
-     COUNT(*) AS calls, CAST(COALESCE(SUM(promised_minor), 0) AS BIGINT) AS promised_minor \
-     FROM calls WHERE started_ms >= $1 AND ($2 IS NULL OR agent_id = $2) \
-     GROUP BY agent_id, queue, disposition, hour";
+/// A call's hour is its start's, what came of it its outcome's: a promise
+/// recorded at 11:03 of a call dialed at 10:58 is one of 11:00, as the
+/// live board counts it.
+pub const CALL_TALLIES: &str = "SELECT c.agent_id, c.queue, c.disposition, \
+     (c.started_ms - $1) / 3600000 AS hour, \
+     (COALESCE(h.at_ms, c.started_ms) - $1) / 3600000 AS outcome_hour, \
+     COUNT(*) AS calls, CAST(COALESCE(SUM(c.promised_minor), 0) AS BIGINT) AS promised_minor \
+     FROM calls c LEFT JOIN history h ON h.id = c.outcome_id \
+     WHERE c.started_ms >= $1 AND ($2 IS NULL OR c.agent_id = $2) \
+     GROUP BY c.agent_id, c.queue, c.disposition, hour, outcome_hour";
 /// Callable first, then by priority, as a lease would take them.
 pub const QUEUE_DEBTORS: &str = "SELECT v.debtor_id, d.name, \
      CAST(CASE WHEN v.callable THEN 1 ELSE 0 END AS BIGINT) AS callable, \
@@ -704,6 +710,7 @@ pub fn call_tally(row: &dyn Cols) -> Result<CallTally, StoreError> {
         queue: row.text("queue")?,
         disposition: row.text("disposition")?,
         hour: int(row, "hour")?,
+        outcome_hour: int(row, "outcome_hour")?,
         calls: int(row, "calls")?,
         promised_minor: int(row, "promised_minor")?,
     })
