@@ -355,7 +355,7 @@ pub fn fates(history: &[Event], tz: Option<Tz>, now: DateTime<Utc>) -> Fates {
 
 /// What the settlements that `after` keeps, and `before` did not, agreed
 /// to forgive: `before` and `after` are one history without and with a
-/// new event (a payment). Each promise's fate is its fold's, at the time
+/// new event that is no promise (a payment). Each promise's fate is its fold's, at the time
 /// each payment was made, so a payment made in time and reported late
 /// keeps its settlement as it keeps a promise.
 pub fn forgiven_by(
@@ -364,20 +364,17 @@ pub fn forgiven_by(
     tz: Option<Tz>,
     now: DateTime<Utc>,
 ) -> Vec<Money> {
-    let was = fates(before, tz, now);
-    let kept_before = |event: &Event| {
-        was.each
-            .iter()
-            .any(|(i, fate)| *fate == Fate::Kept && before[*i] == *event)
-    };
+    // The new event is no promise: both list the same promises, in order.
+    let was = fates(before, tz, now).each;
     fates(after, tz, now)
         .each
         .iter()
-        .filter(|(_, fate)| *fate == Fate::Kept)
-        .filter_map(|(i, _)| match &after[*i].kind {
+        .zip(&was)
+        .filter(|((_, now), (_, then))| *now == Fate::Kept && *then != Fate::Kept)
+        .filter_map(|((i, _), _)| match &after[*i].kind {
             EventKind::Promise {
                 forgives: Some(f), ..
-            } if !kept_before(&after[*i]) => Some(*f),
+            } => Some(*f),
             _ => None,
         })
         .collect()
