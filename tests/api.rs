@@ -1832,10 +1832,15 @@ async fn a_payment_pays_interest_first_and_the_discount_shrinks_with_it() {
             o["max_discount_minor"].as_i64().unwrap(),
         )
     };
+    // One debt: with several, the oldest's principal goes before a
+    // younger one's interest, and the halves below would not hold.
     let mut found = None;
     for id in 1..200 {
         let script = s.get(&format!("/v1/debtors/{id}/script"), &admin).await.1;
-        if script["offers"]["max_discount_minor"].as_i64().unwrap_or(0) > 100 {
+        let debts = s.get(&format!("/v1/debtors/{id}"), &admin).await.1["debts"].clone();
+        if script["offers"]["max_discount_minor"].as_i64().unwrap_or(0) > 100
+            && debts.as_array().is_some_and(|d| d.len() == 1)
+        {
             found = Some((id, offers(&script)));
             break;
         }
