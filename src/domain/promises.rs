@@ -108,6 +108,11 @@ pub struct LedgerFold<'a> {
     zone: Option<LocalZone>,
     ledger: Ledger,
     open: Option<Open<'a>>,
+    /// What is still unpaid of the promise that broke last, while paying
+    /// it still makes it good: a single promise, not a settlement (whose
+    /// discount went with its date) nor a plan (whose later installments
+    /// are to be agreed again).
+    unpaid_broken: Option<Money>,
     /// When a promise with this last day breaks: worked out once, and only
     /// once the moment is near (see `expire`).
     breaks_at: Option<(NaiveDate, DateTime<Utc>)>,
@@ -123,6 +128,7 @@ impl<'a> LedgerFold<'a> {
             zone,
             ledger: Ledger::default(),
             open: None,
+            unpaid_broken: None,
             breaks_at: None,
         }
     }
@@ -166,6 +172,11 @@ impl<'a> LedgerFold<'a> {
         if t >= deadline {
             self.ledger.broken += 1;
             self.ledger.last_broken_at = Some(deadline);
+            self.unpaid_broken = self
+                .open
+                .as_ref()
+                .filter(|o| o.single.is_some() && o.forgives.is_none())
+                .map(|o| o.remaining);
             self.open = None;
         }
     }
@@ -181,6 +192,7 @@ impl<'a> LedgerFold<'a> {
                 forgives,
             } => {
                 self.expire(event.at);
+                self.unpaid_broken = None;
                 let single = Installment {
                     date: *date,
                     amount: *amount,
@@ -200,6 +212,7 @@ impl<'a> LedgerFold<'a> {
                 grace_days,
             } if !installments.is_empty() => {
                 self.expire(event.at);
+                self.unpaid_broken = None;
                 self.open = Some(Open {
                     made_at: event.at,
                     installments,
@@ -212,7 +225,10 @@ impl<'a> LedgerFold<'a> {
             }
             EventKind::Payment { amount } => {
                 self.expire(event.at);
-                let Some(o) = self.open.as_mut() else { return };
+                let Some(o) = self.open.as_mut() else {
+                    self.make_good(*amount);
+                    return;
+                };
                 // A payment in another currency keeps no promise.
                 let mut left = if amount.currency == o.remaining.currency {
                     amount.minor
@@ -237,6 +253,23 @@ impl<'a> LedgerFold<'a> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// A payment with no promise open goes to the one that broke last:
+    /// paid in full, if late, it is no longer the debtor's broken promise.
+    #[inline(never)]
+    fn make_good(&mut self, amount: Money) {
+        let Some(unpaid) = self.unpaid_broken.as_mut() else {
+            return;
+        };
+        if amount.currency != unpaid.currency {
+            return;
+        }
+        unpaid.minor -= amount.minor;
+        if unpaid.minor <= 0 {
+            self.unpaid_broken = None;
+            self.ledger.last_broken_at = None;
         }
     }
 
@@ -523,8 +556,23 @@ mod tests {
         let l = Ledger::fold(&h, SP, at(13, 3));
         assert_eq!((l.broken, l.status()), (1, Some(PromiseStatus::Broken)));
         assert_eq!(l.last_broken_at, Some(at(13, 3)));
-        // A late payment does not mend it.
-        let h = vec![promise(at(1, 15), 1000, day(10)), pay(at(14, 12), 1000)];
+        // A late payment of part of it does not mend it.
+        let mut h = vec![promise(at(1, 15), 1000, day(10)), pay(at(14, 12), 600)];
+        assert_eq!(
+            Ledger::fold(&h, SP, at(20, 0)).status(),
+            Some(PromiseStatus::Broken)
+        );
+        // Of all of it does: still counted broken, but no longer the
+        // debtor's broken promise to be worked from that queue.
+        h.push(pay(at(15, 12), 400));
+        let l = Ledger::fold(&h, SP, at(20, 0));
+        assert_eq!((l.broken, l.kept, l.last_broken_at), (1, 0, None));
+        // Not a settlement, whose discount went with its date, nor a plan.
+        let mut settlement = promise(at(1, 15), 1000, day(10));
+        if let EventKind::Promise { forgives, .. } = &mut settlement.kind {
+            *forgives = Some(brl(100));
+        }
+        let h = vec![settlement, pay(at(14, 12), 1000)];
         assert_eq!(
             Ledger::fold(&h, SP, at(20, 0)).status(),
             Some(PromiseStatus::Broken)

@@ -77,7 +77,7 @@ const fn fact(name: &'static str, known: Known, money: bool) -> Fact {
 }
 
 /// Every fact, as templates name them. README lists them too.
-const FACTS: [Fact; 21] = [
+const FACTS: [Fact; 22] = [
     fact("first_name", Known::Always, false),
     fact("agent_name", Known::Always, false),
     fact("creditors", Known::Always, false),
@@ -88,8 +88,9 @@ const FACTS: [Fact; 21] = [
     fact("promise.amount", Known::Promise, true),
     fact("promise.paid", Known::Promise, true),
     fact("promise.remaining", Known::Promise, true),
-    // Whether, not how much: a why point may say it.
+    // Whether, not how much: a why point may say them.
     fact("promise.part_paid", Known::Promise, false),
+    fact("promise.paid_in_full", Known::Promise, false),
     fact("promise.date", Known::Promise, false),
     fact("promise.status", Known::Promise, false),
     fact("promise.installments_left", Known::Promise, false),
@@ -209,7 +210,11 @@ impl Facts {
                             locale,
                         ),
                     ),
-                    ("part_paid", Value::from(p.paid.is_positive())),
+                    (
+                        "part_paid",
+                        Value::from(p.paid.is_positive() && p.paid.minor < p.amount.minor),
+                    ),
+                    ("paid_in_full", Value::from(p.paid.minor >= p.amount.minor)),
                     ("date", date(p.date, locale)),
                     ("status", Value::from(status)),
                     ("installments_left", Value::from(p.installments_left)),

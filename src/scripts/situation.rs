@@ -285,10 +285,6 @@ pub fn case(
                         breaks_at(i.date + chrono::Days::new(grace as u64), tz) <= broke
                     })?;
                     let paid = paid_towards(&all, i, paid_since(history, pledge.at));
-                    // Paid in full, if late: no promise left to ask about.
-                    if paid.minor >= all[i].amount.minor {
-                        return None;
-                    }
                     Some((
                         broke,
                         Situation::BrokenPromise,

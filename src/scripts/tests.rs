@@ -394,12 +394,23 @@ fn a_promise_part_paid_says_what_came_in_and_what_is_left() {
             grace_days: 2,
         },
     );
-    let (c, points) = render(&[plan_made, paid(7, 13_000)], 10);
+    let (c, points) = render(&[plan_made.clone(), paid(7, 13_000)], 10);
     assert_eq!(c.situation, Situation::PlanActive);
     assert!(
         points[2].text.contains("A próxima parcela é de R$ 100,00, em 09/04/2026: já recebemos R$ 30,00 dela, faltam R$ 70,00."),
         "{}",
         points[2].text
+    );
+    // Its first installment paid in full two days late: the plan broke,
+    // and the script says the money came, late.
+    let (c, points) = render(&[plan_made, paid(12, 10_000)], 13);
+    assert_eq!(c.situation, Situation::BrokenPromise);
+    assert!(
+        points[1]
+            .text
+            .contains("para 10/03/2026 e ele chegou depois da data"),
+        "{}",
+        points[1].text
     );
 }
 

@@ -802,8 +802,8 @@ fn point_key(text: &str, needle: &str, part: &str) -> String {
 #[test]
 fn a_template_naming_a_fact_it_may_not_is_named_at_its_line_and_column() {
     let text = edited(
-        "{{ promise.date }} e {% if promise.part_paid %}só",
-        "{{ promise.amount }} e {% if promise.part_paid %}só",
+        "{{ promise.date }} e {% if promise.paid_in_full %}ele chegou",
+        "{{ promise.amount }} e {% if promise.paid_in_full %}ele chegou",
     );
     let e = the_error(&text);
     let key = point_key(&text, "promise.amount }} e {% if", "text.pt-BR");
