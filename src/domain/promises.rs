@@ -204,7 +204,7 @@ impl<'a> LedgerFold<'a> {
                     next: 0,
                     remaining: *amount,
                     grace_days: *grace_days,
-                    forgives: *forgives,
+                    forgives: forgives.as_deref().copied(),
                 });
             }
             EventKind::InstallmentPlan {
@@ -407,7 +407,7 @@ pub fn forgiven_by(
         .filter_map(|((i, _), _)| match &after[*i].kind {
             EventKind::Promise {
                 forgives: Some(f), ..
-            } => Some(*f),
+            } => Some(**f),
             _ => None,
         })
         .collect()
@@ -510,7 +510,7 @@ mod tests {
     fn a_settlement_open_says_what_keeping_it_forgives() {
         let mut settlement = promise(at(1, 15), 800, day(10));
         if let EventKind::Promise { forgives, .. } = &mut settlement.kind {
-            *forgives = Some(brl(200));
+            *forgives = Some(Box::new(brl(200)));
         }
         let h = vec![settlement, pay(at(3, 12), 300)];
         let o = Ledger::fold(&h, SP, at(5, 12)).open.unwrap();
@@ -524,7 +524,7 @@ mod tests {
     fn a_payment_forgives_what_the_settlement_it_keeps_agreed_once() {
         let mut settlement = promise(at(1, 15), 800, day(10));
         if let EventKind::Promise { forgives, .. } = &mut settlement.kind {
-            *forgives = Some(brl(200));
+            *forgives = Some(Box::new(brl(200)));
         }
         let now = at(20, 12);
         let forgiven = |before: &[Event], paid: Event| {
@@ -570,7 +570,7 @@ mod tests {
         // Not a settlement, whose discount went with its date, nor a plan.
         let mut settlement = promise(at(1, 15), 1000, day(10));
         if let EventKind::Promise { forgives, .. } = &mut settlement.kind {
-            *forgives = Some(brl(100));
+            *forgives = Some(Box::new(brl(100)));
         }
         let h = vec![settlement, pay(at(14, 12), 1000)];
         assert_eq!(

@@ -322,7 +322,7 @@ fn outcome_events(
                     amount,
                     date: p.due_date,
                     grace_days: policy.promise.grace_days,
-                    forgives,
+                    forgives: forgives.map(Box::new),
                 },
             });
         }
