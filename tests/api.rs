@@ -1882,6 +1882,39 @@ async fn a_payment_pays_interest_first_and_the_discount_shrinks_with_it() {
     );
 }
 
+/// A promise paid in time but reported after the scheduler counted it
+/// broken (a bank's file comes days late) is kept, and the board takes
+/// the broken one back, in the snapshot as it is counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_promise_kept_by_a_payment_reported_late_is_not_also_broken() {
+    let s = start().await;
+    let ana = s.login("ana").await;
+    let queue = callable_queue(&s, &ana, 1).await;
+    let (_, debtor) = lease_from(&s, &queue, &ana).await;
+    let promised = json!({
+        "disposition": "promise_to_pay",
+        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
+    });
+    let r = s.outcome(debtor, &ana, Some("ub-1"), &promised).await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    // Its grace ends with the 14th in São Paulo: broken at the first pass
+    // after midnight there.
+    s.set_clock(Utc.with_ymd_and_hms(2026, 3, 15, 3, 0, 20).unwrap());
+    regua::server::scheduler_pass(&s.state).await.unwrap();
+    let sofia = s.login("sofia").await;
+    let counts = |board: Value| {
+        let t = &board["today"]["total"];
+        (t["promises_kept"].clone(), t["promises_broken"].clone())
+    };
+    let board = s.get("/v1/board", &sofia).await.1;
+    assert_eq!(counts(board), (json!(0), json!(1)));
+    let body =
+        json!({ "debtor_id": debtor, "amount_minor": 1000, "paid_at": "2026-03-14T15:00:00Z" });
+    pay_as(&s, &sofia, body, "ub-pay").await;
+    let board = s.get("/v1/board", &sofia).await.1;
+    assert_eq!(counts(board), (json!(1), json!(0)));
+}
+
 /// A payment through the API, which must be taken.
 async fn pay_as(s: &Server, token: &str, body: Value, key: &str) -> Value {
     let r = s

@@ -459,6 +459,13 @@ pub fn money_in(body: &serde_json::Value, currency: crate::domain::Currency) -> 
         .is_none_or(|code| code == currency.code())
 }
 
+/// Of a `promise_kept`: the queue it had been counted broken in on `day`,
+/// where it was (made in time, reported after it was counted broken).
+pub fn unbroken_on(body: &serde_json::Value, day: chrono::NaiveDate) -> Option<&str> {
+    let at: DateTime<Utc> = serde_json::from_value(body["unbroken"]["at"].clone()).ok()?;
+    (at.date_naive() == day).then(|| body["unbroken"]["queue"].as_str())?
+}
+
 /// The kinds of event the board's ticker shows; the rest (agents' states,
 /// calls starting, leases taken) move the tables instead, or the ticker
 /// would scroll without pause on a busy floor.

@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::api::{
     AgentCall, AgentState, BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally,
-    QueueDebtor, QueueView, Tally, Today, money_in,
+    QueueDebtor, QueueView, Tally, Today, money_in, unbroken_on,
 };
 use crate::client::events::Live;
 use crate::config::BoardConfig;
@@ -873,6 +873,12 @@ impl Board {
             }
             "promise_kept" if self.is_today(e.at) => {
                 self.tally(str_of("from_queue").as_deref(), |t| t.promises_kept += 1);
+                let day = self.today.as_ref().map(|t| t.day);
+                if let Some(q) = day.and_then(|d| unbroken_on(b, d)).map(str::to_string) {
+                    self.tally(Some(&q), |t| {
+                        t.promises_broken = (t.promises_broken - 1).max(0)
+                    });
+                }
                 true
             }
             "promise_broken" if self.is_today(e.at) => {

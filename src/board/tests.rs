@@ -513,6 +513,43 @@ fn dollars_are_not_added_to_the_reais() {
     assert_eq!(total(&b), (before.0 + 5000, before.1));
 }
 
+/// A promise kept by a payment reported after it was counted broken
+/// takes the broken one back, in its queue, when it was counted today.
+#[test]
+fn a_promise_kept_late_takes_back_the_broken_one() {
+    let mut b = board();
+    let broken = |b: &Board| b.today.as_ref().unwrap().total.promises_broken;
+    let before = broken(&b);
+    event(
+        &mut b,
+        300,
+        "promise_broken",
+        None,
+        serde_json::json!({"queue": "broken_promises"}),
+    );
+    assert_eq!(broken(&b), before + 1);
+    let unbroken = serde_json::json!({"at": now(), "queue": "broken_promises"});
+    event(
+        &mut b,
+        301,
+        "promise_kept",
+        Some(1),
+        serde_json::json!({"from_queue": "early", "unbroken": unbroken}),
+    );
+    assert_eq!(broken(&b), before);
+    // Counted broken another day: today's count stays.
+    let yesterday = now() - chrono::Duration::days(1);
+    let unbroken = serde_json::json!({"at": yesterday, "queue": "broken_promises"});
+    event(
+        &mut b,
+        302,
+        "promise_kept",
+        Some(1),
+        serde_json::json!({"from_queue": "early", "unbroken": unbroken}),
+    );
+    assert_eq!(broken(&b), before);
+}
+
 /// The names stay through a snapshot read again (ctrl-r, a reconnection),
 /// and an agent the board never saw, or a supervisor letting go of a
 /// lease, are named as the event names them.

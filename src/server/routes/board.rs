@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::api::{
     BoardAgent, BoardLease, BoardQueue, BoardView, FeedView, HourTally, Tally, Today,
 };
-use crate::api::{ErrorBody, TICKER_KINDS, money_in};
+use crate::api::{ErrorBody, TICKER_KINDS, money_in, unbroken_on};
 use crate::domain::{Currency, Disposition};
 use crate::server::app::{AppState, Query};
 use crate::server::auth::Supervisor;
@@ -201,7 +201,14 @@ fn today(
             "payment_received" if money_in(&item.body, currency) => add(queue, &|t: &mut Tally| {
                 t.collected_minor = t.collected_minor.saturating_add(amount)
             }),
-            "promise_kept" => add(queue, &|t: &mut Tally| t.promises_kept += 1),
+            "promise_kept" => {
+                add(queue, &|t: &mut Tally| t.promises_kept += 1);
+                if let Some(q) = unbroken_on(&item.body, day) {
+                    add(Some(q), &|t: &mut Tally| {
+                        t.promises_broken = (t.promises_broken - 1).max(0)
+                    });
+                }
+            }
             "promise_broken" => add(queue, &|t: &mut Tally| t.promises_broken += 1),
             _ => {}
         }

@@ -164,9 +164,11 @@ async fn record_new(
     // A debtor under a promise waits in no queue: the payment, and the
     // promise it keeps, count for the queue the promise was made from.
     let from_queue = if kept || worked_from.is_none() {
-        tx.promise_queue(req.debtor_id).await?.or(worked_from)
+        tx.promise_queue(req.debtor_id)
+            .await?
+            .or(worked_from.clone())
     } else {
-        worked_from
+        worked_from.clone()
     };
     let body = serde_json::json!({
         "payment_id": ids[0],
@@ -186,10 +188,18 @@ async fn record_new(
     )
     .await?;
     if kept {
+        // Made in time and reported after the scheduler had counted it
+        // broken (a bank's file comes days late): the board takes that
+        // back.
+        let unbroken = (p.promises.broken < before.promises.broken)
+            .then_some(before.promises.last_broken_at)
+            .flatten()
+            .map(|at| serde_json::json!({ "at": at, "queue": worked_from }));
         let body = serde_json::json!({
             "debtor_id": req.debtor_id,
             "debtor_name": debtor.name,
             "from_queue": from_queue,
+            "unbroken": unbroken,
         });
         tx.publish("promise_kept", Some(req.debtor_id), Some(user), &body, now)
             .await?;
