@@ -474,6 +474,17 @@ fn help_over_the_outcome_form_keeps_the_form() {
     );
 }
 
+/// Sends the open outcome form, which must stay open, refused: the field
+/// at fault and why.
+fn refused(a: &mut App) -> (super::outcome_form::Field, String) {
+    let fx = key(a, "ctrl-s");
+    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
+    let Some(Overlay::Outcome(form)) = &a.overlay else {
+        panic!("form closed")
+    };
+    form.error.clone().expect("a refusal says why")
+}
+
 #[test]
 fn a_bad_promise_stays_in_the_form_with_its_field() {
     let mut a = leased(Locale::PtBr, true);
@@ -484,12 +495,7 @@ fn a_bad_promise_stays_in_the_form_with_its_field() {
     typed(&mut a, "9.999,00");
     key(&mut a, "tab");
     typed(&mut a, "+3");
-    let fx = key(&mut a, "ctrl-s");
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
-    let Some(Overlay::Outcome(form)) = &a.overlay else {
-        panic!("form closed")
-    };
-    let (field, message) = form.error.clone().unwrap();
+    let (field, message) = refused(&mut a);
     assert_eq!(field, super::outcome_form::Field::Amount);
     assert_eq!(message, "o valor é maior que o saldo (R$ 1.234,56)");
     // The policy's limits are beside the fields, as the offers panel is
@@ -530,18 +536,16 @@ fn a_settlement_says_what_it_forgives_and_a_bigger_discount_stays() {
         s.contains("Quitação      [x] sim  mínimo R$ 1.000,00"),
         "{s}"
     );
-    let fx = key(&mut a, "ctrl-s");
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
-    let Some(Overlay::Outcome(form)) = &mut a.overlay else {
-        panic!("form closed")
-    };
     assert_eq!(
-        form.error.clone().unwrap(),
+        refused(&mut a),
         (
             super::outcome_form::Field::Amount,
             "a quitação é de no mínimo R$ 1.000,00 (o desconto vai até R$ 234,56)".to_string()
         )
     );
+    let Some(Overlay::Outcome(form)) = &mut a.overlay else {
+        panic!("form closed")
+    };
     form.amount = "1.000,00".into();
     let s = screen(&a, 80, 24);
     assert!(
@@ -569,13 +573,8 @@ fn a_callback_outside_the_call_window_stays_in_the_form() {
     typed(&mut a, "10/03/2026");
     key(&mut a, "tab");
     typed(&mut a, "21:30");
-    let fx = key(&mut a, "ctrl-s");
-    assert!(!fx.iter().any(|e| matches!(e, Effect::Record { .. })));
-    let Some(Overlay::Outcome(form)) = &mut a.overlay else {
-        panic!("form closed")
-    };
     assert_eq!(
-        form.error.clone().unwrap(),
+        refused(&mut a),
         (
             super::outcome_form::Field::CallbackTime,
             "fora do horário de ligação da pessoa; o próximo começa qua 11/03 08:00 (hora local)"
