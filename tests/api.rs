@@ -1308,20 +1308,29 @@ async fn taking_the_next_debtor_gives_back_the_one_held() {
 /// A debtor under a promise waits in no queue; the payment that keeps it
 /// counts, with the promise kept, for the queue the promise was made from
 /// (the board's row for that queue had said 0 kept, R$ 0 received).
+/// A debtor leased from a callable queue who promised R$ 10,00 by 12
+/// March: the queue, the debtor, and the outcome's answer.
+async fn promised_ten(s: &Server, agent: &str) -> (String, i64, Value) {
+    let queue = callable_queue(s, agent, 1).await;
+    let (_, debtor) = lease_from(s, &queue, agent).await;
+    let promised = json!({
+        "disposition": "promise_to_pay",
+        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
+    });
+    let r = s
+        .outcome(debtor, agent, Some("promised-ten"), &promised)
+        .await;
+    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    (queue, debtor, r.1)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_kept_promise_counts_for_the_queue_it_was_made_from() {
     let s = start().await;
     let ana = s.login("ana").await;
     let sofia = s.login("sofia").await;
-    let queue = callable_queue(&s, &ana, 1).await;
-    let (_, debtor) = lease_from(&s, &queue, &ana).await;
-    let promised = json!({
-        "disposition": "promise_to_pay",
-        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
-    });
-    let r = s.outcome(debtor, &ana, Some("kp-1"), &promised).await;
-    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
-    assert_eq!(r.1["queue"], Value::Null, "waits in no queue: {}", r.1);
+    let (queue, debtor, answer) = promised_ten(&s, &ana).await;
+    assert_eq!(answer["queue"], Value::Null, "waits in no queue: {answer}");
     let paid = json!({ "debtor_id": debtor, "amount_minor": 1000 });
     let r = s
         .call(
@@ -1889,14 +1898,7 @@ async fn a_payment_pays_interest_first_and_the_discount_shrinks_with_it() {
 async fn a_promise_kept_by_a_payment_reported_late_is_not_also_broken() {
     let s = start().await;
     let ana = s.login("ana").await;
-    let queue = callable_queue(&s, &ana, 1).await;
-    let (_, debtor) = lease_from(&s, &queue, &ana).await;
-    let promised = json!({
-        "disposition": "promise_to_pay",
-        "promise": { "amount_minor": 1000, "due_date": "2026-03-12" }
-    });
-    let r = s.outcome(debtor, &ana, Some("ub-1"), &promised).await;
-    assert_eq!(r.0, StatusCode::CREATED, "{}", r.1);
+    let (_, debtor, _) = promised_ten(&s, &ana).await;
     // Its grace ends with the 14th in São Paulo: broken at the first pass
     // after midnight there.
     s.set_clock(Utc.with_ymd_and_hms(2026, 3, 15, 3, 0, 20).unwrap());
