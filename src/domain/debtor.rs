@@ -121,6 +121,26 @@ impl Debtor {
             .min()
     }
 
+    /// `amount` (paid, or forgiven) taken off the debts, the oldest due
+    /// first, and off each its interest and fees first (Código Civil art.
+    /// 354): what is left of them is what a discount may still forgive.
+    pub fn take_off(&mut self, amount: i64) {
+        let mut debts: Vec<&mut Debt> = self
+            .debts
+            .iter_mut()
+            .filter(|d| d.balance.is_positive())
+            .collect();
+        debts.sort_by_key(|d| (d.due_date, d.id));
+        let mut left = amount;
+        for d in debts {
+            let take = left.min(d.balance.minor);
+            d.balance.minor -= take;
+            let interest = d.interest_and_fees.minor.max(0);
+            d.interest_and_fees.minor = interest - take.min(interest);
+            left -= take;
+        }
+    }
+
     pub fn has_consented_phone(&self) -> bool {
         self.phones.iter().any(|p| p.consent)
     }
@@ -197,5 +217,41 @@ mod tests {
         assert_eq!(d.balance(), Ok(Some(Money::new(150, Currency::BRL))));
         d.debts.push(debt(3, 1, Currency::USD));
         assert!(d.balance().is_err());
+    }
+
+    #[test]
+    fn a_payment_goes_to_the_oldest_debt_and_to_its_interest_first() {
+        let debt = |id, minor, interest, day| Debt {
+            id,
+            creditor: "Loja".into(),
+            original: Money::new(minor, Currency::BRL),
+            balance: Money::new(minor, Currency::BRL),
+            interest_and_fees: Money::new(interest, Currency::BRL),
+            due_date: NaiveDate::from_ymd_opt(2026, 1, day).unwrap(),
+        };
+        let mut d = Debtor {
+            id: 1,
+            external_id: "x".into(),
+            name: "Maria".into(),
+            document: "529.982.247-25".parse().unwrap(),
+            phones: vec![],
+            email: None,
+            jurisdiction: "SP".parse().unwrap(),
+            time_zone: Zone::parse("America/Sao_Paulo"),
+            segment: "retail".into(),
+            tags: vec![],
+            // Listed younger first: the order of the list is no order.
+            debts: vec![debt(1, 800, 300, 20), debt(2, 500, 100, 10)],
+        };
+        let left = |d: &Debtor| {
+            d.debts
+                .iter()
+                .map(|x| (x.balance.minor, x.interest_and_fees.minor))
+                .collect::<Vec<_>>()
+        };
+        d.take_off(60);
+        assert_eq!(left(&d), [(800, 300), (440, 40)]);
+        d.take_off(540);
+        assert_eq!(left(&d), [(700, 200), (0, 0)]);
     }
 }

@@ -82,12 +82,9 @@ impl Account {
                     if pay <= 0 {
                         continue;
                     }
-                    let mut left = pay;
-                    for debt in self.debtor.debts.iter_mut() {
-                        let take = left.min(debt.balance.minor);
-                        debt.balance.minor -= take;
-                        left -= take;
-                    }
+                    // As the server takes a payment, so that the offers
+                    // the plan and the scripts see are the same.
+                    self.debtor.take_off(pay);
                     f.recovered_minor += pay;
                     f.payments += 1;
                     self.push(

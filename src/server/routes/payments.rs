@@ -9,7 +9,7 @@ use axum::response::Response;
 
 use crate::api::ErrorBody;
 use crate::api::{PaymentRequest, PaymentResponse};
-use crate::domain::{Debtor, Event, EventKind, Money, forgiven_by};
+use crate::domain::{Event, EventKind, Money, forgiven_by};
 use crate::schedule::{Policy, plan};
 use crate::server::app::{AppState, Body, hold_debtor, verdict};
 use crate::server::auth::Supervisor;
@@ -102,7 +102,7 @@ async fn record_new(
         },
     };
     let mut paid = debtor.clone();
-    take_off(&mut paid, req.amount_minor);
+    paid.take_off(req.amount_minor);
     let unpaid = history.clone();
     let mut events = vec![event];
     history.extend_from_slice(&events);
@@ -117,7 +117,7 @@ async fn record_new(
         .sum();
     let forgiven = agreed.min(owed - req.amount_minor);
     if forgiven > 0 {
-        take_off(&mut paid, forgiven);
+        paid.take_off(forgiven);
         let event = Event {
             at,
             kind: EventKind::Forgiven {
@@ -212,24 +212,4 @@ async fn record_new(
         forgiven_minor: forgiven,
         queue,
     })
-}
-
-/// `amount` taken off the debts, the oldest due first, and off each debt
-/// its interest and fees first (Código Civil art. 354): what is left of
-/// them is what a discount may still forgive.
-fn take_off(debtor: &mut Debtor, amount: i64) {
-    let mut debts: Vec<_> = debtor
-        .debts
-        .iter_mut()
-        .filter(|d| d.balance.is_positive())
-        .collect();
-    debts.sort_by_key(|d| (d.due_date, d.id));
-    let mut left = amount;
-    for d in debts {
-        let take = left.min(d.balance.minor);
-        d.balance.minor -= take;
-        let interest = d.interest_and_fees.minor.max(0);
-        d.interest_and_fees.minor = interest - take.min(interest);
-        left -= take;
-    }
 }
