@@ -191,17 +191,8 @@ mod tests {
         assert_eq!(z.to_string(), "America/Sao_Paul");
     }
 
-    #[test]
-    fn balance_refuses_mixed_currencies() {
-        let debt = |id, minor, currency| Debt {
-            id,
-            creditor: "Loja".into(),
-            original: Money::new(minor, currency),
-            balance: Money::new(minor, currency),
-            interest_and_fees: Money::zero(currency),
-            due_date: NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
-        };
-        let mut d = Debtor {
+    fn maria(debts: Vec<Debt>) -> Debtor {
+        Debtor {
             id: 1,
             external_id: "x".into(),
             name: "Maria".into(),
@@ -212,8 +203,24 @@ mod tests {
             time_zone: Zone::parse("America/Sao_Paulo"),
             segment: "retail".into(),
             tags: vec![],
-            debts: vec![debt(1, 100, Currency::BRL), debt(2, 50, Currency::BRL)],
+            debts,
+        }
+    }
+
+    #[test]
+    fn balance_refuses_mixed_currencies() {
+        let debt = |id, minor, currency| Debt {
+            id,
+            creditor: "Loja".into(),
+            original: Money::new(minor, currency),
+            balance: Money::new(minor, currency),
+            interest_and_fees: Money::zero(currency),
+            due_date: NaiveDate::from_ymd_opt(2026, 1, 10).unwrap(),
         };
+        let mut d = maria(vec![
+            debt(1, 100, Currency::BRL),
+            debt(2, 50, Currency::BRL),
+        ]);
         assert_eq!(d.balance(), Ok(Some(Money::new(150, Currency::BRL))));
         d.debts.push(debt(3, 1, Currency::USD));
         assert!(d.balance().is_err());
@@ -229,20 +236,8 @@ mod tests {
             interest_and_fees: Money::new(interest, Currency::BRL),
             due_date: NaiveDate::from_ymd_opt(2026, 1, day).unwrap(),
         };
-        let mut d = Debtor {
-            id: 1,
-            external_id: "x".into(),
-            name: "Maria".into(),
-            document: "529.982.247-25".parse().unwrap(),
-            phones: vec![],
-            email: None,
-            jurisdiction: "SP".parse().unwrap(),
-            time_zone: Zone::parse("America/Sao_Paulo"),
-            segment: "retail".into(),
-            tags: vec![],
-            // Listed younger first: the order of the list is no order.
-            debts: vec![debt(1, 800, 300, 20), debt(2, 500, 100, 10)],
-        };
+        // Listed younger first: the order of the list is no order.
+        let mut d = maria(vec![debt(1, 800, 300, 20), debt(2, 500, 100, 10)]);
         let left = |d: &Debtor| {
             d.debts
                 .iter()
