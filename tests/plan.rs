@@ -943,6 +943,37 @@ fn promises_are_checked_against_the_policy() {
     );
 }
 
+/// A debt in dollars has the policy's minimum for dollars, not none (a
+/// plan of twelve installments of one cent had been offered).
+#[test]
+fn a_debt_in_another_currency_has_that_currencys_minimum_installment() {
+    let policy = default_policy();
+    let mut debtor = debtor("SP", 12);
+    for debt in &mut debtor.debts {
+        for m in [
+            &mut debt.original,
+            &mut debt.balance,
+            &mut debt.interest_and_fees,
+        ] {
+            *m = Money::new(m.minor, Currency::USD);
+        }
+    }
+    let today = d(12);
+    let t = offers::terms(&debtor, &policy, today).unwrap();
+    assert_eq!(t.min_installment, Money::new(1_000, Currency::USD));
+    assert!(matches!(
+        t.installments(12, today, today),
+        Err(OfferError::InstallmentTooSmall(..))
+    ));
+    // A currency the policy names no minimum for has none.
+    for debt in &mut debtor.debts {
+        debt.balance = Money::new(debt.balance.minor, Currency::new("EUR").unwrap());
+        debt.interest_and_fees = Money::zero(debt.balance.currency);
+    }
+    let t = offers::terms(&debtor, &policy, today).unwrap();
+    assert_eq!(t.min_installment.minor, 0);
+}
+
 #[test]
 fn a_settlement_forgives_the_rest_within_the_discount() {
     let policy = default_policy();

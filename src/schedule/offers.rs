@@ -88,11 +88,11 @@ pub fn terms(debtor: &Debtor, policy: &Policy, today: NaiveDate) -> Result<Terms
         }
     }
     let pay_in_full = balance.less_percent_of(forgivable, policy.offers.max_discount_percent)?;
-    let min_installment = if policy.offers.min_installment.currency == balance.currency {
-        policy.offers.min_installment
-    } else {
-        Money::zero(balance.currency)
-    };
+    let min_installment = std::iter::once(&policy.offers.min_installment)
+        .chain(&policy.offers.min_installment_in)
+        .find(|m| m.currency == balance.currency)
+        .copied()
+        .unwrap_or(Money::zero(balance.currency));
     Ok(Terms {
         balance,
         max_discount: balance.checked_sub(pay_in_full)?,

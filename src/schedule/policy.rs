@@ -123,6 +123,9 @@ pub struct Offers {
     pub max_discount_percent: u32,
     pub max_installments: u32,
     pub min_installment: Money,
+    /// The least installment for debts in other currencies, each in its
+    /// own; a currency not here has none.
+    pub min_installment_in: Vec<Money>,
     /// A promise date at most this many days ahead.
     pub max_promise_days: u32,
 }

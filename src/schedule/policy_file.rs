@@ -230,6 +230,9 @@ struct RawOffers {
     max_discount_percent: Spanned<i64>,
     max_installments: Spanned<i64>,
     min_installment: Spanned<String>,
+    /// For debts in another currency than the policy's, by its code.
+    #[serde(default)]
+    min_installment_in: BTreeMap<String, Spanned<String>>,
     max_promise_days: Spanned<i64>,
 }
 
@@ -796,6 +799,35 @@ pub fn load(file: &str, text: &str) -> Result<Policy, Vec<PolicyError>> {
         ) as u32,
         max_installments: r.int(&o.max_installments, "offers.max_installments", 1..=360) as u32,
         min_installment: money(&mut r, &o.min_installment, "offers.min_installment"),
+        min_installment_in: o
+            .min_installment_in
+            .iter()
+            .filter_map(|(code, value)| {
+                let key = format!("offers.min_installment_in.{code}");
+                let currency = match Currency::new(code) {
+                    Ok(c) => c,
+                    Err(e) => {
+                        r.error(value.span(), &key, e.to_string());
+                        return None;
+                    }
+                };
+                match Money::parse(value.get_ref(), currency) {
+                    Ok(m) if m.minor >= 0 => Some(m),
+                    Ok(_) => {
+                        r.error(
+                            value.span(),
+                            &key,
+                            format!("'{}' is negative", value.get_ref()),
+                        );
+                        None
+                    }
+                    Err(e) => {
+                        r.error(value.span(), &key, e.to_string());
+                        None
+                    }
+                }
+            })
+            .collect(),
         max_promise_days: r.int(&o.max_promise_days, "offers.max_promise_days", 0..=365) as u32,
     };
 

@@ -145,6 +145,10 @@ fn the_default_policy_loads_as_its_comments_say() {
     assert_eq!(p.offers.max_discount_percent, 30);
     assert_eq!(p.offers.max_installments, 12);
     assert_eq!(p.offers.min_installment, Money::new(5_000, Currency::BRL));
+    assert_eq!(
+        p.offers.min_installment_in,
+        [Money::new(1_000, Currency::USD)]
+    );
     assert_eq!(p.offers.max_promise_days, 15);
 
     let ids: Vec<&str> = p.queues.iter().map(|q| q.id.as_str()).collect();
@@ -701,6 +705,20 @@ fn a_callback_limit_is_optional_and_checked() {
 
 #[test]
 fn money_in_the_policy_is_checked() {
+    // Each currency's minimum, named by its code.
+    let text = edited("{ USD = \"10.00\" }", "{ USX = \"10.00\", EUR = \"-1\" }");
+    let errs = errors(&text);
+    let keys: Vec<&str> = errs.iter().map(|e| e.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "offers.min_installment_in.USX",
+            "offers.min_installment_in.EUR"
+        ],
+        "in file order"
+    );
+    assert!(errs[0].message.contains("'USX'"), "{}", errs[0]);
+    assert!(errs[1].message.contains("negative"), "{}", errs[1]);
     let text = edited("min_installment = \"50.00\"", "min_installment = \"50,00\"");
     let e = the_error(&text);
     assert_error(
