@@ -1063,6 +1063,15 @@ async fn timeline(s: &Server, token: &str, debtor: i64) -> Vec<Value> {
     timeline.as_array().unwrap().clone()
 }
 
+/// The number a debtor may be called on.
+async fn consented_phone(s: &Server, token: &str, debtor: i64) -> String {
+    let record = s.get(&format!("/v1/debtors/{debtor}"), token).await.1;
+    let phones = record["phones"].as_array().unwrap();
+    let phone = phones.iter().find(|p| p["consent"] == true);
+    let phone = phone.expect("a callable debtor has a number to call");
+    phone["number"].as_str().unwrap().to_string()
+}
+
 /// Outcomes on a debtor's timeline.
 async fn outcomes_on(s: &Server, token: &str, debtor: i64) -> usize {
     let events = timeline(s, token, debtor).await;
@@ -1419,14 +1428,7 @@ async fn a_promise_counts_in_the_hour_it_was_recorded() {
     s.set_clock(dialed);
     let ana = s.login("ana").await;
     let debtor = lease_any(&s, &ana).await;
-    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
-    let phone = record["phones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["consent"] == true)
-        .expect("a callable debtor has a number to call")["number"]
-        .clone();
+    let phone = consented_phone(&s, &ana, debtor).await;
     let r = s
         .call(
             Method::POST,
@@ -2466,16 +2468,7 @@ async fn a_call_dialed_then_its_outcome_count_one_attempt() {
     let ana = s.login("ana").await;
     let bruno = s.login("bruno").await;
     let debtor = lease_any(&s, &ana).await;
-    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
-    let phone = record["phones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["consent"] == true)
-        .expect("a callable debtor has a number to call")["number"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let phone = consented_phone(&s, &ana, debtor).await;
     let path = format!("/v1/debtors/{debtor}/calls");
     let dial = |token: String, number: String, key: &'static str| {
         let s = &s;
@@ -2569,14 +2562,7 @@ async fn an_outcome_sent_late_is_dated_when_it_was_recorded() {
     let bruno = s.login("bruno").await;
     let queue = callable_queue(&s, &ana, 2).await;
     let (lease, debtor) = lease_from(&s, &queue, &ana).await;
-    let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
-    let phone = record["phones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["consent"] == true)
-        .expect("a callable debtor has a number to call")["number"]
-        .clone();
+    let phone = consented_phone(&s, &ana, debtor).await;
     let dial = |token: String, key: &'static str| {
         let s = &s;
         let phone = phone.clone();
@@ -2768,13 +2754,7 @@ async fn the_board_and_what_supervisors_may_do_to_agents() {
 
     let debtor = lease_any(&s, &ana).await;
     let record = s.get(&format!("/v1/debtors/{debtor}"), &ana).await.1;
-    let phone = record["phones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["consent"] == true)
-        .unwrap()["number"]
-        .clone();
+    let phone = consented_phone(&s, &ana, debtor).await;
     let r = s
         .call(
             Method::POST,
@@ -3282,17 +3262,7 @@ async fn every_route_by_every_role() {
         .filter(|(m, p, _)| *m == Method::POST && p.starts_with("/v1/debtors/{id}/"))
         .collect();
     assert_eq!(writes.len(), 2, "calls and outcomes: {writes:?}");
-    let record = s
-        .get(&format!("/v1/debtors/{debtor}"), &tokens[0].1)
-        .await
-        .1;
-    let phone = record["phones"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["consent"] == true)
-        .unwrap()["number"]
-        .clone();
+    let phone = consented_phone(&s, &tokens[0].1, debtor).await;
     for (method, path, _) in writes {
         let at = path.replace("{id}", &debtor.to_string());
         // Well-formed, so only who sends it decides.
